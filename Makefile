@@ -1,0 +1,55 @@
+# Front door to the CMake presets (CMakePresets.json); not a second build system.
+# `make run` and `make test` install missing Debian packages first.
+JOBS ?= 2
+SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
+
+.PHONY: help deps build asan test test-release test-asan run bench format format-check lint clean
+
+help:
+	@echo "make run     build, start dsd-server on 127.0.0.1:50051, replay examples/ through dsdctl"
+	@echo "make test    build Release and ASan+UBSan, run every test in both (ctest)"
+	@echo "make build   Release build only (build/release)"
+	@echo "make asan    ASan+UBSan build only (build/asan)"
+	@echo "make bench   run the benchmarks in bench/ (Release)"
+	@echo "make format  clang-format the tree in place; make format-check only checks"
+	@echo "make lint    clang-tidy over the Release compile_commands.json"
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+test-release: build
+	ctest --preset release
+
+test-asan: asan
+	ctest --preset asan
+
+test: test-release test-asan
+
+run: build
+	@bash scripts/run-demo.sh
+
+bench: build
+	@bash scripts/bench.sh
+
+format:
+	@bash scripts/install-deps.sh --all
+	clang-format -i $(SOURCES)
+
+format-check:
+	@bash scripts/install-deps.sh --all
+	clang-format --dry-run -Werror $(SOURCES)
+
+lint: build
+	@bash scripts/install-deps.sh --all
+	run-clang-tidy -quiet -p build/release -j $(JOBS) '$(CURDIR)/(server|client|tests|bench)/'
+
+clean:
+	rm -rf build

@@ -1,0 +1,28 @@
+# Fails configuration if the engine target links gRPC, protobuf or spdlog,
+# directly or through any library it links. The engine is pure C++ + Abseil.
+function(_dsd_collect_links target out_var)
+  set(seen ${${out_var}})
+  get_target_property(libs ${target} LINK_LIBRARIES)
+  get_target_property(ilibs ${target} INTERFACE_LINK_LIBRARIES)
+  foreach(lib IN LISTS libs ilibs)
+    if(NOT lib OR lib MATCHES "-NOTFOUND$" OR lib IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen "${lib}")
+    if(TARGET "${lib}")
+      _dsd_collect_links("${lib}" seen)
+    endif()
+  endforeach()
+  set(${out_var} ${seen} PARENT_SCOPE)
+endfunction()
+
+function(dsd_check_engine_deps target)
+  set(all)
+  _dsd_collect_links(${target} all)
+  foreach(lib IN LISTS all)
+    if(lib MATCHES "(grpc|gRPC|protobuf|spdlog)")
+      message(FATAL_ERROR "${target} must not link ${lib}: the engine is pure C++ "
+                          "and Abseil (see docs/architecture in README).")
+    endif()
+  endforeach()
+endfunction()

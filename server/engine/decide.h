@@ -1,0 +1,22 @@
+// The engine's entry point: one plan per DaemonSet, exactly as the upstream
+// DaemonSet controller would act on this snapshot at time `now` (manage, then
+// the rolling update on the state after manage's actions, then status from
+// the snapshot as given). Pure: no clock, no I/O, no logging, deterministic
+// regardless of input order. O(nodes x DaemonSets + pods).
+#ifndef DSD_SERVER_ENGINE_DECIDE_H_
+#define DSD_SERVER_ENGINE_DECIDE_H_
+
+#include "absl/time/time.h"
+#include "server/engine/types.h"
+
+namespace dsd::engine {
+
+// Preconditions (convert guarantees them; the engine does not crash without
+// them but may then give meaningless plans): node names unique and
+// non-empty, pod uids unique, label keys unique per object.
+// The returned plan holds views into `snapshot`; keep the snapshot alive.
+Plan Decide(const Snapshot& snapshot, absl::Time now, const Options& options);
+
+}  // namespace dsd::engine
+
+#endif  // DSD_SERVER_ENGINE_DECIDE_H_

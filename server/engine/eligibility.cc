@@ -1,0 +1,78 @@
+// NodeShouldRunDaemonPod and its predicates (daemon_controller.go): the
+// template nodeName, node affinity (nodeSelector + required terms), then the
+// scheduler's TaintToleration filter twice: NoSchedule and NoExecute taints
+// decide shouldRun, NoExecute taints alone decide shouldContinueRunning.
+#include "server/engine/eligibility.h"
+
+#include "server/engine/internal/strings.h"
+#include "server/engine/taints.h"
+
+namespace dsd::engine {
+namespace {
+
+int ResolveMinor(const Options& options) {
+  return options.kubernetes_minor > 0 ? options.kubernetes_minor
+                                      : kCurrentKubernetesMinor;
+}
+
+}  // namespace
+
+DaemonSetPredicates::DaemonSetPredicates(const DaemonSet& ds,
+                                         const Options& options)
+    : ds_(ds),
+      selection_(ds.node_selector, ds.required_node_affinity),
+      tolerations_(DaemonPodTolerations(ds, ResolveMinor(options))),
+      comparison_operators_(options.toleration_comparison_operators) {}
+
+Eligibility DaemonSetPredicates::Evaluate(const Node& node,
+                                          std::vector<std::string>* why) const {
+  // Upstream stops at the first predicate that decides (false, false). An
+  // explanation lists every failed predicate, so with `why` all are checked;
+  // the decision is the same either way.
+  const bool name_ok = ds_.node_name.empty() || ds_.node_name == node.name;
+  if (!name_ok) {
+    if (why == nullptr) return {false, false, DeleteReason::kNodeNameMismatch};
+    why->push_back(internal::Cat("pod template nodeName ", ds_.node_name,
+                                " names another node"));
+  }
+  const bool selection_ok = selection_.Matches(node, why);
+  if (!selection_ok && why == nullptr) {
+    return {false, false, DeleteReason::kNodeAffinityMismatch};
+  }
+
+  bool no_schedule_ok = true;
+  bool no_execute_ok = true;
+  for (const Taint& taint : node.taints) {
+    if (taint.effect == TaintEffect::kPreferNoSchedule) continue;
+    bool tolerated = false;
+    for (const Toleration& t : tolerations_) {
+      if (Tolerates(t, taint, comparison_operators_)) {
+        tolerated = true;
+        break;
+      }
+    }
+    if (tolerated) continue;
+    if (taint.effect == TaintEffect::kNoExecute) {
+      no_execute_ok = false;
+    } else {
+      no_schedule_ok = false;
+    }
+    if (why != nullptr) {
+      why->push_back(internal::Cat(
+          "taint ", DescribeTaint(taint), " is not tolerated",
+          taint.effect == TaintEffect::kNoExecute
+              ? " (NoExecute: running daemon pods are deleted)"
+              : " (NoSchedule: no new pod; a running one may stay)"));
+    } else if (!no_execute_ok) {
+      break;  // (false, false) is decided
+    }
+  }
+  if (!name_ok) return {false, false, DeleteReason::kNodeNameMismatch};
+  if (!selection_ok) return {false, false, DeleteReason::kNodeAffinityMismatch};
+  if (!no_execute_ok) {
+    return {false, false, DeleteReason::kUntoleratedNoExecuteTaint};
+  }
+  return {no_schedule_ok, true, DeleteReason::kNodeAffinityMismatch};
+}
+
+}  // namespace dsd::engine

@@ -1,0 +1,196 @@
+// rollingUpdate of pkg/controller/daemon/update.go. Upstream walks a Go map,
+// so which nodes a truncated budget picks is random there; dsd walks node
+// names in order. The counts do not depend on the order (see the semantics
+// doc, 7.5 and 7.6).
+#include "server/engine/rolling_update.h"
+
+#include <algorithm>
+
+#include "server/engine/internal/strings.h"
+
+namespace dsd::engine {
+namespace {
+
+// findUpdatedPodsOnNode: at most one new and one old non-terminating pod;
+// anything more is manage's to prune.
+struct NodePods {
+  const Pod* new_pod = nullptr;
+  const Pod* old_pod = nullptr;
+  bool ok = true;
+};
+
+NodePods FindUpdatedPods(const NodeGroup& group, const Revision& revision) {
+  NodePods result;
+  for (const Pod* pod : group.pods) {
+    if (pod->terminating) continue;
+    const Pod*& slot =
+        IsPodUpdated(*pod, revision) ? result.new_pod : result.old_pod;
+    if (slot != nullptr) return {nullptr, nullptr, false};
+    slot = pod;
+  }
+  return result;
+}
+
+PodDelete Delete(const Pod& pod, DeleteReason reason, std::string message) {
+  return PodDelete{pod.name, pod.node_name, reason, std::move(message)};
+}
+
+struct Budgets {
+  int64_t max_surge = 0;
+  int64_t max_unavailable = 0;
+};
+
+std::optional<Budgets> ComputeBudgets(const DaemonSet& ds, int64_t desired) {
+  const UpdateStrategy& s = ds.update_strategy;
+  if (!s.max_unavailable) return std::nullopt;  // upstream: "nil value"
+  Budgets b;
+  b.max_unavailable = ScaledValue(*s.max_unavailable, desired);
+  if (s.max_surge) b.max_surge = ScaledValue(*s.max_surge, desired);
+  if (desired > 0 && b.max_surge == 0 && b.max_unavailable == 0) {
+    b.max_unavailable = 1;  // never stall a rollout on a zero budget
+  }
+  return b;
+}
+
+void PlanWithoutSurge(const RollingUpdateInput& in, int64_t max_unavailable,
+                      RollingUpdateResult& out) {
+  int64_t unavailable = 0;
+  std::vector<const Pod*> candidates;
+  for (const NodeGroup& group : in.groups) {
+    const NodePods p = FindUpdatedPods(group, *in.revision);
+    if (!p.ok || (p.old_pod == nullptr) == (p.new_pod == nullptr)) {
+      ++unavailable;  // manage prunes, creates or deletes here
+      continue;
+    }
+    if (p.new_pod != nullptr) {
+      if (!IsPodAvailable(*p.new_pod, in.availability, in.now)) ++unavailable;
+      continue;
+    }
+    if (!IsPodAvailable(*p.old_pod, in.availability, in.now)) {
+      // Replacing an unavailable pod costs no availability, but it still
+      // counts against the budget (kubernetes#123233, 1.31+).
+      out.deletes.push_back(Delete(
+          *p.old_pod, DeleteReason::kRollingUpdateUnavailable,
+          "old-revision pod is not available; replaced without waiting"));
+      ++unavailable;
+    } else if (unavailable < max_unavailable) {
+      candidates.push_back(p.old_pod);
+    }
+  }
+  const int64_t take = std::clamp<int64_t>(max_unavailable - unavailable, 0,
+                                           std::ssize(candidates));
+  for (int64_t i = 0; i < take; ++i) {
+    out.deletes.push_back(Delete(
+        *candidates[static_cast<size_t>(i)], DeleteReason::kRollingUpdate,
+        internal::Cat("old-revision pod replaced within maxUnavailable ",
+                     max_unavailable)));
+  }
+}
+
+void PlanWithSurge(const RollingUpdateInput& in, int64_t max_surge,
+                   RollingUpdateResult& out) {
+  int64_t surge = 0;
+  int64_t available = 0;
+  std::vector<std::string_view> candidates;
+  std::vector<const Pod*> should_not_run;
+  for (const NodeGroup& group : in.groups) {
+    const NodePods p = FindUpdatedPods(group, *in.revision);
+    if (!p.ok) {
+      ++surge;  // manage prunes the duplicates first
+      continue;
+    }
+    const bool old_available =
+        p.old_pod != nullptr &&
+        IsPodAvailable(*p.old_pod, in.availability, in.now);
+    const bool new_available =
+        p.new_pod != nullptr &&
+        IsPodAvailable(*p.new_pod, in.availability, in.now);
+    if (old_available || (p.old_pod == nullptr && new_available)) ++available;
+
+    if (p.old_pod == nullptr) continue;  // manage's job
+    if (p.new_pod != nullptr) {
+      if (!new_available) {
+        ++surge;  // waiting for the new pod to become available
+      } else {
+        out.deletes.push_back(Delete(*p.old_pod, DeleteReason::kSurgeReplaced,
+                                     "new-revision pod on the node is "
+                                     "available"));
+      }
+      continue;
+    }
+    if (group.node == nullptr) {
+      // Upstream looks the node up and fails the whole pass.
+      out.creates.clear();
+      out.deletes.clear();
+      out.aborted = internal::Cat("old pod ", p.old_pod->name,
+                                 " is bound to node ", group.node_name,
+                                 ", which is not in the snapshot; the rolling "
+                                 "update waits for the pod garbage collector");
+      return;
+    }
+    if (!old_available) {
+      if (!group.eligibility.should_run) {
+        out.deletes.push_back(Delete(
+            *p.old_pod, DeleteReason::kRollingUpdateUnavailable,
+            "old-revision pod is not available and the node no longer "
+            "matches the DaemonSet's scheduling constraints"));
+      } else {
+        out.creates.push_back(PodCreate{group.node_name});
+      }
+      continue;
+    }
+    if (!group.eligibility.should_run) {
+      should_not_run.push_back(p.old_pod);
+    } else if (surge < max_surge) {
+      candidates.push_back(group.node_name);
+    }
+  }
+
+  // Keep enough available pods while moving away from nodes the DaemonSet
+  // no longer fits (kubernetes#119317).
+  const int64_t deletable = std::clamp<int64_t>(available - in.desired, 0,
+                                                std::ssize(should_not_run));
+  for (int64_t i = 0; i < deletable; ++i) {
+    out.deletes.push_back(
+        Delete(*should_not_run[static_cast<size_t>(i)],
+               DeleteReason::kSchedulingConstraintChanged,
+               "the node no longer matches the DaemonSet's scheduling "
+               "constraints and enough pods are available elsewhere"));
+  }
+  const int64_t take =
+      std::clamp<int64_t>(max_surge - surge, 0, std::ssize(candidates));
+  for (int64_t i = 0; i < take; ++i) {
+    out.creates.push_back(PodCreate{candidates[static_cast<size_t>(i)]});
+  }
+}
+
+}  // namespace
+
+int64_t ScaledValue(const IntOrPercent& v, int64_t total) {
+  if (!v.is_percent) return v.value;
+  // ceil(value * total / 100) for non-negative inputs.
+  return (v.value * total + 99) / 100;
+}
+
+bool AllowsSurge(const DaemonSet& ds) {
+  const UpdateStrategy& s = ds.update_strategy;
+  return s.type == UpdateStrategyType::kRollingUpdate && s.max_surge &&
+         ScaledValue(*s.max_surge, 1) > 0;
+}
+
+RollingUpdateResult PlanRollingUpdate(const RollingUpdateInput& in) {
+  RollingUpdateResult out;
+  const std::optional<Budgets> budgets = ComputeBudgets(*in.ds, in.desired);
+  if (!budgets) {
+    out.aborted = "rollingUpdate.maxUnavailable is not set";
+    return out;
+  }
+  if (budgets->max_surge == 0) {
+    PlanWithoutSurge(in, budgets->max_unavailable, out);
+  } else {
+    PlanWithSurge(in, budgets->max_surge, out);
+  }
+  return out;
+}
+
+}  // namespace dsd::engine

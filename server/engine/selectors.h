@@ -1,0 +1,89 @@
+// Label selectors (DaemonSet -> pod matching) and node selection
+// (nodeSelector + required node affinity), with Kubernetes' semantics from
+// apimachinery/pkg/labels and component-helpers/scheduling/corev1/nodeaffinity.
+// Pure C++; no protobuf, gRPC or logging.
+#ifndef DSD_SERVER_ENGINE_SELECTORS_H_
+#define DSD_SERVER_ENGINE_SELECTORS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/engine/types.h"
+
+namespace dsd::engine {
+
+// True when `selector` has no requirement at all (it selects everything).
+bool IsEmptySelector(const LabelSelector& selector);
+
+// A requirement checked for match-time validity once, as
+// labels.NewRequirement does: valid key and values, value count fitting the
+// operator, Gt/Lt with exactly one int64 value.
+struct CompiledRequirement {
+  Requirement requirement;
+  bool valid = false;
+  int64_t bound = 0;  // parsed value for Gt/Lt
+};
+
+// A DaemonSet's spec.selector compiled once for matching many pods.
+// Immutable; safe to share. The selector's strings must outlive it.
+class LabelSelectorMatcher {
+ public:
+  explicit LabelSelectorMatcher(const LabelSelector& selector);
+  bool Matches(const Labels& labels) const;
+
+ private:
+  Labels match_labels_;
+  std::vector<CompiledRequirement> expressions_;
+  bool never_ = false;  // an invalid expression: the selector matches nothing
+};
+
+// Whether `labels` satisfy the label selector: every matchLabels entry and
+// every expression (In/NotIn/Exists/DoesNotExist; a Gt/Lt or malformed
+// expression, which API validation rejects, matches nothing).
+bool SelectorMatches(const LabelSelector& selector, const Labels& labels);
+
+
+// A DaemonSet's nodeSelector and required node affinity, compiled once and
+// matched against many nodes. Immutable after construction; safe to share.
+class NodeSelection {
+ public:
+  NodeSelection(const Labels& node_selector,
+                const std::optional<std::vector<NodeSelectorTerm>>& required);
+
+  // Whether the node passes both nodeSelector and the required affinity
+  // (terms ORed; expressions and fields in a term ANDed; invalid or empty
+  // terms never match). When `why` is non-null and the node does not match,
+  // appends one plain-words reason per failed part.
+  bool Matches(const Node& node, std::vector<std::string>* why) const;
+
+ private:
+  struct Term {
+    std::vector<CompiledRequirement> expressions;
+    std::vector<CompiledRequirement> fields;
+    bool valid = true;
+    bool empty = false;
+  };
+  bool TermMatches(const Term& term, const Node& node) const;
+
+  Labels node_selector_;
+  bool has_required_ = false;
+  std::vector<Term> terms_;
+};
+
+// Evaluates one compiled node-label requirement (no validity check).
+bool RequirementMatchesLabels(const CompiledRequirement& r,
+                              const Labels& labels);
+
+// The node a DaemonSet pod belongs to (GetTargetNodeName): spec.nodeName, or
+// the first matchFields metadata.name In [x] of its required affinity.
+// Empty when neither yields exactly one name (the pod is then ignored).
+std::string_view TargetNodeName(const Pod& pod);
+
+// "disk In [ssd, nvme]", "zone DoesNotExist", ... for explanations.
+std::string DescribeRequirement(const Requirement& r);
+
+}  // namespace dsd::engine
+
+#endif  // DSD_SERVER_ENGINE_SELECTORS_H_

@@ -1,0 +1,302 @@
+// Domain types of the dsd decision engine: the parts of Nodes, DaemonSets and
+// Pods that the Kubernetes DaemonSet controller reads, and the plan it
+// produces. Pure C++ and Abseil: no protobuf, gRPC, logging, clock or I/O.
+//
+// Strings are std::string_view. Whoever builds a Snapshot owns the bytes the
+// views point to for as long as the snapshot and any Plan made from it live:
+// convert points into the request message, tests use Snapshot::Intern.
+#ifndef DSD_SERVER_ENGINE_TYPES_H_
+#define DSD_SERVER_ENGINE_TYPES_H_
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace dsd::engine {
+
+// One metadata label. Keys are unique within a Labels list.
+struct Label {
+  std::string_view key;
+  std::string_view value;
+};
+using Labels = std::vector<Label>;
+
+// Value of `key` in `labels`, or nullopt when the key is absent.
+std::optional<std::string_view> FindLabel(const Labels& labels,
+                                          std::string_view key);
+
+// Operators of label selectors (DaemonSet spec.selector: In, NotIn, Exists,
+// DoesNotExist) and node selector requirements (all six).
+enum class SelectorOperator : uint8_t {
+  kIn,
+  kNotIn,
+  kExists,
+  kDoesNotExist,
+  kGt,
+  kLt,
+};
+
+// A LabelSelectorRequirement or NodeSelectorRequirement.
+struct Requirement {
+  std::string_view key;
+  SelectorOperator op = SelectorOperator::kIn;
+  std::vector<std::string_view> values;
+};
+
+// metav1.LabelSelector: matchLabels AND matchExpressions.
+// A selector with no requirements at all selects everything (Kubernetes then
+// refuses to act: the "SelectingAll" guard).
+struct LabelSelector {
+  Labels match_labels;
+  std::vector<Requirement> match_expressions;
+};
+
+// core/v1 NodeSelectorTerm: all expressions and fields ANDed.
+struct NodeSelectorTerm {
+  std::vector<Requirement> match_expressions;  // against node labels
+  std::vector<Requirement> match_fields;       // against metadata.name
+};
+
+enum class TaintEffect : uint8_t { kNoSchedule, kPreferNoSchedule, kNoExecute };
+
+// core/v1 Taint. Unique by (key, effect) on a node.
+struct Taint {
+  std::string_view key;
+  std::string_view value;
+  TaintEffect effect = TaintEffect::kNoSchedule;
+  // Set by the node lifecycle controller on NoExecute taints; only the
+  // optional taint-eviction model reads it.
+  std::optional<absl::Time> time_added;
+};
+
+// Toleration operators. kLt/kGt are the alpha comparison operators of
+// Kubernetes 1.35 (feature gate TaintTolerationComparisonOperators).
+enum class TolerationOperator : uint8_t { kEqual, kExists, kLt, kGt };
+
+// core/v1 Toleration.
+struct Toleration {
+  std::string_view key;  // empty: every key (operator must be Exists)
+  TolerationOperator op = TolerationOperator::kEqual;
+  std::string_view value;
+  std::optional<TaintEffect> effect;  // nullopt: every effect
+  // Only meaningful with effect NoExecute; nullopt tolerates forever.
+  std::optional<int64_t> toleration_seconds;
+};
+
+struct Node {
+  std::string_view name;  // unique within the snapshot, non-empty
+  Labels labels;
+  std::vector<Taint> taints;
+};
+
+// intstr.IntOrString as used by maxUnavailable / maxSurge: an integer or a
+// percentage of the desired number of nodes ("25%" is {25, true}).
+struct IntOrPercent {
+  int64_t value = 0;
+  bool is_percent = false;
+};
+
+enum class UpdateStrategyType : uint8_t { kRollingUpdate, kOnDelete };
+
+// apps/v1 DaemonSetUpdateStrategy after Kubernetes' defaulting.
+struct UpdateStrategy {
+  UpdateStrategyType type = UpdateStrategyType::kRollingUpdate;
+  // nullopt with kRollingUpdate aborts the rolling update, as upstream does
+  // for a nil maxUnavailable; the API default is 1.
+  std::optional<IntOrPercent> max_unavailable = IntOrPercent{1, false};
+  std::optional<IntOrPercent> max_surge;  // nullopt: 0
+
+  // dsd extensions beyond upstream (off by default; the defaults give
+  // upstream behaviour exactly).
+  // Keep this many (or this percentage of desired) nodes on old revisions.
+  std::optional<IntOrPercent> partition;
+  // No rolling-update replacements at all; manage still creates pods on
+  // nodes that have none (with the current template).
+  bool paused = false;
+  // When set, only nodes matching this selector get the new revision.
+  std::optional<LabelSelector> node_selector;
+};
+
+// apps/v1 DaemonSet, with its pod template flattened in.
+struct DaemonSet {
+  std::string_view namespace_name;
+  std::string_view name;
+  std::string_view uid;
+  absl::Time creation_timestamp = absl::InfinitePast();  // unset: oldest
+  bool being_deleted = false;  // metadata.deletionTimestamp is set
+  int64_t generation = 0;
+  // Annotation deprecated.daemonset.template.generation, when it parses.
+  std::optional<int64_t> template_generation;
+  // controller-revision-hash of the current ControllerRevision; empty when
+  // unknown (then only template_generation identifies updated pods).
+  std::string_view current_revision_hash;
+  LabelSelector selector;
+
+  // spec.template
+  Labels template_labels;
+  std::string_view node_name;  // template spec.nodeName; empty: any node
+  Labels node_selector;
+  // requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+  // nullopt when absent (no constraint), an empty vector matches nothing.
+  std::optional<std::vector<NodeSelectorTerm>> required_node_affinity;
+  std::vector<Toleration> tolerations;
+  bool host_network = false;
+
+  UpdateStrategy update_strategy;
+  int64_t min_ready_seconds = 0;
+};
+
+enum class PodPhase : uint8_t {
+  kUnset,
+  kPending,
+  kRunning,
+  kSucceeded,
+  kFailed,
+  kUnknown,
+};
+
+struct Pod {
+  std::string_view namespace_name;
+  std::string_view name;
+  std::string_view uid;
+  Labels labels;
+  // UID of the ownerReference with controller: true; empty when none.
+  std::string_view controller_uid;
+  absl::Time creation_timestamp = absl::InfinitePast();  // unset: oldest
+  bool terminating = false;  // metadata.deletionTimestamp is set
+  std::string_view node_name;  // spec.nodeName; empty while unscheduled
+  // Required node affinity terms. Only read for pods without node_name (the
+  // DaemonSet controller targets unscheduled pods through matchFields).
+  std::vector<NodeSelectorTerm> required_node_affinity;
+  PodPhase phase = PodPhase::kUnset;
+  bool ready = false;  // condition Ready has status True
+  // lastTransitionTime of the Ready condition, if set.
+  std::optional<absl::Time> ready_since;
+};
+
+// A consistent view of a cluster. Move-only: the views inside may point into
+// `strings`, whose elements keep their addresses when the deque is moved.
+struct Snapshot {
+  Snapshot() = default;
+  Snapshot(Snapshot&&) = default;
+  Snapshot& operator=(Snapshot&&) = default;
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+  std::vector<Node> nodes;
+  std::vector<DaemonSet> daemon_sets;
+  std::vector<Pod> pods;
+
+  // Copies `s` into storage owned by the snapshot and returns a view of it.
+  std::string_view Intern(std::string s) {
+    return strings.emplace_back(std::move(s));
+  }
+  std::deque<std::string> strings;
+};
+
+// How the engine decides. Every default reproduces current upstream.
+struct Options {
+  // Kubernetes minor version to emulate (1.<minor>): selects the default
+  // daemon-pod tolerations table (rows carry the version they appeared in)
+  // and the availability boundary (inclusive since 1.34). 0 means current.
+  int kubernetes_minor = 0;
+  // Fill DaemonSetPlan::explanations for every node.
+  bool explain = false;
+  // Model the taint-eviction controller: pods whose NoExecute toleration
+  // expires (taint.time_added + smallest tolerationSeconds) are deleted with
+  // reason kTaintEviction once due, and the deadline sets requeue_after.
+  bool taint_eviction = false;
+  // Feature gate TaintTolerationComparisonOperators (alpha in 1.35, off by
+  // default): when off, Lt/Gt tolerations tolerate nothing.
+  bool toleration_comparison_operators = false;
+  // Plan the rolling update on the state after manage's own actions (the
+  // "virtual apply" of the plan contract). When false, the rolling update is
+  // planned only if manage produced no action (one-sync fidelity).
+  bool rolling_update_after_manage = true;
+};
+
+// Why a pod is deleted. Stable names (DeleteReasonName) are part of the plan
+// contract; the semantics doc section 12 maps each to its code path.
+enum class DeleteReason : uint8_t {
+  kNodeNameMismatch,
+  kNodeAffinityMismatch,
+  kUntoleratedNoExecuteTaint,
+  kFailedPod,
+  kSucceededPod,
+  kDuplicatePod,
+  kOldPodNotReady,
+  kSurgeReplaced,
+  kRollingUpdate,
+  kRollingUpdateUnavailable,
+  kSchedulingConstraintChanged,
+  kNodeGone,
+  kTaintEviction,
+};
+
+// "NodeNameMismatch", "FailedPod", ... (the contract's spelling).
+std::string_view DeleteReasonName(DeleteReason reason);
+
+struct PodCreate {
+  std::string_view node;
+};
+
+struct PodDelete {
+  std::string_view pod;
+  std::string_view node;  // empty for unscheduled pods
+  DeleteReason reason = DeleteReason::kDuplicatePod;
+  std::string message;  // for people, e.g. "node label disk=hdd ..."
+};
+
+// The seven counters of apps/v1 DaemonSetStatus.
+struct DaemonSetStatus {
+  int32_t desired_number_scheduled = 0;
+  int32_t current_number_scheduled = 0;
+  int32_t number_misscheduled = 0;
+  int32_t number_ready = 0;
+  int32_t updated_number_scheduled = 0;
+  int32_t number_available = 0;
+  int32_t number_unavailable = 0;
+
+  friend bool operator==(const DaemonSetStatus&,
+                         const DaemonSetStatus&) = default;
+};
+
+// Why (not) this node, for one DaemonSet.
+struct NodeExplanation {
+  std::string_view node;
+  bool should_run = false;
+  bool should_continue_running = false;
+  // Every predicate that failed, in plain words; empty when both are true.
+  std::vector<std::string> failed_predicates;
+};
+
+struct DaemonSetPlan {
+  std::string_view namespace_name;
+  std::string_view name;
+  std::vector<PodCreate> creates;  // sorted by node
+  std::vector<PodDelete> deletes;  // sorted by pod name
+  DaemonSetStatus status;          // from the snapshot as given
+  // > 0: the plan changes by itself after this long (a pod becoming
+  // available, a toleration expiring). Zero: nothing pending.
+  absl::Duration requeue_after = absl::ZeroDuration();
+  // No current revision hash was given: updated pods were identified by the
+  // template generation alone.
+  bool revision_unknown = false;
+  // Things a person should know, e.g. why nothing was done at all.
+  std::vector<std::string> notes;
+  std::vector<NodeExplanation> explanations;  // sorted by node, if asked
+};
+
+struct Plan {
+  std::vector<DaemonSetPlan> daemon_sets;  // sorted by namespace, then name
+};
+
+}  // namespace dsd::engine
+
+#endif  // DSD_SERVER_ENGINE_TYPES_H_
