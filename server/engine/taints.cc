@@ -2,6 +2,7 @@
 // daemon-pod default tolerations (AddOrUpdateDaemonPodTolerations).
 #include "server/engine/taints.h"
 
+#include <algorithm>
 #include <array>
 
 #include "server/engine/internal/strings.h"
@@ -61,16 +62,24 @@ bool Tolerates(const Toleration& toleration, const Taint& taint,
 }
 
 std::vector<Toleration> DaemonPodTolerations(const DaemonSet& ds, int minor) {
+  if (minor <= 0) minor = kCurrentKubernetesMinor;
   std::vector<Toleration> result = ds.tolerations;
   for (const DefaultToleration& d : kDefaultTolerations) {
     if (d.since_minor > minor) continue;
     if (d.host_network_only && !ds.host_network) continue;
     const Toleration def{d.key, TolerationOperator::kExists, "", d.effect,
                          std::nullopt};
+    // AddOrUpdateTolerationInPodSpec returns unchanged as soon as it meets
+    // a toleration deep-equal to the default (tolerationSeconds included).
+    const bool present = std::any_of(
+        result.begin(), result.end(), [&](const Toleration& t) {
+          return SameToleration(t, def) && !t.toleration_seconds;
+        });
+    if (present) continue;
     bool replaced = false;
     for (Toleration& t : result) {
       if (SameToleration(t, def)) {
-        t = def;  // drops any tolerationSeconds: daemon pods tolerate forever
+        t = def;  // drops tolerationSeconds: daemon pods tolerate forever
         replaced = true;
       }
     }

@@ -36,7 +36,9 @@ bool Tolerates(const Toleration& toleration, const Taint& taint,
 // The tolerations of a daemon pod: the template's, merged with the default
 // table for `minor` as AddOrUpdateTolerationInPodSpec does (a template
 // toleration equal in key, operator, value and effect is replaced in place
-// by the default; otherwise the default is appended).
+// by the default; otherwise the default is appended; nothing changes when a
+// toleration identical to the default is already there). `minor` <= 0
+// means the current version.
 std::vector<Toleration> DaemonPodTolerations(const DaemonSet& ds, int minor);
 
 // "key=value:Effect" (or "key:Effect" for an empty value).
