@@ -14,8 +14,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "server/engine/internal/strings.h"
 #include "server/engine/eligibility.h"
+#include "server/engine/internal/strings.h"
 #include "server/engine/pods.h"
 #include "server/engine/rolling_update.h"
 #include "server/engine/selectors.h"
@@ -144,6 +144,7 @@ class DaemonSetDecider {
   void RollingUpdate(const std::vector<Eligibility>& eligibility);
   void NoteRequeue(absl::Time at);
   bool IsNewForSurge(const Pod& pod) const;
+  bool InFailedPodBackoff(std::string_view node);
   void Delete(const Pod& pod, DeleteReason reason, std::string message);
   std::string Why(const Node& node) const;
 
@@ -203,11 +204,10 @@ void DaemonSetDecider::GroupPods() {
                 [](const Pod* a, const Pod* b) { return PodBefore(*a, *b); });
     }
   }
-  std::sort(missing_.begin(), missing_.end(),
-            [](const auto& a, const auto& b) {
-              if (a.first != b.first) return a.first < b.first;
-              return PodBefore(*a.second, *b.second);
-            });
+  std::sort(missing_.begin(), missing_.end(), [](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return PodBefore(*a.second, *b.second);
+  });
 }
 
 DaemonSetDecider::PodList DaemonSetDecider::PodsOn(int32_t node) const {
@@ -231,6 +231,21 @@ void DaemonSetDecider::Delete(const Pod& pod, DeleteReason reason,
 void DaemonSetDecider::NoteRequeue(absl::Time at) {
   if (at <= now_) return;
   if (!requeue_at_ || at < *requeue_at_) requeue_at_ = at;
+}
+
+// flowcontrol.Backoff.IsInBackOffSinceUpdate for the node's entry: in
+// back-off while now - last_update < delay; an entry older than twice the
+// 15 min maximum has expired. Notes when the back-off ends.
+bool DaemonSetDecider::InFailedPodBackoff(std::string_view node) {
+  constexpr absl::Duration kMaxBackoff = absl::Minutes(15);
+  for (const FailedPodBackoff& b : ds_.failed_pod_backoffs) {
+    if (b.node != node) continue;
+    const absl::Duration since = now_ - b.last_update;
+    if (since > 2 * kMaxBackoff || since >= b.delay) return false;
+    NoteRequeue(b.last_update + b.delay);
+    return true;
+  }
+  return false;
 }
 
 // The surge-aware prune compares the hash label only (podsShouldBeOnNode).
@@ -268,17 +283,17 @@ void DaemonSetDecider::KeepPods(int32_t node_index, const Eligibility& e,
                                 const PodList& pods) {
   const Node& node = snap_.nodes[static_cast<size_t>(node_index)];
   std::vector<const Pod*> running;
-  bool failed_deleted = false;
+  // A controller with no back-off entry deletes the first failed pod and
+  // holds the node's others back until the back-off expires.
+  bool failed_seen = false;
   for (const Pod* pod : pods) {
     if (pod->terminating) continue;
     if (pod->phase == PodPhase::kFailed) {
-      // A controller with no back-off entry deletes the first failed pod
-      // and holds the node's others back until the back-off expires.
-      if (!failed_deleted) {
+      if (!failed_seen && !InFailedPodBackoff(node.name)) {
         Delete(*pod, DeleteReason::kFailedPod,
                "pod failed; it is deleted so that a new one is created");
-        failed_deleted = true;
       }
+      failed_seen = true;
       continue;
     }
     if (pod->phase == PodPhase::kSucceeded) {
@@ -294,7 +309,7 @@ void DaemonSetDecider::KeepPods(int32_t node_index, const Eligibility& e,
     for (size_t i = 1; i < running.size(); ++i) {
       Delete(*running[i], DeleteReason::kDuplicatePod,
              internal::Cat("node ", node.name, " already runs ",
-                          running[0]->name));
+                           running[0]->name));
     }
     return;
   }
@@ -320,11 +335,11 @@ void DaemonSetDecider::KeepPods(int32_t node_index, const Eligibility& e,
   if (!oldest_old->ready) {
     Delete(*oldest_old, DeleteReason::kOldPodNotReady,
            internal::Cat("old-revision pod is not ready and ", oldest_new->name,
-                        " replaces it"));
+                         " replaces it"));
   } else if (IsPodAvailable(*oldest_new, availability_, now_)) {
-    Delete(*oldest_old, DeleteReason::kSurgeReplaced,
-           internal::Cat("new-revision pod ", oldest_new->name,
-                        " is available"));
+    Delete(
+        *oldest_old, DeleteReason::kSurgeReplaced,
+        internal::Cat("new-revision pod ", oldest_new->name, " is available"));
   } else if (auto at = BecomesAvailableAt(*oldest_new, availability_, now_)) {
     NoteRequeue(*at);
   }
@@ -368,9 +383,9 @@ void DaemonSetDecider::PlanTaintEviction(const Node& node,
       }
     }
     if (first == nullptr || !first->toleration_seconds) continue;
-    const absl::Time at = taint.time_added.value_or(now_) +
-                          absl::Seconds(std::max<int64_t>(
-                              0, *first->toleration_seconds));
+    const absl::Time at =
+        taint.time_added.value_or(now_) +
+        absl::Seconds(std::max<int64_t>(0, *first->toleration_seconds));
     if (!evict_at || at < *evict_at) evict_at = at;
   }
   if (!evict_at) return;
@@ -380,10 +395,11 @@ void DaemonSetDecider::PlanTaintEviction(const Node& node,
   }
   for (const Pod* pod : pods) {
     if (pod->terminating || deleted_.contains(pod)) continue;
-    Delete(*pod, DeleteReason::kTaintEviction,
-           internal::Cat("taint-eviction controller: a NoExecute toleration "
-                        "on node ",
-                        node.name, " expired at ", absl::FormatTime(*evict_at)));
+    Delete(
+        *pod, DeleteReason::kTaintEviction,
+        internal::Cat("taint-eviction controller: a NoExecute toleration "
+                      "on node ",
+                      node.name, " expired at ", absl::FormatTime(*evict_at)));
   }
 }
 
@@ -403,6 +419,16 @@ void DaemonSetDecider::RollingUpdate(
       (!plan_.deletes.empty() || !created_on_.empty())) {
     return;  // one-sync fidelity: expectations are not yet satisfied
   }
+  const UpdateStrategy& strategy = ds_.update_strategy;
+  if (strategy.paused) {
+    plan_.notes.push_back(
+        "rolling update paused: no old pod is replaced (nodes without a pod "
+        "still get one)");
+    return;
+  }
+  // dsd extension: only nodes matching the rollout selector take part.
+  std::optional<LabelSelectorMatcher> scope;
+  if (strategy.node_selector) scope.emplace(*strategy.node_selector);
 
   std::deque<Pod> virtual_pods;
   const auto new_pod = [&]() -> const Pod* {
@@ -428,6 +454,7 @@ void DaemonSetDecider::RollingUpdate(
   in.desired = plan_.status.desired_number_scheduled;
   auto missing = missing_.begin();
   const auto add_missing_before = [&](std::string_view limit, bool all) {
+    if (scope) return;  // a vanished node matches no rollout selector
     while (missing != missing_.end() && (all || missing->first < limit)) {
       NodeGroup group{missing->first, nullptr, {}, {}};
       for (; missing != missing_.end() && missing->first == group.node_name;
@@ -442,6 +469,7 @@ void DaemonSetDecider::RollingUpdate(
   for (int32_t idx : index_.nodes_by_name) {
     const Node& node = snap_.nodes[static_cast<size_t>(idx)];
     add_missing_before(node.name, false);
+    if (scope && !scope->Matches(node.labels)) continue;
     const Eligibility& e = eligibility[static_cast<size_t>(idx)];
     NodeGroup group{node.name, &node, e, {}};
     const auto n = static_cast<size_t>(idx);
@@ -449,7 +477,8 @@ void DaemonSetDecider::RollingUpdate(
       if (!deleted_.contains(by_node_[i])) group.pods.push_back(by_node_[i]);
     }
     if (created.contains(idx)) group.pods.push_back(new_pod());
-    if (!group.pods.empty() || e.should_run) in.groups.push_back(std::move(group));
+    if (!group.pods.empty() || e.should_run)
+      in.groups.push_back(std::move(group));
   }
   add_missing_before({}, true);
 
@@ -509,8 +538,8 @@ DaemonSetPlan DaemonSetDecider::Run() {
       PlanTaintEviction(node, pods);
     }
   }
-  plan_.status.number_unavailable = plan_.status.desired_number_scheduled -
-                                    plan_.status.number_available;
+  plan_.status.number_unavailable =
+      plan_.status.desired_number_scheduled - plan_.status.number_available;
   if (!act) {
     plan_.notes.push_back(
         "the DaemonSet is being deleted: the garbage collector removes its "
@@ -533,14 +562,12 @@ DaemonSetPlan DaemonSetDecider::Run() {
     plan_.creates.push_back(
         PodCreate{snap_.nodes[static_cast<size_t>(idx)].name});
   }
-  std::sort(plan_.creates.begin(), plan_.creates.end(),
-            [](const PodCreate& a, const PodCreate& b) {
-              return a.node < b.node;
-            });
-  std::sort(plan_.deletes.begin(), plan_.deletes.end(),
-            [](const PodDelete& a, const PodDelete& b) {
-              return a.pod < b.pod;
-            });
+  std::sort(
+      plan_.creates.begin(), plan_.creates.end(),
+      [](const PodCreate& a, const PodCreate& b) { return a.node < b.node; });
+  std::sort(
+      plan_.deletes.begin(), plan_.deletes.end(),
+      [](const PodDelete& a, const PodDelete& b) { return a.pod < b.pod; });
   if (requeue_at_) plan_.requeue_after = *requeue_at_ - now_;
   return std::move(plan_);
 }
@@ -551,7 +578,8 @@ Plan Decide(const Snapshot& snap, absl::Time now, const Options& options) {
   const ClusterIndex index = IndexNodes(snap);
   std::vector<LabelSelectorMatcher> matchers;
   matchers.reserve(snap.daemon_sets.size());
-  for (const DaemonSet& ds : snap.daemon_sets) matchers.emplace_back(ds.selector);
+  for (const DaemonSet& ds : snap.daemon_sets)
+    matchers.emplace_back(ds.selector);
   const std::vector<int32_t> owner = ClaimPods(snap, matchers);
 
   std::vector<std::vector<const Pod*>> claimed(snap.daemon_sets.size());

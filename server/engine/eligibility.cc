@@ -33,7 +33,7 @@ Eligibility DaemonSetPredicates::Evaluate(const Node& node,
   if (!name_ok) {
     if (why == nullptr) return {false, false, DeleteReason::kNodeNameMismatch};
     why->push_back(internal::Cat("pod template nodeName ", ds_.node_name,
-                                " names another node"));
+                                 " names another node"));
   }
   const bool selection_ok = selection_.Matches(node, why);
   if (!selection_ok && why == nullptr) {

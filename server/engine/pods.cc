@@ -11,7 +11,8 @@ bool IsPodAvailable(const Pod& pod, const AvailabilityRule& rule,
   if (!pod.ready) return false;
   if (rule.min_ready_seconds == 0) return true;
   if (!pod.ready_since) return false;
-  const absl::Time at = *pod.ready_since + absl::Seconds(rule.min_ready_seconds);
+  const absl::Time at =
+      *pod.ready_since + absl::Seconds(rule.min_ready_seconds);
   return rule.inclusive ? at <= now : at < now;
 }
 
@@ -21,7 +22,8 @@ std::optional<absl::Time> BecomesAvailableAt(const Pod& pod,
   if (!pod.ready || !pod.ready_since || IsPodAvailable(pod, rule, now)) {
     return std::nullopt;
   }
-  const absl::Time at = *pod.ready_since + absl::Seconds(rule.min_ready_seconds);
+  const absl::Time at =
+      *pod.ready_since + absl::Seconds(rule.min_ready_seconds);
   // Before 1.34 the comparison is strict: available only after `at`.
   return rule.inclusive ? at : at + absl::Nanoseconds(1);
 }

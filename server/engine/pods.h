@@ -12,7 +12,8 @@
 
 namespace dsd::engine {
 
-inline constexpr std::string_view kRevisionHashLabel = "controller-revision-hash";
+inline constexpr std::string_view kRevisionHashLabel =
+    "controller-revision-hash";
 inline constexpr std::string_view kTemplateGenerationLabel =
     "pod-template-generation";
 

@@ -5,6 +5,7 @@
 #include "server/engine/rolling_update.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "server/engine/internal/strings.h"
 
@@ -52,12 +53,27 @@ std::optional<Budgets> ComputeBudgets(const DaemonSet& ds, int64_t desired) {
   return b;
 }
 
-void PlanWithoutSurge(const RollingUpdateInput& in, int64_t max_unavailable,
-                      RollingUpdateResult& out) {
+// How many old-only nodes this pass may move to the new revision: all of
+// them, or with the dsd `partition` extension all but `partition` of them.
+int64_t ReplaceableNodes(const RollingUpdateInput& in,
+                         const std::vector<NodePods>& nodes) {
+  const std::optional<IntOrPercent>& partition =
+      in.ds->update_strategy.partition;
+  if (!partition) return std::numeric_limits<int64_t>::max();
+  int64_t old_only = 0;
+  for (const NodePods& p : nodes) {
+    if (p.ok && p.old_pod != nullptr && p.new_pod == nullptr) ++old_only;
+  }
+  return std::max<int64_t>(0, old_only - ScaledValue(*partition, in.desired));
+}
+
+void PlanWithoutSurge(const RollingUpdateInput& in,
+                      const std::vector<NodePods>& nodes,
+                      int64_t max_unavailable, RollingUpdateResult& out) {
   int64_t unavailable = 0;
-  std::vector<const Pod*> candidates;
-  for (const NodeGroup& group : in.groups) {
-    const NodePods p = FindUpdatedPods(group, *in.revision);
+  std::vector<const Pod*> replacements;  // unavailable old pods
+  std::vector<const Pod*> candidates;    // available old pods
+  for (const NodePods& p : nodes) {
     if (!p.ok || (p.old_pod == nullptr) == (p.new_pod == nullptr)) {
       ++unavailable;  // manage prunes, creates or deletes here
       continue;
@@ -69,32 +85,41 @@ void PlanWithoutSurge(const RollingUpdateInput& in, int64_t max_unavailable,
     if (!IsPodAvailable(*p.old_pod, in.availability, in.now)) {
       // Replacing an unavailable pod costs no availability, but it still
       // counts against the budget (kubernetes#123233, 1.31+).
-      out.deletes.push_back(Delete(
-          *p.old_pod, DeleteReason::kRollingUpdateUnavailable,
-          "old-revision pod is not available; replaced without waiting"));
+      replacements.push_back(p.old_pod);
       ++unavailable;
     } else if (unavailable < max_unavailable) {
       candidates.push_back(p.old_pod);
     }
   }
-  const int64_t take = std::clamp<int64_t>(max_unavailable - unavailable, 0,
-                                           std::ssize(candidates));
+  int64_t replaceable = ReplaceableNodes(in, nodes);
+  for (const Pod* pod : replacements) {
+    if (replaceable-- <= 0) return;
+    out.deletes.push_back(
+        Delete(*pod, DeleteReason::kRollingUpdateUnavailable,
+               "old-revision pod is not available; replaced without waiting"));
+  }
+  const int64_t take =
+      std::min(replaceable, std::clamp<int64_t>(max_unavailable - unavailable,
+                                                0, std::ssize(candidates)));
   for (int64_t i = 0; i < take; ++i) {
     out.deletes.push_back(Delete(
         *candidates[static_cast<size_t>(i)], DeleteReason::kRollingUpdate,
         internal::Cat("old-revision pod replaced within maxUnavailable ",
-                     max_unavailable)));
+                      max_unavailable)));
   }
 }
 
-void PlanWithSurge(const RollingUpdateInput& in, int64_t max_surge,
+void PlanWithSurge(const RollingUpdateInput& in,
+                   const std::vector<NodePods>& nodes, int64_t max_surge,
                    RollingUpdateResult& out) {
   int64_t surge = 0;
   int64_t available = 0;
-  std::vector<std::string_view> candidates;
+  std::vector<std::string_view> replacements;  // nodes of unavailable old pods
+  std::vector<std::string_view> candidates;    // nodes of available old pods
   std::vector<const Pod*> should_not_run;
-  for (const NodeGroup& group : in.groups) {
-    const NodePods p = FindUpdatedPods(group, *in.revision);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const NodePods& p = nodes[i];
+    const NodeGroup& group = in.groups[i];
     if (!p.ok) {
       ++surge;  // manage prunes the duplicates first
       continue;
@@ -122,20 +147,20 @@ void PlanWithSurge(const RollingUpdateInput& in, int64_t max_surge,
       // Upstream looks the node up and fails the whole pass.
       out.creates.clear();
       out.deletes.clear();
-      out.aborted = internal::Cat("old pod ", p.old_pod->name,
-                                 " is bound to node ", group.node_name,
-                                 ", which is not in the snapshot; the rolling "
-                                 "update waits for the pod garbage collector");
+      out.aborted = internal::Cat(
+          "old pod ", p.old_pod->name, " is bound to node ", group.node_name,
+          ", which is not in the snapshot; the rolling update waits for the "
+          "pod garbage collector");
       return;
     }
     if (!old_available) {
       if (!group.eligibility.should_run) {
-        out.deletes.push_back(Delete(
-            *p.old_pod, DeleteReason::kRollingUpdateUnavailable,
-            "old-revision pod is not available and the node no longer "
-            "matches the DaemonSet's scheduling constraints"));
+        out.deletes.push_back(
+            Delete(*p.old_pod, DeleteReason::kRollingUpdateUnavailable,
+                   "old-revision pod is not available and the node no longer "
+                   "matches the DaemonSet's scheduling constraints"));
       } else {
-        out.creates.push_back(PodCreate{group.node_name});
+        replacements.push_back(group.node_name);
       }
       continue;
     }
@@ -157,8 +182,14 @@ void PlanWithSurge(const RollingUpdateInput& in, int64_t max_surge,
                "the node no longer matches the DaemonSet's scheduling "
                "constraints and enough pods are available elsewhere"));
   }
-  const int64_t take =
-      std::clamp<int64_t>(max_surge - surge, 0, std::ssize(candidates));
+  int64_t replaceable = ReplaceableNodes(in, nodes);
+  for (std::string_view node : replacements) {
+    if (replaceable-- <= 0) return;
+    out.creates.push_back(PodCreate{node});  // regardless of the surge budget
+  }
+  const int64_t take = std::min(
+      replaceable,
+      std::clamp<int64_t>(max_surge - surge, 0, std::ssize(candidates)));
   for (int64_t i = 0; i < take; ++i) {
     out.creates.push_back(PodCreate{candidates[static_cast<size_t>(i)]});
   }
@@ -185,10 +216,15 @@ RollingUpdateResult PlanRollingUpdate(const RollingUpdateInput& in) {
     out.aborted = "rollingUpdate.maxUnavailable is not set";
     return out;
   }
+  std::vector<NodePods> nodes;
+  nodes.reserve(in.groups.size());
+  for (const NodeGroup& group : in.groups) {
+    nodes.push_back(FindUpdatedPods(group, *in.revision));
+  }
   if (budgets->max_surge == 0) {
-    PlanWithoutSurge(in, budgets->max_unavailable, out);
+    PlanWithoutSurge(in, nodes, budgets->max_unavailable, out);
   } else {
-    PlanWithSurge(in, budgets->max_surge, out);
+    PlanWithSurge(in, nodes, budgets->max_surge, out);
   }
   return out;
 }

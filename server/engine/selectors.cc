@@ -31,8 +31,7 @@ std::string_view OperatorName(SelectorOperator op) {
   return "?";
 }
 
-bool Contains(const std::vector<std::string_view>& values,
-              std::string_view v) {
+bool Contains(const std::vector<std::string_view>& values, std::string_view v) {
   return std::find(values.begin(), values.end(), v) != values.end();
 }
 
@@ -68,8 +67,9 @@ CompiledRequirement CompileLabelRequirement(const Requirement& r) {
 // nodeSelectorRequirementsAsFieldSelector: In/NotIn with exactly one value.
 CompiledRequirement CompileFieldRequirement(const Requirement& r) {
   CompiledRequirement c{r, false, 0};
-  c.valid = (r.op == SelectorOperator::kIn || r.op == SelectorOperator::kNotIn) &&
-            r.values.size() == 1;
+  c.valid =
+      (r.op == SelectorOperator::kIn || r.op == SelectorOperator::kNotIn) &&
+      r.values.size() == 1;
   return c;
 }
 
@@ -186,12 +186,12 @@ bool NodeSelection::Matches(const Node& node,
     if (why == nullptr) return false;
     if (have) {
       why->push_back(internal::Cat("node label ", want.key, "=", *have,
-                                  " does not match nodeSelector ", want.key,
-                                  "=", want.value));
+                                   " does not match nodeSelector ", want.key,
+                                   "=", want.value));
     } else {
       why->push_back(internal::Cat("node has no label ", want.key,
-                                  " required by nodeSelector ", want.key, "=",
-                                  want.value));
+                                   " required by nodeSelector ", want.key, "=",
+                                   want.value));
     }
   }
   if (!has_required_) return selector_ok;
@@ -217,7 +217,7 @@ bool NodeSelection::Matches(const Node& node,
       for (const CompiledRequirement& c : term.expressions) {
         if (!c.valid) {
           parts.push_back(internal::Cat(DescribeRequirement(c.requirement),
-                                       " is not a valid requirement"));
+                                        " is not a valid requirement"));
         } else if (!RequirementMatchesLabels(c, node.labels)) {
           const auto have = FindLabel(node.labels, c.requirement.key);
           parts.push_back(internal::Cat(
@@ -229,16 +229,17 @@ bool NodeSelection::Matches(const Node& node,
       }
       for (const CompiledRequirement& c : term.fields) {
         if (!c.valid) {
-          parts.push_back(internal::Cat("field ", DescribeRequirement(c.requirement),
-                                       " is not a valid requirement"));
+          parts.push_back(internal::Cat("field ",
+                                        DescribeRequirement(c.requirement),
+                                        " is not a valid requirement"));
         } else if (!FieldMatches(c, node)) {
           parts.push_back(internal::Cat("node name ", node.name,
-                                       " does not satisfy field ",
-                                       DescribeRequirement(c.requirement)));
+                                        " does not satisfy field ",
+                                        DescribeRequirement(c.requirement)));
         }
       }
-      why->push_back(internal::Cat(prefix, " does not match: ",
-                                  internal::Join(parts, "; ")));
+      why->push_back(internal::Cat(
+          prefix, " does not match: ", internal::Join(parts, "; ")));
     }
   }
   return false;
@@ -264,7 +265,7 @@ std::string DescribeRequirement(const Requirement& r) {
       return internal::Cat(r.key, " ", OperatorName(r.op));
     default:
       return internal::Cat(r.key, " ", OperatorName(r.op), " [",
-                          internal::Join(r.values, ", "), "]");
+                           internal::Join(r.values, ", "), "]");
   }
 }
 

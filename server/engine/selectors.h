@@ -44,7 +44,6 @@ class LabelSelectorMatcher {
 // expression, which API validation rejects, matches nothing).
 bool SelectorMatches(const LabelSelector& selector, const Labels& labels);
 
-
 // A DaemonSet's nodeSelector and required node affinity, compiled once and
 // matched against many nodes. Immutable after construction; safe to share.
 class NodeSelection {

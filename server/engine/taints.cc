@@ -71,8 +71,8 @@ std::vector<Toleration> DaemonPodTolerations(const DaemonSet& ds, int minor) {
                          std::nullopt};
     // AddOrUpdateTolerationInPodSpec returns unchanged as soon as it meets
     // a toleration deep-equal to the default (tolerationSeconds included).
-    const bool present = std::any_of(
-        result.begin(), result.end(), [&](const Toleration& t) {
+    const bool present =
+        std::any_of(result.begin(), result.end(), [&](const Toleration& t) {
           return SameToleration(t, def) && !t.toleration_seconds;
         });
     if (present) continue;
@@ -105,7 +105,7 @@ std::string DescribeTaint(const Taint& taint) {
     return internal::Cat(taint.key, ":", TaintEffectName(taint.effect));
   }
   return internal::Cat(taint.key, "=", taint.value, ":",
-                      TaintEffectName(taint.effect));
+                       TaintEffectName(taint.effect));
 }
 
 }  // namespace dsd::engine

@@ -14,7 +14,8 @@
 
 namespace dsd::engine {
 
-// The Kubernetes minor version dsd emulates when Options::kubernetes_minor is 0.
+// The Kubernetes minor version dsd emulates when Options::kubernetes_minor is
+// 0.
 inline constexpr int kCurrentKubernetesMinor = 35;
 
 // One row of the default daemon-pod tolerations table.

@@ -123,6 +123,15 @@ struct UpdateStrategy {
   std::optional<LabelSelector> node_selector;
 };
 
+// The failed-pod back-off entry upstream keeps per (DaemonSet, observed
+// generation, node) in memory (flowcontrol.Backoff, 1 s doubling to 15 min).
+// A stateless caller may send the entries it tracks to reproduce it exactly.
+struct FailedPodBackoff {
+  std::string_view node;
+  absl::Time last_update;  // when the last failed pod was deleted
+  absl::Duration delay;    // current back-off delay
+};
+
 // apps/v1 DaemonSet, with its pod template flattened in.
 struct DaemonSet {
   std::string_view namespace_name;
@@ -150,6 +159,10 @@ struct DaemonSet {
 
   UpdateStrategy update_strategy;
   int64_t min_ready_seconds = 0;
+  // Back-off entries for the DaemonSet's current observed generation. Empty:
+  // behave as a controller with no entry (delete the first failed pod of
+  // each node now).
+  std::vector<FailedPodBackoff> failed_pod_backoffs;
 };
 
 enum class PodPhase : uint8_t {
@@ -169,7 +182,7 @@ struct Pod {
   // UID of the ownerReference with controller: true; empty when none.
   std::string_view controller_uid;
   absl::Time creation_timestamp = absl::InfinitePast();  // unset: oldest
-  bool terminating = false;  // metadata.deletionTimestamp is set
+  bool terminating = false;    // metadata.deletionTimestamp is set
   std::string_view node_name;  // spec.nodeName; empty while unscheduled
   // Required node affinity terms. Only read for pods without node_name (the
   // DaemonSet controller targets unscheduled pods through matchFields).

@@ -609,6 +609,50 @@ std::vector<DecideCase> ExistingPodCases() {
 // ---------------------------------------------------------------------------
 // Catalogue A.5: taints and tolerations (semantics 3.2, 3.5, 4).
 
+// Catalogue A.4 TestDaemonKillFailedPodsBackoff with the back-off entry sent
+// by the caller (semantics 6.5): in back-off while now - lastUpdate < delay
+// (strict); the failed pod is then skipped and the plan requeues when the
+// back-off ends. Production delays (1 s doubling) instead of the test's 50 ms.
+void OneFailedPodWithBackoff(Snapshot& s, std::string node,
+                             absl::Time last_update, absl::Duration delay) {
+  AddNodes(s, 0, 1);
+  const auto ds =
+      SimpleDs(s).FailedPodBackoff(std::move(node), last_update, delay).Add();
+  Owned(s, "node-0-failed0", ds, "node-0").Failed().Add();
+}
+
+std::vector<DecideCase> BackoffCases() {
+  const DaemonSetStatus status = Status(1, 1, 0, 0, 1, 0);
+  return {
+      {.name = "Backoff_InBackoffSkipsFailedPodAndRequeues",
+       .build = [](Snapshot& s) {
+         OneFailedPodWithBackoff(s, "node-0", At(9), absl::Seconds(2));
+       },
+       .now = At(10),
+       .plans = {{.status = status, .requeue_after = absl::Seconds(1)}}},
+      {.name = "Backoff_OneNanosecondBeforeTheEndStillInBackoff",
+       .build = [](Snapshot& s) {
+         OneFailedPodWithBackoff(s, "node-0", At(8), absl::Seconds(2));
+       },
+       .now = At(10) - absl::Nanoseconds(1),
+       .plans = {{.status = status, .requeue_after = absl::Nanoseconds(1)}}},
+      {.name = "Backoff_AtLastUpdatePlusDelayDeletes",
+       .build = [](Snapshot& s) {
+         OneFailedPodWithBackoff(s, "node-0", At(8), absl::Seconds(2));
+       },
+       .now = At(10),
+       .plans = {{.deletes = {{"node-0-failed0", kFailedPod}},
+                  .status = status}}},
+      {.name = "Backoff_EntryOfAnotherNodeDoesNotApply",
+       .build = [](Snapshot& s) {
+         OneFailedPodWithBackoff(s, "node-7", At(9), absl::Seconds(2));
+       },
+       .now = At(10),
+       .plans = {{.deletes = {{"node-0-failed0", kFailedPod}},
+                  .status = status}}},
+  };
+}
+
 std::vector<DecideCase> TaintCases() {
   return {
       {.name = "NoScheduleTaintedDoesntEvictRunningIntolerantPod",
@@ -1855,6 +1899,8 @@ INSTANTIATE_TEST_SUITE_P(Placement, DecideTest,
 INSTANTIATE_TEST_SUITE_P(ExistingPods, DecideTest,
                          ::testing::ValuesIn(Expand(ExistingPodCases())),
                          RowName);
+INSTANTIATE_TEST_SUITE_P(Backoff, DecideTest,
+                         ::testing::ValuesIn(Expand(BackoffCases())), RowName);
 INSTANTIATE_TEST_SUITE_P(Taints, DecideTest,
                          ::testing::ValuesIn(Expand(TaintCases())), RowName);
 INSTANTIATE_TEST_SUITE_P(NoAction, DecideTest,

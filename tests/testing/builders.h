@@ -25,9 +25,7 @@ namespace dsd::testing {
 // A fixed, readable instant for tests: 2026-01-01T00:00:00Z.
 inline absl::Time T0() { return absl::FromUnixSeconds(1767225600); }
 // T0 plus `seconds`.
-inline absl::Time At(int64_t seconds) {
-  return T0() + absl::Seconds(seconds);
-}
+inline absl::Time At(int64_t seconds) { return T0() + absl::Seconds(seconds); }
 
 inline engine::Toleration MakeToleration(
     engine::Snapshot& snap, std::string key, engine::TolerationOperator op,
@@ -201,6 +199,13 @@ class DaemonSetBuilder {
     ds_.template_generation = g;
     return *this;
   }
+  // A failed-pod back-off entry the caller tracks for `node`.
+  DaemonSetBuilder& FailedPodBackoff(std::string node, absl::Time last_update,
+                                     absl::Duration delay) {
+    ds_.failed_pod_backoffs.push_back(
+        {snap_.Intern(std::move(node)), last_update, delay});
+    return *this;
+  }
   DaemonSetBuilder& BeingDeleted() {
     ds_.being_deleted = true;
     return *this;
@@ -244,9 +249,9 @@ class PodBuilder {
           {snap_.Intern("controller-revision-hash"), ds.current_revision_hash});
     }
     if (ds.template_generation) {
-      pod_.labels.push_back({snap_.Intern("pod-template-generation"),
-                             snap_.Intern(std::to_string(
-                                 *ds.template_generation))});
+      pod_.labels.push_back(
+          {snap_.Intern("pod-template-generation"),
+           snap_.Intern(std::to_string(*ds.template_generation))});
     }
     return *this;
   }
