@@ -172,6 +172,20 @@ void AddPods(Snapshot& s, const DaemonSet& ds, const std::string& node, int n,
   }
 }
 
+// node-0 tainted dedicated=user1:NoExecute at T0, tolerated for 60 s by the
+// DaemonSet (so shouldRun and shouldContinueRunning hold), one pod on it.
+void DedicatedNoExecuteFor60s(Snapshot& s) {
+  NodeBuilder(s, "node-0")
+      .Taint("dedicated", "user1", TaintEffect::kNoExecute, At(0))
+      .Add();
+  const auto ds =
+      SimpleDs(s)
+          .Toleration(MakeToleration(s, "dedicated", TolerationOperator::kEqual,
+                                     "user1", TaintEffect::kNoExecute, 60))
+          .Add();
+  AddPods(s, ds, "node-0", 1);
+}
+
 // n pods owned by `ds` whose labels are simpleDaemonSetLabel2 (released).
 void AddReleasedPods(Snapshot& s, const DaemonSet& ds, const std::string& node,
                      int n) {
@@ -625,28 +639,32 @@ std::vector<DecideCase> BackoffCases() {
   const DaemonSetStatus status = Status(1, 1, 0, 0, 1, 0);
   return {
       {.name = "Backoff_InBackoffSkipsFailedPodAndRequeues",
-       .build = [](Snapshot& s) {
-         OneFailedPodWithBackoff(s, "node-0", At(9), absl::Seconds(2));
-       },
+       .build =
+           [](Snapshot& s) {
+             OneFailedPodWithBackoff(s, "node-0", At(9), absl::Seconds(2));
+           },
        .now = At(10),
        .plans = {{.status = status, .requeue_after = absl::Seconds(1)}}},
       {.name = "Backoff_OneNanosecondBeforeTheEndStillInBackoff",
-       .build = [](Snapshot& s) {
-         OneFailedPodWithBackoff(s, "node-0", At(8), absl::Seconds(2));
-       },
+       .build =
+           [](Snapshot& s) {
+             OneFailedPodWithBackoff(s, "node-0", At(8), absl::Seconds(2));
+           },
        .now = At(10) - absl::Nanoseconds(1),
        .plans = {{.status = status, .requeue_after = absl::Nanoseconds(1)}}},
       {.name = "Backoff_AtLastUpdatePlusDelayDeletes",
-       .build = [](Snapshot& s) {
-         OneFailedPodWithBackoff(s, "node-0", At(8), absl::Seconds(2));
-       },
+       .build =
+           [](Snapshot& s) {
+             OneFailedPodWithBackoff(s, "node-0", At(8), absl::Seconds(2));
+           },
        .now = At(10),
        .plans = {{.deletes = {{"node-0-failed0", kFailedPod}},
                   .status = status}}},
       {.name = "Backoff_EntryOfAnotherNodeDoesNotApply",
-       .build = [](Snapshot& s) {
-         OneFailedPodWithBackoff(s, "node-7", At(9), absl::Seconds(2));
-       },
+       .build =
+           [](Snapshot& s) {
+             OneFailedPodWithBackoff(s, "node-7", At(9), absl::Seconds(2));
+           },
        .now = At(10),
        .plans = {{.deletes = {{"node-0-failed0", kFailedPod}},
                   .status = status}}},
@@ -1505,6 +1523,25 @@ std::vector<DecideCase> DerivedCases() {
              AddPods(s, ds, "node-0", 1);
            },
        .options = {.taint_eviction = true},
+       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+      // Semantics 9 [dsd]: the taint-eviction model evicts at timeAdded +
+      // the first matching toleration's tolerationSeconds; before that the
+      // plan only requeues. The DaemonSet controller itself keeps the pod.
+      {.name = "TaintEviction_BeforeDeadlineRequeues",
+       .build = [](Snapshot& s) { DedicatedNoExecuteFor60s(s); },
+       .now = At(20),
+       .options = {.taint_eviction = true},
+       .plans = {{.status = Status(1, 1, 0, 0, 1, 0),
+                  .requeue_after = absl::Seconds(40)}}},
+      {.name = "TaintEviction_AtDeadlineEvicts",
+       .build = [](Snapshot& s) { DedicatedNoExecuteFor60s(s); },
+       .now = At(60),
+       .options = {.taint_eviction = true},
+       .plans = {{.deletes = {{"node-0-p0", kTaintEviction}},
+                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+      {.name = "TaintEviction_OffByDefault",
+       .build = [](Snapshot& s) { DedicatedNoExecuteFor60s(s); },
+       .now = At(60),
        .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
       {.name = "D14_NonSurgeFailedTerminatingPodIgnored",
        .build =
