@@ -28,13 +28,13 @@ void BM_Decide(benchmark::State& state) {
   const double pairs = static_cast<double>(spec.nodes) * spec.daemon_sets;
   state.counters["pods"] = static_cast<double>(snap.pods.size());
   state.counters["actions"] = static_cast<double>(actions);
-  state.counters["ns_per_node_ds"] = benchmark::Counter(
-      pairs, benchmark::Counter::kIsIterationInvariantRate |
-                 benchmark::Counter::kInvert);
-  state.counters["ns_per_pod"] = benchmark::Counter(
-      static_cast<double>(snap.pods.size()),
-      benchmark::Counter::kIsIterationInvariantRate |
-          benchmark::Counter::kInvert);
+  state.counters["ns_per_node_ds"] =
+      benchmark::Counter(pairs, benchmark::Counter::kIsIterationInvariantRate |
+                                    benchmark::Counter::kInvert);
+  state.counters["ns_per_pod"] =
+      benchmark::Counter(static_cast<double>(snap.pods.size()),
+                         benchmark::Counter::kIsIterationInvariantRate |
+                             benchmark::Counter::kInvert);
 }
 
 BENCHMARK(BM_Decide)
@@ -55,7 +55,10 @@ void BM_DecideExplain(benchmark::State& state) {
         engine::Decide(snap, testing::SyntheticNow(), options));
   }
 }
-BENCHMARK(BM_DecideExplain)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecideExplain)
+    ->Arg(1000)
+    ->Arg(5000)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace dsd

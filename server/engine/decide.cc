@@ -574,7 +574,8 @@ DaemonSetPlan DaemonSetDecider::Run() {
 
 }  // namespace
 
-Plan Decide(const Snapshot& snap, absl::Time now, const Options& options) {
+Plan Decide(const Snapshot& snap, absl::Time now, const Options& options,
+            const std::function<bool()>& cancelled) {
   const ClusterIndex index = IndexNodes(snap);
   std::vector<LabelSelectorMatcher> matchers;
   matchers.reserve(snap.daemon_sets.size());
@@ -603,6 +604,10 @@ Plan Decide(const Snapshot& snap, absl::Time now, const Options& options) {
   Plan plan;
   plan.daemon_sets.reserve(order.size());
   for (size_t d : order) {
+    if (cancelled && cancelled()) {
+      plan.cancelled = true;
+      break;
+    }
     DaemonSetDecider decider(snap, index, snap.daemon_sets[d],
                              std::move(claimed[d]), now, options);
     plan.daemon_sets.push_back(decider.Run());

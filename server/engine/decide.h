@@ -6,6 +6,8 @@
 #ifndef DSD_SERVER_ENGINE_DECIDE_H_
 #define DSD_SERVER_ENGINE_DECIDE_H_
 
+#include <functional>
+
 #include "absl/time/time.h"
 #include "server/engine/types.h"
 
@@ -15,7 +17,11 @@ namespace dsd::engine {
 // them but may then give meaningless plans): node names unique and
 // non-empty, pod uids unique, label keys unique per object.
 // The returned plan holds views into `snapshot`; keep the snapshot alive.
-Plan Decide(const Snapshot& snapshot, absl::Time now, const Options& options);
+// `cancelled`, when given, is polled between DaemonSets; once it returns
+// true Decide stops and sets Plan::cancelled (how callers honour deadlines
+// without the engine reading a clock).
+Plan Decide(const Snapshot& snapshot, absl::Time now, const Options& options,
+            const std::function<bool()>& cancelled = {});
 
 }  // namespace dsd::engine
 

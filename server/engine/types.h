@@ -308,6 +308,7 @@ struct DaemonSetPlan {
 
 struct Plan {
   std::vector<DaemonSetPlan> daemon_sets;  // sorted by namespace, then name
+  bool cancelled = false;  // Decide's `cancelled` stopped the work: incomplete
 };
 
 }  // namespace dsd::engine

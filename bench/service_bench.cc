@@ -1,0 +1,77 @@
+// The Decide handler versus protobuf parsing of the same request, measured
+// in one run: per iteration, the request bytes are parsed (heap and arena),
+// then the service's Decide runs (validation, conversion, engine, response).
+// The counter `handler_over_parse` is (validate + convert + engine + plan
+// to proto) / parse; the target is <= 0.5.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <string>
+
+#include "google/protobuf/arena.h"
+#include "server/service/scheduler_service.h"
+#include "tests/testing/synthetic_cluster.h"
+#include "tests/testing/synthetic_request.h"
+
+namespace dsd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+void BM_ParseVersusHandler(benchmark::State& state) {
+  testing::SyntheticSpec spec;
+  spec.nodes = static_cast<int>(state.range(0));
+  spec.daemon_sets = static_cast<int>(state.range(1));
+  const std::string bytes =
+      testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
+                               testing::SyntheticNow())
+          .SerializeAsString();
+  const service::SchedulerService svc({}, [] { return absl::Now(); });
+  double parse_heap = 0, parse_arena = 0, handler = 0;
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    {
+      v1::DecideRequest heap;
+      benchmark::DoNotOptimize(heap.ParseFromString(bytes));
+    }
+    auto t1 = Clock::now();
+    google::protobuf::Arena arena;
+    auto* request =
+        google::protobuf::Arena::CreateMessage<v1::DecideRequest>(&arena);
+    benchmark::DoNotOptimize(request->ParseFromString(bytes));
+    auto t2 = Clock::now();
+    auto response = svc.Decide(*request, {});
+    benchmark::DoNotOptimize(response);
+    auto t3 = Clock::now();
+    if (!response.ok()) {
+      state.SkipWithError(std::string(response.status().message()).c_str());
+      break;
+    }
+    parse_heap += Seconds(t1 - t0);
+    parse_arena += Seconds(t2 - t1);
+    handler += Seconds(t3 - t2);
+  }
+  const auto n = static_cast<double>(state.iterations());
+  state.counters["request_MB"] = static_cast<double>(bytes.size()) / 1e6;
+  state.counters["parse_heap_ms"] = parse_heap / n * 1e3;
+  state.counters["parse_arena_ms"] = parse_arena / n * 1e3;
+  state.counters["handler_ms"] = handler / n * 1e3;
+  state.counters["handler_over_parse"] = handler / parse_arena;
+}
+
+BENCHMARK(BM_ParseVersusHandler)
+    ->ArgNames({"nodes", "daemonsets"})
+    ->Args({100, 10})
+    ->Args({1000, 10})
+    ->Args({5000, 10})
+    ->Args({5000, 50})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace dsd
+
+BENCHMARK_MAIN();

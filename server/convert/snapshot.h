@@ -1,0 +1,40 @@
+// dsd.v1 request -> engine snapshot, with every validation rule of the API
+// (the semantics doc, section 10, plus request consistency). The only place
+// request validation lives. Uses generated protobuf code and Abseil; no gRPC.
+#ifndef DSD_SERVER_CONVERT_SNAPSHOT_H_
+#define DSD_SERVER_CONVERT_SNAPSHOT_H_
+
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dsd/v1/dsd.pb.h"
+#include "server/convert/errors.h"
+#include "server/engine/types.h"
+
+namespace dsd::convert {
+
+// Validates `snapshot` (paths are rooted at `root`, e.g. "snapshot") with
+// the rules `options` select (Lt/Gt tolerations need the gate) and appends
+// every violation to `out`. Returns false when any was found.
+bool ValidateSnapshot(const v1::Snapshot& snapshot,
+                      const v1::DecideOptions& options, std::string_view root,
+                      std::vector<Violation>& out);
+
+// Validates DecideOptions (rooted at `root`, e.g. "options").
+bool ValidateOptions(const v1::DecideOptions& options, std::string_view root,
+                     std::vector<Violation>& out);
+
+// Converts a snapshot that passed ValidateSnapshot. The engine snapshot's
+// strings point into `snapshot`, which must outlive it.
+engine::Snapshot SnapshotFromProto(const v1::Snapshot& snapshot);
+
+// Converts a DaemonSet alone (the Filter path) after validation.
+engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& ds);
+engine::Node NodeFromProto(const v1::Node& node);
+
+engine::Options OptionsFromProto(const v1::DecideOptions& options);
+
+}  // namespace dsd::convert
+
+#endif  // DSD_SERVER_CONVERT_SNAPSHOT_H_

@@ -1,0 +1,59 @@
+// The DaemonSetScheduler service without gRPC: proto in, proto out. Applies
+// the request limits, validates through convert, runs the engine, converts
+// the plan back. Stateless and thread-safe: one instance serves every call.
+#ifndef DSD_SERVER_SERVICE_SCHEDULER_SERVICE_H_
+#define DSD_SERVER_SERVICE_SCHEDULER_SERVICE_H_
+
+#include <cstddef>
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dsd/v1/dsd.pb.h"
+
+namespace dsd::service {
+
+struct ServiceOptions {
+  // Per-request object limits; a request over any of them gets
+  // RESOURCE_EXHAUSTED. 0 means no limit.
+  size_t max_nodes = 100'000;
+  size_t max_daemon_sets = 10'000;
+  size_t max_pods = 2'000'000;
+};
+
+// Per-call context from the transport: whether the caller gave up.
+struct CallContext {
+  // Returns true once the deadline passed or the call was cancelled; the
+  // service then stops and returns DEADLINE_EXCEEDED / CANCELLED. May be
+  // empty (never cancelled).
+  std::function<bool()> cancelled;
+};
+
+class SchedulerService {
+ public:
+  // `clock` gives "now" when a request has none (tests inject a fixed one).
+  SchedulerService(ServiceOptions options, std::function<absl::Time()> clock);
+
+  // Error codes: INVALID_ARGUMENT (with a google.rpc.BadRequest payload
+  // naming every field path), RESOURCE_EXHAUSTED (over a limit, with a
+  // QuotaFailure payload), DEADLINE_EXCEEDED / CANCELLED (see CallContext),
+  // INTERNAL (a bug).
+  absl::StatusOr<v1::DecideResponse> Decide(const v1::DecideRequest& request,
+                                            const CallContext& call) const;
+  absl::StatusOr<v1::ExplainResponse> Explain(const v1::ExplainRequest& request,
+                                              const CallContext& call) const;
+  // OK with the violations listed in the response (never INVALID_ARGUMENT);
+  // RESOURCE_EXHAUSTED over a limit.
+  absl::StatusOr<v1::ValidateResponse> Validate(
+      const v1::ValidateRequest& request, const CallContext& call) const;
+  absl::StatusOr<v1::FilterResponse> Filter(const v1::FilterRequest& request,
+                                            const CallContext& call) const;
+
+ private:
+  ServiceOptions options_;
+  std::function<absl::Time()> clock_;
+};
+
+}  // namespace dsd::service
+
+#endif  // DSD_SERVER_SERVICE_SCHEDULER_SERVICE_H_
