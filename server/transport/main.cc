@@ -1,0 +1,93 @@
+// dsd-server: parses flags, sets up logging, starts the gRPC server and
+// serves until SIGTERM or SIGINT, then drains within --shutdown_grace and
+// exits 0. Exit 2 for bad flags, 1 when the server cannot start.
+//
+// Signals are blocked in every thread (the mask is set before any thread
+// starts and is inherited) and taken synchronously with sigwait in the main
+// thread, so no work ever runs in a signal handler.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/common/logging.h"
+#include "server/transport/flags.h"
+#include "server/transport/server.h"
+
+namespace {
+
+int Run(int argc, char** argv) {
+  absl::FlagsUsageConfig usage;
+  // --help lists the flags of flags.cc (absl's default looks for main's
+  // file name).
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "server/transport/flags.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+  absl::SetProgramUsageMessage(
+      "the dsd.v1.DaemonSetScheduler gRPC service. Decides "
+      "where Kubernetes DaemonSet pods run from a snapshot of Nodes, "
+      "DaemonSets and Pods.\nUsage: dsd-server [--listen=host:port] "
+      "[flags]");
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    std::fprintf(stderr, "dsd-server: unexpected argument \"%s\"; see --help\n",
+                 rest[1]);
+    return 2;
+  }
+  absl::StatusOr<dsd::transport::ServerOptions> options =
+      dsd::transport::ServerOptionsFromFlags();
+  if (!options.ok()) {
+    std::fprintf(stderr, "dsd-server: %s\n",
+                 std::string(options.status().message()).c_str());
+    return 2;
+  }
+  dsd::logging::SetUpLogging(options->logging);
+  auto log = dsd::logging::Logger(dsd::logging::kTransportLogger);
+
+  absl::StatusOr<std::unique_ptr<dsd::transport::Server>> server =
+      dsd::transport::Server::Start(*options);
+  if (!server.ok()) {
+    log->error("cannot start: {}", std::string(server.status().message()));
+    return 1;
+  }
+  log->info("dsd-server listening on {} ({})", (*server)->Address(),
+            options->tls_cert_file.empty()
+                ? "plaintext"
+                : (options->tls_client_ca_file.empty() ? "TLS" : "mutual TLS"));
+  if (!(*server)->MetricsAddress().empty()) {
+    log->info("metrics on http://{}/metrics", (*server)->MetricsAddress());
+  }
+
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  log->info("received {}; draining for up to {}",
+            signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
+            absl::FormatDuration(options->shutdown_grace));
+  (*server)->Shutdown(options->shutdown_grace);
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Run(argc, argv); }

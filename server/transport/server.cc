@@ -1,0 +1,158 @@
+// Server bootstrap. Health and reflection are gRPC's own implementations,
+// switched on before the ServerBuilder is created (the builder instantiates
+// its plugins in its constructor).
+#include "server/transport/server.h"
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace dsd::transport {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& flag,
+                                     const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot open ", flag, " file \"", path, "\""));
+  }
+  std::string contents((std::istreambuf_iterator<char>(in)),
+                       std::istreambuf_iterator<char>());
+  if (in.bad() || contents.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read ", flag, " file \"", path, "\" (or it is empty)"));
+  }
+  return contents;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerOptions& options) {
+  const bool has_cert = !options.tls_cert_file.empty();
+  const bool has_key = !options.tls_key_file.empty();
+  if (has_cert != has_key) {
+    return absl::InvalidArgumentError(
+        "--tls_cert and --tls_key must be given together");
+  }
+  if (!has_cert) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls_client_ca (mutual TLS) needs --tls_cert and --tls_key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  absl::StatusOr<std::string> cert =
+      ReadFile("--tls_cert", options.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile("--tls_key", options.tls_key_file);
+  if (!key.ok()) return key.status();
+
+  grpc::SslServerCredentialsOptions ssl(
+      options.tls_client_ca_file.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!options.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadFile("--tls_client_ca", options.tls_client_ca_file);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+  }
+  ssl.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
+  return grpc::SslServerCredentials(ssl);
+}
+
+// `listen` with its port replaced by `port` ("127.0.0.1:0" -> "...:4711").
+std::string WithPort(const std::string& listen, int port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return listen;
+  return absl::StrCat(listen.substr(0, colon + 1), port);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options, std::function<absl::Time()> clock) {
+  if (options.max_request_bytes <= 0) {
+    return absl::InvalidArgumentError("max_request_bytes must be > 0");
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+
+  std::unique_ptr<Server> server(new Server(options, std::move(clock)));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int selected_port = 0;
+  builder.AddListeningPort(options.listen, *credentials, &selected_port);
+  builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  builder.RegisterService(&server->grpc_service_);
+  server->server_ = builder.BuildAndStart();
+  // On the error paths below, ~Server shuts down what did start.
+  if (server->server_ == nullptr || selected_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use or invalid, or TLS files rejected)"));
+  }
+  server->port_ = selected_port;
+  server->address_ = WithPort(options.listen, selected_port);
+
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
+        MetricsServer::Start(options.metrics_listen, server->metrics_);
+    if (!metrics.ok()) return metrics.status();
+    server->metrics_server_ = *std::move(metrics);
+    server->metrics_address_ =
+        WithPort(options.metrics_listen, server->metrics_server_->Port());
+  }
+
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, true);
+  return server;
+}
+
+Server::Server(const ServerOptions& options, std::function<absl::Time()> clock)
+    : service_(options.service, std::move(clock)),
+      workers_(options.threads > 0
+                   ? std::make_unique<WorkerPool>(options.threads)
+                   : nullptr),
+      grpc_service_(service_, metrics_, workers_.get()) {}
+
+Server::~Server() { Shutdown(absl::ZeroDuration()); }
+
+int Server::MetricsPort() const {
+  return metrics_server_ != nullptr ? metrics_server_->Port() : 0;
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    // Load balancers and probes see NOT_SERVING first; gRPC's own shutdown
+    // then refuses new calls and waits up to the deadline for the rest.
+    grpc::HealthCheckServiceInterface* health =
+        server_->GetHealthCheckService();
+    health->SetServingStatus(kServiceName, false);
+    health->SetServingStatus(false);
+    if (grace < absl::ZeroDuration()) grace = absl::ZeroDuration();
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoNanoseconds(grace));
+  }
+  // Every call has finished; the pool only has to return.
+  workers_.reset();
+  if (metrics_server_ != nullptr) metrics_server_->Stop();
+}
+
+}  // namespace dsd::transport

@@ -1,0 +1,112 @@
+// Builds, starts and drains the dsd gRPC server: the DaemonSetScheduler
+// service (callback API), the standard grpc.health.v1 health service,
+// server reflection, TLS or mutual TLS, and the optional /metrics endpoint.
+// ServerOptions is the plain configuration main builds from flags.
+#ifndef DSD_SERVER_TRANSPORT_SERVER_H_
+#define DSD_SERVER_TRANSPORT_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "server/common/logging.h"
+#include "server/service/scheduler_service.h"
+#include "server/transport/grpc_service.h"
+#include "server/transport/metrics.h"
+#include "server/transport/metrics_server.h"
+#include "server/transport/worker_pool.h"
+
+namespace dsd::transport {
+
+// How dsd-server runs: plain data with documented defaults, built from the
+// command line by ServerOptionsFromFlags (flags.h) or directly by tests.
+struct ServerOptions {
+  // gRPC listen address, "host:port" (any gRPC address form, e.g.
+  // "0.0.0.0:50051", "[::]:50051"). Port 0 picks a free port; see
+  // Server::Port().
+  std::string listen = "127.0.0.1:50051";
+  // Threads that run requests (decoding is always on gRPC's threads).
+  // 0: run each request on the gRPC callback thread that received it.
+  int threads = 0;
+  // Largest request message accepted, in bytes; gRPC answers a larger one
+  // with RESOURCE_EXHAUSTED before dsd sees it. Must be > 0.
+  int max_request_bytes = 256 * 1024 * 1024;
+  // Per-request object limits (0 = no limit), enforced by the service.
+  service::ServiceOptions service;
+  // PEM file paths. Both empty: plaintext. Both set: TLS with this
+  // certificate chain and private key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM file of the CA(s) that sign client certificates. Non-empty (needs
+  // TLS): mutual TLS; clients must present a certificate it verifies.
+  std::string tls_client_ca_file;
+  // "host:port" for the HTTP GET /metrics endpoint (Prometheus text).
+  // Empty: no metrics endpoint. Port 0 picks a free port.
+  std::string metrics_listen;
+  // How long Shutdown lets in-flight calls finish before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  // Level and line format of the named loggers (main applies them).
+  logging::LoggingOptions logging;
+};
+
+// A running server. Thread-safe; Shutdown may be called from any thread,
+// and more than once (a later call waits for the first to complete).
+class Server {
+ public:
+  // The health service name set alongside the overall ("") status.
+  static constexpr char kServiceName[] = "dsd.v1.DaemonSetScheduler";
+
+  // Starts serving on options.listen. Health reports SERVING for "" and
+  // kServiceName once this returns. `clock` gives "now" for requests
+  // without one. INVALID_ARGUMENT for inconsistent TLS options or
+  // unreadable TLS files; UNAVAILABLE when a port cannot be bound (or the
+  // TLS material is rejected by gRPC).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options,
+      std::function<absl::Time()> clock = [] { return absl::Now(); });
+
+  // Shutdown(absl::ZeroDuration()) unless already shut down.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The bound gRPC port (the chosen one for port 0).
+  int Port() const { return port_; }
+  // options.listen with the bound port, e.g. "127.0.0.1:50051".
+  const std::string& Address() const { return address_; }
+  // The bound metrics port; 0 without a metrics endpoint.
+  int MetricsPort() const;
+  // options.metrics_listen with the bound port; empty without one.
+  const std::string& MetricsAddress() const { return metrics_address_; }
+
+  // Drains: health turns NOT_SERVING, new calls are refused, calls in
+  // flight get `grace` to finish and are then cancelled (the service sees
+  // the cancellation and stops). Returns once every call has finished and
+  // the metrics endpoint is closed.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Server(const ServerOptions& options, std::function<absl::Time()> clock);
+
+  service::SchedulerService service_;
+  Metrics metrics_;
+  std::unique_ptr<WorkerPool> workers_;  // null when options.threads == 0
+  GrpcService grpc_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  int port_ = 0;
+  std::string address_;
+  std::string metrics_address_;
+
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;  // guarded by shutdown_mu_
+};
+
+}  // namespace dsd::transport
+
+#endif  // DSD_SERVER_TRANSPORT_SERVER_H_

@@ -1,0 +1,34 @@
+// The one mapping from absl::Status to grpc::Status. Nothing else in dsd
+// constructs a grpc::Status from an error: handlers return absl::Status
+// (with typed payloads such as google.rpc.BadRequest) and the gRPC adapter
+// finishes every call through ToGrpcStatus.
+#ifndef DSD_SERVER_TRANSPORT_STATUS_H_
+#define DSD_SERVER_TRANSPORT_STATUS_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace dsd::transport {
+
+// Messages longer than this many bytes are cut (at a UTF-8 character
+// boundary) and end in "...": they travel in an HTTP/2 trailer.
+inline constexpr size_t kMaxStatusMessageBytes = 4096;
+
+// OK maps to grpc::Status::OK. Any other status keeps its code (absl and
+// gRPC share the numbers; an out-of-range code becomes UNKNOWN) and its
+// message, truncated to kMaxStatusMessageBytes. Its error_details (sent as
+// the grpc-status-details-bin trailer) is a serialized google.rpc.Status
+// with the same code and message, and one google.protobuf.Any per absl
+// payload, with the payload's type URL and bytes unchanged.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The canonical name of `code` ("OK", "INVALID_ARGUMENT", ...), as used in
+// logs and metric labels; "UNKNOWN" for a value outside the enum.
+std::string_view CodeName(grpc::StatusCode code);
+
+}  // namespace dsd::transport
+
+#endif  // DSD_SERVER_TRANSPORT_STATUS_H_

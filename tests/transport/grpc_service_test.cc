@@ -1,0 +1,262 @@
+// The gRPC adapter over a real channel to an in-process server: every RPC,
+// error codes with their google.rpc details in the trailer, deadlines, and
+// the metrics the calls leave behind.
+#include "server/transport/grpc_service.h"
+
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/transport/test_util.h"
+
+namespace dsd::transport {
+namespace {
+
+using ::dsd::transport::testing::Connect;
+using ::dsd::transport::testing::LocalOptions;
+using ::dsd::transport::testing::MalformedDecideRequest;
+using ::dsd::transport::testing::SetDeadline;
+using ::dsd::transport::testing::StartServer;
+using ::dsd::transport::testing::StatusDetails;
+using ::dsd::transport::testing::ValidDecideRequest;
+using ::dsd::transport::testing::ValidSnapshot;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kBadRequestUrl[] = "type.googleapis.com/google.rpc.BadRequest";
+constexpr char kQuotaFailureUrl[] =
+    "type.googleapis.com/google.rpc.QuotaFailure";
+
+// One server per test case (port 0), with debug logging so the per-request
+// log line is exercised too; threads == 0 runs on gRPC's threads.
+class GrpcServiceTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    ServerOptions options = LocalOptions();
+    options.threads = GetParam();
+    options.logging.level = spdlog::level::debug;
+    logging::SetUpLogging(options.logging);
+    server_ = StartServer(options);
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::DaemonSetScheduler::NewStub(Connect(*server_));
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown(absl::Seconds(30));
+    logging::SetUpLogging(logging::LoggingOptions{});
+  }
+
+  std::string FetchMetrics() {
+    httplib::Client client("127.0.0.1", server_->MetricsPort());
+    const httplib::Result result = client.Get("/metrics");
+    EXPECT_TRUE(result) << httplib::to_string(result.error());
+    if (!result) return "";
+    EXPECT_EQ(result->status, 200);
+    EXPECT_EQ(result->get_header_value("Content-Type"),
+              "text/plain; version=0.0.4");
+    return result->body;
+  }
+
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::DaemonSetScheduler::Stub> stub_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Threads, GrpcServiceTest, ::testing::Values(0, 2),
+                         [](const ::testing::TestParamInfo<int>& row) {
+                           return row.param == 0
+                                      ? std::string("GrpcThreads")
+                                      : "WorkerPool" +
+                                            std::to_string(row.param);
+                         });
+
+TEST_P(GrpcServiceTest, DecideCreatesThePodOnTheOnlyNode) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::DecideResponse response;
+  const grpc::Status status =
+      stub_->Decide(&context, ValidDecideRequest(), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.daemon_sets_size(), 1);
+  const v1::DaemonSetPlan& plan = response.daemon_sets(0);
+  EXPECT_EQ(plan.namespace_(), "default");
+  EXPECT_EQ(plan.name(), "agent");
+  ASSERT_EQ(plan.create_size(), 1);
+  EXPECT_EQ(plan.create(0).node(), "n1");
+  EXPECT_EQ(plan.delete__size(), 0);
+}
+
+TEST_P(GrpcServiceTest, ExplainSaysTheNodeShouldRunThePod) {
+  v1::ExplainRequest request;
+  *request.mutable_snapshot() = ValidSnapshot();
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ExplainResponse response;
+  const grpc::Status status = stub_->Explain(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.daemon_sets_size(), 1);
+  ASSERT_EQ(response.daemon_sets(0).nodes_size(), 1);
+  EXPECT_EQ(response.daemon_sets(0).nodes(0).node(), "n1");
+  EXPECT_TRUE(response.daemon_sets(0).nodes(0).should_run());
+}
+
+TEST_P(GrpcServiceTest, ValidateAcceptsAValidSnapshot) {
+  v1::ValidateRequest request;
+  *request.mutable_snapshot() = ValidSnapshot();
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ValidateResponse response;
+  const grpc::Status status = stub_->Validate(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.violations_size(), 0);
+}
+
+TEST_P(GrpcServiceTest, ValidateListsViolationsWithOk) {
+  v1::ValidateRequest request;
+  *request.mutable_snapshot() = MalformedDecideRequest().snapshot();
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ValidateResponse response;
+  const grpc::Status status = stub_->Validate(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_GE(response.violations_size(), 1);
+  EXPECT_THAT(response.violations(0).field(), StartsWith("snapshot."));
+}
+
+TEST_P(GrpcServiceTest, FilterFindsTheFeasibleNode) {
+  v1::FilterRequest request;
+  *request.mutable_daemon_set() = ValidSnapshot().daemon_sets(0);
+  *request.add_nodes() = ValidSnapshot().nodes(0);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::FilterResponse response;
+  const grpc::Status status = stub_->Filter(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(response.feasible_nodes(), ElementsAre("n1"));
+  EXPECT_EQ(response.failed_nodes_size(), 0);
+}
+
+TEST_P(GrpcServiceTest, MalformedRequestIsInvalidArgumentWithBadRequest) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::DecideResponse response;
+  const grpc::Status status =
+      stub_->Decide(&context, MalformedDecideRequest(), &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+
+  const google::rpc::Status details = StatusDetails(status);
+  EXPECT_EQ(details.code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(details.message(), status.error_message());
+  ASSERT_EQ(details.details_size(), 1);
+  ASSERT_EQ(details.details(0).type_url(), kBadRequestUrl);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+  ASSERT_GE(bad_request.field_violations_size(), 1);
+  const std::string& field = bad_request.field_violations(0).field();
+  EXPECT_THAT(field, StartsWith("snapshot."));
+  // The message names the first path (errors, style section 5).
+  EXPECT_THAT(status.error_message(), StartsWith(field + ": "));
+}
+
+TEST_P(GrpcServiceTest, DeadlineAlreadyPassedIsDeadlineExceeded) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() -
+                       std::chrono::seconds(1));
+  v1::DecideResponse response;
+  const grpc::Status status =
+      stub_->Decide(&context, ValidDecideRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_P(GrpcServiceTest, MetricsCountTheCalls) {
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::DecideResponse response;
+    ASSERT_TRUE(stub_->Decide(&context, ValidDecideRequest(), &response).ok());
+  }
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::DecideResponse response;
+    ASSERT_EQ(stub_->Decide(&context, MalformedDecideRequest(), &response)
+                  .error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  // Metrics are recorded before Finish, so they are complete once the
+  // client has the responses.
+  const std::string text = FetchMetrics();
+  EXPECT_THAT(text, HasSubstr("dsd_requests_total{method=\"Decide\","
+                              "code=\"OK\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("dsd_requests_total{method=\"Decide\","
+                              "code=\"INVALID_ARGUMENT\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("dsd_request_duration_seconds_count{method="
+                              "\"Decide\"} 2\n"));
+  const size_t bytes = ValidDecideRequest().ByteSizeLong() +
+                       MalformedDecideRequest().ByteSizeLong();
+  EXPECT_THAT(text, HasSubstr("dsd_request_bytes_total{method=\"Decide\"} " +
+                              std::to_string(bytes) + "\n"));
+  EXPECT_THAT(text, HasSubstr("dsd_requests_in_flight 0\n"));
+}
+
+// Limits: one server per case with its own options.
+class GrpcLimitsTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown(absl::Seconds(30));
+  }
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(GrpcLimitsTest, RequestOverMaxRequestBytesIsResourceExhausted) {
+  ServerOptions options = LocalOptions();
+  options.max_request_bytes = 1024;
+  server_ = StartServer(options);
+  ASSERT_NE(server_, nullptr);
+
+  v1::DecideRequest request = ValidDecideRequest();
+  for (int i = 0; i < 100; ++i) {
+    request.mutable_snapshot()->add_nodes()->set_name("node-" +
+                                                      std::to_string(i));
+  }
+  ASSERT_GT(request.ByteSizeLong(), 1024u);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::DecideResponse response;
+  const grpc::Status status = v1::DaemonSetScheduler::NewStub(Connect(*server_))
+                                  ->Decide(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+}
+
+TEST_F(GrpcLimitsTest, TooManyNodesIsResourceExhaustedWithQuotaFailure) {
+  ServerOptions options = LocalOptions();
+  options.service.max_nodes = 1;
+  server_ = StartServer(options);
+  ASSERT_NE(server_, nullptr);
+
+  v1::DecideRequest request = ValidDecideRequest();
+  request.mutable_snapshot()->add_nodes()->set_name("n2");
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::DecideResponse response;
+  const grpc::Status status = v1::DaemonSetScheduler::NewStub(Connect(*server_))
+                                  ->Decide(&context, request, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  const google::rpc::Status details = StatusDetails(status);
+  ASSERT_EQ(details.details_size(), 1);
+  ASSERT_EQ(details.details(0).type_url(), kQuotaFailureUrl);
+  google::rpc::QuotaFailure quota;
+  ASSERT_TRUE(details.details(0).UnpackTo(&quota));
+  ASSERT_EQ(quota.violations_size(), 1);
+  EXPECT_THAT(quota.violations(0).subject(), StartsWith("snapshot."));
+}
+
+}  // namespace
+}  // namespace dsd::transport

@@ -1,0 +1,109 @@
+// server/common/logging: level and format parsing, and the JSON line format
+// (one object per line, escaped). Kept with the transport tests, the only
+// layer that sets logging up.
+#include "server/common/logging.h"
+
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "spdlog/sinks/ostream_sink.h"
+
+namespace dsd::logging {
+namespace {
+
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+struct LevelCase {
+  const char* text;
+  spdlog::level::level_enum level;
+};
+
+TEST(ParseLogLevelTest, AcceptsTheFiveLevels) {
+  constexpr LevelCase kCases[] = {{"trace", spdlog::level::trace},
+                                  {"debug", spdlog::level::debug},
+                                  {"info", spdlog::level::info},
+                                  {"warn", spdlog::level::warn},
+                                  {"error", spdlog::level::err}};
+  for (const LevelCase& c : kCases) {
+    SCOPED_TRACE(c.text);
+    absl::StatusOr<spdlog::level::level_enum> level = ParseLogLevel(c.text);
+    ASSERT_TRUE(level.ok()) << level.status();
+    EXPECT_EQ(*level, c.level);
+  }
+}
+
+TEST(ParseLogLevelTest, RejectsOthers) {
+  for (const char* text : {"", "INFO", "warning", "off", "critical"}) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(ParseLogLevel(text).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(ParseLogFormatTest, TextAndJson) {
+  EXPECT_EQ(*ParseLogFormat("text"), LogFormat::kText);
+  EXPECT_EQ(*ParseLogFormat("json"), LogFormat::kJson);
+  EXPECT_EQ(ParseLogFormat("yaml").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+class LoggingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sink_ = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+  }
+  // Back to the defaults (standard error) so no logger keeps a sink that
+  // points at this fixture's stream.
+  void TearDown() override { SetUpLogging(LoggingOptions{}); }
+
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+TEST_F(LoggingTest, JsonIsOneEscapedObjectPerLine) {
+  SetUpLogging({spdlog::level::debug, LogFormat::kJson}, sink_);
+  Logger(kTransportLogger)->info("say \"hi\"\n\tback\\slash \x01");
+  Logger(kServiceLogger)->debug("second");
+
+  const std::string text = out_.str();
+  const size_t first_end = text.find('\n');
+  ASSERT_NE(first_end, std::string::npos);
+  const std::string first = text.substr(0, first_end);
+  EXPECT_THAT(first,
+              MatchesRegex(R"(\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T)"
+                           R"([0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z",.*)"));
+  EXPECT_THAT(first, HasSubstr(R"("level":"info","logger":"transport",)"));
+  EXPECT_THAT(first, EndsWith(R"("msg":"say \"hi\"\n\tback\\slash \u0001"})"));
+  const std::string second = text.substr(first_end + 1);
+  EXPECT_THAT(second, HasSubstr(R"("level":"debug","logger":"service",)"));
+  EXPECT_THAT(second, EndsWith("\"msg\":\"second\"}\n"));
+}
+
+TEST_F(LoggingTest, LevelFiltersEveryNamedLogger) {
+  SetUpLogging({spdlog::level::warn, LogFormat::kText}, sink_);
+  Logger(kTransportLogger)->info("dropped");
+  Logger(kConvertLogger)->warn("kept");
+  Logger("created-later")->info("dropped too");
+  Logger("created-later")->error("kept too");
+  const std::string text = out_.str();
+  EXPECT_THAT(text, Not(HasSubstr("dropped")));
+  EXPECT_THAT(text, HasSubstr("warning [convert] kept\n"));
+  EXPECT_THAT(text, HasSubstr("error [created-later] kept too\n"));
+  EXPECT_THAT(text, StartsWith("20"));
+}
+
+TEST_F(LoggingTest, LoggerIsCreatedOnDemandAndShared) {
+  const auto a = Logger("on-demand");
+  const auto b = Logger("on-demand");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a, b);
+}
+
+}  // namespace
+}  // namespace dsd::logging
