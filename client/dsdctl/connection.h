@@ -1,0 +1,52 @@
+// How dsdctl reaches dsd-server: target, TLS/mTLS, deadline, and the one
+// place gRPC errors become messages a person can act on.
+#ifndef DSD_CLIENT_DSDCTL_CONNECTION_H_
+#define DSD_CLIENT_DSDCTL_CONNECTION_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dsd/v1/dsd.grpc.pb.h"
+
+namespace dsd::client {
+
+struct ConnectionOptions {
+  // host:port, or dns:///host:port (several replicas, round_robin).
+  std::string server = "127.0.0.1:50051";
+  double timeout_seconds = 30;  // per call; 0 = no deadline
+  // TLS: the CA that signed the server's certificate (empty: plaintext
+  // unless a client certificate is given).
+  std::string tls_ca;
+  // Mutual TLS: the client's certificate and key (PEM files).
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+// A stub for `options`, or an error message (unreadable PEM files).
+struct Connection {
+  std::unique_ptr<v1::DaemonSetScheduler::Stub> stub;
+  std::string error;
+};
+Connection Connect(const ConnectionOptions& options);
+
+// Sets the deadline of `context` from the options.
+void ApplyDeadline(const ConnectionOptions& options,
+                   grpc::ClientContext& context);
+
+// The field violations of an INVALID_ARGUMENT status (from its
+// google.rpc.Status details), as (field, description) pairs.
+std::vector<std::pair<std::string, std::string>> FieldViolations(
+    const grpc::Status& status);
+
+// One line for a failed call that is not about the input: which address,
+// what happened, and what to try.
+std::string DescribeCallError(const ConnectionOptions& options,
+                              const grpc::Status& status);
+
+}  // namespace dsd::client
+
+#endif  // DSD_CLIENT_DSDCTL_CONNECTION_H_

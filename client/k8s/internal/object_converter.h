@@ -1,0 +1,71 @@
+// One Kubernetes object (as nlohmann::json) -> its dsd.v1 message, with
+// Kubernetes' API defaulting, reporting wrong types and values Kubernetes
+// would reject that the proto cannot express as InputProblems named by the
+// Kubernetes field path. Internal to dsd::client_k8s; never throws.
+#ifndef DSD_CLIENT_K8S_INTERNAL_OBJECT_CONVERTER_H_
+#define DSD_CLIENT_K8S_INTERNAL_OBJECT_CONVERTER_H_
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "client/k8s/snapshot_loader.h"
+#include "dsd/v1/dsd.pb.h"
+
+namespace dsd::client::internal {
+
+// Where problems about one object go. `source` and `object` are copied into
+// every problem; `problems` is not owned and must outlive the context.
+struct ObjectContext {
+  std::string source;
+  std::string object;
+  std::vector<InputProblem>* problems = nullptr;
+
+  void Add(std::string field, std::string message) const;
+};
+
+// The label Kubernetes puts on ControllerRevisions and pods.
+inline constexpr char kControllerRevisionHashLabel[] =
+    "controller-revision-hash";
+inline constexpr char kPodTemplateGenerationLabel[] = "pod-template-generation";
+inline constexpr char kTemplateGenerationAnnotation[] =
+    "deprecated.daemonset.template.generation";
+
+// The parts of an apps/v1 ControllerRevision that name a revision hash.
+struct ControllerRevision {
+  std::string namespace_name;  // "default" when absent
+  std::string name;
+  std::map<std::string, std::string> labels;
+  bool has_controller = false;  // an ownerReference with controller: true
+  std::string controller_uid;   // its uid
+  int64_t revision = 0;
+};
+
+// A stable stand-in for metadata.uid, which objects written by hand (or
+// `kubectl create --dry-run -o yaml`) do not have: "uid:<ns>/<name>".
+std::string SynthesizedUid(const std::string& namespace_name,
+                           const std::string& name);
+
+// Each converts `object` (a JSON object whose kind was already checked) and
+// reports problems to `ctx`; the result is complete even when problems
+// were reported (unusable fields are left at their defaults).
+v1::Node ConvertNode(const nlohmann::json& object, const ObjectContext& ctx);
+v1::DaemonSet ConvertDaemonSet(const nlohmann::json& object,
+                               const ObjectContext& ctx);
+v1::Pod ConvertPod(const nlohmann::json& object, const ObjectContext& ctx);
+ControllerRevision ConvertControllerRevision(const nlohmann::json& object,
+                                             const ObjectContext& ctx);
+
+// A JSON value as problem messages show it: strings quoted, other scalars
+// as JSON, maps and lists by shape ("a map", "a list").
+std::string Got(const nlohmann::json& value);
+
+// "\"Like\"": a string quoted and escaped as JSON (Go's %q for the ASCII
+// text Kubernetes values hold). Never throws on invalid UTF-8.
+std::string Quote(const std::string& text);
+
+}  // namespace dsd::client::internal
+
+#endif  // DSD_CLIENT_K8S_INTERNAL_OBJECT_CONVERTER_H_

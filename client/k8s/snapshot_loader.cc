@@ -1,0 +1,413 @@
+#include "client/k8s/snapshot_loader.h"
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "client/k8s/internal/document_parser.h"
+#include "client/k8s/internal/object_converter.h"
+
+namespace dsd::client {
+
+using Json = nlohmann::json;
+
+// One added text, parsed.
+struct SnapshotLoader::Document {
+  std::string source;
+  internal::ParsedText parsed;
+};
+
+namespace {
+
+constexpr char kStdinSource[] = "<stdin>";
+
+// One object found in the input: a document, or an item of a List in it.
+struct FoundObject {
+  const std::string* source;
+  std::string location;  // "items[3]", "document 2", "document 2, items[0]"
+  const Json* value;
+  std::string kind;         // its own, or inherited from a typed list
+  std::string api_version;  // likewise
+};
+
+std::string JoinLocation(const std::string& outer, const std::string& inner) {
+  return outer.empty() ? inner : outer + ", " + inner;
+}
+
+// The string member `key` of `object`, or "" (identification only: the
+// converters report wrong types).
+std::string StringMember(const Json& object, std::string_view key) {
+  if (!object.is_object()) return "";
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+constexpr std::string_view kList = "List";
+
+bool EndsWithList(const std::string& kind) {
+  return kind.size() >= kList.size() &&
+         std::string_view(kind).substr(kind.size() - kList.size()) == kList;
+}
+
+// Collects the objects of one document, flattening `List`s (kubectl's
+// generic one, whose items carry their own kind, and typed ones such as
+// NodeList from the API, whose items do not).
+class Flattener {
+ public:
+  Flattener(const std::string& source, std::vector<FoundObject>& objects,
+            std::vector<InputProblem>& problems)
+      : source_(source), objects_(objects), problems_(problems) {}
+
+  // A whole document: an object, or (JSON) a top-level array of objects.
+  void AddDocument(const Json& value, const std::string& location) {
+    if (!value.is_array()) {
+      Add(value, location, "", "", 0);
+      return;
+    }
+    for (size_t i = 0; i < value.size(); ++i) {
+      Add(value[i], JoinLocation(location, "[" + std::to_string(i) + "]"), "",
+          "", 0);
+    }
+  }
+
+ private:
+  // Lists nest in practice at most twice (a List of Lists); the limit keeps
+  // hostile input from exhausting the stack.
+  static constexpr int kMaxListDepth = 16;
+
+  void Add(const Json& value, const std::string& location,
+           const std::string& inherited_kind,
+           const std::string& inherited_api_version, int depth) {
+    if (value.is_null()) return;  // an empty YAML document or list item
+    if (!value.is_object()) {
+      problems_.push_back(
+          {source_, location, "",
+           "must be a Kubernetes object (a map), got " + internal::Got(value)});
+      return;
+    }
+    std::string kind = inherited_kind;
+    if (const auto it = value.find("kind");
+        it != value.end() && !it->is_null()) {
+      if (!it->is_string()) {
+        problems_.push_back({source_, location, "kind",
+                             "must be a string, got " + internal::Got(*it)});
+        return;
+      }
+      kind = it->get<std::string>();
+    }
+    std::string api_version = StringMember(value, "apiVersion");
+    if (api_version.empty()) api_version = inherited_api_version;
+    if (EndsWithList(kind) && value.contains("items")) {
+      if (depth >= kMaxListDepth) {
+        problems_.push_back({source_, location, "items",
+                             "lists nested more than " +
+                                 std::to_string(kMaxListDepth) + " deep"});
+        return;
+      }
+      const Json& items = value["items"];
+      if (items.is_null()) return;
+      if (!items.is_array()) {
+        problems_.push_back({source_, location, "items",
+                             "must be a list, got " + internal::Got(items)});
+        return;
+      }
+      // kubectl's "List" items name their kind; a typed list's do not.
+      const std::string item_kind =
+          kind == kList ? "" : kind.substr(0, kind.size() - kList.size());
+      const std::string item_api = kind == kList ? "" : api_version;
+      for (size_t i = 0; i < items.size(); ++i) {
+        Add(items[i],
+            JoinLocation(location, "items[" + std::to_string(i) + "]"),
+            item_kind, item_api, depth + 1);
+      }
+      return;
+    }
+    objects_.push_back({&source_, location, &value, kind, api_version});
+  }
+
+  const std::string& source_;
+  std::vector<FoundObject>& objects_;
+  std::vector<InputProblem>& problems_;
+};
+
+// "DaemonSet kube-system/ssd-monitor", "Node k8s-node1"; an object without a
+// name is told by where it is: "Pod (unnamed, items[3])".
+std::string ObjectLabel(const FoundObject& found, bool namespaced) {
+  const Json* meta = nullptr;
+  if (const auto it = found.value->find("metadata");
+      it != found.value->end() && it->is_object()) {
+    meta = &*it;
+  }
+  const std::string name = meta ? StringMember(*meta, "name") : "";
+  std::string ns = meta ? StringMember(*meta, "namespace") : "";
+  if (namespaced && ns.empty()) ns = "default";
+  std::string label = found.kind + " ";
+  if (!ns.empty()) label += ns + "/";
+  if (!name.empty()) return label + name;
+  if (found.location.empty()) return found.kind + " (unnamed)";
+  return found.kind + " (unnamed, " + found.location + ")";
+}
+
+const std::string* FindLabel(
+    const google::protobuf::RepeatedPtrField<v1::Label>& labels,
+    std::string_view key) {
+  for (const v1::Label& l : labels) {
+    if (l.key() == key) return &l.value();
+  }
+  return nullptr;
+}
+
+// metav1.LabelSelector semantics. An empty selector matches nothing here:
+// Kubernetes refuses it for DaemonSets, and adopting every revision would
+// be wrong.
+bool SelectorMatches(const v1::DaemonSet& ds,
+                     const std::map<std::string, std::string>& labels) {
+  const v1::LabelSelector& selector = ds.selector();
+  if (!ds.has_selector() || (selector.match_labels().empty() &&
+                             selector.match_expressions().empty())) {
+    return false;
+  }
+  for (const v1::Label& l : selector.match_labels()) {
+    const auto it = labels.find(l.key());
+    if (it == labels.end() || it->second != l.value()) return false;
+  }
+  for (const v1::SelectorRequirement& r : selector.match_expressions()) {
+    const auto it = labels.find(r.key());
+    const bool present = it != labels.end();
+    bool in_values = false;
+    for (const std::string& v : r.values()) {
+      in_values = in_values || (present && it->second == v);
+    }
+    switch (r.operator_()) {
+      case v1::SELECTOR_OPERATOR_IN:
+        if (!in_values) return false;
+        break;
+      case v1::SELECTOR_OPERATOR_NOT_IN:
+        if (in_values) return false;
+        break;
+      case v1::SELECTOR_OPERATOR_EXISTS:
+        if (!present) return false;
+        break;
+      case v1::SELECTOR_OPERATOR_DOES_NOT_EXIST:
+        if (present) return false;
+        break;
+      default:
+        return false;  // not a label-selector operator: matches nothing
+    }
+  }
+  return true;
+}
+
+// The `controller-revision-hash` of the DaemonSet's newest ControllerRevision
+// (plan-contract "Revisions"), or nullopt when the input holds none of its
+// revisions. Its revisions are those whose controller reference has its
+// uid, plus orphans (no controller reference) in its namespace whose labels
+// its selector matches: the controller adopts those too (constructHistory
+// claims revisions like pods), and revisions written in a manifest have no
+// ownerReferences at all.
+std::optional<std::string> HashFromRevisions(
+    const v1::DaemonSet& ds,
+    const std::vector<internal::ControllerRevision>& revisions) {
+  const internal::ControllerRevision* newest = nullptr;
+  for (const internal::ControllerRevision& rev : revisions) {
+    const bool owned = rev.has_controller
+                           ? rev.controller_uid == ds.uid()
+                           : rev.namespace_name == ds.namespace_() &&
+                                 SelectorMatches(ds, rev.labels);
+    if (!owned) continue;
+    // Highest revision; a tie (not produced by the controller) goes to the
+    // smaller name, so that input order does not matter.
+    if (newest == nullptr || rev.revision > newest->revision ||
+        (rev.revision == newest->revision && rev.name < newest->name)) {
+      newest = &rev;
+    }
+  }
+  if (newest == nullptr) return std::nullopt;
+  // Semantics 7.2: a revision without the hash label goes by its name.
+  const auto it = newest->labels.find(internal::kControllerRevisionHashLabel);
+  return it == newest->labels.end() ? newest->name : it->second;
+}
+
+// Without revisions: the hash on the DaemonSet's own pods (controller uid ==
+// its uid) at its current template generation, if those that carry one
+// agree; otherwise "" (unknown).
+std::string HashFromPods(
+    const v1::DaemonSet& ds,
+    const google::protobuf::RepeatedPtrField<v1::Pod>& pods) {
+  if (!ds.has_template_generation()) return "";
+  const std::string generation = std::to_string(ds.template_generation());
+  std::set<std::string> hashes;
+  for (const v1::Pod& pod : pods) {
+    if (pod.controller_uid() != ds.uid()) continue;
+    const std::string* pod_generation =
+        FindLabel(pod.labels(), internal::kPodTemplateGenerationLabel);
+    if (pod_generation == nullptr || *pod_generation != generation) continue;
+    const std::string* hash =
+        FindLabel(pod.labels(), internal::kControllerRevisionHashLabel);
+    if (hash != nullptr && !hash->empty()) hashes.insert(*hash);
+  }
+  return hashes.size() == 1 ? *hashes.begin() : "";
+}
+
+void Convert(const FoundObject& found, LoadedSnapshot& out,
+             std::vector<internal::ControllerRevision>& revisions) {
+  const std::string& source = *found.source;
+  if (found.kind.empty()) {
+    out.problems.push_back({source, found.location, "kind", "is required"});
+    return;
+  }
+  struct Known {
+    std::string_view kind;
+    std::string_view api_version;
+    bool namespaced;
+  };
+  static constexpr Known kKnown[] = {{"Node", "v1", false},
+                                     {"DaemonSet", "apps/v1", true},
+                                     {"Pod", "v1", true},
+                                     {"ControllerRevision", "apps/v1", true}};
+  const Known* known = nullptr;
+  for (const Known& k : kKnown) {
+    if (k.kind == found.kind) known = &k;
+  }
+  if (known == nullptr) {
+    out.warnings.push_back(
+        "warning: " + source + ": skipping " +
+        ObjectLabel(found, /*namespaced=*/false) +
+        ": dsdctl reads Node, DaemonSet, Pod and ControllerRevision");
+    return;
+  }
+  const std::string label = ObjectLabel(found, known->namespaced);
+  // An object without apiVersion is taken as the version dsdctl reads;
+  // another version (extensions/v1beta1 DaemonSets) has other defaults.
+  if (!found.api_version.empty() && found.api_version != known->api_version) {
+    out.warnings.push_back("warning: " + source + ": skipping " + label +
+                           ": dsdctl reads " + std::string(known->api_version) +
+                           " " + found.kind + ", not " + found.api_version);
+    return;
+  }
+  const internal::ObjectContext ctx{source, label, &out.problems};
+  const ObjectOrigin origin{source, label};
+  if (found.kind == "Node") {
+    *out.snapshot.add_nodes() = internal::ConvertNode(*found.value, ctx);
+    out.nodes.push_back(origin);
+  } else if (found.kind == "DaemonSet") {
+    *out.snapshot.add_daemon_sets() =
+        internal::ConvertDaemonSet(*found.value, ctx);
+    out.daemon_sets.push_back(origin);
+  } else if (found.kind == "Pod") {
+    *out.snapshot.add_pods() = internal::ConvertPod(*found.value, ctx);
+    out.pods.push_back(origin);
+  } else {
+    revisions.push_back(internal::ConvertControllerRevision(*found.value, ctx));
+  }
+}
+
+}  // namespace
+
+std::string InputProblem::ToString() const {
+  std::string out;
+  for (const std::string* part : {&source, &object, &field, &message}) {
+    if (part->empty()) continue;
+    if (!out.empty()) out += ": ";
+    out += *part;
+  }
+  return out;
+}
+
+void SnapshotLoader::AddFile(const std::string& path) {
+  if (path == "-") {
+    std::string text((std::istreambuf_iterator<char>(std::cin)),
+                     std::istreambuf_iterator<char>());
+    if (std::cin.bad()) {
+      read_problems_.push_back({kStdinSource, "", "", "cannot read"});
+      return;
+    }
+    AddText(text, kStdinSource);
+    return;
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    read_problems_.push_back({path, "", "", "cannot read: is a directory"});
+    return;
+  }
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int error = errno;
+    read_problems_.push_back(
+        {path, "", "",
+         std::string("cannot read: ") +
+             (error != 0 ? std::strerror(error) : "open failed")});
+    return;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    read_problems_.push_back({path, "", "", "cannot read"});
+    return;
+  }
+  AddText(text.str(), path);
+}
+
+void SnapshotLoader::AddText(std::string_view text, const std::string& source) {
+  sources_.push_back(source);
+  texts_.emplace_back(text);
+}
+
+LoadedSnapshot SnapshotLoader::Finish() {
+  LoadedSnapshot out;
+  try {
+    out.problems = read_problems_;
+    std::vector<Document> documents;
+    documents.reserve(texts_.size());
+    for (size_t i = 0; i < texts_.size(); ++i) {
+      Document doc{sources_[i], internal::ParseDocuments(texts_[i])};
+      if (!doc.parsed.error.empty()) {
+        out.problems.push_back({doc.source, "", "", doc.parsed.error});
+      }
+      documents.push_back(std::move(doc));
+    }
+    std::vector<FoundObject> objects;
+    for (const Document& doc : documents) {
+      Flattener flattener(doc.source, objects, out.problems);
+      for (size_t i = 0; i < doc.parsed.documents.size(); ++i) {
+        const std::string location = doc.parsed.multi_document
+                                         ? "document " + std::to_string(i + 1)
+                                         : "";
+        flattener.AddDocument(doc.parsed.documents[i], location);
+      }
+    }
+    std::vector<internal::ControllerRevision> revisions;
+    for (const FoundObject& found : objects) Convert(found, out, revisions);
+    for (v1::DaemonSet& ds : *out.snapshot.mutable_daemon_sets()) {
+      std::optional<std::string> hash = HashFromRevisions(ds, revisions);
+      ds.set_current_revision_hash(
+          hash ? *std::move(hash) : HashFromPods(ds, out.snapshot.pods()));
+    }
+  } catch (const std::exception& e) {
+    // Converters do not throw; this keeps the no-throw contract if a
+    // library does (std::bad_alloc, say).
+    out.problems.push_back(
+        {"", "", "", std::string("internal error: ") + e.what()});
+  }
+  return out;
+}
+
+}  // namespace dsd::client

@@ -1,0 +1,84 @@
+// Kubernetes objects as users have them (`kubectl get ... -o json` Lists,
+// single objects, multi-document YAML) -> a dsd.v1 Snapshot, with
+// Kubernetes' own defaulting. The server never sees Kubernetes JSON: this
+// is the one place that reads it. No gRPC.
+#ifndef DSD_CLIENT_K8S_SNAPSHOT_LOADER_H_
+#define DSD_CLIENT_K8S_SNAPSHOT_LOADER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsd/v1/dsd.pb.h"
+
+namespace dsd::client {
+
+// One problem in the input. ToString() joins the non-empty parts with ": "
+// on one line, e.g. (wrapped here)
+//   ds.yaml: DaemonSet kube-system/ssd-monitor:
+//       spec.template.spec.tolerations[0].operator: must be Exists or
+//       Equal, got "Like"
+// (object and field are empty when unknown, e.g. for a YAML syntax error).
+struct InputProblem {
+  std::string source;  // file name, or "<stdin>"
+  std::string object;  // "Node k8s-node1", "DaemonSet ns/name", "Pod ns/name"
+  std::string field;   // Kubernetes field path, e.g. spec.taints[0].effect
+  std::string message;
+  std::string ToString() const;
+};
+
+// Where each snapshot entry came from, to translate the server's field
+// paths (snapshot.daemon_sets[2].template...) back to the user's objects.
+struct ObjectOrigin {
+  std::string source;
+  std::string object;  // as in InputProblem::object
+};
+
+struct LoadedSnapshot {
+  v1::Snapshot snapshot;
+  std::vector<ObjectOrigin> nodes;        // parallel to snapshot.nodes
+  std::vector<ObjectOrigin> daemon_sets;  // parallel to snapshot.daemon_sets
+  std::vector<ObjectOrigin> pods;         // parallel to snapshot.pods
+  std::vector<std::string> warnings;      // e.g. skipped kinds, one line each
+  std::vector<InputProblem> problems;     // empty when the input is usable
+};
+
+// Accumulates input documents, then builds the snapshot.
+class SnapshotLoader {
+ public:
+  // Reads a file (JSON or YAML, detected from content); "-" reads stdin.
+  // Unreadable files become problems.
+  void AddFile(const std::string& path);
+  // Parses `text` from `source` (JSON or YAML, possibly multi-document).
+  void AddText(std::string_view text, const std::string& source);
+  // Converts everything added: Node, apps/v1 DaemonSet, v1 Pod and apps/v1
+  // ControllerRevision (for current revision hashes); `List` items are
+  // flattened; other kinds are skipped with one warning each.
+  //
+  // Kubernetes' defaulting is applied (namespace "default", toleration
+  // operator "" -> Equal, updateStrategy RollingUpdate with maxUnavailable
+  // 1). Objects without metadata.uid (manifests) get "uid:<ns>/<name>". A
+  // DaemonSet's current_revision_hash is the controller-revision-hash of its
+  // newest ControllerRevision (owned by its uid, or ownerless in its
+  // namespace and matched by its selector); without one, the hash its own
+  // pods at its template generation agree on; else empty. Never throws:
+  // every failure is a problem. Finish does not consume what was added.
+  LoadedSnapshot Finish();
+
+ private:
+  struct Document;  // one added text, parsed (defined in the .cc)
+  std::vector<std::string> sources_;  // parallel to texts_
+  std::vector<std::string> texts_;
+  std::vector<InputProblem> read_problems_;  // files AddFile could not read
+};
+
+// "snapshot.daemon_sets[2].template.tolerations[0].operator" ->
+// "DaemonSet kube-system/x: spec.template.spec.tolerations[0].operator"
+// (with the source file prepended when known). Paths it cannot map are
+// returned unchanged.
+std::string TranslateFieldPath(const LoadedSnapshot& loaded,
+                               std::string_view proto_path);
+
+}  // namespace dsd::client
+
+#endif  // DSD_CLIENT_K8S_SNAPSHOT_LOADER_H_

@@ -1,0 +1,2628 @@
+// Pins client/k8s: Kubernetes objects (kubectl List JSON, multi-document
+// YAML) -> dsd.v1 Snapshot with Kubernetes' defaulting (daemonset-semantics
+// 7.1, 10.3; cluster-integration 2.1-2.6), the current revision hash
+// (plan-contract "Revisions", semantics 7.2), skipped kinds, one row per
+// class of input error with the plan-contract error line, and
+// TranslateFieldPath. Expected values follow the Kubernetes rules, written
+// by hand.
+#include "client/k8s/snapshot_loader.h"
+
+#include <gmock/gmock.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsd/v1/dsd.pb.h"
+
+namespace dsd::client {
+namespace {
+
+using ::google::protobuf::TextFormat;
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Matcher;
+using ::testing::StartsWith;
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+LoadedSnapshot Load(std::string_view text,
+                    const std::string& source = "cluster.yaml") {
+  SnapshotLoader loader;
+  loader.AddText(text, source);
+  return loader.Finish();
+}
+
+std::vector<std::string> ProblemLines(const LoadedSnapshot& loaded) {
+  std::vector<std::string> out;
+  for (const InputProblem& p : loaded.problems) out.push_back(p.ToString());
+  return out;
+}
+
+template <typename Message>
+Message ParseTextProto(const std::string& text) {
+  Message m;
+  EXPECT_TRUE(TextFormat::ParseFromString(text, &m)) << text;
+  return m;
+}
+
+// Strict equality (field order of repeated fields included), with the
+// differences as the failure message.
+::testing::AssertionResult ProtoEquals(
+    const google::protobuf::Message& expected,
+    const google::protobuf::Message& actual) {
+  std::string diff;
+  MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  if (differencer.Compare(expected, actual)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << diff << "\nactual:\n"
+                                       << actual.DebugString();
+}
+
+template <typename Case>
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
+  return info.param.name;
+}
+
+// ---------------------------------------------------------------------------
+// A realistic `kubectl get nodes,daemonsets,pods,controllerrevisions -A -o
+// json`: fields dsd ignores (status.capacity, managedFields, containers,
+// images, preferred affinity...) included.
+
+constexpr std::string_view kClusterJson = R"json({
+  "apiVersion": "v1",
+  "items": [
+    {
+      "apiVersion": "v1",
+      "kind": "Node",
+      "metadata": {
+        "annotations": {
+          "kubeadm.alpha.kubernetes.io/cri-socket": "unix:///run/crio.sock",
+          "node.alpha.kubernetes.io/ttl": "0"
+        },
+        "creationTimestamp": "2025-10-10T10:10:10Z",
+        "labels": {
+          "beta.kubernetes.io/arch": "amd64",
+          "disk": "ssd",
+          "kubernetes.io/arch": "amd64",
+          "kubernetes.io/hostname": "k8s-node1",
+          "kubernetes.io/os": "linux"
+        },
+        "managedFields": [
+          {
+            "apiVersion": "v1",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {
+              "f:metadata": {
+                "f:labels": {
+                  ".": {},
+                  "f:disk": {}
+                }
+              }
+            },
+            "manager": "kubectl-label",
+            "operation": "Update",
+            "time": "2025-10-10T10:12:00Z"
+          }
+        ],
+        "name": "k8s-node1",
+        "resourceVersion": "912345",
+        "uid": "2f6a0c1e-7d1b-4e0a-9f1c-3b2a1d0e9c8b"
+      },
+      "spec": {
+        "podCIDR": "10.244.1.0/24",
+        "podCIDRs": [
+          "10.244.1.0/24"
+        ]
+      },
+      "status": {
+        "addresses": [
+          {
+            "address": "192.168.56.11",
+            "type": "InternalIP"
+          },
+          {
+            "address": "k8s-node1",
+            "type": "Hostname"
+          }
+        ],
+        "allocatable": {
+          "cpu": "3800m",
+          "ephemeral-storage": "38Gi",
+          "memory": "7Gi",
+          "pods": "110"
+        },
+        "capacity": {
+          "cpu": "4",
+          "ephemeral-storage": "40Gi",
+          "memory": "8Gi",
+          "pods": "110"
+        },
+        "conditions": [
+          {
+            "lastHeartbeatTime": "2026-01-02T03:00:00Z",
+            "lastTransitionTime": "2025-10-10T10:11:00Z",
+            "message": "kubelet is posting ready status",
+            "reason": "KubeletReady",
+            "status": "True",
+            "type": "Ready"
+          }
+        ],
+        "images": [
+          {
+            "names": [
+              "registry.example/ssd-monitor@sha256:0123",
+              "registry.example/ssd-monitor:1.2"
+            ],
+            "sizeBytes": 52428800
+          }
+        ],
+        "nodeInfo": {
+          "architecture": "amd64",
+          "containerRuntimeVersion": "containerd://1.7.13",
+          "kubeletVersion": "v1.29.4",
+          "operatingSystem": "linux"
+        }
+      }
+    },
+    {
+      "apiVersion": "v1",
+      "kind": "Node",
+      "metadata": {
+        "creationTimestamp": "2025-10-10T10:10:10Z",
+        "labels": {
+          "disk": "hdd",
+          "kubernetes.io/hostname": "k8s-node2",
+          "kubernetes.io/os": "linux"
+        },
+        "name": "k8s-node2",
+        "resourceVersion": "912346",
+        "uid": "8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+      },
+      "spec": {
+        "taints": [
+          {
+            "effect": "NoSchedule",
+            "key": "node.kubernetes.io/unschedulable",
+            "timeAdded": "2026-01-01T10:00:00Z"
+          },
+          {
+            "effect": "NoExecute",
+            "key": "dedicated",
+            "value": "gpu"
+          }
+        ],
+        "unschedulable": true
+      },
+      "status": {
+        "capacity": {
+          "cpu": "8",
+          "memory": "32Gi",
+          "pods": "110"
+        },
+        "conditions": [
+          {
+            "lastHeartbeatTime": "2026-01-02T03:00:00Z",
+            "lastTransitionTime": "2025-10-10T10:11:00Z",
+            "reason": "KubeletReady",
+            "status": "True",
+            "type": "Ready"
+          }
+        ]
+      }
+    },
+    {
+      "apiVersion": "v1",
+      "kind": "Node",
+      "metadata": {
+        "labels": {
+          "kubernetes.io/hostname": "k8s-control-plane",
+          "kubernetes.io/os": "linux",
+          "node-role.kubernetes.io/control-plane": ""
+        },
+        "name": "k8s-control-plane",
+        "uid": "0b6f6d3e-3b7e-4a0c-9a51-6b5d1f2c9e01"
+      },
+      "spec": {
+        "taints": [
+          {
+            "effect": "NoSchedule",
+            "key": "node-role.kubernetes.io/control-plane"
+          }
+        ]
+      },
+      "status": {
+        "capacity": {
+          "cpu": "2"
+        }
+      }
+    },
+    {
+      "apiVersion": "apps/v1",
+      "kind": "DaemonSet",
+      "metadata": {
+        "annotations": {
+          "deprecated.daemonset.template.generation": "2",
+          "example.com/owner": "team-storage"
+        },
+        "creationTimestamp": "2025-12-01T08:00:00Z",
+        "generation": 2,
+        "labels": {
+          "app": "ssd-monitor"
+        },
+        "name": "ssd-monitor",
+        "namespace": "kube-system",
+        "resourceVersion": "912400",
+        "uid": "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+      },
+      "spec": {
+        "minReadySeconds": 10,
+        "revisionHistoryLimit": 10,
+        "selector": {
+          "matchExpressions": [
+            {
+              "key": "tier",
+              "operator": "NotIn",
+              "values": [
+                "test"
+              ]
+            }
+          ],
+          "matchLabels": {
+            "app": "ssd-monitor"
+          }
+        },
+        "template": {
+          "metadata": {
+            "creationTimestamp": null,
+            "labels": {
+              "app": "ssd-monitor",
+              "tier": "node"
+            }
+          },
+          "spec": {
+            "affinity": {
+              "nodeAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                  {
+                    "preference": {
+                      "matchExpressions": [
+                        {
+                          "key": "disk",
+                          "operator": "In",
+                          "values": [
+                            "ssd"
+                          ]
+                        }
+                      ]
+                    },
+                    "weight": 1
+                  }
+                ],
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                  "nodeSelectorTerms": [
+                    {
+                      "matchExpressions": [
+                        {
+                          "key": "kubernetes.io/os",
+                          "operator": "In",
+                          "values": [
+                            "linux"
+                          ]
+                        },
+                        {
+                          "key": "cpu-count",
+                          "operator": "Gt",
+                          "values": [
+                            "2"
+                          ]
+                        }
+                      ]
+                    },
+                    {
+                      "matchFields": [
+                        {
+                          "key": "metadata.name",
+                          "operator": "NotIn",
+                          "values": [
+                            "k8s-control-plane"
+                          ]
+                        }
+                      ]
+                    }
+                  ]
+                }
+              }
+            },
+            "containers": [
+              {
+                "image": "registry.example/ssd-monitor:1.2",
+                "imagePullPolicy": "IfNotPresent",
+                "name": "monitor",
+                "resources": {
+                  "requests": {
+                    "cpu": "50m",
+                    "memory": "64Mi"
+                  }
+                },
+                "terminationMessagePath": "/dev/termination-log"
+              }
+            ],
+            "dnsPolicy": "ClusterFirst",
+            "hostNetwork": true,
+            "nodeSelector": {
+              "disk": "ssd"
+            },
+            "restartPolicy": "Always",
+            "schedulerName": "default-scheduler",
+            "securityContext": {},
+            "terminationGracePeriodSeconds": 30,
+            "tolerations": [
+              {
+                "effect": "NoExecute",
+                "key": "dedicated",
+                "operator": "Equal",
+                "tolerationSeconds": 300,
+                "value": "gpu"
+              },
+              {
+                "effect": "NoSchedule",
+                "operator": "Exists"
+              },
+              {
+                "key": "example.com/flaky"
+              }
+            ]
+          }
+        },
+        "updateStrategy": {
+          "rollingUpdate": {
+            "maxSurge": 0,
+            "maxUnavailable": "25%"
+          },
+          "type": "RollingUpdate"
+        }
+      },
+      "status": {
+        "currentNumberScheduled": 2,
+        "desiredNumberScheduled": 2,
+        "numberAvailable": 1,
+        "numberMisscheduled": 0,
+        "numberReady": 1,
+        "numberUnavailable": 1,
+        "observedGeneration": 2,
+        "updatedNumberScheduled": 1
+      }
+    },
+    {
+      "apiVersion": "apps/v1",
+      "kind": "DaemonSet",
+      "metadata": {
+        "annotations": {
+          "deprecated.daemonset.template.generation": "1"
+        },
+        "creationTimestamp": "2025-11-03T09:12:44Z",
+        "generation": 1,
+        "name": "log-agent",
+        "namespace": "monitoring",
+        "uid": "9d3e6b1a-0c2f-4e8d-b7a6-5f4e3d2c1b0a"
+      },
+      "spec": {
+        "revisionHistoryLimit": 10,
+        "selector": {
+          "matchLabels": {
+            "app": "log-agent"
+          }
+        },
+        "template": {
+          "metadata": {
+            "labels": {
+              "app": "log-agent"
+            }
+          },
+          "spec": {
+            "containers": [
+              {
+                "image": "registry.example/log-agent:3.0",
+                "name": "agent"
+              }
+            ],
+            "restartPolicy": "Always"
+          }
+        },
+        "updateStrategy": {
+          "type": "OnDelete"
+        }
+      },
+      "status": {
+        "desiredNumberScheduled": 3,
+        "numberReady": 1
+      }
+    },
+    {
+      "apiVersion": "v1",
+      "kind": "Pod",
+      "metadata": {
+        "creationTimestamp": "2026-01-02T03:00:00Z",
+        "generateName": "ssd-monitor-",
+        "labels": {
+          "app": "ssd-monitor",
+          "controller-revision-hash": "7b9c5d4f8",
+          "pod-template-generation": "2",
+          "tier": "node"
+        },
+        "name": "ssd-monitor-7x2kq",
+        "namespace": "kube-system",
+        "ownerReferences": [
+          {
+            "apiVersion": "apps/v1",
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "DaemonSet",
+            "name": "ssd-monitor",
+            "uid": "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+          }
+        ],
+        "resourceVersion": "912410",
+        "uid": "d7e0c8a2-90f1-4f8e-b3a4-61f0f6c1a7b3"
+      },
+      "spec": {
+        "affinity": {
+          "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+              "nodeSelectorTerms": [
+                {
+                  "matchFields": [
+                    {
+                      "key": "metadata.name",
+                      "operator": "In",
+                      "values": [
+                        "k8s-node1"
+                      ]
+                    }
+                  ]
+                }
+              ]
+            }
+          }
+        },
+        "containers": [
+          {
+            "image": "registry.example/ssd-monitor:1.2",
+            "name": "monitor"
+          }
+        ],
+        "nodeName": "k8s-node1",
+        "priority": 0,
+        "tolerations": [
+          {
+            "effect": "NoExecute",
+            "key": "node.kubernetes.io/not-ready",
+            "operator": "Exists"
+          }
+        ]
+      },
+      "status": {
+        "conditions": [
+          {
+            "lastProbeTime": null,
+            "lastTransitionTime": "2026-01-02T03:00:02Z",
+            "status": "True",
+            "type": "Initialized"
+          },
+          {
+            "lastProbeTime": null,
+            "lastTransitionTime": "2026-01-02T03:00:12Z",
+            "status": "True",
+            "type": "Ready"
+          },
+          {
+            "lastProbeTime": null,
+            "lastTransitionTime": "2026-01-02T03:00:12Z",
+            "status": "True",
+            "type": "ContainersReady"
+          },
+          {
+            "lastProbeTime": null,
+            "lastTransitionTime": "2026-01-02T03:00:01Z",
+            "status": "True",
+            "type": "PodScheduled"
+          }
+        ],
+        "containerStatuses": [
+          {
+            "name": "monitor",
+            "ready": true,
+            "restartCount": 0
+          }
+        ],
+        "hostIP": "192.168.56.11",
+        "phase": "Running",
+        "podIP": "192.168.56.11",
+        "startTime": "2026-01-02T03:00:01Z"
+      }
+    },
+    {
+      "apiVersion": "v1",
+      "kind": "Pod",
+      "metadata": {
+        "creationTimestamp": "2026-01-02T03:04:05Z",
+        "labels": {
+          "app": "ssd-monitor",
+          "controller-revision-hash": "7b9c5d4f8",
+          "pod-template-generation": "2",
+          "tier": "node"
+        },
+        "name": "ssd-monitor-q8zrt",
+        "namespace": "kube-system",
+        "ownerReferences": [
+          {
+            "apiVersion": "apps/v1",
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "DaemonSet",
+            "name": "ssd-monitor",
+            "uid": "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+          }
+        ],
+        "uid": "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8"
+      },
+      "spec": {
+        "affinity": {
+          "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+              "nodeSelectorTerms": [
+                {
+                  "matchFields": [
+                    {
+                      "key": "metadata.name",
+                      "operator": "In",
+                      "values": [
+                        "k8s-node2"
+                      ]
+                    }
+                  ]
+                }
+              ]
+            }
+          }
+        },
+        "containers": [
+          {
+            "image": "registry.example/ssd-monitor:1.2",
+            "name": "monitor"
+          }
+        ]
+      },
+      "status": {
+        "conditions": [
+          {
+            "lastProbeTime": null,
+            "lastTransitionTime": "2026-01-02T03:04:05Z",
+            "message": "0/3 nodes are available: 1 node(s) were unschedulable.",
+            "reason": "Unschedulable",
+            "status": "False",
+            "type": "PodScheduled"
+          }
+        ],
+        "phase": "Pending"
+      }
+    },
+    {
+      "apiVersion": "v1",
+      "kind": "Pod",
+      "metadata": {
+        "creationTimestamp": "2025-12-20T00:00:00Z",
+        "deletionGracePeriodSeconds": 30,
+        "deletionTimestamp": "2026-01-02T03:04:00Z",
+        "labels": {
+          "app": "ssd-monitor",
+          "controller-revision-hash": "6d8f7c9b5",
+          "pod-template-generation": "1",
+          "tier": "node"
+        },
+        "name": "ssd-monitor-old9p",
+        "namespace": "kube-system",
+        "ownerReferences": [
+          {
+            "apiVersion": "apps/v1",
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "DaemonSet",
+            "name": "ssd-monitor",
+            "uid": "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+          }
+        ],
+        "uid": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+      },
+      "spec": {
+        "containers": [
+          {
+            "image": "registry.example/ssd-monitor:1.1",
+            "name": "monitor"
+          }
+        ],
+        "nodeName": "k8s-node2"
+      },
+      "status": {
+        "conditions": [
+          {
+            "lastProbeTime": null,
+            "lastTransitionTime": "2026-01-02T03:04:00Z",
+            "status": "False",
+            "type": "Ready"
+          }
+        ],
+        "phase": "Running"
+      }
+    },
+    {
+      "apiVersion": "v1",
+      "kind": "Pod",
+      "metadata": {
+        "creationTimestamp": "2025-12-01T08:00:00Z",
+        "labels": {
+          "app": "log-agent",
+          "controller-revision-hash": "5f7b8c6d9",
+          "pod-template-generation": "1"
+        },
+        "name": "log-agent-2kq9d",
+        "namespace": "monitoring",
+        "ownerReferences": [
+          {
+            "apiVersion": "apps/v1",
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "DaemonSet",
+            "name": "log-agent",
+            "uid": "9d3e6b1a-0c2f-4e8d-b7a6-5f4e3d2c1b0a"
+          }
+        ],
+        "uid": "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e"
+      },
+      "spec": {
+        "containers": [
+          {
+            "image": "registry.example/log-agent:3.0",
+            "name": "agent"
+          }
+        ],
+        "nodeName": "k8s-node2"
+      },
+      "status": {
+        "conditions": [
+          {
+            "lastTransitionTime": "2026-01-02T02:58:00Z",
+            "status": "True",
+            "type": "Ready"
+          }
+        ],
+        "phase": "Running"
+      }
+    },
+    {
+      "apiVersion": "v1",
+      "kind": "Pod",
+      "metadata": {
+        "creationTimestamp": "2025-12-20T00:00:00Z",
+        "labels": {
+          "app": "nginx",
+          "pod-template-hash": "7c5ddbdf54"
+        },
+        "name": "nginx-7c5ddbdf54-abcde",
+        "namespace": "default",
+        "ownerReferences": [
+          {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "name": "nginx-config",
+            "uid": "c3d4e5f6-0000-4000-8000-000000000001"
+          },
+          {
+            "apiVersion": "apps/v1",
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "ReplicaSet",
+            "name": "nginx-7c5ddbdf54",
+            "uid": "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a8b9"
+          }
+        ],
+        "uid": "f6a7b8c9-d0e1-4f2a-b3c4-d5e6f7a8b9c0"
+      },
+      "spec": {
+        "containers": [
+          {
+            "image": "nginx:1.25",
+            "name": "nginx"
+          }
+        ],
+        "nodeName": "k8s-node1"
+      },
+      "status": {
+        "phase": "Succeeded"
+      }
+    },
+    {
+      "apiVersion": "apps/v1",
+      "data": {
+        "spec": {
+          "template": {
+            "$patch": "replace",
+            "metadata": {
+              "labels": {
+                "app": "ssd-monitor",
+                "tier": "node"
+              }
+            },
+            "spec": {}
+          }
+        }
+      },
+      "kind": "ControllerRevision",
+      "metadata": {
+        "annotations": {
+          "deprecated.daemonset.template.generation": "2"
+        },
+        "labels": {
+          "app": "ssd-monitor",
+          "controller-revision-hash": "7b9c5d4f8",
+          "tier": "node"
+        },
+        "name": "ssd-monitor-7b9c5d4f8",
+        "namespace": "kube-system",
+        "ownerReferences": [
+          {
+            "apiVersion": "apps/v1",
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "DaemonSet",
+            "name": "ssd-monitor",
+            "uid": "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+          }
+        ],
+        "uid": "11111111-2222-4333-8444-555555555555"
+      },
+      "revision": 2
+    },
+    {
+      "apiVersion": "apps/v1",
+      "data": {
+        "spec": {
+          "template": {
+            "$patch": "replace",
+            "spec": {}
+          }
+        }
+      },
+      "kind": "ControllerRevision",
+      "metadata": {
+        "labels": {
+          "app": "ssd-monitor",
+          "controller-revision-hash": "6d8f7c9b5",
+          "tier": "node"
+        },
+        "name": "ssd-monitor-6d8f7c9b5",
+        "namespace": "kube-system",
+        "ownerReferences": [
+          {
+            "apiVersion": "apps/v1",
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "DaemonSet",
+            "name": "ssd-monitor",
+            "uid": "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+          }
+        ]
+      },
+      "revision": 1
+    },
+    {
+      "apiVersion": "apps/v1",
+      "data": {
+        "spec": {
+          "template": {
+            "$patch": "replace",
+            "spec": {}
+          }
+        }
+      },
+      "kind": "ControllerRevision",
+      "metadata": {
+        "labels": {
+          "app": "log-agent",
+          "controller-revision-hash": "5f7b8c6d9"
+        },
+        "name": "log-agent-5f7b8c6d9",
+        "namespace": "monitoring",
+        "ownerReferences": [
+          {
+            "apiVersion": "apps/v1",
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "DaemonSet",
+            "name": "log-agent",
+            "uid": "9d3e6b1a-0c2f-4e8d-b7a6-5f4e3d2c1b0a"
+          }
+        ]
+      },
+      "revision": 1
+    }
+  ],
+  "kind": "List",
+  "metadata": {
+    "resourceVersion": ""
+  }
+})json";
+
+// The same objects as `kubectl get ... -o yaml` would print them one by one,
+// joined with `---` (quoting as kubectl does: numbers-as-strings quoted,
+// timestamps quoted or not).
+constexpr std::string_view kClusterYaml = R"yaml(# nodes
+apiVersion: v1
+kind: Node
+metadata:
+  annotations:
+    kubeadm.alpha.kubernetes.io/cri-socket: unix:///run/crio.sock
+    node.alpha.kubernetes.io/ttl: "0"
+  creationTimestamp: "2025-10-10T10:10:10Z"
+  labels:
+    beta.kubernetes.io/arch: amd64
+    disk: ssd
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: k8s-node1
+    kubernetes.io/os: linux
+  managedFields:
+  - apiVersion: v1
+    fieldsType: FieldsV1
+    fieldsV1:
+      f:metadata:
+        f:labels:
+          .: {}
+          f:disk: {}
+    manager: kubectl-label
+    operation: Update
+    time: "2025-10-10T10:12:00Z"
+  name: k8s-node1
+  resourceVersion: "912345"
+  uid: 2f6a0c1e-7d1b-4e0a-9f1c-3b2a1d0e9c8b
+spec:
+  podCIDR: 10.244.1.0/24
+  podCIDRs:
+  - 10.244.1.0/24
+status:
+  allocatable:
+    cpu: 3800m
+    memory: 7Gi
+    pods: "110"
+  capacity:
+    cpu: "4"
+    memory: 8Gi
+    pods: "110"
+  images:
+  - names:
+    - registry.example/ssd-monitor@sha256:0123
+    sizeBytes: 52428800
+---
+apiVersion: v1
+kind: Node
+metadata:
+  labels:
+    disk: hdd
+    kubernetes.io/hostname: k8s-node2
+    kubernetes.io/os: linux
+  name: k8s-node2
+  uid: 8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f
+spec:
+  taints:
+  - effect: NoSchedule
+    key: node.kubernetes.io/unschedulable
+    timeAdded: 2026-01-01T10:00:00Z
+  - effect: NoExecute
+    key: dedicated
+    value: gpu
+  unschedulable: true
+---
+apiVersion: v1
+kind: Node
+metadata:
+  labels:
+    kubernetes.io/hostname: k8s-control-plane
+    kubernetes.io/os: linux
+    node-role.kubernetes.io/control-plane: ""
+  name: k8s-control-plane
+spec:
+  taints:
+  - effect: NoSchedule
+    key: node-role.kubernetes.io/control-plane
+---
+# daemon sets
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  annotations:
+    deprecated.daemonset.template.generation: "2"
+    example.com/owner: team-storage
+  creationTimestamp: "2025-12-01T08:00:00Z"
+  generation: 2
+  labels:
+    app: ssd-monitor
+  name: ssd-monitor
+  namespace: kube-system
+  uid: 5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10
+spec:
+  minReadySeconds: 10
+  revisionHistoryLimit: 10
+  selector:
+    matchExpressions:
+    - key: tier
+      operator: NotIn
+      values:
+      - test
+    matchLabels:
+      app: ssd-monitor
+  template:
+    metadata:
+      creationTimestamp: null
+      labels:
+        app: ssd-monitor
+        tier: node
+    spec:
+      affinity:
+        nodeAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+          - preference:
+              matchExpressions:
+              - {key: disk, operator: In, values: [ssd]}
+            weight: 1
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions:
+              - key: kubernetes.io/os
+                operator: In
+                values:
+                - linux
+              - key: cpu-count
+                operator: Gt
+                values:
+                - "2"
+            - matchFields:
+              - key: metadata.name
+                operator: NotIn
+                values:
+                - k8s-control-plane
+      containers:
+      - image: registry.example/ssd-monitor:1.2
+        name: monitor
+        resources:
+          requests:
+            cpu: 50m
+            memory: 64Mi
+      hostNetwork: true
+      nodeSelector:
+        disk: ssd
+      restartPolicy: Always
+      securityContext: {}
+      terminationGracePeriodSeconds: 30
+      tolerations:
+      - effect: NoExecute
+        key: dedicated
+        operator: Equal
+        tolerationSeconds: 300
+        value: gpu
+      - effect: NoSchedule
+        operator: Exists
+      - key: example.com/flaky
+  updateStrategy:
+    rollingUpdate:
+      maxSurge: 0
+      maxUnavailable: 25%
+    type: RollingUpdate
+status:
+  desiredNumberScheduled: 2
+  numberReady: 1
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  annotations:
+    deprecated.daemonset.template.generation: "1"
+  creationTimestamp: 2025-11-03T09:12:44Z
+  generation: 1
+  name: log-agent
+  namespace: monitoring
+  uid: 9d3e6b1a-0c2f-4e8d-b7a6-5f4e3d2c1b0a
+spec:
+  selector:
+    matchLabels:
+      app: log-agent
+  template:
+    metadata:
+      labels:
+        app: log-agent
+    spec:
+      containers:
+      - image: registry.example/log-agent:3.0
+        name: agent
+  updateStrategy:
+    type: OnDelete
+---
+# pods
+apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: "2026-01-02T03:00:00Z"
+  generateName: ssd-monitor-
+  labels:
+    app: ssd-monitor
+    controller-revision-hash: 7b9c5d4f8
+    pod-template-generation: "2"
+    tier: node
+  name: ssd-monitor-7x2kq
+  namespace: kube-system
+  ownerReferences:
+  - apiVersion: apps/v1
+    blockOwnerDeletion: true
+    controller: true
+    kind: DaemonSet
+    name: ssd-monitor
+    uid: 5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10
+  uid: d7e0c8a2-90f1-4f8e-b3a4-61f0f6c1a7b3
+spec:
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields:
+          - key: metadata.name
+            operator: In
+            values:
+            - k8s-node1
+  containers:
+  - image: registry.example/ssd-monitor:1.2
+    name: monitor
+  nodeName: k8s-node1
+status:
+  conditions:
+  - lastProbeTime: null
+    lastTransitionTime: "2026-01-02T03:00:02Z"
+    status: "True"
+    type: Initialized
+  - lastProbeTime: null
+    lastTransitionTime: "2026-01-02T03:00:12Z"
+    status: "True"
+    type: Ready
+  phase: Running
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: "2026-01-02T03:04:05Z"
+  labels:
+    app: ssd-monitor
+    controller-revision-hash: 7b9c5d4f8
+    pod-template-generation: "2"
+    tier: node
+  name: ssd-monitor-q8zrt
+  namespace: kube-system
+  ownerReferences:
+  - apiVersion: apps/v1
+    controller: true
+    kind: DaemonSet
+    name: ssd-monitor
+    uid: 5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10
+  uid: 4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8
+spec:
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields:
+          - key: metadata.name
+            operator: In
+            values:
+            - k8s-node2
+status:
+  conditions:
+  - lastProbeTime: null
+    lastTransitionTime: "2026-01-02T03:04:05Z"
+    reason: Unschedulable
+    status: "False"
+    type: PodScheduled
+  phase: Pending
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: "2025-12-20T00:00:00Z"
+  deletionGracePeriodSeconds: 30
+  deletionTimestamp: "2026-01-02T03:04:00Z"
+  labels:
+    app: ssd-monitor
+    controller-revision-hash: 6d8f7c9b5
+    pod-template-generation: "1"
+    tier: node
+  name: ssd-monitor-old9p
+  namespace: kube-system
+  ownerReferences:
+  - apiVersion: apps/v1
+    controller: true
+    kind: DaemonSet
+    name: ssd-monitor
+    uid: 5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10
+  uid: a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d
+spec:
+  nodeName: k8s-node2
+status:
+  conditions:
+  - lastTransitionTime: "2026-01-02T03:04:00Z"
+    status: "False"
+    type: Ready
+  phase: Running
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: "2025-12-01T08:00:00Z"
+  labels:
+    app: log-agent
+    controller-revision-hash: 5f7b8c6d9
+    pod-template-generation: "1"
+  name: log-agent-2kq9d
+  namespace: monitoring
+  ownerReferences:
+  - {apiVersion: apps/v1, controller: true, kind: DaemonSet, name: log-agent,
+     uid: 9d3e6b1a-0c2f-4e8d-b7a6-5f4e3d2c1b0a}
+  uid: b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e
+spec:
+  nodeName: k8s-node2
+status:
+  conditions:
+  - lastTransitionTime: "2026-01-02T02:58:00Z"
+    status: "True"
+    type: Ready
+  phase: Running
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: "2025-12-20T00:00:00Z"
+  labels:
+    app: nginx
+    pod-template-hash: 7c5ddbdf54
+  name: nginx-7c5ddbdf54-abcde
+  namespace: default
+  ownerReferences:
+  - apiVersion: v1
+    kind: ConfigMap
+    name: nginx-config
+    uid: c3d4e5f6-0000-4000-8000-000000000001
+  - apiVersion: apps/v1
+    blockOwnerDeletion: true
+    controller: true
+    kind: ReplicaSet
+    name: nginx-7c5ddbdf54
+    uid: e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a8b9
+  uid: f6a7b8c9-d0e1-4f2a-b3c4-d5e6f7a8b9c0
+spec:
+  nodeName: k8s-node1
+status:
+  phase: Succeeded
+---
+# revisions
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  labels:
+    app: ssd-monitor
+    controller-revision-hash: 7b9c5d4f8
+    tier: node
+  name: ssd-monitor-7b9c5d4f8
+  namespace: kube-system
+  ownerReferences:
+  - apiVersion: apps/v1
+    controller: true
+    kind: DaemonSet
+    name: ssd-monitor
+    uid: 5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10
+revision: 2
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  labels:
+    app: ssd-monitor
+    controller-revision-hash: 6d8f7c9b5
+    tier: node
+  name: ssd-monitor-6d8f7c9b5
+  namespace: kube-system
+  ownerReferences:
+  - apiVersion: apps/v1
+    controller: true
+    kind: DaemonSet
+    name: ssd-monitor
+    uid: 5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10
+revision: 1
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  labels:
+    app: log-agent
+    controller-revision-hash: 5f7b8c6d9
+  name: log-agent-5f7b8c6d9
+  namespace: monitoring
+  ownerReferences:
+  - apiVersion: apps/v1
+    controller: true
+    kind: DaemonSet
+    name: log-agent
+    uid: 9d3e6b1a-0c2f-4e8d-b7a6-5f4e3d2c1b0a
+revision: 1
+)yaml";
+
+// What Kubernetes' rules make of kClusterJson. Map entries (labels,
+// nodeSelector, matchLabels) come sorted by key.
+constexpr char kClusterSnapshot[] = R"pb(
+  nodes {
+    name: "k8s-node1"
+    labels { key: "beta.kubernetes.io/arch" value: "amd64" }
+    labels { key: "disk" value: "ssd" }
+    labels { key: "kubernetes.io/arch" value: "amd64" }
+    labels { key: "kubernetes.io/hostname" value: "k8s-node1" }
+    labels { key: "kubernetes.io/os" value: "linux" }
+  }
+  nodes {
+    name: "k8s-node2"
+    labels { key: "disk" value: "hdd" }
+    labels { key: "kubernetes.io/hostname" value: "k8s-node2" }
+    labels { key: "kubernetes.io/os" value: "linux" }
+    taints {
+      key: "node.kubernetes.io/unschedulable"
+      effect: TAINT_EFFECT_NO_SCHEDULE
+      time_added { seconds: 1767261600 }  # 2026-01-01T10:00:00Z
+    }
+    taints { key: "dedicated" value: "gpu" effect: TAINT_EFFECT_NO_EXECUTE }
+  }
+  nodes {
+    name: "k8s-control-plane"
+    labels { key: "kubernetes.io/hostname" value: "k8s-control-plane" }
+    labels { key: "kubernetes.io/os" value: "linux" }
+    labels { key: "node-role.kubernetes.io/control-plane" value: "" }
+    taints {
+      key: "node-role.kubernetes.io/control-plane"
+      effect: TAINT_EFFECT_NO_SCHEDULE
+    }
+  }
+  daemon_sets {
+    namespace: "kube-system"
+    name: "ssd-monitor"
+    uid: "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+    creation_timestamp { seconds: 1764576000 }  # 2025-12-01T08:00:00Z
+    generation: 2
+    template_generation: 2
+    current_revision_hash: "7b9c5d4f8"  # revision 2 beats revision 1
+    selector {
+      match_labels { key: "app" value: "ssd-monitor" }
+      match_expressions {
+        key: "tier"
+        operator: SELECTOR_OPERATOR_NOT_IN
+        values: "test"
+      }
+    }
+    template {
+      labels { key: "app" value: "ssd-monitor" }
+      labels { key: "tier" value: "node" }
+      node_selector { key: "disk" value: "ssd" }
+      required_node_affinity {
+        node_selector_terms {
+          match_expressions {
+            key: "kubernetes.io/os"
+            operator: SELECTOR_OPERATOR_IN
+            values: "linux"
+          }
+          match_expressions {
+            key: "cpu-count"
+            operator: SELECTOR_OPERATOR_GT
+            values: "2"
+          }
+        }
+        node_selector_terms {
+          match_fields {
+            key: "metadata.name"
+            operator: SELECTOR_OPERATOR_NOT_IN
+            values: "k8s-control-plane"
+          }
+        }
+      }
+      tolerations {
+        key: "dedicated"
+        operator: TOLERATION_OPERATOR_EQUAL
+        value: "gpu"
+        effect: TAINT_EFFECT_NO_EXECUTE
+        toleration_seconds: 300
+      }
+      tolerations {
+        operator: TOLERATION_OPERATOR_EXISTS
+        effect: TAINT_EFFECT_NO_SCHEDULE
+      }
+      # operator absent: Kubernetes' "" means Equal; effect absent: all.
+      tolerations {
+        key: "example.com/flaky"
+        operator: TOLERATION_OPERATOR_EQUAL
+      }
+      host_network: true
+    }
+    update_strategy {
+      type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+      max_unavailable { percent: "25%" }
+      max_surge { count: 0 }
+    }
+    min_ready_seconds: 10
+  }
+  daemon_sets {
+    namespace: "monitoring"
+    name: "log-agent"
+    uid: "9d3e6b1a-0c2f-4e8d-b7a6-5f4e3d2c1b0a"
+    creation_timestamp { seconds: 1762161164 }  # 2025-11-03T09:12:44Z
+    generation: 1
+    template_generation: 1
+    current_revision_hash: "5f7b8c6d9"
+    selector { match_labels { key: "app" value: "log-agent" } }
+    template { labels { key: "app" value: "log-agent" } }
+    update_strategy { type: UPDATE_STRATEGY_TYPE_ON_DELETE }
+  }
+  pods {
+    namespace: "kube-system"
+    name: "ssd-monitor-7x2kq"
+    uid: "d7e0c8a2-90f1-4f8e-b3a4-61f0f6c1a7b3"
+    labels { key: "app" value: "ssd-monitor" }
+    labels { key: "controller-revision-hash" value: "7b9c5d4f8" }
+    labels { key: "pod-template-generation" value: "2" }
+    labels { key: "tier" value: "node" }
+    controller_uid: "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+    creation_timestamp { seconds: 1767322800 }  # 2026-01-02T03:00:00Z
+    node_name: "k8s-node1"
+    required_node_affinity {
+      node_selector_terms {
+        match_fields {
+          key: "metadata.name"
+          operator: SELECTOR_OPERATOR_IN
+          values: "k8s-node1"
+        }
+      }
+    }
+    phase: POD_PHASE_RUNNING
+    ready: true
+    ready_transition_time { seconds: 1767322812 }  # 2026-01-02T03:00:12Z
+  }
+  pods {
+    namespace: "kube-system"
+    name: "ssd-monitor-q8zrt"
+    uid: "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8"
+    labels { key: "app" value: "ssd-monitor" }
+    labels { key: "controller-revision-hash" value: "7b9c5d4f8" }
+    labels { key: "pod-template-generation" value: "2" }
+    labels { key: "tier" value: "node" }
+    controller_uid: "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+    creation_timestamp { seconds: 1767323045 }  # 2026-01-02T03:04:05Z
+    required_node_affinity {
+      node_selector_terms {
+        match_fields {
+          key: "metadata.name"
+          operator: SELECTOR_OPERATOR_IN
+          values: "k8s-node2"
+        }
+      }
+    }
+    phase: POD_PHASE_PENDING
+  }
+  pods {
+    namespace: "kube-system"
+    name: "ssd-monitor-old9p"
+    uid: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+    labels { key: "app" value: "ssd-monitor" }
+    labels { key: "controller-revision-hash" value: "6d8f7c9b5" }
+    labels { key: "pod-template-generation" value: "1" }
+    labels { key: "tier" value: "node" }
+    controller_uid: "5c1a77f2-2f4e-4b3a-8b0e-2d7f0a9c4e10"
+    creation_timestamp { seconds: 1766188800 }  # 2025-12-20T00:00:00Z
+    deletion_timestamp { seconds: 1767323040 }  # 2026-01-02T03:04:00Z
+    node_name: "k8s-node2"
+    phase: POD_PHASE_RUNNING
+    ready: false
+    ready_transition_time { seconds: 1767323040 }
+  }
+  pods {
+    namespace: "monitoring"
+    name: "log-agent-2kq9d"
+    uid: "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e"
+    labels { key: "app" value: "log-agent" }
+    labels { key: "controller-revision-hash" value: "5f7b8c6d9" }
+    labels { key: "pod-template-generation" value: "1" }
+    controller_uid: "9d3e6b1a-0c2f-4e8d-b7a6-5f4e3d2c1b0a"
+    creation_timestamp { seconds: 1764576000 }
+    node_name: "k8s-node2"
+    phase: POD_PHASE_RUNNING
+    ready: true
+    ready_transition_time { seconds: 1767322680 }  # 2026-01-02T02:58:00Z
+  }
+  pods {
+    namespace: "default"
+    name: "nginx-7c5ddbdf54-abcde"
+    uid: "f6a7b8c9-d0e1-4f2a-b3c4-d5e6f7a8b9c0"
+    labels { key: "app" value: "nginx" }
+    labels { key: "pod-template-hash" value: "7c5ddbdf54" }
+    # the ReplicaSet: the ConfigMap reference is not the controller
+    controller_uid: "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a8b9"
+    creation_timestamp { seconds: 1766188800 }
+    node_name: "k8s-node1"
+    phase: POD_PHASE_SUCCEEDED
+  }
+)pb";
+
+TEST(SnapshotLoaderClusterTest, KubectlListJson) {
+  const LoadedSnapshot loaded = Load(kClusterJson, "cluster.json");
+  EXPECT_THAT(ProblemLines(loaded), IsEmpty());
+  EXPECT_THAT(loaded.warnings, IsEmpty());
+  EXPECT_TRUE(ProtoEquals(ParseTextProto<v1::Snapshot>(kClusterSnapshot),
+                          loaded.snapshot));
+}
+
+TEST(SnapshotLoaderClusterTest, OriginsParallelTheSnapshot) {
+  const LoadedSnapshot loaded = Load(kClusterJson, "cluster.json");
+  auto objects = [](const std::vector<ObjectOrigin>& origins) {
+    std::vector<std::string> out;
+    for (const ObjectOrigin& o : origins)
+      out.push_back(o.source + " " + o.object);
+    return out;
+  };
+  EXPECT_THAT(
+      objects(loaded.nodes),
+      ElementsAre("cluster.json Node k8s-node1", "cluster.json Node k8s-node2",
+                  "cluster.json Node k8s-control-plane"));
+  EXPECT_THAT(objects(loaded.daemon_sets),
+              ElementsAre("cluster.json DaemonSet kube-system/ssd-monitor",
+                          "cluster.json DaemonSet monitoring/log-agent"));
+  EXPECT_THAT(objects(loaded.pods),
+              ElementsAre("cluster.json Pod kube-system/ssd-monitor-7x2kq",
+                          "cluster.json Pod kube-system/ssd-monitor-q8zrt",
+                          "cluster.json Pod kube-system/ssd-monitor-old9p",
+                          "cluster.json Pod monitoring/log-agent-2kq9d",
+                          "cluster.json Pod default/nginx-7c5ddbdf54-abcde"));
+}
+
+TEST(SnapshotLoaderClusterTest, MultiDocumentYamlGivesTheSameSnapshot) {
+  const LoadedSnapshot json = Load(kClusterJson, "cluster.json");
+  const LoadedSnapshot yaml = Load(kClusterYaml, "cluster.yaml");
+  EXPECT_THAT(ProblemLines(yaml), IsEmpty());
+  EXPECT_THAT(yaml.warnings, IsEmpty());
+  EXPECT_TRUE(MessageDifferencer::Equals(json.snapshot, yaml.snapshot))
+      << ProtoEquals(json.snapshot, yaml.snapshot).message();
+}
+
+TEST(SnapshotLoaderClusterTest, FilesAddUpInOrder) {
+  const std::string dir = ::testing::TempDir();
+  const std::string json_path = dir + "/dsd_loader_cluster.json";
+  const std::string yaml_path = dir + "/dsd_loader_extra.yaml";
+  std::ofstream(json_path) << kClusterJson;
+  std::ofstream(yaml_path) << "apiVersion: v1\nkind: Node\nmetadata:\n"
+                              "  name: k8s-node3\n";
+  SnapshotLoader loader;
+  loader.AddFile(json_path);
+  loader.AddFile(yaml_path);
+  const LoadedSnapshot loaded = loader.Finish();
+  std::remove(json_path.c_str());
+  std::remove(yaml_path.c_str());
+  EXPECT_THAT(ProblemLines(loaded), IsEmpty());
+  ASSERT_EQ(loaded.snapshot.nodes_size(), 4);
+  EXPECT_EQ(loaded.snapshot.nodes(3).name(), "k8s-node3");
+  EXPECT_EQ(loaded.nodes[0].source, json_path);
+  EXPECT_EQ(loaded.nodes[3].source, yaml_path);
+  EXPECT_EQ(loaded.nodes[3].object, "Node k8s-node3");
+}
+
+TEST(SnapshotLoaderClusterTest, UnreadableFileIsAProblem) {
+  SnapshotLoader loader;
+  loader.AddFile("/nonexistent/dsd/cluster.yaml");
+  const LoadedSnapshot loaded = loader.Finish();
+  EXPECT_THAT(ProblemLines(loaded),
+              ElementsAre("/nonexistent/dsd/cluster.yaml: cannot read: No such "
+                          "file or directory"));
+}
+
+TEST(SnapshotLoaderClusterTest, EmptyInputIsAnEmptySnapshot) {
+  const LoadedSnapshot loaded = Load("# nothing here\n---\n");
+  EXPECT_THAT(ProblemLines(loaded), IsEmpty());
+  EXPECT_THAT(loaded.warnings, IsEmpty());
+  EXPECT_TRUE(ProtoEquals(v1::Snapshot(), loaded.snapshot));
+}
+
+// ---------------------------------------------------------------------------
+// DaemonSet defaulting (SetDefaults_DaemonSet, the toleration operator's ""
+// meaning Equal, metadata the API server fills in).
+
+// A manifest as people write them: no namespace, no uid.
+std::string DaemonSetYaml(std::string_view metadata_extra,
+                          std::string_view template_spec_extra,
+                          std::string_view spec_extra) {
+  std::string out =
+      "apiVersion: apps/v1\n"
+      "kind: DaemonSet\n"
+      "metadata:\n"
+      "  name: agent\n";
+  out += metadata_extra;
+  out +=
+      "spec:\n"
+      "  selector:\n"
+      "    matchLabels:\n"
+      "      app: agent\n"
+      "  template:\n"
+      "    metadata:\n"
+      "      labels:\n"
+      "        app: agent\n"
+      "    spec:\n"
+      "      containers:\n"
+      "      - name: agent\n"
+      "        image: registry.example/agent:1\n";
+  out += template_spec_extra;
+  out += spec_extra;
+  return out;
+}
+
+// What every row's DaemonSet has; rows add (MergeFromString) the rest.
+constexpr char kDaemonSetBase[] = R"pb(
+  namespace: "default"
+  name: "agent"
+  uid: "uid:default/agent"
+  selector { match_labels { key: "app" value: "agent" } }
+  template { labels { key: "app" value: "agent" } }
+)pb";
+
+constexpr char kDefaultStrategy[] = R"pb(
+  update_strategy {
+    type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+    max_unavailable { count: 1 }
+  }
+)pb";
+
+struct DaemonSetCase {
+  std::string name;
+  std::string metadata_extra;       // lines under metadata:, indent 2
+  std::string template_spec_extra;  // lines under template.spec:, indent 6
+  std::string spec_extra;           // lines under spec:, indent 2
+  std::string expected;             // merged into kDaemonSetBase
+  friend void PrintTo(const DaemonSetCase& c, std::ostream* os) {
+    *os << c.name;
+  }
+};
+
+std::vector<DaemonSetCase> DaemonSetCases() {
+  return {
+      {"ManifestWithoutNamespaceOrUid", "", "", "", kDefaultStrategy},
+      {"NamespaceGivenUidSynthesized", "  namespace: kube-system\n", "", "",
+       std::string(
+           R"pb(namespace: "kube-system" uid: "uid:kube-system/agent")pb") +
+           kDefaultStrategy},
+      {"UidAndGenerationKept",
+       "  namespace: kube-system\n  uid: 1f2e3d4c\n  generation: 9\n", "", "",
+       std::string(
+           R"pb(namespace: "kube-system" uid: "1f2e3d4c" generation: 9)pb") +
+           kDefaultStrategy},
+      {"TemplateGenerationAnnotation",
+       "  annotations:\n    deprecated.daemonset.template.generation: \"7\"\n",
+       "", "", std::string("template_generation: 7\n") + kDefaultStrategy},
+      {"TimestampsWithFractionAndOffset",
+       "  creationTimestamp: \"2026-01-02T04:04:05.5+01:00\"\n"
+       "  deletionTimestamp: 2026-01-01T22:04:05-05:00\n",
+       "", "",
+       std::string(
+           R"pb(creation_timestamp { seconds: 1767323045 nanos: 500000000 }
+                deletion_timestamp { seconds: 1767323045 })pb") +
+           kDefaultStrategy},
+      {"TolerationOperatorAbsentIsEqual", "",
+       "      tolerations:\n"
+       "      - key: dedicated\n"
+       "        value: gpu\n"
+       "        effect: NoSchedule\n",
+       "",
+       std::string(R"pb(template {
+                          tolerations {
+                            key: "dedicated"
+                            operator: TOLERATION_OPERATOR_EQUAL
+                            value: "gpu"
+                            effect: TAINT_EFFECT_NO_SCHEDULE
+                          }
+                        })pb") +
+           kDefaultStrategy},
+      {"TolerationOperatorEmptyIsEqual", "",
+       "      tolerations:\n"
+       "      - key: dedicated\n"
+       "        operator: \"\"\n"
+       "        value: gpu\n",
+       "",
+       std::string(R"pb(template {
+                          tolerations {
+                            key: "dedicated"
+                            operator: TOLERATION_OPERATOR_EQUAL
+                            value: "gpu"
+                          }
+                        })pb") +
+           kDefaultStrategy},
+      {"TolerationExistsWithoutKeyTakesEveryEffect", "",
+       "      tolerations:\n"
+       "      - operator: Exists\n",
+       "",
+       std::string(R"pb(template {
+                          tolerations { operator: TOLERATION_OPERATOR_EXISTS }
+                        })pb") +
+           kDefaultStrategy},
+      {"TolerationComparisonOperators", "",
+       "      tolerations:\n"
+       "      - {key: example.com/cores, operator: Gt, value: \"8\", effect: "
+       "NoSchedule}\n"
+       "      - {key: example.com/age, operator: Lt, value: \"30\"}\n",
+       "",
+       std::string(R"pb(template {
+                          tolerations {
+                            key: "example.com/cores"
+                            operator: TOLERATION_OPERATOR_GT
+                            value: "8"
+                            effect: TAINT_EFFECT_NO_SCHEDULE
+                          }
+                          tolerations {
+                            key: "example.com/age"
+                            operator: TOLERATION_OPERATOR_LT
+                            value: "30"
+                          }
+                        })pb") +
+           kDefaultStrategy},
+      {"TolerationSecondsZeroIsSet", "",
+       "      tolerations:\n"
+       "      - key: node.kubernetes.io/unreachable\n"
+       "        operator: Exists\n"
+       "        effect: NoExecute\n"
+       "        tolerationSeconds: 0\n",
+       "",
+       std::string(R"pb(template {
+                          tolerations {
+                            key: "node.kubernetes.io/unreachable"
+                            operator: TOLERATION_OPERATOR_EXISTS
+                            effect: TAINT_EFFECT_NO_EXECUTE
+                            toleration_seconds: 0
+                          }
+                        })pb") +
+           kDefaultStrategy},
+      {"UpdateStrategyAbsentIsRollingUpdateMaxUnavailable1", "", "", "",
+       kDefaultStrategy},
+      {"RollingUpdateWithoutParametersGetsMaxUnavailable1", "", "",
+       "  updateStrategy:\n    type: RollingUpdate\n", kDefaultStrategy},
+      {"TypeAbsentWithRollingUpdateIsRollingUpdate", "", "",
+       "  updateStrategy:\n"
+       "    rollingUpdate:\n"
+       "      maxSurge: 1\n"
+       "      maxUnavailable: 0\n",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 0 }
+              max_surge { count: 1 }
+            })pb"},
+      {"MaxUnavailablePercentString", "", "",
+       "  updateStrategy:\n"
+       "    type: RollingUpdate\n"
+       "    rollingUpdate:\n"
+       "      maxUnavailable: 25%\n",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { percent: "25%" }
+            })pb"},
+      {"MaxUnavailableIntegerIsCount", "", "",
+       "  updateStrategy:\n"
+       "    rollingUpdate:\n"
+       "      maxUnavailable: 3\n",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 3 }
+            })pb"},
+      {"MaxSurgeAloneKeepsDefaultMaxUnavailable", "", "",
+       "  updateStrategy:\n"
+       "    rollingUpdate:\n"
+       "      maxSurge: \"10%\"\n",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              max_surge { percent: "10%" }
+            })pb"},
+      {"OnDeleteIgnoresRollingUpdate", "", "",
+       "  updateStrategy:\n"
+       "    type: OnDelete\n"
+       "    rollingUpdate:\n"
+       "      maxUnavailable: 2\n",
+       R"pb(update_strategy { type: UPDATE_STRATEGY_TYPE_ON_DELETE })pb"},
+      {"NodeNameHostNetworkMinReadySeconds", "",
+       "      nodeName: k8s-node1\n"
+       "      hostNetwork: true\n",
+       "  minReadySeconds: 30\n",
+       std::string(R"pb(template { node_name: "k8s-node1" host_network: true }
+                        min_ready_seconds: 30)pb") +
+           kDefaultStrategy},
+      {"NullNodeSelectorValueIsEmpty", "",
+       "      nodeSelector:\n"
+       "        node-role.kubernetes.io/edge:\n"
+       "        zone: \"\"\n",
+       "",
+       std::string(R"pb(template {
+                          node_selector {
+                            key: "node-role.kubernetes.io/edge"
+                            value: ""
+                          }
+                          node_selector { key: "zone" value: "" }
+                        })pb") +
+           kDefaultStrategy},
+      {"RequiredAffinityTermsAndOperators", "",
+       "      affinity:\n"
+       "        nodeAffinity:\n"
+       "          requiredDuringSchedulingIgnoredDuringExecution:\n"
+       "            nodeSelectorTerms:\n"
+       "            - {}\n"
+       "            - matchExpressions:\n"
+       "              - {key: gpu, operator: Exists}\n"
+       "              - {key: cores, operator: Lt, values: [\"64\"]}\n"
+       "              - {key: zone, operator: NotIn, values: [a, b]}\n"
+       "              - {key: spot, operator: DoesNotExist}\n"
+       "              matchFields:\n"
+       "              - {key: metadata.name, operator: In, values: "
+       "[k8s-node1]}\n",
+       "",
+       std::string(R"pb(template {
+                          required_node_affinity {
+                            node_selector_terms {}
+                            node_selector_terms {
+                              match_expressions {
+                                key: "gpu"
+                                operator: SELECTOR_OPERATOR_EXISTS
+                              }
+                              match_expressions {
+                                key: "cores"
+                                operator: SELECTOR_OPERATOR_LT
+                                values: "64"
+                              }
+                              match_expressions {
+                                key: "zone"
+                                operator: SELECTOR_OPERATOR_NOT_IN
+                                values: "a"
+                                values: "b"
+                              }
+                              match_expressions {
+                                key: "spot"
+                                operator: SELECTOR_OPERATOR_DOES_NOT_EXIST
+                              }
+                              match_fields {
+                                key: "metadata.name"
+                                operator: SELECTOR_OPERATOR_IN
+                                values: "k8s-node1"
+                              }
+                            }
+                          }
+                        })pb") +
+           kDefaultStrategy},
+  };
+}
+
+class DaemonSetDefaultingTest : public ::testing::TestWithParam<DaemonSetCase> {
+};
+
+TEST_P(DaemonSetDefaultingTest, Converts) {
+  const DaemonSetCase& c = GetParam();
+  const std::string yaml =
+      DaemonSetYaml(c.metadata_extra, c.template_spec_extra, c.spec_extra);
+  const LoadedSnapshot loaded = Load(yaml);
+  ASSERT_THAT(ProblemLines(loaded), IsEmpty()) << yaml;
+  ASSERT_EQ(loaded.snapshot.daemon_sets_size(), 1);
+  v1::DaemonSet expected = ParseTextProto<v1::DaemonSet>(kDaemonSetBase);
+  ASSERT_TRUE(TextFormat::MergeFromString(c.expected, &expected));
+  EXPECT_TRUE(ProtoEquals(expected, loaded.snapshot.daemon_sets(0))) << yaml;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kubernetes, DaemonSetDefaultingTest,
+                         ::testing::ValuesIn(DaemonSetCases()),
+                         CaseName<DaemonSetCase>);
+
+// ---------------------------------------------------------------------------
+// Pods and nodes: namespace default, controller reference, readiness.
+
+struct ObjectCase {
+  std::string name;
+  std::string input;
+  std::string expected;  // a whole Snapshot
+  friend void PrintTo(const ObjectCase& c, std::ostream* os) { *os << c.name; }
+};
+
+std::vector<ObjectCase> ObjectCases() {
+  return {
+      {"PodManifestGetsDefaultNamespaceAndUid",
+       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n",
+       R"pb(pods { namespace: "default" name: "db" uid: "uid:default/db" })pb"},
+      {"PodControllerIsTheControllerReference",
+       R"yaml(apiVersion: v1
+kind: Pod
+metadata:
+  name: agent-x
+  namespace: ops
+  uid: p1
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: cfg, uid: cm1}
+  - apiVersion: apps/v1
+    kind: DaemonSet
+    name: agent
+    uid: ds1
+    controller: true
+  - {apiVersion: v1, kind: Secret, name: s, uid: s1, controller: false}
+)yaml",
+       R"pb(pods {
+              namespace: "ops"
+              name: "agent-x"
+              uid: "p1"
+              controller_uid: "ds1"
+            })pb"},
+      {"PodReadyIsTheFirstReadyCondition",
+       R"yaml(apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: ops, uid: p1}
+status:
+  phase: Failed
+  conditions:
+  - type: PodScheduled
+    status: "True"
+    lastTransitionTime: "2026-01-02T03:00:00Z"
+  - {type: Ready, status: "True", lastTransitionTime: "2026-01-02T03:04:05.25Z"}
+  - {type: Ready, status: "False", lastTransitionTime: "2026-01-02T03:04:00Z"}
+)yaml",
+       R"pb(pods {
+              namespace: "ops"
+              name: "p"
+              uid: "p1"
+              phase: POD_PHASE_FAILED
+              ready: true
+              ready_transition_time { seconds: 1767323045 nanos: 250000000 }
+            })pb"},
+      {"PodReadyUnknownIsNotReady",
+       R"yaml(apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: ops, uid: p1}
+spec: {nodeName: n1}
+status:
+  phase: Unknown
+  conditions:
+  - {type: Ready, status: Unknown}
+)yaml",
+       R"pb(pods {
+              namespace: "ops"
+              name: "p"
+              uid: "p1"
+              node_name: "n1"
+              phase: POD_PHASE_UNKNOWN
+            })pb"},
+      {"NodeTaintWithoutEffectLeftToTheServer",
+       // Kubernetes requires the effect; the proto can say "unset", so the
+       // server reports it (spec.taints[0].effect after translation).
+       "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n"
+       "spec:\n  taints:\n  - key: gpu\n    value: \"true\"\n",
+       R"pb(nodes {
+              name: "n1"
+              taints { key: "gpu" value: "true" }
+            })pb"},
+      {"NodeNamespaceIgnored",
+       "apiVersion: v1\nkind: Node\nmetadata: {name: n1, namespace: x}\n",
+       R"pb(nodes { name: "n1" })pb"},
+  };
+}
+
+class ObjectConversionTest : public ::testing::TestWithParam<ObjectCase> {};
+
+TEST_P(ObjectConversionTest, Converts) {
+  const ObjectCase& c = GetParam();
+  const LoadedSnapshot loaded = Load(c.input);
+  ASSERT_THAT(ProblemLines(loaded), IsEmpty());
+  EXPECT_TRUE(
+      ProtoEquals(ParseTextProto<v1::Snapshot>(c.expected), loaded.snapshot));
+}
+
+INSTANTIATE_TEST_SUITE_P(Kubernetes, ObjectConversionTest,
+                         ::testing::ValuesIn(ObjectCases()),
+                         CaseName<ObjectCase>);
+
+// ---------------------------------------------------------------------------
+// Current revision hash (plan-contract "Revisions", semantics 7.2).
+
+// The DaemonSet every row is about: uid ds1, template generation 3.
+constexpr char kAgentDaemonSet[] = R"yaml(apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: ops
+  uid: ds1
+  annotations:
+    deprecated.daemonset.template.generation: "3"
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+)yaml";
+
+std::string Revision(std::string_view name, std::string_view hash_label,
+                     int revision, std::string_view owner_uid,
+                     std::string_view ns = "ops",
+                     std::string_view app = "agent") {
+  std::string out = "---\napiVersion: apps/v1\nkind: ControllerRevision\n";
+  out += "metadata:\n  name: " + std::string(name) + "\n";
+  out += "  namespace: " + std::string(ns) + "\n";
+  out += "  labels:\n    app: " + std::string(app) + "\n";
+  if (!hash_label.empty()) {
+    out += "    controller-revision-hash: " + std::string(hash_label) + "\n";
+  }
+  if (!owner_uid.empty()) {
+    out +=
+        "  ownerReferences:\n  - {apiVersion: apps/v1, kind: DaemonSet, "
+        "name: agent, controller: true, uid: " +
+        std::string(owner_uid) + "}\n";
+  }
+  out += "revision: " + std::to_string(revision) + "\n";
+  return out;
+}
+
+std::string AgentPod(std::string_view name, std::string_view generation,
+                     std::string_view hash, std::string_view owner_uid) {
+  std::string out = "---\napiVersion: v1\nkind: Pod\nmetadata:\n";
+  out += "  name: " + std::string(name) + "\n  namespace: ops\n";
+  out += "  labels:\n    app: agent\n";
+  if (!generation.empty()) {
+    out += "    pod-template-generation: \"" + std::string(generation) + "\"\n";
+  }
+  if (!hash.empty()) {
+    out += "    controller-revision-hash: " + std::string(hash) + "\n";
+  }
+  if (!owner_uid.empty()) {
+    out +=
+        "  ownerReferences:\n  - {apiVersion: apps/v1, kind: DaemonSet, "
+        "name: agent, controller: true, uid: " +
+        std::string(owner_uid) + "}\n";
+  }
+  return out;
+}
+
+struct RevisionCase {
+  std::string name;
+  std::string objects;  // after kAgentDaemonSet
+  std::string expected_hash;
+  friend void PrintTo(const RevisionCase& c, std::ostream* os) {
+    *os << c.name;
+  }
+};
+
+std::vector<RevisionCase> RevisionCases() {
+  return {
+      {"NewestOwnedRevisionWins",
+       Revision("agent-aaa", "aaa", 1, "ds1") +
+           Revision("agent-ccc", "ccc", 3, "ds1") +
+           Revision("agent-bbb", "bbb", 2, "ds1"),
+       "ccc"},
+      {"RevisionWithoutHashLabelGoesByName",
+       Revision("agent-aaa", "aaa", 1, "ds1") +
+           Revision("agent-5f6d7", "", 2, "ds1"),
+       "agent-5f6d7"},
+      {"RevisionOfAnotherDaemonSetIgnored",
+       Revision("agent-aaa", "aaa", 1, "ds1") +
+           Revision("agent-zzz", "zzz", 9, "other-uid"),
+       "aaa"},
+      {"RevisionsWinOverPods",
+       Revision("agent-aaa", "aaa", 1, "ds1") +
+           AgentPod("agent-p1", "3", "podhash", "ds1"),
+       "aaa"},
+      {"ManifestRevisionWithoutOwnerMatchedBySelector",
+       Revision("agent-aaa", "aaa", 1, "") +
+           Revision("agent-bbb", "bbb", 2, ""),
+       "bbb"},
+      {"OwnerlessRevisionInOtherNamespaceIgnored",
+       Revision("agent-aaa", "aaa", 1, "") +
+           Revision("agent-bbb", "bbb", 2, "", "other"),
+       "aaa"},
+      {"OwnerlessRevisionNotMatchingSelectorIgnored",
+       Revision("agent-aaa", "aaa", 1, "") +
+           Revision("web-bbb", "bbb", 2, "", "ops", "web"),
+       "aaa"},
+      {"NoRevisionsPodsAtCurrentGenerationAgree",
+       AgentPod("agent-p1", "3", "h3", "ds1") +
+           AgentPod("agent-p2", "3", "h3", "ds1") +
+           AgentPod("agent-p3", "2", "h2", "ds1") +
+           AgentPod("agent-p4", "3", "", "ds1"),
+       "h3"},
+      {"NoRevisionsPodsDisagree",
+       AgentPod("agent-p1", "3", "h3", "ds1") +
+           AgentPod("agent-p2", "3", "h3b", "ds1"),
+       ""},
+      {"NoRevisionsOnlyOldPods", AgentPod("agent-p1", "2", "h2", "ds1"), ""},
+      {"NoRevisionsNoPods", "", ""},
+      {"PodsOfAnotherControllerIgnored",
+       AgentPod("agent-p1", "3", "h3", "other-uid") +
+           AgentPod("agent-p2", "3", "h3b", ""),
+       ""},
+      {"RevisionsOfOtherDaemonSetsDoNotBlockPods",
+       Revision("web-zzz", "zzz", 4, "web-uid", "ops", "web") +
+           AgentPod("agent-p1", "3", "h3", "ds1"),
+       "h3"},
+  };
+}
+
+class RevisionHashTest : public ::testing::TestWithParam<RevisionCase> {};
+
+TEST_P(RevisionHashTest, CurrentRevisionHash) {
+  const RevisionCase& c = GetParam();
+  const LoadedSnapshot loaded = Load(std::string(kAgentDaemonSet) + c.objects);
+  ASSERT_THAT(ProblemLines(loaded), IsEmpty());
+  ASSERT_EQ(loaded.snapshot.daemon_sets_size(), 1);
+  EXPECT_EQ(loaded.snapshot.daemon_sets(0).current_revision_hash(),
+            c.expected_hash);
+}
+
+TEST(RevisionHashTest, WithoutTemplateGenerationPodsTellNothing) {
+  const LoadedSnapshot loaded = Load(
+      "apiVersion: apps/v1\nkind: DaemonSet\n"
+      "metadata: {name: agent, namespace: ops, uid: ds1}\n" +
+      AgentPod("agent-p1", "3", "h3", "ds1"));
+  ASSERT_THAT(ProblemLines(loaded), IsEmpty());
+  EXPECT_EQ(loaded.snapshot.daemon_sets(0).current_revision_hash(), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(PlanContract, RevisionHashTest,
+                         ::testing::ValuesIn(RevisionCases()),
+                         CaseName<RevisionCase>);
+
+// ---------------------------------------------------------------------------
+// Lists, documents and skipped kinds.
+
+struct ShapeCase {
+  std::string name;
+  std::string input;
+  std::vector<std::string> objects;  // origins: nodes, daemon sets, pods
+  std::vector<std::string> warnings;
+  friend void PrintTo(const ShapeCase& c, std::ostream* os) { *os << c.name; }
+};
+
+constexpr char kSkipReason[] =
+    ": dsdctl reads Node, DaemonSet, Pod and ControllerRevision";
+
+std::vector<ShapeCase> ShapeCases() {
+  return {
+      {"SingleJsonObject",
+       R"({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}})",
+       {"Node n1"},
+       {}},
+      {"YamlList",
+       "apiVersion: v1\nkind: List\nitems:\n"
+       "- {apiVersion: v1, kind: Node, metadata: {name: n1}}\n"
+       "- {apiVersion: v1, kind: Pod, metadata: {name: p1, namespace: ops}}\n",
+       {"Node n1", "Pod ops/p1"},
+       {}},
+      {"TypedListItemsTakeTheListKind",
+       R"({"apiVersion": "v1", "kind": "NodeList", "metadata": {},
+           "items": [{"metadata": {"name": "n1"}},
+                     {"metadata": {"name": "n2"}}]})",
+       {"Node n1", "Node n2"},
+       {}},
+      {"NestedListsAndDocuments",
+       "kind: List\nitems:\n- kind: List\n  items:\n"
+       "  - {kind: Node, metadata: {name: n1}}\n"
+       "---\n"
+       "kind: DaemonSetList\napiVersion: apps/v1\nitems:\n"
+       "- metadata: {name: d1, namespace: ops}\n",
+       {"Node n1", "DaemonSet ops/d1"},
+       {}},
+      {"JsonTopLevelArray",
+       R"([{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}},
+           {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1"}}])",
+       {"Node n1", "Pod default/p1"},
+       {}},
+      {"EmptyList",
+       R"({"apiVersion": "v1", "kind": "List", "items": []})",
+       {},
+       {}},
+      {"OtherKindsSkipped",
+       R"({"apiVersion": "v1", "kind": "List", "items": [
+           {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kube-dns", "namespace": "kube-system"}},
+           {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "monitoring"}},
+           {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}]})",
+       {"Node n1"},
+       {std::string("warning: cluster.yaml: skipping Service "
+                    "kube-system/kube-dns") +
+            kSkipReason,
+        std::string("warning: cluster.yaml: skipping Namespace monitoring") +
+            kSkipReason}},
+      {"OldApiVersionSkipped",
+       "apiVersion: extensions/v1beta1\nkind: DaemonSet\n"
+       "metadata: {name: old, namespace: ops}\n",
+       {},
+       {"warning: cluster.yaml: skipping DaemonSet ops/old: dsdctl reads "
+        "apps/v1 DaemonSet, not extensions/v1beta1"}},
+  };
+}
+
+class ShapeTest : public ::testing::TestWithParam<ShapeCase> {};
+
+TEST_P(ShapeTest, FindsObjects) {
+  const ShapeCase& c = GetParam();
+  const LoadedSnapshot loaded = Load(c.input);
+  EXPECT_THAT(ProblemLines(loaded), IsEmpty());
+  std::vector<std::string> objects;
+  for (const auto* origins :
+       {&loaded.nodes, &loaded.daemon_sets, &loaded.pods}) {
+    for (const ObjectOrigin& o : *origins) objects.push_back(o.object);
+  }
+  EXPECT_EQ(objects, c.objects);
+  EXPECT_EQ(loaded.warnings, c.warnings);
+}
+
+INSTANTIATE_TEST_SUITE_P(Input, ShapeTest, ::testing::ValuesIn(ShapeCases()),
+                         CaseName<ShapeCase>);
+
+// ---------------------------------------------------------------------------
+// Input errors: one row per class, each naming source, object and field.
+
+struct ErrorCase {
+  std::string name;
+  std::string source;
+  std::string input;
+  Matcher<const std::vector<std::string>&> problems;
+  friend void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+};
+
+// The DaemonSet of the plan-contract example, with `tolerations` lines.
+std::string SsdMonitor(std::string_view template_spec_extra,
+                       std::string_view spec_extra = "") {
+  std::string out =
+      "apiVersion: apps/v1\n"
+      "kind: DaemonSet\n"
+      "metadata:\n"
+      "  name: ssd-monitor\n"
+      "  namespace: kube-system\n"
+      "spec:\n"
+      "  selector:\n"
+      "    matchLabels: {app: ssd-monitor}\n"
+      "  template:\n"
+      "    metadata:\n"
+      "      labels: {app: ssd-monitor}\n"
+      "    spec:\n"
+      "      nodeSelector: {disk: ssd}\n";
+  out += template_spec_extra;
+  out += spec_extra;
+  return out;
+}
+
+constexpr char kDs[] = "ds.yaml: DaemonSet kube-system/ssd-monitor: ";
+
+// "Billion laughs": each level aliases the previous one ten times.
+std::string YamlAliasBomb() {
+  std::string out = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 12; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    out += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) out += (j == 0 ? "" : ", ") + prev;
+    out += "]\n";
+  }
+  return out;
+}
+
+// `depth` Lists inside each other around one Node.
+std::string NestedLists(int depth) {
+  std::string out;
+  for (int i = 0; i < depth; ++i) out += R"({"kind": "List", "items": [)";
+  out += R"({"kind": "Node", "metadata": {"name": "n1"}})";
+  for (int i = 0; i < depth; ++i) out += "]}";
+  return out;
+}
+
+std::vector<ErrorCase> ErrorCases() {
+  return {
+      {"BadJsonWithLineAndColumn", "bad.json",
+       "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Node\",}\n"
+       "  ]\n}\n",
+       ElementsAre(
+           StartsWith("bad.json: invalid JSON at line 4, column 21: "))},
+      {"BadYaml", "bad.yaml",
+       "apiVersion: v1\nkind: Node\nmetadata:\n  name: [n1\n",
+       ElementsAre(AllOf(StartsWith("bad.yaml: invalid YAML at line "),
+                         HasSubstr(", column ")))},
+      {"YamlAliasOfItsOwnAnchor", "bad.yaml", "items: &x [*x]\n",
+       ElementsAre(AllOf(StartsWith("bad.yaml: invalid YAML at line 1"),
+                         HasSubstr("nesting deeper than 200 levels")))},
+      {"YamlAliasBomb", "bad.yaml", YamlAliasBomb(),
+       ElementsAre(AllOf(StartsWith("bad.yaml: invalid YAML at line "),
+                         HasSubstr("too many nodes after expanding aliases")))},
+      {"DocumentNotAnObject", "cluster.yaml", "just a string\n",
+       ElementsAre("cluster.yaml: must be a Kubernetes object (a map), got "
+                   "\"just a string\"")},
+      {"KindMissing", "cluster.yaml", "apiVersion: v1\nmetadata: {name: n1}\n",
+       ElementsAre("cluster.yaml: kind: is required")},
+      {"MetadataNameMissing", "ds.yaml",
+       "apiVersion: apps/v1\nkind: DaemonSet\n"
+       "metadata: {namespace: kube-system}\n",
+       ElementsAre("ds.yaml: DaemonSet (unnamed): metadata.name: is required")},
+      {"MetadataNameMissingInList", "cluster.json",
+       R"({"kind": "List", "items": [
+           {"kind": "Node", "metadata": {"name": "n1"}},
+           {"kind": "Pod", "metadata": {"namespace": "ops"}}]})",
+       ElementsAre("cluster.json: Pod (unnamed, items[1]): metadata.name: is "
+                   "required")},
+      {"LabelsNotAMap", "cluster.yaml",
+       "apiVersion: v1\nkind: Node\nmetadata:\n  name: k8s-node1\n"
+       "  labels: [disk, ssd]\n",
+       ElementsAre("cluster.yaml: Node k8s-node1: metadata.labels: must be a "
+                   "map of strings, got a list")},
+      {"LabelValueBooleanInYaml", "cluster.yaml",
+       // Unquoted true (and YAML 1.1's yes) are booleans, as for kubectl.
+       "apiVersion: v1\nkind: Node\nmetadata:\n  name: k8s-node1\n"
+       "  labels:\n    gpu: true\n    ssd: yes\n    zone: \"yes\"\n",
+       ElementsAre("cluster.yaml: Node k8s-node1: metadata.labels[\"gpu\"]: "
+                   "must be a string, got true",
+                   "cluster.yaml: Node k8s-node1: metadata.labels[\"ssd\"]: "
+                   "must be a string, got true")},
+      {"UnknownTolerationOperator", "ds.yaml",
+       SsdMonitor("      tolerations:\n"
+                  "      - key: dedicated\n"
+                  "        operator: Like\n"
+                  "        value: gpu\n"),
+       ElementsAre("ds.yaml: DaemonSet kube-system/ssd-monitor: "
+                   "spec.template.spec.tolerations[0].operator: must be "
+                   "Exists or Equal, got \"Like\"")},
+      {"UnknownTolerationEffect", "ds.yaml",
+       SsdMonitor("      tolerations:\n"
+                  "      - operator: Exists\n"
+                  "      - operator: Exists\n"
+                  "        effect: NoScheduleNoAdmit\n"),
+       ElementsAre(std::string(kDs) +
+                   "spec.template.spec.tolerations[1].effect: must be "
+                   "NoSchedule, PreferNoSchedule or NoExecute, got "
+                   "\"NoScheduleNoAdmit\"")},
+      {"UnknownTaintEffect", "cluster.yaml",
+       "apiVersion: v1\nkind: Node\nmetadata: {name: k8s-node1}\n"
+       "spec:\n  taints:\n  - {key: gpu, effect: Sometimes}\n",
+       ElementsAre("cluster.yaml: Node k8s-node1: spec.taints[0].effect: must "
+                   "be NoSchedule, PreferNoSchedule or NoExecute, got "
+                   "\"Sometimes\"")},
+      {"UnknownUpdateStrategyType", "ds.yaml",
+       SsdMonitor("", "  updateStrategy:\n    type: Canary\n"),
+       ElementsAre(std::string(kDs) +
+                   "spec.updateStrategy.type: must be RollingUpdate or "
+                   "OnDelete, got \"Canary\"")},
+      {"MaxSurgeNonPercentString", "ds.yaml",
+       SsdMonitor("",
+                  "  updateStrategy:\n    rollingUpdate:\n"
+                  "      maxUnavailable: 0\n      maxSurge: \"3\"\n"),
+       ElementsAre(std::string(kDs) +
+                   "spec.updateStrategy.rollingUpdate.maxSurge: must be an "
+                   "integer or a percentage like \"25%\", got \"3\"")},
+      {"MaxUnavailableFraction", "ds.yaml",
+       SsdMonitor("",
+                  "  updateStrategy:\n    rollingUpdate:\n"
+                  "      maxUnavailable: 1.5\n"),
+       ElementsAre(std::string(kDs) +
+                   "spec.updateStrategy.rollingUpdate.maxUnavailable: must be "
+                   "an integer or a percentage like \"25%\", got 1.5")},
+      {"BadTimestamp", "pods.yaml",
+       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: ops\n"
+       "  creationTimestamp: yesterday\n",
+       ElementsAre("pods.yaml: Pod ops/web: metadata.creationTimestamp: must "
+                   "be an RFC 3339 time like \"2026-01-02T03:04:05Z\", got "
+                   "\"yesterday\"")},
+      {"TimestampWithoutZone", "pods.yaml",
+       "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: ops}\n"
+       "status:\n  conditions:\n"
+       "  - {type: Ready, status: \"True\", lastTransitionTime: "
+       "\"2026-01-02T03:04:05\"}\n",
+       ElementsAre("pods.yaml: Pod ops/web: "
+                   "status.conditions[0].lastTransitionTime: must be an RFC "
+                   "3339 time like \"2026-01-02T03:04:05Z\", got "
+                   "\"2026-01-02T03:04:05\"")},
+      {"TaintTimeAddedNotATime", "cluster.yaml",
+       "apiVersion: v1\nkind: Node\nmetadata: {name: k8s-node1}\n"
+       "spec:\n  taints:\n  - {key: a, effect: NoExecute, timeAdded: 5}\n",
+       ElementsAre("cluster.yaml: Node k8s-node1: spec.taints[0].timeAdded: "
+                   "must be a string, got 5")},
+      {"TemplateGenerationNotAnInteger", "ds.yaml",
+       "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ssd-monitor\n"
+       "  namespace: kube-system\n  annotations:\n"
+       "    deprecated.daemonset.template.generation: two\n",
+       ElementsAre(std::string(kDs) +
+                   "metadata.annotations[\"deprecated.daemonset.template."
+                   "generation\"]: must be an integer, got \"two\"")},
+      {"TemplateGenerationOutOfRange", "ds.yaml",
+       "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ssd-monitor\n"
+       "  namespace: kube-system\n  annotations:\n"
+       "    deprecated.daemonset.template.generation: "
+       "\"92233720368547758080\"\n",
+       ElementsAre(std::string(kDs) +
+                   "metadata.annotations[\"deprecated.daemonset.template."
+                   "generation\"]: must be an integer, got "
+                   "\"92233720368547758080\"")},
+      {"MinReadySecondsString", "ds.yaml",
+       SsdMonitor("", "  minReadySeconds: \"10\"\n"),
+       ElementsAre(std::string(kDs) +
+                   "spec.minReadySeconds: must be a 32-bit integer, got "
+                   "\"10\"")},
+      {"UnknownSelectorOperator", "ds.yaml",
+       "apiVersion: apps/v1\nkind: DaemonSet\n"
+       "metadata: {name: ssd-monitor, namespace: kube-system}\n"
+       "spec:\n  selector:\n    matchExpressions:\n"
+       "    - {key: app, operator: Gt, values: [\"1\"]}\n",
+       ElementsAre(std::string(kDs) +
+                   "spec.selector.matchExpressions[0].operator: must be In, "
+                   "NotIn, Exists or DoesNotExist, got \"Gt\"")},
+      {"UnknownNodeAffinityOperator", "ds.yaml",
+       SsdMonitor("      affinity:\n        nodeAffinity:\n"
+                  "          requiredDuringSchedulingIgnoredDuringExecution:\n"
+                  "            nodeSelectorTerms:\n"
+                  "            - matchFields:\n"
+                  "              - {key: metadata.name, operator: Equals, "
+                  "values: [n1]}\n"),
+       ElementsAre(std::string(kDs) +
+                   "spec.template.spec.affinity.nodeAffinity."
+                   "requiredDuringSchedulingIgnoredDuringExecution."
+                   "nodeSelectorTerms[0].matchFields[0].operator: must be In, "
+                   "NotIn, Exists, DoesNotExist, Gt or Lt, got \"Equals\"")},
+      {"UnknownPodPhase", "pods.yaml",
+       "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: ops}\n"
+       "status: {phase: Sleeping}\n",
+       ElementsAre("pods.yaml: Pod ops/web: status.phase: must be Pending, "
+                   "Running, Succeeded, Failed or Unknown, got \"Sleeping\"")},
+      {"TwoControllerReferences", "pods.yaml",
+       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: ops\n"
+       "  ownerReferences:\n"
+       "  - {kind: DaemonSet, name: a, uid: u1, controller: true}\n"
+       "  - {kind: DaemonSet, name: b, uid: u2, controller: true}\n",
+       ElementsAre("pods.yaml: Pod ops/web: metadata.ownerReferences[1]."
+                   "controller: only one reference can have controller set "
+                   "to true")},
+      {"WrongTypesEverywhereAllReported", "ds.yaml",
+       SsdMonitor("      hostNetwork: \"yes\"\n"
+                  "      tolerations: {key: a}\n"
+                  "      nodeName: [n1]\n"),
+       ElementsAre(std::string(kDs) +
+                       "spec.template.spec.nodeName: must be a string, got a "
+                       "list",
+                   std::string(kDs) +
+                       "spec.template.spec.tolerations: must be a list, got a "
+                       "map",
+                   std::string(kDs) +
+                       "spec.template.spec.hostNetwork: must be true or "
+                       "false, got \"yes\"")},
+      {"ListsNestedTooDeep", "cluster.json", NestedLists(40),
+       ElementsAre(AllOf(StartsWith("cluster.json: items[0], items[0], "),
+                         HasSubstr(": items: lists nested more than 16 "
+                                   "deep")))},
+      {"ProblemsNameTheirDocument", "cluster.yaml",
+       "apiVersion: v1\nkind: Node\nmetadata: {name: k8s-node1}\n"
+       "spec:\n  taints: [{key: a, effect: Never}]\n---\n"
+       "apiVersion: v1\nkind: Node\nmetadata: {name: 7}\n",
+       ElementsAre("cluster.yaml: Node k8s-node1: spec.taints[0].effect: must "
+                   "be NoSchedule, PreferNoSchedule or NoExecute, got "
+                   "\"Never\"",
+                   "cluster.yaml: Node (unnamed, document 2): metadata.name: "
+                   "must be a string, got 7",
+                   "cluster.yaml: Node (unnamed, document 2): metadata.name: "
+                   "is required")},
+  };
+}
+
+class InputErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(InputErrorTest, ReportsProblems) {
+  const ErrorCase& c = GetParam();
+  const LoadedSnapshot loaded = Load(c.input, c.source);
+  EXPECT_THAT(ProblemLines(loaded), c.problems);
+}
+
+INSTANTIATE_TEST_SUITE_P(Input, InputErrorTest,
+                         ::testing::ValuesIn(ErrorCases()),
+                         CaseName<ErrorCase>);
+
+TEST(InputProblemTest, ToStringOmitsEmptyParts) {
+  EXPECT_EQ((InputProblem{"a.yaml", "", "", "invalid YAML"}).ToString(),
+            "a.yaml: invalid YAML");
+  EXPECT_EQ(
+      (InputProblem{"", "Node n1", "metadata.name", "is required"}).ToString(),
+      "Node n1: metadata.name: is required");
+}
+
+// ---------------------------------------------------------------------------
+// TranslateFieldPath: server field paths back to the user's objects.
+
+constexpr char kTranslateInput[] = R"yaml(apiVersion: v1
+kind: Node
+metadata: {name: k8s-node1}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ssd-monitor, namespace: kube-system}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ssd-monitor-7x2kq, namespace: kube-system}
+)yaml";
+
+struct TranslateCase {
+  std::string name;
+  std::string proto_path;
+  std::string expected;
+  friend void PrintTo(const TranslateCase& c, std::ostream* os) {
+    *os << c.name;
+  }
+};
+
+constexpr char kNode[] = "cluster.yaml: Node k8s-node1: ";
+constexpr char kDaemonSet[] =
+    "cluster.yaml: DaemonSet kube-system/ssd-monitor: ";
+constexpr char kPod[] = "cluster.yaml: Pod kube-system/ssd-monitor-7x2kq: ";
+constexpr char kRequired[] =
+    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
+
+std::vector<TranslateCase> TranslateCases() {
+  const std::string node = kNode;
+  const std::string ds = kDaemonSet;
+  const std::string pod = kPod;
+  const std::string required = kRequired;
+  return {
+      // Nodes.
+      {"NodeName", "snapshot.nodes[0].name", node + "metadata.name"},
+      {"NodeLabel", "snapshot.nodes[0].labels[\"kubernetes.io/os\"]",
+       node + "metadata.labels[\"kubernetes.io/os\"]"},
+      {"NodeTaintEffect", "snapshot.nodes[0].taints[1].effect",
+       node + "spec.taints[1].effect"},
+      {"NodeTaintTimeAdded", "snapshot.nodes[0].taints[0].time_added",
+       node + "spec.taints[0].timeAdded"},
+      {"NodeItself", "snapshot.nodes[0]", "cluster.yaml: Node k8s-node1"},
+      {"WithoutSnapshotPrefix", "nodes[0].name", node + "metadata.name"},
+      // DaemonSets: metadata.
+      {"DaemonSetNamespace", "snapshot.daemon_sets[0].namespace",
+       ds + "metadata.namespace"},
+      {"DaemonSetName", "snapshot.daemon_sets[0].name", ds + "metadata.name"},
+      {"DaemonSetUid", "snapshot.daemon_sets[0].uid", ds + "metadata.uid"},
+      {"DaemonSetGeneration", "snapshot.daemon_sets[0].generation",
+       ds + "metadata.generation"},
+      {"DaemonSetCreationTimestamp",
+       "snapshot.daemon_sets[0].creation_timestamp",
+       ds + "metadata.creationTimestamp"},
+      {"TemplateGeneration", "snapshot.daemon_sets[0].template_generation",
+       ds + "metadata.annotations[\"deprecated.daemonset.template."
+            "generation\"]"},
+      // DaemonSets: selector.
+      {"SelectorItself", "snapshot.daemon_sets[0].selector",
+       ds + "spec.selector"},
+      {"SelectorMatchLabel",
+       "snapshot.daemon_sets[0].selector.match_labels[\"app\"]",
+       ds + "spec.selector.matchLabels[\"app\"]"},
+      {"SelectorMatchExpressionValue",
+       "snapshot.daemon_sets[0].selector.match_expressions[1].values[0]",
+       ds + "spec.selector.matchExpressions[1].values[0]"},
+      // DaemonSets: template.
+      {"TemplateLabel", "snapshot.daemon_sets[0].template.labels[\"app\"]",
+       ds + "spec.template.metadata.labels[\"app\"]"},
+      {"TemplateNodeName", "snapshot.daemon_sets[0].template.node_name",
+       ds + "spec.template.spec.nodeName"},
+      {"TemplateNodeSelector",
+       "snapshot.daemon_sets[0].template.node_selector[\"disk\"]",
+       ds + "spec.template.spec.nodeSelector[\"disk\"]"},
+      {"TemplateAffinity",
+       "snapshot.daemon_sets[0].template.required_node_affinity",
+       ds + "spec.template.spec." + required},
+      {"TemplateAffinityExpression",
+       "snapshot.daemon_sets[0].template.required_node_affinity."
+       "node_selector_terms[0].match_expressions[2].values",
+       ds + "spec.template.spec." + required +
+           ".nodeSelectorTerms[0].matchExpressions[2].values"},
+      {"TemplateAffinityField",
+       "snapshot.daemon_sets[0].template.required_node_affinity."
+       "node_selector_terms[1].match_fields[0].key",
+       ds + "spec.template.spec." + required +
+           ".nodeSelectorTerms[1].matchFields[0].key"},
+      {"TolerationOperator",
+       "snapshot.daemon_sets[0].template.tolerations[0].operator",
+       ds + "spec.template.spec.tolerations[0].operator"},
+      {"TolerationSeconds",
+       "snapshot.daemon_sets[0].template.tolerations[2].toleration_seconds",
+       ds + "spec.template.spec.tolerations[2].tolerationSeconds"},
+      {"HostNetwork", "snapshot.daemon_sets[0].template.host_network",
+       ds + "spec.template.spec.hostNetwork"},
+      // DaemonSets: update strategy and the rest.
+      {"UpdateStrategyType", "snapshot.daemon_sets[0].update_strategy.type",
+       ds + "spec.updateStrategy.type"},
+      {"MaxUnavailable",
+       "snapshot.daemon_sets[0].update_strategy.max_unavailable",
+       ds + "spec.updateStrategy.rollingUpdate.maxUnavailable"},
+      {"MaxUnavailableCount",
+       "snapshot.daemon_sets[0].update_strategy.max_unavailable.count",
+       ds + "spec.updateStrategy.rollingUpdate.maxUnavailable"},
+      {"MaxSurgePercent",
+       "snapshot.daemon_sets[0].update_strategy.max_surge.percent",
+       ds + "spec.updateStrategy.rollingUpdate.maxSurge"},
+      {"MinReadySeconds", "snapshot.daemon_sets[0].min_ready_seconds",
+       ds + "spec.minReadySeconds"},
+      // Pods.
+      {"PodName", "snapshot.pods[0].name", pod + "metadata.name"},
+      {"PodNamespace", "snapshot.pods[0].namespace",
+       pod + "metadata.namespace"},
+      {"PodUid", "snapshot.pods[0].uid", pod + "metadata.uid"},
+      {"PodLabel", "snapshot.pods[0].labels[\"controller-revision-hash\"]",
+       pod + "metadata.labels[\"controller-revision-hash\"]"},
+      {"PodControllerUid", "snapshot.pods[0].controller_uid",
+       pod + "metadata.ownerReferences"},
+      {"PodDeletionTimestamp", "snapshot.pods[0].deletion_timestamp",
+       pod + "metadata.deletionTimestamp"},
+      {"PodNodeName", "snapshot.pods[0].node_name", pod + "spec.nodeName"},
+      {"PodAffinity",
+       "snapshot.pods[0].required_node_affinity.node_selector_terms[0]."
+       "match_fields[0].values",
+       pod + "spec." + required +
+           ".nodeSelectorTerms[0].matchFields[0].values"},
+      {"PodPhase", "snapshot.pods[0].phase", pod + "status.phase"},
+      {"PodReady", "snapshot.pods[0].ready",
+       pod + "status.conditions[Ready].status"},
+      {"PodReadyTransitionTime", "snapshot.pods[0].ready_transition_time",
+       pod + "status.conditions[Ready].lastTransitionTime"},
+      // Unknown shapes come back unchanged.
+      {"IndexOutOfRange", "snapshot.nodes[5].name", "snapshot.nodes[5].name"},
+      {"UnknownField", "snapshot.daemon_sets[0].colour",
+       "snapshot.daemon_sets[0].colour"},
+      {"UnknownRoot", "options.kubernetes_minor", "options.kubernetes_minor"},
+      {"NotAList", "snapshot.nodes.name", "snapshot.nodes.name"},
+      {"Malformed", "snapshot.nodes[0", "snapshot.nodes[0"},
+      {"Empty", "", ""},
+  };
+}
+
+class TranslateFieldPathTest : public ::testing::TestWithParam<TranslateCase> {
+ protected:
+  static void SetUpTestSuite() {
+    loaded_ = new LoadedSnapshot(Load(kTranslateInput, "cluster.yaml"));
+  }
+  static void TearDownTestSuite() {
+    delete loaded_;
+    loaded_ = nullptr;
+  }
+  static LoadedSnapshot* loaded_;
+};
+
+LoadedSnapshot* TranslateFieldPathTest::loaded_ = nullptr;
+
+TEST_P(TranslateFieldPathTest, Translates) {
+  ASSERT_THAT(ProblemLines(*loaded_), IsEmpty());
+  EXPECT_EQ(TranslateFieldPath(*loaded_, GetParam().proto_path),
+            GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, TranslateFieldPathTest,
+                         ::testing::ValuesIn(TranslateCases()),
+                         CaseName<TranslateCase>);
+
+TEST(TranslateFieldPathNoSourceTest, ObjectOnly) {
+  const LoadedSnapshot loaded = Load(kTranslateInput, "");
+  EXPECT_EQ(TranslateFieldPath(loaded, "snapshot.nodes[0].labels[\"a\"]"),
+            "Node k8s-node1: metadata.labels[\"a\"]");
+}
+
+}  // namespace
+}  // namespace dsd::client
