@@ -10,7 +10,7 @@ help:
 	@echo "make test    build Release and ASan+UBSan, run every test in both (ctest)"
 	@echo "make build   Release build only (build/release)"
 	@echo "make asan    ASan+UBSan build only (build/asan)"
-	@echo "make bench   run the benchmarks in bench/ (Release)"
+	@echo "make bench   measure and write docs/performance.md (tables, PNG plots)"
 	@echo "make format  clang-format the tree in place; make format-check only checks"
 	@echo "make lint    clang-tidy over the Release compile_commands.json"
 
@@ -37,6 +37,7 @@ run: build
 	@bash scripts/run-demo.sh
 
 bench: build
+	@bash scripts/install-deps.sh --all
 	@bash scripts/bench.sh
 
 format:

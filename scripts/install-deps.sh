@@ -12,7 +12,7 @@ PACKAGES=(
   openssl
 )
 # Only for `make format` / `make lint` / `make bench` plots; not needed to build or test.
-OPTIONAL_PACKAGES=(clang-format clang-tidy gnuplot-nox)
+OPTIONAL_PACKAGES=(clang-format clang-tidy gnuplot-nox python3)
 
 missing=()
 want=("${PACKAGES[@]}")

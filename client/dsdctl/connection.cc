@@ -18,54 +18,59 @@ bool ReadFile(const std::string& path, std::string& out) {
   return true;
 }
 
-std::string CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
+}  // namespace
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(
+    const ConnectionOptions& options, std::string& error) {
+  if (options.tls_ca.empty() && options.tls_cert.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_ca.empty() &&
+      !ReadFile(options.tls_ca, ssl.pem_root_certs)) {
+    error = "cannot read --tls_ca " + options.tls_ca;
+    return nullptr;
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    error = "--tls_cert and --tls_key go together";
+    return nullptr;
+  }
+  if (!options.tls_cert.empty() &&
+      (!ReadFile(options.tls_cert, ssl.pem_cert_chain) ||
+       !ReadFile(options.tls_key, ssl.pem_private_key))) {
+    error = "cannot read --tls_cert/--tls_key";
+    return nullptr;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+std::string StatusCodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
   const auto i = static_cast<size_t>(code);
   return i < std::size(kNames) ? kNames[i] : std::to_string(i);
 }
 
-}  // namespace
-
 Connection Connect(const ConnectionOptions& options) {
   Connection c;
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.tls_ca.empty() && options.tls_cert.empty()) {
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    if (!options.tls_ca.empty() &&
-        !ReadFile(options.tls_ca, ssl.pem_root_certs)) {
-      c.error = "cannot read --tls_ca " + options.tls_ca;
-      return c;
-    }
-    if (options.tls_cert.empty() != options.tls_key.empty()) {
-      c.error = "--tls_cert and --tls_key go together";
-      return c;
-    }
-    if (!options.tls_cert.empty() &&
-        (!ReadFile(options.tls_cert, ssl.pem_cert_chain) ||
-         !ReadFile(options.tls_key, ssl.pem_private_key))) {
-      c.error = "cannot read --tls_cert/--tls_key";
-      return c;
-    }
-    credentials = grpc::SslCredentials(ssl);
-  }
+  const std::shared_ptr<grpc::ChannelCredentials> credentials =
+      Credentials(options, c.error);
+  if (credentials == nullptr) return c;
   grpc::ChannelArguments args;
   args.SetLoadBalancingPolicyName("round_robin");
   args.SetMaxReceiveMessageSize(-1);
@@ -121,7 +126,8 @@ std::string DescribeCallError(const ConnectionOptions& options,
              "/ --max_* limits";
     default:
       return "dsd-server at " + options.server + " answered " +
-             CodeName(status.error_code()) + ": " + status.error_message();
+             StatusCodeName(status.error_code()) + ": " +
+             status.error_message();
   }
 }
 

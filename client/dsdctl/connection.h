@@ -26,6 +26,14 @@ struct ConnectionOptions {
   std::string tls_key;
 };
 
+// Channel credentials for `options` (plaintext, TLS or mutual TLS), or
+// nullptr with `error` set (unreadable PEM files, cert without key).
+std::shared_ptr<grpc::ChannelCredentials> Credentials(
+    const ConnectionOptions& options, std::string& error);
+
+// "UNAVAILABLE", "INVALID_ARGUMENT", ... (gRPC has no public name table).
+std::string StatusCodeName(grpc::StatusCode code);
+
 // A stub for `options`, or an error message (unreadable PEM files).
 struct Connection {
   std::unique_ptr<v1::DaemonSetScheduler::Stub> stub;

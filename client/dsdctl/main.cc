@@ -7,6 +7,7 @@
 #include <string>
 
 #include "client/dsdctl/commands.h"
+#include "client/load/load_command.h"
 
 namespace {
 
@@ -40,6 +41,133 @@ void AddInputFlags(CLI::App& cmd, dsd::client::InputOptions& input) {
                  "server's clock");
 }
 
+// The synthetic cluster `dsdctl load` sends by default.
+void SyntheticFlags(CLI::App& cmd, dsd::client::SyntheticClusterSpec& c) {
+  const std::string group = "Synthetic cluster (without -f)";
+  cmd.add_option("--nodes", c.nodes, "Number of nodes.")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--daemonsets", c.daemon_sets, "Number of DaemonSets.")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--pods_per_node", c.pods_per_node,
+                 "Target average of daemon pods per node: enough DaemonSets "
+                 "select a single rack (a tenth of the nodes) to approach "
+                 "it. The default gives about 150,000 pods for 5000 nodes "
+                 "and 50 DaemonSets; 0 means no target (about 0.93 pods per "
+                 "node and DaemonSet).")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--missing_per_mille", c.missing_per_mille,
+                 "Per mille of DaemonSet-node pairs with no pod yet.")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--outdated_per_mille", c.outdated_per_mille,
+                 "Per mille of pairs whose pod runs the old revision "
+                 "(old controller-revision-hash, pod-template-generation 1).")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--failed_per_mille", c.failed_per_mille,
+                 "Per mille of pairs whose pod has failed.")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--not_ready_per_mille", c.not_ready_per_mille,
+                 "Per mille of pairs whose pod runs but is not ready; the "
+                 "rest of the pods run, are ready and up to date.")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--unlabelled_every", c.unlabelled_every,
+                 "Every this-many-th node lacks the pool label that half of "
+                 "the DaemonSets select; 0 means every node has it.")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--control_plane_nodes", c.control_plane_nodes,
+                 "Number of control-plane nodes, tainted "
+                 "node-role.kubernetes.io/control-plane:NoSchedule, which "
+                 "every fourth DaemonSet tolerates.")
+      ->group(group)
+      ->capture_default_str();
+  cmd.add_option("--seed", c.seed,
+                 "Seed of the generator of uids, revision hashes and pod "
+                 "states; the same flags always give the same bytes.")
+      ->group(group)
+      ->capture_default_str();
+}
+
+// `dsdctl load`: how to send (method, loop, limits), what to send (a
+// synthetic cluster or -f files), and the report.
+void AddLoadFlags(CLI::App& cmd, dsd::client::LoadCommandOptions& o,
+                  std::string& method, std::string& output, bool& no_progress) {
+  dsd::client::LoadOptions& l = o.load;
+  cmd.add_option("--method", method,
+                 "The RPC to send: decide (Decide with the cluster), "
+                 "validate (Validate with the same cluster) or health "
+                 "(grpc.health.v1.Health/Check, the transport's ceiling).")
+      ->check(CLI::IsMember({"decide", "validate", "health"}))
+      ->capture_default_str();
+  cmd.add_option("-c,--concurrency", l.concurrency,
+                 "Closed loop: the number of calls kept in flight; each "
+                 "completion sends the next call. Ignored with --rate.")
+      ->capture_default_str();
+  cmd.add_option("--rate", l.rate,
+                 "Open loop: requests per second, sent on schedule whatever "
+                 "the server does; latency is measured from each call's "
+                 "intended send time. 0 selects the closed loop.")
+      ->capture_default_str();
+  cmd.add_option("--max_in_flight", l.max_in_flight,
+                 "Open loop: a send that falls due while this many calls are "
+                 "outstanding is dropped and counted (exit code 4).")
+      ->capture_default_str();
+  cmd.add_option("--duration", l.duration_seconds,
+                 "Seconds of measured load (after --warmup); no call is sent "
+                 "after it, and calls in flight then finish. Always bounded: "
+                 "at most 86400.")
+      ->capture_default_str();
+  cmd.add_option("-n,--requests", l.requests,
+                 "Stop after this many measured requests, or at --duration, "
+                 "whichever comes first; 0 means no request limit.")
+      ->capture_default_str();
+  cmd.add_option("--channels", l.channels,
+                 "Number of separate gRPC channels (each its own TCP "
+                 "connection) that calls are spread over, round-robin.")
+      ->capture_default_str();
+  cmd.add_option("--warmup", l.warmup_seconds,
+                 "Seconds of load sent before the measured phase and left "
+                 "out of the report.")
+      ->capture_default_str();
+  cmd.add_option("-o,--output", output,
+                 "Report format: table (for people) or json (stable keys, "
+                 "for scripts).")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd.add_flag("--no_progress", no_progress,
+               "Print no progress line on stderr (by default one per "
+               "second, rewritten in place on a terminal).");
+
+  cmd.add_option("-f,--filename", o.input.files,
+                 "Send this cluster instead of a synthetic one: `kubectl get "
+                 "nodes,daemonsets,pods,controllerrevisions -A -o json` "
+                 "output or YAML manifests, as for decide; repeatable.");
+  cmd.add_option("--now", o.input.now,
+                 "With -f: evaluate at this RFC 3339 time; default: the "
+                 "server's clock. The synthetic cluster always uses "
+                 "2026-01-01T00:00:00Z.");
+  SyntheticFlags(cmd, o.cluster);
+
+  cmd.add_option("--write-request,--write_request", o.write_request,
+                 "Write the serialized request of --method (a DecideRequest "
+                 "for decide) to this file and exit without sending "
+                 "anything, so h2load, ghz or a benchmark can replay the "
+                 "same bytes.");
+  cmd.add_flag("--grpc_frame", o.grpc_frame,
+               "With --write-request: prefix gRPC's 5-byte message header "
+               "so the file is an HTTP/2 request body for h2load -d.");
+  cmd.add_flag("--allow_remote", o.allow_remote,
+               "Allow a --server that is not loopback (127.0.0.0/8, ::1, "
+               "localhost). Off by default so that a load test is never "
+               "pointed at production by accident.");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,11 +179,14 @@ int main(int argc, char** argv) {
       "  dsdctl decide -f cluster.json            what would the controller "
       "do now?\n"
       "  dsdctl explain -f cluster.json --node n1 why is (or isn't) a pod "
-      "there?\n\n"
+      "there?\n"
+      "  dsdctl load --duration 10              how fast is a local "
+      "dsd-server?\n\n"
       "Get input with: kubectl get nodes,daemonsets,pods,controllerrevisions "
       "-A -o json > cluster.json\n"
       "Exit codes: 0 ok, 1 the input is wrong, 2 usage, 3 the server could "
-      "not be used."};
+      "not be used, 4 (load) the run completed with failed calls or "
+      "dropped sends."};
   app.require_subcommand(1);
   ConnectionOptions connection;
   AddConnectionFlags(app, connection);
@@ -87,6 +218,23 @@ int main(int argc, char** argv) {
                       "Only this DaemonSet, as NAMESPACE/NAME");
   explain->add_option("--node", filter.node, "Only this node");
 
+  LoadCommandOptions load_options;
+  std::string load_method = "decide";
+  std::string load_output = "table";
+  bool no_progress = false;
+  CLI::App* load = app.add_subcommand(
+      "load",
+      "Load-test a local dsd-server: send one request (a synthetic cluster "
+      "or -f files) as fast as --concurrency allows or at a fixed --rate, "
+      "then report QPS, errors by code and latency percentiles. Exit codes: "
+      "0 no call failed; 1 bad options or input, or a non-loopback "
+      "--server without --allow_remote; 3 no call succeeded (the server "
+      "could not be used); 4 some calls failed or sends were dropped. The "
+      "connection flags (--server, --timeout per call, TLS) may also follow "
+      "`load`.");
+  load->fallthrough();  // `dsdctl load --server ...` as well
+  AddLoadFlags(*load, load_options, load_method, load_output, no_progress);
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -103,6 +251,14 @@ int main(int argc, char** argv) {
   if (version->parsed()) {
     std::cout << kVersion << '\n';
     return 0;
+  }
+  if (load->parsed()) {
+    ParseLoadMethod(load_method, load_options.load.method);
+    load_options.format = load_output == "json" ? LoadReportFormat::kJson
+                                                : LoadReportFormat::kTable;
+    load_options.load.progress_in_place = isatty(STDERR_FILENO) != 0;
+    if (no_progress) load_options.load.progress_interval_seconds = 0;
+    return RunLoad(connection, load_options, std::cout, std::cerr);
   }
   if (decide->parsed()) {
     return RunDecide(connection, input, format, std::cout, std::cerr);
