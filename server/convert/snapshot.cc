@@ -4,11 +4,19 @@
 // string views into the request.
 #include "server/convert/snapshot.h"
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #include "absl/container/flat_hash_set.h"
 #include "server/convert/field_path.h"
+#include "server/engine/internal/hash.h"
 #include "server/engine/k8s_names.h"
 #include "server/engine/selectors.h"
 #include "server/engine/taints.h"
@@ -36,13 +44,240 @@ constexpr std::string_view kSubdomainRule =
     "must be a DNS-1123 subdomain: at most 253 lowercase alphanumerics, '-' "
     "and '.', starting and ending alphanumeric";
 
+// FromUnixSeconds(s) + Nanoseconds(n). Valid timestamps (0001-9999, nanos
+// in range) go through FromUnixNanos, which is inline (the Duration
+// addition is an out-of-line call, twice per pod) and exact here: the
+// nanoseconds since the epoch fit an int64 up to the year 2262 and
+// FromUnixNanos floors like the sum does. Other values take the sum.
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  constexpr int64_t kNanosPerSecond = 1'000'000'000;
+  constexpr int64_t kFastSeconds =
+      std::numeric_limits<int64_t>::max() / kNanosPerSecond - 1;
+  if (t.nanos() >= 0 && t.nanos() < kNanosPerSecond &&
+      t.seconds() > -kFastSeconds && t.seconds() < kFastSeconds) {
+    return absl::FromUnixNanos(t.seconds() * kNanosPerSecond + t.nanos());
+  }
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+// Label lists go into the snapshot's blocks (no allocation per object).
+eng::Labels ToLabels(
+    const google::protobuf::RepeatedPtrField<v1::Label>& labels,
+    eng::Snapshot& storage) {
+  const std::span<eng::Label> out =
+      storage.AllocateLabels(static_cast<size_t>(labels.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const v1::Label& l = labels[static_cast<int>(i)];
+    out[i] = {l.key(), l.value()};
+  }
+  return out;
+}
+
+eng::SelectorOperator ToOperator(v1::SelectorOperator op) {
+  switch (op) {
+    case v1::SELECTOR_OPERATOR_NOT_IN:
+      return eng::SelectorOperator::kNotIn;
+    case v1::SELECTOR_OPERATOR_EXISTS:
+      return eng::SelectorOperator::kExists;
+    case v1::SELECTOR_OPERATOR_DOES_NOT_EXIST:
+      return eng::SelectorOperator::kDoesNotExist;
+    case v1::SELECTOR_OPERATOR_GT:
+      return eng::SelectorOperator::kGt;
+    case v1::SELECTOR_OPERATOR_LT:
+      return eng::SelectorOperator::kLt;
+    default:
+      return eng::SelectorOperator::kIn;
+  }
+}
+
+std::vector<eng::Requirement> ToRequirements(
+    const google::protobuf::RepeatedPtrField<v1::SelectorRequirement>& rs) {
+  std::vector<eng::Requirement> out;
+  out.reserve(static_cast<size_t>(rs.size()));
+  for (const v1::SelectorRequirement& r : rs) {
+    eng::Requirement req{r.key(), ToOperator(r.operator_()), {}};
+    req.values.assign(r.values().begin(), r.values().end());
+    out.push_back(std::move(req));
+  }
+  return out;
+}
+
+eng::LabelSelector ToSelector(const v1::LabelSelector& s,
+                              eng::Snapshot& storage) {
+  return {ToLabels(s.match_labels(), storage),
+          ToRequirements(s.match_expressions())};
+}
+
+std::vector<eng::NodeSelectorTerm> ToTerms(const v1::RequiredNodeAffinity& a) {
+  std::vector<eng::NodeSelectorTerm> out;
+  out.reserve(static_cast<size_t>(a.node_selector_terms_size()));
+  for (const v1::NodeSelectorTerm& t : a.node_selector_terms()) {
+    out.push_back({ToRequirements(t.match_expressions()),
+                   ToRequirements(t.match_fields())});
+  }
+  return out;
+}
+
+std::optional<eng::TaintEffect> ToEffect(v1::TaintEffect e) {
+  switch (e) {
+    case v1::TAINT_EFFECT_NO_SCHEDULE:
+      return eng::TaintEffect::kNoSchedule;
+    case v1::TAINT_EFFECT_PREFER_NO_SCHEDULE:
+      return eng::TaintEffect::kPreferNoSchedule;
+    case v1::TAINT_EFFECT_NO_EXECUTE:
+      return eng::TaintEffect::kNoExecute;
+    default:
+      return std::nullopt;
+  }
+}
+
+eng::TolerationOperator ToTolerationOperator(v1::TolerationOperator op) {
+  switch (op) {
+    case v1::TOLERATION_OPERATOR_EXISTS:
+      return eng::TolerationOperator::kExists;
+    case v1::TOLERATION_OPERATOR_LT:
+      return eng::TolerationOperator::kLt;
+    case v1::TOLERATION_OPERATOR_GT:
+      return eng::TolerationOperator::kGt;
+    default:
+      return eng::TolerationOperator::kEqual;
+  }
+}
+
+std::optional<eng::IntOrPercent> ToIntOrPercent(const v1::IntOrPercent& v) {
+  switch (v.value_case()) {
+    case v1::IntOrPercent::kCount:
+      return eng::IntOrPercent{v.count(), false};
+    case v1::IntOrPercent::kPercent: {
+      const std::string& p = v.percent();
+      const auto n = eng::ParseInt64(
+          std::string_view(p).substr(0, p.empty() ? 0 : p.size() - 1));
+      return eng::IntOrPercent{n.value_or(0), true};
+    }
+    case v1::IntOrPercent::VALUE_NOT_SET:
+      break;
+  }
+  return std::nullopt;
+}
+
+eng::PodPhase ToPhase(v1::PodPhase phase) {
+  switch (phase) {
+    case v1::POD_PHASE_PENDING:
+      return eng::PodPhase::kPending;
+    case v1::POD_PHASE_RUNNING:
+      return eng::PodPhase::kRunning;
+    case v1::POD_PHASE_SUCCEEDED:
+      return eng::PodPhase::kSucceeded;
+    case v1::POD_PHASE_FAILED:
+      return eng::PodPhase::kFailed;
+    case v1::POD_PHASE_UNKNOWN:
+      return eng::PodPhase::kUnknown;
+    default:
+      return eng::PodPhase::kUnset;
+  }
+}
+
+// The node fields but its labels (views into the request).
+void FillNode(const v1::Node& n, eng::Node& node) {
+  node.name = n.name();
+  node.taints.reserve(static_cast<size_t>(n.taints_size()));
+  for (const v1::Taint& t : n.taints()) {
+    eng::Taint taint{
+        t.key(), t.value(),
+        ToEffect(t.effect()).value_or(eng::TaintEffect::kNoSchedule),
+        std::nullopt};
+    if (t.has_time_added()) taint.time_added = ToTime(t.time_added());
+    node.taints.push_back(taint);
+  }
+}
+
+// The pod fields but its labels (views into the request).
+void FillPod(const v1::Pod& p, eng::Pod& pod) {
+  pod.namespace_name = p.namespace_();
+  pod.name = p.name();
+  pod.uid = p.uid();
+  pod.controller_uid = p.controller_uid();
+  if (p.has_creation_timestamp()) {
+    pod.creation_timestamp = ToTime(p.creation_timestamp());
+  }
+  pod.terminating = p.has_deletion_timestamp();
+  pod.node_name = p.node_name();
+  // Only unscheduled pods are targeted through their affinity.
+  if (p.node_name().empty() && p.has_required_node_affinity()) {
+    pod.required_node_affinity = ToTerms(p.required_node_affinity());
+  }
+  pod.phase = ToPhase(p.phase());
+  pod.ready = p.ready();
+  if (p.has_ready_transition_time()) {
+    pod.ready_since = ToTime(p.ready_transition_time());
+  }
+}
+
+// One view per distinct string among those that repeat across a request's
+// objects (label keys and values, namespaces, controller uids): an equal
+// string seen before replaces the view, so that the engine's many compares
+// and hashes of these strings read a few hot cache lines rather than every
+// pod's own request memory. Validation uses it too: a string equal to one
+// that already passed a check needs no second scan. Direct mapped on a few
+// characters; views into the request.
+class StringCache {
+ public:
+  // Replaces `s` by an earlier equal string, or remembers `s`.
+  void Canonical(std::string_view& s) {
+    if (s.empty()) return;
+    std::string_view& slot = Slot(s);
+    if (eng::internal::Equal(slot, s)) {
+      s = slot;
+    } else {
+      slot = s;
+    }
+  }
+
+  // Whether `s` passes `check`; if it does, replaces `s` by an earlier equal
+  // string that passed it (then without checking again).
+  template <typename Check>
+  bool Valid(std::string_view& s, Check check) {
+    if (s.empty()) return check(s);
+    std::string_view& slot = Slot(s);
+    if (eng::internal::Equal(slot, s)) {
+      s = slot;
+      return true;
+    }
+    if (!check(s)) return false;
+    slot = s;
+    return true;
+  }
+
+ private:
+  std::string_view& Slot(std::string_view s) {
+    const auto at = [&](size_t i) {
+      return static_cast<size_t>(static_cast<unsigned char>(s[i]));
+    };
+    const size_t n = s.size();
+    return slots_[(n * 31 + at(0) * 7 + at(n / 2) * 3 + at(n - 2 + (n < 2)) +
+                   at(n - 1) * 5) %
+                  slots_.size()];
+  }
+
+  std::array<std::string_view, 128> slots_{};
+};
+
 // Collects violations with paths rendered only when something is wrong.
+//
+// With a snapshot to fill it also converts, in the same pass over the
+// request, as long as no violation was found: each object's memory is then
+// read once (a large request does not fit in the cache). After a violation
+// the snapshot is incomplete and must be dropped.
 class Validator {
  public:
-  Validator(std::string_view root, std::vector<Violation>& out)
-      : path_(root), out_(out) {}
+  Validator(std::string_view root, std::vector<Violation>& out,
+            eng::Snapshot* converted = nullptr)
+      : path_(root), out_(out), before_(out.size()), snap_(converted) {}
 
   FieldPath& path() { return path_; }
+
+  bool converting() const { return snap_ != nullptr && out_.size() == before_; }
+  eng::Snapshot* snapshot() { return snap_; }
 
   void Add(std::string_view leaf, std::string description) {
     if (out_.size() >= kMaxViolations + 1) return;  // enough to say "more"
@@ -59,14 +294,22 @@ class Validator {
     }
   }
 
-  void Namespace(std::string_view leaf, std::string_view value) {
+  // Replaces a valid `value` by its canonical view.
+  void Namespace(std::string_view leaf, std::string_view& value) {
+    // Consecutive objects are mostly in one namespace.
+    if (eng::internal::Equal(last_namespace_, value) && !value.empty()) {
+      value = last_namespace_;
+      return;
+    }
     if (value.empty()) {
       Add(leaf, "is required");
-    } else if (!eng::IsDns1123Label(value)) {
+    } else if (!namespaces_.Valid(value, eng::IsDns1123Label)) {
       Add(leaf,
           "must be a DNS-1123 label: at most 63 lowercase alphanumerics and "
           "'-', starting and ending alphanumeric, got " +
               Quote(value));
+    } else {
+      last_namespace_ = value;
     }
   }
 
@@ -78,32 +321,93 @@ class Validator {
     }
   }
 
+  // Validates a label list; when converting, also fills `converted` with
+  // canonical views.
   void Labels(std::string_view leaf,
-              const google::protobuf::RepeatedPtrField<v1::Label>& labels) {
+              const google::protobuf::RepeatedPtrField<v1::Label>& labels,
+              eng::Labels* converted = nullptr) {
     if (labels.empty()) return;
-    // Label lists are short: a quadratic scan beats a hash set (which
-    // allocates) until a few dozen keys.
-    constexpr int kHashAbove = 32;
-    absl::flat_hash_set<std::string_view> seen;
-    for (int i = 0; i < labels.size(); ++i) {
-      const v1::Label& l = labels[i];
-      auto scope = path_.Key(leaf, l.key());
-      bool duplicate = false;
-      if (labels.size() > kHashAbove) {
-        duplicate = !seen.insert(l.key()).second;
+    const auto n = static_cast<size_t>(labels.size());
+    // The same list as the last valid one (the pods of a DaemonSet at one
+    // revision carry identical labels): valid, and when converting the
+    // object shares that list (it is a view): nothing to allocate or copy.
+    const bool convert = converted != nullptr && converting();
+    if (n == recent_.size() && (!convert || recent_in_snapshot_) &&
+        SameAsRecent(labels)) {
+      if (convert) *converted = recent_;
+      return;
+    }
+    // The canonical labels go to the snapshot when converting, else to the
+    // scratch buffer `recent_` does not use (no per-call array to clear:
+    // a local std::array of views is zeroed on every call).
+    std::span<eng::Label> dst;
+    if (convert) {
+      dst = TakeLabels(n);
+      *converted = dst;
+    } else {
+      std::vector<eng::Label>& buffer =
+          recent_.data() == label_scratch_[0].data() ? label_scratch_[1]
+                                                     : label_scratch_[0];
+      if (buffer.size() < n) buffer.resize(n);
+      dst = std::span<eng::Label>(buffer.data(), n);
+    }
+    // Label lists are short: a quadratic scan over the keys seen so far
+    // beats a hash set (which allocates) until a few dozen keys.
+    constexpr size_t kHashAbove = 32;
+    std::optional<
+        absl::flat_hash_set<std::string_view, eng::internal::StringViewHash,
+                            eng::internal::StringViewEq>>
+        seen;
+    if (n > kHashAbove) seen.emplace().reserve(n);
+    // Objects of one kind mostly carry the same keys in the same order, and
+    // often the same values: compare with the last valid list first (its
+    // labels are canonical and valid). While every key so far matched it
+    // position by position, the keys are distinct as that list's were.
+    bool same_keys = true;
+    bool all_ok = true;
+    for (size_t i = 0; i < n; ++i) {
+      const v1::Label& l = labels[static_cast<int>(i)];
+      std::string_view key = l.key();
+      std::string_view value = l.value();
+      const bool recent = i < recent_.size();
+      bool key_ok = true;
+      if (recent && eng::internal::Equal(recent_[i].key, key)) {
+        key = recent_[i].key;
       } else {
-        for (int j = 0; j < i && !duplicate; ++j) {
-          duplicate = labels[j].key() == l.key();
+        same_keys = false;
+        key_ok = label_keys_.Valid(key, eng::IsLabelKey);
+      }
+      bool duplicate = false;
+      if (seen) {
+        duplicate = !seen->insert(key).second;
+      } else if (!same_keys) {
+        for (size_t j = 0; j < i && !duplicate; ++j) {
+          duplicate = eng::internal::Equal(dst[j].key, key);
         }
       }
-      if (!eng::IsLabelKey(l.key())) {
-        Add("", std::string(kLabelKeyRule) + ", got " + Quote(l.key()));
+      bool value_ok = true;
+      if (recent && eng::internal::Equal(recent_[i].value, value)) {
+        value = recent_[i].value;
+      } else {
+        value_ok = label_values_.Valid(value, eng::IsLabelValue);
+      }
+      dst[i] = {key, value};
+      if (key_ok && value_ok && !duplicate) continue;
+      all_ok = false;
+      // The keyed path segment is pushed only to report.
+      auto scope = path_.Key(leaf, key);
+      if (!key_ok) {
+        Add("", std::string(kLabelKeyRule) + ", got " + Quote(key));
       } else if (duplicate) {
         Add("", "duplicate key");
       }
-      if (!eng::IsLabelValue(l.value())) {
-        Add("", std::string(kLabelValueRule) + ", got " + Quote(l.value()));
+      if (!value_ok) {
+        Add("", std::string(kLabelValueRule) + ", got " + Quote(value));
       }
+    }
+    if (all_ok) {
+      recent_ = dst;
+      recent_in_snapshot_ = convert;
     }
   }
 
@@ -316,9 +620,9 @@ class Validator {
   }
 
   void Node(const v1::Node& n) {
+    eng::Node* out = converting() ? &snap_->nodes.emplace_back() : nullptr;
     Subdomain("name", n.name(), /*required=*/true);
-    Labels("labels", n.labels());
-    absl::flat_hash_set<std::pair<std::string_view, int>> seen;
+    Labels("labels", n.labels(), out != nullptr ? &out->labels : nullptr);
     for (int i = 0; i < n.taints_size(); ++i) {
       auto scope = path_.Index("taints", static_cast<size_t>(i));
       const v1::Taint& t = n.taints(i);
@@ -334,15 +638,20 @@ class Validator {
       if (t.effect() == v1::TAINT_EFFECT_UNSPECIFIED ||
           !v1::TaintEffect_IsValid(t.effect())) {
         Add("effect", "must be NoSchedule, PreferNoSchedule or NoExecute");
-      } else if (!seen.insert({t.key(), t.effect()}).second) {
+      } else if (DuplicateTaint(n, i)) {
         Add("", "duplicate taint: key and effect must be unique per node");
       }
       if (t.has_time_added()) Timestamp("time_added", t.time_added());
     }
+    if (out != nullptr && converting()) {
+      FillNode(n, *out);
+      out->name = snap_->CopyString(out->name);
+    }
   }
 
   void DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
-    Namespace("namespace", ds.namespace_());
+    std::string_view ns = ds.namespace_();
+    Namespace("namespace", ns);
     Subdomain("name", ds.name(), /*required=*/true);
     if (ds.uid().empty()) Add("uid", "is required");
     if (ds.has_creation_timestamp()) {
@@ -371,6 +680,8 @@ class Validator {
         Toleration(tmpl.tolerations(i), comparison_operators);
       }
     }
+    // Converted for the selector check; kept when converting.
+    std::optional<eng::DaemonSet> converted;
     if (!ds.has_selector()) {
       Add("selector", "is required");
     } else {
@@ -383,9 +694,9 @@ class Validator {
           ds.selector().match_expressions().empty()) {
         Add("selector", "empty selector is invalid for daemonset");
       } else if (out_.size() == before) {
-        const eng::DaemonSet converted = DaemonSetFromProto(ds);
-        if (!eng::SelectorMatches(converted.selector,
-                                  converted.template_labels)) {
+        converted = DaemonSetFromProto(ds, Storage());
+        if (!eng::SelectorMatches(converted->selector,
+                                  converted->template_labels)) {
           Add("selector", "does not match template labels");
         }
       }
@@ -396,20 +707,30 @@ class Validator {
       auto scope = path_.Field("update_strategy");
       Strategy(ds.update_strategy());
     }
+    if (!converting()) return;
+    if (!converted) converted = DaemonSetFromProto(ds, *snap_);
+    converted->namespace_name = ns;
+    snap_->daemon_sets.push_back(std::move(*converted));
   }
 
-  void Pod(const v1::Pod& p) {
-    Namespace("namespace", p.namespace_());
+  // `node_name` is the pod's node name, or the equal name of a node
+  // (`node_name_valid`: of a node that passed validation).
+  void Pod(const v1::Pod& p, std::string_view node_name, bool node_name_valid) {
+    eng::Pod* out = converting() ? &snap_->pods.emplace_back() : nullptr;
+    std::string_view ns = p.namespace_();
+    Namespace("namespace", ns);
     Subdomain("name", p.name(), /*required=*/true);
     if (p.uid().empty()) Add("uid", "is required");
-    Labels("labels", p.labels());
+    Labels("labels", p.labels(), out != nullptr ? &out->labels : nullptr);
     if (p.has_creation_timestamp()) {
       Timestamp("creation_timestamp", p.creation_timestamp());
     }
     if (p.has_deletion_timestamp()) {
       Timestamp("deletion_timestamp", p.deletion_timestamp());
     }
-    Subdomain("node_name", p.node_name(), /*required=*/false);
+    if (!node_name_valid) {
+      Subdomain("node_name", p.node_name(), /*required=*/false);
+    }
     if (p.has_required_node_affinity()) {
       auto a = path_.Field("required_node_affinity");
       Affinity(p.required_node_affinity());
@@ -421,134 +742,211 @@ class Validator {
     if (p.has_ready_transition_time()) {
       Timestamp("ready_transition_time", p.ready_transition_time());
     }
+    if (out == nullptr || !converting()) return;
+    FillPod(p, *out);
+    out->namespace_name = ns;
+    out->node_name = node_name;
+    std::string_view controller = p.controller_uid();
+    // Consecutive pods mostly share their owner.
+    if (eng::internal::Equal(controller, last_controller_uid_)) {
+      controller = last_controller_uid_;
+    } else {
+      controller_uids_.Canonical(controller);
+      last_controller_uid_ = controller;
+    }
+    out->controller_uid = controller;
   }
 
  private:
+  // Whether `labels` equal recent_ key for key and value for value.
+  bool SameAsRecent(
+      const google::protobuf::RepeatedPtrField<v1::Label>& labels) const {
+    for (size_t i = 0; i < recent_.size(); ++i) {
+      const v1::Label& l = labels[static_cast<int>(i)];
+      if (!eng::internal::Equal(recent_[i].key, l.key()) ||
+          !eng::internal::Equal(recent_[i].value, l.value())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Room for `n` labels in the snapshot, carved from large allocations:
+  // one call into the snapshot per few thousand labels, not per list.
+  std::span<eng::Label> TakeLabels(size_t n) {
+    constexpr size_t kChunk = 2048;
+    if (label_room_.size() < n)
+      label_room_ = snap_->AllocateLabels(std::max(n, kChunk));
+    const std::span<eng::Label> out = label_room_.first(n);
+    label_room_ = label_room_.subspan(n);
+    return out;
+  }
+
+  // Where label lists of objects converted only for a check go.
+  eng::Snapshot& Storage() {
+    if (snap_ != nullptr) return *snap_;
+    if (!scratch_) scratch_.emplace();
+    return *scratch_;
+  }
+
+  // Whether an earlier taint of `n` has taint `i`'s key and effect. Nodes
+  // carry a handful of taints: a scan is cheaper than a hash set.
+  static bool DuplicateTaint(const v1::Node& n, int i) {
+    const v1::Taint& t = n.taints(i);
+    for (int j = 0; j < i; ++j) {
+      const v1::Taint& u = n.taints(j);
+      if (u.effect() == t.effect() && u.key() == t.key()) return true;
+    }
+    return false;
+  }
+
   FieldPath path_;
   std::vector<Violation>& out_;
+  const size_t before_;
+  eng::Snapshot* const snap_;
+  std::optional<eng::Snapshot> scratch_;
+  StringCache label_keys_;
+  StringCache label_values_;
+  // The last label list that was valid: in the snapshot when converting,
+  // else in one of the scratch buffers.
+  std::span<const eng::Label> recent_;
+  // Whether recent_ is in the snapshot (objects may then share it), or in
+  // a scratch buffer (lists validated without being converted).
+  bool recent_in_snapshot_ = false;
+  std::array<std::vector<eng::Label>, 2> label_scratch_;
+  std::span<eng::Label> label_room_;  // see TakeLabels
+  std::string_view last_namespace_;   // the last valid namespace
+  std::string_view last_controller_uid_;
+  StringCache namespaces_;
+  StringCache controller_uids_;
 };
 
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-eng::Labels ToLabels(
-    const google::protobuf::RepeatedPtrField<v1::Label>& labels) {
-  eng::Labels out;
-  out.reserve(static_cast<size_t>(labels.size()));
-  for (const v1::Label& l : labels) out.push_back({l.key(), l.value()});
-  return out;
-}
-
-eng::SelectorOperator ToOperator(v1::SelectorOperator op) {
-  switch (op) {
-    case v1::SELECTOR_OPERATOR_NOT_IN:
-      return eng::SelectorOperator::kNotIn;
-    case v1::SELECTOR_OPERATOR_EXISTS:
-      return eng::SelectorOperator::kExists;
-    case v1::SELECTOR_OPERATOR_DOES_NOT_EXIST:
-      return eng::SelectorOperator::kDoesNotExist;
-    case v1::SELECTOR_OPERATOR_GT:
-      return eng::SelectorOperator::kGt;
-    case v1::SELECTOR_OPERATOR_LT:
-      return eng::SelectorOperator::kLt;
-    default:
-      return eng::SelectorOperator::kIn;
+// Detects repeated identities (names, uids) among the objects of one
+// request: an open-addressing table of object indices, each slot holding
+// the index and 32 bits of its key's hash. The key is read through
+// `key_of` only when those 32 bits match (practically only for a real
+// duplicate): reading an earlier object's key means several cache misses
+// into the request, and Abseil's 7-bit tags made that happen on about one
+// insert in ten. Half empty at most; sized up front, never rehashed.
+//
+// A 150,000-pod table is far from the cache: the caller announces an
+// object before checking its other fields (Announce hashes the key and
+// prefetches its slot) and inserts it after them, when the slot has
+// arrived. Announcing objects further ahead measured slower: reading ahead
+// of the pass over the request defeats the hardware's sequential
+// prefetching, which costs more than the table.
+template <typename KeyOf>
+class UniqueIndex {
+ public:
+  UniqueIndex(int n, KeyOf key_of) : key_of_(key_of) {
+    size_t capacity = 16;
+    while (capacity < 2 * static_cast<size_t>(n)) capacity *= 2;
+    slots_.assign(capacity, 0);
+    mask_ = capacity - 1;
   }
-}
 
-std::vector<eng::Requirement> ToRequirements(
-    const google::protobuf::RepeatedPtrField<v1::SelectorRequirement>& rs) {
-  std::vector<eng::Requirement> out;
-  out.reserve(static_cast<size_t>(rs.size()));
-  for (const v1::SelectorRequirement& r : rs) {
-    eng::Requirement req{r.key(), ToOperator(r.operator_()), {}};
-    req.values.assign(r.values().begin(), r.values().end());
-    out.push_back(std::move(req));
+  // The hash to insert object `index` with; prefetches its slot.
+  uint64_t Announce(int index) {
+    const uint64_t hash = HashKey(key_of_(static_cast<uint32_t>(index)));
+    __builtin_prefetch(&slots_[hash & mask_]);
+    return hash;
   }
-  return out;
-}
 
-eng::LabelSelector ToSelector(const v1::LabelSelector& s) {
-  return {ToLabels(s.match_labels()), ToRequirements(s.match_expressions())};
-}
-
-std::vector<eng::NodeSelectorTerm> ToTerms(const v1::RequiredNodeAffinity& a) {
-  std::vector<eng::NodeSelectorTerm> out;
-  out.reserve(static_cast<size_t>(a.node_selector_terms_size()));
-  for (const v1::NodeSelectorTerm& t : a.node_selector_terms()) {
-    out.push_back({ToRequirements(t.match_expressions()),
-                   ToRequirements(t.match_fields())});
-  }
-  return out;
-}
-
-std::optional<eng::TaintEffect> ToEffect(v1::TaintEffect e) {
-  switch (e) {
-    case v1::TAINT_EFFECT_NO_SCHEDULE:
-      return eng::TaintEffect::kNoSchedule;
-    case v1::TAINT_EFFECT_PREFER_NO_SCHEDULE:
-      return eng::TaintEffect::kPreferNoSchedule;
-    case v1::TAINT_EFFECT_NO_EXECUTE:
-      return eng::TaintEffect::kNoExecute;
-    default:
-      return std::nullopt;
-  }
-}
-
-eng::TolerationOperator ToTolerationOperator(v1::TolerationOperator op) {
-  switch (op) {
-    case v1::TOLERATION_OPERATOR_EXISTS:
-      return eng::TolerationOperator::kExists;
-    case v1::TOLERATION_OPERATOR_LT:
-      return eng::TolerationOperator::kLt;
-    case v1::TOLERATION_OPERATOR_GT:
-      return eng::TolerationOperator::kGt;
-    default:
-      return eng::TolerationOperator::kEqual;
-  }
-}
-
-std::optional<eng::IntOrPercent> ToIntOrPercent(const v1::IntOrPercent& v) {
-  switch (v.value_case()) {
-    case v1::IntOrPercent::kCount:
-      return eng::IntOrPercent{v.count(), false};
-    case v1::IntOrPercent::kPercent: {
-      const std::string& p = v.percent();
-      const auto n = eng::ParseInt64(
-          std::string_view(p).substr(0, p.empty() ? 0 : p.size() - 1));
-      return eng::IntOrPercent{n.value_or(0), true};
+  // The index of the object with `key`, or -1.
+  template <typename Key>
+  int Find(const Key& key) {
+    const uint64_t hash = HashKey(key);
+    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      const uint64_t slot = slots_[pos];
+      if (slot == 0) return -1;
+      if (Tag(slot) == Tag(hash) && KeyEqual(key_of_(Index(slot)), key)) {
+        return static_cast<int>(Index(slot));
+      }
     }
-    case v1::IntOrPercent::VALUE_NOT_SET:
-      break;
   }
-  return std::nullopt;
+
+  // False when an earlier object had the same key.
+  bool Insert(int index) { return Insert(index, Announce(index)); }
+  bool Insert(int index, uint64_t hash) {
+    const auto i = static_cast<uint32_t>(index);
+    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      const uint64_t slot = slots_[pos];
+      if (slot == 0) {
+        slots_[pos] = (Tag(hash) << 32) | (uint64_t{i} + 1);
+        return true;
+      }
+      if (Tag(slot) == Tag(hash) &&
+          KeyEqual(key_of_(Index(slot)), key_of_(i))) {
+        return false;
+      }
+    }
+  }
+
+ private:
+  // Slot layout: tag (hash bits 32-63) above index + 1; 0 is empty. The
+  // position comes from the low bits, so tag and position are independent.
+  static uint64_t Tag(uint64_t hash_or_slot) { return hash_or_slot >> 32; }
+  static uint32_t Index(uint64_t slot) {
+    return static_cast<uint32_t>(slot & 0xffffffffu) - 1;
+  }
+
+  static bool KeyEqual(std::string_view a, std::string_view b) {
+    return eng::internal::Equal(a, b);
+  }
+  static bool KeyEqual(const std::pair<std::string_view, std::string_view>& a,
+                       const std::pair<std::string_view, std::string_view>& b) {
+    return eng::internal::Equal(a.first, b.first) &&
+           eng::internal::Equal(a.second, b.second);
+  }
+  uint64_t HashKey(std::string_view s) { return eng::internal::HashString(s); }
+  uint64_t HashKey(const std::pair<std::string_view, std::string_view>& p) {
+    // Consecutive objects mostly share a namespace: hash it once.
+    if (!eng::internal::Equal(p.first, first_) || first_hash_ == 0) {
+      first_ = p.first;
+      first_hash_ = eng::internal::HashString(p.first) | 1;
+    }
+    return eng::internal::HashString(p.second, first_hash_);
+  }
+
+  KeyOf key_of_;
+  std::vector<uint64_t> slots_;
+  size_t mask_ = 0;
+  std::string_view first_;  // HashKey's memo
+  uint64_t first_hash_ = 0;
+};
+
+// Strings longer than the inline capacity of std::string keep their bytes
+// in a separate heap block, apart from the arena where the parser put the
+// messages one after another: the pass over the pods streams through the
+// arena, but each such block is a cache miss of its own. Fetching the bytes
+// of the pod a couple of places ahead measured ~15% off the pass. Only the
+// strings that are usually long (uids are UUIDs, pod names carry a suffix,
+// label keys a prefix): reading further into the next pods, or all of
+// their strings, measured slower, as did fetching further ahead.
+void PrefetchPodStrings(const v1::Pod& p) {
+  __builtin_prefetch(p.uid().data());
+  __builtin_prefetch(p.name().data());
+  __builtin_prefetch(p.controller_uid().data());
+  for (const v1::Label& l : p.labels()) __builtin_prefetch(l.key().data());
 }
 
-eng::PodPhase ToPhase(v1::PodPhase phase) {
-  switch (phase) {
-    case v1::POD_PHASE_PENDING:
-      return eng::PodPhase::kPending;
-    case v1::POD_PHASE_RUNNING:
-      return eng::PodPhase::kRunning;
-    case v1::POD_PHASE_SUCCEEDED:
-      return eng::PodPhase::kSucceeded;
-    case v1::POD_PHASE_FAILED:
-      return eng::PodPhase::kFailed;
-    case v1::POD_PHASE_UNKNOWN:
-      return eng::PodPhase::kUnknown;
-    default:
-      return eng::PodPhase::kUnset;
-  }
+template <typename KeyOf>
+UniqueIndex<KeyOf> MakeUniqueIndex(int n, KeyOf key_of) {
+  return UniqueIndex<KeyOf>(n, key_of);
 }
 
 // Flags a repeated identity (name or uid) once per duplicate.
-template <typename Key>
-void Unique(absl::flat_hash_set<Key>& seen, const Key& key, Validator& v,
+template <typename Set>
+void Unique(Set& seen, int index, uint64_t hash, Validator& v,
             std::string_view leaf, std::string_view what) {
-  if (!seen.insert(key).second) {
+  if (!seen.Insert(index, hash)) {
     v.Add(leaf, std::string("duplicate ") + std::string(what));
   }
+}
+template <typename Set>
+void Unique(Set& seen, int index, Validator& v, std::string_view leaf,
+            std::string_view what) {
+  Unique(seen, index, seen.Announce(index), v, leaf, what);
 }
 
 }  // namespace
@@ -566,68 +964,122 @@ bool ValidateOptions(const v1::DecideOptions& options, std::string_view root,
   return out.size() == before;
 }
 
-bool ValidateSnapshot(const v1::Snapshot& snapshot,
-                      const v1::DecideOptions& options, std::string_view root,
-                      std::vector<Violation>& out) {
-  const size_t before = out.size();
-  Validator v(root, out);
-  const bool gate = options.toleration_comparison_operators();
+namespace {
 
-  absl::flat_hash_set<std::string_view> node_names;
-  for (int i = 0; i < snapshot.nodes_size(); ++i) {
+// ValidateSnapshot, converting into `converted` when it is not null.
+bool CheckSnapshot(const v1::Snapshot& snapshot,
+                   const v1::DecideOptions& options, std::string_view root,
+                   std::vector<Violation>& out, eng::Snapshot* converted) {
+  const size_t before = out.size();
+  Validator v(root, out, converted);
+  const bool gate = options.toleration_comparison_operators();
+  if (converted != nullptr) {
+    converted->nodes.reserve(static_cast<size_t>(snapshot.nodes_size()));
+    converted->daemon_sets.reserve(
+        static_cast<size_t>(snapshot.daemon_sets_size()));
+    converted->pods.reserve(static_cast<size_t>(snapshot.pods_size()));
+  }
+
+  using NamespacedName = std::pair<std::string_view, std::string_view>;
+  const auto& nodes = snapshot.nodes();
+  // The node names as the engine snapshot holds them: copied together into
+  // the snapshot when converting (every pod looks its node up by name, here
+  // and in the engine), else views into the request. The table of a few
+  // thousand nodes stays in the cache: no prefetching needed.
+  std::vector<std::string_view> node_name_views;
+  node_name_views.reserve(static_cast<size_t>(nodes.size()));
+  auto node_names = MakeUniqueIndex(
+      nodes.size(), [&node_name_views](uint32_t i) -> std::string_view {
+        return node_name_views[i];
+      });
+  for (int i = 0; i < nodes.size(); ++i) {
+    // As for pods (PrefetchPodStrings): node label keys are long strings.
+    if (i + 2 < nodes.size()) {
+      for (const v1::Label& l : nodes[i + 2].labels()) {
+        __builtin_prefetch(l.key().data());
+      }
+    }
     auto scope = v.path().Index("nodes", static_cast<size_t>(i));
-    v.Node(snapshot.nodes(i));
-    Unique(node_names, std::string_view(snapshot.nodes(i).name()), v, "name",
-           "node name");
+    v.Node(nodes[i]);
+    node_name_views.push_back(v.converting() ? v.snapshot()->nodes.back().name
+                                             : nodes[i].name());
+    Unique(node_names, i, v, "name", "node name");
   }
-  absl::flat_hash_set<std::string_view> ds_uids;
-  absl::flat_hash_set<std::pair<std::string_view, std::string_view>> ds_names;
-  for (int i = 0; i < snapshot.daemon_sets_size(); ++i) {
+  const auto& dss = snapshot.daemon_sets();
+  auto ds_uids =
+      MakeUniqueIndex(dss.size(), [&dss](uint32_t i) -> std::string_view {
+        return dss[static_cast<int>(i)].uid();
+      });
+  auto ds_names = MakeUniqueIndex(dss.size(), [&dss](uint32_t i) {
+    const v1::DaemonSet& ds = dss[static_cast<int>(i)];
+    return NamespacedName(ds.namespace_(), ds.name());
+  });
+  for (int i = 0; i < dss.size(); ++i) {
     auto scope = v.path().Index("daemon_sets", static_cast<size_t>(i));
-    const v1::DaemonSet& ds = snapshot.daemon_sets(i);
+    const v1::DaemonSet& ds = dss[i];
     v.DaemonSet(ds, gate);
-    if (!ds.uid().empty()) {
-      Unique(ds_uids, std::string_view(ds.uid()), v, "uid", "DaemonSet uid");
-    }
-    Unique(ds_names,
-           std::pair<std::string_view, std::string_view>(ds.namespace_(),
-                                                         ds.name()),
-           v, "name", "DaemonSet namespace/name");
+    if (!ds.uid().empty()) Unique(ds_uids, i, v, "uid", "DaemonSet uid");
+    Unique(ds_names, i, v, "name", "DaemonSet namespace/name");
   }
-  absl::flat_hash_set<std::string_view> pod_uids;
-  absl::flat_hash_set<std::pair<std::string_view, std::string_view>> pod_names;
-  for (int i = 0; i < snapshot.pods_size(); ++i) {
+  const auto& pods = snapshot.pods();
+  auto pod_uids =
+      MakeUniqueIndex(pods.size(), [&pods](uint32_t i) -> std::string_view {
+        return pods[static_cast<int>(i)].uid();
+      });
+  auto pod_names = MakeUniqueIndex(pods.size(), [&pods](uint32_t i) {
+    const v1::Pod& pod = pods[static_cast<int>(i)];
+    return NamespacedName(pod.namespace_(), pod.name());
+  });
+  for (int i = 0; i < pods.size(); ++i) {
+    if (i + 2 < pods.size()) PrefetchPodStrings(pods[i + 2]);
+    const uint64_t uid_hash = pod_uids.Announce(i);
+    const uint64_t name_hash = pod_names.Announce(i);
     auto scope = v.path().Index("pods", static_cast<size_t>(i));
-    const v1::Pod& pod = snapshot.pods(i);
-    v.Pod(pod);
-    if (!pod.uid().empty()) {
-      Unique(pod_uids, std::string_view(pod.uid()), v, "uid", "pod uid");
+    const v1::Pod& pod = pods[i];
+    // The engine looks every pod's node up by name: point the pod at the
+    // node's own copy of the name (compact, see StringCache). While
+    // converting, every node so far passed validation, so a pod's node
+    // name equal to a node's is valid without a second scan.
+    std::string_view node_name = pod.node_name();
+    bool node_name_valid = false;
+    if (v.converting() && !node_name.empty()) {
+      if (const int n = node_names.Find(node_name); n >= 0) {
+        node_name = node_name_views[static_cast<size_t>(n)];
+        node_name_valid = true;
+      }
     }
-    Unique(pod_names,
-           std::pair<std::string_view, std::string_view>(pod.namespace_(),
-                                                         pod.name()),
-           v, "name", "pod namespace/name");
+    v.Pod(pod, node_name, node_name_valid);
+    if (!pod.uid().empty()) Unique(pod_uids, i, uid_hash, v, "uid", "pod uid");
+    Unique(pod_names, i, name_hash, v, "name", "pod namespace/name");
   }
   return out.size() == before;
 }
 
-engine::Node NodeFromProto(const v1::Node& n) {
+}  // namespace
+
+bool ValidateSnapshot(const v1::Snapshot& snapshot,
+                      const v1::DecideOptions& options, std::string_view root,
+                      std::vector<Violation>& out) {
+  return CheckSnapshot(snapshot, options, root, out, nullptr);
+}
+
+bool ValidateAndConvertSnapshot(const v1::Snapshot& snapshot,
+                                const v1::DecideOptions& options,
+                                std::string_view root,
+                                std::vector<Violation>& out,
+                                engine::Snapshot& converted) {
+  return CheckSnapshot(snapshot, options, root, out, &converted);
+}
+
+engine::Node NodeFromProto(const v1::Node& n, engine::Snapshot& storage) {
   eng::Node node;
-  node.name = n.name();
-  node.labels = ToLabels(n.labels());
-  node.taints.reserve(static_cast<size_t>(n.taints_size()));
-  for (const v1::Taint& t : n.taints()) {
-    eng::Taint taint{
-        t.key(), t.value(),
-        ToEffect(t.effect()).value_or(eng::TaintEffect::kNoSchedule),
-        std::nullopt};
-    if (t.has_time_added()) taint.time_added = ToTime(t.time_added());
-    node.taints.push_back(taint);
-  }
+  FillNode(n, node);
+  node.labels = ToLabels(n.labels(), storage);
   return node;
 }
 
-engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d) {
+engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
+                                     engine::Snapshot& storage) {
   eng::DaemonSet ds;
   ds.namespace_name = d.namespace_();
   ds.name = d.name();
@@ -641,11 +1093,11 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d) {
     ds.template_generation = d.template_generation();
   }
   ds.current_revision_hash = d.current_revision_hash();
-  ds.selector = ToSelector(d.selector());
+  ds.selector = ToSelector(d.selector(), storage);
   const v1::PodTemplate& t = d.template_();
-  ds.template_labels = ToLabels(t.labels());
+  ds.template_labels = ToLabels(t.labels(), storage);
   ds.node_name = t.node_name();
-  ds.node_selector = ToLabels(t.node_selector());
+  ds.node_selector = ToLabels(t.node_selector(), storage);
   if (t.has_required_node_affinity()) {
     ds.required_node_affinity = ToTerms(t.required_node_affinity());
   }
@@ -672,7 +1124,7 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d) {
   if (s.has_partition()) strategy.partition = ToIntOrPercent(s.partition());
   strategy.paused = s.paused();
   if (s.has_rollout_node_selector()) {
-    strategy.node_selector = ToSelector(s.rollout_node_selector());
+    strategy.node_selector = ToSelector(s.rollout_node_selector(), storage);
   }
   ds.min_ready_seconds = d.min_ready_seconds();
   return ds;
@@ -681,34 +1133,18 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d) {
 engine::Snapshot SnapshotFromProto(const v1::Snapshot& snapshot) {
   eng::Snapshot snap;
   snap.nodes.reserve(static_cast<size_t>(snapshot.nodes_size()));
-  for (const v1::Node& n : snapshot.nodes())
-    snap.nodes.push_back(NodeFromProto(n));
+  for (const v1::Node& n : snapshot.nodes()) {
+    snap.nodes.push_back(NodeFromProto(n, snap));
+  }
   snap.daemon_sets.reserve(static_cast<size_t>(snapshot.daemon_sets_size()));
   for (const v1::DaemonSet& d : snapshot.daemon_sets()) {
-    snap.daemon_sets.push_back(DaemonSetFromProto(d));
+    snap.daemon_sets.push_back(DaemonSetFromProto(d, snap));
   }
   snap.pods.reserve(static_cast<size_t>(snapshot.pods_size()));
   for (const v1::Pod& p : snapshot.pods()) {
     eng::Pod& pod = snap.pods.emplace_back();
-    pod.namespace_name = p.namespace_();
-    pod.name = p.name();
-    pod.uid = p.uid();
-    pod.labels = ToLabels(p.labels());
-    pod.controller_uid = p.controller_uid();
-    if (p.has_creation_timestamp()) {
-      pod.creation_timestamp = ToTime(p.creation_timestamp());
-    }
-    pod.terminating = p.has_deletion_timestamp();
-    pod.node_name = p.node_name();
-    // Only unscheduled pods are targeted through their affinity.
-    if (p.node_name().empty() && p.has_required_node_affinity()) {
-      pod.required_node_affinity = ToTerms(p.required_node_affinity());
-    }
-    pod.phase = ToPhase(p.phase());
-    pod.ready = p.ready();
-    if (p.has_ready_transition_time()) {
-      pod.ready_since = ToTime(p.ready_transition_time());
-    }
+    FillPod(p, pod);
+    pod.labels = ToLabels(p.labels(), snap);
   }
   return snap;
 }

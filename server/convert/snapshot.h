@@ -25,13 +25,28 @@ bool ValidateSnapshot(const v1::Snapshot& snapshot,
 bool ValidateOptions(const v1::DecideOptions& options, std::string_view root,
                      std::vector<Violation>& out);
 
+// ValidateSnapshot and SnapshotFromProto in one pass over the request (each
+// object's memory is read once; a large request does not fit in the cache),
+// converting into `converted` (which should be empty). The violations are
+// those ValidateSnapshot finds; when there is any, `converted` is
+// incomplete and must not be used. Repeated strings (label keys and values,
+// namespaces, controller uids, pods' node names) become views of one
+// occurrence in the request, which the engine then finds in the cache.
+bool ValidateAndConvertSnapshot(const v1::Snapshot& snapshot,
+                                const v1::DecideOptions& options,
+                                std::string_view root,
+                                std::vector<Violation>& out,
+                                engine::Snapshot& converted);
+
 // Converts a snapshot that passed ValidateSnapshot. The engine snapshot's
 // strings point into `snapshot`, which must outlive it.
 engine::Snapshot SnapshotFromProto(const v1::Snapshot& snapshot);
 
-// Converts a DaemonSet alone (the Filter path) after validation.
-engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& ds);
-engine::Node NodeFromProto(const v1::Node& node);
+// Converts a DaemonSet or a node alone (the Filter path) after validation.
+// Their label lists are stored in `storage`, which must outlive them.
+engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& ds,
+                                     engine::Snapshot& storage);
+engine::Node NodeFromProto(const v1::Node& node, engine::Snapshot& storage);
 
 engine::Options OptionsFromProto(const v1::DecideOptions& options);
 

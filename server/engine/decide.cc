@@ -5,6 +5,7 @@
 #include "server/engine/decide.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <span>
@@ -13,8 +14,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "server/engine/eligibility.h"
+#include "server/engine/internal/hash.h"
 #include "server/engine/internal/strings.h"
 #include "server/engine/pods.h"
 #include "server/engine/rolling_update.h"
@@ -26,10 +27,56 @@ namespace {
 
 constexpr int32_t kNoOwner = -1;
 
+// Maps keyed by names and uids, with the inline string hash (see
+// internal/hash.h: Abseil's default for std::string_view is slow here).
+template <typename V>
+using StringMap =
+    absl::flat_hash_map<std::string_view, V, internal::StringViewHash,
+                        internal::StringViewEq>;
+
 // Lookups shared by every DaemonSet of one Decide call.
 struct ClusterIndex {
-  absl::flat_hash_map<std::string_view, int32_t> node_by_name;
+  StringMap<int32_t> node_by_name;
   std::vector<int32_t> nodes_by_name;  // node indices in name order
+};
+
+// Per-call working memory the DaemonSets use one after another, so that
+// planning a DaemonSet allocates nothing per node or per pod.
+struct Scratch {
+  explicit Scratch(const Snapshot& snap)
+      : deleted(snap.pods.size(), 0), updated(snap.pods.size(), 0) {}
+
+  // Whether a pod of the snapshot (by index) is already in the plan's
+  // deletes; reset after each DaemonSet through `deleted_list`.
+  std::vector<uint8_t> deleted;
+  std::vector<uint32_t> deleted_list;
+  void ResetDeleted() {
+    for (uint32_t i : deleted_list) deleted[i] = 0;
+    deleted_list.clear();
+  }
+
+  // IsPodUpdated of each grouped pod of the DaemonSet being planned (by
+  // snapshot pod index; each pod belongs to one DaemonSet): computed once,
+  // read by the status count and the rolling update.
+  std::vector<uint8_t> updated;
+
+  std::vector<const Pod*> running;  // KeepPods
+  // The rolling update's node groups' pods, one after another, and
+  // whether each is updated.
+  std::vector<const Pod*> group_pods;
+  std::vector<uint8_t> group_updated;
+
+  // Eligibility of every node (by node index) for each distinct set of
+  // scheduling predicates met so far: DaemonSets that schedule alike share
+  // one evaluation. Bounded, so that many distinct DaemonSets cost at most
+  // a few comparisons each.
+  struct Evaluated {
+    DaemonSetPredicates predicates;
+    std::vector<Eligibility> by_node;
+  };
+  static constexpr size_t kMaxEvaluated = 16;
+  std::deque<Evaluated> evaluated;
+  std::vector<Eligibility> eligibility;  // when not kept in `evaluated`
 };
 
 ClusterIndex IndexNodes(const Snapshot& snap) {
@@ -67,8 +114,9 @@ bool AdoptsBefore(const DaemonSet& a, const DaemonSet& b) {
 std::vector<int32_t> ClaimPods(
     const Snapshot& snap, const std::vector<LabelSelectorMatcher>& matchers) {
   const auto& dss = snap.daemon_sets;
-  absl::flat_hash_map<std::string_view, int32_t> by_uid;
-  absl::flat_hash_map<std::string_view, std::vector<int32_t>> adopters;
+  StringMap<int32_t> by_uid;
+  StringMap<std::vector<int32_t>> adopters;
+  by_uid.reserve(dss.size());
   for (size_t i = 0; i < dss.size(); ++i) {
     const auto idx = static_cast<int32_t>(i);
     by_uid.emplace(dss[i].uid, idx);
@@ -85,16 +133,25 @@ std::vector<int32_t> ClaimPods(
   }
 
   std::vector<int32_t> owner(snap.pods.size(), kNoOwner);
+  // Pods come mostly grouped by owner (the API lists them by namespace and
+  // name, and a DaemonSet's pods share its name as prefix): remember the
+  // last lookup.
+  std::string_view last_uid;
+  int32_t last_owner = kNoOwner;
   for (size_t p = 0; p < snap.pods.size(); ++p) {
     const Pod& pod = snap.pods[p];
     if (!pod.controller_uid.empty()) {
-      const auto it = by_uid.find(pod.controller_uid);
-      if (it == by_uid.end()) continue;  // another controller's pod
-      const auto d = static_cast<size_t>(it->second);
-      if (dss[d].namespace_name == pod.namespace_name &&
+      if (!internal::Equal(pod.controller_uid, last_uid)) {
+        const auto it = by_uid.find(pod.controller_uid);
+        last_uid = pod.controller_uid;
+        last_owner = it == by_uid.end() ? kNoOwner : it->second;
+      }
+      if (last_owner == kNoOwner) continue;  // another controller's pod
+      const auto d = static_cast<size_t>(last_owner);
+      if (internal::Equal(dss[d].namespace_name, pod.namespace_name) &&
           !IsEmptySelector(dss[d].selector) &&
           matchers[d].Matches(pod.labels)) {
-        owner[p] = it->second;
+        owner[p] = last_owner;
       }
       continue;
     }
@@ -115,10 +172,12 @@ std::vector<int32_t> ClaimPods(
 class DaemonSetDecider {
  public:
   DaemonSetDecider(const Snapshot& snap, const ClusterIndex& index,
-                   const DaemonSet& ds, std::vector<const Pod*> pods,
-                   absl::Time now, const Options& options)
+                   Scratch& scratch, const DaemonSet& ds,
+                   std::vector<const Pod*> pods, absl::Time now,
+                   const Options& options)
       : snap_(snap),
         index_(index),
+        scratch_(scratch),
         ds_(ds),
         pods_(std::move(pods)),
         now_(now),
@@ -141,15 +200,24 @@ class DaemonSetDecider {
   void KeepPods(int32_t node_index, const Eligibility& e, const PodList& pods);
   void CountStatus(const Eligibility& e, const PodList& pods);
   void PlanTaintEviction(const Node& node, const PodList& pods);
+  const std::vector<Eligibility>& EvaluateNodes();
   void RollingUpdate(const std::vector<Eligibility>& eligibility);
   void NoteRequeue(absl::Time at);
   bool IsNewForSurge(const Pod& pod) const;
   bool InFailedPodBackoff(std::string_view node);
+  bool IsDeleted(const Pod* pod) const {
+    return scratch_.deleted[static_cast<size_t>(pod - snap_.pods.data())] != 0;
+  }
+  // IsPodUpdated of a grouped snapshot pod (see Scratch::updated).
+  bool IsUpdated(const Pod* pod) const {
+    return scratch_.updated[static_cast<size_t>(pod - snap_.pods.data())] != 0;
+  }
   void Delete(const Pod& pod, DeleteReason reason, std::string message);
   std::string Why(const Node& node) const;
 
   const Snapshot& snap_;
   const ClusterIndex& index_;
+  Scratch& scratch_;
   const DaemonSet& ds_;
   const std::vector<const Pod*> pods_;  // claimed by this DaemonSet
   const absl::Time now_;
@@ -166,8 +234,8 @@ class DaemonSetDecider {
   // Pods whose target node is not in the snapshot, by node name.
   std::vector<std::pair<std::string_view, const Pod*>> missing_;
 
-  absl::flat_hash_set<const Pod*> deleted_;
-  std::vector<int32_t> created_on_;  // node indices
+  // Node indices, in node-name order (the order of the node loop).
+  std::vector<int32_t> created_on_;
   std::optional<absl::Time> requeue_at_;
   DaemonSetPlan plan_;
 };
@@ -183,6 +251,8 @@ void DaemonSetDecider::GroupPods() {
     if (IsTerminal(pod) && pod.terminating) continue;
     const std::string_view target = TargetNodeName(pod);
     if (target.empty()) continue;  // upstream skips such pods entirely
+    scratch_.updated[static_cast<size_t>(&pod - snap_.pods.data())] =
+        IsPodUpdated(pod, revision_) ? 1 : 0;
     const auto it = index_.node_by_name.find(target);
     if (it == index_.node_by_name.end()) {
       missing_.emplace_back(target, &pod);
@@ -223,7 +293,12 @@ std::string DaemonSetDecider::Why(const Node& node) const {
 
 void DaemonSetDecider::Delete(const Pod& pod, DeleteReason reason,
                               std::string message) {
-  if (!deleted_.insert(&pod).second) return;  // listed once
+  // Listed once. Every pod Delete sees is a snapshot pod (virtual pods
+  // are new and never deleted by manage).
+  const auto index = static_cast<size_t>(&pod - snap_.pods.data());
+  if (scratch_.deleted[index] != 0) return;
+  scratch_.deleted[index] = 1;
+  scratch_.deleted_list.push_back(static_cast<uint32_t>(index));
   plan_.deletes.push_back(
       PodDelete{pod.name, pod.node_name, reason, std::move(message)});
 }
@@ -281,8 +356,14 @@ void DaemonSetDecider::Manage(int32_t node_index, const Eligibility& e,
 // podsShouldBeOnNode's shouldContinueRunning branch (6.2 - 6.4).
 void DaemonSetDecider::KeepPods(int32_t node_index, const Eligibility& e,
                                 const PodList& pods) {
+  // The common case, one pod that is neither terminating nor terminal:
+  // the general path below would keep it and do nothing else.
+  if (pods.size() == 1 && !pods[0]->terminating && !IsTerminal(*pods[0])) {
+    return;
+  }
   const Node& node = snap_.nodes[static_cast<size_t>(node_index)];
-  std::vector<const Pod*> running;
+  std::vector<const Pod*>& running = scratch_.running;
+  running.clear();
   // A controller with no back-off entry deletes the first failed pod and
   // holds the node's others back until the back-off expires.
   bool failed_seen = false;
@@ -364,7 +445,7 @@ void DaemonSetDecider::CountStatus(const Eligibility& e, const PodList& pods) {
       NoteRequeue(*at);
     }
   }
-  if (IsPodUpdated(rep, revision_)) ++s.updated_number_scheduled;
+  if (IsUpdated(&rep)) ++s.updated_number_scheduled;
 }
 
 // The taint-eviction controller, approximated (the semantics doc, 9): a pod
@@ -394,7 +475,7 @@ void DaemonSetDecider::PlanTaintEviction(const Node& node,
     return;
   }
   for (const Pod* pod : pods) {
-    if (pod->terminating || deleted_.contains(pod)) continue;
+    if (pod->terminating || IsDeleted(pod)) continue;
     Delete(
         *pod, DeleteReason::kTaintEviction,
         internal::Cat("taint-eviction controller: a NoExecute toleration "
@@ -430,55 +511,99 @@ void DaemonSetDecider::RollingUpdate(
   std::optional<LabelSelectorMatcher> scope;
   if (strategy.node_selector) scope.emplace(*strategy.node_selector);
 
+  // Every virtual pod carries the same revision labels: one list for all.
+  std::array<Label, 2> revision_labels;
+  size_t revision_label_count = 0;
+  if (!revision_.hash.empty()) {
+    revision_labels[revision_label_count++] = {kRevisionHashLabel,
+                                               revision_.hash};
+  }
+  if (!revision_.generation.empty()) {
+    revision_labels[revision_label_count++] = {kTemplateGenerationLabel,
+                                               revision_.generation};
+  }
   std::deque<Pod> virtual_pods;
   const auto new_pod = [&]() -> const Pod* {
     Pod& pod = virtual_pods.emplace_back();
     pod.namespace_name = ds_.namespace_name;
     pod.phase = PodPhase::kPending;
     pod.creation_timestamp = now_;
-    if (!revision_.hash.empty()) {
-      pod.labels.push_back({kRevisionHashLabel, revision_.hash});
-    }
-    if (!revision_.generation.empty()) {
-      pod.labels.push_back({kTemplateGenerationLabel, revision_.generation});
-    }
+    pod.labels = Labels(revision_labels.data(), revision_label_count);
     return &pod;
   };
-  absl::flat_hash_set<int32_t> created(created_on_.begin(), created_on_.end());
+  // Each group's pods are a span of `pods`, reserved for every pod a group
+  // can hold so that the spans stay valid.
+  std::vector<const Pod*>& pods = scratch_.group_pods;
+  std::vector<uint8_t>& updated = scratch_.group_updated;
+  pods.clear();
+  updated.clear();
+  pods.reserve(by_node_.size() + missing_.size() + created_on_.size());
+  updated.reserve(pods.capacity());
+  // Spans of the groups' pods from `start` on, and their updated flags.
+  const auto set_pods = [&](NodeGroup& group, size_t start) {
+    group.pods =
+        std::span<const Pod* const>(pods.data() + start, pods.size() - start);
+    group.updated = std::span<const uint8_t>(updated.data() + start,
+                                             updated.size() - start);
+  };
 
   RollingUpdateInput in;
   in.ds = &ds_;
-  in.revision = &revision_;
   in.availability = availability_;
   in.now = now_;
   in.desired = plan_.status.desired_number_scheduled;
+  in.groups.reserve(snap_.nodes.size() + missing_.size());
+  // A pod that becomes available changes the rolling update's budgets: the
+  // earliest such time among the groups' pods, noted while they are at
+  // hand (and only if the pass is not aborted).
+  std::optional<absl::Time> available_at;
+  // Virtual pods carry the current revision's labels, all the same ones.
+  std::optional<bool> virtual_updated;
+  const auto add = [&](const Pod* pod, bool is_virtual) {
+    pods.push_back(pod);
+    if (is_virtual) {
+      if (!virtual_updated) virtual_updated = IsPodUpdated(*pod, revision_);
+      updated.push_back(*virtual_updated ? 1 : 0);
+    } else {
+      updated.push_back(IsUpdated(pod) ? 1 : 0);
+    }
+    if (auto at = BecomesAvailableAt(*pod, availability_, now_);
+        at && *at > now_ && (!available_at || *at < *available_at)) {
+      available_at = at;
+    }
+  };
   auto missing = missing_.begin();
   const auto add_missing_before = [&](std::string_view limit, bool all) {
     if (scope) return;  // a vanished node matches no rollout selector
     while (missing != missing_.end() && (all || missing->first < limit)) {
-      NodeGroup group{missing->first, nullptr, {}, {}};
+      NodeGroup group{missing->first, nullptr, {}, {}, {}};
+      const size_t start = pods.size();
       for (; missing != missing_.end() && missing->first == group.node_name;
            ++missing) {
-        if (!deleted_.contains(missing->second)) {
-          group.pods.push_back(missing->second);
-        }
+        if (!IsDeleted(missing->second)) add(missing->second, false);
       }
-      if (!group.pods.empty()) in.groups.push_back(std::move(group));
+      set_pods(group, start);
+      if (!group.pods.empty()) in.groups.push_back(group);
     }
   };
+  size_t next_created = 0;  // created_on_ is in the same node-name order
   for (int32_t idx : index_.nodes_by_name) {
     const Node& node = snap_.nodes[static_cast<size_t>(idx)];
-    add_missing_before(node.name, false);
+    if (missing != missing_.end()) add_missing_before(node.name, false);
+    const bool created =
+        next_created < created_on_.size() && created_on_[next_created] == idx;
+    if (created) ++next_created;
     if (scope && !scope->Matches(node.labels)) continue;
     const Eligibility& e = eligibility[static_cast<size_t>(idx)];
-    NodeGroup group{node.name, &node, e, {}};
+    NodeGroup group{node.name, &node, e, {}, {}};
     const auto n = static_cast<size_t>(idx);
+    const size_t start = pods.size();
     for (uint32_t i = start_[n]; i < start_[n + 1]; ++i) {
-      if (!deleted_.contains(by_node_[i])) group.pods.push_back(by_node_[i]);
+      if (!IsDeleted(by_node_[i])) add(by_node_[i], false);
     }
-    if (created.contains(idx)) group.pods.push_back(new_pod());
-    if (!group.pods.empty() || e.should_run)
-      in.groups.push_back(std::move(group));
+    if (created) add(new_pod(), true);
+    set_pods(group, start);
+    if (!group.pods.empty() || e.should_run) in.groups.push_back(group);
   }
   add_missing_before({}, true);
 
@@ -495,14 +620,25 @@ void DaemonSetDecider::RollingUpdate(
     // Rolling-update deletes name real pods only (virtual pods are new).
     plan_.deletes.push_back(std::move(d));
   }
-  // A pod that becomes available changes the rolling update's budgets.
-  for (const NodeGroup& g : in.groups) {
-    for (const Pod* pod : g.pods) {
-      if (auto at = BecomesAvailableAt(*pod, availability_, now_)) {
-        NoteRequeue(*at);
-      }
-    }
+  if (available_at) NoteRequeue(*available_at);
+}
+
+// Eligibility of every node by node index (not for explanations, which
+// evaluate each node with reasons).
+const std::vector<Eligibility>& DaemonSetDecider::EvaluateNodes() {
+  for (const Scratch::Evaluated& e : scratch_.evaluated) {
+    if (e.predicates.SameDecisions(predicates_)) return e.by_node;
   }
+  std::vector<Eligibility>* out = &scratch_.eligibility;
+  if (scratch_.evaluated.size() < Scratch::kMaxEvaluated) {
+    out = &scratch_.evaluated.emplace_back(Scratch::Evaluated{predicates_, {}})
+               .by_node;
+  }
+  out->resize(snap_.nodes.size());
+  for (size_t i = 0; i < snap_.nodes.size(); ++i) {
+    (*out)[i] = predicates_.Evaluate(snap_.nodes[i], nullptr);
+  }
+  return *out;
 }
 
 DaemonSetPlan DaemonSetDecider::Run() {
@@ -518,17 +654,22 @@ DaemonSetPlan DaemonSetDecider::Run() {
   }
 
   GroupPods();
-  std::vector<Eligibility> eligibility(snap_.nodes.size());
   const bool act = !ds_.being_deleted;
+  // Explanations evaluate each node with its reasons, in name order.
+  if (options_.explain) scratch_.eligibility.resize(snap_.nodes.size());
+  const std::vector<Eligibility>& eligibility =
+      options_.explain ? scratch_.eligibility : EvaluateNodes();
   for (int32_t idx : index_.nodes_by_name) {
     const Node& node = snap_.nodes[static_cast<size_t>(idx)];
-    std::vector<std::string> why;
-    const Eligibility e =
-        predicates_.Evaluate(node, options_.explain ? &why : nullptr);
-    eligibility[static_cast<size_t>(idx)] = e;
+    Eligibility e;
     if (options_.explain) {
+      std::vector<std::string> why;
+      e = predicates_.Evaluate(node, &why);
+      scratch_.eligibility[static_cast<size_t>(idx)] = e;
       plan_.explanations.push_back(NodeExplanation{
           node.name, e.should_run, e.should_continue_running, std::move(why)});
+    } else {
+      e = eligibility[static_cast<size_t>(idx)];
     }
     const PodList pods = PodsOn(idx);
     CountStatus(e, pods);
@@ -584,6 +725,13 @@ Plan Decide(const Snapshot& snap, absl::Time now, const Options& options,
   const std::vector<int32_t> owner = ClaimPods(snap, matchers);
 
   std::vector<std::vector<const Pod*>> claimed(snap.daemon_sets.size());
+  {
+    std::vector<size_t> count(snap.daemon_sets.size(), 0);
+    for (int32_t d : owner) {
+      if (d != kNoOwner) ++count[static_cast<size_t>(d)];
+    }
+    for (size_t d = 0; d < claimed.size(); ++d) claimed[d].reserve(count[d]);
+  }
   for (size_t p = 0; p < owner.size(); ++p) {
     if (owner[p] != kNoOwner) {
       claimed[static_cast<size_t>(owner[p])].push_back(&snap.pods[p]);
@@ -603,14 +751,16 @@ Plan Decide(const Snapshot& snap, absl::Time now, const Options& options,
 
   Plan plan;
   plan.daemon_sets.reserve(order.size());
+  Scratch scratch(snap);
   for (size_t d : order) {
     if (cancelled && cancelled()) {
       plan.cancelled = true;
       break;
     }
-    DaemonSetDecider decider(snap, index, snap.daemon_sets[d],
+    DaemonSetDecider decider(snap, index, scratch, snap.daemon_sets[d],
                              std::move(claimed[d]), now, options);
     plan.daemon_sets.push_back(decider.Run());
+    scratch.ResetDeleted();
   }
   return plan;
 }

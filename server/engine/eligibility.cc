@@ -4,6 +4,9 @@
 // decide shouldRun, NoExecute taints alone decide shouldContinueRunning.
 #include "server/engine/eligibility.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "server/engine/internal/strings.h"
 #include "server/engine/taints.h"
 
@@ -13,6 +16,44 @@ namespace {
 int ResolveMinor(const Options& options) {
   return options.kubernetes_minor > 0 ? options.kubernetes_minor
                                       : kCurrentKubernetesMinor;
+}
+
+bool SameLabels(const Labels& a, const Labels& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const Label& x, const Label& y) {
+                      return x.key == y.key && x.value == y.value;
+                    });
+}
+
+bool SameRequirements(const std::vector<Requirement>& a,
+                      const std::vector<Requirement>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const Requirement& x, const Requirement& y) {
+                      return x.key == y.key && x.op == y.op &&
+                             x.values == y.values;
+                    });
+}
+
+bool SameTerms(const std::optional<std::vector<NodeSelectorTerm>>& a,
+               const std::optional<std::vector<NodeSelectorTerm>>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  return std::equal(a->begin(), a->end(), b->begin(), b->end(),
+                    [](const NodeSelectorTerm& x, const NodeSelectorTerm& y) {
+                      return SameRequirements(x.match_expressions,
+                                              y.match_expressions) &&
+                             SameRequirements(x.match_fields, y.match_fields);
+                    });
+}
+
+bool SameTolerations(const std::vector<Toleration>& a,
+                     const std::vector<Toleration>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const Toleration& x, const Toleration& y) {
+                      return x.key == y.key && x.op == y.op &&
+                             x.value == y.value && x.effect == y.effect &&
+                             x.toleration_seconds == y.toleration_seconds;
+                    });
 }
 
 }  // namespace
@@ -73,6 +114,18 @@ Eligibility DaemonSetPredicates::Evaluate(const Node& node,
     return {false, false, DeleteReason::kUntoleratedNoExecuteTaint};
   }
   return {no_schedule_ok, true, DeleteReason::kNodeAffinityMismatch};
+}
+
+bool DaemonSetPredicates::SameDecisions(
+    const DaemonSetPredicates& other) const {
+  // Evaluate reads exactly these (the selection is compiled from the node
+  // selector and the affinity).
+  return ds_.node_name == other.ds_.node_name &&
+         comparison_operators_ == other.comparison_operators_ &&
+         SameLabels(ds_.node_selector, other.ds_.node_selector) &&
+         SameTerms(ds_.required_node_affinity,
+                   other.ds_.required_node_affinity) &&
+         SameTolerations(tolerations_, other.tolerations_);
 }
 
 }  // namespace dsd::engine

@@ -35,6 +35,12 @@ class DaemonSetPredicates {
 
   const std::vector<Toleration>& tolerations() const { return tolerations_; }
 
+  // Whether Evaluate gives the same result as `other`'s for every node:
+  // the same template nodeName, node selector, required node affinity,
+  // merged tolerations and comparison-operators gate (DaemonSets that
+  // schedule alike share one evaluation per node).
+  bool SameDecisions(const DaemonSetPredicates& other) const;
+
  private:
   const DaemonSet& ds_;
   NodeSelection selection_;

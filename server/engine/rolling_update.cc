@@ -20,12 +20,12 @@ struct NodePods {
   bool ok = true;
 };
 
-NodePods FindUpdatedPods(const NodeGroup& group, const Revision& revision) {
+NodePods FindUpdatedPods(const NodeGroup& group) {
   NodePods result;
-  for (const Pod* pod : group.pods) {
+  for (size_t i = 0; i < group.pods.size(); ++i) {
+    const Pod* pod = group.pods[i];
     if (pod->terminating) continue;
-    const Pod*& slot =
-        IsPodUpdated(*pod, revision) ? result.new_pod : result.old_pod;
+    const Pod*& slot = group.updated[i] != 0 ? result.new_pod : result.old_pod;
     if (slot != nullptr) return {nullptr, nullptr, false};
     slot = pod;
   }
@@ -219,7 +219,7 @@ RollingUpdateResult PlanRollingUpdate(const RollingUpdateInput& in) {
   std::vector<NodePods> nodes;
   nodes.reserve(in.groups.size());
   for (const NodeGroup& group : in.groups) {
-    nodes.push_back(FindUpdatedPods(group, *in.revision));
+    nodes.push_back(FindUpdatedPods(group));
   }
   if (budgets->max_surge == 0) {
     PlanWithoutSurge(in, nodes, budgets->max_unavailable, out);

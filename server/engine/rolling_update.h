@@ -6,7 +6,9 @@
 #ifndef DSD_SERVER_ENGINE_ROLLING_UPDATE_H_
 #define DSD_SERVER_ENGINE_ROLLING_UPDATE_H_
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,12 +26,15 @@ struct NodeGroup {
   std::string_view node_name;
   const Node* node = nullptr;  // nullptr: the node is not in the snapshot
   Eligibility eligibility;     // meaningful only when node != nullptr
-  std::vector<const Pod*> pods;
+  // A view of the caller's storage (one buffer for all groups: no
+  // allocation per node).
+  std::span<const Pod* const> pods;
+  // IsPodUpdated of each of `pods` (computed once per pod by the caller).
+  std::span<const uint8_t> updated;
 };
 
 struct RollingUpdateInput {
   const DaemonSet* ds = nullptr;
-  const Revision* revision = nullptr;
   AvailabilityRule availability;
   absl::Time now;
   int64_t desired = 0;  // nodes with shouldRun

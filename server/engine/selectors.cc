@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "server/engine/internal/hash.h"
 #include "server/engine/internal/strings.h"
 #include "server/engine/k8s_names.h"
 
@@ -128,7 +129,7 @@ bool LabelSelectorMatcher::Matches(const Labels& labels) const {
   if (never_) return false;
   for (const Label& want : match_labels_) {
     const std::optional<std::string_view> have = FindLabel(labels, want.key);
-    if (!have || *have != want.value) return false;
+    if (!have || !internal::Equal(*have, want.value)) return false;
   }
   for (const CompiledRequirement& c : expressions_) {
     if (!RequirementMatchesLabels(c, labels)) return false;
@@ -181,7 +182,7 @@ bool NodeSelection::Matches(const Node& node,
   for (const Label& want : node_selector_) {
     const std::optional<std::string_view> have =
         FindLabel(node.labels, want.key);
-    if (have && *have == want.value) continue;
+    if (have && internal::Equal(*have, want.value)) continue;
     selector_ok = false;
     if (why == nullptr) return false;
     if (have) {

@@ -27,7 +27,8 @@ struct CompiledRequirement {
 };
 
 // A DaemonSet's spec.selector compiled once for matching many pods.
-// Immutable; safe to share. The selector's strings must outlive it.
+// Immutable; safe to share. The selector's strings and label list (a view)
+// must outlive it.
 class LabelSelectorMatcher {
  public:
   explicit LabelSelectorMatcher(const LabelSelector& selector);
@@ -46,6 +47,7 @@ bool SelectorMatches(const LabelSelector& selector, const Labels& labels);
 
 // A DaemonSet's nodeSelector and required node affinity, compiled once and
 // matched against many nodes. Immutable after construction; safe to share.
+// Keeps a view of `node_selector`, which must outlive it.
 class NodeSelection {
  public:
   NodeSelection(const Labels& node_selector,

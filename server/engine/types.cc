@@ -1,11 +1,53 @@
 #include "server/engine/types.h"
 
+#include <algorithm>
+
+#include "server/engine/internal/hash.h"
+
 namespace dsd::engine {
+
+namespace {
+
+// `n` value-initialized elements at the end of the last block, starting a
+// new block when it has no room. 64 KiB blocks: large enough that a
+// 150,000-pod request needs a few hundred allocations, small enough to stay
+// below malloc's mmap threshold.
+template <typename T>
+std::span<T> Carve(std::deque<std::vector<T>>& blocks, size_t n) {
+  constexpr size_t kBlockElements = 65536 / sizeof(T);
+  if (n == 0) return {};
+  if (blocks.empty() || blocks.back().capacity() - blocks.back().size() < n) {
+    blocks.emplace_back().reserve(std::max(n, kBlockElements));
+  }
+  std::vector<T>& block = blocks.back();
+  const size_t start = block.size();
+  block.resize(start + n);  // within capacity: no reallocation
+  return std::span<T>(block.data() + start, n);
+}
+
+}  // namespace
+
+std::span<Label> Snapshot::AllocateLabels(size_t n) {
+  return Carve(label_blocks, n);
+}
+
+std::string_view Snapshot::CopyString(std::string_view s) {
+  const std::span<char> out = Carve(char_blocks, s.size());
+  std::copy(s.begin(), s.end(), out.begin());
+  return std::string_view(out.data(), out.size());
+}
+
+Labels Snapshot::InternLabels(std::span<const Label> labels) {
+  const std::span<Label> out = AllocateLabels(labels.size());
+  std::copy(labels.begin(), labels.end(), out.begin());
+  return out;
+}
 
 std::optional<std::string_view> FindLabel(const Labels& labels,
                                           std::string_view key) {
+  // Called per (pod or node) x DaemonSet: the inline compare matters.
   for (const Label& l : labels) {
-    if (l.key == key) return l.value;
+    if (internal::Equal(l.key, key)) return l.value;
   }
   return std::nullopt;
 }

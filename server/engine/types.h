@@ -2,15 +2,19 @@
 // Pods that the Kubernetes DaemonSet controller reads, and the plan it
 // produces. Pure C++ and Abseil: no protobuf, gRPC, logging, clock or I/O.
 //
-// Strings are std::string_view. Whoever builds a Snapshot owns the bytes the
-// views point to for as long as the snapshot and any Plan made from it live:
-// convert points into the request message, tests use Snapshot::Intern.
+// Strings are std::string_view and label lists are std::span views. Whoever
+// builds a Snapshot owns the bytes the views point to for as long as the
+// snapshot and any Plan made from it live: convert points into the request
+// message and fills label lists into the snapshot's own blocks
+// (Snapshot::AllocateLabels), tests use Snapshot::Intern and InternLabels.
 #ifndef DSD_SERVER_ENGINE_TYPES_H_
 #define DSD_SERVER_ENGINE_TYPES_H_
 
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,7 +29,11 @@ struct Label {
   std::string_view key;
   std::string_view value;
 };
-using Labels = std::vector<Label>;
+// A view, not a container: a request's label lists are filled into a few
+// large blocks the snapshot owns rather than allocated one per object (the
+// per-pod allocations dominated conversion). Build lists with
+// Snapshot::InternLabels (or AllocateLabels).
+using Labels = std::span<const Label>;
 
 // Value of `key` in `labels`, or nullopt when the key is absent.
 std::optional<std::string_view> FindLabel(const Labels& labels,
@@ -182,11 +190,13 @@ struct Pod {
   // UID of the ownerReference with controller: true; empty when none.
   std::string_view controller_uid;
   absl::Time creation_timestamp = absl::InfinitePast();  // unset: oldest
-  bool terminating = false;    // metadata.deletionTimestamp is set
   std::string_view node_name;  // spec.nodeName; empty while unscheduled
   // Required node affinity terms. Only read for pods without node_name (the
   // DaemonSet controller targets unscheduled pods through matchFields).
   std::vector<NodeSelectorTerm> required_node_affinity;
+  // (The small fields together: no padding between them. A request holds
+  // up to hundreds of thousands of pods.)
+  bool terminating = false;  // metadata.deletionTimestamp is set
   PodPhase phase = PodPhase::kUnset;
   bool ready = false;  // condition Ready has status True
   // lastTransitionTime of the Ready condition, if set.
@@ -211,6 +221,24 @@ struct Snapshot {
     return strings.emplace_back(std::move(s));
   }
   std::deque<std::string> strings;
+
+  // Room for `n` labels (value-initialized) owned by the snapshot, for the
+  // caller to fill: label lists are carved out of blocks of a few thousand
+  // labels, so a whole request's lists take a few allocations.
+  std::span<Label> AllocateLabels(size_t n);
+  // Copies `labels` into storage owned by the snapshot; returns a view.
+  Labels InternLabels(std::span<const Label> labels);
+  Labels InternLabels(std::initializer_list<Label> labels) {
+    return InternLabels(std::span<const Label>(labels.begin(), labels.size()));
+  }
+  // Copies `s` into character blocks owned by the snapshot (like labels:
+  // no allocation per string); returns a view. Converters copy hot strings
+  // (node names) so that they sit together in memory.
+  std::string_view CopyString(std::string_view s);
+  // The blocks. Each vector only grows within its reserved capacity, so the
+  // views into it stay valid; moving the snapshot moves the blocks' buffers.
+  std::deque<std::vector<Label>> label_blocks;
+  std::deque<std::vector<char>> char_blocks;
 };
 
 // How the engine decides. Every default reproduces current upstream.

@@ -49,10 +49,12 @@ bool IsCancelled(const CallContext& call) {
 }
 
 // Limits, then every validation rule; INVALID_ARGUMENT lists them all.
+// Converts the snapshot into `converted` in the same pass (usable when OK).
 absl::Status Admit(const v1::Snapshot& snapshot,
                    const v1::DecideOptions& options,
                    const ServiceOptions& limits,
-                   const google::protobuf::Timestamp* now) {
+                   const google::protobuf::Timestamp* now,
+                   engine::Snapshot& converted) {
   if (auto st = CheckLimits(snapshot, limits); !st.ok()) return st;
   std::vector<convert::Violation> violations;
   // The evaluation time must print as RFC 3339 in the response.
@@ -63,7 +65,8 @@ absl::Status Admit(const v1::Snapshot& snapshot,
         {"now", "is not a valid timestamp (0001-01-01 to 9999-12-31)"});
   }
   convert::ValidateOptions(options, "options", violations);
-  convert::ValidateSnapshot(snapshot, options, "snapshot", violations);
+  convert::ValidateAndConvertSnapshot(snapshot, options, "snapshot", violations,
+                                      converted);
   return convert::InvalidArgument(violations);
 }
 
@@ -75,16 +78,15 @@ SchedulerService::SchedulerService(ServiceOptions options,
 
 absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
     const v1::DecideRequest& request, const CallContext& call) const {
+  engine::Snapshot snapshot;
   if (auto st = Admit(request.snapshot(), request.options(), options_,
-                      request.has_now() ? &request.now() : nullptr);
+                      request.has_now() ? &request.now() : nullptr, snapshot);
       !st.ok()) {
     return st;
   }
   if (IsCancelled(call)) return Cancelled();
   const absl::Time now =
       request.has_now() ? convert::TimeFromProto(request.now()) : clock_();
-  const engine::Snapshot snapshot =
-      convert::SnapshotFromProto(request.snapshot());
   const engine::Options options = convert::OptionsFromProto(request.options());
   const engine::Plan plan =
       engine::Decide(snapshot, now, options, call.cancelled);
@@ -96,15 +98,14 @@ absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
 
 absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
     const v1::ExplainRequest& request, const CallContext& call) const {
+  engine::Snapshot snapshot;
   if (auto st = Admit(request.snapshot(), request.options(), options_,
-                      request.has_now() ? &request.now() : nullptr);
+                      request.has_now() ? &request.now() : nullptr, snapshot);
       !st.ok()) {
     return st;
   }
   const absl::Time now =
       request.has_now() ? convert::TimeFromProto(request.now()) : clock_();
-  const engine::Snapshot snapshot =
-      convert::SnapshotFromProto(request.snapshot());
   engine::Options options = convert::OptionsFromProto(request.options());
   options.explain = true;
   const engine::Plan plan =
@@ -182,13 +183,14 @@ absl::StatusOr<v1::FilterResponse> SchedulerService::Filter(
   if (auto st = convert::InvalidArgument(violations); !st.ok()) return st;
   if (IsCancelled(call)) return Cancelled();
 
+  engine::Snapshot storage;  // the converted objects' label lists
   const engine::DaemonSet ds =
-      convert::DaemonSetFromProto(request.daemon_set());
+      convert::DaemonSetFromProto(request.daemon_set(), storage);
   const engine::DaemonSetPredicates predicates(
       ds, convert::OptionsFromProto(request.options()));
   v1::FilterResponse response;
   for (const v1::Node& n : request.nodes()) {
-    const engine::Node node = convert::NodeFromProto(n);
+    const engine::Node node = convert::NodeFromProto(n, storage);
     std::vector<std::string> why;
     const engine::Eligibility e = predicates.Evaluate(node, &why);
     if (e.should_run) {

@@ -202,7 +202,8 @@ UpdateStrategy Paused(UpdateStrategy s) {
 // The update node selector canary=true (interned into `s`).
 LabelSelector CanarySelector(Snapshot& s) {
   LabelSelector selector;
-  selector.match_labels.push_back({s.Intern("canary"), s.Intern("true")});
+  selector.match_labels =
+      s.InternLabels({{s.Intern("canary"), s.Intern("true")}});
   return selector;
 }
 
@@ -283,13 +284,15 @@ std::optional<std::string_view> HashOf(const Pod& pod) {
 // Relabels `pod` with another revision (hash and generation labels).
 void SetRevision(Snapshot& s, Pod& pod, const std::string& hash,
                  int64_t generation) {
-  std::erase_if(pod.labels, [](const Label& l) {
+  std::vector<Label> labels(pod.labels.begin(), pod.labels.end());
+  std::erase_if(labels, [](const Label& l) {
     return l.key == "controller-revision-hash" ||
            l.key == "pod-template-generation";
   });
-  pod.labels.push_back({s.Intern("controller-revision-hash"), s.Intern(hash)});
-  pod.labels.push_back({s.Intern("pod-template-generation"),
-                        s.Intern(std::to_string(generation))});
+  labels.push_back({s.Intern("controller-revision-hash"), s.Intern(hash)});
+  labels.push_back({s.Intern("pod-template-generation"),
+                    s.Intern(std::to_string(generation))});
+  pod.labels = s.InternLabels(labels);
 }
 
 // Checks that the pods carrying controller-revision-hash `hash` are exactly

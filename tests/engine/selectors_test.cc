@@ -47,11 +47,11 @@ struct TermSpec {
 };
 
 Labels ToLabels(Snapshot& snap, const StringPairs& pairs) {
-  Labels labels;
+  std::vector<Label> labels;
   for (const auto& [k, v] : pairs) {
     labels.push_back({snap.Intern(k), snap.Intern(v)});
   }
-  return labels;
+  return snap.InternLabels(labels);
 }
 
 Requirement ToRequirement(Snapshot& snap, const Req& r) {

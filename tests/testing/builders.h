@@ -1,6 +1,8 @@
 // Test builders for engine types: state only what matters, get Kubernetes'
-// defaults for the rest. Every string is interned into the Snapshot passed
-// to the builder, so the views stay valid as long as that snapshot lives.
+// defaults for the rest. Every string and label list is interned into the
+// Snapshot passed to the builder, so the views stay valid as long as that
+// snapshot lives. Label lists are staged in vectors and interned by Build()
+// and Add() (engine::Labels is a view).
 //
 //   engine::Snapshot snap;
 //   NodeBuilder(snap, "node-1").Label("disk", "ssd").Add();
@@ -50,7 +52,7 @@ class NodeBuilder {
     node_.name = snap_.Intern(std::move(name));
   }
   NodeBuilder& Label(std::string key, std::string value) {
-    node_.labels.push_back(
+    labels_.push_back(
         {snap_.Intern(std::move(key)), snap_.Intern(std::move(value))});
     return *this;
   }
@@ -78,17 +80,23 @@ class NodeBuilder {
     return Taint("node.kubernetes.io/not-ready", "",
                  engine::TaintEffect::kNoExecute, since);
   }
-  engine::Node Build() const { return node_; }
+  engine::Node Build() const {
+    engine::Node node = node_;
+    node.labels = snap_.InternLabels(labels_);
+    return node;
+  }
   // Appends to the snapshot and returns a copy (references into the
   // snapshot's vectors would dangle after the next Add).
   engine::Node Add() {
-    snap_.nodes.push_back(node_);
-    return node_;
+    engine::Node node = Build();
+    snap_.nodes.push_back(node);
+    return node;
   }
 
  private:
   engine::Snapshot& snap_;
   engine::Node node_;
+  std::vector<engine::Label> labels_;
 };
 
 // Defaults: namespace "default", uid "uid-<name>", selector and template
@@ -104,8 +112,8 @@ class DaemonSetBuilder {
     ds_.template_generation = 2;
     ds_.creation_timestamp = T0();
     engine::Label app{snap_.Intern("app"), ds_.name};
-    ds_.selector.match_labels = {app};
-    ds_.template_labels = {app};
+    match_labels_ = {app};
+    template_labels_ = {app};
   }
   DaemonSetBuilder& Namespace(std::string ns) {
     ds_.namespace_name = snap_.Intern(std::move(ns));
@@ -122,12 +130,12 @@ class DaemonSetBuilder {
   // Replaces the selector and template labels with {key: value}.
   DaemonSetBuilder& SelectorLabels(
       std::initializer_list<std::pair<std::string, std::string>> labels) {
-    ds_.selector.match_labels.clear();
-    ds_.template_labels.clear();
+    match_labels_.clear();
+    template_labels_.clear();
     for (const auto& [k, v] : labels) {
       engine::Label l{snap_.Intern(k), snap_.Intern(v)};
-      ds_.selector.match_labels.push_back(l);
-      ds_.template_labels.push_back(l);
+      match_labels_.push_back(l);
+      template_labels_.push_back(l);
     }
     return *this;
   }
@@ -136,12 +144,12 @@ class DaemonSetBuilder {
     return *this;
   }
   DaemonSetBuilder& TemplateLabel(std::string key, std::string value) {
-    ds_.template_labels.push_back(
+    template_labels_.push_back(
         {snap_.Intern(std::move(key)), snap_.Intern(std::move(value))});
     return *this;
   }
   DaemonSetBuilder& NodeSelector(std::string key, std::string value) {
-    ds_.node_selector.push_back(
+    node_selector_.push_back(
         {snap_.Intern(std::move(key)), snap_.Intern(std::move(value))});
     return *this;
   }
@@ -214,17 +222,27 @@ class DaemonSetBuilder {
     ds_.update_strategy = std::move(s);
     return *this;
   }
-  engine::DaemonSet Build() const { return ds_; }
+  engine::DaemonSet Build() const {
+    engine::DaemonSet ds = ds_;
+    ds.selector.match_labels = snap_.InternLabels(match_labels_);
+    ds.template_labels = snap_.InternLabels(template_labels_);
+    ds.node_selector = snap_.InternLabels(node_selector_);
+    return ds;
+  }
   // Appends to the snapshot and returns a copy (references into the
   // snapshot's vectors would dangle after the next Add).
   engine::DaemonSet Add() {
-    snap_.daemon_sets.push_back(ds_);
-    return ds_;
+    engine::DaemonSet ds = Build();
+    snap_.daemon_sets.push_back(ds);
+    return ds;
   }
 
  private:
   engine::Snapshot& snap_;
   engine::DaemonSet ds_;
+  std::vector<engine::Label> match_labels_;
+  std::vector<engine::Label> template_labels_;
+  std::vector<engine::Label> node_selector_;
 };
 
 // Defaults: namespace "default", uid "uid-<name>", phase Running, not Ready,
@@ -243,13 +261,13 @@ class PodBuilder {
   PodBuilder& OwnedBy(const engine::DaemonSet& ds) {
     pod_.namespace_name = ds.namespace_name;
     pod_.controller_uid = ds.uid;
-    pod_.labels = ds.template_labels;
+    labels_.assign(ds.template_labels.begin(), ds.template_labels.end());
     if (!ds.current_revision_hash.empty()) {
-      pod_.labels.push_back(
+      labels_.push_back(
           {snap_.Intern("controller-revision-hash"), ds.current_revision_hash});
     }
     if (ds.template_generation) {
-      pod_.labels.push_back(
+      labels_.push_back(
           {snap_.Intern("pod-template-generation"),
            snap_.Intern(std::to_string(*ds.template_generation))});
     }
@@ -258,7 +276,7 @@ class PodBuilder {
   // Matching labels but no owner reference (an orphan to adopt).
   PodBuilder& MatchingOrphanOf(const engine::DaemonSet& ds) {
     pod_.namespace_name = ds.namespace_name;
-    pod_.labels = ds.template_labels;
+    labels_.assign(ds.template_labels.begin(), ds.template_labels.end());
     return *this;
   }
   // Sets the revision labels to an older template: hash and generation.
@@ -274,12 +292,12 @@ class PodBuilder {
   }
   PodBuilder& SetLabel(std::string key, std::string value) {
     RemoveLabel(key);
-    pod_.labels.push_back(
+    labels_.push_back(
         {snap_.Intern(std::move(key)), snap_.Intern(std::move(value))});
     return *this;
   }
   PodBuilder& RemoveLabel(const std::string& key) {
-    std::erase_if(pod_.labels,
+    std::erase_if(labels_,
                   [&](const engine::Label& l) { return l.key == key; });
     return *this;
   }
@@ -333,17 +351,23 @@ class PodBuilder {
     pod_.terminating = true;
     return *this;
   }
-  engine::Pod Build() const { return pod_; }
+  engine::Pod Build() const {
+    engine::Pod pod = pod_;
+    pod.labels = snap_.InternLabels(labels_);
+    return pod;
+  }
   // Appends to the snapshot and returns a copy (references into the
   // snapshot's vectors would dangle after the next Add).
   engine::Pod Add() {
-    snap_.pods.push_back(pod_);
-    return pod_;
+    engine::Pod pod = Build();
+    snap_.pods.push_back(pod);
+    return pod;
   }
 
  private:
   engine::Snapshot& snap_;
   engine::Pod pod_;
+  std::vector<engine::Label> labels_;
 };
 
 }  // namespace dsd::testing

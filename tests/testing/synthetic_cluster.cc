@@ -1,6 +1,7 @@
 #include "tests/testing/synthetic_cluster.h"
 
 #include <string>
+#include <vector>
 
 namespace dsd::testing {
 namespace {
@@ -52,17 +53,17 @@ engine::Snapshot MakeSyntheticCluster(const SyntheticSpec& spec) {
   for (int i = 0; i < spec.nodes; ++i) {
     engine::Node node;
     node.name = snap.Intern("node-" + Pad(i));
-    node.labels = {{kHostname, node.name},
-                   {kOs, kLinux},
-                   {kZone, zones[i % 3]}};
+    std::vector<Label> labels = {
+        {kHostname, node.name}, {kOs, kLinux}, {kZone, zones[i % 3]}};
     if (spec.unlabelled_every <= 0 || i % spec.unlabelled_every != 0) {
-      node.labels.push_back({kPool, kGeneral});
+      labels.push_back({kPool, kGeneral});
     }
     if (i < spec.control_plane_nodes) {
-      node.labels.push_back({kControlPlane, k("")});
+      labels.push_back({kControlPlane, k("")});
       node.taints.push_back(
           {kControlPlane, k(""), engine::TaintEffect::kNoSchedule, {}});
     }
+    node.labels = snap.InternLabels(labels);
     snap.nodes.push_back(std::move(node));
   }
 
@@ -78,9 +79,9 @@ engine::Snapshot MakeSyntheticCluster(const SyntheticSpec& spec) {
     ds.creation_timestamp = now - absl::Hours(24);
     ds.current_revision_hash = snap.Intern("rev-" + Pad(d) + "-b");
     ds.template_generation = 2;
-    ds.selector.match_labels = {{kApp, ds.name}};
-    ds.template_labels = {{kApp, ds.name}};
-    if (d % 2 == 1) ds.node_selector = {{kPool, kGeneral}};
+    ds.selector.match_labels = snap.InternLabels({{kApp, ds.name}});
+    ds.template_labels = ds.selector.match_labels;
+    if (d % 2 == 1) ds.node_selector = snap.InternLabels({{kPool, kGeneral}});
     if (d % 4 == 0) {
       ds.tolerations.push_back({kControlPlane,
                                 engine::TolerationOperator::kExists,
@@ -125,9 +126,10 @@ engine::Snapshot MakeSyntheticCluster(const SyntheticSpec& spec) {
       } else if ((roll -= spec.not_ready_per_mille) < 0) {
         pod.ready = false;
       }
-      pod.labels = {{kApp, ds.name},
-                    {kHash, outdated ? old_hash : ds.current_revision_hash},
-                    {kGeneration, outdated ? old_generation : new_generation}};
+      pod.labels = snap.InternLabels(
+          {{kApp, ds.name},
+           {kHash, outdated ? old_hash : ds.current_revision_hash},
+           {kGeneration, outdated ? old_generation : new_generation}});
       snap.pods.push_back(std::move(pod));
     }
   }
