@@ -32,23 +32,6 @@ std::optional<LoadedSnapshot> Load(const InputOptions& input,
   return loaded;
 }
 
-// --now as a Timestamp; false (with a message) when it does not parse.
-bool SetNow(const std::string& text, google::protobuf::Timestamp& out,
-            std::ostream& err) {
-  absl::Time t;
-  std::string why;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &why)) {
-    err << "error: --now " << text
-        << ": not an RFC 3339 time like 2026-01-02T03:04:05Z (" << why << ")\n";
-    return false;
-  }
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
-  return true;
-}
-
 // Prints a failed call: input problems translated back to the user's
 // objects, or one line about the server.
 int ReportCallError(const ConnectionOptions& connection,
@@ -113,6 +96,22 @@ int Call(const ConnectionOptions& connection, const InputOptions& input,
 }
 
 }  // namespace
+
+bool SetNow(const std::string& text, google::protobuf::Timestamp& out,
+            std::ostream& err) {
+  absl::Time t;
+  std::string why;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &why)) {
+    err << "error: --now " << text
+        << ": not an RFC 3339 time like 2026-01-02T03:04:05Z (" << why << ")\n";
+    return false;
+  }
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
+  return true;
+}
 
 int RunDecide(const ConnectionOptions& connection, const InputOptions& input,
               OutputFormat format, std::ostream& out, std::ostream& err) {

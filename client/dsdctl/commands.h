@@ -22,6 +22,11 @@ struct InputOptions {
   std::string now;                 // --now, RFC 3339; empty: server clock
 };
 
+// --now (RFC 3339) as a Timestamp; false, with an "error:" line on `err`,
+// when it does not parse.
+bool SetNow(const std::string& text, google::protobuf::Timestamp& out,
+            std::ostream& err);
+
 int RunDecide(const ConnectionOptions& connection, const InputOptions& input,
               OutputFormat format, std::ostream& out, std::ostream& err);
 

@@ -54,23 +54,6 @@ std::string Fixed(double value, int digits) {
   return text;
 }
 
-// --now as a Timestamp; false (with a message) when it does not parse.
-bool SetNow(const std::string& text, google::protobuf::Timestamp& out,
-            std::ostream& err) {
-  absl::Time t;
-  std::string why;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &why)) {
-    err << "error: --now " << text
-        << ": not an RFC 3339 time like 2026-01-02T03:04:05Z (" << why << ")\n";
-    return false;
-  }
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
-  return true;
-}
-
 // The snapshot and `now` of the request: the user's files or the synthetic
 // cluster. False after printing "error:" lines.
 bool BuildSnapshot(const LoadCommandOptions& options, v1::DecideRequest& out,
