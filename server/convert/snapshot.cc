@@ -1,7 +1,8 @@
 // Validation mirrors the API server (pkg/apis/core/validation,
 // pkg/apis/apps/validation; the semantics doc, section 10) plus request
 // consistency (unique names and uids). Conversion is a plain copy with
-// string views into the request.
+// string views into the request, except for pods streamed off the wire
+// (PodSource::reuses_pods): what the snapshot keeps of those is copied.
 #include "server/convert/snapshot.h"
 
 #include <algorithm>
@@ -219,24 +220,26 @@ void FillPod(const v1::Pod& p, eng::Pod& pod) {
 // and hashes of these strings read a few hot cache lines rather than every
 // pod's own request memory. Validation uses it too: a string equal to one
 // that already passed a check needs no second scan. Direct mapped on a few
-// characters; views into the request.
+// characters. `keep` turns a view into one that outlives the object it came
+// from (identity for a parsed request; a copy for streamed pods).
 class StringCache {
  public:
-  // Replaces `s` by an earlier equal string, or remembers `s`.
-  void Canonical(std::string_view& s) {
+  // Replaces `s` by an earlier equal string, or remembers (a kept) `s`.
+  template <typename Keep>
+  void Canonical(std::string_view& s, Keep keep) {
     if (s.empty()) return;
     std::string_view& slot = Slot(s);
     if (eng::internal::Equal(slot, s)) {
       s = slot;
     } else {
-      slot = s;
+      slot = s = keep(s);
     }
   }
 
   // Whether `s` passes `check`; if it does, replaces `s` by an earlier equal
-  // string that passed it (then without checking again).
-  template <typename Check>
-  bool Valid(std::string_view& s, Check check) {
+  // string that passed it (then without checking again), or by a kept copy.
+  template <typename Check, typename Keep>
+  bool Valid(std::string_view& s, Check check, Keep keep) {
     if (s.empty()) return check(s);
     std::string_view& slot = Slot(s);
     if (eng::internal::Equal(slot, s)) {
@@ -244,7 +247,7 @@ class StringCache {
       return true;
     }
     if (!check(s)) return false;
-    slot = s;
+    slot = s = keep(s);
     return true;
   }
 
@@ -262,6 +265,14 @@ class StringCache {
   std::array<std::string_view, 128> slots_{};
 };
 
+// A pod's identity as the uniqueness checks read it back: views that
+// outlive the pod's message (see Validator::Keep).
+struct PodKey {
+  std::string_view namespace_name;
+  std::string_view name;
+  std::string_view uid;
+};
+
 // Collects violations with paths rendered only when something is wrong.
 //
 // With a snapshot to fill it also converts, in the same pass over the
@@ -275,6 +286,14 @@ class Validator {
       : path_(root), out_(out), before_(out.size()), snap_(converted) {}
 
   FieldPath& path() { return path_; }
+
+  // While set, each object checked is overwritten by the next (pods
+  // streamed from the wire, see PodSource): a view kept past the object
+  // is copied into the snapshot (or scratch storage) first.
+  void set_transient(bool transient) { transient_ = transient; }
+  std::string_view Keep(std::string_view s) {
+    return transient_ && !s.empty() ? Storage().CopyString(s) : s;
+  }
 
   bool converting() const { return snap_ != nullptr && out_.size() == before_; }
   eng::Snapshot* snapshot() { return snap_; }
@@ -303,11 +322,12 @@ class Validator {
     }
     if (value.empty()) {
       Add(leaf, "is required");
-    } else if (!namespaces_.Valid(value, eng::IsDns1123Label)) {
+    } else if (!namespaces_.Valid(value, eng::IsDns1123Label, Keeper{this})) {
       Add(leaf,
           "must be a DNS-1123 label: at most 63 lowercase alphanumerics and "
           "'-', starting and ending alphanumeric, got " +
               Quote(value));
+      value = Keep(value);  // the uniqueness checks read it later
     } else {
       last_namespace_ = value;
     }
@@ -375,7 +395,7 @@ class Validator {
         key = recent_[i].key;
       } else {
         same_keys = false;
-        key_ok = label_keys_.Valid(key, eng::IsLabelKey);
+        key_ok = label_keys_.Valid(key, eng::IsLabelKey, Keeper{this});
       }
       bool duplicate = false;
       if (seen) {
@@ -389,7 +409,7 @@ class Validator {
       if (recent && eng::internal::Equal(recent_[i].value, value)) {
         value = recent_[i].value;
       } else {
-        value_ok = label_values_.Valid(value, eng::IsLabelValue);
+        value_ok = label_values_.Valid(value, eng::IsLabelValue, Keeper{this});
       }
       dst[i] = {key, value};
       if (key_ok && value_ok && !duplicate) continue;
@@ -713,14 +733,20 @@ class Validator {
     snap_->daemon_sets.push_back(std::move(*converted));
   }
 
-  // `node_name` is the pod's node name, or the equal name of a node
-  // (`node_name_valid`: of a node that passed validation).
-  void Pod(const v1::Pod& p, std::string_view node_name, bool node_name_valid) {
-    eng::Pod* out = converting() ? &snap_->pods.emplace_back() : nullptr;
-    std::string_view ns = p.namespace_();
-    Namespace("namespace", ns);
-    Subdomain("name", p.name(), /*required=*/true);
-    if (p.uid().empty()) Add("uid", "is required");
+  // Checks pod `p` and, with a snapshot, appends it: the whole pod while
+  // converting, after a violation only its identity (the uniqueness checks
+  // read it back from there). `node_name` is the pod's node name, or the
+  // equal name of a node (`node_name_valid`: of a node that passed
+  // validation). Returns the pod's identity.
+  PodKey Pod(const v1::Pod& p, std::string_view node_name,
+             bool node_name_valid) {
+    eng::Pod* const added =
+        snap_ != nullptr ? &snap_->pods.emplace_back() : nullptr;
+    eng::Pod* const out = converting() ? added : nullptr;
+    PodKey key{p.namespace_(), Keep(p.name()), Keep(p.uid())};
+    Namespace("namespace", key.namespace_name);
+    Subdomain("name", key.name, /*required=*/true);
+    if (key.uid.empty()) Add("uid", "is required");
     Labels("labels", p.labels(), out != nullptr ? &out->labels : nullptr);
     if (p.has_creation_timestamp()) {
       Timestamp("creation_timestamp", p.creation_timestamp());
@@ -742,22 +768,46 @@ class Validator {
     if (p.has_ready_transition_time()) {
       Timestamp("ready_transition_time", p.ready_transition_time());
     }
-    if (out == nullptr || !converting()) return;
+    if (added != nullptr) {
+      added->namespace_name = key.namespace_name;
+      added->name = key.name;
+      added->uid = key.uid;
+    }
+    if (out == nullptr || !converting()) return key;
     FillPod(p, *out);
-    out->namespace_name = ns;
-    out->node_name = node_name;
+    out->namespace_name = key.namespace_name;
+    out->name = key.name;
+    out->uid = key.uid;
+    out->node_name = node_name_valid ? node_name : Keep(node_name);
+    for (eng::NodeSelectorTerm& term : out->required_node_affinity) {
+      for (auto* reqs : {&term.match_expressions, &term.match_fields}) {
+        for (eng::Requirement& r : *reqs) {
+          r.key = Keep(r.key);
+          for (std::string_view& value : r.values) value = Keep(value);
+        }
+      }
+    }
     std::string_view controller = p.controller_uid();
     // Consecutive pods mostly share their owner.
     if (eng::internal::Equal(controller, last_controller_uid_)) {
       controller = last_controller_uid_;
     } else {
-      controller_uids_.Canonical(controller);
+      controller_uids_.Canonical(controller, Keeper{this});
       last_controller_uid_ = controller;
     }
     out->controller_uid = controller;
+    return key;
   }
 
  private:
+  // Keep as a StringCache argument.
+  struct Keeper {
+    Validator* self;
+    std::string_view operator()(std::string_view s) const {
+      return self->Keep(s);
+    }
+  };
+
   // Whether `labels` equal recent_ key for key and value for value.
   bool SameAsRecent(
       const google::protobuf::RepeatedPtrField<v1::Label>& labels) const {
@@ -805,6 +855,7 @@ class Validator {
   const size_t before_;
   eng::Snapshot* const snap_;
   std::optional<eng::Snapshot> scratch_;
+  bool transient_ = false;
   StringCache label_keys_;
   StringCache label_values_;
   // The last label list that was valid: in the snapshot when converting,
@@ -847,7 +898,12 @@ class UniqueIndex {
 
   // The hash to insert object `index` with; prefetches its slot.
   uint64_t Announce(int index) {
-    const uint64_t hash = HashKey(key_of_(static_cast<uint32_t>(index)));
+    return AnnounceKey(key_of_(static_cast<uint32_t>(index)));
+  }
+  // The same for an object whose key `key_of` cannot read yet.
+  template <typename Key>
+  uint64_t AnnounceKey(const Key& key) {
+    const uint64_t hash = HashKey(key);
     __builtin_prefetch(&slots_[hash & mask_]);
     return hash;
   }
@@ -902,7 +958,7 @@ class UniqueIndex {
   uint64_t HashKey(const std::pair<std::string_view, std::string_view>& p) {
     // Consecutive objects mostly share a namespace: hash it once.
     if (!eng::internal::Equal(p.first, first_) || first_hash_ == 0) {
-      first_ = p.first;
+      first_.assign(p.first);  // a copy: the key may be a streamed pod's
       first_hash_ = eng::internal::HashString(p.first) | 1;
     }
     return eng::internal::HashString(p.second, first_hash_);
@@ -911,7 +967,7 @@ class UniqueIndex {
   KeyOf key_of_;
   std::vector<uint64_t> slots_;
   size_t mask_ = 0;
-  std::string_view first_;  // HashKey's memo
+  std::string first_;  // HashKey's memo
   uint64_t first_hash_ = 0;
 };
 
@@ -929,6 +985,24 @@ void PrefetchPodStrings(const v1::Pod& p) {
   __builtin_prefetch(p.controller_uid().data());
   for (const v1::Label& l : p.labels()) __builtin_prefetch(l.key().data());
 }
+
+// The pods of a parsed request: views into them stay valid.
+class RepeatedPods final : public PodSource {
+ public:
+  explicit RepeatedPods(const google::protobuf::RepeatedPtrField<v1::Pod>& pods)
+      : pods_(pods) {}
+  int size() const override { return pods_.size(); }
+  const v1::Pod* Next() override {
+    if (next_ >= pods_.size()) return nullptr;
+    if (next_ + 2 < pods_.size()) PrefetchPodStrings(pods_[next_ + 2]);
+    return &pods_[next_++];
+  }
+  bool reuses_pods() const override { return false; }
+
+ private:
+  const google::protobuf::RepeatedPtrField<v1::Pod>& pods_;
+  int next_ = 0;
+};
 
 template <typename KeyOf>
 UniqueIndex<KeyOf> MakeUniqueIndex(int n, KeyOf key_of) {
@@ -967,7 +1041,7 @@ bool ValidateOptions(const v1::DecideOptions& options, std::string_view root,
 namespace {
 
 // ValidateSnapshot, converting into `converted` when it is not null.
-bool CheckSnapshot(const v1::Snapshot& snapshot,
+bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
                    const v1::DecideOptions& options, std::string_view root,
                    std::vector<Violation>& out, eng::Snapshot* converted) {
   const size_t before = out.size();
@@ -977,7 +1051,7 @@ bool CheckSnapshot(const v1::Snapshot& snapshot,
     converted->nodes.reserve(static_cast<size_t>(snapshot.nodes_size()));
     converted->daemon_sets.reserve(
         static_cast<size_t>(snapshot.daemon_sets_size()));
-    converted->pods.reserve(static_cast<size_t>(snapshot.pods_size()));
+    converted->pods.reserve(static_cast<size_t>(pods.size()));
   }
 
   using NamespacedName = std::pair<std::string_view, std::string_view>;
@@ -1021,26 +1095,37 @@ bool CheckSnapshot(const v1::Snapshot& snapshot,
     if (!ds.uid().empty()) Unique(ds_uids, i, v, "uid", "DaemonSet uid");
     Unique(ds_names, i, v, "name", "DaemonSet namespace/name");
   }
-  const auto& pods = snapshot.pods();
+  // The pods' identities, for the uniqueness checks to read back (views
+  // that outlive a streamed pod): the converted pods, or without a
+  // snapshot to convert into, a list of their own.
+  std::vector<PodKey> pod_keys;
+  if (converted == nullptr) pod_keys.reserve(static_cast<size_t>(pods.size()));
+  const auto key_of = [&pod_keys, converted](uint32_t i) -> PodKey {
+    if (converted == nullptr) return pod_keys[i];
+    const eng::Pod& pod = converted->pods[i];
+    return {pod.namespace_name, pod.name, pod.uid};
+  };
   auto pod_uids =
-      MakeUniqueIndex(pods.size(), [&pods](uint32_t i) -> std::string_view {
-        return pods[static_cast<int>(i)].uid();
+      MakeUniqueIndex(pods.size(), [&key_of](uint32_t i) -> std::string_view {
+        return key_of(i).uid;
       });
-  auto pod_names = MakeUniqueIndex(pods.size(), [&pods](uint32_t i) {
-    const v1::Pod& pod = pods[static_cast<int>(i)];
-    return NamespacedName(pod.namespace_(), pod.name());
+  auto pod_names = MakeUniqueIndex(pods.size(), [&key_of](uint32_t i) {
+    const PodKey key = key_of(i);
+    return NamespacedName(key.namespace_name, key.name);
   });
-  for (int i = 0; i < pods.size(); ++i) {
-    if (i + 2 < pods.size()) PrefetchPodStrings(pods[i + 2]);
-    const uint64_t uid_hash = pod_uids.Announce(i);
-    const uint64_t name_hash = pod_names.Announce(i);
+  v.set_transient(pods.reuses_pods());
+  int i = 0;
+  for (const v1::Pod* pod = pods.Next(); pod != nullptr;
+       pod = pods.Next(), ++i) {
+    const uint64_t uid_hash = pod_uids.AnnounceKey(pod->uid());
+    const uint64_t name_hash =
+        pod_names.AnnounceKey(NamespacedName(pod->namespace_(), pod->name()));
     auto scope = v.path().Index("pods", static_cast<size_t>(i));
-    const v1::Pod& pod = pods[i];
     // The engine looks every pod's node up by name: point the pod at the
     // node's own copy of the name (compact, see StringCache). While
     // converting, every node so far passed validation, so a pod's node
     // name equal to a node's is valid without a second scan.
-    std::string_view node_name = pod.node_name();
+    std::string_view node_name = pod->node_name();
     bool node_name_valid = false;
     if (v.converting() && !node_name.empty()) {
       if (const int n = node_names.Find(node_name); n >= 0) {
@@ -1048,8 +1133,9 @@ bool CheckSnapshot(const v1::Snapshot& snapshot,
         node_name_valid = true;
       }
     }
-    v.Pod(pod, node_name, node_name_valid);
-    if (!pod.uid().empty()) Unique(pod_uids, i, uid_hash, v, "uid", "pod uid");
+    const PodKey key = v.Pod(*pod, node_name, node_name_valid);
+    if (converted == nullptr) pod_keys.push_back(key);
+    if (!pod->uid().empty()) Unique(pod_uids, i, uid_hash, v, "uid", "pod uid");
     Unique(pod_names, i, name_hash, v, "name", "pod namespace/name");
   }
   return out.size() == before;
@@ -1060,7 +1146,8 @@ bool CheckSnapshot(const v1::Snapshot& snapshot,
 bool ValidateSnapshot(const v1::Snapshot& snapshot,
                       const v1::DecideOptions& options, std::string_view root,
                       std::vector<Violation>& out) {
-  return CheckSnapshot(snapshot, options, root, out, nullptr);
+  RepeatedPods pods(snapshot.pods());
+  return CheckSnapshot(snapshot, pods, options, root, out, nullptr);
 }
 
 bool ValidateAndConvertSnapshot(const v1::Snapshot& snapshot,
@@ -1068,7 +1155,16 @@ bool ValidateAndConvertSnapshot(const v1::Snapshot& snapshot,
                                 std::string_view root,
                                 std::vector<Violation>& out,
                                 engine::Snapshot& converted) {
-  return CheckSnapshot(snapshot, options, root, out, &converted);
+  RepeatedPods pods(snapshot.pods());
+  return CheckSnapshot(snapshot, pods, options, root, out, &converted);
+}
+
+bool ValidateAndConvertSnapshot(const v1::Snapshot& head, PodSource& pods,
+                                const v1::DecideOptions& options,
+                                std::string_view root,
+                                std::vector<Violation>& out,
+                                engine::Snapshot* converted) {
+  return CheckSnapshot(head, pods, options, root, out, converted);
 }
 
 engine::Node NodeFromProto(const v1::Node& n, engine::Snapshot& storage) {

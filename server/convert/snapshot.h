@@ -14,6 +14,22 @@
 
 namespace dsd::convert {
 
+// The pods of a snapshot, in order, one at a time: a large request's pods
+// are validated and converted as they are read from the wire (wire.h),
+// never all parsed at once. A source may reuse one message for every pod;
+// the converter then copies what it keeps.
+class PodSource {
+ public:
+  virtual ~PodSource() = default;
+  // How many pods Next returns (known up front: containers are sized once).
+  virtual int size() const = 0;
+  // The next pod, valid until the next call; nullptr after the last one or
+  // when the source failed (see the source's own error).
+  virtual const v1::Pod* Next() = 0;
+  // Whether Next overwrites the pod it returned before.
+  virtual bool reuses_pods() const = 0;
+};
+
 // Validates `snapshot` (paths are rooted at `root`, e.g. "snapshot") with
 // the rules `options` select (Lt/Gt tolerations need the gate) and appends
 // every violation to `out`. Returns false when any was found.
@@ -37,6 +53,16 @@ bool ValidateAndConvertSnapshot(const v1::Snapshot& snapshot,
                                 std::string_view root,
                                 std::vector<Violation>& out,
                                 engine::Snapshot& converted);
+
+// The same with the pods from `pods` (those of `head` are ignored);
+// without `converted`, validation only. Node and DaemonSet strings are
+// views into `head`, which must outlive `converted`; pod strings are views
+// into the pods when the source keeps them, else copies.
+bool ValidateAndConvertSnapshot(const v1::Snapshot& head, PodSource& pods,
+                                const v1::DecideOptions& options,
+                                std::string_view root,
+                                std::vector<Violation>& out,
+                                engine::Snapshot* converted);
 
 // Converts a snapshot that passed ValidateSnapshot. The engine snapshot's
 // strings point into `snapshot`, which must outlive it.

@@ -2,9 +2,12 @@
 // engine, conversion back. No gRPC types; transport maps the statuses.
 #include "server/service/scheduler_service.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 #include "server/convert/errors.h"
 #include "server/convert/plan.h"
@@ -26,7 +29,9 @@ absl::Status CheckLimit(const char* subject, int count, size_t limit) {
                    "; split the request or raise the server's --max_* flag");
 }
 
-absl::Status CheckLimits(const v1::Snapshot& s, const ServiceOptions& o) {
+// `pods`: the snapshot's pod count (the head holds none).
+absl::Status CheckLimits(const v1::Snapshot& s, int pods,
+                         const ServiceOptions& o) {
   if (auto st = CheckLimit("snapshot.nodes", s.nodes_size(), o.max_nodes);
       !st.ok()) {
     return st;
@@ -36,7 +41,7 @@ absl::Status CheckLimits(const v1::Snapshot& s, const ServiceOptions& o) {
       !st.ok()) {
     return st;
   }
-  return CheckLimit("snapshot.pods", s.pods_size(), o.max_pods);
+  return CheckLimit("snapshot.pods", pods, o.max_pods);
 }
 
 absl::Status Cancelled() {
@@ -48,26 +53,73 @@ bool IsCancelled(const CallContext& call) {
   return call.cancelled && call.cancelled();
 }
 
-// Limits, then every validation rule; INVALID_ARGUMENT lists them all.
-// Converts the snapshot into `converted` in the same pass (usable when OK).
-absl::Status Admit(const v1::Snapshot& snapshot,
-                   const v1::DecideOptions& options,
-                   const ServiceOptions& limits,
-                   const google::protobuf::Timestamp* now,
-                   engine::Snapshot& converted) {
-  if (auto st = CheckLimits(snapshot, limits); !st.ok()) return st;
-  std::vector<convert::Violation> violations;
+void CheckNow(const google::protobuf::Timestamp& now,
+              std::vector<convert::Violation>& violations) {
   // The evaluation time must print as RFC 3339 in the response.
-  if (now != nullptr &&
-      (now->seconds() < -62135596800 || now->seconds() > 253402300799 ||
-       now->nanos() < 0 || now->nanos() > 999999999)) {
+  if (now.seconds() < -62135596800 || now.seconds() > 253402300799 ||
+      now.nanos() < 0 || now.nanos() > 999999999) {
     violations.push_back(
         {"now", "is not a valid timestamp (0001-01-01 to 9999-12-31)"});
   }
-  convert::ValidateOptions(options, "options", violations);
-  convert::ValidateAndConvertSnapshot(snapshot, options, "snapshot", violations,
-                                      converted);
+}
+
+// Reads `bytes` into `head` (the request's other fields) and `objects` (the
+// snapshot's nodes and DaemonSets), then applies the limits and every
+// validation rule, converting into `converted` (when not null) in the same
+// pass over the pods. Violations go to `violations`; the status is for what
+// stops the reading (malformed bytes, a limit). `converted` points into
+// `objects`.
+template <typename Request>
+absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
+                   const ServiceOptions& limits, Request& head,
+                   v1::Snapshot& objects,
+                   std::vector<convert::Violation>& violations,
+                   engine::Snapshot* converted) {
+  const absl::StatusOr<int> pod_count =
+      convert::ReadRequestHead(bytes.open, head, objects);
+  if (!pod_count.ok()) return pod_count.status();
+  if (call.counts != nullptr) {
+    *call.counts = {objects.nodes_size(), *pod_count,
+                    objects.daemon_sets_size()};
+  }
+  if (auto st = CheckLimits(objects, *pod_count, limits); !st.ok()) {
+    return st;
+  }
+  if constexpr (requires { head.now(); }) {
+    if (head.has_now()) CheckNow(head.now(), violations);
+  }
+  convert::ValidateOptions(head.options(), "options", violations);
+  {
+    // Closed before the bytes are released: the stream reads them.
+    convert::WirePods pods(bytes.open, *pod_count);
+    convert::ValidateAndConvertSnapshot(objects, pods, head.options(),
+                                        "snapshot", violations, converted);
+    if (!pods.error().ok()) return pods.error();
+  }
+  if (bytes.release) bytes.release();
+  return absl::OkStatus();
+}
+
+// Admit for Decide and Explain: any violation is INVALID_ARGUMENT.
+template <typename Request>
+absl::Status AdmitAll(const RequestBytes& bytes, const CallContext& call,
+                      const ServiceOptions& limits, Request& head,
+                      v1::Snapshot& objects, engine::Snapshot& converted) {
+  std::vector<convert::Violation> violations;
+  if (auto st =
+          Admit(bytes, call, limits, head, objects, violations, &converted);
+      !st.ok()) {
+    return st;
+  }
   return convert::InvalidArgument(violations);
+}
+
+RequestBytes BytesOf(const std::string& serialized) {
+  return {[&serialized] {
+            return std::make_unique<google::protobuf::io::ArrayInputStream>(
+                serialized.data(), static_cast<int>(serialized.size()));
+          },
+          nullptr};
 }
 
 }  // namespace
@@ -78,10 +130,28 @@ SchedulerService::SchedulerService(ServiceOptions options,
 
 absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
     const v1::DecideRequest& request, const CallContext& call) const {
+  const std::string bytes = request.SerializeAsString();
+  return Decide(BytesOf(bytes), call);
+}
+
+absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
+    const v1::ExplainRequest& request, const CallContext& call) const {
+  const std::string bytes = request.SerializeAsString();
+  return Explain(BytesOf(bytes), call);
+}
+
+absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
+    const v1::ValidateRequest& request, const CallContext& call) const {
+  const std::string bytes = request.SerializeAsString();
+  return Validate(BytesOf(bytes), call);
+}
+
+absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
+    const RequestBytes& bytes, const CallContext& call) const {
+  v1::DecideRequest request;  // all but the snapshot
+  v1::Snapshot objects;       // the snapshot but its pods
   engine::Snapshot snapshot;
-  if (auto st = Admit(request.snapshot(), request.options(), options_,
-                      request.has_now() ? &request.now() : nullptr, snapshot);
-      !st.ok()) {
+  if (auto st = AdmitAll(bytes, call, options_, request, objects, snapshot); !st.ok()) {
     return st;
   }
   if (IsCancelled(call)) return Cancelled();
@@ -97,11 +167,11 @@ absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
 }
 
 absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
-    const v1::ExplainRequest& request, const CallContext& call) const {
+    const RequestBytes& bytes, const CallContext& call) const {
+  v1::ExplainRequest request;  // all but the snapshot
+  v1::Snapshot objects;        // the snapshot but its pods
   engine::Snapshot snapshot;
-  if (auto st = Admit(request.snapshot(), request.options(), options_,
-                      request.has_now() ? &request.now() : nullptr, snapshot);
-      !st.ok()) {
+  if (auto st = AdmitAll(bytes, call, options_, request, objects, snapshot); !st.ok()) {
     return st;
   }
   const absl::Time now =
@@ -141,12 +211,15 @@ absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
 }
 
 absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
-    const v1::ValidateRequest& request, const CallContext& call) const {
-  if (auto st = CheckLimits(request.snapshot(), options_); !st.ok()) return st;
+    const RequestBytes& bytes, const CallContext& call) const {
+  v1::ValidateRequest request;  // all but the snapshot
+  v1::Snapshot objects;         // the snapshot but its pods
   std::vector<convert::Violation> violations;
-  convert::ValidateOptions(request.options(), "options", violations);
-  convert::ValidateSnapshot(request.snapshot(), request.options(), "snapshot",
-                            violations);
+  if (auto st = Admit(bytes, call, options_, request, objects, violations,
+                      nullptr);
+      !st.ok()) {
+    return st;
+  }
   if (IsCancelled(call)) return Cancelled();
   v1::ValidateResponse response;
   for (size_t i = 0; i < violations.size(); ++i) {

@@ -1,11 +1,13 @@
 // The gRPC adapter for dsd.v1.DaemonSetScheduler (callback API): each unary
-// method runs the proto-level service::SchedulerService and finishes the
-// call with ToGrpcStatus. Also the per-request log line and metrics. No
+// method runs service::SchedulerService and finishes the call with
+// ToGrpcStatus. Also the per-request log line and metrics. No
 // decision logic lives here.
 #ifndef DSD_SERVER_TRANSPORT_GRPC_SERVICE_H_
 #define DSD_SERVER_TRANSPORT_GRPC_SERVICE_H_
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "dsd/v1/dsd.grpc.pb.h"
@@ -27,40 +29,46 @@ namespace dsd::transport {
 // DEADLINE_EXCEEDED. Logs (logger "transport"): one debug line per call;
 // warn for INVALID_ARGUMENT and RESOURCE_EXHAUSTED naming the first field
 // path (or quota subject); error for INTERNAL.
-class GrpcService final : public v1::DaemonSetScheduler::CallbackService {
+// Decide, Explain and Validate take the request's bytes (raw methods): the
+// service reads them in two passes and frees them before the engine runs
+// (see convert/wire.h), so a large snapshot is never held parsed whole.
+using ServiceBase = v1::DaemonSetScheduler::WithRawCallbackMethod_Decide<
+    v1::DaemonSetScheduler::WithRawCallbackMethod_Explain<
+        v1::DaemonSetScheduler::WithRawCallbackMethod_Validate<
+            v1::DaemonSetScheduler::WithCallbackMethod_Filter<
+                v1::DaemonSetScheduler::Service>>>>;
+
+class GrpcService final : public ServiceBase {
  public:
   GrpcService(const service::SchedulerService& service, Metrics& metrics,
               WorkerPool* workers);
 
   grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* context,
-                                   const v1::DecideRequest* request,
-                                   v1::DecideResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Explain(grpc::CallbackServerContext* context,
-                                    const v1::ExplainRequest* request,
-                                    v1::ExplainResponse* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Validate(grpc::CallbackServerContext* context,
-                                     const v1::ValidateRequest* request,
-                                     v1::ValidateResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Filter(grpc::CallbackServerContext* context,
                                    const v1::FilterRequest* request,
                                    v1::FilterResponse* response) override;
 
  private:
-  template <typename Request, typename Response>
-  using ServiceMethod = absl::StatusOr<Response> (service::SchedulerService::*)(
-      const Request&, const service::CallContext&) const;
+  // A call's work: fills the response, returns the call's status.
+  using Body = std::function<absl::Status(const service::CallContext&)>;
 
-  template <typename Request, typename Response>
+  // Starts metrics, then runs `body` inline or on the worker pool.
   grpc::ServerUnaryReactor* Handle(Method method,
-                                   ServiceMethod<Request, Response> handler,
                                    grpc::CallbackServerContext* context,
-                                   const Request* request, Response* response);
+                                   uint64_t request_bytes, Body body);
 
   // The body of a call after Handle accepted it; ends with Finish.
-  template <typename Request, typename Response>
-  void Run(Method method, ServiceMethod<Request, Response> handler,
-           grpc::CallbackServerContext* context, const Request* request,
-           Response* response, grpc::ServerUnaryReactor* reactor,
+  void Run(Method method, grpc::CallbackServerContext* context,
+           uint64_t request_bytes, const Body& body,
+           grpc::ServerUnaryReactor* reactor,
            std::chrono::steady_clock::time_point start);
 
   const service::SchedulerService& service_;

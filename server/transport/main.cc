@@ -5,10 +5,12 @@
 // Signals are blocked in every thread (the mask is set before any thread
 // starts and is inherited) and taken synchronously with sigwait in the main
 // thread, so no work ever runs in a signal handler.
+#include <malloc.h>
 #include <pthread.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,13 +22,36 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/stubs/logging.h"
 #include "server/common/logging.h"
 #include "server/transport/flags.h"
 #include "server/transport/server.h"
 
 namespace {
 
+// One malloc arena unless MALLOC_ARENA_MAX says otherwise. A large request
+// is received on one thread and decided on another; with an arena per
+// thread, each keeps the memory of the request it last saw, and peak memory
+// grows with the number of threads that served a large request (measured:
+// 5,000 nodes, 6 requests in a row, 108 MB with the default, 102 MB with one
+// arena; one request alone peaks at 101 MB). The service allocates little
+// per object, so one arena costs no measurable throughput.
+void ConfigureMalloc() {
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 1);
+}
+
+// libprotobuf logs a client's bad bytes (a string that is not UTF-8) at
+// ERROR on stderr; the call gets INVALID_ARGUMENT and our own warn line, so
+// its lines go to the transport logger at debug.
+void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                 const std::string& message) {
+  dsd::logging::Logger(dsd::logging::kTransportLogger)
+      ->debug("libprotobuf {} {}:{}: {}", static_cast<int>(level), file, line,
+              message);
+}
+
 int Run(int argc, char** argv) {
+  ConfigureMalloc();
   absl::FlagsUsageConfig usage;
   // --help lists the flags of flags.cc (absl's default looks for main's
   // file name).
@@ -62,6 +87,7 @@ int Run(int argc, char** argv) {
   }
   dsd::logging::SetUpLogging(options->logging);
   auto log = dsd::logging::Logger(dsd::logging::kTransportLogger);
+  google::protobuf::SetLogHandler(&ProtobufLog);
 
   absl::StatusOr<std::unique_ptr<dsd::transport::Server>> server =
       dsd::transport::Server::Start(*options);

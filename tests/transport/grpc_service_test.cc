@@ -3,11 +3,13 @@
 // the metrics the calls leave behind.
 #include "server/transport/grpc_service.h"
 
+#include <future>
 #include <memory>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/transport/test_util.h"
@@ -161,6 +163,48 @@ TEST_P(GrpcServiceTest, MalformedRequestIsInvalidArgumentWithBadRequest) {
   EXPECT_THAT(field, StartsWith("snapshot."));
   // The message names the first path (errors, style section 5).
   EXPECT_THAT(status.error_message(), StartsWith(field + ": "));
+}
+
+// Decide, Explain and Validate read their request's bytes themselves
+// (raw methods): bytes that are no request get INVALID_ARGUMENT, a pod
+// whose name is not UTF-8 names the pod, and the server goes on serving.
+TEST_P(GrpcServiceTest, BytesThatAreNoRequestAreInvalidArgument) {
+  v1::DecideRequest bad_pod = ValidDecideRequest();
+  bad_pod.mutable_snapshot()->add_pods()->set_name("ok");
+  std::string not_utf8 = bad_pod.SerializeAsString();
+  not_utf8.replace(not_utf8.rfind("ok"), 2, "\xff\xfe");
+  struct Case {
+    const char* method;
+    std::string bytes;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"Decide", "\x0a\x7f", "not a dsd.v1.DecideRequest"},
+      {"Explain", "\x0a\x05\x0a\x09", "not a dsd.v1.ExplainRequest"},
+      {"Validate", std::string("\x00", 1), "not a dsd.v1.ValidateRequest"},
+      {"Decide", not_utf8, "snapshot.pods[0]"},
+  };
+  grpc::GenericStub generic(Connect(*server_));
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.method);
+    grpc::ClientContext context;
+    SetDeadline(context);
+    grpc::Slice slice(c.bytes);
+    const grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context,
+                      std::string("/dsd.v1.DaemonSetScheduler/") + c.method,
+                      grpc::StubOptions(), &request, &response,
+                      [&done](grpc::Status s) { done.set_value(s); });
+    const grpc::Status status = done.get_future().get();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+  }
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::DecideResponse response;
+  EXPECT_TRUE(stub_->Decide(&context, ValidDecideRequest(), &response).ok());
 }
 
 TEST_P(GrpcServiceTest, DeadlineAlreadyPassedIsDeadlineExceeded) {

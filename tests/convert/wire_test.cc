@@ -1,0 +1,407 @@
+// The two-pass request reader (server/convert/wire.h) against protobuf's
+// own parser: for every input, the reader accepts exactly what
+// DecideRequest::ParseFromString accepts, and what it reads (the request
+// but its snapshot, the snapshot's nodes and DaemonSets, the pods in order)
+// equals what protobuf parses, unknown fields aside (the reader drops the
+// snapshot's). Then the streamed pods against the parsed ones through
+// validation and the engine: same violations, same plans.
+#include "server/convert/wire.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/convert/plan.h"
+#include "server/convert/snapshot.h"
+#include "server/engine/decide.h"
+#include "tests/testing/synthetic_cluster.h"
+#include "tests/testing/synthetic_request.h"
+
+namespace dsd::convert {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A request split as the reader splits it, each part serialized.
+struct Split {
+  std::string head;     // the request without its snapshot
+  std::string objects;  // the snapshot without its pods
+  std::vector<std::string> pods;
+
+  bool operator==(const Split&) const = default;
+};
+
+OpenBytes Open(const std::string& bytes) {
+  return [&bytes] {
+    // Small chunks: the reader must not assume contiguous bytes.
+    return std::make_unique<google::protobuf::io::ArrayInputStream>(
+        bytes.data(), static_cast<int>(bytes.size()), /*block_size=*/61);
+  };
+}
+
+// What protobuf makes of `bytes`; nullopt when it rejects them.
+std::optional<Split> ByProtobuf(const std::string& bytes) {
+  v1::DecideRequest request;
+  if (!request.ParseFromString(bytes)) return std::nullopt;
+  request.DiscardUnknownFields();
+  Split out;
+  for (const v1::Pod& pod : request.snapshot().pods()) {
+    out.pods.push_back(pod.SerializeAsString());
+  }
+  request.mutable_snapshot()->clear_pods();
+  out.objects = request.snapshot().SerializeAsString();
+  request.clear_snapshot();
+  out.head = request.SerializeAsString();
+  return out;
+}
+
+// What the reader makes of `bytes`; nullopt when it rejects them (then
+// `error` says why).
+std::optional<Split> ByReader(const std::string& bytes,
+                              absl::Status* error = nullptr) {
+  v1::DecideRequest request;
+  v1::Snapshot objects;
+  const absl::StatusOr<int> count =
+      ReadRequestHead(Open(bytes), request, objects);
+  if (!count.ok()) {
+    if (error != nullptr) *error = count.status();
+    return std::nullopt;
+  }
+  Split out;
+  WirePods pods(Open(bytes), *count);
+  EXPECT_EQ(pods.size(), *count);
+  while (const v1::Pod* pod = pods.Next()) {
+    v1::Pod copy = *pod;
+    copy.DiscardUnknownFields();
+    out.pods.push_back(copy.SerializeAsString());
+  }
+  if (!pods.error().ok()) {
+    if (error != nullptr) *error = pods.error();
+    return std::nullopt;
+  }
+  EXPECT_EQ(out.pods.size(), static_cast<size_t>(*count));
+  request.DiscardUnknownFields();
+  objects.DiscardUnknownFields();
+  out.objects = objects.SerializeAsString();
+  out.head = request.SerializeAsString();
+  return out;
+}
+
+v1::DecideRequest SmallRequest() {
+  testing::SyntheticSpec spec;
+  spec.nodes = 12;
+  spec.daemon_sets = 3;
+  return testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
+                                  testing::SyntheticNow());
+}
+
+// Wire-format pieces for hand-made encodings.
+std::string Varint(uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+  return out;
+}
+std::string Field(int number, const std::string& payload) {
+  return Varint(static_cast<uint64_t>(number) << 3 | 2) +
+         Varint(payload.size()) + payload;
+}
+std::string VarintField(int number, uint64_t value) {
+  return Varint(static_cast<uint64_t>(number) << 3) + Varint(value);
+}
+
+// The snapshot's parts: pods only, and nodes and DaemonSets only.
+std::string PodsOnly(const v1::DecideRequest& r) {
+  v1::Snapshot s;
+  *s.mutable_pods() = r.snapshot().pods();
+  return s.SerializeAsString();
+}
+std::string ObjectsOnly(const v1::DecideRequest& r) {
+  v1::Snapshot s = r.snapshot();
+  s.clear_pods();
+  return s.SerializeAsString();
+}
+std::string AllButSnapshot(const v1::DecideRequest& r) {
+  v1::DecideRequest copy = r;
+  copy.clear_snapshot();
+  return copy.SerializeAsString();
+}
+
+struct WellFormed {
+  const char* name;
+  std::string bytes;
+  int pods;  // as protobuf counts them
+};
+
+std::vector<WellFormed> WellFormedCases() {
+  const v1::DecideRequest r = SmallRequest();
+  const int n = r.snapshot().pods_size();
+  v1::DecideRequest other = SmallRequest();
+  other.mutable_options()->set_explain(true);
+  other.mutable_snapshot()->mutable_pods(0)->set_name("another-pod");
+  return {
+      {"canonical", r.SerializeAsString(), n},
+      {"empty request", "", 0},
+      {"empty snapshot", Field(1, ""), 0},
+      {"pods before nodes",
+       Field(1, PodsOnly(r) + ObjectsOnly(r)) + AllButSnapshot(r), n},
+      {"options before snapshot", AllButSnapshot(r) + Field(1, PodsOnly(r)) +
+                                      Field(1, ObjectsOnly(r)),
+       n},
+      // A repeated message field appears twice: protobuf merges them.
+      {"two requests concatenated",
+       r.SerializeAsString() + other.SerializeAsString(), 2 * n},
+      {"unknown fields at every level",
+       VarintField(99, 7) +
+           Field(1, Field(42, "x") + VarintField(43, 1) + PodsOnly(r) +
+                        Field(3, Field(77, "unknown in a pod")) +
+                        ObjectsOnly(r)) +
+           AllButSnapshot(r),
+       n + 1},
+      // A known field number with another wire type is an unknown field.
+      {"pods field as a varint", Field(1, VarintField(3, 5) + PodsOnly(r)),
+       n},
+      {"snapshot field as a varint", VarintField(1, 5) + r.SerializeAsString(),
+       n},
+  };
+}
+
+TEST(WireTest, ReadsWhatProtobufParses) {
+  for (const WellFormed& c : WellFormedCases()) {
+    SCOPED_TRACE(c.name);
+    const std::optional<Split> expected = ByProtobuf(c.bytes);
+    ASSERT_TRUE(expected.has_value()) << "the case must be valid protobuf";
+    ASSERT_EQ(expected->pods.size(), static_cast<size_t>(c.pods));
+    absl::Status error;
+    const std::optional<Split> actual = ByReader(c.bytes, &error);
+    ASSERT_TRUE(actual.has_value()) << error;
+    EXPECT_EQ(actual->head, expected->head);
+    EXPECT_EQ(actual->objects, expected->objects);
+    EXPECT_EQ(actual->pods, expected->pods);
+  }
+}
+
+struct Malformed {
+  const char* name;
+  std::string bytes;
+  const char* message;  // in the reader's error
+};
+
+std::vector<Malformed> MalformedCases() {
+  const v1::DecideRequest r = SmallRequest();
+  const std::string good = r.SerializeAsString();
+  v1::DecideRequest bad_pod = r;
+  bad_pod.mutable_snapshot()->mutable_pods(2)->set_name("ok");
+  std::string bad_pod_bytes = bad_pod.SerializeAsString();
+  // Overwrite "ok" with bytes that are not UTF-8.
+  const size_t at = bad_pod_bytes.find(std::string("\x12\x02ok", 4));
+  bad_pod_bytes.replace(at + 2, 2, "\xff\xfe");
+  v1::DecideRequest bad_node = r;
+  bad_node.mutable_snapshot()->mutable_nodes(1)->set_name("zz");
+  std::string bad_node_bytes = bad_node.SerializeAsString();
+  const size_t node_at = bad_node_bytes.find(std::string("\x0a\x02zz", 4));
+  bad_node_bytes.replace(node_at + 2, 2, "\xc3\x28");
+  return {
+      {"truncated in a pod", good.substr(0, good.size() - 5),
+       "not a dsd.v1.DecideRequest"},
+      {"truncated in the length", good.substr(0, 2),
+       "not a dsd.v1.DecideRequest"},
+      {"length beyond the end", Field(1, "") + "\x0a\x7f",
+       "not a dsd.v1.DecideRequest"},
+      {"a pod's length beyond the snapshot",
+       Field(1, std::string("\x1a\x40", 2) + "abc"),
+       "not a dsd.v1.DecideRequest"},
+      {"varint of 11 bytes", std::string("\x08") + std::string(10, '\xff') +
+                                 "\x01",
+       "not a dsd.v1.DecideRequest"},
+      {"tag 0", std::string("\x00\x01", 2), "not a dsd.v1.DecideRequest"},
+      {"stray end-group", std::string("\x0c"), "not a dsd.v1.DecideRequest"},
+      {"length over 2 GiB", std::string("\x0a\xff\xff\xff\xff\x0f"),
+       "not a dsd.v1.DecideRequest"},
+      {"a pod name not UTF-8", bad_pod_bytes, "snapshot.pods[2]"},
+      {"a node name not UTF-8", bad_node_bytes, "not a dsd.v1.DecideRequest"},
+  };
+}
+
+TEST(WireTest, RejectsWhatProtobufRejects) {
+  for (const Malformed& c : MalformedCases()) {
+    SCOPED_TRACE(c.name);
+    ASSERT_FALSE(ByProtobuf(c.bytes).has_value())
+        << "the case must be invalid protobuf";
+    absl::Status error;
+    EXPECT_FALSE(ByReader(c.bytes, &error).has_value());
+    EXPECT_EQ(error.code(), absl::StatusCode::kInvalidArgument) << error;
+    EXPECT_THAT(std::string(error.message()), HasSubstr(c.message));
+  }
+}
+
+// Every prefix of a request, and random byte changes: the reader and
+// protobuf agree on acceptance and, when accepted, on the content.
+TEST(WireTest, AgreesWithProtobufOnCorruptedBytes) {
+  v1::DecideRequest r = SmallRequest();
+  r.mutable_snapshot()->mutable_pods()->DeleteSubrange(
+      6, r.snapshot().pods_size() - 6);
+  r.mutable_snapshot()->mutable_nodes()->DeleteSubrange(
+      3, r.snapshot().nodes_size() - 3);
+  const std::string good = r.SerializeAsString();
+  int accepted = 0;
+  int rejected = 0;
+  const auto check = [&](const std::string& bytes) {
+    const std::optional<Split> expected = ByProtobuf(bytes);
+    const std::optional<Split> actual = ByReader(bytes);
+    ASSERT_EQ(actual.has_value(), expected.has_value());
+    if (expected) {
+      ++accepted;
+      EXPECT_EQ(*actual, *expected);
+    } else {
+      ++rejected;
+    }
+  };
+  for (size_t n = 0; n < good.size(); n += 7) {
+    SCOPED_TRACE("prefix of " + std::to_string(n) + " bytes");
+    check(good.substr(0, n));
+  }
+  std::mt19937 random(20261129);
+  for (int i = 0; i < 3000; ++i) {
+    std::string bytes = good;
+    const int changes = 1 + static_cast<int>(random() % 3);
+    for (int c = 0; c < changes; ++c) {
+      bytes[random() % bytes.size()] = static_cast<char>(random() % 256);
+    }
+    SCOPED_TRACE("mutation " + std::to_string(i));
+    check(bytes);
+  }
+  // Both outcomes were exercised.
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 100);
+}
+
+// The violations and, for a valid request, the plan, from a parsed
+// request's pods or from pods streamed off its bytes (which the converter
+// copies: the streamed message is reused).
+struct Outcome {
+  std::vector<std::string> violations;
+  std::string plan;
+};
+
+Outcome Decide(const v1::DecideRequest& head, const v1::Snapshot& objects,
+               PodSource& pods) {
+  std::vector<Violation> violations;
+  engine::Snapshot snapshot;
+  ValidateAndConvertSnapshot(objects, pods, head.options(), "snapshot",
+                             violations, &snapshot);
+  Outcome out;
+  for (const Violation& v : violations) {
+    out.violations.push_back(v.field + ": " + v.description);
+  }
+  if (violations.empty()) {
+    const absl::Time now = TimeFromProto(head.now());
+    v1::DecideResponse response;
+    PlanToProto(engine::Decide(snapshot, now, OptionsFromProto(head.options())),
+                now, response);
+    out.plan = response.SerializeAsString();
+  }
+  return out;
+}
+
+class ParsedPods final : public PodSource {
+ public:
+  explicit ParsedPods(const v1::Snapshot& s) : pods_(s.pods()) {}
+  int size() const override { return pods_.size(); }
+  const v1::Pod* Next() override {
+    return next_ < pods_.size() ? &pods_[next_++] : nullptr;
+  }
+  bool reuses_pods() const override { return false; }
+
+ private:
+  const google::protobuf::RepeatedPtrField<v1::Pod>& pods_;
+  int next_ = 0;
+};
+
+TEST(WireTest, StreamedPodsDecideAsParsedPods) {
+  struct Case {
+    const char* name;
+    void (*change)(v1::DecideRequest&);
+  };
+  const Case cases[] = {
+      {"valid", [](v1::DecideRequest&) {}},
+      {"duplicate pod uid",
+       [](v1::DecideRequest& r) {
+         r.mutable_snapshot()->mutable_pods(7)->set_uid(
+             r.snapshot().pods(3).uid());
+       }},
+      {"duplicate pod name",
+       [](v1::DecideRequest& r) {
+         r.mutable_snapshot()->mutable_pods(9)->set_name(
+             r.snapshot().pods(1).name());
+       }},
+      {"bad namespace then duplicates",
+       [](v1::DecideRequest& r) {
+         r.mutable_snapshot()->mutable_pods(0)->set_namespace_("Bad_NS");
+         r.mutable_snapshot()->mutable_pods(5)->set_uid(
+             r.snapshot().pods(4).uid());
+       }},
+      {"bad label key",
+       [](v1::DecideRequest& r) {
+         v1::Label& l = *r.mutable_snapshot()->mutable_pods(2)->add_labels();
+         l.set_key("-bad");
+         l.set_value("x");
+       }},
+      {"unscheduled pod with affinity",
+       [](v1::DecideRequest& r) {
+         v1::Pod& p = *r.mutable_snapshot()->mutable_pods(4);
+         const std::string node = p.node_name();
+         p.clear_node_name();
+         v1::SelectorRequirement& f =
+             *p.mutable_required_node_affinity()
+                  ->add_node_selector_terms()
+                  ->add_match_fields();
+         f.set_key("metadata.name");
+         f.set_operator_(v1::SELECTOR_OPERATOR_IN);
+         f.add_values(node);
+       }},
+      {"pod on an unknown node",
+       [](v1::DecideRequest& r) {
+         r.mutable_snapshot()->mutable_pods(6)->set_node_name("gone-node");
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::DecideRequest request = SmallRequest();
+    c.change(request);
+    v1::Snapshot objects = request.snapshot();
+    objects.clear_pods();
+    ParsedPods parsed(request.snapshot());
+    const Outcome expected = Decide(request, objects, parsed);
+
+    const std::string bytes = request.SerializeAsString();
+    v1::DecideRequest head;
+    v1::Snapshot streamed_objects;
+    const absl::StatusOr<int> count =
+        ReadRequestHead(Open(bytes), head, streamed_objects);
+    ASSERT_TRUE(count.ok()) << count.status();
+    WirePods pods(Open(bytes), *count);
+    const Outcome actual = Decide(head, streamed_objects, pods);
+    ASSERT_TRUE(pods.error().ok()) << pods.error();
+    EXPECT_EQ(actual.violations, expected.violations);
+    EXPECT_EQ(actual.plan, expected.plan);
+    // The cases that should fail do.
+    EXPECT_EQ(expected.violations.empty(),
+              std::string(c.name) == "valid" ||
+                  std::string(c.name) == "unscheduled pod with affinity" ||
+                  std::string(c.name) == "pod on an unknown node");
+  }
+}
+
+}  // namespace
+}  // namespace dsd::convert
