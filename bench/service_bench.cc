@@ -39,7 +39,7 @@ void BM_ParseVersusHandler(benchmark::State& state) {
                                testing::SyntheticNow())
           .SerializeAsString();
   const service::SchedulerService svc({}, [] { return absl::Now(); });
-  const service::RequestBytes request_bytes{[&bytes] {
+  const service::RequestBytes request_bytes{[&bytes](bool /*last*/) {
     return std::make_unique<google::protobuf::io::ArrayInputStream>(
         bytes.data(), static_cast<int>(bytes.size()));
   }, nullptr};
@@ -98,7 +98,7 @@ void BM_HandlerStages(benchmark::State& state) {
       testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
                                testing::SyntheticNow())
           .SerializeAsString();
-  const convert::OpenBytes open = [&bytes] {
+  const convert::OpenBytes open = [&bytes](bool /*last*/) {
     return std::make_unique<google::protobuf::io::ArrayInputStream>(
         bytes.data(), static_cast<int>(bytes.size()));
   };
@@ -156,6 +156,57 @@ BENCHMARK(BM_HandlerStages)
     ->Args({1000, 10})
     ->Args({5000, 10})
     ->Args({5000, 50})
+    ->Unit(benchmark::kMillisecond);
+
+// Decide versus Validate on the same bytes, in process: the server-side
+// part of the throughput ratio `make bench` measures over gRPC (Validate
+// reads and validates only, the floor a decision service cannot go below).
+void BM_DecideOverValidate(benchmark::State& state) {
+  testing::SyntheticSpec spec;
+  spec.nodes = static_cast<int>(state.range(0));
+  spec.daemon_sets = static_cast<int>(state.range(1));
+  v1::DecideRequest decide_request = testing::ToDecideRequest(
+      testing::MakeSyntheticCluster(spec), testing::SyntheticNow());
+  v1::ValidateRequest validate_request;
+  *validate_request.mutable_snapshot() = decide_request.snapshot();
+  const std::string decide_bytes = decide_request.SerializeAsString();
+  const std::string validate_bytes = validate_request.SerializeAsString();
+  const auto bytes_of = [](const std::string& bytes) {
+    return service::RequestBytes{
+        [&bytes](bool /*last*/) {
+          return std::make_unique<google::protobuf::io::ArrayInputStream>(
+              bytes.data(), static_cast<int>(bytes.size()));
+        },
+        nullptr};
+  };
+  const service::SchedulerService svc({}, [] { return absl::Now(); });
+  double decide = 0, validate = 0;
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    auto validated = svc.Validate(bytes_of(validate_bytes), {});
+    benchmark::DoNotOptimize(validated);
+    auto t1 = Clock::now();
+    auto decided = svc.Decide(bytes_of(decide_bytes), {});
+    benchmark::DoNotOptimize(decided);
+    auto t2 = Clock::now();
+    if (!validated.ok() || !decided.ok() || validated->violations_size() > 0) {
+      state.SkipWithError("the synthetic request is invalid");
+      break;
+    }
+    validate += Seconds(t1 - t0);
+    decide += Seconds(t2 - t1);
+  }
+  const auto n = static_cast<double>(state.iterations());
+  state.counters["decide_ms"] = decide / n * 1e3;
+  state.counters["validate_ms"] = validate / n * 1e3;
+  state.counters["validate_over_decide"] = validate / decide;
+}
+
+BENCHMARK(BM_DecideOverValidate)
+    ->ArgNames({"nodes", "daemonsets"})
+    ->Args({100, 10})
+    ->Args({1000, 10})
+    ->Args({5000, 10})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

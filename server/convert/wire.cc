@@ -94,7 +94,7 @@ absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
   std::string rest;
   int pods = 0;
   {
-    const auto stream = open();
+    const auto stream = open(/*last=*/false);
     CodedInputStream in(stream.get());
     StringOutputStream rest_stream(&rest);
     CodedOutputStream copy(&rest_stream);
@@ -118,7 +118,7 @@ absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
 }
 
 WirePods::WirePods(const OpenBytes& open, int count)
-    : stream_(open()), count_(count) {
+    : stream_(open(/*last=*/true)), count_(count) {
   in_.emplace(stream_.get());
 }
 

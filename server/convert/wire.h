@@ -28,9 +28,12 @@
 
 namespace dsd::convert {
 
-// Opens a fresh stream over the same request bytes (called once per pass).
+// Opens a fresh stream over the same request bytes, once per pass. `last`
+// is set for the last pass: that stream may free the bytes it has passed
+// (the converted snapshot then grows while the request shrinks).
 using OpenBytes =
-    std::function<std::unique_ptr<google::protobuf::io::ZeroCopyInputStream>()>;
+    std::function<std::unique_ptr<google::protobuf::io::ZeroCopyInputStream>(
+        bool last)>;
 
 // Pass 1: parses the snapshot's nodes and DaemonSets into `snapshot`, the
 // request's other fields into `request` (whose own `snapshot` stays empty),

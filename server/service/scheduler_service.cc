@@ -115,7 +115,7 @@ absl::Status AdmitAll(const RequestBytes& bytes, const CallContext& call,
 }
 
 RequestBytes BytesOf(const std::string& serialized) {
-  return {[&serialized] {
+  return {[&serialized](bool /*last*/) {
             return std::make_unique<google::protobuf::io::ArrayInputStream>(
                 serialized.data(), static_cast<int>(serialized.size()));
           },

@@ -14,25 +14,22 @@
 #include "absl/strings/cord.h"
 #include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
-#include "grpcpp/support/proto_buffer_reader.h"
 #include "server/common/logging.h"
+#include "server/transport/request_bytes.h"
 #include "server/transport/status.h"
 
 namespace dsd::transport {
 namespace {
 
-// The service reads a raw request through this twice; `release` frees the
-// bytes once they are converted. The ByteBuffer gRPC hands a raw method is
-// its own (allocated per call, not const): reading it and clearing it early
-// is what the const_cast allows.
-// Requests above this size trim the heap once they are done (a 1,000-node
-// request is ~2 MB; trimming costs about a millisecond).
+// Requests above this size trim the heap once they are done.
 constexpr uint64_t kTrimAfterBytes = 8u << 20;
 
-service::RequestBytes BytesOf(const grpc::ByteBuffer* request) {
-  auto* buffer = const_cast<grpc::ByteBuffer*>(request);
-  return {[buffer] { return std::make_unique<grpc::ProtoBufferReader>(buffer); },
-          [buffer] { buffer->Clear(); }};
+// A raw method's request: the ByteBuffer gRPC allocated for this call (not
+// const: the method signature only promises not to replace it). Its slices
+// are taken over so that the service can free them as it reads them.
+std::shared_ptr<RequestSlices> TakeSlices(const grpc::ByteBuffer* request) {
+  return std::make_shared<RequestSlices>(
+      *const_cast<grpc::ByteBuffer*>(request));
 }
 
 // Serializes a service result into the raw response.
@@ -153,18 +150,18 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
   metrics_.CallFinished(method, code, duration, request_bytes);
   // The last touch of request and response: gRPC frees them afterwards.
   reactor->Finish(std::move(grpc_status));
-  // A large request leaves tens of MB free inside the heap; give those
-  // pages back so that idle memory does not stay at the peak (the next
-  // large request takes fresh pages).
+  // What a large request leaves free inside the heap goes back to the
+  // system: otherwise the next one's peak sits on top of it.
   if (request_bytes > kTrimAfterBytes) malloc_trim(0);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Decide(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return Handle(Method::kDecide, context, request->Length(),
-                [this, request, response](const service::CallContext& call) {
-                  return Serialize(service_.Decide(BytesOf(request), call),
+  auto slices = TakeSlices(request);
+  return Handle(Method::kDecide, context, slices->size(),
+                [this, slices, response](const service::CallContext& call) {
+                  return Serialize(service_.Decide(BytesOf(slices), call),
                                    *response);
                 });
 }
@@ -172,9 +169,10 @@ grpc::ServerUnaryReactor* GrpcService::Decide(
 grpc::ServerUnaryReactor* GrpcService::Explain(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return Handle(Method::kExplain, context, request->Length(),
-                [this, request, response](const service::CallContext& call) {
-                  return Serialize(service_.Explain(BytesOf(request), call),
+  auto slices = TakeSlices(request);
+  return Handle(Method::kExplain, context, slices->size(),
+                [this, slices, response](const service::CallContext& call) {
+                  return Serialize(service_.Explain(BytesOf(slices), call),
                                    *response);
                 });
 }
@@ -182,9 +180,10 @@ grpc::ServerUnaryReactor* GrpcService::Explain(
 grpc::ServerUnaryReactor* GrpcService::Validate(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return Handle(Method::kValidate, context, request->Length(),
-                [this, request, response](const service::CallContext& call) {
-                  return Serialize(service_.Validate(BytesOf(request), call),
+  auto slices = TakeSlices(request);
+  return Handle(Method::kValidate, context, slices->size(),
+                [this, slices, response](const service::CallContext& call) {
+                  return Serialize(service_.Validate(BytesOf(slices), call),
                                    *response);
                 });
 }

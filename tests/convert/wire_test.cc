@@ -39,7 +39,7 @@ struct Split {
 };
 
 OpenBytes Open(const std::string& bytes) {
-  return [&bytes] {
+  return [&bytes](bool /*last*/) {
     // Small chunks: the reader must not assume contiguous bytes.
     return std::make_unique<google::protobuf::io::ArrayInputStream>(
         bytes.data(), static_cast<int>(bytes.size()), /*block_size=*/61);
