@@ -30,19 +30,28 @@ double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-void BM_ParseVersusHandler(benchmark::State& state) {
+// The DecideRequest of the synthetic cluster the benchmark's arguments
+// (nodes, DaemonSets) describe.
+v1::DecideRequest SyntheticRequest(const benchmark::State& state) {
   testing::SyntheticSpec spec;
   spec.nodes = static_cast<int>(state.range(0));
   spec.daemon_sets = static_cast<int>(state.range(1));
-  const std::string bytes =
-      testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
-                               testing::SyntheticNow())
-          .SerializeAsString();
-  const service::SchedulerService svc({}, [] { return absl::Now(); });
-  const service::RequestBytes request_bytes{[&bytes](bool /*last*/) {
+  return testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
+                                  testing::SyntheticNow());
+}
+
+// `bytes` (which must outlive the result) as the service reads a request.
+convert::OpenBytes OpenArray(const std::string& bytes) {
+  return [&bytes](bool /*last*/) {
     return std::make_unique<google::protobuf::io::ArrayInputStream>(
         bytes.data(), static_cast<int>(bytes.size()));
-  }, nullptr};
+  };
+}
+
+void BM_ParseVersusHandler(benchmark::State& state) {
+  const std::string bytes = SyntheticRequest(state).SerializeAsString();
+  const service::SchedulerService svc({}, [] { return absl::Now(); });
+  const service::RequestBytes request_bytes{OpenArray(bytes), nullptr};
   double parse_heap = 0, parse_arena = 0, handler = 0;
   for (auto _ : state) {
     auto t0 = Clock::now();
@@ -94,17 +103,8 @@ BENCHMARK(BM_ParseVersusHandler)
 // of the arena parse measured in the same run: where the handler's time
 // goes, to see which stage a change moved.
 void BM_HandlerStages(benchmark::State& state) {
-  testing::SyntheticSpec spec;
-  spec.nodes = static_cast<int>(state.range(0));
-  spec.daemon_sets = static_cast<int>(state.range(1));
-  const std::string bytes =
-      testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
-                               testing::SyntheticNow())
-          .SerializeAsString();
-  const convert::OpenBytes open = [&bytes](bool /*last*/) {
-    return std::make_unique<google::protobuf::io::ArrayInputStream>(
-        bytes.data(), static_cast<int>(bytes.size()));
-  };
+  const std::string bytes = SyntheticRequest(state).SerializeAsString();
+  const convert::OpenBytes open = OpenArray(bytes);
   double parse = 0, head = 0, pods = 0, engine = 0, to_proto = 0;
   for (auto _ : state) {
     auto t0 = Clock::now();
@@ -167,31 +167,19 @@ BENCHMARK(BM_HandlerStages)
 // part of the throughput ratio `make bench` measures over gRPC (Validate
 // reads and validates only, the floor a decision service cannot go below).
 void BM_DecideOverValidate(benchmark::State& state) {
-  testing::SyntheticSpec spec;
-  spec.nodes = static_cast<int>(state.range(0));
-  spec.daemon_sets = static_cast<int>(state.range(1));
-  v1::DecideRequest decide_request = testing::ToDecideRequest(
-      testing::MakeSyntheticCluster(spec), testing::SyntheticNow());
+  const v1::DecideRequest decide_request = SyntheticRequest(state);
   v1::ValidateRequest validate_request;
   *validate_request.mutable_snapshot() = decide_request.snapshot();
   const std::string decide_bytes = decide_request.SerializeAsString();
   const std::string validate_bytes = validate_request.SerializeAsString();
-  const auto bytes_of = [](const std::string& bytes) {
-    return service::RequestBytes{
-        [&bytes](bool /*last*/) {
-          return std::make_unique<google::protobuf::io::ArrayInputStream>(
-              bytes.data(), static_cast<int>(bytes.size()));
-        },
-        nullptr};
-  };
   const service::SchedulerService svc({}, [] { return absl::Now(); });
   double decide = 0, validate = 0;
   for (auto _ : state) {
     auto t0 = Clock::now();
-    auto validated = svc.Validate(bytes_of(validate_bytes), {});
+    auto validated = svc.Validate({OpenArray(validate_bytes), nullptr}, {});
     benchmark::DoNotOptimize(validated);
     auto t1 = Clock::now();
-    auto decided = svc.Decide(bytes_of(decide_bytes), {});
+    auto decided = svc.Decide({OpenArray(decide_bytes), nullptr}, {});
     benchmark::DoNotOptimize(decided);
     auto t2 = Clock::now();
     if (!validated.ok() || !decided.ok() || validated->violations_size() > 0) {

@@ -155,37 +155,39 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
   if (request_bytes > kTrimAfterBytes) malloc_trim(0);
 }
 
-grpc::ServerUnaryReactor* GrpcService::Decide(
+template <typename Response>
+grpc::ServerUnaryReactor* GrpcService::HandleRaw(
+    Method method, RawMethod<Response> handler,
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   auto slices = TakeSlices(request);
-  return Handle(Method::kDecide, context, slices->size(),
-                [this, slices, response](const service::CallContext& call) {
-                  return Serialize(service_.Decide(BytesOf(slices), call),
-                                   *response);
-                });
+  return Handle(
+      method, context, slices->size(),
+      [this, handler, slices, response](const service::CallContext& call) {
+        return Serialize((service_.*handler)(BytesOf(slices), call),
+                         *response);
+      });
+}
+
+grpc::ServerUnaryReactor* GrpcService::Decide(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return HandleRaw(Method::kDecide, &service::SchedulerService::Decide, context,
+                   request, response);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Explain(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  auto slices = TakeSlices(request);
-  return Handle(Method::kExplain, context, slices->size(),
-                [this, slices, response](const service::CallContext& call) {
-                  return Serialize(service_.Explain(BytesOf(slices), call),
-                                   *response);
-                });
+  return HandleRaw(Method::kExplain, &service::SchedulerService::Explain, context,
+                   request, response);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Validate(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  auto slices = TakeSlices(request);
-  return Handle(Method::kValidate, context, slices->size(),
-                [this, slices, response](const service::CallContext& call) {
-                  return Serialize(service_.Validate(BytesOf(slices), call),
-                                   *response);
-                });
+  return HandleRaw(Method::kValidate, &service::SchedulerService::Validate, context,
+                   request, response);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Filter(

@@ -60,6 +60,20 @@ class GrpcService final : public ServiceBase {
   // A call's work: fills the response, returns the call's status.
   using Body = std::function<absl::Status(const service::CallContext&)>;
 
+  // A service method reading a raw request's bytes.
+  template <typename Response>
+  using RawMethod = absl::StatusOr<Response> (service::SchedulerService::*)(
+      const service::RequestBytes&, const service::CallContext&) const;
+
+  // Handle for a raw method: takes the request's slices over, runs
+  // `handler` on them, serializes its response into `response`.
+  template <typename Response>
+  grpc::ServerUnaryReactor* HandleRaw(Method method,
+                                      RawMethod<Response> handler,
+                                      grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response);
+
   // Starts metrics, then runs `body` inline or on the worker pool.
   grpc::ServerUnaryReactor* Handle(Method method,
                                    grpc::CallbackServerContext* context,
