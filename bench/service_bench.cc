@@ -13,9 +13,9 @@
 
 #include "google/protobuf/arena.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "server/convert/wire.h"
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
+#include "server/convert/wire.h"
 #include "server/engine/decide.h"
 #include "server/service/scheduler_service.h"
 #include "tests/testing/synthetic_cluster.h"

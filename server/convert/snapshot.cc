@@ -1105,10 +1105,9 @@ bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
     const eng::Pod& pod = converted->pods[i];
     return {pod.namespace_name, pod.name, pod.uid};
   };
-  auto pod_uids =
-      MakeUniqueIndex(pods.size(), [&key_of](uint32_t i) -> std::string_view {
-        return key_of(i).uid;
-      });
+  auto pod_uids = MakeUniqueIndex(
+      pods.size(),
+      [&key_of](uint32_t i) -> std::string_view { return key_of(i).uid; });
   auto pod_names = MakeUniqueIndex(pods.size(), [&key_of](uint32_t i) {
     const PodKey key = key_of(i);
     return NamespacedName(key.namespace_name, key.name);

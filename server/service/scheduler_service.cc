@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-
 #include "server/convert/errors.h"
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
@@ -151,7 +150,8 @@ absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
   v1::DecideRequest request;  // all but the snapshot
   v1::Snapshot objects;       // the snapshot but its pods
   engine::Snapshot snapshot;
-  if (auto st = AdmitAll(bytes, call, options_, request, objects, snapshot); !st.ok()) {
+  if (auto st = AdmitAll(bytes, call, options_, request, objects, snapshot);
+      !st.ok()) {
     return st;
   }
   if (IsCancelled(call)) return Cancelled();
@@ -171,7 +171,8 @@ absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
   v1::ExplainRequest request;  // all but the snapshot
   v1::Snapshot objects;        // the snapshot but its pods
   engine::Snapshot snapshot;
-  if (auto st = AdmitAll(bytes, call, options_, request, objects, snapshot); !st.ok()) {
+  if (auto st = AdmitAll(bytes, call, options_, request, objects, snapshot);
+      !st.ok()) {
     return st;
   }
   const absl::Time now =
@@ -215,8 +216,8 @@ absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
   v1::ValidateRequest request;  // all but the snapshot
   v1::Snapshot objects;         // the snapshot but its pods
   std::vector<convert::Violation> violations;
-  if (auto st = Admit(bytes, call, options_, request, objects, violations,
-                      nullptr);
+  if (auto st =
+          Admit(bytes, call, options_, request, objects, violations, nullptr);
       !st.ok()) {
     return st;
   }

@@ -69,8 +69,8 @@ class SchedulerService {
                                               const CallContext& call) const;
   // OK with the violations listed in the response (never INVALID_ARGUMENT
   // for a well-formed request); RESOURCE_EXHAUSTED over a limit.
-  absl::StatusOr<v1::ValidateResponse> Validate(
-      const RequestBytes& request, const CallContext& call) const;
+  absl::StatusOr<v1::ValidateResponse> Validate(const RequestBytes& request,
+                                                const CallContext& call) const;
 
   // The same for a parsed request (serialized, then read as above: one
   // code path). For tests and in-process callers.

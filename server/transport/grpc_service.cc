@@ -87,8 +87,8 @@ GrpcService::GrpcService(const service::SchedulerService& service,
       log_(logging::Logger(logging::kTransportLogger)) {}
 
 grpc::ServerUnaryReactor* GrpcService::Handle(
-    Method method, grpc::CallbackServerContext* context,
-    uint64_t request_bytes, Body body) {
+    Method method, grpc::CallbackServerContext* context, uint64_t request_bytes,
+    Body body) {
   metrics_.CallStarted();
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -164,8 +164,7 @@ grpc::ServerUnaryReactor* GrpcService::HandleRaw(
   return Handle(
       method, context, slices->size(),
       [this, handler, slices, response](const service::CallContext& call) {
-        return Serialize((service_.*handler)(BytesOf(slices), call),
-                         *response);
+        return Serialize((service_.*handler)(BytesOf(slices), call), *response);
       });
 }
 
@@ -179,15 +178,15 @@ grpc::ServerUnaryReactor* GrpcService::Decide(
 grpc::ServerUnaryReactor* GrpcService::Explain(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return HandleRaw(Method::kExplain, &service::SchedulerService::Explain, context,
-                   request, response);
+  return HandleRaw(Method::kExplain, &service::SchedulerService::Explain,
+                   context, request, response);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Validate(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return HandleRaw(Method::kValidate, &service::SchedulerService::Validate, context,
-                   request, response);
+  return HandleRaw(Method::kValidate, &service::SchedulerService::Validate,
+                   context, request, response);
 }
 
 grpc::ServerUnaryReactor* GrpcService::Filter(

@@ -28,8 +28,7 @@ class RequestSlices {
   // A stream over the bytes; with `release`, each slice is freed once the
   // stream has moved past it (the ZeroCopyInputStream contract lets a
   // buffer go at the next call to Next), so only one pass can have it.
-  std::unique_ptr<google::protobuf::io::ZeroCopyInputStream> Open(
-      bool release);
+  std::unique_ptr<google::protobuf::io::ZeroCopyInputStream> Open(bool release);
 
   size_t size() const { return size_; }
   // Frees what is left.

@@ -155,9 +155,8 @@ std::vector<WellFormed> WellFormedCases() {
       {"empty snapshot", Field(1, ""), 0},
       {"pods before nodes",
        Field(1, PodsOnly(r) + ObjectsOnly(r)) + AllButSnapshot(r), n},
-      {"options before snapshot", AllButSnapshot(r) + Field(1, PodsOnly(r)) +
-                                      Field(1, ObjectsOnly(r)),
-       n},
+      {"options before snapshot",
+       AllButSnapshot(r) + Field(1, PodsOnly(r)) + Field(1, ObjectsOnly(r)), n},
       // A repeated message field appears twice: protobuf merges them.
       {"two requests concatenated",
        r.SerializeAsString() + other.SerializeAsString(), 2 * n},
@@ -169,8 +168,7 @@ std::vector<WellFormed> WellFormedCases() {
            AllButSnapshot(r),
        n + 1},
       // A known field number with another wire type is an unknown field.
-      {"pods field as a varint", Field(1, VarintField(3, 5) + PodsOnly(r)),
-       n},
+      {"pods field as a varint", Field(1, VarintField(3, 5) + PodsOnly(r)), n},
       {"snapshot field as a varint", VarintField(1, 5) + r.SerializeAsString(),
        n},
   };
@@ -221,8 +219,8 @@ std::vector<Malformed> MalformedCases() {
       {"a pod's length beyond the snapshot",
        Field(1, std::string("\x1a\x40", 2) + "abc"),
        "not a dsd.v1.DecideRequest"},
-      {"varint of 11 bytes", std::string("\x08") + std::string(10, '\xff') +
-                                 "\x01",
+      {"varint of 11 bytes",
+       std::string("\x08") + std::string(10, '\xff') + "\x01",
        "not a dsd.v1.DecideRequest"},
       {"tag 0", std::string("\x00\x01", 2), "not a dsd.v1.DecideRequest"},
       {"stray end-group", std::string("\x0c"), "not a dsd.v1.DecideRequest"},
@@ -362,10 +360,9 @@ TEST(WireTest, StreamedPodsDecideAsParsedPods) {
          v1::Pod& p = *r.mutable_snapshot()->mutable_pods(4);
          const std::string node = p.node_name();
          p.clear_node_name();
-         v1::SelectorRequirement& f =
-             *p.mutable_required_node_affinity()
-                  ->add_node_selector_terms()
-                  ->add_match_fields();
+         v1::SelectorRequirement& f = *p.mutable_required_node_affinity()
+                                           ->add_node_selector_terms()
+                                           ->add_match_fields();
          f.set_key("metadata.name");
          f.set_operator_(v1::SELECTOR_OPERATOR_IN);
          f.add_values(node);

@@ -46,8 +46,8 @@ std::string ReadAll(google::protobuf::io::ZeroCopyInputStream& stream,
 TEST(RequestSlicesTest, BothPassesReadEveryByteWhateverTheSlicing) {
   std::string bytes;
   for (int i = 0; i < 5000; ++i) bytes += static_cast<char>(i * 7 % 251);
-  for (const size_t slice_size : {size_t{1}, size_t{7}, size_t{64},
-                                  size_t{4096}, size_t{5000}}) {
+  for (const size_t slice_size :
+       {size_t{1}, size_t{7}, size_t{64}, size_t{4096}, size_t{5000}}) {
     SCOPED_TRACE("slices of " + std::to_string(slice_size));
     grpc::ByteBuffer buffer = Sliced(bytes, slice_size);
     RequestSlices slices(buffer);

@@ -13,8 +13,8 @@ namespace dsd::engine::internal {
 inline void AppendPiece(std::string& out, std::string_view s) { out += s; }
 inline void AppendPiece(std::string& out, char c) { out += c; }
 template <std::integral T>
-  requires(!std::same_as<T, char> && !std::same_as<T, bool>)
-void AppendPiece(std::string& out, T v) {
+requires(!std::same_as<T, char> &&
+         !std::same_as<T, bool>) void AppendPiece(std::string& out, T v) {
   out += std::to_string(v);
 }
 
