@@ -2,6 +2,7 @@
 // engine, conversion back. No gRPC types; transport maps the statuses.
 #include "server/service/scheduler_service.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -206,6 +207,14 @@ absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
   }
   if (!request.daemon_set().empty() && response.daemon_sets().empty()) {
     return absl::NotFoundError("daemon_set " + request.daemon_set() +
+                               " is not in the snapshot");
+  }
+  if (!request.node().empty() &&
+      std::none_of(objects.nodes().begin(), objects.nodes().end(),
+                   [&request](const v1::Node& n) {
+                     return n.name() == request.node();
+                   })) {
+    return absl::NotFoundError("node " + request.node() +
                                " is not in the snapshot");
   }
   return response;

@@ -578,6 +578,11 @@ std::vector<StatusCase> StatusCases() {
       {"explain_daemon_set_in_other_namespace", Rpc::kExplain,
        Req(ssd, R"("daemonSet": "kube-system/ssd-monitor")"), defaults, false,
        StatusCode::kNotFound, ""},
+      // A node filter naming no node of the snapshot is as wrong as an
+      // unknown DaemonSet (an empty answer would read as "nothing runs").
+      {"explain_unknown_node", Rpc::kExplain,
+       Req(ssd, R"("node": "no-such-node")"), defaults, false,
+       StatusCode::kNotFound, ""},
   };
 }
 
