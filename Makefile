@@ -7,7 +7,7 @@ SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
 
 help:
 	@echo "make run     build, start dsd-server on 127.0.0.1:50051, replay examples/ through dsdctl"
-	@echo "make test    build Release and ASan+UBSan, run every test in both (ctest)"
+	@echo "make test    build Release and ASan+UBSan, run every test in both (ctest), check formatting"
 	@echo "make build   Release build only (build/release)"
 	@echo "make asan    ASan+UBSan build only (build/asan)"
 	@echo "make bench   measure and write docs/performance.md (tables, PNG plots)"
@@ -31,7 +31,8 @@ test-release: build
 test-asan: asan
 	ctest --preset asan
 
-test: test-release test-asan
+# Formatting last: a format slip should not hide test results.
+test: test-release test-asan format-check
 
 run: build
 	@bash scripts/run-demo.sh
@@ -41,12 +42,13 @@ bench: build
 	@bash scripts/bench.sh
 
 format:
-	@bash scripts/install-deps.sh --all
+	@bash scripts/install-deps.sh
 	clang-format -i $(SOURCES)
 
 format-check:
-	@bash scripts/install-deps.sh --all
-	clang-format --dry-run -Werror $(SOURCES)
+	@bash scripts/install-deps.sh
+	@clang-format --dry-run -Werror $(SOURCES)
+	@echo "clang-format: every source is formatted"
 
 lint: build
 	@bash scripts/install-deps.sh --all

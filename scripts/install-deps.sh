@@ -9,10 +9,10 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
-  openssl
+  openssl clang-format
 )
-# Only for `make format` / `make lint` / `make bench` plots; not needed to build or test.
-OPTIONAL_PACKAGES=(clang-format clang-tidy gnuplot-nox python3)
+# Only for `make lint` and `make bench`; not needed to build or test.
+OPTIONAL_PACKAGES=(clang-tidy gnuplot-nox python3)
 
 missing=()
 want=("${PACKAGES[@]}")
