@@ -20,17 +20,22 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/engine/types.h"
+#include "tests/testing/apply_plan.h"
 #include "tests/testing/builders.h"
 
 namespace dsd::engine {
 namespace {
 
+using ::dsd::testing::AddNodes;
 using ::dsd::testing::At;
 using ::dsd::testing::DaemonSetBuilder;
 using ::dsd::testing::MakeRequirement;
+using ::dsd::testing::MakeStatus;
 using ::dsd::testing::MakeToleration;
 using ::dsd::testing::NodeBuilder;
+using ::dsd::testing::NodeRange;
 using ::dsd::testing::PodBuilder;
+using ::dsd::testing::StatusString;
 using ::dsd::testing::T0;
 using enum DeleteReason;
 
@@ -69,14 +74,6 @@ struct DecideCase {
   std::vector<ExpectedPlan> plans = {};  // in plan order
 };
 
-// The seven counters in DaemonSetStatus order; numberUnavailable is
-// desired - available by definition (semantics section 8).
-DaemonSetStatus Status(int32_t desired, int32_t current, int32_t misscheduled,
-                       int32_t ready, int32_t updated, int32_t available) {
-  return {desired, current,   misscheduled,       ready,
-          updated, available, desired - available};
-}
-
 // `prefix` + i for i in [from, to), all with `reason`.
 std::vector<Deletion> Dels(const std::string& prefix, int from, int to,
                            DeleteReason reason) {
@@ -92,13 +89,6 @@ std::vector<Deletion> Cat(std::initializer_list<std::vector<Deletion>> parts) {
   for (const auto& part : parts) {
     out.insert(out.end(), part.begin(), part.end());
   }
-  return out;
-}
-
-// node-<from> ... node-<to - 1>.
-std::vector<std::string> NodeRange(int from, int to) {
-  std::vector<std::string> out;
-  for (int i = from; i < to; ++i) out.push_back("node-" + std::to_string(i));
   return out;
 }
 
@@ -135,13 +125,6 @@ void AddNode(Snapshot& s, std::string name, const LabelPairs& labels = {}) {
   NodeBuilder node(s, std::move(name));
   for (const auto& [k, v] : labels) node.Label(k, v);
   node.Add();
-}
-
-// addNodes: node-<start> ... node-<start + n - 1>.
-void AddNodes(Snapshot& s, int start, int n, const LabelPairs& labels = {}) {
-  for (int i = start; i < start + n; ++i) {
-    AddNode(s, "node-" + std::to_string(i), labels);
-  }
 }
 
 // A current-revision daemon pod of `ds` bound to `node`.
@@ -228,7 +211,7 @@ std::vector<DecideCase> SeedCases() {
            },
        .plans = {{.daemon_set = kDs,
                   .creates = {"k8s-node1"},
-                  .status = Status(1, 0, 0, 0, 0, 0)}}},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       {.name = "b_RelabelledToHddDeletesPod",
        .build =
            [](Snapshot& s) {
@@ -238,7 +221,7 @@ std::vector<DecideCase> SeedCases() {
            },
        .plans = {{.daemon_set = kDs,
                   .deletes = {{"ssd-monitor-7x2kq", kNodeAffinityMismatch}},
-                  .status = Status(0, 0, 1, 0, 0, 0)}}},
+                  .status = MakeStatus(0, 0, 1, 0, 0, 0)}}},
       {.name = "c_NewSsdNodeGetsPod",
        .build =
            [](Snapshot& s) {
@@ -249,7 +232,7 @@ std::vector<DecideCase> SeedCases() {
            },
        .plans = {{.daemon_set = kDs,
                   .creates = {"k8s-node2"},
-                  .status = Status(2, 1, 0, 1, 1, 1)}}},
+                  .status = MakeStatus(2, 1, 0, 1, 1, 1)}}},
       {.name = "d_DeletedPodIsRecreated",
        .build =
            [](Snapshot& s) {
@@ -260,7 +243,7 @@ std::vector<DecideCase> SeedCases() {
            },
        .plans = {{.daemon_set = kDs,
                   .creates = {"k8s-node1"},
-                  .status = Status(2, 1, 0, 1, 1, 1)}}},
+                  .status = MakeStatus(2, 1, 0, 1, 1, 1)}}},
       // Semantics 6.6 and 8: a bound pod on a missing node is left to pod GC
       // and counted nowhere; no replacement goes anywhere else.
       {.name = "e_VanishedNodeGetsNoReplacement",
@@ -271,7 +254,7 @@ std::vector<DecideCase> SeedCases() {
              Owned(s, "ssd-monitor-7x2kq", ds, "k8s-node1").Ready(T0()).Add();
              Owned(s, "ssd-monitor-b9wz4", ds, "k8s-node2").Ready(T0()).Add();
            },
-       .plans = {{.daemon_set = kDs, .status = Status(1, 1, 0, 1, 1, 1)}}},
+       .plans = {{.daemon_set = kDs, .status = MakeStatus(1, 1, 0, 1, 1, 1)}}},
       // Semantics 4: unschedulable:NoSchedule is a default toleration.
       {.name = "f_CordonedSsdNodeGetsPod",
        .build =
@@ -281,7 +264,7 @@ std::vector<DecideCase> SeedCases() {
            },
        .plans = {{.daemon_set = kDs,
                   .creates = {"k8s-node1"},
-                  .status = Status(1, 0, 0, 0, 0, 0)}}},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       // Semantics 4 "Control-plane taints": no default toleration.
       {.name = "g_ControlPlaneNodeGetsNoPod",
        .build =
@@ -295,7 +278,7 @@ std::vector<DecideCase> SeedCases() {
            },
        .plans = {{.daemon_set = kDs,
                   .creates = {"k8s-node1"},
-                  .status = Status(1, 0, 0, 0, 0, 0)}}},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       {.name = "g_ControlPlaneNodeTolerated",
        .build =
            [](Snapshot& s) {
@@ -312,7 +295,7 @@ std::vector<DecideCase> SeedCases() {
            },
        .plans = {{.daemon_set = kDs,
                   .creates = {"k8s-master", "k8s-node1"},
-                  .status = Status(2, 0, 0, 0, 0, 0)}}},
+                  .status = MakeStatus(2, 0, 0, 0, 0, 0)}}},
   };
 }
 
@@ -337,7 +320,7 @@ std::vector<DecideCase> PlacementCases() {
        .plans = {{.creates = NodeRange(0, 5)}}},
       {.name = "NoNodesDoesNothing",
        .build = [](Snapshot& s) { SimpleDs(s).Add(); },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       {.name = "OneNodeDaemonLaunchesPod",
        .build =
            [](Snapshot& s) {
@@ -387,7 +370,7 @@ std::vector<DecideCase> PlacementCases() {
              const auto ds = SimpleDs(s).NodeName("port-conflict").Add();
              Owned(s, "port-conflict-pod", ds, "port-conflict").Add();
            },
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       {.name = "NoPortConflictNodeDaemonLaunchesPod",
        .build =
            [](Snapshot& s) {
@@ -405,7 +388,7 @@ std::vector<DecideCase> PlacementCases() {
              BlueFastDs(s).Add();
            },
        .plans = {{.creates = NodeRange(4, 7),
-                  .status = Status(3, 0, 0, 0, 0, 0)}}},
+                  .status = MakeStatus(3, 0, 0, 0, 0, 0)}}},
       {.name = "SelectorDaemonSetLaunchesPods",
        .build =
            [](Snapshot& s) {
@@ -425,7 +408,7 @@ std::vector<DecideCase> PlacementCases() {
                  .NodeSelector("speed", "fast")
                  .Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       {.name = "NodeAffinityDaemonLaunchesPods",
        .build =
            [](Snapshot& s) {
@@ -443,14 +426,15 @@ std::vector<DecideCase> PlacementCases() {
              AddNodes(s, 0, 5);
              SimpleDs(s).NodeName("node-0").Add();
            },
-       .plans = {{.creates = {"node-0"}, .status = Status(1, 0, 0, 0, 0, 0)}}},
+       .plans = {{.creates = {"node-0"},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       {.name = "BadNameDaemonSetDoesNothing",
        .build =
            [](Snapshot& s) {
              AddNodes(s, 0, 5);
              SimpleDs(s).NodeName("node-10").Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       {.name = "NameAndSelectorDaemonSetLaunchesPods",
        .build =
            [](Snapshot& s) {
@@ -466,7 +450,7 @@ std::vector<DecideCase> PlacementCases() {
              AddNodes(s, 4, 3, SimpleNodeLabel());
              BlueFastDs(s).NodeName("node-0").Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
   };
 }
 
@@ -489,7 +473,7 @@ std::vector<DecideCase> ExistingPodCases() {
        .plans = {{.creates = {"node-0", "node-4"},
                   .deletes = Cat({Dels("node-2-p", 1, 2, kDuplicatePod),
                                   Dels("node-3-p", 1, 5, kDuplicatePod)}),
-                  .status = Status(5, 3, 0, 0, 3, 0)}}},
+                  .status = MakeStatus(5, 3, 0, 0, 3, 0)}}},
       {.name = "SelectorDaemonDeletesUnselectedPods",
        .build =
            [](Snapshot& s) {
@@ -505,7 +489,7 @@ std::vector<DecideCase> ExistingPodCases() {
                   .deletes =
                       Cat({Dels("node-1-p", 0, 3, kNodeAffinityMismatch),
                            Dels("node-4-p", 0, 1, kNodeAffinityMismatch)}),
-                  .status = Status(5, 0, 2, 0, 0, 0)}}},
+                  .status = MakeStatus(5, 0, 2, 0, 0, 0)}}},
       {.name = "SelectorDaemonDealsWithExistingPods",
        .build =
            [](Snapshot& s) {
@@ -526,7 +510,7 @@ std::vector<DecideCase> ExistingPodCases() {
                                   Dels("node-1-p", 0, 3, kNodeAffinityMismatch),
                                   Dels("node-2-p", 0, 4, kNodeAffinityMismatch),
                                   Dels("node-6-p", 1, 13, kDuplicatePod)}),
-                  .status = Status(5, 2, 3, 0, 2, 0)}}},
+                  .status = MakeStatus(5, 2, 3, 0, 2, 0)}}},
       {.name = "DeleteUnscheduledPodForNotExistingNode",
        .build =
            [](Snapshot& s) {
@@ -540,7 +524,7 @@ std::vector<DecideCase> ExistingPodCases() {
                  .Add();
            },
        .plans = {{.deletes = {{"unbound-for-node-2", kNodeGone}},
-                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       // A.4 TestDaemonKillFailedPods rows.
       {.name = "KillFailedPods_NormalDoNothing",
        .build =
@@ -548,7 +532,7 @@ std::vector<DecideCase> ExistingPodCases() {
              AddNodes(s, 0, 1);
              AddPods(s, SimpleDs(s).Add(), "node-0", 1);
            },
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       {.name = "KillFailedPods_NoPodsCreate1",
        .build =
            [](Snapshot& s) {
@@ -565,7 +549,7 @@ std::vector<DecideCase> ExistingPodCases() {
              Owned(s, "node-0-failed0", ds, "node-0").Failed().Add();
            },
        .plans = {{.deletes = {{"node-0-failed0", kFailedPod}},
-                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       // The failed pod sorts first by name, so it is the representative
       // (semantics 5.4, 8): nothing is Ready.
       {.name = "KillFailedPods_OneFailedThreeNormalKillThree",
@@ -578,7 +562,7 @@ std::vector<DecideCase> ExistingPodCases() {
            },
        .plans = {{.deletes = Cat({{{"node-0-failed0", kFailedPod}},
                                   Dels("node-0-p", 1, 3, kDuplicatePod)}),
-                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       {.name = "KillFailedPodsBackoff_Sync1",
        .build =
            [](Snapshot& s) {
@@ -616,7 +600,7 @@ std::vector<DecideCase> ExistingPodCases() {
                  .Terminating()
                  .Add();
            },
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
   };
 }
 
@@ -636,7 +620,7 @@ void OneFailedPodWithBackoff(Snapshot& s, std::string node,
 }
 
 std::vector<DecideCase> BackoffCases() {
-  const DaemonSetStatus status = Status(1, 1, 0, 0, 1, 0);
+  const DaemonSetStatus status = MakeStatus(1, 1, 0, 0, 1, 0);
   return {
       {.name = "Backoff_InBackoffSkipsFailedPodAndRequeues",
        .build =
@@ -681,7 +665,7 @@ std::vector<DecideCase> TaintCases() {
                  .Add();
              AddPods(s, SimpleDs(s).Add(), "tainted", 1);
            },
-       .plans = {{.status = Status(0, 0, 1, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 1, 0, 0, 0)}}},
       {.name = "NoExecuteTaintedDoesEvictRunningIntolerantPod",
        .build =
            [](Snapshot& s) {
@@ -691,7 +675,7 @@ std::vector<DecideCase> TaintCases() {
              AddPods(s, SimpleDs(s).Add(), "tainted", 1);
            },
        .plans = {{.deletes = {{"tainted-p0", kUntoleratedNoExecuteTaint}},
-                  .status = Status(0, 0, 1, 0, 0, 0)}}},
+                  .status = MakeStatus(0, 0, 1, 0, 0, 0)}}},
       {.name = "TaintedNodeDaemonDoesNotLaunchIntolerantPod",
        .build =
            [](Snapshot& s) {
@@ -700,7 +684,7 @@ std::vector<DecideCase> TaintCases() {
                  .Add();
              SimpleDs(s).Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       {.name = "TaintedNodeDaemonLaunchesToleratePod",
        .build =
            [](Snapshot& s) {
@@ -810,7 +794,7 @@ std::vector<DecideCase> StatusCases() {
              SimpleDs(s).Add();
            },
        .plans = {{.creates = NodeRange(0, 5),
-                  .status = Status(5, 0, 0, 0, 0, 0)}}},
+                  .status = MakeStatus(5, 0, 0, 0, 0, 0)}}},
       {.name = "NumberReadyStatus_Sync1",
        .build =
            [](Snapshot& s) {
@@ -819,7 +803,7 @@ std::vector<DecideCase> StatusCases() {
              AddPods(s, ds, "node-0", 1);
              AddPods(s, ds, "node-1", 1);
            },
-       .plans = {{.status = Status(2, 2, 0, 0, 2, 0)}}},
+       .plans = {{.status = MakeStatus(2, 2, 0, 0, 2, 0)}}},
       {.name = "NumberReadyStatus_Sync2",
        .build =
            [](Snapshot& s) {
@@ -828,7 +812,7 @@ std::vector<DecideCase> StatusCases() {
              Owned(s, "node-0-p0", ds, "node-0").Ready(T0()).Add();
              Owned(s, "node-1-p0", ds, "node-1").Ready(T0()).Add();
            },
-       .plans = {{.status = Status(2, 2, 0, 2, 2, 2)}}},
+       .plans = {{.status = MakeStatus(2, 2, 0, 2, 2, 2)}}},
       {.name = "ObservedGeneration",
        .build =
            [](Snapshot& s) {
@@ -838,7 +822,7 @@ std::vector<DecideCase> StatusCases() {
              s.daemon_sets.push_back(ds);
              AddPods(s, ds, "node-0", 1);
            },
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       // The plan lists every create, with no burst cap (plan contract).
       {.name = "SimpleDaemonSetPodCreateErrors",
        .build =
@@ -847,7 +831,7 @@ std::vector<DecideCase> StatusCases() {
              SimpleDs(s).Add();
            },
        .plans = {{.creates = NodeRange(0, 100),
-                  .status = Status(100, 0, 0, 0, 0, 0)}}},
+                  .status = MakeStatus(100, 0, 0, 0, 0, 0)}}},
       // Item 6 rows.
       {.name = "NoScheduleTaintAddedAfterPlacementIsMisscheduled",
        .build =
@@ -860,7 +844,7 @@ std::vector<DecideCase> StatusCases() {
              Owned(s, "node-0-p0", ds, "node-0").Ready(T0()).Add();
              Owned(s, "node-1-p0", ds, "node-1").Ready(T0()).Add();
            },
-       .plans = {{.status = Status(1, 1, 1, 1, 1, 1)}}},
+       .plans = {{.status = MakeStatus(1, 1, 1, 1, 1, 1)}}},
       // minReadySeconds 30 at t=60: Ready since 0 and 30 (boundary,
       // inclusive since v1.34) are available; since 45 is not (until 75);
       // Ready without lastTransitionTime never is (semantics 7.3).
@@ -876,7 +860,7 @@ std::vector<DecideCase> StatusCases() {
              Owned(s, "node-4-p0", ds, "node-4").Ready().Add();
            },
        .now = At(60),
-       .plans = {{.status = Status(5, 5, 0, 4, 5, 2),
+       .plans = {{.status = MakeStatus(5, 5, 0, 4, 5, 2),
                   .requeue_after = absl::Seconds(15)}}},
       {.name = "ReadyAndAvailableWithMinReadySecondsKubernetes133",
        .build =
@@ -891,7 +875,7 @@ std::vector<DecideCase> StatusCases() {
            },
        .now = At(60),
        .options = {.kubernetes_minor = 33},
-       .plans = {{.status = Status(5, 5, 0, 4, 5, 1)}}},
+       .plans = {{.status = MakeStatus(5, 5, 0, 4, 5, 1)}}},
       // IsPodUpdated: hash OR generation (semantics 7.2). OnDelete only, so
       // that no rolling update touches the old pods.
       {.name = "UpdatedByHashOrGeneration",
@@ -910,7 +894,7 @@ std::vector<DecideCase> StatusCases() {
              OldOwned(s, "node-4-p0", ds, "node-4").Add();
            },
        .runs = Runs::kOnDelete,
-       .plans = {{.status = Status(5, 5, 0, 0, 3, 0),
+       .plans = {{.status = MakeStatus(5, 5, 0, 0, 3, 0),
                   .revision_unknown = false}}},
       {.name = "UpdatedByGenerationWhenRevisionUnknown",
        .build =
@@ -929,7 +913,7 @@ std::vector<DecideCase> StatusCases() {
              OldOwned(s, "node-4-p0", ds, "node-4").Add();
            },
        .runs = Runs::kOnDelete,
-       .plans = {{.status = Status(5, 5, 0, 0, 2, 0),
+       .plans = {{.status = MakeStatus(5, 5, 0, 0, 2, 0),
                   .revision_unknown = true}}},
       // D19: the representative is the oldest pod; it is not Ready.
       {.name = "D19_OldestPodNotReadyCountsNotReady",
@@ -945,7 +929,7 @@ std::vector<DecideCase> StatusCases() {
            },
        .now = At(10),
        .plans = {{.deletes = {{"node-0-b", kDuplicatePod}},
-                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       // D19 with D16: bound pods sort first, whatever their age.
       {.name = "D19_BoundPodIsRepresentative",
        .build =
@@ -962,7 +946,7 @@ std::vector<DecideCase> StatusCases() {
            },
        .now = At(10),
        .plans = {{.deletes = {{"node-0-unbound", kDuplicatePod}},
-                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
   };
 }
 
@@ -1012,7 +996,7 @@ std::vector<DecideCase> SurgeCases() {
        .plans = {{.creates = {"node-0", "node-4"},
                   .deletes = Cat({Dels("node-2-p", 1, 2, kDuplicatePod),
                                   Dels("node-3-p", 1, 5, kDuplicatePod)}),
-                  .status = Status(5, 3, 0, 0, 3, 0)}}},
+                  .status = MakeStatus(5, 3, 0, 0, 3, 0)}}},
       // Representative of node-1: the Ready old pod of t=50.
       {.name = "SurgePreservesReadyOldPods",
        .build = [](Snapshot& s) { SurgeOldPodsCluster(s, true); },
@@ -1020,7 +1004,7 @@ std::vector<DecideCase> SurgeCases() {
        .now = At(200),
        .plans = {{.creates = {"node-0", "node-3", "node-4"},
                   .deletes = {{"node-1-old60", kDuplicatePod}},
-                  .status = Status(5, 2, 0, 1, 1, 1)}}},
+                  .status = MakeStatus(5, 2, 0, 1, 1, 1)}}},
       {.name = "SurgeDeletesUnreadyOldPods",
        .build = [](Snapshot& s) { SurgeOldPodsCluster(s, false); },
        .runs = Runs::kAsBuilt,
@@ -1028,7 +1012,7 @@ std::vector<DecideCase> SurgeCases() {
        .plans = {{.creates = {"node-0", "node-3", "node-4"},
                   .deletes = {{"node-1-old50", kOldPodNotReady},
                               {"node-1-old60", kDuplicatePod}},
-                  .status = Status(5, 2, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(5, 2, 0, 0, 1, 0)}}},
       // The new pod becomes available at 65: the plan changes in 5 s.
       {.name = "SurgePreservesOldReadyWithUnsatisfiedMinReady",
        .build = SurgeMinReadyCluster,
@@ -1036,7 +1020,7 @@ std::vector<DecideCase> SurgeCases() {
        .now = At(60),
        .plans = {{.creates = {"node-0", "node-3", "node-4"},
                   .deletes = {{"node-1-old60", kDuplicatePod}},
-                  .status = Status(5, 2, 0, 1, 1, 0),
+                  .status = MakeStatus(5, 2, 0, 1, 1, 0),
                   .requeue_after = absl::Seconds(5)}}},
       {.name = "SurgeDeletesOldReadyWithUnsatisfiedMinReady",
        .build = SurgeMinReadyCluster,
@@ -1045,7 +1029,7 @@ std::vector<DecideCase> SurgeCases() {
        .plans = {{.creates = {"node-0", "node-3", "node-4"},
                   .deletes = {{"node-1-old50", kSurgeReplaced},
                               {"node-1-old60", kDuplicatePod}},
-                  .status = Status(5, 2, 0, 1, 1, 0)}}},
+                  .status = MakeStatus(5, 2, 0, 1, 1, 0)}}},
       // node-4 holds only a terminating old pod: surge creates at once; the
       // surge budget of 1 is used by node-0, so no rolling-update create.
       {.name = "SurgeCreatesNewPodWhenAtMaxSurgeAndOldPodDeleted",
@@ -1073,7 +1057,8 @@ std::vector<DecideCase> SurgeCases() {
            },
        .runs = Runs::kAsBuilt,
        .now = At(200),
-       .plans = {{.creates = {"node-4"}, .status = Status(5, 5, 0, 5, 0, 5)}}},
+       .plans = {{.creates = {"node-4"},
+                  .status = MakeStatus(5, 5, 0, 5, 0, 5)}}},
       // Item 3: the two surge-only reasons in their smallest form.
       {.name = "SurgeOldPodNotReadyNextToNewPod",
        .build =
@@ -1103,7 +1088,7 @@ std::vector<DecideCase> SurgeCases() {
        .runs = Runs::kAsBuilt,
        .now = At(10),
        .plans = {{.deletes = {{"node-0-old", kSurgeReplaced}},
-                  .status = Status(1, 1, 0, 1, 0, 1)}}},
+                  .status = MakeStatus(1, 1, 0, 1, 0, 1)}}},
       // D15: with surge a failed (or succeeded) only pod is deleted and
       // replaced in the same plan (semantics 6.4).
       {.name = "D15_SurgeFailedPodDeletedAndReplaced",
@@ -1116,7 +1101,7 @@ std::vector<DecideCase> SurgeCases() {
        .runs = Runs::kAsBuilt,
        .plans = {{.creates = {"node-0"},
                   .deletes = {{"node-0-p0", kFailedPod}},
-                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       {.name = "SurgeSucceededPodDeletedAndReplaced",
        .build =
            [](Snapshot& s) {
@@ -1203,10 +1188,10 @@ std::vector<DecideCase> OwnershipCases() {
                               {"matching-orphan-1", kDuplicatePod},
                               {"matching-owned-failed-1", kFailedPod},
                               {"matching-owned-succeeded-0", kSucceededPod}},
-                  .status = Status(2, 2, 0, 2, 2, 2)},
+                  .status = MakeStatus(2, 2, 0, 2, 2, 2)},
                  {.daemon_set = "default/foo2",
                   .creates = {"node-1"},
-                  .status = Status(2, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(2, 1, 0, 0, 1, 0)}}},
       // A failed pod of another controller would be deleted if it were ours.
       {.name = "PodOfOtherControllerIgnored",
        .build =
@@ -1218,14 +1203,15 @@ std::vector<DecideCase> OwnershipCases() {
                  .Failed()
                  .Add();
            },
-       .plans = {{.creates = {"node-0"}, .status = Status(1, 0, 0, 0, 0, 0)}}},
+       .plans = {{.creates = {"node-0"},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       {.name = "OrphanIsAdopted",
        .build =
            [](Snapshot& s) {
              AddNodes(s, 0, 1);
              Orphan(s, "orphan", SimpleDs(s).Add(), "node-0").Ready(T0()).Add();
            },
-       .plans = {{.status = Status(1, 1, 0, 1, 1, 1)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 1, 1, 1)}}},
       {.name = "DuplicateOrphanIsDeleted",
        .build =
            [](Snapshot& s) {
@@ -1236,7 +1222,7 @@ std::vector<DecideCase> OwnershipCases() {
            },
        .now = At(100),
        .plans = {{.deletes = {{"orphan", kDuplicatePod}},
-                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       // Non-surge: if the terminating orphan were adopted, no create.
       {.name = "TerminatingOrphanNotAdopted",
        .build =
@@ -1246,7 +1232,8 @@ std::vector<DecideCase> OwnershipCases() {
                  .Terminating()
                  .Add();
            },
-       .plans = {{.creates = {"node-0"}, .status = Status(1, 0, 0, 0, 0, 0)}}},
+       .plans = {{.creates = {"node-0"},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       {.name = "OrphanInOtherNamespaceNotAdopted",
        .build =
            [](Snapshot& s) {
@@ -1255,29 +1242,31 @@ std::vector<DecideCase> OwnershipCases() {
                  .Namespace("other")
                  .Add();
            },
-       .plans = {{.creates = {"node-0"}, .status = Status(1, 0, 0, 0, 0, 0)}}},
+       .plans = {{.creates = {"node-0"},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       {.name = "ReleasedPodNotCountedNotDeleted",
        .build =
            [](Snapshot& s) {
              AddNodes(s, 0, 1);
              AddReleasedPods(s, SimpleDs(s).Add(), "node-0", 1);
            },
-       .plans = {{.creates = {"node-0"}, .status = Status(1, 0, 0, 0, 0, 0)}}},
+       .plans = {{.creates = {"node-0"},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       // [dsd] 5.1: the older DaemonSet adopts; ties go to namespace/name.
       {.name = "OlderDaemonSetAdoptsSharedOrphan",
        .build = [](Snapshot& s) { SharedOrphanCluster(s, At(10), At(0)); },
        .plans = {{.daemon_set = "default/alpha",
                   .creates = {"node-0"},
-                  .status = Status(1, 0, 0, 0, 0, 0)},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)},
                  {.daemon_set = "default/beta",
-                  .status = Status(1, 1, 0, 1, 1, 1)}}},
+                  .status = MakeStatus(1, 1, 0, 1, 1, 1)}}},
       {.name = "SameAgeDaemonSetsTieBrokenByName",
        .build = [](Snapshot& s) { SharedOrphanCluster(s, T0(), T0()); },
        .plans = {{.daemon_set = "default/alpha",
-                  .status = Status(1, 1, 0, 1, 1, 1)},
+                  .status = MakeStatus(1, 1, 0, 1, 1, 1)},
                  {.daemon_set = "default/beta",
                   .creates = {"node-0"},
-                  .status = Status(1, 0, 0, 0, 0, 0)}}},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
   };
 }
 
@@ -1295,7 +1284,7 @@ std::vector<DecideCase> ReasonCases() {
            },
        .plans = {{.creates = {"node-1"},
                   .deletes = {{"node-0-p0", kNodeNameMismatch}},
-                  .status = Status(1, 0, 1, 0, 0, 0)}}},
+                  .status = MakeStatus(1, 0, 1, 0, 0, 0)}}},
       {.name = "RequiredAffinityNoLongerMatches",
        .build =
            [](Snapshot& s) {
@@ -1318,7 +1307,7 @@ std::vector<DecideCase> ReasonCases() {
                  .Terminating()
                  .Add();
            },
-       .plans = {{.status = Status(0, 0, 1, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 1, 0, 0, 0)}}},
       {.name = "TerminatingUnboundPodOfMissingNodeNotDeleted",
        .build =
            [](Snapshot& s) {
@@ -1331,7 +1320,7 @@ std::vector<DecideCase> ReasonCases() {
                  .Terminating()
                  .Add();
            },
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       {.name = "TerminatingDuplicateNotDeleted",
        .build =
            [](Snapshot& s) {
@@ -1344,7 +1333,7 @@ std::vector<DecideCase> ReasonCases() {
                  .Add();
            },
        .now = At(100),
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
   };
 }
 
@@ -1387,7 +1376,7 @@ std::vector<DecideCase> DerivedCases() {
                      MakeRequirement(s, "k", SelectorOperator::kGt, {"-1"})))
                  .Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       {.name = "D4_InvalidTermDoesNotSpoilValidTerm",
        .build =
            [](Snapshot& s) {
@@ -1407,14 +1396,14 @@ std::vector<DecideCase> DerivedCases() {
              AddNodes(s, 0, 2);
              SimpleDs(s).AffinityTerm(NodeSelectorTerm{}).Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       {.name = "D5_ZeroTermsMatchNothing",
        .build =
            [](Snapshot& s) {
              AddNodes(s, 0, 2);
              SimpleDs(s).EmptyAffinity().Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       {.name = "D6_MatchFieldsNotIn",
        .build =
            [](Snapshot& s) {
@@ -1440,7 +1429,8 @@ std::vector<DecideCase> DerivedCases() {
                      .Add();
              AddPods(s, ds, "node-0", 1);
            },
-       .plans = {{.creates = {"node-1"}, .status = Status(2, 1, 0, 0, 1, 0)}}},
+       .plans = {{.creates = {"node-1"},
+                  .status = MakeStatus(2, 1, 0, 0, 1, 0)}}},
       {.name = "D8_KeyOnlyEqualDoesNotTolerateValue",
        .build =
            [](Snapshot& s) {
@@ -1452,7 +1442,7 @@ std::vector<DecideCase> DerivedCases() {
                                             "", std::nullopt))
                  .Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       {.name = "D9_PreferNoScheduleIgnored",
        .build =
            [](Snapshot& s) {
@@ -1471,7 +1461,7 @@ std::vector<DecideCase> DerivedCases() {
                  .Add();
              AddPods(s, SimpleDs(s).Tolerate("maintenance").Add(), "node-0", 1);
            },
-       .plans = {{.status = Status(0, 0, 1, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 1, 0, 0, 0)}}},
       {.name = "D11_TolerationSecondsZeroStillTolerates",
        .build =
            [](Snapshot& s) {
@@ -1487,7 +1477,8 @@ std::vector<DecideCase> DerivedCases() {
                                  .Add();
              AddPods(s, ds, "node-0", 1);
            },
-       .plans = {{.creates = {"node-1"}, .status = Status(2, 1, 0, 0, 1, 0)}}},
+       .plans = {{.creates = {"node-1"},
+                  .status = MakeStatus(2, 1, 0, 0, 1, 0)}}},
       {.name = "D12_HostNetworkToleratesNetworkUnavailable",
        .build =
            [](Snapshot& s) {
@@ -1507,7 +1498,7 @@ std::vector<DecideCase> DerivedCases() {
                  .Add();
              SimpleDs(s).Add();
            },
-       .plans = {{.status = Status(0, 0, 0, 0, 0, 0)}}},
+       .plans = {{.status = MakeStatus(0, 0, 0, 0, 0, 0)}}},
       // With the taint-eviction model on, a 300 s toleration would have
       // expired long ago; the infinite default replaced it (semantics 4).
       {.name = "D13_DefaultReplacesNotReadyTolerationSeconds",
@@ -1523,7 +1514,7 @@ std::vector<DecideCase> DerivedCases() {
              AddPods(s, ds, "node-0", 1);
            },
        .options = {.taint_eviction = true},
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       // Semantics 9 [dsd]: the taint-eviction model evicts at timeAdded +
       // the first matching toleration's tolerationSeconds; before that the
       // plan only requeues. The DaemonSet controller itself keeps the pod.
@@ -1531,18 +1522,18 @@ std::vector<DecideCase> DerivedCases() {
        .build = [](Snapshot& s) { DedicatedNoExecuteFor60s(s); },
        .now = At(20),
        .options = {.taint_eviction = true},
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0),
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0),
                   .requeue_after = absl::Seconds(40)}}},
       {.name = "TaintEviction_AtDeadlineEvicts",
        .build = [](Snapshot& s) { DedicatedNoExecuteFor60s(s); },
        .now = At(60),
        .options = {.taint_eviction = true},
        .plans = {{.deletes = {{"node-0-p0", kTaintEviction}},
-                  .status = Status(1, 1, 0, 0, 1, 0)}}},
+                  .status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       {.name = "TaintEviction_OffByDefault",
        .build = [](Snapshot& s) { DedicatedNoExecuteFor60s(s); },
        .now = At(60),
-       .plans = {{.status = Status(1, 1, 0, 0, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 0, 1, 0)}}},
       {.name = "D14_NonSurgeFailedTerminatingPodIgnored",
        .build =
            [](Snapshot& s) {
@@ -1552,7 +1543,8 @@ std::vector<DecideCase> DerivedCases() {
                  .Terminating()
                  .Add();
            },
-       .plans = {{.creates = {"node-0"}, .status = Status(1, 0, 0, 0, 0, 0)}}},
+       .plans = {{.creates = {"node-0"},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
       {.name = "D16_BoundPodKeptOverOlderUnboundPod",
        .build =
            [](Snapshot& s) {
@@ -1585,7 +1577,7 @@ std::vector<DecideCase> DerivedCases() {
        .runs = Runs::kAsBuilt,
        .now = At(100),
        .plans = {{.deletes = {{"node-0-p0", kRollingUpdate}},
-                  .status = Status(5, 5, 0, 5, 0, 5)}}},
+                  .status = MakeStatus(5, 5, 0, 5, 0, 5)}}},
       {.name = "D18_AvailableAtBoundaryCurrent",
        .build =
            [](Snapshot& s) {
@@ -1596,7 +1588,7 @@ std::vector<DecideCase> DerivedCases() {
                  .Add();
            },
        .now = At(10),
-       .plans = {{.status = Status(1, 1, 0, 1, 1, 1),
+       .plans = {{.status = MakeStatus(1, 1, 0, 1, 1, 1),
                   .requeue_after = absl::ZeroDuration()}}},
       {.name = "D18_AvailableAtBoundaryKubernetes134",
        .build =
@@ -1609,7 +1601,7 @@ std::vector<DecideCase> DerivedCases() {
            },
        .now = At(10),
        .options = {.kubernetes_minor = 34},
-       .plans = {{.status = Status(1, 1, 0, 1, 1, 1)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 1, 1, 1)}}},
       {.name = "D18_NotAvailableAtBoundaryKubernetes133",
        .build =
            [](Snapshot& s) {
@@ -1621,14 +1613,15 @@ std::vector<DecideCase> DerivedCases() {
            },
        .now = At(10),
        .options = {.kubernetes_minor = 33},
-       .plans = {{.status = Status(1, 1, 0, 1, 1, 0)}}},
+       .plans = {{.status = MakeStatus(1, 1, 0, 1, 1, 0)}}},
       {.name = "D20_PodOnMissingNodeNoActionNotCounted",
        .build =
            [](Snapshot& s) {
              AddNodes(s, 0, 1);
              AddPods(s, SimpleDs(s).Add(), "gone", 1);
            },
-       .plans = {{.creates = {"node-0"}, .status = Status(1, 0, 0, 0, 0, 0)}}},
+       .plans = {{.creates = {"node-0"},
+                  .status = MakeStatus(1, 0, 0, 0, 0, 0)}}},
   };
 }
 
@@ -1739,15 +1732,6 @@ std::string_view ContractName(DeleteReason reason) {
 
 std::string DeletionString(std::string_view pod, DeleteReason reason) {
   return absl::StrCat(std::string(pod), " ", std::string(ContractName(reason)));
-}
-
-std::string StatusString(const DaemonSetStatus& s) {
-  return absl::StrCat(
-      "desired=", s.desired_number_scheduled,
-      " current=", s.current_number_scheduled,
-      " misscheduled=", s.number_misscheduled, " ready=", s.number_ready,
-      " updated=", s.updated_number_scheduled,
-      " available=", s.number_available, " unavailable=", s.number_unavailable);
 }
 
 std::string Key(std::string_view ns, std::string_view name) {
