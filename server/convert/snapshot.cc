@@ -727,10 +727,44 @@ class Validator {
       auto scope = path_.Field("update_strategy");
       Strategy(ds.update_strategy());
     }
+    for (int i = 0; i < ds.failed_pod_backoffs_size(); ++i) {
+      auto scope = path_.Index("failed_pod_backoffs", static_cast<size_t>(i));
+      FailedPodBackoff(ds, i);
+    }
     if (!converting()) return;
     if (!converted) converted = DaemonSetFromProto(ds, *snap_);
     converted->namespace_name = ns;
     snap_->daemon_sets.push_back(std::move(*converted));
+  }
+
+  // Entry `i` of the DaemonSet's failed-pod back-off (flowcontrol.Backoff:
+  // 1 s doubling up to 15 min).
+  void FailedPodBackoff(const v1::DaemonSet& ds, int i) {
+    const v1::FailedPodBackoff& b = ds.failed_pod_backoffs(i);
+    Subdomain("node", b.node(), /*required=*/true);
+    for (int j = 0; j < i; ++j) {
+      if (!b.node().empty() && ds.failed_pod_backoffs(j).node() == b.node()) {
+        Add("node", "duplicate node: one back-off entry per node");
+        break;
+      }
+    }
+    if (!b.has_last_update()) {
+      Add("last_update", "is required");
+    } else {
+      Timestamp("last_update", b.last_update());
+    }
+    constexpr int64_t kMaxSeconds = 15 * 60;
+    const google::protobuf::Duration& d = b.delay();
+    const bool in_range = d.nanos() >= 0 && d.nanos() <= 999999999 &&
+                          d.seconds() >= 0 && d.seconds() <= kMaxSeconds &&
+                          (d.seconds() < kMaxSeconds || d.nanos() == 0) &&
+                          (d.seconds() > 0 || d.nanos() > 0);
+    if (!b.has_delay()) {
+      Add("delay", "is required");
+    } else if (!in_range) {
+      Add("delay",
+          "must be more than 0 and at most 15m (the maximum back-off)");
+    }
   }
 
   // Checks pod `p` and, with a snapshot, appends it: the whole pod while
@@ -1222,6 +1256,14 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
     strategy.node_selector = ToSelector(s.rollout_node_selector(), storage);
   }
   ds.min_ready_seconds = d.min_ready_seconds();
+  ds.failed_pod_backoffs.reserve(
+      static_cast<size_t>(d.failed_pod_backoffs_size()));
+  for (const v1::FailedPodBackoff& b : d.failed_pod_backoffs()) {
+    ds.failed_pod_backoffs.push_back(
+        {b.node(), ToTime(b.last_update()),
+         absl::Seconds(b.delay().seconds()) +
+             absl::Nanoseconds(b.delay().nanos())});
+  }
   return ds;
 }
 

@@ -354,6 +354,48 @@ std::vector<BadCase> BadCases() {
       {"ds_min_ready_seconds_negative", WithDsField("minReadySeconds", "-1"),
        P(kDs0, "min_ready_seconds"), ">= 0"},
 
+      // ---- Failed-pod back-off entries (semantics 6.5: flowcontrol.Backoff,
+      // 1 s doubling to at most 15 min; one entry per node).
+      {"backoff_node_missing",
+       WithDsField(
+           "failedPodBackoffs",
+           R"([{"lastUpdate": "2026-01-01T00:00:00Z", "delay": "1s"}])"),
+       P(kDs0, "failed_pod_backoffs[0].node"), "required"},
+      {"backoff_node_not_subdomain",
+       WithDsField("failedPodBackoffs",
+                   R"([{"node": "Node_1", "lastUpdate": "2026-01-01T00:00:00Z",
+                        "delay": "1s"}])"),
+       P(kDs0, "failed_pod_backoffs[0].node"), "DNS-1123 subdomain"},
+      {"backoff_node_duplicate",
+       WithDsField("failedPodBackoffs",
+                   R"([{"node": "n1", "lastUpdate": "2026-01-01T00:00:00Z",
+                        "delay": "1s"},
+                       {"node": "n1", "lastUpdate": "2026-01-01T00:00:00Z",
+                        "delay": "2s"}])"),
+       P(kDs0, "failed_pod_backoffs[1].node"), "duplicate"},
+      {"backoff_last_update_missing",
+       WithDsField("failedPodBackoffs", R"([{"node": "n1", "delay": "1s"}])"),
+       P(kDs0, "failed_pod_backoffs[0].last_update"), "required"},
+      {"backoff_delay_missing",
+       WithDsField("failedPodBackoffs",
+                   R"([{"node": "n1", "lastUpdate": "2026-01-01T00:00:00Z"}])"),
+       P(kDs0, "failed_pod_backoffs[0].delay"), "required"},
+      {"backoff_delay_zero",
+       WithDsField("failedPodBackoffs",
+                   R"([{"node": "n1", "lastUpdate": "2026-01-01T00:00:00Z",
+                        "delay": "0s"}])"),
+       P(kDs0, "failed_pod_backoffs[0].delay"), "more than 0"},
+      {"backoff_delay_negative",
+       WithDsField("failedPodBackoffs",
+                   R"([{"node": "n1", "lastUpdate": "2026-01-01T00:00:00Z",
+                        "delay": "-1s"}])"),
+       P(kDs0, "failed_pod_backoffs[0].delay"), "more than 0"},
+      {"backoff_delay_over_max",
+       WithDsField("failedPodBackoffs",
+                   R"([{"node": "n1", "lastUpdate": "2026-01-01T00:00:00Z",
+                        "delay": "900.000000001s"}])"),
+       P(kDs0, "failed_pod_backoffs[0].delay"), "at most 15m"},
+
       // ---- 10.5 Selector.
       {"selector_missing", WithDs(BaseDs().Without("selector")),
        P(kDs0, "selector"), "required"},
@@ -958,6 +1000,14 @@ std::vector<GoodCase> GoodCases() {
                   .Set("creationTimestamp", R"("0001-01-01T00:00:00Z")")
                   .Set("deletionTimestamp",
                        R"("9999-12-31T23:59:59.999999999Z")"))},
+      // The smallest and the largest back-off delays upstream can hold; a
+      // node the snapshot does not list is allowed (an entry outlives it).
+      {"backoff_delays_1ns_and_15m",
+       WithDsField("failedPodBackoffs",
+                   R"([{"node": "n1", "lastUpdate": "2026-01-01T00:00:00Z",
+                        "delay": "0.000000001s"},
+                       {"node": "gone", "lastUpdate": "2026-01-01T00:00:00Z",
+                        "delay": "900s"}])")},
   };
 }
 
@@ -1107,7 +1157,10 @@ constexpr char kRichRequest[] = R"json({
        "updateStrategy": {"type": "UPDATE_STRATEGY_TYPE_ROLLING_UPDATE",
                           "maxUnavailable": {"count": 0},
                           "maxSurge": {"percent": "25%"}},
-       "minReadySeconds": 10},
+       "minReadySeconds": 10,
+       "failedPodBackoffs": [{"node": "n1",
+                              "lastUpdate": "2026-01-01T00:00:05Z",
+                              "delay": "2.5s"}]},
       {"namespace": "kube-system", "name": "old", "uid": "u2",
        "deletionTimestamp": "2026-01-02T00:00:00Z",
        "selector": {"matchLabels": [{"key": "app", "value": "old"}]},
@@ -1228,6 +1281,12 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   EXPECT_FALSE(ds.update_strategy.paused);
   EXPECT_EQ(ds.update_strategy.node_selector, std::nullopt);
   EXPECT_EQ(ds.min_ready_seconds, 10);
+  ASSERT_EQ(ds.failed_pod_backoffs.size(), 1u);
+  EXPECT_EQ(ds.failed_pod_backoffs[0].node, "n1");
+  EXPECT_EQ(ds.failed_pod_backoffs[0].last_update,
+            absl::FromCivil(absl::CivilSecond(2026, 1, 1, 0, 0, 5),
+                            absl::UTCTimeZone()));
+  EXPECT_EQ(ds.failed_pod_backoffs[0].delay, absl::Milliseconds(2500));
 
   const engine::DaemonSet& old = s.daemon_sets[1];
   EXPECT_EQ(old.namespace_name, "kube-system");

@@ -196,6 +196,16 @@ std::vector<DecideCase> DecideCases() {
       "creationTimestamp": "2026-01-01T00:00:00Z",
       "phase": "POD_PHASE_RUNNING", "ready": true,
       "readyTransitionTime": "2026-01-01T00:00:10Z"})json";
+  // The converged pod, failed.
+  const std::string failed_pod = absl::StrReplaceAll(
+      converged_pod, {{"POD_PHASE_RUNNING", "POD_PHASE_FAILED"}});
+  // One back-off entry for `node`, updated 5 s before kClock.
+  const auto Backoff = [](const std::string& node, const std::string& delay) {
+    return absl::StrCat(
+        R"([{"node": ")", node,
+        R"(", "lastUpdate": "2026-01-02T03:04:00Z", "delay": ")", delay,
+        R"("}])");
+  };
   // An agent on every node, in another namespace: plans sort by namespace.
   const std::string agent_ds = R"json({
       "namespace": "kube-system", "name": "agent", "uid": "ds-uid-2",
@@ -223,6 +233,48 @@ std::vector<DecideCase> DecideCases() {
          {},
          {},
          {1, 1, 0, 1, 1, 1, 0},
+         0,
+         0,
+         false}}},
+      // Failed-pod back-off entries on the wire (semantics 6.5): in
+      // back-off while now - lastUpdate < delay, the failed pod stays and
+      // the plan requeues when the back-off ends ([dsd] exact requeue);
+      // after it, or with an entry for another node, the pod is deleted.
+      {"failed_pod_in_backoff",
+       Req(Snapshot(
+           {kNode1Ssd, kNode2Hdd},
+           {AddFields(converged_ds, absl::StrCat(R"("failedPodBackoffs": )",
+                                                 Backoff("k8s-node1", "10s")))},
+           {failed_pod})),
+       kClock,
+       {{"default", "ssd-monitor", {}, {}, kAnyStatus, 5, 0, false}}},
+      {"failed_pod_backoff_ended",
+       Req(Snapshot(
+           {kNode1Ssd, kNode2Hdd},
+           {AddFields(converged_ds, absl::StrCat(R"("failedPodBackoffs": )",
+                                                 Backoff("k8s-node1", "5s")))},
+           {failed_pod})),
+       kClock,
+       {{"default",
+         "ssd-monitor",
+         {},
+         {{"ssd-monitor-xyz", "k8s-node1", "FailedPod"}},
+         kAnyStatus,
+         0,
+         0,
+         false}}},
+      {"failed_pod_backoff_for_another_node",
+       Req(Snapshot(
+           {kNode1Ssd, kNode2Hdd},
+           {AddFields(converged_ds, absl::StrCat(R"("failedPodBackoffs": )",
+                                                 Backoff("k8s-node2", "10s")))},
+           {failed_pod})),
+       kClock,
+       {{"default",
+         "ssd-monitor",
+         {},
+         {{"ssd-monitor-xyz", "k8s-node1", "FailedPod"}},
+         kAnyStatus,
          0,
          0,
          false}}},
