@@ -4,7 +4,6 @@
 // google.rpc error model.
 #include "server/transport/status.h"
 
-#include <array>
 #include <string>
 #include <utility>
 
@@ -17,33 +16,13 @@ namespace {
 
 constexpr std::string_view kEllipsis = "...";
 
-// Indexed by code number (google.rpc.Code).
-constexpr std::array<std::string_view, 17> kCodeNames = {
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-};
+// The largest code google.rpc.Code defines (UNAUTHENTICATED).
+constexpr int kLastCode = 16;
 
 grpc::StatusCode ToGrpcCode(absl::StatusCode code) {
   const int value = static_cast<int>(code);
   // absl::StatusCode and grpc::StatusCode both follow google.rpc.Code.
-  if (value < 0 || static_cast<size_t>(value) >= kCodeNames.size()) {
-    return grpc::StatusCode::UNKNOWN;
-  }
+  if (value < 0 || value > kLastCode) return grpc::StatusCode::UNKNOWN;
   return static_cast<grpc::StatusCode>(value);
 }
 
@@ -79,12 +58,11 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code, message, details.SerializeAsString());
 }
 
-std::string_view CodeName(grpc::StatusCode code) {
-  const int value = static_cast<int>(code);
-  if (value < 0 || static_cast<size_t>(value) >= kCodeNames.size()) {
-    return "UNKNOWN";
-  }
-  return kCodeNames[static_cast<size_t>(value)];
+std::string CodeName(grpc::StatusCode code) {
+  // grpc::StatusCode and absl::StatusCode both number google.rpc.Code.
+  std::string name =
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  return name.empty() ? "UNKNOWN" : name;
 }
 
 }  // namespace dsd::transport

@@ -6,6 +6,7 @@
 #define DSD_SERVER_TRANSPORT_STATUS_H_
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -27,7 +28,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The canonical name of `code` ("OK", "INVALID_ARGUMENT", ...), as used in
 // logs and metric labels; "UNKNOWN" for a value outside the enum.
-std::string_view CodeName(grpc::StatusCode code);
+std::string CodeName(grpc::StatusCode code);
 
 }  // namespace dsd::transport
 
