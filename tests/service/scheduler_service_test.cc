@@ -12,7 +12,9 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <ostream>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "dsd/v1/dsd.pb.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
@@ -975,6 +978,75 @@ TEST_P(FilterTest, FeasibleAndFailed) {
 INSTANTIATE_TEST_SUITE_P(Service, FilterTest,
                          ::testing::ValuesIn(FilterCases()),
                          ParamName<FilterCase>);
+
+// ---------------------------------------------------------------------------
+// Corrupted bytes: whatever a request's bytes turn into, Decide, Explain
+// and Validate answer OK, INVALID_ARGUMENT or (Explain's filters) NOT_FOUND;
+// never INTERNAL, never a crash (the ASan build runs this too).
+
+TEST(CorruptedRequestTest, AnswersOkOrInvalidArgument) {
+  // Every kind of object, with the fields validation and the engine read.
+  const std::string json = Req(
+      Snapshot({kNode1Ssd, kNode2Hdd},
+               {AddFields(kSsdMonitorDs,
+                          R"("currentRevisionHash": "h1", "minReadySeconds": 5,
+                             "failedPodBackoffs": [{"node": "k8s-node1",
+                               "lastUpdate": "2026-01-02T03:04:00Z",
+                               "delay": "10s"}])")},
+               {kPodOnNode2, AddFields(R"json({
+                  "namespace": "default", "name": "pending", "uid": "p2",
+                  "labels": [{"key": "app", "value": "ssd-monitor"}],
+                  "controllerUid": "ds-uid-1",
+                  "requiredNodeAffinity": {"nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name",
+                      "operator": "SELECTOR_OPERATOR_IN",
+                      "values": ["k8s-node1"]}]}]}})json",
+                                       R"("phase": "POD_PHASE_PENDING")")}),
+      R"("now": "2026-01-02T03:04:05Z", "options": {"explain": true})");
+  const std::string good = Parse<v1::DecideRequest>(json).SerializeAsString();
+  const SchedulerService service = MakeService();
+  const auto bytes_of = [](const std::string& bytes) {
+    return RequestBytes{
+        [&bytes](bool /*last*/) {
+          return std::make_unique<google::protobuf::io::ArrayInputStream>(
+              bytes.data(), static_cast<int>(bytes.size()));
+        },
+        nullptr};
+  };
+  std::mt19937 random(20261129);
+  std::array<int, 3> ok = {0, 0, 0};
+  std::array<int, 3> invalid = {0, 0, 0};
+  for (int i = 0; i < 1500; ++i) {
+    std::string bytes = good;
+    const int changes = 1 + static_cast<int>(random() % 3);
+    for (int c = 0; c < changes; ++c) {
+      bytes[random() % bytes.size()] = static_cast<char>(random() % 256);
+    }
+    SCOPED_TRACE("mutation " + std::to_string(i));
+    // The same bytes as each request: DecideRequest and ExplainRequest
+    // share fields 1-3; a ValidateRequest reads field 2 as options.
+    const std::array<absl::Status, 3> statuses = {
+        service.Decide(bytes_of(bytes), {}).status(),
+        service.Explain(bytes_of(bytes), {}).status(),
+        service.Validate(bytes_of(bytes), {}).status()};
+    for (size_t m = 0; m < statuses.size(); ++m) {
+      const absl::StatusCode code = statuses[m].code();
+      EXPECT_TRUE(code == absl::StatusCode::kOk ||
+                  code == absl::StatusCode::kInvalidArgument ||
+                  (m == 1 && code == absl::StatusCode::kNotFound))
+          << "method " << m << ": " << statuses[m];
+      if (code == absl::StatusCode::kOk) ++ok[m];
+      if (code == absl::StatusCode::kInvalidArgument) ++invalid[m];
+    }
+  }
+  // Both outcomes were exercised for Decide and Explain (Validate answers
+  // OK for violations).
+  for (size_t m = 0; m < 2; ++m) {
+    EXPECT_GT(ok[m], 50) << "method " << m;
+    EXPECT_GT(invalid[m], 50) << "method " << m;
+  }
+  EXPECT_GT(ok[2], 50);
+}
 
 }  // namespace
 }  // namespace dsd::service
