@@ -21,6 +21,7 @@
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
 #include "server/engine/decide.h"
+#include "tests/testing/mutate.h"
 #include "tests/testing/synthetic_cluster.h"
 #include "tests/testing/synthetic_request.h"
 
@@ -271,11 +272,7 @@ TEST(WireTest, AgreesWithProtobufOnCorruptedBytes) {
   }
   std::mt19937 random(20261129);
   for (int i = 0; i < 3000; ++i) {
-    std::string bytes = good;
-    const int changes = 1 + static_cast<int>(random() % 3);
-    for (int c = 0; c < changes; ++c) {
-      bytes[random() % bytes.size()] = static_cast<char>(random() % 256);
-    }
+    const std::string bytes = testing::Mutate(good, random);
     SCOPED_TRACE("mutation " + std::to_string(i));
     check(bytes);
   }

@@ -31,6 +31,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/convert/errors.h"
+#include "tests/testing/mutate.h"
 
 namespace dsd::service {
 namespace {
@@ -1017,11 +1018,7 @@ TEST(CorruptedRequestTest, AnswersOkOrInvalidArgument) {
   std::array<int, 3> ok = {0, 0, 0};
   std::array<int, 3> invalid = {0, 0, 0};
   for (int i = 0; i < 1500; ++i) {
-    std::string bytes = good;
-    const int changes = 1 + static_cast<int>(random() % 3);
-    for (int c = 0; c < changes; ++c) {
-      bytes[random() % bytes.size()] = static_cast<char>(random() % 256);
-    }
+    const std::string bytes = testing::Mutate(good, random);
     SCOPED_TRACE("mutation " + std::to_string(i));
     // The same bytes as each request: DecideRequest and ExplainRequest
     // share fields 1-3; a ValidateRequest reads field 2 as options.
