@@ -151,8 +151,12 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
   // The last touch of request and response: gRPC frees them afterwards.
   reactor->Finish(std::move(grpc_status));
   // What a large request leaves free inside the heap goes back to the
-  // system: otherwise the next one's peak sits on top of it.
-  if (request_bytes > kTrimAfterBytes) malloc_trim(0);
+  // system once no other call runs: otherwise the next one's peak sits on
+  // top of it. Under load the next request reuses the memory instead, and
+  // a trim would only make it fault the pages in again.
+  if (request_bytes > kTrimAfterBytes && metrics_.InFlight() == 0) {
+    malloc_trim(0);
+  }
 }
 
 template <typename Response>

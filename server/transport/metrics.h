@@ -49,6 +49,10 @@ class Metrics {
 
   // A call entered a handler (requests in flight + 1).
   void CallStarted();
+  // Calls started and not finished.
+  int64_t InFlight() const {
+    return in_flight_.load(std::memory_order_relaxed);
+  }
   // The call that CallStarted counted finished with `code` after `duration`
   // (negative counts as zero); its request was `request_bytes` long.
   void CallFinished(Method method, grpc::StatusCode code,
