@@ -100,18 +100,39 @@ absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
   return absl::OkStatus();
 }
 
-// Admit for Decide and Explain: any violation is INVALID_ARGUMENT.
+// A request read, admitted and decided: what Decide and Explain share. The
+// plan's views point into `snapshot` and `objects`, so it lives with them.
 template <typename Request>
-absl::Status AdmitAll(const RequestBytes& bytes, const CallContext& call,
-                      const ServiceOptions& limits, Request& head,
-                      v1::Snapshot& objects, engine::Snapshot& converted) {
+struct Decided {
+  Request request;            // all but the snapshot
+  v1::Snapshot objects;       // the snapshot but its pods
+  engine::Snapshot snapshot;  // the whole snapshot, converted
+  absl::Time now;             // the request's, else the service clock's
+  engine::Plan plan;
+};
+
+// Admit (any violation is INVALID_ARGUMENT), then the engine; with
+// `explain`, explanations whatever the request's options say.
+template <typename Request>
+absl::Status AdmitAndDecide(const RequestBytes& bytes, const CallContext& call,
+                            const ServiceOptions& limits,
+                            const std::function<absl::Time()>& clock,
+                            bool explain, Decided<Request>& out) {
   std::vector<convert::Violation> violations;
-  if (auto st =
-          Admit(bytes, call, limits, head, objects, violations, &converted);
+  if (auto st = Admit(bytes, call, limits, out.request, out.objects, violations,
+                      &out.snapshot);
       !st.ok()) {
     return st;
   }
-  return convert::InvalidArgument(violations);
+  if (auto st = convert::InvalidArgument(violations); !st.ok()) return st;
+  if (IsCancelled(call)) return Cancelled();
+  out.now = out.request.has_now() ? convert::TimeFromProto(out.request.now())
+                                  : clock();
+  engine::Options options = convert::OptionsFromProto(out.request.options());
+  if (explain) options.explain = true;
+  out.plan = engine::Decide(out.snapshot, out.now, options, call.cancelled);
+  if (out.plan.cancelled) return Cancelled();
+  return absl::OkStatus();
 }
 
 RequestBytes BytesOf(const std::string& serialized) {
@@ -148,45 +169,29 @@ absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
 
 absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
     const RequestBytes& bytes, const CallContext& call) const {
-  v1::DecideRequest request;  // all but the snapshot
-  v1::Snapshot objects;       // the snapshot but its pods
-  engine::Snapshot snapshot;
-  if (auto st = AdmitAll(bytes, call, options_, request, objects, snapshot);
+  Decided<v1::DecideRequest> d;
+  if (auto st = AdmitAndDecide(bytes, call, options_, clock_,
+                               /*explain=*/false, d);
       !st.ok()) {
     return st;
   }
-  if (IsCancelled(call)) return Cancelled();
-  const absl::Time now =
-      request.has_now() ? convert::TimeFromProto(request.now()) : clock_();
-  const engine::Options options = convert::OptionsFromProto(request.options());
-  const engine::Plan plan =
-      engine::Decide(snapshot, now, options, call.cancelled);
-  if (plan.cancelled) return Cancelled();
   v1::DecideResponse response;
-  convert::PlanToProto(plan, now, response);
+  convert::PlanToProto(d.plan, d.now, response);
   return response;
 }
 
 absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
     const RequestBytes& bytes, const CallContext& call) const {
-  v1::ExplainRequest request;  // all but the snapshot
-  v1::Snapshot objects;        // the snapshot but its pods
-  engine::Snapshot snapshot;
-  if (auto st = AdmitAll(bytes, call, options_, request, objects, snapshot);
+  Decided<v1::ExplainRequest> d;
+  if (auto st = AdmitAndDecide(bytes, call, options_, clock_,
+                               /*explain=*/true, d);
       !st.ok()) {
     return st;
   }
-  const absl::Time now =
-      request.has_now() ? convert::TimeFromProto(request.now()) : clock_();
-  engine::Options options = convert::OptionsFromProto(request.options());
-  options.explain = true;
-  const engine::Plan plan =
-      engine::Decide(snapshot, now, options, call.cancelled);
-  if (plan.cancelled) return Cancelled();
-
+  const v1::ExplainRequest& request = d.request;
   v1::ExplainResponse response;
-  convert::SetTimestamp(now, *response.mutable_evaluated_at());
-  for (const engine::DaemonSetPlan& p : plan.daemon_sets) {
+  convert::SetTimestamp(d.now, *response.mutable_evaluated_at());
+  for (const engine::DaemonSetPlan& p : d.plan.daemon_sets) {
     std::string key(p.namespace_name);
     key += '/';
     key += p.name;
@@ -210,7 +215,7 @@ absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
                                " is not in the snapshot");
   }
   if (!request.node().empty() &&
-      std::none_of(objects.nodes().begin(), objects.nodes().end(),
+      std::none_of(d.objects.nodes().begin(), d.objects.nodes().end(),
                    [&request](const v1::Node& n) {
                      return n.name() == request.node();
                    })) {
