@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "client/dsdctl/commands.h"
-#include "server/transport/server.h"
+#include "tests/testing/local_server.h"
 
 namespace dsd::client {
 namespace {
@@ -58,28 +58,8 @@ std::string CaseName(const ::testing::TestParamInfo<Case>& param) {
   return param.param.name;
 }
 
-class DsdctlTest : public ::testing::Test {
+class DsdctlTest : public testing::LocalServerTest {
  protected:
-  static void SetUpTestSuite() {
-    transport::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    auto server = transport::Server::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server).release();
-  }
-  static void TearDownTestSuite() {
-    server_->Shutdown(absl::Seconds(5));
-    delete server_;
-    server_ = nullptr;
-  }
-
-  ConnectionOptions Connection() const {
-    ConnectionOptions c;
-    c.server = "127.0.0.1:" + std::to_string(server_->Port());
-    c.timeout_seconds = 60;
-    return c;
-  }
-
   struct Result {
     int code = -1;
     std::string out;
@@ -105,10 +85,7 @@ class DsdctlTest : public ::testing::Test {
     std::ofstream(path) << text;
     return path;
   }
-
-  static transport::Server* server_;
 };
-transport::Server* DsdctlTest::server_ = nullptr;
 
 // --- Golden plans of the bundled examples --------------------------------
 

@@ -16,7 +16,7 @@
 #include <sstream>
 #include <string>
 
-#include "server/transport/server.h"
+#include "tests/testing/local_server.h"
 
 namespace dsd::client {
 namespace {
@@ -89,31 +89,7 @@ void ExpectWellFormedReport(const nlohmann::json& r) {
   EXPECT_GT(r["duration_seconds"].get<double>(), 0);
 }
 
-class LoadCommandTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    transport::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    auto server = transport::Server::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server).release();
-  }
-  static void TearDownTestSuite() {
-    server_->Shutdown(absl::Seconds(5));
-    delete server_;
-    server_ = nullptr;
-  }
-
-  static ConnectionOptions Connection() {
-    ConnectionOptions c;
-    c.server = "127.0.0.1:" + std::to_string(server_->Port());
-    c.timeout_seconds = 60;
-    return c;
-  }
-
-  static transport::Server* server_;
-};
-transport::Server* LoadCommandTest::server_ = nullptr;
+class LoadCommandTest : public testing::LocalServerTest {};
 
 // --- Smoke: every method, closed and open loop -----------------------------
 
