@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "client/load/split_mix.h"
+
 namespace dsd::client {
 namespace {
 
@@ -13,23 +15,6 @@ constexpr char kControlPlaneKey[] = "node-role.kubernetes.io/control-plane";
 constexpr int kNodesPerRack = 10;
 // Bound on the generated work: DaemonSets x nodes.
 constexpr int64_t kMaxPairs = 5'000'000;
-
-// SplitMix64 (Steele, Lea, Flood 2014): one 64-bit state, no <random>
-// distributions, whose output differs between standard libraries.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  int PerMille() { return static_cast<int>(Next() % 1000); }
-
- private:
-  uint64_t state_;
-};
 
 std::string Pad(int i, size_t width) {
   std::string s = std::to_string(i);

@@ -3,25 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "client/load/split_mix.h"
+
 namespace dsd::testing {
 namespace {
-
-// A tiny deterministic generator (SplitMix64): no global state, no <random>
-// distribution differences between standard libraries.
-class SplitMix {
- public:
-  explicit SplitMix(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  int PerMille() { return static_cast<int>(Next() % 1000); }
-
- private:
-  uint64_t state_;
-};
 
 std::string Pad(int i) {
   std::string s = std::to_string(i);
@@ -35,7 +20,7 @@ absl::Time SyntheticNow() { return absl::FromUnixSeconds(1767225600); }
 engine::Snapshot MakeSyntheticCluster(const SyntheticSpec& spec) {
   using engine::Label;
   engine::Snapshot snap;
-  SplitMix rng(42);
+  client::SplitMix64 rng(42);
   const absl::Time now = SyntheticNow();
 
   const auto k = [&](const char* s) { return snap.Intern(s); };
