@@ -222,6 +222,32 @@ void FillPod(const v1::Pod& p, eng::Pod& pod) {
 // that already passed a check needs no second scan. Direct mapped on a few
 // characters. `keep` turns a view into one that outlives the object it came
 // from (identity for a parsed request; a copy for streamed pods).
+// The keys met so far in one object's list (taints by key and effect,
+// back-off entries by node), to flag repeats: a scan while the list is
+// short (the usual handful costs no allocation of a set), a hash set past
+// kScanUpTo keys, so that a hostile list of a million entries costs linear
+// time, not quadratic.
+template <typename Key>
+class SeenKeys {
+ public:
+  // Whether `key` was inserted before; inserts it.
+  bool Insert(const Key& key) {
+    if (set_) return !set_->insert(key).second;
+    if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) return true;
+    keys_.push_back(key);
+    if (keys_.size() > kScanUpTo) {
+      set_.emplace(keys_.begin(), keys_.end());
+      keys_.clear();
+    }
+    return false;
+  }
+
+ private:
+  static constexpr size_t kScanUpTo = 32;
+  std::vector<Key> keys_;
+  std::optional<absl::flat_hash_set<Key>> set_;
+};
+
 class StringCache {
  public:
   // Replaces `s` by an earlier equal string, or remembers (a kept) `s`.
@@ -643,6 +669,7 @@ class Validator {
     eng::Node* out = converting() ? &snap_->nodes.emplace_back() : nullptr;
     Subdomain("name", n.name(), /*required=*/true);
     Labels("labels", n.labels(), out != nullptr ? &out->labels : nullptr);
+    SeenKeys<std::pair<std::string_view, int>> taint_keys;  // key, effect
     for (int i = 0; i < n.taints_size(); ++i) {
       auto scope = path_.Index("taints", static_cast<size_t>(i));
       const v1::Taint& t = n.taints(i);
@@ -655,10 +682,11 @@ class Validator {
         Add("value",
             std::string(kLabelValueRule) + ", got " + Quote(t.value()));
       }
+      const bool repeated = taint_keys.Insert({t.key(), t.effect()});
       if (t.effect() == v1::TAINT_EFFECT_UNSPECIFIED ||
           !v1::TaintEffect_IsValid(t.effect())) {
         Add("effect", "must be NoSchedule, PreferNoSchedule or NoExecute");
-      } else if (DuplicateTaint(n, i)) {
+      } else if (repeated) {
         Add("", "duplicate taint: key and effect must be unique per node");
       }
       if (t.has_time_added()) Timestamp("time_added", t.time_added());
@@ -727,9 +755,10 @@ class Validator {
       auto scope = path_.Field("update_strategy");
       Strategy(ds.update_strategy());
     }
+    SeenKeys<std::string_view> backoff_nodes;
     for (int i = 0; i < ds.failed_pod_backoffs_size(); ++i) {
       auto scope = path_.Index("failed_pod_backoffs", static_cast<size_t>(i));
-      FailedPodBackoff(ds, i);
+      FailedPodBackoff(ds.failed_pod_backoffs(i), backoff_nodes);
     }
     if (!converting()) return;
     if (!converted) converted = DaemonSetFromProto(ds, *snap_);
@@ -737,16 +766,13 @@ class Validator {
     snap_->daemon_sets.push_back(std::move(*converted));
   }
 
-  // Entry `i` of the DaemonSet's failed-pod back-off (flowcontrol.Backoff:
-  // 1 s doubling up to 15 min).
-  void FailedPodBackoff(const v1::DaemonSet& ds, int i) {
-    const v1::FailedPodBackoff& b = ds.failed_pod_backoffs(i);
+  // One entry of the DaemonSet's failed-pod back-off (flowcontrol.Backoff:
+  // 1 s doubling up to 15 min); `nodes` holds the earlier entries' nodes.
+  void FailedPodBackoff(const v1::FailedPodBackoff& b,
+                        SeenKeys<std::string_view>& nodes) {
     Subdomain("node", b.node(), /*required=*/true);
-    for (int j = 0; j < i; ++j) {
-      if (!b.node().empty() && ds.failed_pod_backoffs(j).node() == b.node()) {
-        Add("node", "duplicate node: one back-off entry per node");
-        break;
-      }
+    if (!b.node().empty() && nodes.Insert(b.node())) {
+      Add("node", "duplicate node: one back-off entry per node");
     }
     if (!b.has_last_update()) {
       Add("last_update", "is required");
@@ -871,17 +897,6 @@ class Validator {
     if (snap_ != nullptr) return *snap_;
     if (!scratch_) scratch_.emplace();
     return *scratch_;
-  }
-
-  // Whether an earlier taint of `n` has taint `i`'s key and effect. Nodes
-  // carry a handful of taints: a scan is cheaper than a hash set.
-  static bool DuplicateTaint(const v1::Node& n, int i) {
-    const v1::Taint& t = n.taints(i);
-    for (int j = 0; j < i; ++j) {
-      const v1::Taint& u = n.taints(j);
-      if (u.effect() == t.effect() && u.key() == t.key()) return true;
-    }
-    return false;
   }
 
   FieldPath path_;

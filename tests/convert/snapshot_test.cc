@@ -148,6 +148,30 @@ std::string WithNodeField(const std::string& name, const std::string& value) {
   return WithNode(BaseNode().Set(name, value));
 }
 std::string WithDs(const Obj& ds) { return Request({BaseNode()}, {ds}); }
+// `n` NoSchedule taints with keys k0 .. k<n-1>, then one more repeating
+// taint `repeat`'s key: a JSON list.
+std::string ManyTaints(int n, int repeat) {
+  std::string out = "[";
+  for (int i = 0; i <= n; ++i) {
+    absl::StrAppend(&out, i > 0 ? ", " : "", R"({"key": "k)",
+                    i < n ? i : repeat,
+                    R"(", "effect": "TAINT_EFFECT_NO_SCHEDULE"})");
+  }
+  return out + "]";
+}
+
+// `n` back-off entries for nodes n0 .. n<n-1>, then one more for entry
+// `repeat`'s node: a JSON list.
+std::string ManyBackoffs(int n, int repeat) {
+  std::string out = "[";
+  for (int i = 0; i <= n; ++i) {
+    absl::StrAppend(
+        &out, i > 0 ? ", " : "", R"({"node": "n)", i < n ? i : repeat,
+        R"(", "lastUpdate": "2026-01-01T00:00:00Z", "delay": "1s"})");
+  }
+  return out + "]";
+}
+
 std::string WithDsField(const std::string& name, const std::string& value) {
   return WithDs(BaseDs().Set(name, value));
 }
@@ -328,6 +352,10 @@ std::vector<BadCase> BadCases() {
                {"key": "k", "value": "b",
                 "effect": "TAINT_EFFECT_NO_SCHEDULE"}])"),
        "snapshot.nodes[0].taints[1]", "duplicate"},
+      // Past the first 32 taints repeats are found by hashing: still the
+      // first repeat, at its index.
+      {"taint_duplicate_after_many", WithNodeField("taints", ManyTaints(40, 3)),
+       "snapshot.nodes[0].taints[40]", "duplicate"},
 
       // ---- 10.1 / 10.5 DaemonSet identity and counters.
       {"ds_namespace_invalid", WithDsField("namespace", R"("Default")"),
@@ -373,6 +401,9 @@ std::vector<BadCase> BadCases() {
                        {"node": "n1", "lastUpdate": "2026-01-01T00:00:00Z",
                         "delay": "2s"}])"),
        P(kDs0, "failed_pod_backoffs[1].node"), "duplicate"},
+      {"backoff_node_duplicate_after_many",
+       WithDsField("failedPodBackoffs", ManyBackoffs(40, 5)),
+       P(kDs0, "failed_pod_backoffs[40].node"), "duplicate"},
       {"backoff_last_update_missing",
        WithDsField("failedPodBackoffs", R"([{"node": "n1", "delay": "1s"}])"),
        P(kDs0, "failed_pod_backoffs[0].last_update"), "required"},
