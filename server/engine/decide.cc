@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "server/engine/eligibility.h"
+#include "server/engine/internal/cancel.h"
 #include "server/engine/internal/hash.h"
 #include "server/engine/internal/strings.h"
 #include "server/engine/pods.h"
@@ -43,8 +44,10 @@ struct ClusterIndex {
 // Per-call working memory the DaemonSets use one after another, so that
 // planning a DaemonSet allocates nothing per node or per pod.
 struct Scratch {
-  explicit Scratch(const Snapshot& snap)
-      : deleted(snap.pods.size(), 0), updated(snap.pods.size(), 0) {}
+  Scratch(const Snapshot& snap, const std::function<bool()>& cancelled)
+      : deleted(snap.pods.size(), 0),
+        updated(snap.pods.size(), 0),
+        cancel(cancelled) {}
 
   // Whether a pod of the snapshot (by index) is already in the plan's
   // deletes; reset after each DaemonSet through `deleted_list`.
@@ -77,6 +80,11 @@ struct Scratch {
   static constexpr size_t kMaxEvaluated = 16;
   std::deque<Evaluated> evaluated;
   std::vector<Eligibility> eligibility;  // when not kept in `evaluated`
+
+  internal::CancelPoll cancel;
+  // Explanation text produced so far, against Options::explain_budget_bytes.
+  size_t explain_bytes = 0;
+  bool explain_over_budget = false;
 };
 
 ClusterIndex IndexNodes(const Snapshot& snap) {
@@ -111,26 +119,91 @@ bool AdoptsBefore(const DaemonSet& a, const DaemonSet& b) {
 // matches is adopted unless it is terminating. Upstream adopts into
 // whichever DaemonSet syncs first; dsd picks the oldest, then by
 // namespace/name.
+// The DaemonSets of one namespace that adopt orphans, in adoption order.
+// With many of them, each is also filed under its first matchLabels pair:
+// an orphan is then tried only against those filed under one of its own
+// labels and those without matchLabels (a pod lacking that pair cannot
+// match), not against every DaemonSet of the namespace.
+struct Adopters {
+  std::vector<int32_t> order;  // DaemonSet indices, in adoption order
+  // Only with more than kIndexAbove DaemonSets: positions in `order`.
+  absl::flat_hash_map<std::pair<std::string_view, std::string_view>,
+                      std::vector<uint32_t>>
+      by_first_label;
+  std::vector<uint32_t> without_labels;
+  static constexpr size_t kIndexAbove = 8;
+
+  void Index(const std::vector<DaemonSet>& dss) {
+    if (order.size() <= kIndexAbove) return;
+    for (size_t i = 0; i < order.size(); ++i) {
+      const Labels& ml =
+          dss[static_cast<size_t>(order[i])].selector.match_labels;
+      if (ml.empty()) {
+        without_labels.push_back(static_cast<uint32_t>(i));
+      } else {
+        by_first_label[{ml[0].key, ml[0].value}].push_back(
+            static_cast<uint32_t>(i));
+      }
+    }
+  }
+
+  // The first DaemonSet in adoption order whose selector matches `labels`,
+  // or kNoOwner; `candidates` is scratch.
+  int32_t Adopter(const Labels& labels,
+                  const std::vector<LabelSelectorMatcher>& matchers,
+                  std::vector<uint32_t>& candidates,
+                  internal::CancelPoll& cancel) const {
+    const auto matches = [&](uint32_t position) {
+      return matchers[static_cast<size_t>(order[position])].Matches(labels);
+    };
+    if (order.size() <= kIndexAbove) {
+      for (uint32_t i = 0; i < order.size(); ++i) {
+        if (cancel.Tick()) return kNoOwner;
+        if (matches(i)) return order[i];
+      }
+      return kNoOwner;
+    }
+    candidates.assign(without_labels.begin(), without_labels.end());
+    for (const Label& l : labels) {
+      const auto it = by_first_label.find(std::pair(l.key, l.value));
+      if (it != by_first_label.end()) {
+        candidates.insert(candidates.end(), it->second.begin(),
+                          it->second.end());
+      }
+    }
+    std::sort(candidates.begin(), candidates.end());
+    for (uint32_t position : candidates) {
+      if (cancel.Tick()) return kNoOwner;
+      if (matches(position)) return order[position];
+    }
+    return kNoOwner;
+  }
+};
+
+// Stops early (the result then is meaningless) once `cancel` says so.
 std::vector<int32_t> ClaimPods(
-    const Snapshot& snap, const std::vector<LabelSelectorMatcher>& matchers) {
+    const Snapshot& snap, const std::vector<LabelSelectorMatcher>& matchers,
+    internal::CancelPoll& cancel) {
   const auto& dss = snap.daemon_sets;
   StringMap<int32_t> by_uid;
-  StringMap<std::vector<int32_t>> adopters;
+  StringMap<Adopters> adopters;
   by_uid.reserve(dss.size());
   for (size_t i = 0; i < dss.size(); ++i) {
     const auto idx = static_cast<int32_t>(i);
     by_uid.emplace(dss[i].uid, idx);
     // The SelectingAll guard and deletion stop a DaemonSet before it claims.
     if (!dss[i].being_deleted && !IsEmptySelector(dss[i].selector)) {
-      adopters[dss[i].namespace_name].push_back(idx);
+      adopters[dss[i].namespace_name].order.push_back(idx);
     }
   }
   for (auto& [ns, list] : adopters) {
-    std::sort(list.begin(), list.end(), [&](int32_t a, int32_t b) {
+    std::sort(list.order.begin(), list.order.end(), [&](int32_t a, int32_t b) {
       return AdoptsBefore(dss[static_cast<size_t>(a)],
                           dss[static_cast<size_t>(b)]);
     });
+    list.Index(dss);
   }
+  std::vector<uint32_t> candidates;
 
   std::vector<int32_t> owner(snap.pods.size(), kNoOwner);
   // Pods come mostly grouped by owner (the API lists them by namespace and
@@ -139,6 +212,7 @@ std::vector<int32_t> ClaimPods(
   std::string_view last_uid;
   int32_t last_owner = kNoOwner;
   for (size_t p = 0; p < snap.pods.size(); ++p) {
+    if (cancel.Tick()) break;
     const Pod& pod = snap.pods[p];
     if (!pod.controller_uid.empty()) {
       if (!internal::Equal(pod.controller_uid, last_uid)) {
@@ -158,12 +232,7 @@ std::vector<int32_t> ClaimPods(
     if (pod.terminating) continue;  // never adopt a dying pod
     const auto it = adopters.find(pod.namespace_name);
     if (it == adopters.end()) continue;
-    for (int32_t d : it->second) {
-      if (matchers[static_cast<size_t>(d)].Matches(pod.labels)) {
-        owner[p] = d;
-        break;
-      }
-    }
+    owner[p] = it->second.Adopter(pod.labels, matchers, candidates, cancel);
   }
   return owner;
 }
@@ -187,7 +256,19 @@ class DaemonSetDecider {
         predicates_(ds, options),
         revision_(Revision::Of(ds)),
         availability_{ds.min_ready_seconds, minor_ >= 34},
-        surge_(AllowsSurge(ds)) {}
+        surge_(AllowsSurge(ds)),
+        explain_(options.explain &&
+                 (options.explain_daemon_set.empty() ||
+                  options.explain_daemon_set ==
+                      internal::Cat(ds.namespace_name, "/", ds.name))) {
+    // A long back-off list is looked up by node (each node asks once).
+    if (ds.failed_pod_backoffs.size() > 8) {
+      backoff_by_node_.reserve(ds.failed_pod_backoffs.size());
+      for (const FailedPodBackoff& b : ds.failed_pod_backoffs) {
+        backoff_by_node_.try_emplace(b.node, &b);
+      }
+    }
+  }
 
   DaemonSetPlan Run();
 
@@ -201,6 +282,7 @@ class DaemonSetDecider {
   void CountStatus(const Eligibility& e, const PodList& pods);
   void PlanTaintEviction(const Node& node, const PodList& pods);
   const std::vector<Eligibility>& EvaluateNodes();
+  Eligibility Explain(const Node& node);
   void RollingUpdate(const std::vector<Eligibility>& eligibility);
   void NoteRequeue(absl::Time at);
   bool IsNewForSurge(const Pod& pod) const;
@@ -227,6 +309,10 @@ class DaemonSetDecider {
   const Revision revision_;
   const AvailabilityRule availability_;
   const bool surge_;
+  // Whether this DaemonSet's nodes are explained (Options::explain and its
+  // filter); cleared once the explanation budget is spent.
+  bool explain_;
+  StringMap<const FailedPodBackoff*> backoff_by_node_;  // see the constructor
 
   // Pods grouped by node index: by_node_[start_[n] .. start_[n + 1]).
   std::vector<uint32_t> start_;
@@ -245,6 +331,7 @@ void DaemonSetDecider::GroupPods() {
   std::vector<int32_t> node_of(pods_.size(), -1);
   start_.assign(n + 1, 0);
   for (size_t i = 0; i < pods_.size(); ++i) {
+    if (scratch_.cancel.Tick()) return;
     const Pod& pod = *pods_[i];
     // Since 1.28 terminal pods that are being deleted no longer count
     // (kubernetes#118716): their replacement is created at once.
@@ -313,14 +400,23 @@ void DaemonSetDecider::NoteRequeue(absl::Time at) {
 // 15 min maximum has expired. Notes when the back-off ends.
 bool DaemonSetDecider::InFailedPodBackoff(std::string_view node) {
   constexpr absl::Duration kMaxBackoff = absl::Minutes(15);
-  for (const FailedPodBackoff& b : ds_.failed_pod_backoffs) {
-    if (b.node != node) continue;
-    const absl::Duration since = now_ - b.last_update;
-    if (since > 2 * kMaxBackoff || since >= b.delay) return false;
-    NoteRequeue(b.last_update + b.delay);
-    return true;
+  const FailedPodBackoff* entry = nullptr;
+  if (!backoff_by_node_.empty()) {
+    const auto it = backoff_by_node_.find(node);
+    if (it != backoff_by_node_.end()) entry = it->second;
+  } else {
+    for (const FailedPodBackoff& b : ds_.failed_pod_backoffs) {
+      if (b.node == node) {
+        entry = &b;
+        break;
+      }
+    }
   }
-  return false;
+  if (entry == nullptr) return false;
+  const absl::Duration since = now_ - entry->last_update;
+  if (since > 2 * kMaxBackoff || since >= entry->delay) return false;
+  NoteRequeue(entry->last_update + entry->delay);
+  return true;
 }
 
 // The surge-aware prune compares the hash label only (podsShouldBeOnNode).
@@ -456,14 +552,11 @@ void DaemonSetDecider::PlanTaintEviction(const Node& node,
   std::optional<absl::Time> evict_at;
   for (const Taint& taint : node.taints) {
     if (taint.effect != TaintEffect::kNoExecute) continue;
-    const Toleration* first = nullptr;
-    for (const Toleration& t : predicates_.tolerations()) {
-      if (Tolerates(t, taint, options_.toleration_comparison_operators)) {
-        first = &t;
-        break;
-      }
-    }
-    if (first == nullptr || !first->toleration_seconds) continue;
+    const int index = predicates_.toleration_matcher().FirstTolerating(taint);
+    if (index < 0) continue;
+    const Toleration* first =
+        &predicates_.tolerations()[static_cast<size_t>(index)];
+    if (!first->toleration_seconds) continue;
     const absl::Time at =
         taint.time_added.value_or(now_) +
         absl::Seconds(std::max<int64_t>(0, *first->toleration_seconds));
@@ -623,6 +716,29 @@ void DaemonSetDecider::RollingUpdate(
   if (available_at) NoteRequeue(*available_at);
 }
 
+// Eligibility of `node`, explained in the plan when asked for it (the node
+// filter) and while the explanation budget lasts.
+Eligibility DaemonSetDecider::Explain(const Node& node) {
+  if (!explain_ ||
+      (!options_.explain_node.empty() && node.name != options_.explain_node)) {
+    return predicates_.Evaluate(node, nullptr);
+  }
+  std::vector<std::string> why;
+  const Eligibility e = predicates_.Evaluate(node, &why);
+  size_t bytes = node.name.size();
+  for (const std::string& w : why) bytes += w.size();
+  scratch_.explain_bytes += bytes;
+  if (options_.explain_budget_bytes != 0 &&
+      scratch_.explain_bytes > options_.explain_budget_bytes) {
+    scratch_.explain_over_budget = true;
+    explain_ = false;
+    return e;
+  }
+  plan_.explanations.push_back(NodeExplanation{
+      node.name, e.should_run, e.should_continue_running, std::move(why)});
+  return e;
+}
+
 // Eligibility of every node by node index (not for explanations, which
 // evaluate each node with reasons).
 const std::vector<Eligibility>& DaemonSetDecider::EvaluateNodes() {
@@ -636,6 +752,11 @@ const std::vector<Eligibility>& DaemonSetDecider::EvaluateNodes() {
   }
   out->resize(snap_.nodes.size());
   for (size_t i = 0; i < snap_.nodes.size(); ++i) {
+    if (scratch_.cancel.Tick()) {
+      // Incomplete: never reused by another DaemonSet.
+      if (out != &scratch_.eligibility) scratch_.evaluated.pop_back();
+      return scratch_.eligibility;
+    }
     (*out)[i] = predicates_.Evaluate(snap_.nodes[i], nullptr);
   }
   return *out;
@@ -656,18 +777,17 @@ DaemonSetPlan DaemonSetDecider::Run() {
   GroupPods();
   const bool act = !ds_.being_deleted;
   // Explanations evaluate each node with its reasons, in name order.
-  if (options_.explain) scratch_.eligibility.resize(snap_.nodes.size());
+  const bool explaining = explain_;
+  if (explaining) scratch_.eligibility.resize(snap_.nodes.size());
   const std::vector<Eligibility>& eligibility =
-      options_.explain ? scratch_.eligibility : EvaluateNodes();
+      explaining ? scratch_.eligibility : EvaluateNodes();
   for (int32_t idx : index_.nodes_by_name) {
+    if (scratch_.cancel.Tick()) return std::move(plan_);
     const Node& node = snap_.nodes[static_cast<size_t>(idx)];
     Eligibility e;
-    if (options_.explain) {
-      std::vector<std::string> why;
-      e = predicates_.Evaluate(node, &why);
+    if (explaining) {
+      e = Explain(node);
       scratch_.eligibility[static_cast<size_t>(idx)] = e;
-      plan_.explanations.push_back(NodeExplanation{
-          node.name, e.should_run, e.should_continue_running, std::move(why)});
     } else {
       e = eligibility[static_cast<size_t>(idx)];
     }
@@ -722,7 +842,9 @@ Plan Decide(const Snapshot& snap, absl::Time now, const Options& options,
   matchers.reserve(snap.daemon_sets.size());
   for (const DaemonSet& ds : snap.daemon_sets)
     matchers.emplace_back(ds.selector);
-  const std::vector<int32_t> owner = ClaimPods(snap, matchers);
+  Scratch scratch(snap, cancelled);
+  const std::vector<int32_t> owner = ClaimPods(snap, matchers, scratch.cancel);
+  if (scratch.cancel.stopped()) return Plan{{}, true, false};
 
   std::vector<std::vector<const Pod*>> claimed(snap.daemon_sets.size());
   {
@@ -751,17 +873,15 @@ Plan Decide(const Snapshot& snap, absl::Time now, const Options& options,
 
   Plan plan;
   plan.daemon_sets.reserve(order.size());
-  Scratch scratch(snap);
   for (size_t d : order) {
-    if (cancelled && cancelled()) {
-      plan.cancelled = true;
-      break;
-    }
+    if (scratch.cancel.Check()) break;
     DaemonSetDecider decider(snap, index, scratch, snap.daemon_sets[d],
                              std::move(claimed[d]), now, options);
     plan.daemon_sets.push_back(decider.Run());
     scratch.ResetDeleted();
   }
+  plan.cancelled = scratch.cancel.stopped();
+  plan.explain_over_budget = scratch.explain_over_budget;
   return plan;
 }
 

@@ -17,7 +17,9 @@ namespace dsd::engine {
 // them but may then give meaningless plans): node names unique and
 // non-empty, pod uids unique, label keys unique per object.
 // The returned plan holds views into `snapshot`; keep the snapshot alive.
-// `cancelled`, when given, is polled between DaemonSets; once it returns
+// `cancelled`, when given, is polled between DaemonSets and every few dozen
+// nodes or a thousand pods within one (cheaply: a call past its deadline
+// stops within milliseconds whatever the request's shape); once it returns
 // true Decide stops and sets Plan::cancelled (how callers honour deadlines
 // without the engine reading a clock).
 Plan Decide(const Snapshot& snapshot, absl::Time now, const Options& options,

@@ -62,7 +62,8 @@ DaemonSetPredicates::DaemonSetPredicates(const DaemonSet& ds,
                                          const Options& options)
     : ds_(ds),
       selection_(ds.node_selector, ds.required_node_affinity),
-      tolerations_(DaemonPodTolerations(ds, ResolveMinor(options))),
+      tolerations_(DaemonPodTolerations(ds, ResolveMinor(options)),
+                   options.toleration_comparison_operators),
       comparison_operators_(options.toleration_comparison_operators) {}
 
 Eligibility DaemonSetPredicates::Evaluate(const Node& node,
@@ -83,22 +84,18 @@ Eligibility DaemonSetPredicates::Evaluate(const Node& node,
 
   bool no_schedule_ok = true;
   bool no_execute_ok = true;
+  size_t untold = 0;  // reasons past kMaxReasons
   for (const Taint& taint : node.taints) {
     if (taint.effect == TaintEffect::kPreferNoSchedule) continue;
-    bool tolerated = false;
-    for (const Toleration& t : tolerations_) {
-      if (Tolerates(t, taint, comparison_operators_)) {
-        tolerated = true;
-        break;
-      }
-    }
-    if (tolerated) continue;
+    if (tolerations_.Tolerated(taint)) continue;
     if (taint.effect == TaintEffect::kNoExecute) {
       no_execute_ok = false;
     } else {
       no_schedule_ok = false;
     }
-    if (why != nullptr) {
+    if (why != nullptr && why->size() >= kMaxReasons) {
+      ++untold;
+    } else if (why != nullptr) {
       why->push_back(internal::Cat(
           "taint ", DescribeTaint(taint), " is not tolerated",
           taint.effect == TaintEffect::kNoExecute
@@ -107,6 +104,13 @@ Eligibility DaemonSetPredicates::Evaluate(const Node& node,
     } else if (!no_execute_ok) {
       break;  // (false, false) is decided
     }
+  }
+  if (why != nullptr && why->size() > kMaxReasons) {
+    untold += why->size() - kMaxReasons;
+    why->resize(kMaxReasons);
+  }
+  if (untold > 0) {
+    why->push_back(internal::Cat("... and ", untold, " more"));
   }
   if (!name_ok) return {false, false, DeleteReason::kNodeNameMismatch};
   if (!selection_ok) return {false, false, DeleteReason::kNodeAffinityMismatch};
@@ -125,7 +129,7 @@ bool DaemonSetPredicates::SameDecisions(
          SameLabels(ds_.node_selector, other.ds_.node_selector) &&
          SameTerms(ds_.required_node_affinity,
                    other.ds_.required_node_affinity) &&
-         SameTolerations(tolerations_, other.tolerations_);
+         SameTolerations(tolerations(), other.tolerations());
 }
 
 }  // namespace dsd::engine

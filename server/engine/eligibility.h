@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/engine/selectors.h"
+#include "server/engine/taints.h"
 #include "server/engine/types.h"
 
 namespace dsd::engine {
@@ -30,10 +31,16 @@ class DaemonSetPredicates {
 
   // (shouldRun, shouldContinueRunning) for `node`. With `why` non-null,
   // every failed predicate is appended in plain words (all predicates are
-  // evaluated then, not just the first that decides).
+  // evaluated then, not just the first that decides), at most
+  // kMaxReasons of them and then one "... and N more" line.
   Eligibility Evaluate(const Node& node, std::vector<std::string>* why) const;
 
-  const std::vector<Toleration>& tolerations() const { return tolerations_; }
+  static constexpr size_t kMaxReasons = 16;
+
+  const std::vector<Toleration>& tolerations() const {
+    return tolerations_.tolerations();
+  }
+  const TolerationMatcher& toleration_matcher() const { return tolerations_; }
 
   // Whether Evaluate gives the same result as `other`'s for every node:
   // the same template nodeName, node selector, required node affinity,
@@ -44,7 +51,7 @@ class DaemonSetPredicates {
  private:
   const DaemonSet& ds_;
   NodeSelection selection_;
-  std::vector<Toleration> tolerations_;
+  TolerationMatcher tolerations_;
   bool comparison_operators_;
 };
 

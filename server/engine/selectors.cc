@@ -4,6 +4,7 @@
 #include "server/engine/selectors.h"
 
 #include <algorithm>
+#include <span>
 
 #include "server/engine/internal/hash.h"
 #include "server/engine/internal/strings.h"
@@ -32,13 +33,9 @@ std::string_view OperatorName(SelectorOperator op) {
   return "?";
 }
 
-bool Contains(const std::vector<std::string_view>& values, std::string_view v) {
-  return std::find(values.begin(), values.end(), v) != values.end();
-}
-
 // labels.NewRequirement's checks for a node-label requirement.
 CompiledRequirement CompileLabelRequirement(const Requirement& r) {
-  CompiledRequirement c{r, false, 0};
+  CompiledRequirement c{r, false, 0, nullptr};
   if (!IsLabelKey(r.key)) return c;
   for (std::string_view v : r.values) {
     if (!IsLabelValue(v)) return c;
@@ -47,6 +44,10 @@ CompiledRequirement CompileLabelRequirement(const Requirement& r) {
     case SelectorOperator::kIn:
     case SelectorOperator::kNotIn:
       c.valid = !r.values.empty();
+      if (r.values.size() > CompiledRequirement::kHashValuesAbove) {
+        c.value_set =
+            std::make_shared<const ValueSet>(r.values.begin(), r.values.end());
+      }
       break;
     case SelectorOperator::kExists:
     case SelectorOperator::kDoesNotExist:
@@ -67,7 +68,7 @@ CompiledRequirement CompileLabelRequirement(const Requirement& r) {
 
 // nodeSelectorRequirementsAsFieldSelector: In/NotIn with exactly one value.
 CompiledRequirement CompileFieldRequirement(const Requirement& r) {
-  CompiledRequirement c{r, false, 0};
+  CompiledRequirement c{r, false, 0, nullptr};
   c.valid =
       (r.op == SelectorOperator::kIn || r.op == SelectorOperator::kNotIn) &&
       r.values.size() == 1;
@@ -84,6 +85,14 @@ bool FieldMatches(const CompiledRequirement& c, const Node& node) {
 
 }  // namespace
 
+bool CompiledRequirement::HasValue(std::string_view value) const {
+  if (value_set) return value_set->contains(value);
+  for (std::string_view v : requirement.values) {
+    if (internal::Equal(v, value)) return true;
+  }
+  return false;
+}
+
 bool IsEmptySelector(const LabelSelector& selector) {
   return selector.match_labels.empty() && selector.match_expressions.empty();
 }
@@ -94,9 +103,9 @@ bool RequirementMatchesLabels(const CompiledRequirement& c,
   const std::optional<std::string_view> value = FindLabel(labels, r.key);
   switch (r.op) {
     case SelectorOperator::kIn:
-      return value && Contains(r.values, *value);
+      return value && c.HasValue(*value);
     case SelectorOperator::kNotIn:
-      return !value || !Contains(r.values, *value);
+      return !value || !c.HasValue(*value);
     case SelectorOperator::kExists:
       return value.has_value();
     case SelectorOperator::kDoesNotExist:
@@ -265,9 +274,16 @@ std::string DescribeRequirement(const Requirement& r) {
     case SelectorOperator::kDoesNotExist:
       return internal::Cat(r.key, " ", OperatorName(r.op));
     default:
-      return internal::Cat(r.key, " ", OperatorName(r.op), " [",
-                           internal::Join(r.values, ", "), "]");
+      break;
   }
+  constexpr size_t kShown = 5;
+  if (r.values.size() <= kShown + 1) {
+    return internal::Cat(r.key, " ", OperatorName(r.op), " [",
+                         internal::Join(r.values, ", "), "]");
+  }
+  return internal::Cat(r.key, " ", OperatorName(r.op), " [",
+                       internal::Join(std::span(r.values.data(), kShown), ", "),
+                       ", ... (", r.values.size(), " values)]");
 }
 
 }  // namespace dsd::engine

@@ -6,16 +6,25 @@
 #define DSD_SERVER_ENGINE_SELECTORS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "server/engine/internal/hash.h"
 #include "server/engine/types.h"
 
 namespace dsd::engine {
 
 // True when `selector` has no requirement at all (it selects everything).
 bool IsEmptySelector(const LabelSelector& selector);
+
+// The values of an In/NotIn requirement with many of them, hashed once:
+// a requirement of 100,000 values is matched against every node in O(1),
+// not O(values).
+using ValueSet = absl::flat_hash_set<std::string_view, internal::StringViewHash,
+                                     internal::StringViewEq>;
 
 // A requirement checked for match-time validity once, as
 // labels.NewRequirement does: valid key and values, value count fitting the
@@ -24,6 +33,14 @@ struct CompiledRequirement {
   Requirement requirement;
   bool valid = false;
   int64_t bound = 0;  // parsed value for Gt/Lt
+  // In/NotIn with more than kHashValuesAbove values: the values, hashed
+  // (shared: compiled requirements are copied with their DaemonSet's
+  // predicates). Null for short lists, which a scan matches faster.
+  std::shared_ptr<const ValueSet> value_set;
+
+  static constexpr size_t kHashValuesAbove = 8;
+  // Whether `value` is one of the requirement's values.
+  bool HasValue(std::string_view value) const;
 };
 
 // A DaemonSet's spec.selector compiled once for matching many pods.
@@ -82,7 +99,9 @@ bool RequirementMatchesLabels(const CompiledRequirement& r,
 // Empty when neither yields exactly one name (the pod is then ignored).
 std::string_view TargetNodeName(const Pod& pod);
 
-// "disk In [ssd, nvme]", "zone DoesNotExist", ... for explanations.
+// "disk In [ssd, nvme]", "zone DoesNotExist", ... for explanations. A long
+// value list is summarised: "name In [a, b, c, d, e, ... (100000 values)]",
+// so that an explanation stays short whatever the request holds.
 std::string DescribeRequirement(const Requirement& r);
 
 }  // namespace dsd::engine

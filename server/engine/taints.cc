@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "server/engine/internal/strings.h"
 #include "server/engine/k8s_names.h"
@@ -59,6 +60,69 @@ bool Tolerates(const Toleration& toleration, const Taint& taint,
     }
   }
   return false;
+}
+
+TolerationMatcher::TolerationMatcher(std::vector<Toleration> tolerations,
+                                     bool comparison_operators)
+    : tolerations_(std::move(tolerations)),
+      comparison_operators_(comparison_operators),
+      indexed_(tolerations_.size() > kIndexAbove) {
+  if (!indexed_) return;
+  constexpr FirstByEffect kEmpty = {kNone, kNone, kNone};
+  any_key_ = kEmpty;
+  for (size_t i = 0; i < tolerations_.size(); ++i) {
+    const Toleration& t = tolerations_[i];
+    const auto index = static_cast<int32_t>(i);
+    FirstByEffect* first = nullptr;
+    if (t.op == TolerationOperator::kExists) {
+      first = t.key.empty() ? &any_key_
+                            : &exists_.try_emplace(t.key, kEmpty).first->second;
+    } else if (t.op == TolerationOperator::kEqual && !t.key.empty()) {
+      first =
+          &equal_.try_emplace(std::pair(t.key, t.value), kEmpty).first->second;
+    } else {
+      scanned_.push_back(index);
+      continue;
+    }
+    Note(*first, t, index);
+  }
+}
+
+void TolerationMatcher::Note(FirstByEffect& first, const Toleration& t,
+                             int32_t index) {
+  for (size_t e = 0; e < first.size(); ++e) {
+    if (t.effect && static_cast<size_t>(*t.effect) != e) continue;
+    first[e] = std::min(first[e], index);
+  }
+}
+
+int TolerationMatcher::FirstTolerating(const Taint& taint) const {
+  const std::vector<Toleration>& all = tolerations_;
+  if (!indexed_) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (Tolerates(all[i], taint, comparison_operators_)) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+  const auto effect = static_cast<size_t>(taint.effect);
+  int32_t best = any_key_[effect];
+  if (const auto it = exists_.find(taint.key); it != exists_.end()) {
+    best = std::min(best, it->second[effect]);
+  }
+  if (const auto it = equal_.find(std::pair(taint.key, taint.value));
+      it != equal_.end()) {
+    best = std::min(best, it->second[effect]);
+  }
+  for (int32_t i : scanned_) {
+    if (i >= best) break;
+    if (Tolerates(all[static_cast<size_t>(i)], taint, comparison_operators_)) {
+      best = i;
+      break;
+    }
+  }
+  return best == kNone ? -1 : best;
 }
 
 std::vector<Toleration> DaemonPodTolerations(const DaemonSet& ds, int minor) {

@@ -5,11 +5,16 @@
 #ifndef DSD_SERVER_ENGINE_TAINTS_H_
 #define DSD_SERVER_ENGINE_TAINTS_H_
 
+#include <array>
+#include <climits>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "server/engine/types.h"
 
 namespace dsd::engine {
@@ -33,6 +38,47 @@ std::span<const DefaultToleration> DefaultDaemonTolerations();
 // with the comparison-operators gate.
 bool Tolerates(const Toleration& toleration, const Taint& taint,
                bool comparison_operators);
+
+// A pod's tolerations compiled once for matching many taints: which is the
+// first toleration (in the pod's order) that tolerates a taint. A short
+// list is scanned; a long one is indexed by key (Exists) and by key and
+// value (Equal), so that a node with 60,000 taints against a pod with
+// 60,000 tolerations costs 60,000 lookups, not 3.6 billion comparisons.
+// Lt/Gt tolerations and ones with an empty key but not Exists (which API
+// validation rejects) are always scanned. Copyable; the tolerations'
+// strings must outlive it.
+class TolerationMatcher {
+ public:
+  TolerationMatcher(std::vector<Toleration> tolerations,
+                    bool comparison_operators);
+
+  const std::vector<Toleration>& tolerations() const { return tolerations_; }
+
+  // The index of the first toleration tolerating `taint`, or -1.
+  int FirstTolerating(const Taint& taint) const;
+  bool Tolerated(const Taint& taint) const {
+    return FirstTolerating(taint) >= 0;
+  }
+
+  static constexpr size_t kIndexAbove = 16;
+
+ private:
+  // The first toleration index per taint effect (kNoSchedule,
+  // kPreferNoSchedule, kNoExecute); kNone where none applies.
+  using FirstByEffect = std::array<int32_t, 3>;
+  static constexpr int32_t kNone = INT32_MAX;
+  static void Note(FirstByEffect& first, const Toleration& t, int32_t index);
+
+  std::vector<Toleration> tolerations_;
+  bool comparison_operators_;
+  bool indexed_ = false;
+  FirstByEffect any_key_{};  // empty key, Exists
+  absl::flat_hash_map<std::string_view, FirstByEffect> exists_;
+  absl::flat_hash_map<std::pair<std::string_view, std::string_view>,
+                      FirstByEffect>
+      equal_;
+  std::vector<int32_t> scanned_;  // the rest, in order
+};
 
 // The tolerations of a daemon pod: the template's, merged with the default
 // table for `minor` as AddOrUpdateTolerationInPodSpec does (a template

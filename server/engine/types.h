@@ -249,6 +249,15 @@ struct Options {
   int kubernetes_minor = 0;
   // Fill DaemonSetPlan::explanations for every node.
   bool explain = false;
+  // With `explain`: explain only this node, and only the DaemonSet
+  // `explain_daemon_set` ("namespace/name"), when set (Explain's filters).
+  // The decisions are the same either way.
+  std::string_view explain_node = {};
+  std::string_view explain_daemon_set = {};
+  // With `explain`: the bytes of explanation text one Decide may produce
+  // (0: no limit). Past it explaining stops and Plan::explain_over_budget
+  // is set, so that a small request cannot ask for a huge answer.
+  size_t explain_budget_bytes = 0;
   // Model the taint-eviction controller: pods whose NoExecute toleration
   // expires (taint.time_added + smallest tolerationSeconds) are deleted with
   // reason kTaintEviction once due, and the deadline sets requeue_after.
@@ -337,6 +346,8 @@ struct DaemonSetPlan {
 struct Plan {
   std::vector<DaemonSetPlan> daemon_sets;  // sorted by namespace, then name
   bool cancelled = false;  // Decide's `cancelled` stopped the work: incomplete
+  // The explanations outgrew Options::explain_budget_bytes: incomplete.
+  bool explain_over_budget = false;
 };
 
 }  // namespace dsd::engine

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <ostream>
@@ -19,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "server/engine/eligibility.h"
 #include "server/engine/types.h"
 #include "tests/testing/apply_plan.h"
 #include "tests/testing/builders.h"
@@ -1949,6 +1952,193 @@ TEST(DeleteReasonNameTest, SpellsEveryReasonAsTheContract) {
         kSchedulingConstraintChanged, kNodeGone, kTaintEviction}) {
     EXPECT_EQ(DeleteReasonName(reason), ContractName(reason));
   }
+}
+
+}  // namespace
+}  // namespace dsd::engine
+
+// ---------------------------------------------------------------------------
+// Work bounded by the caller: cancellation inside a DaemonSet, explanation
+// filters and budget, reason lists capped.
+// ---------------------------------------------------------------------------
+
+namespace dsd::engine {
+namespace {
+
+// One DaemonSet over 10,000 nodes: the callback is asked within the
+// DaemonSet (every CancelPoll::kEvery nodes or pods), not only between
+// DaemonSets; once it says stop, Decide returns at once, marked cancelled.
+TEST(DecideCancellationTest, StopsInsideOneDaemonSet) {
+  Snapshot snap;
+  AddNodes(snap, 0, 10'000);
+  DaemonSetBuilder(snap, "ds").Add();
+  struct Case {
+    const char* name;
+    int stop_at_call;  // the call that first answers true; 0: never
+    bool want_cancelled;
+  };
+  for (const Case c : {Case{"never", 0, false}, Case{"first call", 1, true},
+                       Case{"third call", 3, true}}) {
+    SCOPED_TRACE(c.name);
+    int calls = 0;
+    const std::function<bool()> cancelled = [&] {
+      ++calls;
+      return c.stop_at_call != 0 && calls >= c.stop_at_call;
+    };
+    const Plan plan = Decide(snap, T0(), Options{}, cancelled);
+    EXPECT_EQ(plan.cancelled, c.want_cancelled);
+    if (c.want_cancelled) {
+      // Asked no more after it said stop.
+      EXPECT_EQ(calls, c.stop_at_call);
+    } else {
+      // 10,000 nodes: asked many times within the one DaemonSet.
+      EXPECT_GT(calls, 100);
+      ASSERT_EQ(plan.daemon_sets.size(), 1u);
+      EXPECT_EQ(plan.daemon_sets[0].creates.size(), 10'000u);
+    }
+  }
+}
+
+// Orphans in a namespace of many DaemonSets (the adopters are then looked
+// up by their first matchLabels pair): each is adopted by the oldest
+// DaemonSet whose selector matches (then namespace/name), as with few.
+TEST(DecideAdoptionTest, ManyDaemonSetsAdoptTheOldestMatch) {
+  const auto build = [](Snapshot& snap) {
+    AddNodes(snap, 0, 1);
+    for (int i = 0; i < 11; ++i) {
+      char name[8];
+      std::snprintf(name, sizeof name, "d%02d", i);
+      DaemonSetBuilder(snap, name).Created(At(100 + i)).Add();  // {app: dNN}
+    }
+    DaemonSetBuilder(snap, "shared-young")
+        .SelectorLabels({{"app", "shared"}})
+        .Created(At(5))
+        .Add();
+    DaemonSetBuilder(snap, "shared-old")
+        .SelectorLabels({{"app", "shared"}})
+        .Created(At(3))
+        .Add();
+    DaemonSetBuilder(snap, "expression")
+        .SelectorLabels({})
+        .TemplateLabel("app", "other")
+        .SelectorExpression(MakeRequirement(snap, "app", SelectorOperator::kIn,
+                                            {"shared", "other"}))
+        .Created(At(4))
+        .Add();
+  };
+  struct Orphan {
+    const char* app;
+    const char* adopter;  // empty: nobody
+  };
+  for (const Orphan o :
+       {Orphan{"shared", "shared-old"}, Orphan{"other", "expression"},
+        Orphan{"d07", "d07"}, Orphan{"nobody", ""}}) {
+    SCOPED_TRACE(o.app);
+    Snapshot snap;
+    build(snap);
+    PodBuilder(snap, "orphan").SetLabel("app", o.app).OnNode("node-0").Add();
+    const Plan plan = Decide(snap, T0(), Options{});
+    ASSERT_EQ(plan.daemon_sets.size(), 14u);
+    int adopted = 0;
+    for (const DaemonSetPlan& p : plan.daemon_sets) {
+      // The adopter counts the orphan as its pod on node-0: no create.
+      const bool has_pod = p.status.current_number_scheduled == 1;
+      EXPECT_EQ(has_pod, p.name == o.adopter) << p.name;
+      EXPECT_EQ(p.creates.empty(), has_pod) << p.name;
+      adopted += has_pod ? 1 : 0;
+    }
+    EXPECT_EQ(adopted, std::string(o.adopter).empty() ? 0 : 1);
+  }
+}
+
+// Explain's filters give the same decisions, with explanations only for
+// the named node and DaemonSet; past the budget, explaining stops and the
+// plan says so.
+TEST(DecideExplainTest, FiltersAndBudget) {
+  Snapshot snap;
+  AddNodes(snap, 0, 50, {{"disk", "hdd"}});
+  DaemonSetBuilder(snap, "a").NodeSelector("disk", "ssd").Add();
+  DaemonSetBuilder(snap, "b").Add();
+  struct Case {
+    const char* name;
+    std::string_view node;
+    std::string_view daemon_set;
+    size_t budget;
+    size_t want_a;  // explained nodes of DaemonSet a
+    size_t want_b;
+    bool want_over_budget;
+  };
+  const Case cases[] = {
+      {"all", "", "", 0, 50, 50, false},
+      {"one node", "node-7", "", 0, 1, 1, false},
+      {"one DaemonSet", "", "default/b", 0, 0, 50, false},
+      {"both filters", "node-3", "default/a", 0, 1, 0, false},
+      // A's reasons name the nodeSelector (~70 bytes a node): 2 KB covers
+      // fewer than 50 nodes of it.
+      {"budget", "", "", 2000, 0, 0, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Options options;
+    options.explain = true;
+    options.explain_node = c.node;
+    options.explain_daemon_set = c.daemon_set;
+    options.explain_budget_bytes = c.budget;
+    const Plan plan = Decide(snap, T0(), options);
+    Options plain;
+    const Plan undecorated = Decide(snap, T0(), plain);
+    ASSERT_EQ(plan.daemon_sets.size(), 2u);
+    EXPECT_EQ(plan.explain_over_budget, c.want_over_budget);
+    if (!c.want_over_budget) {
+      EXPECT_EQ(plan.daemon_sets[0].explanations.size(), c.want_a);
+      EXPECT_EQ(plan.daemon_sets[1].explanations.size(), c.want_b);
+    }
+    for (size_t d = 0; d < 2; ++d) {
+      EXPECT_EQ(plan.daemon_sets[d].creates.size(),
+                undecorated.daemon_sets[d].creates.size());
+      EXPECT_EQ(plan.daemon_sets[d].status, undecorated.daemon_sets[d].status);
+    }
+    if (!c.node.empty()) {
+      for (const auto& ds : plan.daemon_sets) {
+        for (const NodeExplanation& e : ds.explanations) {
+          EXPECT_EQ(e.node, c.node);
+        }
+      }
+    }
+  }
+}
+
+// A node with 60,000 untolerated taints: the decision is NoExecute's, the
+// explanation lists kMaxReasons reasons and then how many more.
+TEST(DecideExplainTest, ReasonsAreCappedPerNode) {
+  Snapshot snap;
+  NodeBuilder node(snap, "n");
+  for (int i = 0; i < 60'000; ++i) {
+    node.Taint(
+        "key-" + std::to_string(i), "",
+        i == 59'999 ? TaintEffect::kNoExecute : TaintEffect::kNoSchedule);
+  }
+  node.Add();
+  DaemonSetBuilder ds(snap, "ds");
+  for (int i = 0; i < 2'000; ++i) {
+    ds.Toleration(MakeToleration(snap, "other-" + std::to_string(i),
+                                 TolerationOperator::kExists, "",
+                                 std::nullopt));
+  }
+  ds.Add();
+  Options options;
+  options.explain = true;
+  const Plan plan = Decide(snap, T0(), options);
+  ASSERT_EQ(plan.daemon_sets.size(), 1u);
+  ASSERT_EQ(plan.daemon_sets[0].explanations.size(), 1u);
+  const NodeExplanation& e = plan.daemon_sets[0].explanations[0];
+  EXPECT_FALSE(e.should_run);
+  EXPECT_FALSE(e.should_continue_running);  // the NoExecute taint
+  ASSERT_EQ(e.failed_predicates.size(), DaemonSetPredicates::kMaxReasons + 1);
+  EXPECT_EQ(e.failed_predicates.back(),
+            "... and " +
+                std::to_string(60'000 - DaemonSetPredicates::kMaxReasons) +
+                " more");
 }
 
 }  // namespace

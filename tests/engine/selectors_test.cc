@@ -822,6 +822,49 @@ TEST(DescribeRequirementTest, SpellsKeyOperatorAndValues) {
   EXPECT_THAT(not_in, HasSubstr("test"));
 }
 
+// A long value list is summarised: five values, then the count.
+TEST(DescribeRequirementTest, SummarisesLongValueLists) {
+  Snapshot snap;
+  std::vector<std::string> values;
+  for (int i = 0; i < 100'000; ++i) values.push_back("n" + std::to_string(i));
+  EXPECT_EQ(DescribeRequirement(
+                MakeRequirement(snap, "kubernetes.io/hostname", kIn, values)),
+            "kubernetes.io/hostname In [n0, n1, n2, n3, n4, ... (100000 "
+            "values)]");
+  // Six values are still spelled out.
+  EXPECT_EQ(DescribeRequirement(MakeRequirement(
+                snap, "zone", kNotIn, {"a", "b", "c", "d", "e", "f"})),
+            "zone NotIn [a, b, c, d, e, f]");
+}
+
+// In and NotIn with many values (matched through a hashed set) decide as
+// labels.Requirement.Matches does: In when the label is present and its
+// value is listed; NotIn when it is absent or not listed. Lists of every
+// length around the hashing threshold, each value at each position.
+TEST(RequirementValuesTest, ManyValuesMatchAsTheSetDefinition) {
+  Snapshot snap;
+  for (const size_t n : {size_t{1}, size_t{8}, size_t{9}, size_t{40}}) {
+    std::vector<std::string> values;
+    for (size_t i = 0; i < n; ++i) values.push_back("v" + std::to_string(i));
+    for (const SelectorOperator op : {kIn, kNotIn}) {
+      const Requirement r = MakeRequirement(snap, "k", op, values);
+      const NodeSelection selection(
+          {}, std::vector<NodeSelectorTerm>{NodeSelectorTerm{{r}, {}}});
+      for (size_t i = 0; i <= n; ++i) {
+        // v0 .. v(n-1) are listed; v(n) is not.
+        const std::string value = "v" + std::to_string(i);
+        const bool listed = i < n;
+        const Node with = NodeBuilder(snap, "n").Label("k", value).Build();
+        EXPECT_EQ(selection.Matches(with, nullptr),
+                  op == kIn ? listed : !listed)
+            << n << " values, " << (op == kIn ? "In " : "NotIn ") << value;
+      }
+      const Node without = NodeBuilder(snap, "n").Label("other", "v0").Build();
+      EXPECT_EQ(selection.Matches(without, nullptr), op == kNotIn) << n;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // TargetNodeName (section 5.2, catalogue C.4).
 // ---------------------------------------------------------------------------

@@ -6,9 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -417,6 +419,83 @@ INSTANTIATE_TEST_SUITE_P(Table, ToleratesTest,
                          ::testing::ValuesIn(ToleratesCases()),
                          ParamName<ToleratesCase>);
 
+// The same table through TolerationMatcher, short (scanned) and long
+// (indexed): the toleration after padding that tolerates nothing here (its
+// key is on no taint of the table), then the table's toleration, then a
+// duplicate of it; the first tolerating index is the table's.
+class TolerationMatcherTest : public ::testing::TestWithParam<ToleratesCase> {};
+
+TEST_P(TolerationMatcherTest, AgreesWithToleratesTaint) {
+  const ToleratesCase& c = GetParam();
+  Snapshot snap;
+  const Taint taint{snap.Intern(c.taint.key), snap.Intern(c.taint.value),
+                    c.taint.effect, std::nullopt};
+  for (const size_t padding : {size_t{0}, TolerationMatcher::kIndexAbove}) {
+    SCOPED_TRACE("padding " + std::to_string(padding));
+    std::vector<Toleration> tolerations;
+    for (size_t i = 0; i < padding; ++i) {
+      tolerations.push_back(MakeToleration(
+          snap, "padding-" + std::to_string(i), i % 2 ? kExists : kEqual,
+          i % 2 ? "" : "v", std::nullopt, std::nullopt));
+    }
+    tolerations.push_back(ToToleration(snap, c.toleration));
+    tolerations.push_back(ToToleration(snap, c.toleration));
+    const TolerationMatcher matcher(tolerations, c.comparison_operators);
+    EXPECT_EQ(matcher.FirstTolerating(taint),
+              c.want ? static_cast<int>(padding) : -1)
+        << Describe(tolerations[padding]) << " vs " << DescribeTaint(taint);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, TolerationMatcherTest,
+                         ::testing::ValuesIn(ToleratesCases()),
+                         ParamName<ToleratesCase>);
+
+// Random lists of 40 tolerations (indexed) against random taints over a
+// few keys and values: the first tolerating index is the first toleration
+// Tolerates accepts, scanning in order.
+TEST(TolerationMatcherTest, FirstMatchAsAScanOnRandomLists) {
+  Snapshot snap;
+  std::mt19937 random(20261203);
+  const std::vector<std::string> keys = {"", "a", "b", "c"};
+  const std::vector<std::string> values = {"", "1", "2", "x"};
+  const std::vector<std::optional<TaintEffect>> effects = {
+      std::nullopt, kNoSchedule, kPreferNoSchedule, kNoExecute};
+  const std::vector<TolerationOperator> ops = {kEqual, kExists, kLt, kGt};
+  const auto pick = [&random](const auto& v) {
+    return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(random)];
+  };
+  int matched = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<Toleration> tolerations;
+    for (int i = 0; i < 40; ++i) {
+      tolerations.push_back(MakeToleration(snap, pick(keys), pick(ops),
+                                           pick(values), pick(effects),
+                                           std::nullopt));
+    }
+    const bool gate = round % 2 == 0;
+    const TolerationMatcher matcher(tolerations, gate);
+    for (int t = 0; t < 20; ++t) {
+      const Taint taint{snap.Intern(pick(keys)), snap.Intern(pick(values)),
+                        *pick(std::vector<std::optional<TaintEffect>>(
+                            effects.begin() + 1, effects.end())),
+                        std::nullopt};
+      int want = -1;
+      for (size_t i = 0; i < tolerations.size(); ++i) {
+        if (Tolerates(tolerations[i], taint, gate)) {
+          want = static_cast<int>(i);
+          break;
+        }
+      }
+      if (want >= 0) ++matched;
+      ASSERT_EQ(matcher.FirstTolerating(taint), want)
+          << "round " << round << ", " << DescribeTaint(taint);
+    }
+  }
+  EXPECT_GT(matched, 100);  // both outcomes exercised
+  EXPECT_LT(matched, 6000);
+}
+
 // ---------------------------------------------------------------------------
 // DefaultDaemonTolerations: exactly section 4's seven rows, in order.
 // ---------------------------------------------------------------------------
@@ -442,22 +521,56 @@ const std::vector<DefaultRowCase>& DefaultRows() {
   return *kRows;
 }
 
-TEST(DefaultDaemonTolerationsTest, HasExactlySevenRows) {
-  EXPECT_EQ(DefaultDaemonTolerations().size(), DefaultRows().size());
+// What a daemon pod tolerates with no toleration of its own: exactly the
+// section 4 rows, each from its Kubernetes version on, the hostNetwork-only
+// row only with hostNetwork, and nothing else (read through the behaviour,
+// DaemonPodTolerations then Tolerates, not by comparing the table with
+// itself).
+TEST(DefaultDaemonTolerationsTest, OnlyTheSectionFourTaints) {
+  Snapshot snap;
+  for (const bool host_network : {false, true}) {
+    const DaemonSet ds =
+        DaemonSetBuilder(snap, "ds").HostNetwork(host_network).Build();
+    const std::vector<Toleration> tolerations =
+        DaemonPodTolerations(ds, /*minor=*/0);
+    EXPECT_EQ(tolerations.size(), host_network ? 7u : 6u);
+    // Not a default: other node.kubernetes.io taints, other effects.
+    for (const Taint& taint :
+         {Taint{"node.kubernetes.io/out-of-service", "", kNoExecute, {}},
+          Taint{kNotReady, "", kNoSchedule, {}},
+          Taint{kDiskPressure, "", kNoExecute, {}}}) {
+      for (const Toleration& t : tolerations) {
+        EXPECT_FALSE(Tolerates(t, taint, false)) << DescribeTaint(taint);
+      }
+    }
+  }
 }
 
 class DefaultDaemonTolerationsRowTest
     : public ::testing::TestWithParam<size_t> {};
 
-TEST_P(DefaultDaemonTolerationsRowTest, MatchesSection4) {
-  const DefaultRowCase& want = DefaultRows()[GetParam()];
-  const auto table = DefaultDaemonTolerations();
-  ASSERT_LT(GetParam(), table.size());
-  const DefaultToleration& got = table[GetParam()];
-  EXPECT_EQ(got.key, want.key);
-  EXPECT_EQ(got.effect, want.effect);
-  EXPECT_EQ(got.host_network_only, want.host_network_only);
-  EXPECT_EQ(got.since_minor, want.since_minor);
+TEST_P(DefaultDaemonTolerationsRowTest, ToleratedFromItsVersion) {
+  const DefaultRowCase& row = DefaultRows()[GetParam()];
+  Snapshot snap;
+  // Any value: the defaults are Exists.
+  const Taint taint{snap.Intern(row.key), snap.Intern("any"), row.effect, {}};
+  for (const bool host_network : {false, true}) {
+    const DaemonSet ds =
+        DaemonSetBuilder(snap, "ds").HostNetwork(host_network).Build();
+    for (const int minor : {row.since_minor - 1, row.since_minor,
+                            row.since_minor + 1, kCurrentKubernetesMinor}) {
+      const std::vector<Toleration> tolerations =
+          DaemonPodTolerations(ds, minor);
+      const bool tolerated = std::any_of(
+          tolerations.begin(), tolerations.end(), [&](const Toleration& t) {
+            return Tolerates(t, taint, false) && t.op == kExists &&
+                   !t.toleration_seconds;
+          });
+      EXPECT_EQ(tolerated, minor >= row.since_minor &&
+                               (host_network || !row.host_network_only))
+          << "1." << minor << (host_network ? " hostNetwork" : "");
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
