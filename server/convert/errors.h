@@ -20,6 +20,14 @@ inline constexpr char kQuotaFailureTypeUrl[] =
 
 // How many violations one status carries at most.
 inline constexpr size_t kMaxViolations = 100;
+// Bounds on an error's details, which travel in a response header that
+// gRPC clients cap at 8 KiB by default: a field path and a description
+// are cut (marked "...") past these (a path holds a label key of up to 317
+// bytes), and a BadRequest lists violations
+// while they fit in kMaxDetailsBytes (then one entry says how many more).
+inline constexpr size_t kMaxFieldBytes = 512;
+inline constexpr size_t kMaxDescriptionBytes = 300;
+inline constexpr size_t kMaxDetailsBytes = 3 * 1024;
 
 struct Violation {
   std::string field;        // e.g. snapshot.nodes[3].taints[0].effect
@@ -27,7 +35,8 @@ struct Violation {
 };
 
 // INVALID_ARGUMENT "<first path>: <description> (and N more)" with a
-// BadRequest payload listing every violation (capped). OK when empty.
+// BadRequest payload listing the violations (capped as above). OK when
+// empty.
 absl::Status InvalidArgument(const std::vector<Violation>& violations);
 
 // RESOURCE_EXHAUSTED naming the limit, with a QuotaFailure payload.

@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "server/convert/field_path.h"
+#include "server/engine/internal/cancel.h"
 #include "server/engine/internal/hash.h"
 #include "server/engine/k8s_names.h"
 #include "server/engine/selectors.h"
@@ -27,10 +28,34 @@ namespace {
 
 namespace eng = ::dsd::engine;
 
+// `s` quoted for an error message: at most kQuoted bytes of it (then its
+// size), control bytes escaped, so that one hostile value cannot make an
+// error too large to deliver or forge lines where it is printed.
 std::string Quote(std::string_view s) {
+  constexpr size_t kQuoted = 64;
+  size_t end = std::min(s.size(), kQuoted);
+  if (end < s.size()) {
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) {
+      --end;
+    }
+  }
   std::string out = "\"";
-  out += s;
+  for (const char c : s.substr(0, end)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '"' || c == '\\') {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += c == '"'    ? std::string("\\\"")
+             : c == '\\' ? std::string("\\\\")
+                         : std::string{'\\', 'x', kHex[u >> 4], kHex[u & 15]};
+    } else {
+      out += c;
+    }
+  }
   out += '"';
+  if (end < s.size()) {
+    out.insert(out.size() - 1, "...");
+    out += " (" + std::to_string(s.size()) + " bytes)";
+  }
   return out;
 }
 
@@ -1092,8 +1117,10 @@ namespace {
 // ValidateSnapshot, converting into `converted` when it is not null.
 bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
                    const v1::DecideOptions& options, std::string_view root,
-                   std::vector<Violation>& out, eng::Snapshot* converted) {
+                   std::vector<Violation>& out, eng::Snapshot* converted,
+                   const std::function<bool()>& cancelled = {}) {
   const size_t before = out.size();
+  eng::internal::CancelPoll cancel(cancelled);
   Validator v(root, out, converted);
   const bool gate = options.toleration_comparison_operators();
   if (converted != nullptr) {
@@ -1116,6 +1143,7 @@ bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
         return node_name_views[i];
       });
   for (int i = 0; i < nodes.size(); ++i) {
+    if (cancel.Tick()) return false;
     // As for pods (PrefetchPodStrings): node label keys are long strings.
     if (i + 2 < nodes.size()) {
       for (const v1::Label& l : nodes[i + 2].labels()) {
@@ -1138,6 +1166,7 @@ bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
     return NamespacedName(ds.namespace_(), ds.name());
   });
   for (int i = 0; i < dss.size(); ++i) {
+    if (cancel.Check()) return false;
     auto scope = v.path().Index("daemon_sets", static_cast<size_t>(i));
     const v1::DaemonSet& ds = dss[i];
     v.DaemonSet(ds, gate);
@@ -1165,6 +1194,7 @@ bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
   int i = 0;
   for (const v1::Pod* pod = pods.Next(); pod != nullptr;
        pod = pods.Next(), ++i) {
+    if (cancel.Tick()) return false;
     const uint64_t uid_hash = pod_uids.AnnounceKey(pod->uid());
     const uint64_t name_hash =
         pod_names.AnnounceKey(NamespacedName(pod->namespace_(), pod->name()));
@@ -1211,8 +1241,9 @@ bool ValidateAndConvertSnapshot(const v1::Snapshot& head, PodSource& pods,
                                 const v1::DecideOptions& options,
                                 std::string_view root,
                                 std::vector<Violation>& out,
-                                engine::Snapshot* converted) {
-  return CheckSnapshot(head, pods, options, root, out, converted);
+                                engine::Snapshot* converted,
+                                const std::function<bool()>& cancelled) {
+  return CheckSnapshot(head, pods, options, root, out, converted, cancelled);
 }
 
 engine::Node NodeFromProto(const v1::Node& n, engine::Snapshot& storage) {

@@ -4,6 +4,7 @@
 #ifndef DSD_SERVER_CONVERT_SNAPSHOT_H_
 #define DSD_SERVER_CONVERT_SNAPSHOT_H_
 
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -57,12 +58,16 @@ bool ValidateAndConvertSnapshot(const v1::Snapshot& snapshot,
 // The same with the pods from `pods` (those of `head` are ignored);
 // without `converted`, validation only. Node and DaemonSet strings are
 // views into `head`, which must outlive `converted`; pod strings are views
-// into the pods when the source keeps them, else copies.
+// into the pods when the source keeps them, else copies. `cancelled`,
+// when given, is polled every few dozen objects: once it returns true the
+// pass stops (the result is then incomplete; the caller answers
+// DEADLINE_EXCEEDED).
 bool ValidateAndConvertSnapshot(const v1::Snapshot& head, PodSource& pods,
                                 const v1::DecideOptions& options,
                                 std::string_view root,
                                 std::vector<Violation>& out,
-                                engine::Snapshot* converted);
+                                engine::Snapshot* converted,
+                                const std::function<bool()>& cancelled = {});
 
 // Converts a snapshot that passed ValidateSnapshot. The engine snapshot's
 // strings point into `snapshot`, which must outlive it.

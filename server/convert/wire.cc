@@ -7,6 +7,8 @@
 
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "server/convert/errors.h"
+#include "server/convert/limits.h"
 
 namespace dsd::convert {
 namespace {
@@ -25,8 +27,12 @@ constexpr uint32_t kDaemonSetTag =
 constexpr uint32_t kPodTag =
     WireFormatLite::MakeTag(3, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
 
-// Longer than any request can be (and than an int counts).
-constexpr uint32_t kMaxLength = std::numeric_limits<int32_t>::max();
+// protobuf's parser (ReadSize) rejects a length of more than 5 bytes or
+// above INT_MAX less its 16 slop bytes; and a tag of more than 5 bytes.
+constexpr uint64_t kMaxLength = std::numeric_limits<int32_t>::max() - 16;
+constexpr int kMaxVarint32Bytes = 5;
+// protobuf's default recursion limit, for groups in unknown fields.
+constexpr int kMaxGroupDepth = 100;
 
 absl::Status NotWireFormat(const google::protobuf::MessageLite& request) {
   return absl::InvalidArgumentError(
@@ -34,59 +40,196 @@ absl::Status NotWireFormat(const google::protobuf::MessageLite& request) {
       " in the protobuf wire format (truncated or corrupt bytes)");
 }
 
-// Reads a length-delimited field's length (its tag read) and pushes it as
-// the limit. False when it runs past the enclosing field's end (PushLimit
-// would silently keep the enclosing limit) or the bytes' end.
-bool PushLength(CodedInputStream& in, CodedInputStream::Limit& limit) {
-  uint32_t length = 0;
-  if (!in.ReadVarint32(&length) || length > kMaxLength) return false;
+// Reads a tag as protobuf's parser does: 0 at the end (or a limit), and
+// for bytes protobuf rejects (a tag of more than 5 bytes, field number 0;
+// `bad` is then set).
+uint32_t ReadTag(CodedInputStream& in, bool& bad) {
+  const int before = in.CurrentPosition();
+  const uint32_t tag = in.ReadTag();
+  if (tag == 0) return 0;
+  if (in.CurrentPosition() - before > kMaxVarint32Bytes ||
+      WireFormatLite::GetTagFieldNumber(tag) == 0) {
+    bad = true;
+    return 0;
+  }
+  return tag;
+}
+
+// Reads a length-delimited field's length (its tag read) as protobuf's
+// parser does: at most 5 bytes, at most kMaxLength, and within the
+// enclosing field and the bytes.
+bool ReadLength(CodedInputStream& in, int& length) {
+  const int before = in.CurrentPosition();
+  uint64_t value = 0;
+  if (!in.ReadVarint64(&value) ||
+      in.CurrentPosition() - before > kMaxVarint32Bytes || value > kMaxLength) {
+    return false;
+  }
+  length = static_cast<int>(value);
   const int room = in.BytesUntilLimit();  // -1: no enclosing limit
-  if (room >= 0 && static_cast<int>(length) > room) return false;
-  limit = in.PushLimit(static_cast<int>(length));
+  return room < 0 || length <= room;
+}
+
+// Pushes a length-delimited field's length (its tag read) as the limit.
+// False where ReadLength is (PushLimit would silently keep an enclosing
+// limit shorter than the length).
+bool PushLength(CodedInputStream& in, CodedInputStream::Limit& limit) {
+  int length = 0;
+  if (!ReadLength(in, length)) return false;
+  limit = in.PushLimit(length);
   return true;
 }
 
-// Parses one message field's value (its tag read) into `message`, as
-// protobuf parses an element of a repeated message field.
-bool ReadMessage(CodedInputStream& in, google::protobuf::MessageLite& message) {
-  CodedInputStream::Limit limit;
-  if (!PushLength(in, limit)) return false;
-  const bool ok = message.MergePartialFromCodedStream(&in) &&
-                  in.ConsumedEntireMessage() && in.BytesUntilLimit() == 0;
-  in.PopLimit(limit);
-  return ok;
+// Skips a field (its tag read) as protobuf's parser reads an unknown field,
+// copying it to `copy` when given. False for bytes protobuf rejects.
+bool SkipField(CodedInputStream& in, uint32_t tag, CodedOutputStream* copy,
+               int depth = 0) {
+  switch (WireFormatLite::GetTagWireType(tag)) {
+    case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
+      int length = 0;
+      if (!ReadLength(in, length)) return false;
+      if (copy == nullptr) return in.Skip(length);
+      std::string bytes;
+      if (!in.ReadString(&bytes, length)) return false;
+      copy->WriteTag(tag);
+      copy->WriteVarint32(static_cast<uint32_t>(length));
+      copy->WriteString(bytes);
+      return true;
+    }
+    case WireFormatLite::WIRETYPE_START_GROUP: {
+      if (depth >= kMaxGroupDepth) return false;
+      if (copy != nullptr) copy->WriteTag(tag);
+      bool bad = false;
+      while (const uint32_t inner = ReadTag(in, bad)) {
+        if (WireFormatLite::GetTagWireType(inner) ==
+            WireFormatLite::WIRETYPE_END_GROUP) {
+          if (WireFormatLite::GetTagFieldNumber(inner) !=
+              WireFormatLite::GetTagFieldNumber(tag)) {
+            return false;
+          }
+          if (copy != nullptr) copy->WriteTag(inner);
+          return true;
+        }
+        if (!SkipField(in, inner, copy, depth + 1)) return false;
+      }
+      return false;  // the end before the group's end
+    }
+    case WireFormatLite::WIRETYPE_END_GROUP:
+      return false;
+    default:  // varint, fixed32, fixed64: as protobuf reads them
+      return copy != nullptr ? WireFormatLite::SkipField(&in, tag, copy)
+                             : WireFormatLite::SkipField(&in, tag);
+  }
+}
+
+// Over a count limit: RESOURCE_EXHAUSTED while reading, before the
+// objects past the limit are parsed.
+absl::Status OverLimit(const char* subject, size_t limit) {
+  return LimitExceeded(
+      subject, "more than " + std::to_string(limit) +
+                   " objects exceed the server's limit of " +
+                   std::to_string(limit) +
+                   "; split the request or raise the server's --max_* flag");
+}
+
+absl::Status Bad(bool& bad) {
+  bad = true;
+  return absl::OkStatus();
+}
+
+bool Over(int count, size_t limit) {
+  return limit != 0 && static_cast<size_t>(count) > limit;
+}
+
+// Reads the object whose length-delimited value (its tag read) comes next
+// into `bytes`, and checks it against the per-object caps (limits.h): an
+// object is scanned before protobuf parses it. `bad` is set for bytes that
+// are not wire format.
+absl::Status ReadObject(CodedInputStream& in,
+                        const google::protobuf::Descriptor& type,
+                        const std::string& path, std::string& bytes,
+                        bool& bad) {
+  int length = 0;
+  if (!ReadLength(in, length) || !in.ReadString(&bytes, length)) {
+    bad = true;
+    return absl::OkStatus();
+  }
+  CodedInputStream scan(reinterpret_cast<const uint8_t*>(bytes.data()), length);
+  absl::Status st = ScanRepeatedCaps(type, scan, path);
+  if (absl::IsInvalidArgument(st)) {
+    bad = true;
+    return absl::OkStatus();
+  }
+  return st;
+}
+
+std::string Indexed(const char* field, int index) {
+  return std::string(field) + "[" + std::to_string(index) + "]";
 }
 
 // Reads one `snapshot` occurrence (its length already read and pushed as
 // the limit) into `snapshot`, skipping and counting the pods. Unknown
-// fields are dropped.
-bool ReadSnapshotButPods(CodedInputStream& in, v1::Snapshot& snapshot,
-                         int& pods) {
-  while (const uint32_t tag = in.ReadTag()) {
-    bool ok = true;
-    if (tag == kNodeTag) {
-      ok = ReadMessage(in, *snapshot.add_nodes());
-    } else if (tag == kDaemonSetTag) {
-      ok = ReadMessage(in, *snapshot.add_daemon_sets());
+// fields are dropped. Each node and DaemonSet is checked against the
+// per-object caps before it is parsed, and so is each pod of more than
+// kScanPodsAbove bytes (a smaller one cannot amplify much, and pods are
+// parsed one at a time); a count limit holds as soon as it is passed.
+// `bad` is set for bytes that are not wire format.
+absl::Status ReadSnapshotButPods(CodedInputStream& in, v1::Snapshot& snapshot,
+                                 int& pods, const WireLimits& limits,
+                                 bool& bad) {
+  constexpr int kScanPodsAbove = 2048;
+  std::string bytes;
+  while (const uint32_t tag = ReadTag(in, bad)) {
+    if (tag == kNodeTag || tag == kDaemonSetTag) {
+      const bool node = tag == kNodeTag;
+      const char* field = node ? "snapshot.nodes" : "snapshot.daemon_sets";
+      const int i = node ? snapshot.nodes_size() : snapshot.daemon_sets_size();
+      const size_t limit = node ? limits.max_nodes : limits.max_daemon_sets;
+      if (Over(i + 1, limit)) return OverLimit(field, limit);
+      const google::protobuf::Descriptor& type =
+          node ? *v1::Node::descriptor() : *v1::DaemonSet::descriptor();
+      if (auto st = ReadObject(in, type, Indexed(field, i), bytes, bad);
+          !st.ok() || bad) {
+        return st;
+      }
+      google::protobuf::MessageLite& object =
+          node ? static_cast<google::protobuf::MessageLite&>(
+                     *snapshot.add_nodes())
+               : *snapshot.add_daemon_sets();
+      if (!object.ParsePartialFromString(bytes)) return Bad(bad);
     } else if (tag == kPodTag) {
-      uint32_t length = 0;
-      ok = in.ReadVarint32(&length) && length <= kMaxLength &&
-           in.Skip(static_cast<int>(length));
+      if (Over(pods + 1, limits.max_pods)) {
+        return OverLimit("snapshot.pods", limits.max_pods);
+      }
+      int length = 0;
+      if (!ReadLength(in, length)) return Bad(bad);
+      if (length <= kScanPodsAbove) {
+        if (!in.Skip(length)) return Bad(bad);
+      } else {
+        if (!in.ReadString(&bytes, length)) return Bad(bad);
+        CodedInputStream scan(reinterpret_cast<const uint8_t*>(bytes.data()),
+                              length);
+        absl::Status st = ScanRepeatedCaps(*v1::Pod::descriptor(), scan,
+                                           Indexed("snapshot.pods", pods));
+        if (absl::IsInvalidArgument(st)) return Bad(bad);
+        if (!st.ok()) return st;
+      }
       ++pods;
-    } else {
-      ok = WireFormatLite::SkipField(&in, tag);
+    } else if (!SkipField(in, tag, nullptr)) {
+      return Bad(bad);
     }
-    if (!ok) return false;
   }
   // The end of the bytes ends the loop too: then the length lied.
-  return in.ConsumedEntireMessage() && in.BytesUntilLimit() == 0;
+  bad = bad || !in.ConsumedEntireMessage() || in.BytesUntilLimit() != 0;
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
                                     google::protobuf::MessageLite& request,
-                                    v1::Snapshot& snapshot) {
+                                    v1::Snapshot& snapshot,
+                                    const WireLimits& limits, int64_t* size) {
   request.Clear();
   snapshot.Clear();
   // The request's other fields (a few small ones), re-encoded as they came
@@ -98,20 +241,23 @@ absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
     CodedInputStream in(stream.get());
     StringOutputStream rest_stream(&rest);
     CodedOutputStream copy(&rest_stream);
-    while (const uint32_t tag = in.ReadTag()) {
+    bool bad = false;
+    while (const uint32_t tag = ReadTag(in, bad)) {
       if (tag != kSnapshotTag) {
-        if (!WireFormatLite::SkipField(&in, tag, &copy)) {
-          return NotWireFormat(request);
-        }
+        if (!SkipField(in, tag, &copy)) return NotWireFormat(request);
         continue;
       }
       CodedInputStream::Limit limit;
-      if (!PushLength(in, limit) || !ReadSnapshotButPods(in, snapshot, pods)) {
-        return NotWireFormat(request);
+      if (!PushLength(in, limit)) return NotWireFormat(request);
+      if (auto st = ReadSnapshotButPods(in, snapshot, pods, limits, bad);
+          !st.ok()) {
+        return st;
       }
+      if (bad) return NotWireFormat(request);
       in.PopLimit(limit);
     }
-    if (!in.ConsumedEntireMessage()) return NotWireFormat(request);
+    if (bad || !in.ConsumedEntireMessage()) return NotWireFormat(request);
+    if (size != nullptr) *size = in.CurrentPosition();
   }
   if (!request.ParseFromString(rest)) return NotWireFormat(request);
   return pods;

@@ -13,6 +13,7 @@
 #ifndef DSD_SERVER_CONVERT_WIRE_H_
 #define DSD_SERVER_CONVERT_WIRE_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,13 +36,26 @@ using OpenBytes =
     std::function<std::unique_ptr<google::protobuf::io::ZeroCopyInputStream>(
         bool last)>;
 
+// The count limits pass 1 enforces as it reads (0: no limit).
+struct WireLimits {
+  size_t max_nodes = 0;
+  size_t max_daemon_sets = 0;
+  size_t max_pods = 0;
+};
+
 // Pass 1: parses the snapshot's nodes and DaemonSets into `snapshot`, the
 // request's other fields into `request` (whose own `snapshot` stays empty),
 // and returns how many pods there are. INVALID_ARGUMENT when the bytes are
-// not a `request` in the protobuf wire format.
+// not a `request` in the protobuf wire format (exactly the bytes protobuf's
+// parser rejects); RESOURCE_EXHAUSTED as soon as a count passes `limits`,
+// or an object a per-object cap (limits.h, checked before the object is
+// parsed), naming the field path. `size`, when given, is set to the
+// request's size in bytes.
 absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
                                     google::protobuf::MessageLite& request,
-                                    v1::Snapshot& snapshot);
+                                    v1::Snapshot& snapshot,
+                                    const WireLimits& limits = {},
+                                    int64_t* size = nullptr);
 
 // Pass 2: the snapshot's pods in order, each parsed into the same message.
 // Pass 1 must have accepted the bytes; a pod that does not parse (a string

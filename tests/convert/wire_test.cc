@@ -244,6 +244,159 @@ TEST(WireTest, RejectsWhatProtobufRejects) {
   }
 }
 
+// Encodings at the edges of the wire format, where CodedInputStream (which
+// the reader drives) is more lenient than protobuf's parser: varints of
+// more than 5 bytes for lengths and tags, lengths of 2^32 + n, field
+// number 0, groups in unknown fields. `protobuf_accepts` is protobuf 3.21's
+// own verdict (checked: the test fails if protobuf says otherwise), and
+// the reader must agree with it and read the same content.
+TEST(WireTest, AgreesWithProtobufOnEdgeEncodings) {
+  const std::string snapshot = Field(1, "");
+  struct Case {
+    const char* name;
+    std::string bytes;
+    bool protobuf_accepts;
+  };
+  const Case cases[] = {
+      {"length of 5 bytes, overlong zero",
+       std::string("\x0a\x80\x80\x80\x80\x00", 6), true},
+      {"length of 6 bytes", std::string("\x0a\x80\x80\x80\x80\x80\x00", 7),
+       false},
+      // The example: 2^32 + 0 in 5 bytes (a 32-bit read sees 0).
+      {"length 2^32 in 5 bytes",
+       std::string("\x0a\x80\x80\x80\x80\x10\x0a\x00", 8), false},
+      {"length 2^32 + 2 in 5 bytes",
+       std::string("\x0a\x82\x80\x80\x80\x10\x0a\x00", 8), false},
+      {"length INT_MAX", std::string("\x0a\xff\xff\xff\xff\x07", 6), false},
+      {"unknown field with a 6-byte length",
+       Field(1, std::string("\x52\x80\x80\x80\x80\x80\x00", 7)), false},
+      {"unknown top-level field with a 6-byte length",
+       std::string("\x9a\x06\x81\x80\x80\x80\x80\x00x", 9), false},
+      {"tag of 5 bytes, overlong", std::string("\x88\x80\x80\x80\x00\x01", 6),
+       true},
+      {"tag of 6 bytes", std::string("\x88\x80\x80\x80\x80\x00\x01", 7), false},
+      {"tag of 6 bytes in the snapshot",
+       Field(1, std::string("\x98\x86\x80\x80\x80\x00\x07", 7)), false},
+      {"field number 0 at the top", std::string("\x02\x00", 2), false},
+      {"field number 0 in the snapshot", Field(1, std::string("\x02\x00", 2)),
+       false},
+      {"unknown group in the snapshot",
+       Field(1, std::string("\x9b\x06\x08\x01\x9c\x06", 6)) + snapshot, true},
+      {"unknown group ended by another field number",
+       Field(1, std::string("\x9b\x06\x94\x06", 4)), false},
+      {"unknown group never ended", Field(1, std::string("\x9b\x06", 2)),
+       false},
+      {"unknown group at the top",
+       std::string("\x9b\x06\x08\x01\x9c\x06", 6) + snapshot, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::optional<Split> expected = ByProtobuf(c.bytes);
+    ASSERT_EQ(expected.has_value(), c.protobuf_accepts)
+        << "protobuf's verdict differs from the table";
+    absl::Status error;
+    const std::optional<Split> actual = ByReader(c.bytes, &error);
+    ASSERT_EQ(actual.has_value(), expected.has_value()) << error;
+    if (expected) {
+      EXPECT_EQ(*actual, *expected);
+    }
+  }
+}
+
+// The count limits and the per-object caps (server/convert/limits.h) hold
+// while the head is read: RESOURCE_EXHAUSTED naming the field path, before
+// what is past the limit is parsed; at the limit, the request reads.
+TEST(WireTest, LimitsAndCapsHoldWhileReading) {
+  const auto taints = [](int n) {
+    v1::DecideRequest r;
+    v1::Node& node = *r.mutable_snapshot()->add_nodes();
+    node.set_name("n");
+    for (int i = 0; i < n; ++i)
+      node.add_taints()->set_key("k" + std::to_string(i));
+    return r.SerializeAsString();
+  };
+  const auto values = [](int n) {
+    v1::DecideRequest r;
+    v1::SelectorRequirement& req = *r.mutable_snapshot()
+                                        ->add_daemon_sets()
+                                        ->mutable_template_()
+                                        ->mutable_required_node_affinity()
+                                        ->add_node_selector_terms()
+                                        ->add_match_expressions();
+    req.set_key("kubernetes.io/hostname");
+    for (int i = 0; i < n; ++i) req.add_values("");  // empty: 2 bytes each
+    return r.SerializeAsString();
+  };
+  const auto tolerations = [](int n) {
+    v1::DaemonSet ds;
+    for (int i = 0; i < n; ++i) ds.mutable_template_()->add_tolerations();
+    return ds.SerializeAsString();
+  };
+  const auto pod_labels = [](int n) {
+    v1::DecideRequest r;
+    v1::Pod& pod = *r.mutable_snapshot()->add_pods();
+    for (int i = 0; i < n; ++i) {
+      v1::Label& l = *pod.add_labels();
+      l.set_key("key-" + std::to_string(i));
+      l.set_value("v");
+    }
+    return r.SerializeAsString();
+  };
+  const auto nodes = [](int n) {
+    v1::DecideRequest r;
+    for (int i = 0; i < n; ++i) r.mutable_snapshot()->add_nodes();
+    return r.SerializeAsString();
+  };
+  struct Case {
+    const char* name;
+    std::string bytes;
+    WireLimits limits;
+    const char* subject;  // empty: the request reads
+  };
+  const std::string ds_with = tolerations(600);
+  const Case cases[] = {
+      {"1,000 taints on a node", taints(1000), {}, ""},
+      {"1,001 taints on a node", taints(1001), {}, "snapshot.nodes[0].taints"},
+      {"100,000 values", values(100'000), {}, ""},
+      {"100,001 values",
+       values(100'001),
+       {},
+       "snapshot.daemon_sets[0].template.required_node_affinity."
+       "node_selector_terms[0].match_expressions[0].values"},
+      // protobuf merges the two DaemonSet occurrences' templates: 1,200.
+      {"tolerations over two occurrences of the template",
+       Field(1, Field(2, ds_with + ds_with)),
+       {},
+       "snapshot.daemon_sets[0].template.tolerations"},
+      {"1,000 labels on a large pod", pod_labels(1000), {}, ""},
+      {"1,001 labels on a large pod",
+       pod_labels(1001),
+       {},
+       "snapshot.pods[0].labels"},
+      {"nodes at the limit", nodes(3), {3, 0, 0}, ""},
+      {"nodes over the limit", nodes(4), {3, 0, 0}, "snapshot.nodes"},
+      {"pods over the limit",
+       pod_labels(1) + pod_labels(1),
+       {0, 0, 1},
+       "snapshot.pods"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::DecideRequest request;
+    v1::Snapshot objects;
+    const absl::StatusOr<int> count =
+        ReadRequestHead(Open(c.bytes), request, objects, c.limits);
+    if (std::string(c.subject).empty()) {
+      EXPECT_TRUE(count.ok()) << count.status();
+      continue;
+    }
+    ASSERT_EQ(count.status().code(), absl::StatusCode::kResourceExhausted)
+        << count.status();
+    EXPECT_THAT(std::string(count.status().message()),
+                ::testing::StartsWith(std::string(c.subject) + ": "));
+  }
+}
+
 // Every prefix of a request, and random byte changes: the reader and
 // protobuf agree on acceptance and, when accepted, on the content.
 TEST(WireTest, AgreesWithProtobufOnCorruptedBytes) {
