@@ -10,6 +10,7 @@
 
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/convert/errors.h"
+#include "server/convert/limits.h"
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
 #include "server/engine/decide.h"
@@ -29,20 +30,8 @@ absl::Status CheckLimit(const char* subject, int count, size_t limit) {
                    "; split the request or raise the server's --max_* flag");
 }
 
-// `pods`: the snapshot's pod count (the head holds none).
-absl::Status CheckLimits(const v1::Snapshot& s, int pods,
-                         const ServiceOptions& o) {
-  if (auto st = CheckLimit("snapshot.nodes", s.nodes_size(), o.max_nodes);
-      !st.ok()) {
-    return st;
-  }
-  if (auto st = CheckLimit("snapshot.daemon_sets", s.daemon_sets_size(),
-                           o.max_daemon_sets);
-      !st.ok()) {
-    return st;
-  }
-  return CheckLimit("snapshot.pods", pods, o.max_pods);
-}
+// See ServiceOptions::explain_budget_bytes.
+constexpr size_t kExplainBudgetPerRequestByte = 2;
 
 absl::Status Cancelled() {
   return absl::DeadlineExceededError(
@@ -74,17 +63,17 @@ absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
                    const ServiceOptions& limits, Request& head,
                    v1::Snapshot& objects,
                    std::vector<convert::Violation>& violations,
-                   engine::Snapshot* converted) {
-  const absl::StatusOr<int> pod_count =
-      convert::ReadRequestHead(bytes.open, head, objects);
+                   engine::Snapshot* converted, int64_t* size = nullptr) {
+  // The count limits and per-object caps hold while the head is read.
+  const absl::StatusOr<int> pod_count = convert::ReadRequestHead(
+      bytes.open, head, objects,
+      {limits.max_nodes, limits.max_daemon_sets, limits.max_pods}, size);
   if (!pod_count.ok()) return pod_count.status();
   if (call.counts != nullptr) {
     *call.counts = {objects.nodes_size(), *pod_count,
                     objects.daemon_sets_size()};
   }
-  if (auto st = CheckLimits(objects, *pod_count, limits); !st.ok()) {
-    return st;
-  }
+  if (IsCancelled(call)) return Cancelled();
   if constexpr (requires { head.now(); }) {
     if (head.has_now()) CheckNow(head.now(), violations);
   }
@@ -93,9 +82,11 @@ absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
     // Closed before the bytes are released: the stream reads them.
     convert::WirePods pods(bytes.open, *pod_count);
     convert::ValidateAndConvertSnapshot(objects, pods, head.options(),
-                                        "snapshot", violations, converted);
+                                        "snapshot", violations, converted,
+                                        call.cancelled);
     if (!pods.error().ok()) return pods.error();
   }
+  if (IsCancelled(call)) return Cancelled();
   if (bytes.release) bytes.release();
   return absl::OkStatus();
 }
@@ -119,8 +110,9 @@ absl::Status AdmitAndDecide(const RequestBytes& bytes, const CallContext& call,
                             const std::function<absl::Time()>& clock,
                             bool explain, Decided<Request>& out) {
   std::vector<convert::Violation> violations;
+  int64_t bytes_read = 0;
   if (auto st = Admit(bytes, call, limits, out.request, out.objects, violations,
-                      &out.snapshot);
+                      &out.snapshot, &bytes_read);
       !st.ok()) {
     return st;
   }
@@ -130,8 +122,26 @@ absl::Status AdmitAndDecide(const RequestBytes& bytes, const CallContext& call,
                                   : clock();
   engine::Options options = convert::OptionsFromProto(out.request.options());
   if (explain) options.explain = true;
+  if constexpr (requires { out.request.daemon_set(); }) {
+    options.explain_node = out.request.node();
+    options.explain_daemon_set = out.request.daemon_set();
+  }
+  // Explanations repeat the DaemonSet's rules for every node: bounded by
+  // a multiple of the request, so that a small request cannot ask for a
+  // huge answer.
+  options.explain_budget_bytes = std::max<size_t>(
+      limits.explain_budget_bytes,
+      kExplainBudgetPerRequestByte * static_cast<size_t>(bytes_read));
   out.plan = engine::Decide(out.snapshot, out.now, options, call.cancelled);
   if (out.plan.cancelled) return Cancelled();
+  if (out.plan.explain_over_budget) {
+    return convert::LimitExceeded(
+        "options.explain",
+        "the explanations would exceed " +
+            std::to_string(options.explain_budget_bytes) +
+            " bytes; narrow them to one DaemonSet or node (Explain's "
+            "daemon_set and node)");
+  }
   return absl::OkStatus();
 }
 
@@ -255,6 +265,7 @@ absl::StatusOr<v1::FilterResponse> SchedulerService::Filter(
       static_cast<size_t>(request.nodes_size()) > options_.max_nodes) {
     return CheckLimit("nodes", request.nodes_size(), options_.max_nodes);
   }
+  if (auto st = convert::CheckRepeatedCaps(request, ""); !st.ok()) return st;
   // Validate the DaemonSet and nodes with the snapshot rules; paths are
   // then rooted at "snapshot", so name them as the request does.
   v1::Snapshot scratch;

@@ -20,6 +20,11 @@ struct ServiceOptions {
   size_t max_nodes = 100'000;
   size_t max_daemon_sets = 10'000;
   size_t max_pods = 2'000'000;
+  // Explanation text one Explain (or Decide with options.explain) may
+  // produce: this many bytes, or twice the request's bytes if that is
+  // more. Past it the call gets RESOURCE_EXHAUSTED, asking to narrow the
+  // explanation to one DaemonSet or node.
+  size_t explain_budget_bytes = 16u << 20;
 };
 
 // What a request held, for the transport's log line (the transport sees

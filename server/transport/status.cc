@@ -55,6 +55,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
         any.set_type_url(std::string(type_url));
         any.set_value(std::string(payload));
       });
+  if (details.ByteSizeLong() > kMaxStatusDetailsBytes) {
+    details.clear_details();  // see kMaxStatusDetailsBytes
+  }
   return grpc::Status(code, message, details.SerializeAsString());
 }
 

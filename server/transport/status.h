@@ -15,15 +15,22 @@
 namespace dsd::transport {
 
 // Messages longer than this many bytes are cut (at a UTF-8 character
-// boundary) and end in "...": they travel in an HTTP/2 trailer.
-inline constexpr size_t kMaxStatusMessageBytes = 4096;
+// boundary) and end in "...": they travel in an HTTP/2 trailer, twice
+// (grpc-message, and inside grpc-status-details-bin), and gRPC clients
+// refuse response metadata over 8 KiB by default, losing the whole error.
+inline constexpr size_t kMaxStatusMessageBytes = 512;
+// The serialized details' bound (base64 makes it a third larger on the
+// wire): statuses built by convert/errors.h stay under it; a larger one
+// keeps its code and message but loses its payloads.
+inline constexpr size_t kMaxStatusDetailsBytes = 4096;
 
 // OK maps to grpc::Status::OK. Any other status keeps its code (absl and
 // gRPC share the numbers; an out-of-range code becomes UNKNOWN) and its
 // message, truncated to kMaxStatusMessageBytes. Its error_details (sent as
 // the grpc-status-details-bin trailer) is a serialized google.rpc.Status
 // with the same code and message, and one google.protobuf.Any per absl
-// payload, with the payload's type URL and bytes unchanged.
+// payload, with the payload's type URL and bytes unchanged, unless they
+// would exceed kMaxStatusDetailsBytes (then none).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The canonical name of `code` ("OK", "INVALID_ARGUMENT", ...), as used in

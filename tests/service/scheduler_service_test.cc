@@ -1047,3 +1047,142 @@ TEST(CorruptedRequestTest, AnswersOkOrInvalidArgument) {
 
 }  // namespace
 }  // namespace dsd::service
+
+// ---------------------------------------------------------------------------
+// Bounded work (issue 11): the explanation budget, cancellation polled while
+// a large request is validated, and Filter's per-object caps.
+// ---------------------------------------------------------------------------
+
+namespace dsd::service {
+namespace {
+
+// `nodes` nodes labelled disk=hdd, and one DaemonSet that wants disk=ssd
+// with `pods` pods of its own on the first node.
+v1::DecideRequest HddCluster(int nodes, int pods) {
+  v1::DecideRequest r;
+  v1::Snapshot& s = *r.mutable_snapshot();
+  for (int i = 0; i < nodes; ++i) {
+    v1::Node& n = *s.add_nodes();
+    n.set_name("node-" + std::to_string(i));
+    v1::Label& l = *n.add_labels();
+    l.set_key("disk");
+    l.set_value("hdd");
+  }
+  v1::DaemonSet& ds = *s.add_daemon_sets();
+  ds.set_namespace_("default");
+  ds.set_name("ssd");
+  ds.set_uid("uid-ssd");
+  v1::Label& sel = *ds.mutable_selector()->add_match_labels();
+  sel.set_key("app");
+  sel.set_value("ssd");
+  *ds.mutable_template_()->add_labels() = sel;
+  v1::Label& want = *ds.mutable_template_()->add_node_selector();
+  want.set_key("disk");
+  want.set_value("ssd");
+  ds.mutable_update_strategy()->set_type(
+      v1::UPDATE_STRATEGY_TYPE_ROLLING_UPDATE);
+  ds.mutable_update_strategy()->mutable_max_unavailable()->set_count(1);
+  for (int i = 0; i < pods; ++i) {
+    v1::Pod& p = *s.add_pods();
+    p.set_namespace_("default");
+    p.set_name("ssd-" + std::to_string(i));
+    p.set_uid("uid-ssd-" + std::to_string(i));
+    p.set_node_name("node-0");
+    p.set_controller_uid("uid-ssd");
+    *p.add_labels() = sel;
+  }
+  return r;
+}
+
+// Each node explains in ~70 bytes ("node label disk=hdd does not match
+// nodeSelector disk=ssd" and its name): 200 nodes fit in 64 KiB, 2,000 do
+// not; narrowed to one node, 2,000 do.
+TEST(ExplainBudgetTest, OverTheBudgetIsResourceExhausted) {
+  ServiceOptions options;
+  options.explain_budget_bytes = 64 << 10;
+  const SchedulerService service = MakeService(options);
+  struct Case {
+    const char* name;
+    int nodes;
+    const char* node_filter;
+    absl::StatusCode code;
+  };
+  for (const Case c :
+       {Case{"200 nodes", 200, "", absl::StatusCode::kOk},
+        Case{"2,000 nodes", 2'000, "", absl::StatusCode::kResourceExhausted},
+        Case{"2,000 nodes, one explained", 2'000, "node-1999",
+             absl::StatusCode::kOk}}) {
+    SCOPED_TRACE(c.name);
+    v1::ExplainRequest request;
+    *request.mutable_snapshot() = HddCluster(c.nodes, 0).snapshot();
+    request.set_node(c.node_filter);
+    const absl::StatusOr<v1::ExplainResponse> response =
+        service.Explain(request, CallContext{});
+    ASSERT_EQ(response.status().code(), c.code) << response.status();
+    if (!response.ok()) {
+      EXPECT_THAT(std::string(response.status().message()),
+                  StartsWith("options.explain: "));
+      continue;
+    }
+    ASSERT_EQ(response->daemon_sets_size(), 1);
+    EXPECT_EQ(response->daemon_sets(0).nodes_size(),
+              std::string(c.node_filter).empty() ? c.nodes : 1);
+  }
+}
+
+// A 20,000-pod request is validated with the callback asked every few
+// dozen pods (before, only once validation was over), so a call past its
+// deadline stops in the middle; stopped there, it is DEADLINE_EXCEEDED.
+TEST(CancellationTest, PolledWhileValidating) {
+  const SchedulerService service = MakeService();
+  const v1::DecideRequest request = HddCluster(10, 20'000);
+  int calls = 0;
+  CallContext never;
+  never.cancelled = [&calls] {
+    ++calls;
+    return false;
+  };
+  // Validate runs no engine: every call is validation's.
+  v1::ValidateRequest validate;
+  *validate.mutable_snapshot() = request.snapshot();
+  ASSERT_TRUE(service.Validate(validate, never).ok());
+  EXPECT_GT(calls, 20'000 / 64);
+
+  int asked = 0;
+  CallContext soon;
+  soon.cancelled = [&asked] { return ++asked >= 3; };
+  const absl::StatusOr<v1::DecideResponse> stopped =
+      service.Decide(request, soon);
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << stopped.status();
+  // Stopped where it was asked (the service then asks once more before
+  // it answers), not after the hundreds of polls the whole pass makes.
+  EXPECT_LE(asked, 4);
+}
+
+// Filter's request is parsed by gRPC; its per-object caps are checked on
+// the parsed message, with the same paths as the snapshot's.
+TEST(FilterCapsTest, TaintsOverTheCap) {
+  const SchedulerService service = MakeService();
+  v1::FilterRequest request;
+  *request.mutable_daemon_set() = HddCluster(0, 0).snapshot().daemon_sets(0);
+  v1::Node& node = *request.add_nodes();
+  node.set_name("n");
+  for (int i = 0; i < 1'001; ++i) {
+    v1::Taint& t = *node.add_taints();
+    t.set_key("t-" + std::to_string(i));
+    t.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
+  }
+  const absl::StatusOr<v1::FilterResponse> over =
+      service.Filter(request, CallContext{});
+  ASSERT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted)
+      << over.status();
+  EXPECT_THAT(std::string(over.status().message()),
+              StartsWith("nodes[0].taints: 1001 entries exceed the limit of "
+                         "1000"));
+  node.mutable_taints()->RemoveLast();
+  EXPECT_TRUE(service.Filter(request, CallContext{}).ok());
+}
+
+}  // namespace
+}  // namespace dsd::service
