@@ -170,6 +170,26 @@ int Send(const Args& a) {
   double longest_ms = 0;
   size_t response_bytes = 0;
   int calls = 0;
+  // Prints the JSON line and ends the process.
+  const auto report = [&]() {
+    std::ostringstream out;
+    out << "{\"method\": " << JsonString(method)
+        << ", \"request_bytes\": " << bytes.size() << ", \"calls\": " << calls
+        << ", \"codes\": {";
+    bool first = true;
+    for (const auto& [code, n] : codes) {
+      out << (first ? "" : ", ") << JsonString(code) << ": " << n;
+      first = false;
+    }
+    out << "}, \"first_status\": " << JsonString(first_code)
+        << ", \"longest_ms\": " << longest_ms
+        << ", \"response_bytes\": " << response_bytes
+        << ", \"first_error\": " << JsonString(first_error) << "}\n";
+    std::cout << out.str() << std::flush;
+    // No teardown: with the server still busy on abandoned calls, gRPC's
+    // shutdown may wait for it, and the report must reach the file.
+    std::_Exit(0);
+  };
   const auto start = Clock::now();
   do {
     grpc::ClientContext context;
@@ -182,7 +202,23 @@ int Send(const Args& a) {
     const auto t0 = Clock::now();
     stub.UnaryCall(&context, path, grpc::StubOptions(), &request, &response,
                    [&done](const grpc::Status& s) { done.set_value(s); });
-    const grpc::Status status = done.get_future().get();
+    // The deadline ends every call; should the callback still not come,
+    // cancel, then report and end (in bench.sh's step 7 senders were once
+    // killed by its `timeout` having printed nothing).
+    std::future<grpc::Status> result = done.get_future();
+    const auto grace =
+        std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000) + 2000);
+    if (result.wait_for(grace) != std::future_status::ready) {
+      context.TryCancel();
+      if (result.wait_for(std::chrono::seconds(2)) !=
+          std::future_status::ready) {
+        ++calls;
+        ++codes["CLIENT_STUCK"];
+        if (first_code.empty()) first_code = "CLIENT_STUCK";
+        report();
+      }
+    }
+    const grpc::Status status = result.get();
     const double ms =
         std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     ++calls;
@@ -209,20 +245,7 @@ int Send(const Args& a) {
            std::chrono::duration<double>(Clock::now() - start).count() <
                repeat);
 
-  std::ostringstream out;
-  out << "{\"method\": " << JsonString(method)
-      << ", \"request_bytes\": " << bytes.size() << ", \"calls\": " << calls
-      << ", \"codes\": {";
-  bool first = true;
-  for (const auto& [code, n] : codes) {
-    out << (first ? "" : ", ") << JsonString(code) << ": " << n;
-    first = false;
-  }
-  out << "}, \"first_status\": " << JsonString(first_code)
-      << ", \"longest_ms\": " << longest_ms
-      << ", \"response_bytes\": " << response_bytes
-      << ", \"first_error\": " << JsonString(first_error) << "}\n";
-  std::cout << out.str();
+  report();
   return 0;
 }
 

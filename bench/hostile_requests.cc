@@ -26,11 +26,21 @@ v1::DecideRequest OneDaemonSet() {
   return request;
 }
 
-constexpr char kAffinityKey[] = "dsd.example/allowed";
+constexpr char kAffinityKey[] = "zone";
+
+// `i` in decimal, zero-padded to `width` digits.
+std::string Padded(int64_t i, size_t width) {
+  std::string digits = std::to_string(i);
+  if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  return digits;
+}
 
 // `nodes` nodes whose kAffinityKey label is in none of the In values, and
-// the DaemonSet requiring one of `values` values.
+// the DaemonSet requiring one of `values` values. Every value and the
+// nodes' label value have the same length and first letter, so that no
+// comparison can stop at a length or a first byte that differ.
 void AddManyInValues(v1::Snapshot& s, int64_t nodes, int64_t values) {
+  const size_t width = std::to_string(std::max<int64_t>(values - 1, 0)).size();
   v1::SelectorRequirement& r = *s.mutable_daemon_sets(0)
                                     ->mutable_template_()
                                     ->mutable_required_node_affinity()
@@ -39,14 +49,15 @@ void AddManyInValues(v1::Snapshot& s, int64_t nodes, int64_t values) {
   r.set_key(kAffinityKey);
   r.set_operator_(v1::SELECTOR_OPERATOR_IN);
   r.mutable_values()->Reserve(static_cast<int>(values));
-  for (int64_t i = 0; i < values; ++i) r.add_values("v" + std::to_string(i));
+  for (int64_t i = 0; i < values; ++i) r.add_values("v" + Padded(i, width));
+  const std::string none = "v" + std::string(width, 'x');
   s.mutable_nodes()->Reserve(static_cast<int>(nodes));
   for (int64_t i = 0; i < nodes; ++i) {
     v1::Node& node = *s.add_nodes();
     node.set_name("n" + std::to_string(i));
     v1::Label& label = *node.add_labels();
     label.set_key(kAffinityKey);
-    label.set_value("none");
+    label.set_value(none);
   }
 }
 
@@ -131,12 +142,15 @@ std::string HostileRequestBytes(HostileShape shape, ShapeSize size) {
           *s.mutable_daemon_sets(0)->mutable_template_()->mutable_tolerations();
       node.mutable_taints()->Reserve(static_cast<int>(size.n));
       tolerations.Reserve(static_cast<int>(size.n));
+      // Keys of one length: no comparison stops at differing lengths.
+      const size_t width =
+          std::to_string(std::max<int64_t>(size.n - 1, 0)).size();
       for (int64_t i = 0; i < size.n; ++i) {
         v1::Taint& t = *node.add_taints();
-        t.set_key("t" + std::to_string(i));
+        t.set_key("t" + Padded(i, width));
         t.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
         v1::Toleration& tol = *tolerations.Add();
-        tol.set_key("o" + std::to_string(i));
+        tol.set_key("o" + Padded(i, width));
         tol.set_operator_(v1::TOLERATION_OPERATOR_EXISTS);
         tol.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
       }

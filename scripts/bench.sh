@@ -166,21 +166,26 @@ for shape in 1 2 3 4 5; do
 done
 
 # Health/Check at a fixed rate while four CPU-heavy hostile Decide calls
-# (shapes 1 and 2, two each, sent again as each one ends) run.
-start_server --max_nodes 100000 --shutdown_grace 1
-senders=()
-for shape in 1 1 2 2; do
-  timeout $((DURATION + 40)) "$HOSTILE" send --server "$ADDR" --method decide \
-    --timeout 5 --repeat_seconds $((DURATION + 1)) --max_calls 100 \
-    "$OUT/hostile-$shape.bin" >"$OUT/hostile-busy-$shape-${#senders[@]}.json" &
-  senders+=($!)
+# (shapes 1 and 2, two each, sent again as each one ends) run: with the
+# default threading (requests on gRPC's threads) and with a worker pool of
+# two threads (--threads 2).
+for threads in 0 2; do
+  start_server --max_nodes 100000 --shutdown_grace 1 --threads $threads
+  senders=()
+  for shape in 1 1 2 2; do
+    timeout $((DURATION + 40)) "$HOSTILE" send --server "$ADDR" \
+      --method decide --timeout 5 --repeat_seconds $((DURATION + 1)) \
+      --max_calls 100 "$OUT/hostile-$shape.bin" \
+      >"$OUT/hostile-busy-t$threads-$shape-${#senders[@]}.json" &
+    senders+=($!)
+  done
+  sleep 1  # the four requests are received and running
+  "$BIN/dsdctl" --server "$ADDR" --timeout 5 load --output json --no_progress \
+    --method health --rate 200 --duration "$DURATION" \
+    >"$OUT/hostile-health-t$threads.json" || true
+  for s in "${senders[@]}"; do wait "$s" || true; done
+  stop_server_now
 done
-sleep 1  # the four requests are received and running
-"$BIN/dsdctl" --server "$ADDR" --timeout 5 load --output json --no_progress \
-  --method health --rate 200 --duration "$DURATION" \
-  >"$OUT/hostile-health.json" || true
-for s in "${senders[@]}"; do wait "$s" || true; done
-stop_server_now
 fi
 
 python3 scripts/perf_report.py "$OUT" "$DOCS"
