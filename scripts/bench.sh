@@ -168,14 +168,15 @@ done
 # Health/Check at a fixed rate while four CPU-heavy hostile Decide calls
 # (shapes 1 and 2, two each, sent again as each one ends) run: with the
 # default threading (requests on gRPC's threads) and with a worker pool of
-# two threads (--threads 2).
+# two threads (--threads 2). Once the fixes make them fast, each sender
+# sends back to back for the whole window (at most 5,000 calls).
 for threads in 0 2; do
   start_server --max_nodes 100000 --shutdown_grace 1 --threads $threads
   senders=()
   for shape in 1 1 2 2; do
     timeout $((DURATION + 40)) "$HOSTILE" send --server "$ADDR" \
       --method decide --timeout 5 --repeat_seconds $((DURATION + 1)) \
-      --max_calls 100 "$OUT/hostile-$shape.bin" \
+      --max_calls 5000 "$OUT/hostile-$shape.bin" \
       >"$OUT/hostile-busy-t$threads-$shape-${#senders[@]}.json" &
     senders+=($!)
   done
