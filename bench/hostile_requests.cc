@@ -96,8 +96,7 @@ ShapeSize DefaultSize(HostileShape shape, Scale scale) {
       return issue ? ShapeSize{50'000, 100'000} : ShapeSize{10'000, 20'000};
     case HostileShape::kManyTaintsTolerations:
       return issue ? ShapeSize{60'000, 0} : ShapeSize{10'000, 0};
-    case HostileShape::kEmptyTaints:
-      return issue ? ShapeSize{8'400'000, 0} : ShapeSize{1'000'000, 0};
+    case HostileShape::kEmptyTaints:  // 16.8 MB at the issue's size
     case HostileShape::kEmptyNodes:
       return issue ? ShapeSize{8'400'000, 0} : ShapeSize{1'000'000, 0};
     case HostileShape::kExplainManyInValues:
