@@ -6,31 +6,49 @@
 #      with Health/Check as the transport ceiling (dsdctl load, one client)
 #   4. latency percentiles under a fixed open-loop rate
 #   5. peak RSS of dsd-server for the 5,000-node request vs. its size
+#   6. hostile requests (issue 11) in process: time per MB over a benign
+#      request of the same size (bench/adversarial_bench)
+#   7. hostile requests sent to dsd-server: peak RSS above idle over the
+#      request's bytes, one shape at a time; then Health/Check latency while
+#      four CPU-heavy hostile Decide calls run (bench/hostile_request)
 # Every ratio is measured in one run. Only loopback traffic; all bounded.
 # BENCH_QUICK=1 shortens every run (for trying the pipeline, not for numbers).
+# BENCH_STEPS="6 7" runs only those steps (then writes the report from
+# whatever build/bench holds; BENCH_DOCS=/tmp/x writes it there instead of
+# docs/, for a partial or trial run). Step 7 sends the shapes at the sizes of the
+# issue (HOSTILE_SCALE=bench: the smaller benchmark sizes; BENCH_QUICK
+# implies it); before the fixes a shape takes up to ~20 s of server CPU and
+# shape 5 up to ~2 GB: one request at a time, each with a 5 s deadline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/release/bin
 OUT=build/bench
-mkdir -p "$OUT" docs
+DOCS=${BENCH_DOCS:-docs}  # where performance.md and the plots go
+mkdir -p "$OUT" "$DOCS"
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then MIN_TIME=0.05 DURATION=2 ROUNDS=1; else MIN_TIME=0.5 DURATION=10 ROUNDS=3; fi
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7}
+step() { [[ " $STEPS " == *" $1 "* ]]; }
 
-echo "== 1/5 engine_bench" >&2
+if step 1; then
+echo "== 1/7 engine_bench" >&2
 build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_filter=BM_Decide/ \
   --benchmark_format=json --benchmark_out="$OUT/engine.json" \
   --benchmark_out_format=json >/dev/null
+fi
 
-echo "== 2/5 service_bench" >&2
+if step 2; then
+echo "== 2/7 service_bench" >&2
 build/release/bench/service_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/service.json" \
   --benchmark_out_format=json >/dev/null
+fi
 
 PORT=${DSD_BENCH_PORT:-50777}
 ADDR=127.0.0.1:$PORT
 start_server() {
-  "$BIN/dsd-server" --listen "$ADDR" --log_level warn &
+  "$BIN/dsd-server" --listen "$ADDR" --log_level warn "$@" &
   server=$!
   for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
@@ -42,7 +60,8 @@ stop_server() { kill -TERM $server; wait $server || true; }
 trap 'kill -TERM ${server:-0} 2>/dev/null || true' EXIT
 load() { "$BIN/dsdctl" --server "$ADDR" --timeout 120 load --output json "$@"; }
 
-echo "== 3/5 throughput (Decide vs Validate vs Health/Check)" >&2
+if step 3; then
+echo "== 3/7 throughput (Decide vs Validate vs Health/Check)" >&2
 # Decide and Validate alternate, ROUNDS times: the report takes the median
 # round's ratio (client and server share the cores; one pair is noisy).
 start_server
@@ -55,15 +74,21 @@ for nodes in 100 5000; do
   done
 done
 load --method health --concurrency 4 --duration "$DURATION" >"$OUT/load-health.json"
+stop_server
+fi
 
-echo "== 4/5 latency under a fixed open-loop rate" >&2
+if step 4; then
+echo "== 4/7 latency under a fixed open-loop rate" >&2
+start_server
 # Half of the closed-loop Decide capacity at 100 nodes: a loaded, stable server.
 rate=$(python3 -c "import json;print(max(1,int(json.load(open('$OUT/load-decide-100-1.json'))['qps']*0.5)))")
 load --method decide --nodes 100 --daemonsets 10 --rate "$rate" \
   --duration "$DURATION" >"$OUT/load-open-100.json"
 stop_server
+fi
 
-echo "== 5/5 peak RSS for the 5,000-node request" >&2
+if step 5; then
+echo "== 5/7 peak RSS for the 5,000-node request" >&2
 "$BIN/dsdctl" load --nodes 5000 --daemonsets 50 --write-request "$OUT/request-5000.bin" >/dev/null
 start_server
 baseline=$(awk '/VmHWM/{print $2*1024}' /proc/$server/status)
@@ -73,6 +98,96 @@ peak=$(awk '/VmHWM/{print $2*1024}' /proc/$server/status)
 stop_server
 printf '{"request_bytes": %d, "baseline_rss_bytes": %d, "peak_rss_bytes": %d}\n' \
   "$(stat -c %s "$OUT/request-5000.bin")" "$baseline" "$peak" >"$OUT/rss.json"
+fi
 
-python3 scripts/perf_report.py "$OUT" docs
-echo "wrote docs/performance.md" >&2
+HOSTILE=build/release/bench/hostile_request
+HOSTILE_SCALE=${HOSTILE_SCALE:-$([[ $QUICK == 1 ]] && echo bench || echo issue)}
+# Stops the server of start_server even when a request is still running
+# (before the fixes the engine does not stop inside a DaemonSet when the
+# caller gives up): TERM, then KILL after 5 s.
+stop_server_now() {
+  kill -TERM $server 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 $server 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL $server 2>/dev/null || true
+  wait $server 2>/dev/null || true
+}
+cpu_ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
+# Waits (at most $1 seconds) until the server has used no CPU for a second:
+# the call may have ended at its deadline while the server works on.
+wait_idle() {
+  local last now quiet=0
+  last=$(cpu_ticks)
+  for _ in $(seq $(($1 * 2))); do
+    sleep 0.5
+    now=$(cpu_ticks)
+    if ((now - last <= 1)); then
+      quiet=$((quiet + 1))
+      ((quiet >= 2)) && return 0
+    else
+      quiet=0
+    fi
+    last=$now
+  done
+  echo "warning: dsd-server still busy after $1 s" >&2
+}
+
+if step 6; then
+echo "== 6/7 hostile requests in process (adversarial_bench)" >&2
+build/release/bench/adversarial_bench --benchmark_min_time=$MIN_TIME \
+  --benchmark_format=json --benchmark_out="$OUT/adversarial.json" \
+  --benchmark_out_format=json >/dev/null
+fi
+
+if step 7; then
+echo "== 7/7 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
+rm -f "$OUT"/hostile-*.json
+for shape in 1 2 3 4 5; do
+  file="$OUT/hostile-$shape.bin"
+  "$HOSTILE" write --shape $shape --scale "$HOSTILE_SCALE" "$file" \
+    >"$OUT/hostile-$shape-request.json"
+  method=$(python3 -c "import json;print(json.load(open('$OUT/hostile-$shape-request.json'))['method'])")
+  # A fresh server per shape: VmHWM is the peak since the process started.
+  start_server --max_nodes 100000 --shutdown_grace 1
+  sleep 0.5
+  idle=$(awk '/VmHWM/{print $2*1024}' /proc/$server/status)
+  ticks0=$(cpu_ticks)
+  timeout 30 "$HOSTILE" send --server "$ADDR" --method "$method" --timeout 5 \
+    "$file" >"$OUT/hostile-$shape-send.json" || echo '{}' >"$OUT/hostile-$shape-send.json"
+  wait_idle 120
+  peak=$(awk '/VmHWM/{print $2*1024}' /proc/$server/status)
+  ticks1=$(cpu_ticks)
+  stop_server_now
+  printf '{"shape": %d, "idle_rss_bytes": %d, "peak_rss_bytes": %d, "server_cpu_seconds": %s}\n' \
+    $shape "$idle" "$peak" "$(python3 -c "import os;print(($ticks1-$ticks0)/os.sysconf('SC_CLK_TCK'))")" \
+    >"$OUT/hostile-$shape-rss.json"
+done
+
+# Health/Check at a fixed rate while four CPU-heavy hostile Decide calls
+# (shapes 1 and 2, two each, sent again as each one ends) run: with the
+# default threading (requests on gRPC's threads) and with a worker pool of
+# two threads (--threads 2). Once the fixes make them fast, each sender
+# sends back to back for the whole window (at most 5,000 calls).
+for threads in 0 2; do
+  start_server --max_nodes 100000 --shutdown_grace 1 --threads $threads
+  senders=()
+  for shape in 1 1 2 2; do
+    timeout $((DURATION + 40)) "$HOSTILE" send --server "$ADDR" \
+      --method decide --timeout 5 --repeat_seconds $((DURATION + 1)) \
+      --max_calls 5000 "$OUT/hostile-$shape.bin" \
+      >"$OUT/hostile-busy-t$threads-$shape-${#senders[@]}.json" &
+    senders+=($!)
+  done
+  sleep 1  # the four requests are received and running
+  "$BIN/dsdctl" --server "$ADDR" --timeout 5 load --output json --no_progress \
+    --method health --rate 200 --duration "$DURATION" \
+    >"$OUT/hostile-health-t$threads.json" || true
+  for s in "${senders[@]}"; do wait "$s" || true; done
+  stop_server_now
+done
+fi
+
+python3 scripts/perf_report.py "$OUT" "$DOCS"
+echo "wrote $DOCS/performance.md" >&2

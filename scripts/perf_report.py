@@ -72,7 +72,22 @@ def main(measured, docs):
     out("")
 
     # 1. Engine scaling.
-    engine = bench_rows(os.path.join(measured, "engine.json"), "BM_Decide/")
+    engine_path = os.path.join(measured, "engine.json")
+    engine = bench_rows(engine_path, "BM_Decide/") \
+        if os.path.exists(engine_path) else []
+    if engine:
+        engine_section(engine, measured, docs, out)
+    service_path = os.path.join(measured, "service.json")
+    if os.path.exists(service_path):
+        service_section(service_path, out)
+    later_sections(measured, docs, out)
+    hostile_section(measured, out)
+
+    with open(os.path.join(docs, "performance.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def engine_section(engine, measured, docs, out):
     out("## 1. Engine time versus cluster size")
     out("")
     out("`bench/engine_bench`: `engine::Decide` on synthetic clusters (one "
@@ -112,9 +127,11 @@ plot '{measured}/engine.dat' using 1:2 with points pt 7 title 'measured', \\
         out("![engine time](perf-engine.png)")
         out("")
 
+
+
+def service_section(service_path, out):
     # 2. Handler versus parse.
-    service = bench_rows(os.path.join(measured, "service.json"),
-                         "BM_ParseVersusHandler/")
+    service = bench_rows(service_path, "BM_ParseVersusHandler/")
     out("## 2. Decide handler versus protobuf parse of the same request")
     out("")
     out("`bench/service_bench`: per iteration the request bytes are parsed "
@@ -133,8 +150,7 @@ plot '{measured}/engine.dat' using 1:2 with points pt 7 title 'measured', \\
             f"{r['handler_ms']:.2f} | **{r['added_over_parse']:.2f}** | "
             f"{r['added_over_heap_parse']:.2f} |")
     out("")
-    stages = bench_rows(os.path.join(measured, "service.json"),
-                        "BM_HandlerStages/")
+    stages = bench_rows(service_path, "BM_HandlerStages/")
     if stages:
         out("Where the handler's time goes (`BM_HandlerStages`), each stage "
             "over the arena parse of the same run: pass 1 reads all but the "
@@ -149,12 +165,17 @@ plot '{measured}/engine.dat' using 1:2 with points pt 7 title 'measured', \\
                 f"{r['to_proto_over_parse']:.3f} |")
         out("")
 
+
+
+def later_sections(measured, docs, out):
     # 3. Throughput.
     def report(name):
         path = os.path.join(measured, f"load-{name}.json")
         return load(path) if os.path.exists(path) else None
 
     health = report("health")
+    if not report("decide-100-1") and not report("decide-5000-1"):
+        return later_sections_4_5(measured, docs, out, report)
     out("## 3. Server throughput: Decide versus Validate")
     out("")
     out("`dsdctl load`, closed loop, concurrency 4, one channel, same client "
@@ -181,8 +202,9 @@ plot '{measured}/engine.dat' using 1:2 with points pt 7 title 'measured', \\
         out(f"| {nodes} | {d['request_bytes'] / 1024:.0f} | {d['qps']:.1f} | "
             f"{v['qps']:.1f} | **{ratio:.2f}** | {every} | "
             f"{d['latency_ms']['p99']:.2f} |")
-    in_process = bench_rows(os.path.join(measured, "service.json"),
-                            "BM_DecideOverValidate/")
+    service_path = os.path.join(measured, "service.json")
+    in_process = bench_rows(service_path, "BM_DecideOverValidate/") \
+        if os.path.exists(service_path) else []
     if in_process:
         out("")
         out("The server's side of it, in process (`BM_DecideOverValidate`, "
@@ -194,7 +216,10 @@ plot '{measured}/engine.dat' using 1:2 with points pt 7 title 'measured', \\
         out(f"Transport ceiling for context: `grpc.health.v1.Health/Check` "
             f"at {health['qps']:.0f} QPS with the same client.")
     out("")
+    later_sections_4_5(measured, docs, out, report)
 
+
+def later_sections_4_5(measured, docs, out, report):
     # 4. Latency under a fixed rate.
     o = report("open-100")
     if o:
@@ -240,8 +265,139 @@ plot '{measured}/latency.dat' using 1:3:xtic(2) with boxes notitle
             f"request added). Target <= 3x.")
         out("")
 
-    with open(os.path.join(docs, "performance.md"), "w") as f:
-        f.write("\n".join(lines))
+
+SHAPES = {
+    1: "Decide: nodes x one DaemonSet with one required-affinity `In` "
+       "requirement of many values",
+    2: "Decide: one node with many NoSchedule taints x a DaemonSet with as "
+       "many non-matching tolerations",
+    3: "Decide: one node with millions of empty taints",
+    4: "Decide: millions of empty nodes (over --max_nodes)",
+    5: "Explain: nodes that do not match one DaemonSet with many `In` values",
+}
+
+
+def hostile_section(measured, out):
+    """6. Hostile requests (issue 11): adversarial_bench + bench.sh step 7."""
+    bench_path = os.path.join(measured, "adversarial.json")
+    in_process = {}
+    if os.path.exists(bench_path):
+        for b in load(bench_path)["benchmarks"]:
+            if not b["name"].startswith("BM_Hostile/") or \
+                    b.get("run_type") == "aggregate" or "error_message" in b:
+                continue
+            parts = b["name"].split("/")
+            b["size"] = " x ".join(p for p in parts[2:4] if not p.endswith(":0"))
+            in_process[int(b["shape"])] = b
+
+    def optional(path):
+        path = os.path.join(measured, path)
+        return load(path) if os.path.exists(path) else None
+
+    server = {}
+    for shape in SHAPES:
+        request = optional(f"hostile-{shape}-request.json")
+        rss = optional(f"hostile-{shape}-rss.json")
+        sent = optional(f"hostile-{shape}-send.json")
+        if request and rss:
+            server[shape] = (request, rss, sent or {})
+    health = {t: optional(f"hostile-health-t{t}.json") for t in (0, 2)}
+    if not in_process and not server:
+        return
+
+    out("## 6. Hostile requests")
+    out("")
+    out("The request shapes of issue 11, each compared with a benign "
+        "request of the same size (the synthetic cluster, 10 DaemonSets, "
+        "its node count picked to match the bytes).")
+    out("")
+    out("- **time / MB vs benign**: `bench/adversarial_bench`, the service "
+        "handler in process (Decide or Explain on the request bytes, as "
+        "dsd-server runs it); the hostile request's time per MB of request "
+        "over the benign request's, measured in the same run. Target <= 3. "
+        "A request rejected over a limit or a per-object cap is handled "
+        "too: its time is the rejection's.")
+    out("- **peak RSS above idle / request**: a fresh `dsd-server "
+        "--max_nodes 100000` per shape, the request sent once "
+        "(`bench/hostile_request`, 5 s deadline), then the server's VmHWM "
+        "once it is idle again, minus VmHWM at idle, over the request's "
+        "bytes. Target <= 4. The server keeps working after the deadline "
+        "when it does not notice the cancellation: its CPU seconds show it.")
+    out("- **Health p99**: `grpc.health.v1.Health/Check` at a fixed rate "
+        "while four hostile Decide calls (shapes 1 and 2 at the server's "
+        "size, two each, each sent again when it ends) run; with the "
+        "default threading and with a worker pool. Target < 50 ms.")
+    out("- The server's **status** is what the client saw: "
+        "DEADLINE_EXCEEDED is its 5 s deadline, past which the server may "
+        "still work (its CPU seconds).")
+    out("")
+    for shape, text in SHAPES.items():
+        out(f"{shape}. {text}")
+    out("")
+    out("| shape | in process: size | request MB | status | hostile ms / MB "
+        "| benign ms / MB | **time / MB vs benign** | to the server: size "
+        "| request MB | status | server CPU s | peak RSS above idle MB "
+        "| **above idle / request** |")
+    out("|---|---|---:|---|---:|---:|---:|---|---:|---|---:|---:|---:|")
+    for shape in SHAPES:
+        row = [str(shape)]
+        b = in_process.get(shape)
+        if b:
+            row += [b["size"], f"{b['request_MB']:.2f}",
+                    b.get("label", "").replace("status=", ""),
+                    f"{b['hostile_ms_per_MB']:.1f}",
+                    f"{b['benign_ms_per_MB']:.1f}",
+                    f"**{b['per_mb_over_benign']:.1f}**"]
+        else:
+            row += ["-"] * 6
+        if shape in server:
+            request, rss, sent = server[shape]
+            grown = rss["peak_rss_bytes"] - rss["idle_rss_bytes"]
+            size = " x ".join(f"{k}:{request[k]}" for k in ("n", "m")
+                              if request[k])
+            row += [size, f"{request['request_bytes'] / 1e6:.2f}",
+                    sent.get("first_status", "no answer"),
+                    f"{rss['server_cpu_seconds']:.1f}",
+                    f"{grown / 1e6:.0f}",
+                    f"**{grown / request['request_bytes']:.1f}**"]
+        else:
+            row += ["-"] * 6
+        out("| " + " | ".join(row) + " |")
+    out("")
+    for threads, h in health.items():
+        if not h:
+            continue
+        lat = h["latency_ms"]
+        errors = sum(h["errors"].values()) if h["errors"] else 0
+        codes, calls = {}, 0
+        for name in sorted(os.listdir(measured)):
+            if not name.startswith(f"hostile-busy-t{threads}-"):
+                continue
+            try:
+                b = load(os.path.join(measured, name))
+            except ValueError:  # the sender was killed (bench.sh timeout)
+                b = {"calls": 1, "codes": {"no report": 1}}
+            calls += b.get("calls", 0)
+            for code, n in b.get("codes", {}).items():
+                codes[code] = codes.get(code, 0) + n
+        setup = ("default threading (`--threads 0`: requests run on gRPC's "
+                 "threads)" if threads == 0 else
+                 f"`--threads {threads}` (a worker pool runs the requests)")
+        out(f"- **Health p99 {lat['p99']:.1f} ms**, {setup}: Health/Check "
+            f"at {h['rate']:.0f} requests/s for {h['duration_seconds']:.1f} s "
+            f"while four hostile Decide calls ran ({calls} calls: "
+            + ", ".join(f"{c} {n}" for c, n in sorted(codes.items()))
+            + f"); p50 {lat['p50']:.2f} ms, max {lat['max']:.2f} ms; "
+            f"{h['requests']} requests, {errors} errors"
+            + (" (" + ", ".join(f"{c} {n}" for c, n in h["errors"].items())
+               + ")" if errors else "")
+            + f", {h.get('dropped', 0)} dropped"
+            + (", stopped early (nothing succeeded within a second)"
+               if h.get("stopped_unusable") else "")
+            + ". Calls that fail count at the time they failed (the 5 s "
+              "deadline). Target p99 < 50 ms.")
+    if any(health.values()):
+        out("")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,220 @@
+#include "bench/hostile_requests.h"
+
+#include <algorithm>
+#include <string>
+
+#include "dsd/v1/dsd.pb.h"
+#include "tests/testing/synthetic_cluster.h"
+#include "tests/testing/synthetic_request.h"
+
+namespace dsd::bench {
+namespace {
+
+// A valid request with one DaemonSet (the synthetic cluster's first) and
+// no node: the base the DaemonSet shapes change.
+v1::DecideRequest OneDaemonSet() {
+  testing::SyntheticSpec spec;
+  spec.nodes = 0;
+  spec.daemon_sets = 1;
+  spec.control_plane_nodes = 0;
+  v1::DecideRequest request = testing::ToDecideRequest(
+      testing::MakeSyntheticCluster(spec), testing::SyntheticNow());
+  request.mutable_snapshot()
+      ->mutable_daemon_sets(0)
+      ->mutable_template_()
+      ->clear_tolerations();
+  return request;
+}
+
+constexpr char kAffinityKey[] = "zone";
+
+// `i` in decimal, zero-padded to `width` digits.
+std::string Padded(int64_t i, size_t width) {
+  std::string digits = std::to_string(i);
+  if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  return digits;
+}
+
+// `nodes` nodes whose kAffinityKey label is in none of the In values, and
+// the DaemonSet requiring one of `values` values. Every value and the
+// nodes' label value have the same length and first letter, so that no
+// comparison can stop at a length or a first byte that differ.
+void AddManyInValues(v1::Snapshot& s, int64_t nodes, int64_t values) {
+  const size_t width = std::to_string(std::max<int64_t>(values - 1, 0)).size();
+  v1::SelectorRequirement& r = *s.mutable_daemon_sets(0)
+                                    ->mutable_template_()
+                                    ->mutable_required_node_affinity()
+                                    ->add_node_selector_terms()
+                                    ->add_match_expressions();
+  r.set_key(kAffinityKey);
+  r.set_operator_(v1::SELECTOR_OPERATOR_IN);
+  r.mutable_values()->Reserve(static_cast<int>(values));
+  for (int64_t i = 0; i < values; ++i) r.add_values("v" + Padded(i, width));
+  const std::string none = "v" + std::string(width, 'x');
+  s.mutable_nodes()->Reserve(static_cast<int>(nodes));
+  for (int64_t i = 0; i < nodes; ++i) {
+    v1::Node& node = *s.add_nodes();
+    node.set_name("n" + std::to_string(i));
+    v1::Label& label = *node.add_labels();
+    label.set_key(kAffinityKey);
+    label.set_value(none);
+  }
+}
+
+void AppendVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// Field 1 (snapshot) of a Decide/Explain request, holding `snapshot`.
+std::string WrapSnapshot(const std::string& snapshot) {
+  std::string out;
+  out.reserve(snapshot.size() + 16);
+  out.push_back(0x0a);
+  AppendVarint(out, snapshot.size());
+  out += snapshot;
+  return out;
+}
+
+// The request's `now` (field 2), serialized: appended to a snapshot it
+// merges as protobuf merges concatenated messages.
+std::string NowField() {
+  v1::DecideRequest r;
+  r.mutable_now()->set_seconds(1767225600);
+  return r.SerializeAsString();
+}
+
+}  // namespace
+
+ShapeSize DefaultSize(HostileShape shape, Scale scale) {
+  const bool issue = scale == Scale::kIssue;
+  switch (shape) {
+    case HostileShape::kManyInValues:
+      return issue ? ShapeSize{50'000, 100'000} : ShapeSize{10'000, 20'000};
+    case HostileShape::kManyTaintsTolerations:
+      return issue ? ShapeSize{60'000, 0} : ShapeSize{10'000, 0};
+    case HostileShape::kEmptyTaints:  // 16.8 MB at the issue's size
+    case HostileShape::kEmptyNodes:
+      return issue ? ShapeSize{8'400'000, 0} : ShapeSize{1'000'000, 0};
+    case HostileShape::kExplainManyInValues:
+      return issue ? ShapeSize{1'000, 100'000} : ShapeSize{200, 20'000};
+  }
+  return {};
+}
+
+const char* ShapeName(HostileShape shape) {
+  switch (shape) {
+    case HostileShape::kManyInValues:
+      return "in_values";
+    case HostileShape::kManyTaintsTolerations:
+      return "taints_tolerations";
+    case HostileShape::kEmptyTaints:
+      return "empty_taints";
+    case HostileShape::kEmptyNodes:
+      return "empty_nodes";
+    case HostileShape::kExplainManyInValues:
+      return "explain_in_values";
+  }
+  return "unknown";
+}
+
+bool IsExplain(HostileShape shape) {
+  return shape == HostileShape::kExplainManyInValues;
+}
+
+std::string HostileRequestBytes(HostileShape shape, ShapeSize size) {
+  switch (shape) {
+    case HostileShape::kManyInValues: {
+      v1::DecideRequest request = OneDaemonSet();
+      AddManyInValues(*request.mutable_snapshot(), size.n, size.m);
+      return request.SerializeAsString();
+    }
+    case HostileShape::kManyTaintsTolerations: {
+      v1::DecideRequest request = OneDaemonSet();
+      v1::Snapshot& s = *request.mutable_snapshot();
+      v1::Node& node = *s.add_nodes();
+      node.set_name("n0");
+      auto& tolerations =
+          *s.mutable_daemon_sets(0)->mutable_template_()->mutable_tolerations();
+      node.mutable_taints()->Reserve(static_cast<int>(size.n));
+      tolerations.Reserve(static_cast<int>(size.n));
+      // Keys of one length: no comparison stops at differing lengths.
+      const size_t width =
+          std::to_string(std::max<int64_t>(size.n - 1, 0)).size();
+      for (int64_t i = 0; i < size.n; ++i) {
+        v1::Taint& t = *node.add_taints();
+        t.set_key("t" + Padded(i, width));
+        t.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
+        v1::Toleration& tol = *tolerations.Add();
+        tol.set_key("o" + Padded(i, width));
+        tol.set_operator_(v1::TOLERATION_OPERATOR_EXISTS);
+        tol.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
+      }
+      return request.SerializeAsString();
+    }
+    case HostileShape::kEmptyTaints: {
+      // Node { name: "n0", taints: {} x n }.
+      std::string node = "\x0a\x02n0";
+      node.reserve(node.size() + 2 * static_cast<size_t>(size.n));
+      for (int64_t i = 0; i < size.n; ++i) node.append("\x1a\x00", 2);
+      std::string snapshot;
+      snapshot.reserve(node.size() + 16);
+      snapshot.push_back(0x0a);
+      AppendVarint(snapshot, node.size());
+      snapshot += node;
+      return WrapSnapshot(snapshot) + NowField();
+    }
+    case HostileShape::kEmptyNodes: {
+      std::string snapshot;
+      snapshot.reserve(2 * static_cast<size_t>(size.n));
+      for (int64_t i = 0; i < size.n; ++i) snapshot.append("\x0a\x00", 2);
+      return WrapSnapshot(snapshot) + NowField();
+    }
+    case HostileShape::kExplainManyInValues: {
+      v1::DecideRequest decide = OneDaemonSet();
+      AddManyInValues(*decide.mutable_snapshot(), size.n, size.m);
+      v1::ExplainRequest request;
+      request.mutable_snapshot()->Swap(decide.mutable_snapshot());
+      *request.mutable_now() = decide.now();
+      return request.SerializeAsString();
+    }
+  }
+  return {};
+}
+
+std::string BenignRequestBytes(size_t target_bytes, bool explain, int* nodes) {
+  const auto make = [explain](int n) {
+    testing::SyntheticSpec spec;
+    spec.nodes = n;
+    spec.daemon_sets = 10;
+    v1::DecideRequest decide = testing::ToDecideRequest(
+        testing::MakeSyntheticCluster(spec), testing::SyntheticNow());
+    if (!explain) return decide.SerializeAsString();
+    v1::ExplainRequest request;
+    request.mutable_snapshot()->Swap(decide.mutable_snapshot());
+    *request.mutable_now() = decide.now();
+    return request.SerializeAsString();
+  };
+  // The size is linear in the nodes (pods are per node): size 100 nodes,
+  // scale, then correct once.
+  constexpr int kProbe = 100;
+  const double per_node = static_cast<double>(make(kProbe).size()) / kProbe;
+  int n = std::max(
+      10, static_cast<int>(static_cast<double>(target_bytes) / per_node));
+  std::string bytes = make(n);
+  const int corrected =
+      std::max(10, static_cast<int>(static_cast<double>(n) *
+                                    static_cast<double>(target_bytes) /
+                                    static_cast<double>(bytes.size())));
+  if (corrected != n) {
+    n = corrected;
+    bytes = make(n);
+  }
+  if (nodes != nullptr) *nodes = n;
+  return bytes;
+}
+
+}  // namespace dsd::bench
