@@ -102,7 +102,7 @@ std::string JsonString(std::string_view s) {
 
 int Write(const Args& a) {
   const int k = std::atoi(Flag(a, "shape", "0").c_str());
-  if (k < 1 || k > dsd::bench::kHostileShapes) return Usage("--shape 1..5");
+  if (k < 1 || k > dsd::bench::kHostileShapes) return Usage("--shape 1..6");
   const auto shape = static_cast<dsd::bench::HostileShape>(k);
   const std::string scale = Flag(a, "scale", "issue");
   if (scale != "issue" && scale != "bench") return Usage("--scale");

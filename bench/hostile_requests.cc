@@ -87,6 +87,35 @@ std::string NowField() {
   return r.SerializeAsString();
 }
 
+// `nodes` nodes with `n` NoSchedule taints each, and one DaemonSet with `n`
+// tolerations, none of which matches.
+std::string TaintsTolerations(int64_t nodes, int64_t n) {
+  v1::DecideRequest request = OneDaemonSet();
+  v1::Snapshot& s = *request.mutable_snapshot();
+  auto& tolerations =
+      *s.mutable_daemon_sets(0)->mutable_template_()->mutable_tolerations();
+  tolerations.Reserve(static_cast<int>(n));
+  // Keys of one length: no comparison stops at differing lengths.
+  const size_t width = std::to_string(std::max<int64_t>(n - 1, 0)).size();
+  for (int64_t i = 0; i < n; ++i) {
+    v1::Toleration& tol = *tolerations.Add();
+    tol.set_key("o" + Padded(i, width));
+    tol.set_operator_(v1::TOLERATION_OPERATOR_EXISTS);
+    tol.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
+  }
+  for (int64_t k = 0; k < nodes; ++k) {
+    v1::Node& node = *s.add_nodes();
+    node.set_name("n" + std::to_string(k));
+    node.mutable_taints()->Reserve(static_cast<int>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      v1::Taint& t = *node.add_taints();
+      t.set_key("t" + Padded(i, width));
+      t.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
+    }
+  }
+  return request.SerializeAsString();
+}
+
 }  // namespace
 
 ShapeSize DefaultSize(HostileShape shape, Scale scale) {
@@ -101,6 +130,8 @@ ShapeSize DefaultSize(HostileShape shape, Scale scale) {
       return issue ? ShapeSize{8'400'000, 0} : ShapeSize{1'000'000, 0};
     case HostileShape::kExplainManyInValues:
       return issue ? ShapeSize{1'000, 100'000} : ShapeSize{200, 20'000};
+    case HostileShape::kTaintsTolerationsAtCaps:
+      return issue ? ShapeSize{200, 1'000} : ShapeSize{40, 1'000};
   }
   return {};
 }
@@ -117,6 +148,8 @@ const char* ShapeName(HostileShape shape) {
       return "empty_nodes";
     case HostileShape::kExplainManyInValues:
       return "explain_in_values";
+    case HostileShape::kTaintsTolerationsAtCaps:
+      return "taints_tolerations_at_caps";
   }
   return "unknown";
 }
@@ -132,29 +165,10 @@ std::string HostileRequestBytes(HostileShape shape, ShapeSize size) {
       AddManyInValues(*request.mutable_snapshot(), size.n, size.m);
       return request.SerializeAsString();
     }
-    case HostileShape::kManyTaintsTolerations: {
-      v1::DecideRequest request = OneDaemonSet();
-      v1::Snapshot& s = *request.mutable_snapshot();
-      v1::Node& node = *s.add_nodes();
-      node.set_name("n0");
-      auto& tolerations =
-          *s.mutable_daemon_sets(0)->mutable_template_()->mutable_tolerations();
-      node.mutable_taints()->Reserve(static_cast<int>(size.n));
-      tolerations.Reserve(static_cast<int>(size.n));
-      // Keys of one length: no comparison stops at differing lengths.
-      const size_t width =
-          std::to_string(std::max<int64_t>(size.n - 1, 0)).size();
-      for (int64_t i = 0; i < size.n; ++i) {
-        v1::Taint& t = *node.add_taints();
-        t.set_key("t" + Padded(i, width));
-        t.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
-        v1::Toleration& tol = *tolerations.Add();
-        tol.set_key("o" + Padded(i, width));
-        tol.set_operator_(v1::TOLERATION_OPERATOR_EXISTS);
-        tol.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
-      }
-      return request.SerializeAsString();
-    }
+    case HostileShape::kManyTaintsTolerations:
+      return TaintsTolerations(1, size.n);
+    case HostileShape::kTaintsTolerationsAtCaps:
+      return TaintsTolerations(size.n, size.m);
     case HostileShape::kEmptyTaints: {
       // Node { name: "n0", taints: {} x n }.
       std::string node = "\x0a\x02n0";

@@ -31,8 +31,12 @@ enum class HostileShape {
   kEmptyNodes = 4,
   // Explain: `n` nodes that do not match one DaemonSet with `m` In values.
   kExplainManyInValues = 5,
+  // Decide: `n` nodes, each with `m` NoSchedule taints; one DaemonSet with
+  // `m` tolerations, none of which matches: shape 2 within the per-object
+  // caps (m = 1,000), the worst a valid request can do with them.
+  kTaintsTolerationsAtCaps = 6,
 };
-inline constexpr int kHostileShapes = 5;
+inline constexpr int kHostileShapes = 6;
 
 struct ShapeSize {
   int64_t n = 0;

@@ -144,7 +144,7 @@ fi
 if step 7; then
 echo "== 7/7 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
 rm -f "$OUT"/hostile-*.json
-for shape in 1 2 3 4 5; do
+for shape in 1 2 3 4 5 6; do
   file="$OUT/hostile-$shape.bin"
   "$HOSTILE" write --shape $shape --scale "$HOSTILE_SCALE" "$file" \
     >"$OUT/hostile-$shape-request.json"
@@ -166,14 +166,14 @@ for shape in 1 2 3 4 5; do
 done
 
 # Health/Check at a fixed rate while four CPU-heavy hostile Decide calls
-# (shapes 1 and 2, two each, sent again as each one ends) run: with the
+# (shapes 1 and 6, two each, sent again as each one ends) run: with the
 # default threading (requests on gRPC's threads) and with a worker pool of
 # two threads (--threads 2). Once the fixes make them fast, each sender
 # sends back to back for the whole window (at most 5,000 calls).
 for threads in 0 2; do
   start_server --max_nodes 100000 --shutdown_grace 1 --threads $threads
   senders=()
-  for shape in 1 1 2 2; do
+  for shape in 1 1 6 6; do
     timeout $((DURATION + 40)) "$HOSTILE" send --server "$ADDR" \
       --method decide --timeout 5 --repeat_seconds $((DURATION + 1)) \
       --max_calls 5000 "$OUT/hostile-$shape.bin" \

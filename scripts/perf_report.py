@@ -274,6 +274,8 @@ SHAPES = {
     3: "Decide: one node with millions of empty taints",
     4: "Decide: millions of empty nodes (over --max_nodes)",
     5: "Explain: nodes that do not match one DaemonSet with many `In` values",
+    6: "Decide: nodes with 1,000 NoSchedule taints each x a DaemonSet with "
+       "1,000 non-matching tolerations (shape 2 within the per-object caps)",
 }
 
 
@@ -324,7 +326,7 @@ def hostile_section(measured, out):
         "bytes. Target <= 4. The server keeps working after the deadline "
         "when it does not notice the cancellation: its CPU seconds show it.")
     out("- **Health p99**: `grpc.health.v1.Health/Check` at a fixed rate "
-        "while four hostile Decide calls (shapes 1 and 2 at the server's "
+        "while four hostile Decide calls (shapes 1 and 6 at the server's "
         "size, two each, each sent again when it ends) run; with the "
         "default threading and with a worker pool. Target < 50 ms.")
     out("- The server's **status** is what the client saw: "

@@ -1,11 +1,14 @@
 #include "server/convert/limits.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "server/convert/errors.h"
 
@@ -42,12 +45,23 @@ constexpr std::array<Cap, 13> kCaps = {{
     {"dsd.v1.DaemonSet.failed_pod_backoffs", 100'000},
 }};
 
-// The caps by field, and which message types have a capped field anywhere
-// below them: looked up per element, so computed once.
+// What the scan needs to know of one field of a message type with caps
+// below it, by field number: looked up per element, so computed once.
+struct FieldInfo {
+  const FieldDescriptor* field = nullptr;  // null: not a field of the type
+  int cap = 0;                             // 0: not capped
+  bool descend = false;                    // a message type with caps below it
+};
+
 struct CapIndex {
   absl::flat_hash_map<const FieldDescriptor*, int> caps;
-  absl::flat_hash_set<const Descriptor*> with_caps;
+  // Message types with a capped field anywhere below them, with their
+  // fields by number (numbers up to kMaxFieldNumber; larger ones are
+  // unknown to every dsd.v1 message).
+  absl::flat_hash_map<const Descriptor*, std::vector<FieldInfo>> types;
 };
+
+constexpr int kMaxFieldNumber = 64;
 
 bool HasCapsBelow(const Descriptor& type, const CapIndex& index, int depth) {
   if (depth > 16) return false;
@@ -74,9 +88,26 @@ const CapIndex& Index() {
     }
     const google::protobuf::FileDescriptor* file =
         pool->FindFileByName("dsd/v1/dsd.proto");
+    std::vector<const Descriptor*> with_caps;
     for (int i = 0; file != nullptr && i < file->message_type_count(); ++i) {
       const Descriptor* type = file->message_type(i);
-      if (HasCapsBelow(*type, *out, 0)) out->with_caps.insert(type);
+      if (HasCapsBelow(*type, *out, 0)) with_caps.push_back(type);
+    }
+    for (const Descriptor* type : with_caps) {
+      std::vector<FieldInfo>& fields = out->types[type];
+      fields.resize(kMaxFieldNumber + 1);
+      for (int i = 0; i < type->field_count(); ++i) {
+        const FieldDescriptor* f = type->field(i);
+        if (f->number() > kMaxFieldNumber) continue;
+        FieldInfo& info = fields[static_cast<size_t>(f->number())];
+        info.field = f;
+        if (const auto it = out->caps.find(f); it != out->caps.end()) {
+          info.cap = it->second;
+        }
+        info.descend = f->type() == FieldDescriptor::TYPE_MESSAGE &&
+                       std::find(with_caps.begin(), with_caps.end(),
+                                 f->message_type()) != with_caps.end();
+      }
     }
     return out;
   }();
@@ -103,32 +134,42 @@ absl::Status NotWireFormat(std::string_view path) {
       " is not in the protobuf wire format (truncated or corrupt bytes)");
 }
 
-// Elements counted per capped field of one object. Protobuf merges every
-// occurrence of a singular message field, so such a field's elements are
-// counted across its occurrences: the key is the field numbers of the
-// singular fields from the object down, then the capped field's.
-using Counts = absl::flat_hash_map<std::string, int>;
+// Elements counted per field number in one object. Protobuf merges every
+// occurrence of a singular message field, so such a field's counts are
+// kept across its occurrences, in `singular`.
+struct Counts {
+  std::array<int, kMaxFieldNumber + 1> elements{};
+  std::vector<std::pair<int, std::unique_ptr<Counts>>> singular;
 
-absl::Status Scan(const Descriptor& type, CodedInputStream& in,
-                  std::string_view path, Counts& counts,
-                  const std::string& prefix) {
+  Counts& Singular(int number) {
+    for (auto& [n, counts] : singular) {
+      if (n == number) return *counts;
+    }
+    return *singular.emplace_back(number, std::make_unique<Counts>()).second;
+  }
+};
+
+absl::Status Scan(const std::vector<FieldInfo>& fields, CodedInputStream& in,
+                  std::string_view path, Counts& counts) {
   const CapIndex& index = Index();
   while (const uint32_t tag = in.ReadTag()) {
     const int number = WireFormatLite::GetTagFieldNumber(tag);
-    const FieldDescriptor* field = type.FindFieldByNumber(number);
+    const FieldInfo* info = number <= kMaxFieldNumber
+                                ? &fields[static_cast<size_t>(number)]
+                                : nullptr;
     const bool delimited = WireFormatLite::GetTagWireType(tag) ==
                            WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
-    const auto cap =
-        field != nullptr ? index.caps.find(field) : index.caps.end();
-    const bool descend = field != nullptr && delimited &&
-                         field->type() == FieldDescriptor::TYPE_MESSAGE &&
-                         index.with_caps.contains(field->message_type());
-    int count = 0;
-    if (delimited && cap != index.caps.end()) {
-      count = ++counts[prefix + std::to_string(number)];
-      if (count > cap->second) return OverCap(path, *field, count, cap->second);
+    if (info == nullptr || info->field == nullptr || !delimited ||
+        (info->cap == 0 && !info->descend)) {
+      if (!WireFormatLite::SkipField(&in, tag)) return NotWireFormat(path);
+      continue;
     }
-    if (!descend) {
+    int& count = counts.elements[static_cast<size_t>(number)];
+    ++count;
+    if (info->cap > 0 && count > info->cap) {
+      return OverCap(path, *info->field, count, info->cap);
+    }
+    if (!info->descend) {
       if (!WireFormatLite::SkipField(&in, tag)) return NotWireFormat(path);
       continue;
     }
@@ -142,15 +183,16 @@ absl::Status Scan(const Descriptor& type, CodedInputStream& in,
     }
     const CodedInputStream::Limit limit =
         in.PushLimit(static_cast<int>(length));
-    std::string sub = Join(path, field->name());
+    std::string sub = Join(path, info->field->name());
+    const std::vector<FieldInfo>& below =
+        index.types.at(info->field->message_type());
     absl::Status st;
-    if (field->is_repeated()) {
+    if (info->field->is_repeated()) {
       sub += '[' + std::to_string(count - 1) + ']';
       Counts element;  // a new object
-      st = Scan(*field->message_type(), in, sub, element, "");
+      st = Scan(below, in, sub, element);
     } else {
-      st = Scan(*field->message_type(), in, sub, counts,
-                prefix + std::to_string(number) + ".");
+      st = Scan(below, in, sub, counts.Singular(number));
     }
     if (!st.ok()) return st;
     if (!in.ConsumedEntireMessage() || in.BytesUntilLimit() != 0) {
@@ -171,8 +213,16 @@ int RepeatedFieldCap(const FieldDescriptor& field) {
 
 absl::Status ScanRepeatedCaps(const Descriptor& type, CodedInputStream& in,
                               std::string_view path) {
+  const auto it = Index().types.find(&type);
   Counts counts;
-  return Scan(type, in, path, counts, "");
+  if (it == Index().types.end()) {
+    // Nothing capped below: only the structure to check.
+    while (const uint32_t tag = in.ReadTag()) {
+      if (!WireFormatLite::SkipField(&in, tag)) return NotWireFormat(path);
+    }
+    return absl::OkStatus();
+  }
+  return Scan(it->second, in, path, counts);
 }
 
 absl::Status CheckRepeatedCaps(const google::protobuf::Message& message,
@@ -198,7 +248,7 @@ absl::Status CheckRepeatedCaps(const google::protobuf::Message& message,
       return OverCap(path, f, n, cap);
     }
     if (f.type() != FieldDescriptor::TYPE_MESSAGE ||
-        !Index().with_caps.contains(f.message_type())) {
+        !Index().types.contains(f.message_type())) {
       continue;
     }
     for (int j = 0; j < n; ++j) {

@@ -268,9 +268,19 @@ class SeenKeys {
   }
 
  private:
+  // internal/hash.h's string hash (Abseil's falls back to std::hash here).
+  struct Hash {
+    size_t operator()(std::string_view s) const {
+      return eng::internal::HashString(s);
+    }
+    size_t operator()(const std::pair<std::string_view, int>& p) const {
+      return eng::internal::HashString(p.first,
+                                       static_cast<uint64_t>(p.second) + 1);
+    }
+  };
   static constexpr size_t kScanUpTo = 32;
   std::vector<Key> keys_;
-  std::optional<absl::flat_hash_set<Key>> set_;
+  std::optional<absl::flat_hash_set<Key, Hash>> set_;
 };
 
 class StringCache {
