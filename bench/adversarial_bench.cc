@@ -25,25 +25,16 @@
 
 #include "absl/status/status.h"
 #include "bench/hostile_requests.h"
+#include "bench/timing.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/service/scheduler_service.h"
 
 namespace dsd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-// `bytes` (which must outlive the result) as the service reads a request.
-convert::OpenBytes OpenArray(const std::string& bytes) {
-  return [&bytes](bool /*last*/) {
-    return std::make_unique<google::protobuf::io::ArrayInputStream>(
-        bytes.data(), static_cast<int>(bytes.size()));
-  };
-}
+using bench::Clock;
+using bench::OpenArray;
+using bench::Seconds;
 
 struct Outcome {
   absl::StatusCode code = absl::StatusCode::kOk;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/timing.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/convert/plan.h"
@@ -24,11 +25,9 @@
 namespace dsd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
+using bench::Clock;
+using bench::OpenArray;
+using bench::Seconds;
 
 // The DecideRequest of the synthetic cluster the benchmark's arguments
 // (nodes, DaemonSets) describe.
@@ -38,14 +37,6 @@ v1::DecideRequest SyntheticRequest(const benchmark::State& state) {
   spec.daemon_sets = static_cast<int>(state.range(1));
   return testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
                                   testing::SyntheticNow());
-}
-
-// `bytes` (which must outlive the result) as the service reads a request.
-convert::OpenBytes OpenArray(const std::string& bytes) {
-  return [&bytes](bool /*last*/) {
-    return std::make_unique<google::protobuf::io::ArrayInputStream>(
-        bytes.data(), static_cast<int>(bytes.size()));
-  };
 }
 
 void BM_ParseVersusHandler(benchmark::State& state) {
