@@ -19,7 +19,7 @@ std::optional<LoadedSnapshot> Load(const InputOptions& input,
            "manifests; - for stdin)\n";
     return std::nullopt;
   }
-  SnapshotLoader loader;
+  SnapshotLoader loader(input.max_input_bytes);
   for (const std::string& f : input.files) loader.AddFile(f);
   LoadedSnapshot loaded = loader.Finish();
   for (const std::string& w : loaded.warnings) err << w << '\n';
@@ -40,16 +40,18 @@ int ReportCallError(const ConnectionOptions& connection,
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
       status.error_code() == grpc::StatusCode::NOT_FOUND) {
     const auto violations = FieldViolations(status);
+    // The server may quote the input's bytes: one printable line each.
     if (violations.empty()) {
-      err << "error: " << status.error_message() << '\n';
+      err << "error: " << Printable(status.error_message()) << '\n';
     }
     for (const auto& [field, description] : violations) {
-      err << "error: " << TranslateFieldPath(loaded, field) << ": "
-          << description << '\n';
+      err << "error: "
+          << Printable(TranslateFieldPath(loaded, field) + ": " + description)
+          << '\n';
     }
     return kExitInput;
   }
-  err << "error: " << DescribeCallError(connection, status) << '\n';
+  err << "error: " << Printable(DescribeCallError(connection, status)) << '\n';
   return kExitServer;
 }
 

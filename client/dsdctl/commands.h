@@ -4,6 +4,7 @@
 #ifndef DSD_CLIENT_DSDCTL_COMMANDS_H_
 #define DSD_CLIENT_DSDCTL_COMMANDS_H_
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "client/dsdctl/connection.h"
 #include "client/dsdctl/output.h"
+#include "client/k8s/snapshot_loader.h"
 
 namespace dsd::client {
 
@@ -20,6 +22,8 @@ inline constexpr int kExitServer = 3;
 struct InputOptions {
   std::vector<std::string> files;  // -f, repeatable; "-" is stdin
   std::string now;                 // --now, RFC 3339; empty: server clock
+  // --max_input_bytes: all files together; more is an input error.
+  int64_t max_input_bytes = kDefaultMaxInputBytes;
 };
 
 // --now (RFC 3339) as a Timestamp; false, with an "error:" line on `err`,

@@ -67,7 +67,7 @@ bool BuildSnapshot(const LoadCommandOptions& options, v1::DecideRequest& out,
     out = MakeSyntheticDecideRequest(options.cluster);
     return true;
   }
-  SnapshotLoader loader;
+  SnapshotLoader loader(options.input.max_input_bytes);
   for (const std::string& f : options.input.files) loader.AddFile(f);
   LoadedSnapshot loaded = loader.Finish();
   for (const std::string& w : loaded.warnings) err << w << '\n';

@@ -52,7 +52,7 @@ class Reader {
   // The value at `path` must be a map; nullptr (and a problem) otherwise.
   const Json* AsObject(const Json& value, const std::string& path) const {
     if (value.is_object()) return &value;
-    ctx_.Add(path, "must be a map, got " + Got(value));
+    ctx_.Add(path, "must be a map, got " + Got(value, ctx_.numbers));
     return nullptr;
   }
   const Json* Object(const Json& parent, std::string_view key,
@@ -65,14 +65,14 @@ class Reader {
                     const std::string& path) const {
     const Json* value = Member(parent, key);
     if (value == nullptr || value->is_array()) return value;
-    ctx_.Add(path, "must be a list, got " + Got(*value));
+    ctx_.Add(path, "must be a list, got " + Got(*value, ctx_.numbers));
     return nullptr;
   }
 
   std::optional<std::string> AsString(const Json& value,
                                       const std::string& path) const {
     if (value.is_string()) return value.get<std::string>();
-    ctx_.Add(path, "must be a string, got " + Got(value));
+    ctx_.Add(path, "must be a string, got " + Got(value, ctx_.numbers));
     return std::nullopt;
   }
   std::optional<std::string> String(const Json& parent, std::string_view key,
@@ -92,7 +92,7 @@ class Reader {
     const Json* value = Member(parent, key);
     if (value == nullptr) return std::nullopt;
     if (std::optional<int64_t> n = ToInt64(*value)) return n;
-    ctx_.Add(path, "must be an integer, got " + Got(*value));
+    ctx_.Add(path, "must be an integer, got " + Got(*value, ctx_.numbers));
     return std::nullopt;
   }
   std::optional<int32_t> Int32(const Json& parent, std::string_view key,
@@ -100,7 +100,8 @@ class Reader {
     const Json* value = Member(parent, key);
     if (value == nullptr) return std::nullopt;
     if (std::optional<int32_t> n = ToInt32(*value)) return n;
-    ctx_.Add(path, "must be a 32-bit integer, got " + Got(*value));
+    ctx_.Add(path,
+             "must be a 32-bit integer, got " + Got(*value, ctx_.numbers));
     return std::nullopt;
   }
 
@@ -109,7 +110,7 @@ class Reader {
     const Json* value = Member(parent, key);
     if (value == nullptr) return std::nullopt;
     if (value->is_boolean()) return value->get<bool>();
-    ctx_.Add(path, "must be true or false, got " + Got(*value));
+    ctx_.Add(path, "must be true or false, got " + Got(*value, ctx_.numbers));
     return std::nullopt;
   }
 
@@ -137,7 +138,8 @@ class Reader {
     const Json* map = Member(parent, key);
     if (map == nullptr) return out;
     if (!map->is_object()) {
-      ctx_.Add(path, "must be a map of strings, got " + Got(*map));
+      ctx_.Add(path,
+               "must be a map of strings, got " + Got(*map, ctx_.numbers));
       return out;
     }
     for (const auto& [name, value] : map->items()) {
@@ -146,7 +148,8 @@ class Reader {
       } else if (value.is_string()) {
         out[name] = value.get<std::string>();
       } else {
-        ctx_.Add(Keyed(path, name), "must be a string, got " + Got(value));
+        ctx_.Add(Keyed(path, name),
+                 "must be a string, got " + Got(value, ctx_.numbers));
       }
     }
     return out;
@@ -368,7 +371,7 @@ void ConvertIntOrPercent(const Reader& r, const Json& value,
     return;
   }
   r.ctx().Add(path, "must be an integer or a percentage like \"25%\", got " +
-                        Got(value));
+                        Got(value, r.ctx().numbers));
 }
 
 // apps/v1 DaemonSetUpdateStrategy after SetDefaults_DaemonSet: type ""
@@ -500,15 +503,27 @@ std::string SynthesizedUid(const std::string& namespace_name,
                                 : "uid:" + namespace_name + "/" + name;
 }
 
-std::string Got(const Json& value) {
+std::string Got(const Json& value, const NumberTexts* numbers) {
   // Containers by shape: they can be large.
   if (value.is_object()) return "a map";
   if (value.is_array()) return "a list";
   if (value.is_string()) return Quote(value.get<std::string>());
+  if (numbers != nullptr) {
+    if (const auto it = numbers->find(&value); it != numbers->end()) {
+      return it->second;  // digits, sign, '.', 'e', 'x', '_' only
+    }
+  }
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string Quote(const std::string& text) {
+  constexpr size_t kLong = 200;
+  constexpr size_t kShown = 100;
+  if (text.size() > kLong) {
+    return Json(text.substr(0, kShown))
+               .dump(-1, ' ', false, Json::error_handler_t::replace) +
+           "... (" + std::to_string(text.size()) + " bytes)";
+  }
   return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "client/k8s/internal/document_parser.h"
 #include "client/k8s/snapshot_loader.h"
 #include "dsd/v1/dsd.pb.h"
 
@@ -22,6 +23,8 @@ struct ObjectContext {
   std::string source;
   std::string object;
   std::vector<InputProblem>* problems = nullptr;
+  // The input's text of numbers that print differently (may be null).
+  const NumberTexts* numbers = nullptr;
 
   void Add(std::string field, std::string message) const;
 };
@@ -58,12 +61,15 @@ v1::Pod ConvertPod(const nlohmann::json& object, const ObjectContext& ctx);
 ControllerRevision ConvertControllerRevision(const nlohmann::json& object,
                                              const ObjectContext& ctx);
 
-// A JSON value as problem messages show it: strings quoted, other scalars
-// as JSON, maps and lists by shape ("a map", "a list").
-std::string Got(const nlohmann::json& value);
+// A JSON value as problem messages show it: strings quoted, numbers as the
+// input wrote them (from `numbers`, when given and listed there), other
+// scalars as JSON, maps and lists by shape ("a map", "a list").
+std::string Got(const nlohmann::json& value,
+                const NumberTexts* numbers = nullptr);
 
 // "\"Like\"": a string quoted and escaped as JSON (Go's %q for the ASCII
-// text Kubernetes values hold). Never throws on invalid UTF-8.
+// text Kubernetes values hold), shortened to its first 100 bytes and its
+// length when longer than 200. Never throws on invalid UTF-8.
 std::string Quote(const std::string& text);
 
 }  // namespace dsd::client::internal
