@@ -456,6 +456,33 @@ TEST_F(DsdctlBinaryTest, TlsFlagsThatCannotBeUsedAreUsageErrors) {
   }
 }
 
+// Any TLS flag turns TLS on: with usable PEM files, a plaintext server
+// cannot be reached (exit 3), whichever of the flags is given.
+TEST_F(DsdctlBinaryTest, AnyTlsFlagTurnsTlsOn) {
+  const std::string dir =
+      ::testing::TempDir() + "/dsdctl_tls_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string cert = dir + "/cert.pem";
+  const std::string key = dir + "/key.pem";
+  const std::string make =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+      "-subj /CN=dsd-test -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(make.c_str()) != 0) GTEST_SKIP() << "no openssl";
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--tls_ca", cert},
+        std::vector<std::string>{"--tls_cert", cert, "--tls_key", key}}) {
+    SCOPED_TRACE(flags[0]);
+    std::vector<std::string> global = flags;
+    global.insert(global.end(), {"--timeout", "5"});
+    const BinaryRun r =
+        RunDsdctl(Decide({"-f", Example("01-cluster.yaml")}, global));
+    EXPECT_EQ(r.code, 3) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find(Server()), std::string::npos) << r.err;
+  }
+}
+
 // Empty input is a mistake, as kubectl's "no objects passed to apply".
 TEST_F(DsdctlBinaryTest, NoObjectsIsAnInputError) {
   const std::string empty = TempFile("empty.yaml", "");
