@@ -415,7 +415,8 @@ void Convert(const FoundObject& found, const internal::NumberTexts& numbers,
                            " " + found.kind + ", not " + found.api_version);
     return;
   }
-  const internal::ObjectContext ctx{source, label, &out.problems, &numbers};
+  const internal::ObjectContext ctx{source, label, &out.problems, &numbers,
+                                    &out.warnings};
   const ObjectOrigin origin{source, label};
   if (found.kind == "Node") {
     *out.snapshot.add_nodes() = internal::ConvertNode(*found.value, ctx);

@@ -1788,6 +1788,69 @@ std::vector<DaemonSetCase> DaemonSetCases() {
               type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
               max_unavailable { count: 3 }
             })pb"},
+      // dsd.dev/ rollout annotations (README "Rollout annotations").
+      {"RolloutPartitionCount",
+       "  annotations:\n    dsd.dev/rollout-partition: \"3\"\n", "", "",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              partition { count: 3 }
+            })pb"},
+      {"RolloutPartitionPercent",
+       "  annotations:\n    dsd.dev/rollout-partition: 25%\n", "", "",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              partition { percent: "25%" }
+            })pb"},
+      {"RolloutPaused",
+       "  annotations:\n    dsd.dev/rollout-paused: \"true\"\n", "", "",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              paused: true
+            })pb"},
+      {"RolloutNotPaused",
+       "  annotations:\n    dsd.dev/rollout-paused: \"false\"\n", "", "",
+       kDefaultStrategy},
+      {"RolloutNodeSelectorKubectlSyntax",
+       "  annotations:\n    dsd.dev/rollout-node-selector: \"zone in (a, b),"
+       "!canary-excluded, tier!=db,gpu,app==web, os notin (win)\"\n",
+       "", "",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              rollout_node_selector {
+                match_expressions {
+                  key: "zone"
+                  operator: SELECTOR_OPERATOR_IN
+                  values: [ "a", "b" ]
+                }
+                match_expressions {
+                  key: "canary-excluded"
+                  operator: SELECTOR_OPERATOR_DOES_NOT_EXIST
+                }
+                match_expressions {
+                  key: "tier"
+                  operator: SELECTOR_OPERATOR_NOT_IN
+                  values: "db"
+                }
+                match_expressions {
+                  key: "gpu"
+                  operator: SELECTOR_OPERATOR_EXISTS
+                }
+                match_expressions {
+                  key: "app"
+                  operator: SELECTOR_OPERATOR_IN
+                  values: "web"
+                }
+                match_expressions {
+                  key: "os"
+                  operator: SELECTOR_OPERATOR_NOT_IN
+                  values: "win"
+                }
+              }
+            })pb"},
       {"MaxSurgeAloneKeepsDefaultMaxUnavailable", "", "",
        "  updateStrategy:\n"
        "    rollingUpdate:\n"
@@ -2717,6 +2780,16 @@ std::vector<TranslateCase> TranslateCases() {
       {"MaxSurgePercent",
        "snapshot.daemon_sets[0].update_strategy.max_surge.percent",
        ds + "spec.updateStrategy.rollingUpdate.maxSurge"},
+      // dsd extensions: read from the DaemonSet's annotations.
+      {"RolloutPartition",
+       "snapshot.daemon_sets[0].update_strategy.partition.percent",
+       ds + "metadata.annotations[\"dsd.dev/rollout-partition\"]"},
+      {"RolloutPaused", "snapshot.daemon_sets[0].update_strategy.paused",
+       ds + "metadata.annotations[\"dsd.dev/rollout-paused\"]"},
+      {"RolloutNodeSelectorValue",
+       "snapshot.daemon_sets[0].update_strategy.rollout_node_selector."
+       "match_expressions[0].values[1]",
+       ds + "metadata.annotations[\"dsd.dev/rollout-node-selector\"]"},
       {"MinReadySeconds", "snapshot.daemon_sets[0].min_ready_seconds",
        ds + "spec.minReadySeconds"},
       // Pods.

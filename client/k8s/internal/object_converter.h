@@ -25,9 +25,28 @@ struct ObjectContext {
   std::vector<InputProblem>* problems = nullptr;
   // The input's text of numbers that print differently (may be null).
   const NumberTexts* numbers = nullptr;
+  // Where warnings go, one line each ("warning: ..."); may be null.
+  std::vector<std::string>* warnings = nullptr;
 
   void Add(std::string field, std::string message) const;
+  void Warn(const std::string& field, const std::string& message) const;
 };
+
+// dsd's own DaemonSet annotations (README "Rollout annotations"): the
+// rollout extensions of dsd.v1.UpdateStrategy, which Kubernetes has no field
+// for. Any other annotation with the prefix gets a warning.
+inline constexpr char kDsdAnnotationPrefix[] = "dsd.dev/";
+// A number of nodes (>= 0) or a percentage of desired ("20%") that stay on
+// old revisions.
+inline constexpr char kRolloutPartitionAnnotation[] =
+    "dsd.dev/rollout-partition";
+// "true": no rolling-update replacements (nodes without a pod still get
+// one); "false": the default.
+inline constexpr char kRolloutPausedAnnotation[] = "dsd.dev/rollout-paused";
+// A label selector in kubectl syntax ("zone in (a,b),!canary-excluded"):
+// only matching nodes get the new revision.
+inline constexpr char kRolloutNodeSelectorAnnotation[] =
+    "dsd.dev/rollout-node-selector";
 
 // The label Kubernetes puts on ControllerRevisions and pods.
 inline constexpr char kControllerRevisionHashLabel[] =
