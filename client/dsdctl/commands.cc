@@ -89,6 +89,7 @@ int Call(const ConnectionOptions& connection, const InputOptions& input,
     return kExitServer;
   }
   request.mutable_snapshot()->Swap(&loaded->snapshot);
+  *request.mutable_options() = input.decide_options;
   grpc::ClientContext context;
   ApplyDeadline(connection, context);
   const grpc::Status status = ((*c.stub).*rpc)(&context, request, &response);
@@ -123,8 +124,17 @@ int RunDecide(const ConnectionOptions& connection, const InputOptions& input,
                       request, response, err)) {
     return code;
   }
-  Print(response, format,
-        format == OutputFormat::kTable ? DecideTable(response) : "", out);
+  switch (format) {
+    case OutputFormat::kJson:
+      out << WithOptions(ToJson(response), request.options());
+      break;
+    case OutputFormat::kYaml:
+      out << JsonToYaml(WithOptions(ToJson(response), request.options()));
+      break;
+    case OutputFormat::kTable:
+      out << DecideTable(response);
+      break;
+  }
   return 0;
 }
 

@@ -24,6 +24,8 @@ struct InputOptions {
   std::string now;                 // --now, RFC 3339; empty: server clock
   // --max_input_bytes: all files together; more is an input error.
   int64_t max_input_bytes = kDefaultMaxInputBytes;
+  // Sent with the request (decide_options.h reads them from the flags).
+  v1::DecideOptions decide_options{};
 };
 
 // --now (RFC 3339) as a Timestamp; false, with an "error:" line on `err`,
@@ -31,6 +33,9 @@ struct InputOptions {
 bool SetNow(const std::string& text, google::protobuf::Timestamp& out,
             std::ostream& err);
 
+// -o json and -o yaml print the DecideResponse with one more field,
+// `options`: the DecideOptions sent (proto3 JSON, zero values printed;
+// kubernetesMinor 0 is the server's current version).
 int RunDecide(const ConnectionOptions& connection, const InputOptions& input,
               OutputFormat format, std::ostream& out, std::ostream& err);
 

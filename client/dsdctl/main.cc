@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client/dsdctl/commands.h"
+#include "client/dsdctl/decide_options.h"
 #include "client/load/load_command.h"
 
 namespace {
@@ -63,6 +64,30 @@ void AddInputFlags(CLI::App& cmd, dsd::client::InputOptions& input) {
                  "so time-based rules are reproducible; default: the "
                  "server's clock");
   AddMaxInputBytesFlag(cmd, input);
+}
+
+// How the engine decides (dsd.v1.DecideOptions), with the names Kubernetes
+// components use; on decide, explain and load alike.
+void AddDecideOptionFlags(CLI::App& cmd, dsd::client::DecideOptionFlags& f) {
+  const std::string group = "Decision (as Kubernetes would decide)";
+  cmd.add_option("--kubernetes-version", f.kubernetes_version,
+                 "Decide as this Kubernetes version's controller would, "
+                 "1.8 to 1.35 (its default tolerations and availability "
+                 "rule); default: the newest")
+      ->group(group);
+  cmd.add_option("--feature-gates", f.feature_gates,
+                 "Feature gates, Gate=true|false,...: "
+                 "TaintTolerationComparisonOperators (Lt/Gt tolerations)")
+      ->group(group);
+  cmd.add_flag("--taint-eviction", f.taint_eviction,
+               "Model the taint-eviction controller: pods on nodes with "
+               "untolerated NoExecute taints are evicted (reason "
+               "TaintEviction)")
+      ->group(group);
+  cmd.add_flag("--one-sync", f.one_sync,
+               "Plan the rolling update only when creating and deleting has "
+               "nothing to do, as one controller sync does")
+      ->group(group);
 }
 
 // "dsdctl decide" for the decide subcommand, "dsdctl" for the app.
@@ -244,6 +269,7 @@ int main(int argc, char** argv) {
   AddConnectionFlags(app, connection);
 
   InputOptions input;
+  DecideOptionFlags decide_flags;
   std::string output;
   const auto add_output = [&](CLI::App& cmd) {
     cmd.add_option("-o,--output", output,
@@ -257,6 +283,7 @@ int main(int argc, char** argv) {
       "Print the plan: pods to create and delete, with reasons, "
       "and the status counters of every DaemonSet");
   AddInputFlags(*decide, input);
+  AddDecideOptionFlags(*decide, decide_flags);
   add_output(*decide);
 
   ExplainFilter filter;
@@ -265,6 +292,7 @@ int main(int argc, char** argv) {
       "Per DaemonSet and node: should a pod run there, may a "
       "running one stay, and every reason why not");
   AddInputFlags(*explain, input);
+  AddDecideOptionFlags(*explain, decide_flags);
   add_output(*explain);
   explain->add_option("--daemonset", filter.daemon_set,
                       "Only this DaemonSet, as NAMESPACE/NAME");
@@ -284,6 +312,7 @@ int main(int argc, char** argv) {
       "stopped answering (--max_unavailable UNAVAILABLE answers in a row); "
       "4 some calls failed or sends were dropped.");
   AddLoadFlags(*load, load_options, load_method, load_output, no_progress);
+  AddDecideOptionFlags(*load, decide_flags);
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
@@ -324,6 +353,12 @@ int main(int argc, char** argv) {
   if (const std::string bad = CheckTlsFlags(connection); !bad.empty()) {
     return UsageError(bad, *app.get_subcommands().front());
   }
+  if (const std::string bad =
+          ToDecideOptions(decide_flags, input.decide_options);
+      !bad.empty()) {
+    return UsageError(bad, *app.get_subcommands().front());
+  }
+  load_options.input.decide_options = input.decide_options;
   try {
     if (load->parsed()) {
       ParseLoadMethod(load_method, load_options.load.method);

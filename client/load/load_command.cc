@@ -103,6 +103,11 @@ bool BuildRequest(const LoadCommandOptions& options, BuiltRequest& out,
   }
   v1::DecideRequest decide;
   if (!BuildSnapshot(options, decide, err)) return false;
+  // Only when some option is set: the default request stays byte for byte
+  // the synthetic one (no empty options message).
+  if (options.input.decide_options.ByteSizeLong() > 0) {
+    decide.mutable_options()->MergeFrom(options.input.decide_options);
+  }
   const v1::Snapshot& s = decide.snapshot();
   out.description = Thousands(s.nodes_size()) + " nodes, " +
                     Thousands(s.daemon_sets_size()) + " DaemonSets, " +

@@ -3,6 +3,7 @@
 // plans (tests/e2e/golden), plus every input error class and the real
 // dsdctl binary's exit codes and streams (the plan contract).
 #include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -19,6 +20,8 @@
 #include <vector>
 
 #include "client/dsdctl/commands.h"
+#include "client/dsdctl/decide_options.h"
+#include "server/engine/taints.h"
 #include "tests/testing/local_server.h"
 
 namespace dsd::client {
@@ -96,15 +99,21 @@ class DsdctlTest : public testing::LocalServerTest {
 
 struct GoldenCase {
   std::string name;
-  std::string input;   // file under examples/ssd-monitor
+  std::string input;   // file under examples/ (ssd-monitor/ by default)
   std::string golden;  // file under tests/e2e/golden
 };
+
+std::string ExampleOf(const GoldenCase& c) {
+  return c.input.find('/') == std::string::npos
+             ? Example(c.input)
+             : std::string(DSD_EXAMPLES_DIR) + "/" + c.input;
+}
 
 class GoldenTest : public DsdctlTest,
                    public ::testing::WithParamInterface<GoldenCase> {};
 
 TEST_P(GoldenTest, PlanMatchesHandCheckedGolden) {
-  const Result r = Decide({Example(GetParam().input)});
+  const Result r = Decide({ExampleOf(GetParam())});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto want = nlohmann::json::parse(
       ReadFile(std::string(DSD_GOLDEN_DIR) + "/" + GetParam().golden));
@@ -113,14 +122,20 @@ TEST_P(GoldenTest, PlanMatchesHandCheckedGolden) {
 
 INSTANTIATE_TEST_SUITE_P(
     Examples, GoldenTest,
-    ::testing::Values(GoldenCase{"PlacementOnSsdAndCordonedNodes",
-                                 "01-cluster.yaml", "01-cluster.json"},
-                      GoldenCase{"EvictionAfterRelabelYaml",
-                                 "02-after-relabel.yaml",
-                                 "02-after-relabel.json"},
-                      GoldenCase{"EvictionAfterRelabelKubectlJson",
-                                 "02-after-relabel.json",
-                                 "02-after-relabel.json"}),
+    ::testing::Values(
+        GoldenCase{"PlacementOnSsdAndCordonedNodes", "01-cluster.yaml",
+                   "01-cluster.json"},
+        GoldenCase{"EvictionAfterRelabelYaml", "02-after-relabel.yaml",
+                   "02-after-relabel.json"},
+        GoldenCase{"EvictionAfterRelabelKubectlJson", "02-after-relabel.json",
+                   "02-after-relabel.json"},
+        // dsd.dev/ rollout annotations (README).
+        GoldenCase{"RolloutCanaryByNodeSelector", "rollout/01-canary.yaml",
+                   "01-canary.json"},
+        GoldenCase{"RolloutPartitionKeepsOldNodes", "rollout/02-partition.yaml",
+                   "02-partition.json"},
+        GoldenCase{"RolloutPausedStillCreates", "rollout/03-paused.yaml",
+                   "03-paused.json"}),
     CaseName<GoldenCase>);
 
 TEST_F(DsdctlTest, YamlAndJsonInputsGiveIdenticalPlans) {
@@ -631,6 +646,203 @@ TEST_F(DsdctlBinaryTest, YamlFlowStyleIsRead) {
   const auto plan = nlohmann::json::parse(r.out);
   EXPECT_EQ(plan["daemonSets"][0]["name"], "agent");
   EXPECT_EQ(plan["daemonSets"][0]["create"][0]["node"], "n1");
+}
+
+// --- Issue 19: dsd's own features from annotations and flags, through the
+// real binary. ---------------------------------------------------------------
+
+std::string RolloutExample(const std::string& name) {
+  return std::string(DSD_EXAMPLES_DIR) + "/rollout/" + name;
+}
+
+// The hand-checked rollout plans, this time from the binary.
+TEST_F(DsdctlBinaryTest, RolloutAnnotationsGiveTheHandCheckedPlans) {
+  for (const char* step : {"01-canary", "02-partition", "03-paused"}) {
+    SCOPED_TRACE(step);
+    const BinaryRun r = RunDsdctl(Decide(
+        {"--now", kNow, "-f", RolloutExample(std::string(step) + ".yaml")}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    ExpectSubset(nlohmann::json::parse(ReadFile(std::string(DSD_GOLDEN_DIR) +
+                                                "/" + step + ".json")),
+                 nlohmann::json::parse(r.out), "$");
+  }
+}
+
+// The canary example with its dsd.dev/ annotation line replaced.
+std::string CanaryWith(const std::string& annotation_line) {
+  std::string text = ReadFile(RolloutExample("01-canary.yaml"));
+  const std::string old =
+      "    dsd.dev/rollout-node-selector: \"canary=true\"\n";
+  const size_t at = text.find(old);
+  EXPECT_NE(at, std::string::npos);
+  return text.replace(at, old.size(), annotation_line);
+}
+
+TEST_F(DsdctlBinaryTest, MalformedRolloutAnnotationsAreInputErrors) {
+  struct Row {
+    std::string name;
+    std::string annotation_line;
+    std::string message;  // after "error: FILE: DaemonSet ops/agent: "
+  };
+  const std::string partition =
+      "metadata.annotations[\"dsd.dev/rollout-partition\"]: must be a number "
+      "of nodes (0 or more) or a percentage like \"20%\", got ";
+  const std::string selector =
+      "metadata.annotations[\"dsd.dev/rollout-node-selector\"]: must be a "
+      "label selector like \"zone in (a,b),!canary-excluded\": ";
+  for (const Row& row : {
+           Row{"partition-word", "    dsd.dev/rollout-partition: two\n",
+               partition + "\"two\""},
+           Row{"partition-negative", "    dsd.dev/rollout-partition: \"-1\"\n",
+               partition + "\"-1\""},
+           Row{"partition-over-100", "    dsd.dev/rollout-partition: 101%\n",
+               partition + "\"101%\""},
+           Row{"paused-yes", "    dsd.dev/rollout-paused: \"yes\"\n",
+               "metadata.annotations[\"dsd.dev/rollout-paused\"]: must be "
+               "\"true\" or \"false\", got \"yes\""},
+           Row{"selector-unclosed",
+               "    dsd.dev/rollout-node-selector: zone in (a,b\n",
+               selector + "expected , or ) in the values of \"zone\" at "
+                          "the end, got \"zone in (a,b\""},
+           Row{"selector-gt", "    dsd.dev/rollout-node-selector: zone>3\n",
+               selector + "operator > is not allowed in a label selector at "
+                          "position 5, got \"zone>3\""},
+           Row{"selector-empty", "    dsd.dev/rollout-node-selector: \"\"\n",
+               selector + "is empty (it would select every node), got \"\""},
+       }) {
+    SCOPED_TRACE(row.name);
+    const std::string path =
+        TempFile(row.name + ".yaml", CanaryWith(row.annotation_line));
+    const BinaryRun r = RunDsdctl(Decide({"--now", kNow, "-f", path}));
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "error: " + path +
+                         ": DaemonSet ops/agent: " + row.message + "\n");
+  }
+}
+
+// A selector that parses but that Kubernetes would reject (a value that is
+// not a label value) is caught by the server and named by its annotation.
+TEST_F(DsdctlBinaryTest, ServerRejectionOfASelectorNamesTheAnnotation) {
+  const std::string path = TempFile(
+      "bad-value.yaml",
+      CanaryWith("    dsd.dev/rollout-node-selector: zone in (-a-)\n"));
+  const BinaryRun r = RunDsdctl(Decide({"--now", kNow, "-f", path}));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("error: " + path +
+                       ": DaemonSet ops/agent: metadata.annotations[\"dsd.dev/"
+                       "rollout-node-selector\"]: "),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(DsdctlBinaryTest, UnknownDsdAnnotationIsAWarning) {
+  const std::string path =
+      TempFile("unknown.yaml", CanaryWith("    dsd.dev/rollout-speed: fast\n"));
+  const BinaryRun r = RunDsdctl(Decide({"--now", kNow, "-f", path}));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "warning: " + path +
+                       ": DaemonSet ops/agent: metadata.annotations[\"dsd.dev/"
+                       "rollout-speed\"]: unknown dsd annotation, ignored "
+                       "(dsdctl reads dsd.dev/rollout-partition, "
+                       "dsd.dev/rollout-paused and "
+                       "dsd.dev/rollout-node-selector)\n");
+  // Without the node selector every node takes part: two old pods go.
+  const auto plan = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plan["daemonSets"][0]["delete"].size(), 2u) << r.out;
+}
+
+TEST(DecideOptionsTest, NewestKubernetesVersionIsTheEngines) {
+  EXPECT_EQ(kNewestKubernetesMinor, engine::kCurrentKubernetesMinor);
+}
+
+// The kube-style decision flags reach the request, on every command, and
+// `decide -o json` echoes them.
+TEST_F(DsdctlBinaryTest, DecisionFlagsReachTheRequestAndAreEchoed) {
+  struct Row {
+    std::vector<std::string> flags;
+    std::string field;
+    nlohmann::json value;
+  };
+  const std::string file = Example("01-cluster.yaml");
+  for (const Row& row : {
+           Row{{"--kubernetes-version", "1.29"}, "kubernetesMinor", 29},
+           Row{{"--kubernetes-version", "v1.8.15"}, "kubernetesMinor", 8},
+           Row{{"--feature-gates", "TaintTolerationComparisonOperators=true"},
+               "tolerationComparisonOperators",
+               true},
+           Row{{"--taint-eviction"}, "taintEviction", true},
+           Row{{"--one-sync"}, "oneSync", true},
+       }) {
+    SCOPED_TRACE(row.flags[0]);
+    std::vector<std::string> args = {"--now", kNow, "-f", file};
+    args.insert(args.end(), row.flags.begin(), row.flags.end());
+    const BinaryRun decide = RunDsdctl(Decide(args));
+    ASSERT_EQ(decide.code, 0) << decide.err;
+    const auto plan = nlohmann::json::parse(decide.out);
+    EXPECT_EQ(plan["options"][row.field], row.value) << decide.out;
+    EXPECT_TRUE(plan.contains("daemonSets"));
+
+    std::vector<std::string> explain = {"--server", Server(), "explain", "-o",
+                                        "json"};
+    explain.insert(explain.end(), args.begin(), args.end());
+    const BinaryRun e = RunDsdctl(explain);
+    EXPECT_EQ(e.code, 0) << e.err;
+
+    // load writes the request it would send: the options are in it.
+    const std::string request = ::testing::TempDir() + "/dsdctl_options_" +
+                                std::to_string(::getpid()) + ".bin";
+    std::vector<std::string> load = {"load", "--write-request", request};
+    load.insert(load.end(), args.begin(), args.end());
+    const BinaryRun l = RunDsdctl(load);
+    ASSERT_EQ(l.code, 0) << l.err;
+    v1::DecideRequest sent;
+    ASSERT_TRUE(sent.ParseFromString(ReadFile(request)));
+    std::string sent_json;
+    ASSERT_TRUE(
+        google::protobuf::util::MessageToJsonString(sent.options(), &sent_json)
+            .ok());
+    const auto sent_options = nlohmann::json::parse(sent_json);
+    EXPECT_EQ(sent_options[row.field], row.value) << sent_json;
+  }
+}
+
+TEST_F(DsdctlBinaryTest, MalformedDecisionFlagsAreUsageErrors) {
+  struct Row {
+    std::vector<std::string> flags;
+    std::string message;
+  };
+  for (const Row& row : {
+           Row{{"--kubernetes-version", "1.7"},
+               "error: --kubernetes-version 1.7: dsd emulates 1.8 to 1.35"},
+           Row{{"--kubernetes-version", "1.36"},
+               "error: --kubernetes-version 1.36: dsd emulates 1.8 to 1.35"},
+           Row{{"--kubernetes-version", "2.1"},
+               "error: --kubernetes-version 2.1: dsd emulates 1.8 to 1.35"},
+           Row{{"--kubernetes-version", "latest"},
+               "error: --kubernetes-version latest: not a Kubernetes version "
+               "like 1.29"},
+           Row{{"--feature-gates", "SidecarContainers=true"},
+               "error: --feature-gates: unrecognized feature gate "
+               "\"SidecarContainers\""},
+           Row{{"--feature-gates", "TaintTolerationComparisonOperators=yes"},
+               "error: --feature-gates: TaintTolerationComparisonOperators "
+               "must be =true or =false, got "
+               "\"TaintTolerationComparisonOperators=yes\""},
+       }) {
+    for (const char* command : {"decide", "explain", "load"}) {
+      SCOPED_TRACE(row.message + " / " + command);
+      std::vector<std::string> args = {command, "-f",
+                                       Example("01-cluster.yaml")};
+      args.insert(args.end(), row.flags.begin(), row.flags.end());
+      const BinaryRun r = RunDsdctl(args);
+      EXPECT_EQ(r.code, 2) << r.err;
+      EXPECT_EQ(r.out, "");
+      EXPECT_EQ(r.err.rfind(row.message, 0), 0u) << r.err;
+    }
+  }
 }
 
 }  // namespace
