@@ -327,6 +327,16 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     const CLI::App* command = &app;
     for (const CLI::App* sub : app.get_subcommands()) command = sub;
+    // A mistyped command: name it rather than "A subcommand is required".
+    if (command == &app) {
+      for (const std::string& arg : app.remaining()) {
+        if (arg.empty() || arg[0] == '-') continue;
+        return UsageError(
+            "unknown command \"" + arg +
+                "\" for \"dsdctl\" (commands: decide, explain, load, version)",
+            app);
+      }
+    }
     return UsageError(e.what(), *command);
   }
   for (const CLI::App* command : {&app, decide, explain, load, version}) {

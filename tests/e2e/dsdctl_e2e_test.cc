@@ -422,6 +422,8 @@ TEST_F(DsdctlBinaryTest, UnknownArgumentIsNamedAsTyped) {
                "error: unknown flag \"--bogus\" for \"dsdctl decide\""},
            Row{{"--bogus", "decide", "-f", "x.yaml"},
                "error: unknown flag \"--bogus\" for \"dsdctl\""},
+           Row{{"decid", "-f", "x.yaml"},
+               "error: unknown command \"decid\" for \"dsdctl\""},
            Row{{"explain", "-f", "x.yaml", "--node", "n1", "extra"},
                "error: unexpected argument \"extra\" for \"dsdctl "
                "explain\""},
