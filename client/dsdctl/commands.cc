@@ -19,7 +19,7 @@ std::optional<LoadedSnapshot> Load(const InputOptions& input,
            "manifests; - for stdin)\n";
     return std::nullopt;
   }
-  SnapshotLoader loader;
+  SnapshotLoader loader(input.max_input_bytes);
   for (const std::string& f : input.files) loader.AddFile(f);
   LoadedSnapshot loaded = loader.Finish();
   for (const std::string& w : loaded.warnings) err << w << '\n';
@@ -40,16 +40,18 @@ int ReportCallError(const ConnectionOptions& connection,
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
       status.error_code() == grpc::StatusCode::NOT_FOUND) {
     const auto violations = FieldViolations(status);
+    // The server may quote the input's bytes: one printable line each.
     if (violations.empty()) {
-      err << "error: " << status.error_message() << '\n';
+      err << "error: " << Printable(status.error_message()) << '\n';
     }
     for (const auto& [field, description] : violations) {
-      err << "error: " << TranslateFieldPath(loaded, field) << ": "
-          << description << '\n';
+      err << "error: "
+          << Printable(TranslateFieldPath(loaded, field) + ": " + description)
+          << '\n';
     }
     return kExitInput;
   }
-  err << "error: " << DescribeCallError(connection, status) << '\n';
+  err << "error: " << Printable(DescribeCallError(connection, status)) << '\n';
   return kExitServer;
 }
 
@@ -87,6 +89,7 @@ int Call(const ConnectionOptions& connection, const InputOptions& input,
     return kExitServer;
   }
   request.mutable_snapshot()->Swap(&loaded->snapshot);
+  *request.mutable_options() = input.decide_options;
   grpc::ClientContext context;
   ApplyDeadline(connection, context);
   const grpc::Status status = ((*c.stub).*rpc)(&context, request, &response);
@@ -121,8 +124,17 @@ int RunDecide(const ConnectionOptions& connection, const InputOptions& input,
                       request, response, err)) {
     return code;
   }
-  Print(response, format,
-        format == OutputFormat::kTable ? DecideTable(response) : "", out);
+  switch (format) {
+    case OutputFormat::kJson:
+      out << WithOptions(ToJson(response), request.options());
+      break;
+    case OutputFormat::kYaml:
+      out << JsonToYaml(WithOptions(ToJson(response), request.options()));
+      break;
+    case OutputFormat::kTable:
+      out << DecideTable(response);
+      break;
+  }
   return 0;
 }
 

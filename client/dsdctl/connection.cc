@@ -1,7 +1,13 @@
 #include "client/dsdctl/connection.h"
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <system_error>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "google/rpc/error_details.pb.h"
@@ -10,38 +16,105 @@
 namespace dsd::client {
 namespace {
 
-bool ReadFile(const std::string& path, std::string& out) {
+// The contents of a regular file, or an error ("not a regular file",
+// "cannot read: No such file or directory").
+bool ReadRegularFile(const std::string& path, std::string& out,
+                     std::string& error) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (ec) {
+    error = "cannot read: " + ec.message();
+    return false;
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    error = "not a regular file";
+    return false;
+  }
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+  if (!in) {
+    error = std::string("cannot read: ") +
+            (errno != 0 ? std::strerror(errno) : "open failed");
+    return false;
+  }
   std::ostringstream buffer;
   buffer << in.rdbuf();
+  if (in.bad()) {
+    error = "cannot read";
+    return false;
+  }
   out = buffer.str();
   return true;
 }
 
+// Reads one TLS flag's file into `out`; "" or the message naming the flag.
+// `marker` must occur in it: an empty or non-PEM --tls_ca would otherwise
+// make gRPC trust the system's roots instead.
+std::string ReadPem(std::string_view flag, const std::string& path,
+                    std::string_view marker, std::string_view what,
+                    std::string& out) {
+  std::string error;
+  if (!ReadRegularFile(path, out, error)) {
+    return std::string(flag) + " " + path + ": " + error;
+  }
+  if (out.find(marker) == std::string::npos) {
+    return std::string(flag) + " " + path + ": holds no PEM " +
+           std::string(what);
+  }
+  return "";
+}
+
+struct TlsFiles {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
+std::string ReadTlsFiles(const ConnectionOptions& o, TlsFiles& files) {
+  if (o.tls_key.empty() != o.tls_cert.empty()) {
+    return o.tls_key.empty()
+               ? "--tls_cert " + o.tls_cert +
+                     " given without --tls_key (its private key)"
+               : "--tls_key " + o.tls_key +
+                     " given without --tls_cert (the certificate it "
+                     "belongs to)";
+  }
+  if (!o.tls_ca.empty()) {
+    std::string e = ReadPem("--tls_ca", o.tls_ca, "-----BEGIN CERTIFICATE",
+                            "certificate", files.ca);
+    if (!e.empty()) return e;
+  }
+  if (!o.tls_cert.empty()) {
+    std::string e = ReadPem("--tls_cert", o.tls_cert, "-----BEGIN CERTIFICATE",
+                            "certificate", files.cert);
+    if (!e.empty()) return e;
+    e = ReadPem("--tls_key", o.tls_key, "PRIVATE KEY-----", "private key",
+                files.key);
+    if (!e.empty()) return e;
+  }
+  return "";
+}
+
 }  // namespace
+
+std::string CheckTlsFlags(const ConnectionOptions& options) {
+  TlsFiles files;
+  return ReadTlsFiles(options, files);
+}
 
 std::shared_ptr<grpc::ChannelCredentials> Credentials(
     const ConnectionOptions& options, std::string& error) {
-  if (options.tls_ca.empty() && options.tls_cert.empty()) {
+  if (options.tls_ca.empty() && options.tls_cert.empty() &&
+      options.tls_key.empty()) {
     return grpc::InsecureChannelCredentials();
   }
+  TlsFiles files;
+  error = ReadTlsFiles(options, files);
+  if (!error.empty()) return nullptr;
   grpc::SslCredentialsOptions ssl;
-  if (!options.tls_ca.empty() &&
-      !ReadFile(options.tls_ca, ssl.pem_root_certs)) {
-    error = "cannot read --tls_ca " + options.tls_ca;
-    return nullptr;
-  }
-  if (options.tls_cert.empty() != options.tls_key.empty()) {
-    error = "--tls_cert and --tls_key go together";
-    return nullptr;
-  }
-  if (!options.tls_cert.empty() &&
-      (!ReadFile(options.tls_cert, ssl.pem_cert_chain) ||
-       !ReadFile(options.tls_key, ssl.pem_private_key))) {
-    error = "cannot read --tls_cert/--tls_key";
-    return nullptr;
-  }
+  ssl.pem_root_certs = std::move(files.ca);
+  ssl.pem_cert_chain = std::move(files.cert);
+  ssl.pem_private_key = std::move(files.key);
   return grpc::SslCredentials(ssl);
 }
 

@@ -18,16 +18,26 @@ struct ConnectionOptions {
   // host:port, or dns:///host:port (several replicas, round_robin).
   std::string server = "127.0.0.1:50051";
   double timeout_seconds = 30;  // per call; 0 = no deadline
-  // TLS: the CA that signed the server's certificate (empty: plaintext
-  // unless a client certificate is given).
+  // TLS is on when any of the three is set. The CA that signed the
+  // server's certificate (empty: the system's roots).
   std::string tls_ca;
-  // Mutual TLS: the client's certificate and key (PEM files).
+  // Mutual TLS: the client's certificate and key (PEM files, both or
+  // neither).
   std::string tls_cert;
   std::string tls_key;
 };
 
-// Channel credentials for `options` (plaintext, TLS or mutual TLS), or
-// nullptr with `error` set (unreadable PEM files, cert without key).
+// Whether the TLS flags can be used: "" when they can (or none is set);
+// otherwise one message naming the flag as typed, e.g. "--tls_key
+// /k.pem given without --tls_cert" or "--tls_ca /etc: not a regular
+// file". Each file must be a readable regular file holding a PEM block of
+// its kind (a certificate for --tls_ca and --tls_cert, a private key for
+// --tls_key).
+std::string CheckTlsFlags(const ConnectionOptions& options);
+
+// Channel credentials for `options`: plaintext when no TLS flag is set,
+// else TLS (mutual with a client certificate); nullptr with `error` set
+// when CheckTlsFlags fails. Never falls back to plaintext.
 std::shared_ptr<grpc::ChannelCredentials> Credentials(
     const ConnectionOptions& options, std::string& error);
 

@@ -4,29 +4,53 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <new>
 #include <string>
+#include <vector>
 
 #include "client/dsdctl/commands.h"
+#include "client/dsdctl/decide_options.h"
 #include "client/load/load_command.h"
 
 namespace {
 
 constexpr char kVersion[] = "dsdctl 0.1.0 (dsd.v1)";
 
+// The connection flags go on the app and on every subcommand, so that they
+// may come before or after the subcommand (as kubectl's global flags do)
+// and every subcommand's --help lists them.
+constexpr char kConnectionGroup[] = "Connection (before or after the command)";
+
 void AddConnectionFlags(CLI::App& app, dsd::client::ConnectionOptions& c) {
   app.add_option("--server", c.server,
                  "dsd-server address: HOST:PORT, or dns:///HOST:PORT to "
                  "spread calls over every address (round_robin)")
+      ->group(kConnectionGroup)
       ->capture_default_str();
   app.add_option("--timeout", c.timeout_seconds,
                  "Seconds to wait for an answer; 0 waits forever")
+      ->group(kConnectionGroup)
       ->capture_default_str();
   app.add_option("--tls_ca", c.tls_ca,
-                 "PEM file of the CA that signed the server's certificate "
-                 "(turns TLS on)");
+                 "PEM file of the CA that signed the server's certificate. "
+                 "Any --tls_* flag turns TLS on; without --tls_ca the "
+                 "system's roots are trusted")
+      ->group(kConnectionGroup);
   app.add_option("--tls_cert", c.tls_cert,
-                 "PEM client certificate for mutual TLS (with --tls_key)");
-  app.add_option("--tls_key", c.tls_key, "PEM private key of --tls_cert");
+                 "PEM client certificate for mutual TLS (with --tls_key)")
+      ->group(kConnectionGroup);
+  app.add_option("--tls_key", c.tls_key,
+                 "PEM private key of --tls_cert (with --tls_cert)")
+      ->group(kConnectionGroup);
+}
+
+void AddMaxInputBytesFlag(CLI::App& cmd, dsd::client::InputOptions& input) {
+  cmd.add_option("--max_input_bytes", input.max_input_bytes,
+                 "Refuse -f input larger than this many bytes in total (all "
+                 "files together, stdin included); YAML aliases may expand "
+                 "to at most twice the size of their file")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 void AddInputFlags(CLI::App& cmd, dsd::client::InputOptions& input) {
@@ -39,6 +63,41 @@ void AddInputFlags(CLI::App& cmd, dsd::client::InputOptions& input) {
                  "Evaluate at this RFC 3339 time (e.g. 2026-01-02T03:04:05Z) "
                  "so time-based rules are reproducible; default: the "
                  "server's clock");
+  AddMaxInputBytesFlag(cmd, input);
+}
+
+// How the engine decides (dsd.v1.DecideOptions), with the names Kubernetes
+// components use; on decide, explain and load alike.
+void AddDecideOptionFlags(CLI::App& cmd, dsd::client::DecideOptionFlags& f) {
+  const std::string group = "Decision (as Kubernetes would decide)";
+  cmd.add_option("--kubernetes-version", f.kubernetes_version,
+                 "Decide as this Kubernetes version's controller would, "
+                 "1.8 to 1.35 (its default tolerations and availability "
+                 "rule); default: the newest")
+      ->group(group);
+  cmd.add_option("--feature-gates", f.feature_gates,
+                 "Feature gates, Gate=true|false,...: "
+                 "TaintTolerationComparisonOperators (Lt/Gt tolerations)")
+      ->group(group);
+  cmd.add_flag("--taint-eviction", f.taint_eviction,
+               "Model the taint-eviction controller: pods on nodes with "
+               "untolerated NoExecute taints are evicted (reason "
+               "TaintEviction)")
+      ->group(group);
+  cmd.add_flag("--one-sync", f.one_sync,
+               "Plan the rolling update only when creating and deleting has "
+               "nothing to do, as one controller sync does")
+      ->group(group);
+}
+
+// "dsdctl decide" for the decide subcommand, "dsdctl" for the app.
+std::string CommandPath(const CLI::App& command) {
+  std::string path = command.get_name();
+  for (const CLI::App* p = command.get_parent(); p != nullptr;
+       p = p->get_parent()) {
+    path = p->get_name() + " " + path;
+  }
+  return path;
 }
 
 // The synthetic cluster `dsdctl load` sends by default.
@@ -135,6 +194,11 @@ void AddLoadFlags(CLI::App& cmd, dsd::client::LoadCommandOptions& o,
                  "Seconds of load sent before the measured phase and left "
                  "out of the report.")
       ->capture_default_str();
+  cmd.add_option("--max_unavailable", l.max_consecutive_unavailable,
+                 "Stop the run (exit code 3) when this many calls in a row "
+                 "answer UNAVAILABLE: the server went away.")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd.add_option("-o,--output", output,
                  "Report format: table (for people) or json (stable keys, "
                  "for scripts).")
@@ -152,6 +216,7 @@ void AddLoadFlags(CLI::App& cmd, dsd::client::LoadCommandOptions& o,
                  "With -f: evaluate at this RFC 3339 time; default: the "
                  "server's clock. The synthetic cluster always uses "
                  "2026-01-01T00:00:00Z.");
+  AddMaxInputBytesFlag(cmd, o.input);
   SyntheticFlags(cmd, o.cluster);
 
   cmd.add_option("--write-request,--write_request", o.write_request,
@@ -166,6 +231,15 @@ void AddLoadFlags(CLI::App& cmd, dsd::client::LoadCommandOptions& o,
                "Allow a --server that is not loopback (127.0.0.0/8, ::1, "
                "localhost). Off by default so that a load test is never "
                "pointed at production by accident.");
+}
+
+// A usage error for people: "error: ..." and where to read more, exit 2.
+// CLI11's own text for unexpected arguments lists them in reverse order, so
+// those are reported from the parsed commands instead (see main).
+int UsageError(const std::string& message, const CLI::App& command) {
+  std::cerr << "error: " << message << "\nSee '" << CommandPath(command)
+            << " --help' for usage.\n";
+  return 2;
 }
 
 }  // namespace
@@ -186,12 +260,16 @@ int main(int argc, char** argv) {
       "-A -o json > cluster.json\n"
       "Exit codes: 0 ok, 1 the input is wrong, 2 usage, 3 the server could "
       "not be used, 4 (load) the run completed with failed calls or "
-      "dropped sends."};
+      "dropped sends.",
+      "dsdctl"};
   app.require_subcommand(1);
+  // Unexpected arguments are collected and reported by main, as typed.
+  app.allow_extras();
   ConnectionOptions connection;
   AddConnectionFlags(app, connection);
 
   InputOptions input;
+  DecideOptionFlags decide_flags;
   std::string output;
   const auto add_output = [&](CLI::App& cmd) {
     cmd.add_option("-o,--output", output,
@@ -205,6 +283,7 @@ int main(int argc, char** argv) {
       "Print the plan: pods to create and delete, with reasons, "
       "and the status counters of every DaemonSet");
   AddInputFlags(*decide, input);
+  AddDecideOptionFlags(*decide, decide_flags);
   add_output(*decide);
 
   ExplainFilter filter;
@@ -213,6 +292,7 @@ int main(int argc, char** argv) {
       "Per DaemonSet and node: should a pod run there, may a "
       "running one stay, and every reason why not");
   AddInputFlags(*explain, input);
+  AddDecideOptionFlags(*explain, decide_flags);
   add_output(*explain);
   explain->add_option("--daemonset", filter.daemon_set,
                       "Only this DaemonSet, as NAMESPACE/NAME");
@@ -228,20 +308,46 @@ int main(int argc, char** argv) {
       "or -f files) as fast as --concurrency allows or at a fixed --rate, "
       "then report QPS, errors by code and latency percentiles. Exit codes: "
       "0 no call failed; 1 bad options or input, or a non-loopback "
-      "--server without --allow_remote; 3 no call succeeded (the server "
-      "could not be used); 4 some calls failed or sends were dropped. The "
-      "connection flags (--server, --timeout per call, TLS) may also follow "
-      "`load`.");
-  load->fallthrough();  // `dsdctl load --server ...` as well
+      "--server without --allow_remote; 3 no call succeeded, or the server "
+      "stopped answering (--max_unavailable UNAVAILABLE answers in a row); "
+      "4 some calls failed or sends were dropped.");
   AddLoadFlags(*load, load_options, load_method, load_output, no_progress);
+  AddDecideOptionFlags(*load, decide_flags);
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
+
+  for (CLI::App* command : {decide, explain, load, version}) {
+    AddConnectionFlags(*command, connection);
+    command->allow_extras();
+  }
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    const CLI::App* command = &app;
+    for (const CLI::App* sub : app.get_subcommands()) command = sub;
+    // A mistyped command: name it rather than "A subcommand is required".
+    if (command == &app) {
+      for (const std::string& arg : app.remaining()) {
+        if (arg.empty() || arg[0] == '-') continue;
+        return UsageError(
+            "unknown command \"" + arg +
+                "\" for \"dsdctl\" (commands: decide, explain, load, version)",
+            app);
+      }
+    }
+    return UsageError(e.what(), *command);
+  }
+  for (const CLI::App* command : {&app, decide, explain, load, version}) {
+    const std::vector<std::string> extra = command->remaining();
+    if (extra.empty()) continue;
+    const std::string& first = extra.front();
+    return UsageError((first.size() > 1 && first[0] == '-'
+                           ? "unknown flag \"" + first + "\" for \""
+                           : "unexpected argument \"" + first + "\" for \"") +
+                          CommandPath(*command) + "\"",
+                      *command);
   }
 
   OutputFormat format =
@@ -252,16 +358,41 @@ int main(int argc, char** argv) {
     std::cout << kVersion << '\n';
     return 0;
   }
-  if (load->parsed()) {
-    ParseLoadMethod(load_method, load_options.load.method);
-    load_options.format = load_output == "json" ? LoadReportFormat::kJson
-                                                : LoadReportFormat::kTable;
-    load_options.load.progress_in_place = isatty(STDERR_FILENO) != 0;
-    if (no_progress) load_options.load.progress_interval_seconds = 0;
-    return RunLoad(connection, load_options, std::cout, std::cerr);
+  // TLS fails closed: a TLS flag that cannot be used is a usage error, not
+  // a silent plaintext or system-roots connection.
+  if (const std::string bad = CheckTlsFlags(connection); !bad.empty()) {
+    return UsageError(bad, *app.get_subcommands().front());
   }
-  if (decide->parsed()) {
-    return RunDecide(connection, input, format, std::cout, std::cerr);
+  if (const std::string bad =
+          ToDecideOptions(decide_flags, input.decide_options);
+      !bad.empty()) {
+    return UsageError(bad, *app.get_subcommands().front());
   }
-  return RunExplain(connection, input, filter, format, std::cout, std::cerr);
+  load_options.input.decide_options = input.decide_options;
+  try {
+    if (load->parsed()) {
+      ParseLoadMethod(load_method, load_options.load.method);
+      load_options.format = load_output == "json" ? LoadReportFormat::kJson
+                                                  : LoadReportFormat::kTable;
+      load_options.load.progress_in_place = isatty(STDERR_FILENO) != 0;
+      if (no_progress) load_options.load.progress_interval_seconds = 0;
+      return RunLoad(connection, load_options, std::cout, std::cerr);
+    }
+    if (decide->parsed()) {
+      return RunDecide(connection, input, format, std::cout, std::cerr);
+    }
+    return RunExplain(connection, input, filter, format, std::cout, std::cerr);
+  } catch (const std::bad_alloc&) {
+    // The commands report allocation failures while loading by file; this
+    // is the last resort (building or sending the request).
+    const std::vector<std::string>& files =
+        load->parsed() ? load_options.input.files : input.files;
+    std::string names;
+    for (const std::string& f : files) {
+      names += (names.empty() ? "" : ", ") + (f == "-" ? "<stdin>" : f);
+    }
+    std::cerr << "error: " << (names.empty() ? "the request" : names)
+              << ": too large to load (out of memory)\n";
+    return kExitInput;
+  }
 }

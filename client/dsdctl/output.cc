@@ -98,9 +98,35 @@ std::string ToJson(const google::protobuf::Message& message) {
 }
 
 std::string ToYaml(const google::protobuf::Message& message) {
+  return JsonToYaml(ToJson(message));
+}
+
+std::string JsonToYaml(const std::string& json) {
   YAML::Emitter out;
-  EmitYaml(nlohmann::json::parse(ToJson(message)), out);
+  EmitYaml(nlohmann::json::parse(json), out);
   return std::string(out.c_str()) + "\n";
+}
+
+std::string WithOptions(const std::string& json,
+                        const v1::DecideOptions& options) {
+  const size_t close = json.rfind('}');
+  if (close == std::string::npos) return json;
+  // ToJson indents by one space per level: the options object goes one
+  // level down.
+  std::string member = ToJson(options);
+  while (!member.empty() && member.back() == '\n') member.pop_back();
+  std::string indented;
+  for (char c : member) {
+    indented += c;
+    if (c == '\n') indented += ' ';
+  }
+  std::string head = json.substr(0, close);
+  while (!head.empty() && (head.back() == '\n' || head.back() == ' ')) {
+    head.pop_back();
+  }
+  const bool empty_object = !head.empty() && head.back() == '{';
+  return head + (empty_object ? "\n" : ",\n") + " \"options\": " + indented +
+         "\n" + json.substr(close);
 }
 
 std::string DecideTable(const v1::DecideResponse& response) {

@@ -19,6 +19,13 @@ bool ParseOutputFormat(const std::string& text, OutputFormat& out);
 std::string ToJson(const google::protobuf::Message& message);
 // The same document as YAML.
 std::string ToYaml(const google::protobuf::Message& message);
+// A JSON document (as ToJson prints it) as YAML.
+std::string JsonToYaml(const std::string& json);
+
+// `json` (an object as ToJson prints it) with one more member, "options":
+// `options` in proto3 JSON with zero values, indented to match.
+std::string WithOptions(const std::string& json,
+                        const v1::DecideOptions& options);
 
 // One row per action (DaemonSet, action, node, pod, reason) and a summary
 // line per DaemonSet with the status counters; "nothing to do" lines.

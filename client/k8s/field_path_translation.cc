@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/k8s/internal/object_converter.h"
 #include "client/k8s/snapshot_loader.h"
 
 namespace dsd::client {
@@ -139,20 +140,27 @@ std::optional<std::string> UpdateStrategyField(const std::vector<Segment>& s) {
   if (IsField(s, 2, "type") && s.size() == 3) {
     return std::string(kStrategy) + ".type";
   }
+  // dsd extensions: dsdctl reads them from the DaemonSet's annotations.
+  const auto annotation = [](std::string_view name) {
+    return "metadata.annotations[\"" + std::string(name) + "\"]";
+  };
+  if (IsField(s, 2, "partition")) {
+    return annotation(internal::kRolloutPartitionAnnotation);
+  }
+  if (IsField(s, 2, "paused")) {
+    return annotation(internal::kRolloutPausedAnnotation);
+  }
+  if (IsField(s, 2, "rollout_node_selector")) {
+    return annotation(internal::kRolloutNodeSelectorAnnotation);
+  }
   const std::string rolling = std::string(kStrategy) + ".rollingUpdate";
-  if (IsField(s, 2, "max_unavailable") || IsField(s, 2, "max_surge") ||
-      IsField(s, 2, "partition")) {
+  if (IsField(s, 2, "max_unavailable") || IsField(s, 2, "max_surge")) {
     // The oneof member (.count, .percent) is one IntOrString there.
     if (s.size() == 3 || (s.size() == 4 && (IsField(s, 3, "count") ||
                                             IsField(s, 3, "percent")))) {
       return rolling + "." + LowerCamel(s[2].name);
     }
     return std::nullopt;
-  }
-  // dsd extensions (paused, rollout_node_selector): no Kubernetes field;
-  // named where OpenKruise puts them.
-  if (IsField(s, 2, "paused") || IsField(s, 2, "rollout_node_selector")) {
-    return With(rolling, s, 2);
   }
   return std::nullopt;
 }

@@ -1,8 +1,14 @@
 #include "client/k8s/snapshot_loader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -10,10 +16,12 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -71,9 +79,13 @@ bool EndsWithList(const std::string& kind) {
 // NodeList from the API, whose items do not).
 class Flattener {
  public:
-  Flattener(const std::string& source, std::vector<FoundObject>& objects,
+  Flattener(const std::string& source, const internal::NumberTexts& numbers,
+            std::vector<FoundObject>& objects,
             std::vector<InputProblem>& problems)
-      : source_(source), objects_(objects), problems_(problems) {}
+      : source_(source),
+        numbers_(numbers),
+        objects_(objects),
+        problems_(problems) {}
 
   // A whole document: an object, or (JSON) a top-level array of objects.
   void AddDocument(const Json& value, const std::string& location) {
@@ -97,17 +109,18 @@ class Flattener {
            const std::string& inherited_api_version, int depth) {
     if (value.is_null()) return;  // an empty YAML document or list item
     if (!value.is_object()) {
-      problems_.push_back(
-          {source_, location, "",
-           "must be a Kubernetes object (a map), got " + internal::Got(value)});
+      problems_.push_back({source_, location, "",
+                           "must be a Kubernetes object (a map), got " +
+                               internal::Got(value, &numbers_)});
       return;
     }
     std::string kind = inherited_kind;
     if (const auto it = value.find("kind");
         it != value.end() && !it->is_null()) {
       if (!it->is_string()) {
-        problems_.push_back({source_, location, "kind",
-                             "must be a string, got " + internal::Got(*it)});
+        problems_.push_back(
+            {source_, location, "kind",
+             "must be a string, got " + internal::Got(*it, &numbers_)});
         return;
       }
       kind = it->get<std::string>();
@@ -124,8 +137,9 @@ class Flattener {
       const Json& items = value["items"];
       if (items.is_null()) return;
       if (!items.is_array()) {
-        problems_.push_back({source_, location, "items",
-                             "must be a list, got " + internal::Got(items)});
+        problems_.push_back(
+            {source_, location, "items",
+             "must be a list, got " + internal::Got(items, &numbers_)});
         return;
       }
       // kubectl's "List" items name their kind; a typed list's do not.
@@ -143,6 +157,7 @@ class Flattener {
   }
 
   const std::string& source_;
+  const internal::NumberTexts& numbers_;
   std::vector<FoundObject>& objects_;
   std::vector<InputProblem>& problems_;
 };
@@ -266,7 +281,97 @@ std::string HashFromPods(
   return hashes.size() == 1 ? *hashes.begin() : "";
 }
 
-void Convert(const FoundObject& found, LoadedSnapshot& out,
+bool IsIdentifier(std::string_view key) {
+  if (key.empty()) return false;
+  for (char c : key) {
+    const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '_';
+    if (!word) return false;
+  }
+  return true;
+}
+
+// The length of the valid UTF-8 prefix of `text` (RFC 3629: no overlong
+// forms, no surrogates, at most U+10FFFF); text.size() when all is valid.
+size_t ValidUtf8Prefix(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = [&](size_t k) {
+      return static_cast<unsigned char>(text[i + k]);
+    };
+    const unsigned char c = byte(0);
+    size_t length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+    if (c < 0x80) {
+      length = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) low = 0xA0;
+      if (c == 0xED) high = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) low = 0x90;
+      if (c == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (size_t k = 1; k < length; ++k) {
+      const unsigned char lo = k == 1 ? low : 0x80;
+      const unsigned char hi = k == 1 ? high : 0xBF;
+      if (byte(k) < lo || byte(k) > hi) return i;
+    }
+    i += length;
+  }
+  return text.size();
+}
+
+// Every string and map key in `value` must be UTF-8, as Kubernetes (and the
+// JSON parser, and protobuf's string fields) require; YAML text is not
+// checked by its parser. Reports each one with its field path.
+void CheckUtf8(const Json& value, const std::string& path,
+               const internal::ObjectContext& ctx) {
+  const auto report = [&](const std::string& where, std::string_view text,
+                          std::string_view what) {
+    const size_t at = ValidUtf8Prefix(text);
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X",
+                  static_cast<unsigned>(static_cast<unsigned char>(text[at])));
+    ctx.Add(where, std::string(what) + " is not UTF-8 (byte " + byte +
+                       " at offset " + std::to_string(at) + ")");
+  };
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (ValidUtf8Prefix(text) != text.size()) report(path, text, "the value");
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      CheckUtf8(value[i], path + "[" + std::to_string(i) + "]", ctx);
+    }
+  } else if (value.is_object()) {
+    // Kubernetes writes the keys of string maps in brackets, and fields
+    // with a dot (metadata.labels["disk"]), as the converters do.
+    const std::string_view last =
+        std::string_view(path).substr(path.find_last_of(".]") + 1);
+    const bool string_map = last == "labels" || last == "annotations" ||
+                            last == "nodeSelector" || last == "matchLabels";
+    for (const auto& [key, member] : value.items()) {
+      const std::string child = !string_map && IsIdentifier(key)
+                                    ? (path.empty() ? key : path + "." + key)
+                                    : path + "[\"" + key + "\"]";
+      if (ValidUtf8Prefix(key) != key.size()) {
+        report(child, key, "the key");
+        continue;
+      }
+      CheckUtf8(member, child, ctx);
+    }
+  }
+}
+
+void Convert(const FoundObject& found, const internal::NumberTexts& numbers,
+             LoadedSnapshot& out,
              std::vector<internal::ControllerRevision>& revisions) {
   const std::string& source = *found.source;
   if (found.kind.empty()) {
@@ -286,6 +391,14 @@ void Convert(const FoundObject& found, LoadedSnapshot& out,
   for (const Known& k : kKnown) {
     if (k.kind == found.kind) known = &k;
   }
+  {
+    const size_t before = out.problems.size();
+    CheckUtf8(
+        *found.value, "",
+        {source, ObjectLabel(found, known != nullptr && known->namespaced),
+         &out.problems, &numbers});
+    if (out.problems.size() != before) return;
+  }
   if (known == nullptr) {
     out.warnings.push_back(
         "warning: " + source + ": skipping " +
@@ -302,7 +415,8 @@ void Convert(const FoundObject& found, LoadedSnapshot& out,
                            " " + found.kind + ", not " + found.api_version);
     return;
   }
-  const internal::ObjectContext ctx{source, label, &out.problems};
+  const internal::ObjectContext ctx{source, label, &out.problems, &numbers,
+                                    &out.warnings};
   const ObjectOrigin origin{source, label};
   if (found.kind == "Node") {
     *out.snapshot.add_nodes() = internal::ConvertNode(*found.value, ctx);
@@ -321,72 +435,161 @@ void Convert(const FoundObject& found, LoadedSnapshot& out,
 
 }  // namespace
 
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t valid = ValidUtf8Prefix(text.substr(i));
+    for (size_t k = i; k < i + valid; ++k) {
+      const auto c = static_cast<unsigned char>(text[k]);
+      if (c < 0x20 || c == 0x7F) {
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
+        out += escaped;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    i += valid;
+    if (i < text.size()) {  // a byte that is not UTF-8
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X",
+                    static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+      out += escaped;
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string InputProblem::ToString() const {
   std::string out;
   for (const std::string* part : {&source, &object, &field, &message}) {
     if (part->empty()) continue;
     if (!out.empty()) out += ": ";
-    out += *part;
+    out += Printable(*part);
   }
   return out;
 }
 
+bool SnapshotLoader::Reserve(size_t bytes, const std::string& source) {
+  const auto limit = static_cast<uint64_t>(max_input_bytes_);
+  if (static_cast<uint64_t>(total_bytes_) + bytes <= limit) return true;
+  read_problems_.push_back(
+      {source, "", "",
+       "too large to load (the input passes " +
+           internal::HumanBytes(static_cast<size_t>(limit)) +
+           " in total; --max_input_bytes raises the limit)"});
+  return false;
+}
+
+void SnapshotLoader::AddRead(std::string text, const std::string& source) {
+  total_bytes_ += static_cast<int64_t>(text.size());
+  sources_.push_back(source);
+  texts_.push_back(std::move(text));
+}
+
 void SnapshotLoader::AddFile(const std::string& path) {
-  if (path == "-") {
-    std::string text((std::istreambuf_iterator<char>(std::cin)),
-                     std::istreambuf_iterator<char>());
-    if (std::cin.bad()) {
-      read_problems_.push_back({kStdinSource, "", "", "cannot read"});
+  const bool is_stdin = path == "-";
+  const std::string source = is_stdin ? kStdinSource : path;
+  int fd = STDIN_FILENO;
+  if (!is_stdin) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      read_problems_.push_back({path, "", "", "cannot read: is a directory"});
       return;
     }
-    AddText(text, kStdinSource);
-    return;
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      read_problems_.push_back(
+          {path, "", "", std::string("cannot read: ") + std::strerror(errno)});
+      return;
+    }
   }
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    read_problems_.push_back({path, "", "", "cannot read: is a directory"});
-    return;
+  // A regular file's size is known: refuse it before reading.
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  const size_t problems_before = read_problems_.size();
+  bool ok = !regular || Reserve(static_cast<size_t>(st.st_size), source);
+  std::string text;
+  try {
+    if (regular && ok) text.reserve(static_cast<size_t>(st.st_size));
+    // Read in chunks, stopping at the limit: stdin, pipes and /dev/zero
+    // have no size.
+    constexpr size_t kChunk = size_t{1} << 20;
+    while (ok) {
+      const size_t used = text.size();
+      const size_t want = std::min<uint64_t>(
+          kChunk, static_cast<uint64_t>(max_input_bytes_) -
+                      static_cast<uint64_t>(total_bytes_) - used + 1);
+      text.resize(used + want);
+      const ssize_t n = ::read(fd, text.data() + used, want);
+      if (n < 0 && errno == EINTR) {
+        text.resize(used);
+        continue;
+      }
+      if (n < 0) {
+        read_problems_.push_back(
+            {source, "", "",
+             std::string("cannot read: ") + std::strerror(errno)});
+        ok = false;
+        break;
+      }
+      text.resize(used + static_cast<size_t>(n));
+      if (n == 0) break;
+      if (!Reserve(text.size(), source)) ok = false;
+    }
+  } catch (const std::bad_alloc&) {
+    ok = false;
+  } catch (const std::length_error&) {
+    ok = false;
   }
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int error = errno;
+  if (ok) {
+    AddRead(std::move(text), source);
+  } else if (read_problems_.size() == problems_before) {
+    const size_t read = text.size();
+    std::string().swap(text);  // the memory the message needs
     read_problems_.push_back(
-        {path, "", "",
-         std::string("cannot read: ") +
-             (error != 0 ? std::strerror(error) : "open failed")});
-    return;
+        {source, "", "",
+         "too large to load (out of memory after reading " +
+             internal::HumanBytes(read) + ")"});
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    read_problems_.push_back({path, "", "", "cannot read"});
-    return;
-  }
-  AddText(text.str(), path);
+  if (!is_stdin) ::close(fd);
 }
 
 void SnapshotLoader::AddText(std::string_view text, const std::string& source) {
-  sources_.push_back(source);
-  texts_.emplace_back(text);
+  if (!Reserve(text.size(), source)) return;
+  AddRead(std::string(text), source);
 }
 
 LoadedSnapshot SnapshotLoader::Finish() {
   LoadedSnapshot out;
+  // The text being worked on, to name it if memory runs out.
+  const std::string* current = nullptr;
   try {
     out.problems = read_problems_;
     std::vector<Document> documents;
     documents.reserve(texts_.size());
     for (size_t i = 0; i < texts_.size(); ++i) {
+      current = &sources_[i];
       Document doc{sources_[i], internal::ParseDocuments(texts_[i])};
       if (!doc.parsed.error.empty()) {
         out.problems.push_back({doc.source, "", "", doc.parsed.error});
       }
       documents.push_back(std::move(doc));
     }
-    std::vector<FoundObject> objects;
+    // The documents stay where they are from here on.
+    internal::NumberTexts numbers;
     for (const Document& doc : documents) {
-      Flattener flattener(doc.source, objects, out.problems);
+      internal::AddNumberTexts(doc.parsed, numbers);
+    }
+    std::vector<FoundObject> objects;
+    for (size_t d = 0; d < documents.size(); ++d) {
+      const Document& doc = documents[d];
+      // Objects name sources_ (which outlives this call), not doc.source.
+      current = &sources_[d];
+      Flattener flattener(sources_[d], numbers, objects, out.problems);
       for (size_t i = 0; i < doc.parsed.documents.size(); ++i) {
         const std::string location = doc.parsed.multi_document
                                          ? "document " + std::to_string(i + 1)
@@ -394,16 +597,40 @@ LoadedSnapshot SnapshotLoader::Finish() {
         flattener.AddDocument(doc.parsed.documents[i], location);
       }
     }
+    // As kubectl's "error: no objects passed to apply": an empty file is
+    // a mistake (the wrong file, a failed kubectl get), not an empty plan.
+    if (objects.empty() && out.problems.empty()) {
+      std::string names;
+      for (const std::string& source : sources_) {
+        names += (names.empty() ? "" : ", ") + source;
+      }
+      out.problems.push_back({"", "", "", "no objects in " + names});
+    }
     std::vector<internal::ControllerRevision> revisions;
-    for (const FoundObject& found : objects) Convert(found, out, revisions);
+    for (const FoundObject& found : objects) {
+      current = found.source;
+      Convert(found, numbers, out, revisions);
+    }
+    current = nullptr;
     for (v1::DaemonSet& ds : *out.snapshot.mutable_daemon_sets()) {
       std::optional<std::string> hash = HashFromRevisions(ds, revisions);
       ds.set_current_revision_hash(
           hash ? *std::move(hash) : HashFromPods(ds, out.snapshot.pods()));
     }
+    for (std::string& warning : out.warnings) warning = Printable(warning);
+  } catch (const std::bad_alloc&) {
+    out = LoadedSnapshot();  // frees what was built
+    out.problems = read_problems_;
+    out.problems.push_back({current != nullptr ? *current : "", "", "",
+                            "too large to load (out of memory)"});
+  } catch (const std::length_error&) {
+    out = LoadedSnapshot();
+    out.problems = read_problems_;
+    out.problems.push_back({current != nullptr ? *current : "", "", "",
+                            "too large to load (out of memory)"});
   } catch (const std::exception& e) {
     // Converters do not throw; this keeps the no-throw contract if a
-    // library does (std::bad_alloc, say).
+    // library does.
     out.problems.push_back(
         {"", "", "", std::string("internal error: ") + e.what()});
   }

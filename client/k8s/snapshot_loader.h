@@ -5,6 +5,7 @@
 #ifndef DSD_CLIENT_K8S_SNAPSHOT_LOADER_H_
 #define DSD_CLIENT_K8S_SNAPSHOT_LOADER_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,8 +14,16 @@
 
 namespace dsd::client {
 
+// The input SnapshotLoader reads at most, all texts together (1 GiB).
+inline constexpr int64_t kDefaultMaxInputBytes = int64_t{1} << 30;
+
+// `text` safe to print on one terminal line: control bytes (NUL, newline,
+// ESC, DEL, ...) and bytes that are not UTF-8 become \xNN; valid UTF-8 is
+// kept (a backslash too, so quoted JSON escapes such as \" read as usual).
+std::string Printable(std::string_view text);
+
 // One problem in the input. ToString() joins the non-empty parts with ": "
-// on one line, e.g. (wrapped here)
+// on one line (each part made Printable), e.g. (wrapped here)
 //   ds.yaml: DaemonSet kube-system/ssd-monitor:
 //       spec.template.spec.tolerations[0].operator: must be Exists or
 //       Equal, got "Like"
@@ -46,10 +55,17 @@ struct LoadedSnapshot {
 // Accumulates input documents, then builds the snapshot.
 class SnapshotLoader {
  public:
+  // `max_input_bytes` (> 0) bounds the bytes of all added texts together.
+  explicit SnapshotLoader(int64_t max_input_bytes = kDefaultMaxInputBytes)
+      : max_input_bytes_(max_input_bytes) {}
+
   // Reads a file (JSON or YAML, detected from content); "-" reads stdin.
-  // Unreadable files become problems.
+  // Unreadable files become problems, and so does a file that takes the
+  // input past max_input_bytes or memory ("FILE: too large to load (...)";
+  // its reading stops there, so /dev/zero ends too).
   void AddFile(const std::string& path);
-  // Parses `text` from `source` (JSON or YAML, possibly multi-document).
+  // Parses `text` from `source` (JSON or YAML, possibly multi-document),
+  // counted against max_input_bytes like a file.
   void AddText(std::string_view text, const std::string& source);
   // Converts everything added: Node, apps/v1 DaemonSet, v1 Pod and apps/v1
   // ControllerRevision (for current revision hashes); `List` items are
@@ -61,12 +77,24 @@ class SnapshotLoader {
   // DaemonSet's current_revision_hash is the controller-revision-hash of its
   // newest ControllerRevision (owned by its uid, or ownerless in its
   // namespace and matched by its selector); without one, the hash its own
-  // pods at its template generation agree on; else empty. Never throws:
-  // every failure is a problem. Finish does not consume what was added.
+  // pods at its template generation agree on; else empty.
+  //
+  // Problems beyond the objects' fields: no object at all in what was
+  // added ("no objects in a.yaml, b.yaml"); a string or key that is not
+  // UTF-8 (named by object and field path, as for JSON, which cannot
+  // carry one); memory running out ("FILE: too large to load (out of
+  // memory ...)"). Never throws. Finish does not consume what was added.
   LoadedSnapshot Finish();
 
  private:
   struct Document;  // one added text, parsed (defined in the .cc)
+  // Whether `bytes` more fit in max_input_bytes; a problem for `source`
+  // otherwise.
+  bool Reserve(size_t bytes, const std::string& source);
+  void AddRead(std::string text, const std::string& source);
+
+  int64_t max_input_bytes_;
+  int64_t total_bytes_ = 0;           // of the texts added so far
   std::vector<std::string> sources_;  // parallel to texts_
   std::vector<std::string> texts_;
   std::vector<InputProblem> read_problems_;  // files AddFile could not read

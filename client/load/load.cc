@@ -120,6 +120,9 @@ class LoadRun {
   std::atomic<int64_t> completed_{0};
   std::atomic<int64_t> succeeded_{0};
   std::atomic<int64_t> unavailable_{0};
+  // UNAVAILABLE answers since the last other answer, and the most seen.
+  std::atomic<int64_t> consecutive_unavailable_{0};
+  std::atomic<int64_t> max_consecutive_unavailable_{0};
   // Measured completions.
   std::array<std::atomic<int64_t>, kCodeSlots> by_code_{};
   std::atomic<int64_t> measured_completed_{0};
@@ -181,6 +184,23 @@ void LoadRun::OnDone(Call* call, const grpc::Status& status) {
   const Clock::time_point now = Clock::now();
   const bool ok = status.ok();
   completed_.fetch_add(1, std::memory_order_relaxed);
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    const int64_t run =
+        consecutive_unavailable_.fetch_add(1, std::memory_order_relaxed) + 1;
+    int64_t seen = max_consecutive_unavailable_.load(std::memory_order_relaxed);
+    while (run > seen && !max_consecutive_unavailable_.compare_exchange_weak(
+                             seen, run, std::memory_order_relaxed)) {
+    }
+    if (run == options_.max_consecutive_unavailable) {
+      // Wake Run() now: at loopback speed a dead server fails >100,000
+      // calls a second.
+      stopping_.store(true, std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lock(mu_);
+      cv_.notify_all();
+    }
+  } else {
+    consecutive_unavailable_.store(0, std::memory_order_relaxed);
+  }
   if (ok) {
     succeeded_.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -274,6 +294,10 @@ void LoadRun::SendOpenLoop() {
 }
 
 bool LoadRun::Unusable(Clock::time_point now) const {
+  if (max_consecutive_unavailable_.load(std::memory_order_relaxed) >=
+      options_.max_consecutive_unavailable) {
+    return true;
+  }
   const int64_t completed = completed_.load(std::memory_order_relaxed);
   return now - start_ >= kUnusableAfter && completed > 0 &&
          succeeded_.load(std::memory_order_relaxed) == 0 &&
@@ -380,6 +404,11 @@ LoadResult LoadRun::Run(std::ostream* progress) {
       cv_.wait_until(lock, wake);
     }
   }
+  // The calls may all have ended (the closed loop stops sending once the
+  // limit of UNAVAILABLE answers is hit) before the loop above saw it.
+  stopped_unusable =
+      stopped_unusable || max_consecutive_unavailable_.load() >=
+                              options_.max_consecutive_unavailable;
   stopping_.store(true);
   sender.join();
   Clock::time_point finish;
@@ -394,6 +423,7 @@ LoadResult LoadRun::Run(std::ostream* progress) {
   }
   LoadResult result = Result(finish, CpuSeconds() - cpu_start);
   result.stopped_unusable = stopped_unusable;
+  result.max_consecutive_unavailable = max_consecutive_unavailable_.load();
   return result;
 }
 
@@ -487,6 +517,9 @@ std::string ValidateLoadOptions(const LoadOptions& o) {
   if (!(o.timeout_seconds >= 0)) return "--timeout must be >= 0";
   if (!(o.progress_interval_seconds >= 0)) {
     return "the progress interval must be >= 0";
+  }
+  if (o.max_consecutive_unavailable < 1) {
+    return "--max_unavailable must be >= 1";
   }
   return "";
 }

@@ -65,6 +65,9 @@ struct LoadOptions {
   // Rewrite the progress line in place ("\r", for a terminal) instead of
   // printing one line per interval.
   bool progress_in_place = false;
+  // Stop the run when this many calls in a row answer UNAVAILABLE (the
+  // server died or went away: going on would only count failures). >= 1.
+  int max_consecutive_unavailable = 100;
 };
 
 // INVALID_ARGUMENT-style message naming the first bad option, or "".
@@ -98,8 +101,11 @@ struct LoadResult {
   // the client, rather than the server, was the bottleneck.
   double client_cpu_seconds = 0;
   // The run ended early because the server is unusable: after a second,
-  // no call had succeeded and every one failed with UNAVAILABLE.
+  // no call had succeeded and every one failed with UNAVAILABLE; or
+  // max_consecutive_unavailable calls in a row failed with UNAVAILABLE.
   bool stopped_unusable = false;
+  // The longest run of consecutive UNAVAILABLE answers.
+  int64_t max_consecutive_unavailable = 0;
   // The first failed call's status (OK when none failed).
   grpc::Status first_error;
 };

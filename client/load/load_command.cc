@@ -67,7 +67,7 @@ bool BuildSnapshot(const LoadCommandOptions& options, v1::DecideRequest& out,
     out = MakeSyntheticDecideRequest(options.cluster);
     return true;
   }
-  SnapshotLoader loader;
+  SnapshotLoader loader(options.input.max_input_bytes);
   for (const std::string& f : options.input.files) loader.AddFile(f);
   LoadedSnapshot loaded = loader.Finish();
   for (const std::string& w : loaded.warnings) err << w << '\n';
@@ -103,6 +103,11 @@ bool BuildRequest(const LoadCommandOptions& options, BuiltRequest& out,
   }
   v1::DecideRequest decide;
   if (!BuildSnapshot(options, decide, err)) return false;
+  // Only when some option is set: the default request stays byte for byte
+  // the synthetic one (no empty options message).
+  if (options.input.decide_options.ByteSizeLong() > 0) {
+    decide.mutable_options()->MergeFrom(options.input.decide_options);
+  }
   const v1::Snapshot& s = decide.snapshot();
   out.description = Thousands(s.nodes_size()) + " nodes, " +
                     Thousands(s.daemon_sets_size()) + " DaemonSets, " +
@@ -147,9 +152,9 @@ std::string Lower(std::string_view text) {
 
 bool IsLoopbackHost(std::string_view host) {
   const std::string h = Lower(host);
-  if (h == "localhost" || (h.size() > 10 && h.ends_with(".localhost"))) {
-    return true;
-  }
+  // Only the name the resolver maps to loopback itself (/etc/hosts):
+  // glibc sends *.localhost to DNS like any other name.
+  if (h == "localhost") return true;
   in_addr v4{};
   if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
     return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
@@ -211,7 +216,8 @@ bool IsLoopbackTarget(std::string_view target) {
 int LoadExitCode(const LoadResult& result) {
   int64_t errors = 0;
   for (const auto& [code, n] : result.errors) errors += n;
-  if (result.ok == 0 && (errors > 0 || result.stopped_unusable)) {
+  if (result.stopped_unusable) return kExitServer;
+  if (result.ok == 0 && errors > 0) {
     const auto invalid = result.errors.find("INVALID_ARGUMENT");
     if (errors > 0 && invalid != result.errors.end() &&
         invalid->second == errors) {
@@ -250,6 +256,7 @@ std::string LoadReportJson(const LoadOptions& options,
       {"warmup_seconds", options.warmup_seconds},
       {"client_cpu_seconds", result.client_cpu_seconds},
       {"stopped_unusable", result.stopped_unusable},
+      {"max_consecutive_unavailable", result.max_consecutive_unavailable},
   };
   return report.dump(2) + "\n";
 }
@@ -308,7 +315,8 @@ std::string LoadReportTable(const ConnectionOptions& connection,
   row("client CPU", Fixed(result.client_cpu_seconds, 2) + " s (" +
                         Fixed(busy, 0) + "% of one core)");
   if (result.stopped_unusable) {
-    row("note", "stopped early: nothing succeeded within a second");
+    row("note", result.ok == 0 ? "stopped early: nothing succeeded"
+                               : "stopped early: the server stopped answering");
   }
   return out.str();
 }
@@ -373,7 +381,13 @@ int RunLoad(const ConnectionOptions& connection,
               ? LoadReportJson(load, result)
               : LoadReportTable(connection, load, result));
   const int code = LoadExitCode(result);
-  if (code != 0 && !result.first_error.ok()) {
+  if (result.stopped_unusable && result.ok > 0) {
+    err << "error: dsd-server at " << connection.server
+        << " stopped answering: "
+        << Thousands(result.max_consecutive_unavailable)
+        << " calls in a row failed with UNAVAILABLE, so the run was stopped "
+           "early (--max_unavailable). Is it still running?\n";
+  } else if (code != 0 && !result.first_error.ok()) {
     if (result.first_error.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
       err << "error: the server rejected the request: "
           << result.first_error.error_message() << '\n';

@@ -47,17 +47,20 @@ struct LoadCommandOptions {
 // Runs the command. Exit codes: 0 every call succeeded; 1 the options or
 // input are wrong (or the target is not loopback without allow_remote), or
 // the server rejected every call as INVALID_ARGUMENT; 3 the server could
-// not be used: no call succeeded (e.g. UNAVAILABLE: nothing listening);
-// 4 completed with errors or drops. The report goes to `out` whenever the
-// load ran (exit 0, 3 or 4); progress, notes and "error:" lines go to
+// not be used: no call succeeded (e.g. UNAVAILABLE: nothing listening),
+// or load.max_consecutive_unavailable calls in a row answered UNAVAILABLE
+// (the server died mid-run; the run stops there and `err` names the
+// address); 4 completed with errors or drops. The report goes to `out` whenever
+// the load ran (exit 0, 3 or 4); progress, notes and "error:" lines go to
 // `err`.
 int RunLoad(const ConnectionOptions& connection,
             const LoadCommandOptions& options, std::ostream& out,
             std::ostream& err);
 
-// Whether a gRPC target names this machine only: 127.0.0.0/8, ::1,
-// localhost (optionally with dns:, ipv4:, ipv6: schemes and a port), or a
-// unix: socket.
+// Whether a gRPC target names this machine only: a literal address in
+// 127.0.0.0/8 or ::1, or exactly `localhost` (optionally with dns:, ipv4:,
+// ipv6: schemes and a port), or a unix: socket. Other names, *.localhost
+// included, are not: glibc resolves those through DNS.
 bool IsLoopbackTarget(std::string_view target);
 
 // The exit code for a completed run (see RunLoad).
@@ -67,7 +70,8 @@ int LoadExitCode(const LoadResult& result);
 // qps, latency_ms {p50, p90, p99, p999, max}, request_bytes (one request),
 // response_bytes_total, concurrency (0 in the open loop), rate (0 in the
 // closed loop), channels, and also loop ("closed" | "open"), ok, dropped,
-// warmup_seconds, client_cpu_seconds, stopped_unusable. Ends with a newline.
+// warmup_seconds, client_cpu_seconds, stopped_unusable,
+// max_consecutive_unavailable. Ends with a newline.
 std::string LoadReportJson(const LoadOptions& options,
                            const LoadResult& result);
 // The same for people.

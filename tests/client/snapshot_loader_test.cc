@@ -1542,11 +1542,64 @@ TEST(SnapshotLoaderClusterTest, UnreadableFileIsAProblem) {
                           "file or directory"));
 }
 
-TEST(SnapshotLoaderClusterTest, EmptyInputIsAnEmptySnapshot) {
+// As kubectl's "error: no objects passed to apply": input without a single
+// object is a mistake (the wrong file, a kubectl get that failed), not an
+// empty plan.
+TEST(SnapshotLoaderClusterTest, EmptyInputIsAProblem) {
   const LoadedSnapshot loaded = Load("# nothing here\n---\n");
-  EXPECT_THAT(ProblemLines(loaded), IsEmpty());
+  EXPECT_THAT(ProblemLines(loaded), ElementsAre("no objects in cluster.yaml"));
   EXPECT_THAT(loaded.warnings, IsEmpty());
-  EXPECT_TRUE(ProtoEquals(v1::Snapshot(), loaded.snapshot));
+}
+
+TEST(SnapshotLoaderClusterTest, NoObjectsInAnyFileNamesThemAll) {
+  SnapshotLoader loader;
+  loader.AddText("", "a.yaml");
+  loader.AddText(" \n\t\n", "b.yaml");
+  EXPECT_THAT(ProblemLines(loader.Finish()),
+              ElementsAre("no objects in a.yaml, b.yaml"));
+}
+
+TEST(SnapshotLoaderClusterTest, AnEmptyFileBesideObjectsIsFine) {
+  SnapshotLoader loader;
+  loader.AddText("", "empty.yaml");
+  loader.AddText("{kind: Node, metadata: {name: n1}}", "nodes.yaml");
+  const LoadedSnapshot loaded = loader.Finish();
+  EXPECT_THAT(ProblemLines(loaded), IsEmpty());
+  EXPECT_EQ(loaded.snapshot.nodes_size(), 1);
+}
+
+// --max_input_bytes: all texts together; reading stops at the limit, so
+// endless input (/dev/zero) ends too.
+TEST(SnapshotLoaderLimitTest, TextsPastTheLimitAreTooLarge) {
+  SnapshotLoader loader(/*max_input_bytes=*/100);
+  const std::string node = "{kind: Node, metadata: {name: n1}}\n";  // 35
+  loader.AddText(node, "a.yaml");
+  loader.AddText(node, "b.yaml");
+  loader.AddText(node + node, "c.yaml");
+  EXPECT_THAT(ProblemLines(loader.Finish()),
+              ElementsAre("c.yaml: too large to load (the input passes 100 "
+                          "bytes in total; --max_input_bytes raises the "
+                          "limit)"));
+}
+
+TEST(SnapshotLoaderLimitTest, EndlessFileStopsAtTheLimit) {
+  SnapshotLoader loader(/*max_input_bytes=*/int64_t{3} << 20);
+  loader.AddFile("/dev/zero");
+  EXPECT_THAT(ProblemLines(loader.Finish()),
+              ElementsAre("/dev/zero: too large to load (the input passes 3 "
+                          "MiB in total; --max_input_bytes raises the "
+                          "limit)"));
+}
+
+TEST(SnapshotLoaderLimitTest, RegularFileOverTheLimitIsRefusedUnread) {
+  const std::string path = ::testing::TempDir() + "/dsd_loader_limit.yaml";
+  std::ofstream(path) << std::string(5000, '#') << "\n";
+  SnapshotLoader loader(/*max_input_bytes=*/4096);
+  loader.AddFile(path);
+  EXPECT_THAT(
+      ProblemLines(loader.Finish()),
+      ElementsAre(path + ": too large to load (the input passes 4 KiB in "
+                         "total; --max_input_bytes raises the limit)"));
 }
 
 // ---------------------------------------------------------------------------
@@ -1734,6 +1787,69 @@ std::vector<DaemonSetCase> DaemonSetCases() {
        R"pb(update_strategy {
               type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
               max_unavailable { count: 3 }
+            })pb"},
+      // dsd.dev/ rollout annotations (README "Rollout annotations").
+      {"RolloutPartitionCount",
+       "  annotations:\n    dsd.dev/rollout-partition: \"3\"\n", "", "",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              partition { count: 3 }
+            })pb"},
+      {"RolloutPartitionPercent",
+       "  annotations:\n    dsd.dev/rollout-partition: 25%\n", "", "",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              partition { percent: "25%" }
+            })pb"},
+      {"RolloutPaused",
+       "  annotations:\n    dsd.dev/rollout-paused: \"true\"\n", "", "",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              paused: true
+            })pb"},
+      {"RolloutNotPaused",
+       "  annotations:\n    dsd.dev/rollout-paused: \"false\"\n", "", "",
+       kDefaultStrategy},
+      {"RolloutNodeSelectorKubectlSyntax",
+       "  annotations:\n    dsd.dev/rollout-node-selector: \"zone in (a, b),"
+       "!canary-excluded, tier!=db,gpu,app==web, os notin (win)\"\n",
+       "", "",
+       R"pb(update_strategy {
+              type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+              max_unavailable { count: 1 }
+              rollout_node_selector {
+                match_expressions {
+                  key: "zone"
+                  operator: SELECTOR_OPERATOR_IN
+                  values: [ "a", "b" ]
+                }
+                match_expressions {
+                  key: "canary-excluded"
+                  operator: SELECTOR_OPERATOR_DOES_NOT_EXIST
+                }
+                match_expressions {
+                  key: "tier"
+                  operator: SELECTOR_OPERATOR_NOT_IN
+                  values: "db"
+                }
+                match_expressions {
+                  key: "gpu"
+                  operator: SELECTOR_OPERATOR_EXISTS
+                }
+                match_expressions {
+                  key: "app"
+                  operator: SELECTOR_OPERATOR_IN
+                  values: "web"
+                }
+                match_expressions {
+                  key: "os"
+                  operator: SELECTOR_OPERATOR_NOT_IN
+                  values: "win"
+                }
+              }
             })pb"},
       {"MaxSurgeAloneKeepsDefaultMaxUnavailable", "", "",
        "  updateStrategy:\n"
@@ -2136,9 +2252,23 @@ std::vector<ShapeCase> ShapeCases() {
            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1"}}])",
        {"Node n1", "Pod default/p1"},
        {}},
-      {"EmptyList",
-       R"({"apiVersion": "v1", "kind": "List", "items": []})",
-       {},
+      {"YamlFlowStyleStartingWithABrace",
+       "{kind: Node, apiVersion: v1, metadata: {name: n1}}\n",
+       {"Node n1"},
+       {}},
+      {"YamlFlowStyleList",
+       "[{kind: Node, metadata: {name: n1}}, {kind: Node, metadata: {name: "
+       "n2}}]\n",
+       {"Node n1", "Node n2"},
+       {}},
+      {"JsonDocumentsInMultiDocumentYaml",
+       "{\"kind\": \"Node\", \"metadata\": {\"name\": \"n1\"}}\n---\n"
+       "{\"kind\": \"Node\", \"metadata\": {\"name\": \"n2\"}}\n",
+       {"Node n1", "Node n2"},
+       {}},
+      {"TrailingCommaIsValidFlowYaml",
+       R"({"kind": "Node", "metadata": {"name": "n1",},})",
+       {"Node n1"},
        {}},
       {"OtherKindsSkipped",
        R"({"apiVersion": "v1", "kind": "List", "items": [
@@ -2227,6 +2357,13 @@ std::string YamlAliasBomb() {
   return out;
 }
 
+// A 10 kB scalar aliased 1,000 times: 10 MB from 12 kB of text.
+std::string YamlAliasesOfALargeScalar() {
+  std::string out = "big: &big " + std::string(10'000, 'x') + "\nmany: [";
+  for (int i = 0; i < 1000; ++i) out += (i == 0 ? "*big" : ", *big");
+  return out + "]\n";
+}
+
 // `depth` Lists inside each other around one Node.
 std::string NestedLists(int depth) {
   std::string out;
@@ -2238,11 +2375,33 @@ std::string NestedLists(int depth) {
 
 std::vector<ErrorCase> ErrorCases() {
   return {
+      // Neither JSON nor YAML: JSON's error, which is the more precise.
       {"BadJsonWithLineAndColumn", "bad.json",
-       "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Node\",}\n"
-       "  ]\n}\n",
-       ElementsAre(
-           StartsWith("bad.json: invalid JSON at line 4, column 21: "))},
+       "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Node\"}\n"
+       "  }\n}\n",
+       ElementsAre(StartsWith("bad.json: invalid JSON at line 5, column 3: "))},
+      // Flow-style YAML that JSON rejects at its first unquoted key: YAML's
+      // error, which read further.
+      {"BadFlowYamlGetsTheYamlError", "bad.yaml",
+       "{kind: Node, metadata: {name: n1, labels: {a: b]}}\n",
+       ElementsAre(StartsWith("bad.yaml: invalid YAML at line 1, column "))},
+      {"EmptyListHasNoObjects", "cluster.json",
+       R"({"apiVersion": "v1", "kind": "List", "items": []})",
+       ElementsAre("no objects in cluster.json")},
+      {"WhitespaceOnly", "cluster.yaml", " \n\n\t\n",
+       ElementsAre("no objects in cluster.yaml")},
+      // yaml-cpp's own message for this is "bad file".
+      {"YamlNestedTooDeeply", "deep.yaml",
+       "a: " + std::string(3000, '[') + std::string(3000, ']') + "\n",
+       ElementsAre(AllOf(StartsWith("deep.yaml: invalid YAML at line 1, "
+                                    "column "),
+                         HasSubstr(": nested too deeply to parse")))},
+      {"ControlBytesEscaped", "bin.yaml",
+       std::string("kind: Node\nmetadata: {name: \"a\\x01b\\x1b[31m\"}\n"
+                   "spec: {taints: [{key: k, effect: \"\\0\"}]}\n"),
+       ElementsAre("bin.yaml: Node a\\x01b\\x1B[31m: spec.taints[0].effect: "
+                   "must be NoSchedule, PreferNoSchedule or NoExecute, got "
+                   "\"\\u0000\"")},
       {"BadYaml", "bad.yaml",
        "apiVersion: v1\nkind: Node\nmetadata:\n  name: [n1\n",
        ElementsAre(AllOf(StartsWith("bad.yaml: invalid YAML at line "),
@@ -2251,8 +2410,46 @@ std::vector<ErrorCase> ErrorCases() {
        ElementsAre(AllOf(StartsWith("bad.yaml: invalid YAML at line 1"),
                          HasSubstr("nesting deeper than 200 levels")))},
       {"YamlAliasBomb", "bad.yaml", YamlAliasBomb(),
-       ElementsAre(AllOf(StartsWith("bad.yaml: invalid YAML at line "),
-                         HasSubstr("too many nodes after expanding aliases")))},
+       ElementsAre(StartsWith("bad.yaml: too large to load (YAML aliases "
+                              "expand it past "))},
+      // Few nodes, many bytes: the budget counts bytes, not nodes.
+      {"YamlAliasesOfALargeScalar", "bad.yaml", YamlAliasesOfALargeScalar(),
+       ElementsAre(AllOf(
+           StartsWith("bad.yaml: too large to load (YAML aliases expand it "
+                      "past "),
+           HasSubstr(", twice its size, by the node at line ")))},
+      {"InvalidUtf8InYamlValue", "cluster.yaml",
+       "kind: Node\nmetadata:\n  name: n1\n  labels: {disk: \"s\xff"
+       "d\"}\n",
+       ElementsAre("cluster.yaml: Node n1: metadata.labels[\"disk\"]: the "
+                   "value is not UTF-8 (byte 0xFF at offset 1)")},
+      {"InvalidUtf8InYamlKey", "cluster.yaml",
+       "kind: Node\nmetadata:\n  name: n1\nspec: {\"t\xc3\": 1}\n",
+       ElementsAre("cluster.yaml: Node n1: spec[\"t\\xC3\"]: the key is not "
+                   "UTF-8 (byte 0xC3 at offset 1)")},
+      {"InvalidUtf8InJsonNamesTheField", "cluster.json",
+       "{\"kind\": \"List\", \"items\": [{\"kind\": \"Pod\", \"metadata\": "
+       "{\"name\": \"web\", \"namespace\": \"ops\"}, \"spec\": "
+       "{\"nodeName\": \"n\xed\xa0\x80\"}}]}",
+       ElementsAre("cluster.json: Pod ops/web: spec.nodeName: the value is "
+                   "not UTF-8 (byte 0xED at offset 1)")},
+      {"YamlNumberAsWritten", "ds.yaml",
+       "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: ssd-monitor\n"
+       "  namespace: kube-system\n  generation: 1e32\n"
+       "spec: {minReadySeconds: 0x1FFFFFFFF}\n",
+       ElementsAre(std::string(kDs) +
+                       "metadata.generation: must be an integer, got 1e32",
+                   std::string(kDs) +
+                       "spec.minReadySeconds: must be a 32-bit integer, got "
+                       "0x1FFFFFFFF")},
+      {"JsonNumberAsWritten", "ds.json",
+       R"({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata":
+           {"name": "ssd-monitor", "namespace": "kube-system",
+            "generation": 92233720368547758080},
+           "spec": {"minReadySeconds": 1.50E1}})",
+       ElementsAre("ds.json: DaemonSet kube-system/ssd-monitor: "
+                   "metadata.generation: must be an integer, got "
+                   "92233720368547758080")},
       {"DocumentNotAnObject", "cluster.yaml", "just a string\n",
        ElementsAre("cluster.yaml: must be a Kubernetes object (a map), got "
                    "\"just a string\"")},
@@ -2440,6 +2637,30 @@ INSTANTIATE_TEST_SUITE_P(Input, InputErrorTest,
                          ::testing::ValuesIn(ErrorCases()),
                          CaseName<ErrorCase>);
 
+TEST(PrintableTest, EscapesControlBytesAndInvalidUtf8Only) {
+  struct Row {
+    std::string text;
+    std::string printable;
+  };
+  for (const Row& row : {
+           Row{"plain ascii", "plain ascii"},
+           Row{"caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93"},
+           Row{std::string("a\0b", 3), "a\\x00b"},
+           Row{"line\nbreak\ttab\r", "line\\x0Abreak\\x09tab\\x0D"},
+           Row{"\x1b[31mred\x7f", "\\x1B[31mred\\x7F"},
+           Row{"bad \xff\xfe end", "bad \\xFF\\xFE end"},
+           Row{"cut \xe2\x9c", "cut \\xE2\\x9C"},
+           Row{"quoted \\\"x\\\"", "quoted \\\"x\\\""},
+       }) {
+    EXPECT_EQ(Printable(row.text), row.printable) << row.printable;
+  }
+}
+
+TEST(InputProblemTest, ToStringIsOneLineWithoutControlBytes) {
+  const InputProblem p{"a\nb.yaml", "Node \x01", "", "got \"\xff\""};
+  EXPECT_EQ(p.ToString(), "a\\x0Ab.yaml: Node \\x01: got \"\\xFF\"");
+}
+
 TEST(InputProblemTest, ToStringOmitsEmptyParts) {
   EXPECT_EQ((InputProblem{"a.yaml", "", "", "invalid YAML"}).ToString(),
             "a.yaml: invalid YAML");
@@ -2559,6 +2780,16 @@ std::vector<TranslateCase> TranslateCases() {
       {"MaxSurgePercent",
        "snapshot.daemon_sets[0].update_strategy.max_surge.percent",
        ds + "spec.updateStrategy.rollingUpdate.maxSurge"},
+      // dsd extensions: read from the DaemonSet's annotations.
+      {"RolloutPartition",
+       "snapshot.daemon_sets[0].update_strategy.partition.percent",
+       ds + "metadata.annotations[\"dsd.dev/rollout-partition\"]"},
+      {"RolloutPaused", "snapshot.daemon_sets[0].update_strategy.paused",
+       ds + "metadata.annotations[\"dsd.dev/rollout-paused\"]"},
+      {"RolloutNodeSelectorValue",
+       "snapshot.daemon_sets[0].update_strategy.rollout_node_selector."
+       "match_expressions[0].values[1]",
+       ds + "metadata.annotations[\"dsd.dev/rollout-node-selector\"]"},
       {"MinReadySeconds", "snapshot.daemon_sets[0].min_ready_seconds",
        ds + "spec.minReadySeconds"},
       // Pods.

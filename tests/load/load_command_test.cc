@@ -9,12 +9,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
+#include <streambuf>
 #include <string>
+#include <thread>
 
 #include "tests/testing/local_server.h"
 
@@ -219,6 +224,92 @@ TEST(LoadUnreachableTest, StoppedServerCountsUnavailableAndExitsThree) {
   EXPECT_NE(r.err.find("Is it running?"), std::string::npos) << r.err;
 }
 
+// An ostream whose text another thread may read while it is written (the
+// load's progress lines).
+class SharedText : public std::streambuf {
+ public:
+  std::string Text() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      text_ += static_cast<char>(c);
+    }
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_.append(s, static_cast<size_t>(n));
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string text_;
+};
+
+// A server that dies mid-run: after --max_unavailable UNAVAILABLE answers
+// in a row the run stops (instead of failing calls at loopback speed until
+// --duration), exit code 3, naming the address.
+TEST(LoadUnreachableTest, ServerDyingMidRunStopsTheRunAndExitsThree) {
+  transport::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  auto server = transport::Server::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ConnectionOptions c;
+  c.server = "127.0.0.1:" + std::to_string((*server)->Port());
+  c.timeout_seconds = 5;
+
+  LoadCommandOptions o = SmokeOptions(LoadMethod::kHealth, false);
+  o.load.requests = 0;
+  o.load.duration_seconds = 120;
+  o.load.progress_interval_seconds = 0.02;
+  o.load.max_consecutive_unavailable = 50;
+  SharedText err_text;
+  std::ostream err(&err_text);
+  std::ostringstream out;
+  int code = -1;
+  const auto start = std::chrono::steady_clock::now();
+  std::thread run([&] { code = RunLoad(c, o, out, err); });
+  // Wait (bounded) until calls have succeeded, then stop the server.
+  const std::regex some_requests("requests [1-9]");
+  const auto succeeded = [&] {
+    return std::regex_search(err_text.Text(), some_requests);
+  };
+  for (int i = 0; i < 3000 && !succeeded(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  (*server)->Shutdown(absl::ZeroDuration());
+  server->reset();
+  run.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+
+  EXPECT_EQ(code, kExitServer) << err_text.Text();
+  EXPECT_LT(seconds, 60) << "the run went on after the server died";
+  const auto report = nlohmann::json::parse(out.str());
+  EXPECT_GT(report["ok"].get<int64_t>(), 0) << report.dump();
+  EXPECT_TRUE(report["stopped_unusable"].get<bool>()) << report.dump();
+  EXPECT_GE(report["max_consecutive_unavailable"].get<int64_t>(), 50);
+  const std::string text = err_text.Text();
+  EXPECT_NE(text.find("dsd-server at " + c.server + " stopped answering"),
+            std::string::npos)
+      << text;
+}
+
+TEST(LoadExitCodeTest, StoppedUnusableAfterSuccessesIsThree) {
+  LoadResult r;
+  r.ok = 1000;
+  r.errors = {{"UNAVAILABLE", 100}};
+  r.stopped_unusable = true;
+  EXPECT_EQ(LoadExitCode(r), kExitServer);
+}
+
 // --- Refusals and bad options (nothing is sent) ----------------------------
 
 TEST(LoadRefusalTest, NonLoopbackTargetNeedsAllowRemote) {
@@ -249,6 +340,9 @@ TEST(LoadRefusalTest, BadOptionsExitOne) {
        "--channels"},
       {"negative warmup",
        [](LoadCommandOptions& o) { o.load.warmup_seconds = -1; }, "--warmup"},
+      {"zero max unavailable",
+       [](LoadCommandOptions& o) { o.load.max_consecutive_unavailable = 0; },
+       "--max_unavailable"},
       {"mix over 1000",
        [](LoadCommandOptions& o) { o.cluster.missing_per_mille = 1001; },
        "per_mille"},
@@ -279,26 +373,25 @@ TEST(LoadLoopbackTest, RecognisesLoopbackTargets) {
     const char* target;
     bool loopback;
   };
-  for (const Row& row : {Row{"127.0.0.1:50051", true},
-                         Row{"127.1.2.3:1", true},
-                         Row{"localhost:50051", true},
-                         Row{"LOCALHOST", true},
-                         Row{"[::1]:50051", true},
-                         Row{"::1", true},
-                         Row{"dns:///localhost:50051", true},
-                         Row{"dns://8.8.8.8/127.0.0.1:50051", true},
-                         Row{"dns:localhost:50051", true},
-                         Row{"ipv4:127.0.0.1:1,127.0.0.2:2", true},
-                         Row{"ipv6:[::1]:50051", true},
-                         Row{"unix:/tmp/dsd.sock", true},
-                         Row{"10.0.0.1:50051", false},
-                         Row{"0.0.0.0:50051", false},
-                         Row{"dsd.prod.example.com:443", false},
-                         Row{"dns:///dsd.prod.example.com:443", false},
-                         Row{"localhost.example.com:1", false},
-                         Row{"ipv4:127.0.0.1:1,10.0.0.1:2", false},
-                         Row{"[2001:db8::1]:50051", false},
-                         Row{"", false}}) {
+  for (const Row& row :
+       {Row{"127.0.0.1:50051", true}, Row{"127.1.2.3:1", true},
+        Row{"localhost:50051", true}, Row{"LOCALHOST", true},
+        Row{"[::1]:50051", true}, Row{"::1", true},
+        Row{"dns:///localhost:50051", true},
+        Row{"dns://8.8.8.8/127.0.0.1:50051", true},
+        Row{"dns:localhost:50051", true},
+        Row{"ipv4:127.0.0.1:1,127.0.0.2:2", true},
+        Row{"ipv6:[::1]:50051", true}, Row{"unix:/tmp/dsd.sock", true},
+        Row{"10.0.0.1:50051", false}, Row{"0.0.0.0:50051", false},
+        Row{"dsd.prod.example.com:443", false},
+        Row{"dns:///dsd.prod.example.com:443", false},
+        Row{"localhost.example.com:1", false},
+        // glibc resolves *.localhost through DNS.
+        Row{"foo.localhost:50051", false},
+        Row{"dns:///dsd.localhost:50051", false},
+        Row{"ipv4:127.0.0.1:1,evil.localhost:2", false},
+        Row{"ipv4:127.0.0.1:1,10.0.0.1:2", false},
+        Row{"[2001:db8::1]:50051", false}, Row{"", false}}) {
     EXPECT_EQ(IsLoopbackTarget(row.target), row.loopback) << row.target;
   }
 }

@@ -52,7 +52,7 @@ class Reader {
   // The value at `path` must be a map; nullptr (and a problem) otherwise.
   const Json* AsObject(const Json& value, const std::string& path) const {
     if (value.is_object()) return &value;
-    ctx_.Add(path, "must be a map, got " + Got(value));
+    ctx_.Add(path, "must be a map, got " + Got(value, ctx_.numbers));
     return nullptr;
   }
   const Json* Object(const Json& parent, std::string_view key,
@@ -65,14 +65,14 @@ class Reader {
                     const std::string& path) const {
     const Json* value = Member(parent, key);
     if (value == nullptr || value->is_array()) return value;
-    ctx_.Add(path, "must be a list, got " + Got(*value));
+    ctx_.Add(path, "must be a list, got " + Got(*value, ctx_.numbers));
     return nullptr;
   }
 
   std::optional<std::string> AsString(const Json& value,
                                       const std::string& path) const {
     if (value.is_string()) return value.get<std::string>();
-    ctx_.Add(path, "must be a string, got " + Got(value));
+    ctx_.Add(path, "must be a string, got " + Got(value, ctx_.numbers));
     return std::nullopt;
   }
   std::optional<std::string> String(const Json& parent, std::string_view key,
@@ -92,7 +92,7 @@ class Reader {
     const Json* value = Member(parent, key);
     if (value == nullptr) return std::nullopt;
     if (std::optional<int64_t> n = ToInt64(*value)) return n;
-    ctx_.Add(path, "must be an integer, got " + Got(*value));
+    ctx_.Add(path, "must be an integer, got " + Got(*value, ctx_.numbers));
     return std::nullopt;
   }
   std::optional<int32_t> Int32(const Json& parent, std::string_view key,
@@ -100,7 +100,8 @@ class Reader {
     const Json* value = Member(parent, key);
     if (value == nullptr) return std::nullopt;
     if (std::optional<int32_t> n = ToInt32(*value)) return n;
-    ctx_.Add(path, "must be a 32-bit integer, got " + Got(*value));
+    ctx_.Add(path,
+             "must be a 32-bit integer, got " + Got(*value, ctx_.numbers));
     return std::nullopt;
   }
 
@@ -109,7 +110,7 @@ class Reader {
     const Json* value = Member(parent, key);
     if (value == nullptr) return std::nullopt;
     if (value->is_boolean()) return value->get<bool>();
-    ctx_.Add(path, "must be true or false, got " + Got(*value));
+    ctx_.Add(path, "must be true or false, got " + Got(*value, ctx_.numbers));
     return std::nullopt;
   }
 
@@ -137,7 +138,8 @@ class Reader {
     const Json* map = Member(parent, key);
     if (map == nullptr) return out;
     if (!map->is_object()) {
-      ctx_.Add(path, "must be a map of strings, got " + Got(*map));
+      ctx_.Add(path,
+               "must be a map of strings, got " + Got(*map, ctx_.numbers));
       return out;
     }
     for (const auto& [name, value] : map->items()) {
@@ -146,7 +148,8 @@ class Reader {
       } else if (value.is_string()) {
         out[name] = value.get<std::string>();
       } else {
-        ctx_.Add(Keyed(path, name), "must be a string, got " + Got(value));
+        ctx_.Add(Keyed(path, name),
+                 "must be a string, got " + Got(value, ctx_.numbers));
       }
     }
     return out;
@@ -368,7 +371,7 @@ void ConvertIntOrPercent(const Reader& r, const Json& value,
     return;
   }
   r.ctx().Add(path, "must be an integer or a percentage like \"25%\", got " +
-                        Got(value));
+                        Got(value, r.ctx().numbers));
 }
 
 // apps/v1 DaemonSetUpdateStrategy after SetDefaults_DaemonSet: type ""
@@ -436,6 +439,165 @@ std::optional<int64_t> ParseDecimalInt64(const std::string& s) {
   return -static_cast<int64_t>(magnitude);
 }
 
+// ------------------------------------------------------------ dsd annotations
+
+// kubectl's label-selector syntax (k8s.io/apimachinery labels.Parse):
+// requirements separated by commas, each `key`, `!key`, `key=value`,
+// `key==value`, `key!=value`, `key in (v1,v2)` or `key notin (v1,v2)`.
+// Every requirement becomes one match expression (`=` is In with one
+// value), so a key may repeat. Returns "" or why the text does not parse.
+std::string ParseSelectorText(std::string_view text, v1::LabelSelector* out) {
+  size_t i = 0;
+  const auto skip_space = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  };
+  const auto at = [&](size_t position) {
+    return position >= text.size()
+               ? std::string(" at the end")
+               : " at position " + std::to_string(position + 1);
+  };
+  // A key or value: anything up to a space or one of !=(),<>.
+  const auto word = [&] {
+    const size_t start = i;
+    while (i < text.size() && std::string_view(" \t!=(),<>").find(text[i]) ==
+                                  std::string_view::npos) {
+      ++i;
+    }
+    return std::string(text.substr(start, i - start));
+  };
+  skip_space();
+  if (i == text.size()) return "is empty (it would select every node)";
+  while (true) {
+    skip_space();
+    v1::SelectorRequirement* req = out->add_match_expressions();
+    const size_t start = i;
+    if (i < text.size() && text[i] == '!') {
+      ++i;
+      skip_space();
+      req->set_key(word());
+      if (req->key().empty()) return "a key must follow '!'" + at(start);
+      req->set_operator_(v1::SELECTOR_OPERATOR_DOES_NOT_EXIST);
+    } else {
+      req->set_key(word());
+      if (req->key().empty()) return "expected a label key" + at(start);
+      skip_space();
+      const size_t op_start = i;
+      std::string_view rest = text.substr(i);
+      if (rest.empty() || rest[0] == ',') {
+        req->set_operator_(v1::SELECTOR_OPERATOR_EXISTS);
+      } else if (rest.starts_with("==") || rest.starts_with("=") ||
+                 rest.starts_with("!=")) {
+        const bool negated = rest[0] == '!';
+        i += rest.starts_with("==") || negated ? size_t{2} : size_t{1};
+        req->set_operator_(negated ? v1::SELECTOR_OPERATOR_NOT_IN
+                                   : v1::SELECTOR_OPERATOR_IN);
+        skip_space();
+        req->add_values(word());
+      } else if (rest[0] == '<' || rest[0] == '>') {
+        return "operator " + std::string(1, rest[0]) +
+               " is not allowed in a label selector" + at(op_start);
+      } else {
+        const std::string op = word();
+        if (op != "in" && op != "notin") {
+          return "expected =, ==, !=, in or notin after \"" + req->key() +
+                 "\"" + at(op_start);
+        }
+        req->set_operator_(op == "in" ? v1::SELECTOR_OPERATOR_IN
+                                      : v1::SELECTOR_OPERATOR_NOT_IN);
+        skip_space();
+        if (i >= text.size() || text[i] != '(') {
+          return "expected ( after " + op + at(i);
+        }
+        ++i;
+        while (true) {
+          skip_space();
+          const size_t value_start = i;
+          std::string value = word();
+          skip_space();
+          if (value.empty() && i < text.size() && text[i] != ')') {
+            return "expected a value" + at(value_start);
+          }
+          if (!value.empty()) req->add_values(std::move(value));
+          if (i < text.size() && text[i] == ',') {
+            ++i;
+            continue;
+          }
+          if (i < text.size() && text[i] == ')') {
+            ++i;
+            break;
+          }
+          return "expected , or ) in the values of \"" + req->key() + "\"" +
+                 at(i);
+        }
+        if (req->values().empty()) {
+          return "\"" + req->key() + " " + op +
+                 " ()\" needs at least one "
+                 "value" +
+                 at(start);
+        }
+      }
+    }
+    skip_space();
+    if (i == text.size()) return "";
+    if (text[i] != ',') return "expected , between requirements" + at(i);
+    ++i;
+  }
+}
+
+// Reads the dsd.dev/ annotations of a DaemonSet into its update strategy
+// (the rollout extensions, as OpenKruise's Advanced DaemonSet offers them);
+// unknown dsd.dev/ annotations get a warning.
+void ConvertDsdAnnotations(
+    const Reader& r, const std::map<std::string, std::string>& annotations,
+    v1::UpdateStrategy* out) {
+  for (const auto& [name, value] : annotations) {
+    if (!name.starts_with(kDsdAnnotationPrefix)) continue;
+    const std::string path = Keyed("metadata.annotations", name);
+    if (name == kRolloutPartitionAnnotation) {
+      const bool percent = value.size() >= 2 && value.back() == '%';
+      const std::string digits =
+          percent ? value.substr(0, value.size() - 1) : value;
+      const std::optional<int64_t> n =
+          digits.find_first_not_of("0123456789") == std::string::npos
+              ? ParseDecimalInt64(digits)
+              : std::nullopt;
+      if (!n || *n > std::numeric_limits<int32_t>::max() ||
+          (percent && *n > 100)) {
+        r.ctx().Add(path,
+                    "must be a number of nodes (0 or more) or a percentage "
+                    "like \"20%\", got " +
+                        Quote(value));
+      } else if (percent) {
+        out->mutable_partition()->set_percent(value);
+      } else {
+        out->mutable_partition()->set_count(static_cast<int32_t>(*n));
+      }
+    } else if (name == kRolloutPausedAnnotation) {
+      if (value == "true" || value == "false") {
+        out->set_paused(value == "true");
+      } else {
+        r.ctx().Add(path, "must be \"true\" or \"false\", got " + Quote(value));
+      }
+    } else if (name == kRolloutNodeSelectorAnnotation) {
+      v1::LabelSelector selector;
+      if (const std::string why = ParseSelectorText(value, &selector);
+          !why.empty()) {
+        r.ctx().Add(path,
+                    "must be a label selector like \"zone in (a,b),"
+                    "!canary-excluded\": " +
+                        why + ", got " + Quote(value));
+      } else {
+        *out->mutable_rollout_node_selector() = std::move(selector);
+      }
+    } else {
+      r.ctx().Warn(path, "unknown dsd annotation, ignored (dsdctl reads " +
+                             std::string(kRolloutPartitionAnnotation) + ", " +
+                             kRolloutPausedAnnotation + " and " +
+                             kRolloutNodeSelectorAnnotation + ")");
+    }
+  }
+}
+
 // The metadata every kind shares. `namespaced`: an absent or empty
 // namespace is "default", as the API server fills it from the request.
 struct Metadata {
@@ -494,21 +656,40 @@ void ObjectContext::Add(std::string field, std::string message) const {
       InputProblem{source, object, std::move(field), std::move(message)});
 }
 
+void ObjectContext::Warn(const std::string& field,
+                         const std::string& message) const {
+  if (warnings == nullptr) return;
+  warnings->push_back("warning: " +
+                      InputProblem{source, object, field, message}.ToString());
+}
+
 std::string SynthesizedUid(const std::string& namespace_name,
                            const std::string& name) {
   return namespace_name.empty() ? "uid:" + name
                                 : "uid:" + namespace_name + "/" + name;
 }
 
-std::string Got(const Json& value) {
+std::string Got(const Json& value, const NumberTexts* numbers) {
   // Containers by shape: they can be large.
   if (value.is_object()) return "a map";
   if (value.is_array()) return "a list";
   if (value.is_string()) return Quote(value.get<std::string>());
+  if (numbers != nullptr) {
+    if (const auto it = numbers->find(&value); it != numbers->end()) {
+      return it->second;  // digits, sign, '.', 'e', 'x', '_' only
+    }
+  }
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string Quote(const std::string& text) {
+  constexpr size_t kLong = 200;
+  constexpr size_t kShown = 100;
+  if (text.size() > kLong) {
+    return Json(text.substr(0, kShown))
+               .dump(-1, ' ', false, Json::error_handler_t::replace) +
+           "... (" + std::to_string(text.size()) + " bytes)";
+  }
   return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -552,6 +733,7 @@ v1::DaemonSet ConvertDaemonSet(const Json& object, const ObjectContext& ctx) {
   ds.set_namespace_(std::move(m.namespace_name));
   ds.set_name(std::move(m.name));
   ds.set_uid(std::move(m.uid));
+  std::map<std::string, std::string> annotations;
   if (meta != nullptr) {
     if (!r.Time(*meta, "creationTimestamp", "metadata.creationTimestamp",
                 ds.mutable_creation_timestamp())) {
@@ -563,8 +745,7 @@ v1::DaemonSet ConvertDaemonSet(const Json& object, const ObjectContext& ctx) {
     }
     ds.set_generation(
         r.Int64(*meta, "generation", "metadata.generation").value_or(0));
-    const std::map<std::string, std::string> annotations =
-        r.StringMap(*meta, "annotations", "metadata.annotations");
+    annotations = r.StringMap(*meta, "annotations", "metadata.annotations");
     const auto it = annotations.find(kTemplateGenerationAnnotation);
     if (it != annotations.end()) {
       if (const std::optional<int64_t> generation =
@@ -618,6 +799,7 @@ v1::DaemonSet ConvertDaemonSet(const Json& object, const ObjectContext& ctx) {
         r.Int32(*spec, "minReadySeconds", "spec.minReadySeconds").value_or(0));
   }
   ConvertUpdateStrategy(r, spec, ds.mutable_update_strategy());
+  ConvertDsdAnnotations(r, annotations, ds.mutable_update_strategy());
   return ds;
 }
 
