@@ -156,6 +156,9 @@ TEST_F(LoadCommandTest, SeveralChannelsAndWarmupWithATableReport) {
   o.load.channels = 3;
   o.load.warmup_seconds = 0.2;
   o.load.requests = 30;
+  // The 30 requests end the run, whatever the machine's speed (1 s was not
+  // always enough under ASan on a loaded machine: 12-19 of 30 completed).
+  o.load.duration_seconds = 120;
   o.format = LoadReportFormat::kTable;
   const CommandRun r = RunWith(Connection(), o);
   ASSERT_EQ(r.code, 0) << r.err;
