@@ -196,7 +196,13 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, v1::Snapshot& snapshot,
           node ? static_cast<google::protobuf::MessageLite&>(
                      *snapshot.add_nodes())
                : *snapshot.add_daemon_sets();
-      if (!object.ParsePartialFromString(bytes)) return Bad(bad);
+      if (!object.ParsePartialFromString(bytes)) {
+        // Its structure passed the scan: a string that is not UTF-8.
+        return absl::InvalidArgumentError(
+            Indexed(field, i) + " is not a " + object.GetTypeName() +
+            " in the protobuf wire format (a string that is not UTF-8, or "
+            "corrupt bytes)");
+      }
     } else if (tag == kPodTag) {
       if (Over(pods + 1, limits.max_pods)) {
         return OverLimit("snapshot.pods", limits.max_pods);

@@ -228,7 +228,8 @@ std::vector<Malformed> MalformedCases() {
       {"length over 2 GiB", std::string("\x0a\xff\xff\xff\xff\x0f"),
        "not a dsd.v1.DecideRequest"},
       {"a pod name not UTF-8", bad_pod_bytes, "snapshot.pods[2]"},
-      {"a node name not UTF-8", bad_node_bytes, "not a dsd.v1.DecideRequest"},
+      {"a node name not UTF-8", bad_node_bytes,
+       "snapshot.nodes[1] is not a dsd.v1.Node"},
   };
 }
 
