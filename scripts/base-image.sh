@@ -63,6 +63,9 @@ if ((${#mirrors[@]} == 0)); then
 fi
 
 # minbase: dpkg, apt and essential packages only, as the official images.
+# The merged-usr hook sets up the merged /usr that bookworm requires; without
+# it mmdebstrap installs the usrmerge package, which drags in perl (47 MB the
+# official images do not have).
 # Documentation, man pages and translations are left out as in the official
 # -slim image; one root filesystem then serves both names (the builder needs
 # no documentation either).
@@ -75,8 +78,9 @@ nice -n 10 mmdebstrap --quiet --variant=minbase \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --aptopt='Acquire::Languages "none"' \
+  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
-  "$SUITE" "$work/rootfs.tar" "${mirrors[@]}"
+  "$SUITE" "$work/rootfs.tar" "${mirrors[@]}" >/dev/null
 
 for image in "${missing[@]}"; do
   "$ENGINE" import --quiet \

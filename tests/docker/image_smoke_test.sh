@@ -129,7 +129,7 @@ done
 
 wait_for_log() {  # wait_for_log FILE PATTERN PID
   for _ in $(seq 200); do
-    grep -qE "$2" "$1" && return 0
+    grep -qsE "$2" "$1" && return 0
     kill -0 "$3" 2>/dev/null || return 1
     sleep 0.1
   done
@@ -176,6 +176,9 @@ for case in 01-cluster 02-after-relabel; do
     fail "$case: the image's plan differs from the host's"
   }
 done
+kill -TERM "$host_pid"
+wait "$host_pid" || true
+host_pid=""
 # What tests/e2e/golden says, spot-checked on the image's own answers.
 tr -d ' \n' <"$work/01-cluster.image.json" |
   grep -q '"name":"ssd-monitor","create":\[{"node":"k8s-node1"},{"node":"k8s-node2"}\]' ||
