@@ -71,6 +71,7 @@ fi
 # no documentation either).
 echo "base-image: making ${missing[*]} with mmdebstrap from this machine's" \
      "apt sources (a few minutes)" >&2
+# shellcheck disable=SC2016  # the hook's $1 (the root) is mmdebstrap's
 nice -n 10 mmdebstrap --quiet --variant=minbase \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/doc/*' \

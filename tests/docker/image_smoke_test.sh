@@ -102,6 +102,7 @@ say "config ok: user 65532:65532, entrypoints, CMD ${server_cmd[*]}, OCI labels"
 # mount namespace (so nothing outlives the process), /proc and /dev as a
 # container has them, the image's user, an empty environment but PATH.
 # Every step execs, so the pid of `unshare` is the program's pid.
+# shellcheck disable=SC2016  # expanded by the inner bash, not here
 RUN_IN_SCRIPT='
   set -e
   root=$1; shift
