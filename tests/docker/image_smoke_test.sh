@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test of the dsd images (`make image-test`, part of `make test`).
+# `image_smoke_test.sh --full` checks the images of `make image` instead.
 #
 # Builds the dsd-server and dsdctl images with podman from the host's
 # Release binaries (scripts/build-images.sh --prebuilt; docker/README.md
@@ -48,11 +49,19 @@ if ! info=$(podman info 2>&1); then
 fi
 
 version=$(sed -n 's/^project(dsd VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
-server_image="dsd-server:$version-prebuilt"
-tools_image="dsdctl:$version-prebuilt"
+if [[ "${1:-}" == --full ]]; then
+  # The images of `make image` (builder stage), checked the same way.
+  server_image="dsd-server:$version"
+  tools_image="dsdctl:$version"
+  build_args=()
+else
+  server_image="dsd-server:$version-prebuilt"
+  tools_image="dsdctl:$version-prebuilt"
+  build_args=(--prebuilt)
+fi
 
 say "building $server_image and $tools_image (podman, --isolation chroot)"
-DSD_IMAGE_ENGINE=podman bash scripts/build-images.sh --prebuilt
+DSD_IMAGE_ENGINE=podman bash scripts/build-images.sh "${build_args[@]}"
 T_BUILD=$((SECONDS - T0))
 
 work=$(mktemp -d)
