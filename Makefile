@@ -3,7 +3,7 @@
 JOBS ?= 2
 SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
 
-.PHONY: help deps build asan test test-release test-asan run bench format format-check lint clean
+.PHONY: help deps build asan test test-release test-asan image image-test run bench format format-check lint clean
 
 help:
 	@echo "make run     build, start dsd-server on 127.0.0.1:50051, replay examples/ through dsdctl"
@@ -13,6 +13,8 @@ help:
 	@echo "make bench   measure and write docs/performance.md (tables, PNG plots)"
 	@echo "make format  clang-format the tree in place; make format-check only checks"
 	@echo "make lint    clang-tidy over the Release compile_commands.json"
+	@echo "make image   build the dsd-server and dsdctl images (docker, else podman; docker/README.md)"
+	@echo "make image-test  build images from build/release and run them from their filesystems"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -31,8 +33,18 @@ test-release: build
 test-asan: asan
 	ctest --preset asan
 
-# Formatting last: a format slip should not hide test results.
-test: test-release test-asan format-check
+# The image smoke test runs after the Release tests (it packs their binaries)
+# and before the slower ASan build. Formatting last: a format slip should not
+# hide test results.
+test: test-release image-test test-asan format-check
+
+# Full multi-stage build (compiles inside the builder stage).
+image:
+	@bash scripts/build-images.sh
+
+# Images from build/release/bin, run from their filesystems (as root).
+image-test: build
+	@bash tests/docker/image_smoke_test.sh
 
 run: build
 	@bash scripts/run-demo.sh

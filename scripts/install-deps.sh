@@ -13,10 +13,20 @@ PACKAGES=(
 )
 # Only for `make lint` and `make bench`; not needed to build or test.
 OPTIONAL_PACKAGES=(clang-tidy gnuplot-nox python3)
+# Only for `make image` and its smoke test (docker/README.md): podman builds
+# images without a daemon, mmdebstrap makes the Debian base image
+# (scripts/base-image.sh). Not installed where docker is in use already.
+IMAGE_PACKAGES=(podman mmdebstrap)
 
 missing=()
 want=("${PACKAGES[@]}")
-if [[ "${1:-}" == "--all" ]]; then want+=("${OPTIONAL_PACKAGES[@]}"); fi
+for arg in "$@"; do
+  case "$arg" in
+    --all) want+=("${OPTIONAL_PACKAGES[@]}") ;;
+    --image) want+=("${IMAGE_PACKAGES[@]}") ;;
+    *) echo "usage: install-deps.sh [--all] [--image]" >&2; exit 2 ;;
+  esac
+done
 for p in "${want[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
