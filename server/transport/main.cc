@@ -1,6 +1,7 @@
 // dsd-server: parses flags, sets up logging, starts the gRPC server and
 // serves until SIGTERM or SIGINT, then drains within --shutdown_grace and
-// exits 0. Exit 2 for bad flags, 1 when the server cannot start.
+// exits 0. Exit 2 for bad flags (unknown, unparsable or out of range), 1
+// when the server cannot start.
 //
 // Signals are blocked in every thread (the mask is set before any thread
 // starts and is inherited) and taken synchronously with sigwait in the main
@@ -15,12 +16,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
 #include "server/common/logging.h"
@@ -52,6 +57,50 @@ void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
               message);
 }
 
+// The first usage error absl's parser would exit 1 on (a flag that does
+// not exist, a value that does not parse), as a message; "" when there is
+// none. dsd-server's usage errors exit 2. Stops at "--".
+std::string FlagError(int argc, char** argv) {
+  static constexpr absl::string_view kBuiltIn[] = {
+      "help",     "helpfull", "helpshort",  "helppackage", "version",
+      "flagfile", "fromenv",  "tryfromenv", "undefok",     "only_check_args"};
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "-")) continue;
+    absl::ConsumePrefix(&arg, "-");
+    const size_t equals = arg.find('=');
+    const absl::string_view name = arg.substr(0, equals);
+    if (absl::c_linear_search(kBuiltIn, name)) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) {
+      // A boolean's negation, --nofoo.
+      if (absl::StartsWith(name, "no") && equals == absl::string_view::npos) {
+        const absl::CommandLineFlag* negated =
+            absl::FindCommandLineFlag(name.substr(2));
+        if (negated != nullptr && negated->IsOfType<bool>()) continue;
+      }
+      return absl::StrCat("unknown flag --", name);
+    }
+    absl::string_view value;
+    if (equals != absl::string_view::npos) {
+      value = arg.substr(equals + 1);
+    } else if (flag->IsOfType<bool>()) {
+      continue;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return absl::StrCat("--", name, " needs a value");
+    }
+    // Parsed once more by ParseCommandLine below, to the same value.
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::StrCat("--", name, ": ", error);
+    }
+  }
+  return "";
+}
+
 int Run(int argc, char** argv) {
   ConfigureMalloc();
   absl::FlagsUsageConfig usage;
@@ -74,6 +123,10 @@ int Run(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  if (const std::string error = FlagError(argc, argv); !error.empty()) {
+    std::fprintf(stderr, "dsd-server: %s; see --help\n", error.c_str());
+    return 2;
+  }
   const std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::fprintf(stderr, "dsd-server: unexpected argument \"%s\"; see --help\n",

@@ -3,7 +3,14 @@
 // its plugins in its constructor).
 #include "server/transport/server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -76,6 +83,48 @@ std::string WithPort(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, colon + 1), port);
 }
 
+// Why gRPC could not listen on `listen`: binds a socket to it the way gRPC
+// does (SO_REUSEADDR, no SO_REUSEPORT) and returns strerror's text in lower
+// case ("address already in use"), or "" when that bind works (the failure
+// was something else) or `listen` is no host:port.
+std::string BindError(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || listen.find('/') != std::string::npos) {
+    return "";
+  }
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* addresses = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints,
+                  &addresses) != 0) {
+    return "";
+  }
+  std::string error;
+  for (addrinfo* a = addresses; a != nullptr && error.empty(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      error = std::strerror(errno);
+      if (!error.empty()) {
+        error[0] = static_cast<char>(
+            std::tolower(static_cast<unsigned char>(error[0])));
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(addresses);
+  return error;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
@@ -95,13 +144,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   int selected_port = 0;
   builder.AddListeningPort(options.listen, *credentials, &selected_port);
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  // gRPC sets SO_REUSEPORT by default: a second dsd-server on the same port
+  // would then start and silently take half of the connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&server->grpc_service_);
   server->server_ = builder.BuildAndStart();
   // On the error paths below, ~Server shuts down what did start.
   if (server->server_ == nullptr || selected_port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen,
-                     " (address in use or invalid, or TLS files rejected)"));
+    const std::string why = BindError(options.listen);
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen, ": ",
+        why.empty() ? "invalid address, or TLS files rejected" : why));
   }
   server->port_ = selected_port;
   server->address_ = WithPort(options.listen, selected_port);

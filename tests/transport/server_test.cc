@@ -255,6 +255,20 @@ TEST(ServerTest, StartFailsOnAnAddressItCannotBind) {
             absl::StatusCode::kUnavailable);
 }
 
+// gRPC's default SO_REUSEPORT would let the second server bind and share
+// the port's connections.
+TEST(ServerTest, StartFailsWhenThePortIsInUse) {
+  std::unique_ptr<Server> first = StartServer(LocalOptions());
+  ASSERT_NE(first, nullptr);
+  ServerOptions options = LocalOptions();
+  options.listen = first->Address();
+  const absl::StatusOr<std::unique_ptr<Server>> second = Server::Start(options);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()),
+              ::testing::HasSubstr("cannot listen on " + first->Address() +
+                                   ": address already in use"));
+}
+
 // Certificates for 127.0.0.1, made once per suite with the openssl CLI in a
 // temporary directory: a CA, a server certificate (subjectAltName
 // IP:127.0.0.1) and a client certificate, both signed by the CA.
