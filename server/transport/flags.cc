@@ -19,8 +19,9 @@ ABSL_FLAG(std::string, listen, DSD_DEFAULT(listen),
           "Address the gRPC server listens on, as host:port (for example "
           "0.0.0.0:50051 or [::]:50051). Port 0 picks a free port.");
 ABSL_FLAG(int32_t, threads, DSD_DEFAULT(threads),
-          "Number of threads that run requests. 0 runs each request on the "
-          "gRPC thread that received it (gRPC's default threading).");
+          "Number of threads that run requests. 0 starts one per CPU core. "
+          "Requests never run on gRPC's own threads, so health checks are "
+          "answered while every thread is busy.");
 ABSL_FLAG(int64_t, max_request_bytes, DSD_DEFAULT(max_request_bytes),
           "Largest request message accepted, in bytes (at most 2147483647). "
           "gRPC rejects a larger request with RESOURCE_EXHAUSTED.");
@@ -55,8 +56,16 @@ ABSL_FLAG(std::string, metrics_listen, DSD_DEFAULT(metrics_listen),
           "the Prometheus text format. Empty serves no metrics.");
 ABSL_FLAG(double, shutdown_grace,
           absl::ToDoubleSeconds(DSD_DEFAULT(shutdown_grace)),
-          "Seconds that requests in flight may take to finish after SIGTERM "
-          "or SIGINT before they are cancelled.");
+          "Seconds that requests in flight may take to finish once the drain "
+          "has started (after --lameduck) before they are cancelled. The "
+          "process exits at most --lameduck + --shutdown_grace + 1 seconds "
+          "after SIGTERM or SIGINT, even if a request ignores its "
+          "cancellation (exit code 1 then).");
+ABSL_FLAG(double, lameduck, absl::ToDoubleSeconds(DSD_DEFAULT(lameduck)),
+          "Seconds dsd-server keeps serving after SIGTERM or SIGINT with its "
+          "health NOT_SERVING, before it refuses new calls and drains, so "
+          "that load balancers stop sending it calls first. A second signal "
+          "ends it early. 0 drains at once.");
 
 #undef DSD_DEFAULT
 
@@ -135,6 +144,12 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     return OutOfRange("shutdown_grace", "must be in [0, 86400] seconds");
   }
   options.shutdown_grace = absl::Seconds(grace_seconds);
+
+  const double lameduck_seconds = absl::GetFlag(FLAGS_lameduck);
+  if (!(lameduck_seconds >= 0 && lameduck_seconds <= 3600)) {
+    return OutOfRange("lameduck", "must be in [0, 3600] seconds");
+  }
+  options.lameduck = absl::Seconds(lameduck_seconds);
   return options;
 }
 

@@ -7,6 +7,7 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -80,11 +81,27 @@ FirstViolation FindFirstViolation(const absl::Status& status) {
 }  // namespace
 
 GrpcService::GrpcService(const service::SchedulerService& service,
-                         Metrics& metrics, WorkerPool* workers)
+                         Metrics& metrics, WorkerPool& workers)
     : service_(service),
       metrics_(metrics),
       workers_(workers),
+      cancel_at_unix_nanos_(std::numeric_limits<int64_t>::max()),
       log_(logging::Logger(logging::kTransportLogger)) {}
+
+void GrpcService::CancelCallsAt(absl::Time deadline) {
+  const int64_t nanos = absl::ToUnixNanos(deadline);
+  int64_t current = cancel_at_unix_nanos_.load();
+  while (nanos < current &&
+         !cancel_at_unix_nanos_.compare_exchange_weak(current, nanos)) {
+  }
+}
+
+bool GrpcService::Cancelled(grpc::CallbackServerContext& context) const {
+  const auto now = std::chrono::system_clock::now();
+  return context.IsCancelled() || now >= context.deadline() ||
+         absl::ToUnixNanos(absl::FromChrono(now)) >=
+             cancel_at_unix_nanos_.load(std::memory_order_relaxed);
+}
 
 grpc::ServerUnaryReactor* GrpcService::Handle(
     Method method, grpc::CallbackServerContext* context, uint64_t request_bytes,
@@ -92,16 +109,12 @@ grpc::ServerUnaryReactor* GrpcService::Handle(
   metrics_.CallStarted();
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (workers_ == nullptr) {
-    Run(method, context, request_bytes, body, reactor, start);
-  } else {
-    // An explicit `self` rather than a captured `this`: GCC's
-    // -fsanitize=vptr checks the closure instead of the captured pointer.
-    workers_->Submit([self = this, method, context, request_bytes,
-                      body = std::move(body), reactor, start] {
-      self->Run(method, context, request_bytes, body, reactor, start);
-    });
-  }
+  // An explicit `self` rather than a captured `this`: GCC's
+  // -fsanitize=vptr checks the closure instead of the captured pointer.
+  workers_.Submit([self = this, method, context, request_bytes,
+                   body = std::move(body), reactor, start] {
+    self->Run(method, context, request_bytes, body, reactor, start);
+  });
   return reactor;
 }
 
@@ -110,13 +123,16 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
                       grpc::ServerUnaryReactor* reactor,
                       std::chrono::steady_clock::time_point start) {
   service::RequestCounts counts;
-  const service::CallContext call{[context] {
-                                    return context->IsCancelled() ||
-                                           std::chrono::system_clock::now() >=
-                                               context->deadline();
-                                  },
-                                  &counts};
-  const absl::Status status = body(call);
+  const service::CallContext call{
+      [self = this, context] { return self->Cancelled(*context); }, &counts};
+  // A call that waited in the queue past its deadline (or the drain's) is
+  // answered without running: its client has given up.
+  const absl::Status status =
+      Cancelled(*context)
+          ? absl::DeadlineExceededError(
+                "the call's deadline passed (or it was cancelled) before a "
+                "worker took it; not started")
+          : body(call);
   grpc::Status grpc_status = ToGrpcStatus(status);
 
   const absl::Duration duration =

@@ -5,11 +5,13 @@
 #ifndef DSD_SERVER_TRANSPORT_GRPC_SERVICE_H_
 #define DSD_SERVER_TRANSPORT_GRPC_SERVICE_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 
+#include "absl/time/time.h"
 #include "dsd/v1/dsd.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "server/service/scheduler_service.h"
@@ -19,19 +21,20 @@
 
 namespace dsd::transport {
 
-// Thread-safe; one instance serves every call. `service` and `metrics` (and
-// `workers`, when given) must outlive the grpc::Server it is registered
-// with. With `workers` null the service runs on gRPC's callback thread;
-// otherwise each call is queued to `workers`.
+// Thread-safe; one instance serves every call. `service`, `metrics` and
+// `workers` must outlive the grpc::Server it is registered with. Each call
+// is queued to `workers`: the service never runs on gRPC's threads, which
+// stay free for health checks and new calls.
 //
 // Every call's service::CallContext reports cancelled once the client
-// cancelled or the call's deadline passed, so the service stops early with
-// DEADLINE_EXCEEDED. Logs (logger "transport"): one debug line per call;
-// warn for INVALID_ARGUMENT and RESOURCE_EXHAUSTED naming the first field
-// path (or quota subject); error for INTERNAL.
-// Decide, Explain and Validate take the request's bytes (raw methods): the
-// service reads them in two passes and frees them before the engine runs
-// (see convert/wire.h), so a large snapshot is never held parsed whole.
+// cancelled, the call's deadline passed or the drain's deadline
+// (CancelCallsAt) passed, so the service stops early. A call still queued
+// by then is answered without running. Logs (logger "transport"): one debug
+// line per call; warn for INVALID_ARGUMENT and RESOURCE_EXHAUSTED naming the
+// first field path (or quota subject); error for INTERNAL. Decide, Explain and
+// Validate take the request's bytes (raw methods): the service reads them in
+// two passes and frees them before the engine runs (see convert/wire.h), so a
+// large snapshot is never held parsed whole.
 using ServiceBase = v1::DaemonSetScheduler::WithRawCallbackMethod_Decide<
     v1::DaemonSetScheduler::WithRawCallbackMethod_Explain<
         v1::DaemonSetScheduler::WithRawCallbackMethod_Validate<
@@ -41,7 +44,11 @@ using ServiceBase = v1::DaemonSetScheduler::WithRawCallbackMethod_Decide<
 class GrpcService final : public ServiceBase {
  public:
   GrpcService(const service::SchedulerService& service, Metrics& metrics,
-              WorkerPool* workers);
+              WorkerPool& workers);
+
+  // From `deadline` on, every call is cancelled (Server::Shutdown's grace
+  // period). Only the earliest deadline given counts.
+  void CancelCallsAt(absl::Time deadline);
 
   grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
@@ -74,7 +81,7 @@ class GrpcService final : public ServiceBase {
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response);
 
-  // Starts metrics, then runs `body` inline or on the worker pool.
+  // Starts metrics, then queues `body` to the worker pool.
   grpc::ServerUnaryReactor* Handle(Method method,
                                    grpc::CallbackServerContext* context,
                                    uint64_t request_bytes, Body body);
@@ -85,9 +92,14 @@ class GrpcService final : public ServiceBase {
            grpc::ServerUnaryReactor* reactor,
            std::chrono::steady_clock::time_point start);
 
+  // True once the call was cancelled, its deadline passed, or the drain's.
+  bool Cancelled(grpc::CallbackServerContext& context) const;
+
   const service::SchedulerService& service_;
   Metrics& metrics_;
-  WorkerPool* workers_;
+  WorkerPool& workers_;
+  // CancelCallsAt's deadline in absl::ToUnixNanos; INT64_MAX: none.
+  std::atomic<int64_t> cancel_at_unix_nanos_;
   std::shared_ptr<spdlog::logger> log_;
 };
 

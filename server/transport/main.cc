@@ -1,7 +1,10 @@
 // dsd-server: parses flags, sets up logging, starts the gRPC server and
-// serves until SIGTERM or SIGINT, then drains within --shutdown_grace and
-// exits 0. Exit 2 for bad flags (unknown, unparsable or out of range), 1
-// when the server cannot start.
+// serves until SIGTERM or SIGINT. Then health turns NOT_SERVING while it
+// keeps serving for --lameduck seconds (a second signal ends that early),
+// drains within --shutdown_grace and exits 0. A call that ignores its
+// cancellation does not hold the process: it exits 1 at most
+// Server::kAbandonAfter past the grace period. Exit 2 for bad flags
+// (unknown, unparsable or out of range), 1 when the server cannot start.
 //
 // Signals are blocked in every thread (the mask is set before any thread
 // starts and is inherited) and taken synchronously with sigwait in the main
@@ -26,11 +29,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
 #include "server/common/logging.h"
 #include "server/transport/flags.h"
 #include "server/transport/server.h"
+#include "spdlog/spdlog.h"
 
 namespace {
 
@@ -101,6 +106,28 @@ std::string FlagError(int argc, char** argv) {
   return "";
 }
 
+const char* SignalName(int signal_number) {
+  return signal_number == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
+// Waits up to `timeout` for one of `signals` (blocked in every thread);
+// true with its number in `signal_number` if one came.
+bool WaitForSignal(const sigset_t& signals, absl::Duration timeout,
+                   int& signal_number) {
+  const absl::Time end = absl::Now() + timeout;
+  while (true) {
+    const absl::Duration left = end - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    const timespec wait = absl::ToTimespec(left);
+    const int got = sigtimedwait(&signals, nullptr, &wait);
+    if (got > 0) {
+      signal_number = got;
+      return true;
+    }
+    // EINTR (another signal) or EAGAIN (timed out): the loop decides.
+  }
+}
+
 int Run(int argc, char** argv) {
   ConfigureMalloc();
   absl::FlagsUsageConfig usage;
@@ -161,10 +188,31 @@ int Run(int argc, char** argv) {
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {
   }
-  log->info("received {}; draining for up to {}",
-            signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
+  if (options->lameduck > absl::ZeroDuration()) {
+    log->info(
+        "received {}; health NOT_SERVING, still serving for {} (lame duck)",
+        SignalName(signal_number), absl::FormatDuration(options->lameduck));
+    (*server)->EnterLameDuck();
+    if (WaitForSignal(stop_signals, options->lameduck, signal_number)) {
+      log->info("received {}; ending the lame duck period early",
+                SignalName(signal_number));
+    }
+  }
+  log->info("draining: new calls refused, {} in flight get up to {}",
+            (*server)->CallsInFlight(),
             absl::FormatDuration(options->shutdown_grace));
-  (*server)->Shutdown(options->shutdown_grace);
+  if (!(*server)->Shutdown(options->shutdown_grace)) {
+    // The calls were cancelled at the end of the grace period and did not
+    // stop: exit without them rather than hold the pod's termination.
+    log->error(
+        "{} calls still running {} after the grace period; exiting "
+        "without them",
+        (*server)->CallsInFlight(),
+        absl::FormatDuration(dsd::transport::Server::kAbandonAfter));
+    spdlog::apply_all(
+        [](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+    std::_Exit(1);
+  }
   log->info("stopped");
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -177,35 +178,61 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
 Server::Server(const ServerOptions& options, std::function<absl::Time()> clock)
     : service_(options.service, std::move(clock)),
-      workers_(options.threads > 0
-                   ? std::make_unique<WorkerPool>(options.threads)
-                   : nullptr),
-      grpc_service_(service_, metrics_, workers_.get()) {}
+      workers_(std::make_unique<WorkerPool>(
+          options.threads > 0
+              ? options.threads
+              : static_cast<int>(std::thread::hardware_concurrency()))),
+      grpc_service_(service_, metrics_, *workers_) {}
 
-Server::~Server() { Shutdown(absl::ZeroDuration()); }
+Server::~Server() {
+  Shutdown(absl::ZeroDuration());
+  // Every call has finished once the drain has: the pool only has to
+  // return.
+  if (drain_thread_.joinable()) drain_thread_.join();
+  workers_.reset();
+}
 
 int Server::MetricsPort() const {
   return metrics_server_ != nullptr ? metrics_server_->Port() : 0;
 }
 
-void Server::Shutdown(absl::Duration grace) {
-  std::lock_guard<std::mutex> lock(shutdown_mu_);
-  if (shut_down_) return;
-  shut_down_ = true;
-  if (server_ != nullptr) {
-    // Load balancers and probes see NOT_SERVING first; gRPC's own shutdown
-    // then refuses new calls and waits up to the deadline for the rest.
-    grpc::HealthCheckServiceInterface* health =
-        server_->GetHealthCheckService();
-    health->SetServingStatus(kServiceName, false);
-    health->SetServingStatus(false);
-    if (grace < absl::ZeroDuration()) grace = absl::ZeroDuration();
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      absl::ToChronoNanoseconds(grace));
+void Server::EnterLameDuck() {
+  if (server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(kServiceName, false);
+  health->SetServingStatus(false);
+}
+
+bool Server::Shutdown(absl::Duration grace) {
+  std::unique_lock<std::mutex> lock(shutdown_mu_);
+  if (!drain_started_) {
+    drain_started_ = true;
+    // Load balancers and probes see NOT_SERVING first.
+    EnterLameDuck();
+    drain_deadline_ = absl::Now() + std::max(grace, absl::ZeroDuration());
+    // From here on calls see the deadline in CallContext::cancelled.
+    grpc_service_.CancelCallsAt(drain_deadline_);
+    drain_thread_ =
+        std::thread([this, deadline = drain_deadline_] { Drain(deadline); });
   }
-  // Every call has finished; the pool only has to return.
-  workers_.reset();
+  // gRPC's Shutdown waits for every call without a bound: a call that
+  // ignores its cancellation would hold the process forever.
+  const absl::Time give_up =
+      std::max(drain_deadline_, absl::Now()) + kAbandonAfter;
+  return drained_cv_.wait_until(lock, absl::ToChronoTime(give_up),
+                                [this] { return drained_; });
+}
+
+void Server::Drain(absl::Time deadline) {
+  if (server_ != nullptr) {
+    // Refuses new calls, waits up to the deadline, then cancels what is
+    // left and waits for every call to finish.
+    server_->Shutdown(absl::ToChronoTime(deadline));
+  }
   if (metrics_server_ != nullptr) metrics_server_->Stop();
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  drained_ = true;
+  drained_cv_.notify_all();
 }
 
 }  // namespace dsd::transport

@@ -5,10 +5,12 @@
 #ifndef DSD_SERVER_TRANSPORT_SERVER_H_
 #define DSD_SERVER_TRANSPORT_SERVER_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -30,8 +32,10 @@ struct ServerOptions {
   // "0.0.0.0:50051", "[::]:50051"). Port 0 picks a free port; see
   // Server::Port().
   std::string listen = "127.0.0.1:50051";
-  // Threads that run requests (decoding is always on gRPC's threads).
-  // 0: run each request on the gRPC callback thread that received it.
+  // Threads that run requests (receiving them is on gRPC's threads).
+  // 0: one per CPU core. Requests never run on gRPC's own threads, so
+  // health checks are answered and new calls queued while every worker is
+  // busy.
   int threads = 0;
   // Largest request message accepted, in bytes; gRPC answers a larger one
   // with RESOURCE_EXHAUSTED before dsd sees it. Must be > 0.
@@ -50,12 +54,16 @@ struct ServerOptions {
   std::string metrics_listen;
   // How long Shutdown lets in-flight calls finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // How long main keeps serving after SIGTERM/SIGINT with health
+  // NOT_SERVING before the drain starts (EnterLameDuck, then Shutdown), so
+  // that load balancers stop sending calls first. 0: drain at once.
+  absl::Duration lameduck = absl::ZeroDuration();
   // Level and line format of the named loggers (main applies them).
   logging::LoggingOptions logging;
 };
 
-// A running server. Thread-safe; Shutdown may be called from any thread,
-// and more than once (a later call waits for the first to complete).
+// A running server. Thread-safe; EnterLameDuck and Shutdown may be called
+// from any thread, and more than once.
 class Server {
  public:
   // The health service name set alongside the overall ("") status.
@@ -84,18 +92,37 @@ class Server {
   // options.metrics_listen with the bound port; empty without one.
   const std::string& MetricsAddress() const { return metrics_address_; }
 
-  // Drains: health turns NOT_SERVING, new calls are refused, calls in
-  // flight get `grace` to finish and are then cancelled (the service sees
-  // the cancellation and stops). Returns once every call has finished and
-  // the metrics endpoint is closed.
-  void Shutdown(absl::Duration grace);
+  // Health turns NOT_SERVING (overall and kServiceName); calls are still
+  // served. The start of a drain that load balancers can see.
+  void EnterLameDuck();
+
+  // Drains: EnterLameDuck, new calls are refused, calls in flight get
+  // `grace` (negative: 0) to finish. Once it has passed, every call's
+  // CallContext::cancelled() is true and gRPC cancels them, calls still
+  // queued for a worker are answered without running, and the metrics
+  // endpoint closes once the calls are done.
+  // Returns true once all of that has finished; false when calls still run
+  // kAbandonAfter past the grace period (a call ignoring its cancellation):
+  // they are left running, and the destructor waits for them. A later call
+  // waits for the first one's drain the same way, from its own start.
+  bool Shutdown(absl::Duration grace);
+
+  // How long Shutdown waits past the grace period before it returns false.
+  static constexpr absl::Duration kAbandonAfter = absl::Milliseconds(500);
+
+  // Calls started and not finished (dsd.v1 methods).
+  int64_t CallsInFlight() const { return metrics_.InFlight(); }
 
  private:
   Server(const ServerOptions& options, std::function<absl::Time()> clock);
 
+  // Runs on drain_thread_: gRPC's Shutdown (refuse, wait until `deadline`,
+  // cancel, wait for every call), then the metrics endpoint.
+  void Drain(absl::Time deadline);
+
   service::SchedulerService service_;
   Metrics metrics_;
-  std::unique_ptr<WorkerPool> workers_;  // null when options.threads == 0
+  std::unique_ptr<WorkerPool> workers_;
   GrpcService grpc_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_server_;
@@ -104,7 +131,11 @@ class Server {
   std::string metrics_address_;
 
   std::mutex shutdown_mu_;
-  bool shut_down_ = false;  // guarded by shutdown_mu_
+  std::condition_variable drained_cv_;
+  absl::Time drain_deadline_;   // guarded by shutdown_mu_
+  bool drain_started_ = false;  // guarded by shutdown_mu_
+  bool drained_ = false;        // guarded by shutdown_mu_
+  std::thread drain_thread_;    // started by the first Shutdown
 };
 
 }  // namespace dsd::transport

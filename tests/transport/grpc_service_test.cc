@@ -5,6 +5,7 @@
 
 #include <future>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -12,12 +13,14 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "spdlog/sinks/ostream_sink.h"
 #include "tests/transport/test_util.h"
 
 namespace dsd::transport {
 namespace {
 
 using ::dsd::transport::testing::Connect;
+using ::dsd::transport::testing::HoldingClock;
 using ::dsd::transport::testing::LocalOptions;
 using ::dsd::transport::testing::MalformedDecideRequest;
 using ::dsd::transport::testing::SetDeadline;
@@ -70,7 +73,7 @@ class GrpcServiceTest : public ::testing::TestWithParam<int> {
 INSTANTIATE_TEST_SUITE_P(Threads, GrpcServiceTest, ::testing::Values(0, 2),
                          [](const ::testing::TestParamInfo<int>& row) {
                            return row.param == 0
-                                      ? std::string("GrpcThreads")
+                                      ? std::string("WorkerPerCore")
                                       : "WorkerPool" +
                                             std::to_string(row.param);
                          });
@@ -246,6 +249,48 @@ TEST_P(GrpcServiceTest, MetricsCountTheCalls) {
   EXPECT_THAT(text, HasSubstr("dsd_request_bytes_total{method=\"Decide\"} " +
                               std::to_string(bytes) + "\n"));
   EXPECT_THAT(text, HasSubstr("dsd_requests_in_flight 0\n"));
+}
+
+// A call that waited in the worker queue past its deadline is answered
+// without running: the service never reads it (the log line counts no
+// nodes) and it is counted DEADLINE_EXCEEDED.
+TEST(GrpcQueueTest, CallPastItsDeadlineInTheQueueIsNotRun) {
+  std::ostringstream log;
+  logging::SetUpLogging({spdlog::level::debug, logging::LogFormat::kText},
+                        std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  HoldingClock clock;
+  clock.Hold();
+  ServerOptions options = LocalOptions();
+  options.threads = 1;
+  std::unique_ptr<Server> server = StartServer(options, clock.Clock());
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::DaemonSetScheduler::NewStub(Connect(*server));
+  std::future<grpc::Status> first = std::async(std::launch::async, [&stub] {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::DecideResponse response;
+    return stub->Decide(&context, ValidDecideRequest(), &response);
+  });
+  ASSERT_TRUE(clock.AwaitWaiting(1));  // the only worker is busy
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(300));
+  v1::DecideResponse response;
+  EXPECT_EQ(
+      stub->Decide(&context, ValidDecideRequest(), &response).error_code(),
+      grpc::StatusCode::DEADLINE_EXCEEDED);
+  clock.Release();
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(server->Shutdown(absl::Seconds(30)));
+
+  EXPECT_EQ(clock.reads(), 1);
+  const std::string text = log.str();
+  EXPECT_THAT(text, HasSubstr("rpc method=Decide code=OK "));
+  EXPECT_THAT(text,
+              ::testing::ContainsRegex(
+                  "rpc method=Decide code=DEADLINE_EXCEEDED .* nodes=0 "));
+  logging::SetUpLogging(logging::LoggingOptions{});
 }
 
 // Limits: one server per case with its own options.
