@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/common/logging.h"
@@ -21,6 +22,10 @@
 
 namespace dsd::transport {
 namespace {
+
+// How close to its deadline a cancelled call counts as DEADLINE_EXCEEDED
+// (see Outcome): the request's one-way latency, generously.
+constexpr std::chrono::milliseconds kDeadlineSlack{250};
 
 // Requests above this size trim the heap once they are done.
 constexpr uint64_t kTrimAfterBytes = 8u << 20;
@@ -103,6 +108,35 @@ bool GrpcService::Cancelled(grpc::CallbackServerContext& context) const {
              cancel_at_unix_nanos_.load(std::memory_order_relaxed);
 }
 
+absl::Status GrpcService::Outcome(grpc::CallbackServerContext& context,
+                                  absl::Status status) const {
+  const auto now = std::chrono::system_clock::now();
+  if (now >= context.deadline()) {
+    // The client's own timer has answered DEADLINE_EXCEEDED already.
+    if (status.code() == absl::StatusCode::kDeadlineExceeded) return status;
+    return absl::DeadlineExceededError(
+        "the call's deadline passed before dsd-server answered");
+  }
+  if (absl::ToUnixNanos(absl::FromChrono(now)) >=
+      cancel_at_unix_nanos_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError(
+        "dsd-server is shutting down and the call did not finish within its "
+        "grace period; retry on another replica");
+  }
+  if (context.IsCancelled()) {
+    // A client whose deadline passes cancels the call (RST_STREAM) and
+    // reports DEADLINE_EXCEEDED. Our deadline is a little later than the
+    // client's (it runs from the request's arrival), so a cancellation
+    // this close to it is the client's timer, not its user.
+    if (context.deadline() - now < kDeadlineSlack) {
+      return absl::DeadlineExceededError(
+          "the call's deadline passed before dsd-server answered");
+    }
+    return absl::CancelledError("the client cancelled the call");
+  }
+  return status;
+}
+
 grpc::ServerUnaryReactor* GrpcService::Handle(
     Method method, grpc::CallbackServerContext* context, uint64_t request_bytes,
     Body body) {
@@ -127,12 +161,12 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
       [self = this, context] { return self->Cancelled(*context); }, &counts};
   // A call that waited in the queue past its deadline (or the drain's) is
   // answered without running: its client has given up.
-  const absl::Status status =
-      Cancelled(*context)
-          ? absl::DeadlineExceededError(
-                "the call's deadline passed (or it was cancelled) before a "
-                "worker took it; not started")
-          : body(call);
+  const absl::Status status = Outcome(
+      *context, Cancelled(*context)
+                    ? absl::DeadlineExceededError(
+                          "the call's deadline passed (or it was cancelled) "
+                          "before a worker took it; not started")
+                    : body(call));
   grpc::Status grpc_status = ToGrpcStatus(status);
 
   const absl::Duration duration =
@@ -213,18 +247,53 @@ grpc::ServerUnaryReactor* GrpcService::Validate(
 }
 
 grpc::ServerUnaryReactor* GrpcService::Filter(
-    grpc::CallbackServerContext* context, const v1::FilterRequest* request,
-    v1::FilterResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  auto slices = TakeSlices(request);
   return Handle(
-      Method::kFilter, context, request->ByteSizeLong(),
-      [self = this, request, response](const service::CallContext& call) {
-        *call.counts = {request->nodes_size(), 0,
-                        request->has_daemon_set() ? 1 : 0};
-        absl::StatusOr<v1::FilterResponse> result =
-            self->service_.Filter(*request, call);
-        if (result.ok()) *response = *std::move(result);
-        return result.status();
+      Method::kFilter, context, slices->size(),
+      [&service = service_, slices,
+       response](const service::CallContext& call) {
+        // Filter requests are small: parsed whole, as protobuf would.
+        v1::FilterRequest parsed;
+        if (!parsed.ParseFromZeroCopyStream(
+                slices->Open(/*release=*/false).get())) {
+          return absl::InvalidArgumentError(
+              "the request is not a dsd.v1.FilterRequest in the protobuf "
+              "wire format (truncated or corrupt bytes)");
+        }
+        slices->Clear();
+        *call.counts = {parsed.nodes_size(), 0,
+                        parsed.has_daemon_set() ? 1 : 0};
+        return Serialize(service.Filter(parsed, call), *response);
       });
+}
+
+namespace {
+
+// Finishes at once with UNIMPLEMENTED (operations started in the
+// constructor run once gRPC has bound the reactor).
+class UnimplementedReactor final : public grpc::ServerGenericBidiReactor {
+ public:
+  explicit UnimplementedReactor(const std::string& method) {
+    Finish(ToGrpcStatus(absl::UnimplementedError(
+        absl::StrCat("dsd-server has no method ", method))));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+UnknownMethodService::UnknownMethodService(Metrics& metrics)
+    : metrics_(metrics), log_(logging::Logger(logging::kTransportLogger)) {}
+
+grpc::ServerGenericBidiReactor* UnknownMethodService::CreateReactor(
+    grpc::GenericCallbackServerContext* context) {
+  metrics_.CallStarted();
+  log_->debug("rpc method=unknown code=UNIMPLEMENTED");
+  metrics_.CallFinished(Method::kUnknown, grpc::StatusCode::UNIMPLEMENTED,
+                        absl::ZeroDuration(), 0);
+  return new UnimplementedReactor(context->method());
 }
 
 }  // namespace dsd::transport

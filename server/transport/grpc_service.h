@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "dsd/v1/dsd.grpc.pb.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
 #include "server/service/scheduler_service.h"
 #include "server/transport/metrics.h"
@@ -31,14 +32,23 @@ namespace dsd::transport {
 // (CancelCallsAt) passed, so the service stops early. A call still queued
 // by then is answered without running. Logs (logger "transport"): one debug
 // line per call; warn for INVALID_ARGUMENT and RESOURCE_EXHAUSTED naming the
-// first field path (or quota subject); error for INTERNAL. Decide, Explain and
-// Validate take the request's bytes (raw methods): the service reads them in
-// two passes and frees them before the engine runs (see convert/wire.h), so a
-// large snapshot is never held parsed whole.
+// first field path (or quota subject); error for INTERNAL.
+//
+// Every call is counted once (Metrics::CallFinished) with the code its
+// client sees: DEADLINE_EXCEEDED once its deadline passed, CANCELLED once
+// its client cancelled, UNAVAILABLE once the drain's grace period passed,
+// whatever the service returned (the client never receives that answer).
+//
+// Every method takes the request's bytes (raw methods). Decide, Explain and
+// Validate: the service reads them in two passes and frees them before the
+// engine runs (see convert/wire.h), so a large snapshot is never held
+// parsed whole. Filter: parsed here, so that bytes that are no
+// FilterRequest get INVALID_ARGUMENT with a message (a typed method leaves
+// them to gRPC, which answers UNIMPLEMENTED with none, and never calls us).
 using ServiceBase = v1::DaemonSetScheduler::WithRawCallbackMethod_Decide<
     v1::DaemonSetScheduler::WithRawCallbackMethod_Explain<
         v1::DaemonSetScheduler::WithRawCallbackMethod_Validate<
-            v1::DaemonSetScheduler::WithCallbackMethod_Filter<
+            v1::DaemonSetScheduler::WithRawCallbackMethod_Filter<
                 v1::DaemonSetScheduler::Service>>>>;
 
 class GrpcService final : public ServiceBase {
@@ -60,8 +70,8 @@ class GrpcService final : public ServiceBase {
                                      const grpc::ByteBuffer* request,
                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Filter(grpc::CallbackServerContext* context,
-                                   const v1::FilterRequest* request,
-                                   v1::FilterResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
 
  private:
   // A call's work: fills the response, returns the call's status.
@@ -95,11 +105,32 @@ class GrpcService final : public ServiceBase {
   // True once the call was cancelled, its deadline passed, or the drain's.
   bool Cancelled(grpc::CallbackServerContext& context) const;
 
+  // The status the call's client sees in place of `status` (see the class
+  // comment).
+  absl::Status Outcome(grpc::CallbackServerContext& context,
+                       absl::Status status) const;
+
   const service::SchedulerService& service_;
   Metrics& metrics_;
   WorkerPool& workers_;
   // CancelCallsAt's deadline in absl::ToUnixNanos; INT64_MAX: none.
   std::atomic<int64_t> cancel_at_unix_nanos_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+// Answers every method no registered service has (any service name) with
+// UNIMPLEMENTED, as gRPC would, and counts it as method "unknown" so that
+// such calls show in dsd_requests_total. Thread-safe; `metrics` must
+// outlive the grpc::Server it is registered with.
+class UnknownMethodService final : public grpc::CallbackGenericService {
+ public:
+  explicit UnknownMethodService(Metrics& metrics);
+
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* context) override;
+
+ private:
+  Metrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -12,7 +12,7 @@ namespace dsd::transport {
 namespace {
 
 constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
-    "Decide", "Explain", "Validate", "Filter"};
+    "Decide", "Explain", "Validate", "Filter", "unknown"};
 
 // Debian's Abseil has its own string_view, which StrCat takes.
 absl::string_view Abs(std::string_view text) {

@@ -149,6 +149,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // would then start and silently take half of the connections.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&server->grpc_service_);
+  builder.RegisterCallbackGenericService(&server->unknown_methods_);
   server->server_ = builder.BuildAndStart();
   // On the error paths below, ~Server shuts down what did start.
   if (server->server_ == nullptr || selected_port == 0) {
@@ -182,7 +183,8 @@ Server::Server(const ServerOptions& options, std::function<absl::Time()> clock)
           options.threads > 0
               ? options.threads
               : static_cast<int>(std::thread::hardware_concurrency()))),
-      grpc_service_(service_, metrics_, *workers_) {}
+      grpc_service_(service_, metrics_, *workers_),
+      unknown_methods_(metrics_) {}
 
 Server::~Server() {
   Shutdown(absl::ZeroDuration());

@@ -124,6 +124,7 @@ class Server {
   Metrics metrics_;
   std::unique_ptr<WorkerPool> workers_;
   GrpcService grpc_service_;
+  UnknownMethodService unknown_methods_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_server_;
   int port_ = 0;

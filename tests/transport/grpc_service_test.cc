@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
@@ -30,7 +31,15 @@ using ::dsd::transport::testing::ValidDecideRequest;
 using ::dsd::transport::testing::ValidSnapshot;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
+
+// The server learns that a client gave up (cancelled, or its deadline
+// passed: the server's copy of the deadline runs from the request's
+// arrival, a little after the client's) only when the client's
+// RST_STREAM arrives. Tests that hold a call give it this long before
+// letting the call go on; a margin for ordering, not a timing assertion.
+void AwaitServerSide() { std::this_thread::sleep_for(std::chrono::seconds(1)); }
 
 constexpr char kBadRequestUrl[] = "type.googleapis.com/google.rpc.BadRequest";
 constexpr char kQuotaFailureUrl[] =
@@ -45,7 +54,7 @@ class GrpcServiceTest : public ::testing::TestWithParam<int> {
     options.threads = GetParam();
     options.logging.level = spdlog::level::debug;
     logging::SetUpLogging(options.logging);
-    server_ = StartServer(options);
+    server_ = StartServer(options, clock_.Clock());
     ASSERT_NE(server_, nullptr);
     stub_ = v1::DaemonSetScheduler::NewStub(Connect(*server_));
   }
@@ -66,6 +75,20 @@ class GrpcServiceTest : public ::testing::TestWithParam<int> {
     return result->body;
   }
 
+  // The metrics once no call is in flight (up to 60 s): a call the client
+  // gave up on may still be finishing in the server.
+  std::string MetricsWhenIdle() {
+    std::string text;
+    for (int i = 0; i < 600; ++i) {
+      text = FetchMetrics();
+      if (text.find("dsd_requests_in_flight 0\n") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return text;
+  }
+
+  // Reads of the server's clock (requests without `now`) can be held.
+  HoldingClock clock_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<v1::DaemonSetScheduler::Stub> stub_;
 };
@@ -185,6 +208,7 @@ TEST_P(GrpcServiceTest, BytesThatAreNoRequestAreInvalidArgument) {
       {"Decide", "\x0a\x7f", "not a dsd.v1.DecideRequest"},
       {"Explain", "\x0a\x05\x0a\x09", "not a dsd.v1.ExplainRequest"},
       {"Validate", std::string("\x00", 1), "not a dsd.v1.ValidateRequest"},
+      {"Filter", "\x0a\x7f", "not a dsd.v1.FilterRequest"},
       {"Decide", not_utf8, "snapshot.pods[0]"},
   };
   grpc::GenericStub generic(Connect(*server_));
@@ -210,14 +234,97 @@ TEST_P(GrpcServiceTest, BytesThatAreNoRequestAreInvalidArgument) {
   EXPECT_TRUE(stub_->Decide(&context, ValidDecideRequest(), &response).ok());
 }
 
-TEST_P(GrpcServiceTest, DeadlineAlreadyPassedIsDeadlineExceeded) {
+// A call still in the service when its deadline passes is counted
+// DEADLINE_EXCEEDED, as its client sees it, not with the OK the service
+// returns afterwards (a snapshot without DaemonSets: the engine never
+// polls the cancellation). A deadline that has passed before the call is
+// sent is answered by the client library: no dsd code would run.
+TEST_P(GrpcServiceTest, CallPastItsDeadlineIsCountedDeadlineExceeded) {
+  clock_.Hold();
+  v1::DecideRequest request = ValidDecideRequest();
+  request.mutable_snapshot()->clear_daemon_sets();
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() -
-                       std::chrono::seconds(1));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(300));
   v1::DecideResponse response;
-  const grpc::Status status =
-      stub_->Decide(&context, ValidDecideRequest(), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  std::future<grpc::Status> call = std::async(std::launch::async, [&] {
+    return stub_->Decide(&context, request, &response);
+  });
+  ASSERT_TRUE(clock_.AwaitWaiting(1));
+  EXPECT_EQ(call.get().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  AwaitServerSide();
+  clock_.Release();
+
+  const std::string text = MetricsWhenIdle();
+  EXPECT_THAT(text, HasSubstr("dsd_requests_total{method=\"Decide\","
+                              "code=\"DEADLINE_EXCEEDED\"} 1\n"));
+  EXPECT_THAT(text, Not(HasSubstr("code=\"OK\"")));
+}
+
+// A call its client cancelled is counted CANCELLED.
+TEST_P(GrpcServiceTest, CallTheClientCancelledIsCountedCancelled) {
+  clock_.Hold();
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::DecideResponse response;
+  std::future<grpc::Status> call = std::async(std::launch::async, [&] {
+    return stub_->Decide(&context, ValidDecideRequest(), &response);
+  });
+  ASSERT_TRUE(clock_.AwaitWaiting(1));
+  context.TryCancel();
+  EXPECT_EQ(call.get().error_code(), grpc::StatusCode::CANCELLED);
+  AwaitServerSide();
+  clock_.Release();
+
+  const std::string text = MetricsWhenIdle();
+  EXPECT_THAT(text, HasSubstr("dsd_requests_total{method=\"Decide\","
+                              "code=\"CANCELLED\"} 1\n"));
+}
+
+// A method the server does not have gets UNIMPLEMENTED and is counted
+// (method "unknown"), whatever service it names.
+TEST_P(GrpcServiceTest, UnknownMethodsAreUnimplementedAndCounted) {
+  grpc::GenericStub generic(Connect(*server_));
+  for (const char* method :
+       {"/dsd.v1.DaemonSetScheduler/Schedule", "/no.such.Service/Call"}) {
+    SCOPED_TRACE(method);
+    grpc::ClientContext context;
+    SetDeadline(context);
+    grpc::Slice slice(std::string("\x0a\x00", 2));
+    const grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, method, grpc::StubOptions(), &request,
+                      &response,
+                      [&done](grpc::Status s) { done.set_value(s); });
+    EXPECT_EQ(done.get_future().get().error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+  EXPECT_THAT(FetchMetrics(), HasSubstr("dsd_requests_total{method=\"unknown\","
+                                        "code=\"UNIMPLEMENTED\"} 2\n"));
+}
+
+// Bytes that are no FilterRequest: INVALID_ARGUMENT with a message (gRPC's
+// typed method said UNIMPLEMENTED with none), counted.
+TEST_P(GrpcServiceTest, UndecodableFilterIsCountedInvalidArgument) {
+  grpc::GenericStub generic(Connect(*server_));
+  grpc::ClientContext context;
+  SetDeadline(context);
+  grpc::Slice slice(
+      std::string("\x12\x05"
+                  "ab",
+                  4));
+  const grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&context, "/dsd.v1.DaemonSetScheduler/Filter",
+                    grpc::StubOptions(), &request, &response,
+                    [&done](grpc::Status s) { done.set_value(s); });
+  const grpc::Status status = done.get_future().get();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("dsd.v1.FilterRequest"));
+  EXPECT_THAT(FetchMetrics(), HasSubstr("dsd_requests_total{method=\"Filter\","
+                                        "code=\"INVALID_ARGUMENT\"} 1\n"));
 }
 
 TEST_P(GrpcServiceTest, MetricsCountTheCalls) {
@@ -280,6 +387,7 @@ TEST(GrpcQueueTest, CallPastItsDeadlineInTheQueueIsNotRun) {
   EXPECT_EQ(
       stub->Decide(&context, ValidDecideRequest(), &response).error_code(),
       grpc::StatusCode::DEADLINE_EXCEEDED);
+  AwaitServerSide();
   clock.Release();
   EXPECT_TRUE(first.get().ok());
   EXPECT_TRUE(server->Shutdown(absl::Seconds(30)));

@@ -102,6 +102,7 @@ TEST(MethodNameTest, ProtoNames) {
   EXPECT_EQ(MethodName(Method::kExplain), "Explain");
   EXPECT_EQ(MethodName(Method::kValidate), "Validate");
   EXPECT_EQ(MethodName(Method::kFilter), "Filter");
+  EXPECT_EQ(MethodName(Method::kUnknown), "unknown");
 }
 
 TEST(MetricsServerTest, ServesMetricsOnlyAtSlashMetrics) {
