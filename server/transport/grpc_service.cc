@@ -50,6 +50,10 @@ absl::Status Serialize(const absl::StatusOr<Response>& result,
   return absl::OkStatus();
 }
 
+std::string_view MessageOf(const absl::Status& status) {
+  return std::string_view(status.message().data(), status.message().size());
+}
+
 std::string TypeUrl(const google::protobuf::Descriptor& descriptor) {
   return "type.googleapis.com/" + descriptor.full_name();
 }
@@ -184,18 +188,17 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
       code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     const FirstViolation first = FindFirstViolation(status);
     if (first.count > 0) {
+      // The path quotes the client's map keys: sanitized.
       log_->warn("rpc method={} rejected code={} field={} violations={}",
-                 MethodName(method), CodeName(code), first.field, first.count);
+                 MethodName(method), CodeName(code),
+                 logging::Sanitize(first.field), first.count);
     } else {  // e.g. bytes that are no request
-      log_->warn(
-          "rpc method={} rejected code={}: {}", MethodName(method),
-          CodeName(code),
-          std::string_view(status.message().data(), status.message().size()));
+      log_->warn("rpc method={} rejected code={}: {}", MethodName(method),
+                 CodeName(code), logging::Sanitize(MessageOf(status)));
     }
   } else if (code == grpc::StatusCode::INTERNAL) {
-    log_->error(
-        "rpc method={} code=INTERNAL (a dsd bug): {}", MethodName(method),
-        std::string_view(status.message().data(), status.message().size()));
+    log_->error("rpc method={} code=INTERNAL (a dsd bug): {}",
+                MethodName(method), logging::Sanitize(MessageOf(status)));
   }
   metrics_.CallFinished(method, code, duration, request_bytes);
   // The last touch of request and response: gRPC frees them afterwards.
@@ -290,7 +293,8 @@ UnknownMethodService::UnknownMethodService(Metrics& metrics)
 grpc::ServerGenericBidiReactor* UnknownMethodService::CreateReactor(
     grpc::GenericCallbackServerContext* context) {
   metrics_.CallStarted();
-  log_->debug("rpc method=unknown code=UNIMPLEMENTED");
+  log_->debug("rpc method=unknown code=UNIMPLEMENTED path={}",
+              logging::Sanitize(context->method()));
   metrics_.CallFinished(Method::kUnknown, grpc::StatusCode::UNIMPLEMENTED,
                         absl::ZeroDuration(), 0);
   return new UnimplementedReactor(context->method());

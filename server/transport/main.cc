@@ -32,6 +32,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
+#include "grpc/support/log.h"
 #include "server/common/logging.h"
 #include "server/transport/flags.h"
 #include "server/transport/server.h"
@@ -128,6 +129,19 @@ bool WaitForSignal(const sigset_t& signals, absl::Duration timeout,
   }
 }
 
+// gRPC core writes its own lines to standard error, in its own format: they
+// go to the "grpc" logger instead, so that --log_format=json writes only
+// JSON. gRPC's verbosity (GRPC_VERBOSITY, ERROR unless set) still decides
+// which lines it produces.
+void GrpcLog(gpr_log_func_args* args) {
+  spdlog::level::level_enum level = spdlog::level::err;
+  if (args->severity == GPR_LOG_SEVERITY_DEBUG) level = spdlog::level::debug;
+  if (args->severity == GPR_LOG_SEVERITY_INFO) level = spdlog::level::info;
+  dsd::logging::Logger(dsd::logging::kGrpcLogger)
+      ->log(level, "{}:{}: {}", args->file != nullptr ? args->file : "?",
+            args->line, args->message != nullptr ? args->message : "");
+}
+
 int Run(int argc, char** argv) {
   ConfigureMalloc();
   absl::FlagsUsageConfig usage;
@@ -170,6 +184,7 @@ int Run(int argc, char** argv) {
   dsd::logging::SetUpLogging(options->logging);
   auto log = dsd::logging::Logger(dsd::logging::kTransportLogger);
   google::protobuf::SetLogHandler(&ProtobufLog);
+  gpr_set_log_function(&GrpcLog);
 
   absl::StatusOr<std::unique_ptr<dsd::transport::Server>> server =
       dsd::transport::Server::Start(*options);

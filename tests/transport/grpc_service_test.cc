@@ -401,6 +401,43 @@ TEST(GrpcQueueTest, CallPastItsDeadlineInTheQueueIsNotRun) {
   logging::SetUpLogging(logging::LoggingOptions{});
 }
 
+// A client's label key is quoted in the warn line's field path: a newline
+// in it cannot start a forged line, and 1 MB of it makes no 1 MB line.
+TEST(GrpcLogTest, ClientStringsCannotForgeOrFloodLogLines) {
+  std::ostringstream log;
+  logging::SetUpLogging({spdlog::level::info, logging::LogFormat::kText},
+                        std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  std::unique_ptr<Server> server = StartServer(LocalOptions());
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::DaemonSetScheduler::NewStub(Connect(*server));
+  for (const std::string& key :
+       {std::string("x\n2026-01-01T00:00:00.000Z error [transport] forged"),
+        std::string(1 << 20, 'k')}) {
+    v1::DecideRequest request = ValidDecideRequest();
+    v1::Label& label =
+        *request.mutable_snapshot()->mutable_nodes(0)->add_labels();
+    label.set_key(key + "/");  // a trailing slash: never a valid key
+    label.set_value("v");
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::DecideResponse response;
+    // INVALID_ARGUMENT; the client may see RESOURCE_EXHAUSTED instead when
+    // the details quoting 1 MB exceed its trailer limit (status.cc's
+    // business, not this test's).
+    EXPECT_FALSE(stub->Decide(&context, request, &response).ok());
+  }
+  server->Shutdown(absl::Seconds(30));
+  logging::SetUpLogging(logging::LoggingOptions{});
+
+  std::istringstream lines(log.str());
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    EXPECT_THAT(line, Not(StartsWith("2026-01-01T00:00:00.000Z"))) << line;
+    EXPECT_LT(line.size(), 1024u) << line.substr(0, 200);
+  }
+  EXPECT_GE(count, 2);  // the two warn lines, at least
+}
+
 // Limits: one server per case with its own options.
 class GrpcLimitsTest : public ::testing::Test {
  protected:

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <future>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "tests/transport/server_process.h"
 #include "tests/transport/test_util.h"
 
@@ -215,6 +217,51 @@ TEST(MainTest, SigtermDuringALongCallExitsWithinTheGracePeriod) {
       << server.Stderr();
   const grpc::Status status = call.get();
   EXPECT_FALSE(status.ok());
+}
+
+// Every line of `text` is one JSON object with time, level, logger and
+// msg; returns how many lines came from `logger`.
+int CountJsonLines(const std::string& text, const std::string& logger) {
+  int from_logger = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_TRUE(object.is_object()) << "not JSON: " << line;
+    if (!object.is_object()) continue;
+    for (const char* key : {"time", "level", "logger", "msg"}) {
+      EXPECT_TRUE(object.contains(key)) << key << " missing: " << line;
+    }
+    if (object.value("logger", "") == logger) ++from_logger;
+  }
+  return from_logger;
+}
+
+// --log_format=json: every line on standard error is JSON, gRPC core's own
+// lines included (GRPC_VERBOSITY=debug makes it write some at start-up,
+// and a port in use makes it write errors), whatever the requests hold.
+TEST(MainTest, JsonLogFormatWritesOnlyJsonLines) {
+  const std::vector<std::string> env = {"GRPC_VERBOSITY=debug"};
+  ServerProcess server(
+      {"--listen=127.0.0.1:0", "--log_format=json", "--log_level=debug"}, env);
+  const std::string address = server.WaitForAddress(kStartTimeout);
+  ASSERT_FALSE(address.empty()) << server.Stderr();
+  const std::shared_ptr<grpc::Channel> channel = Connect(address);
+  EXPECT_TRUE(Decide(channel, ValidDecideRequest()).ok());
+  v1::DecideRequest bad = ValidDecideRequest();
+  v1::Label& label = *bad.mutable_snapshot()->mutable_nodes(0)->add_labels();
+  label.set_key("a\nb\"c\x01");
+  label.set_value("v");
+  EXPECT_EQ(Decide(channel, bad).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  ServerProcess second({"--listen=" + address, "--log_format=json"}, env);
+  EXPECT_EQ(second.WaitForExit(kStartTimeout), 1);
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitForExit(std::chrono::seconds(30)), 0);
+
+  EXPECT_GT(CountJsonLines(server.Stderr(), "grpc"), 0) << server.Stderr();
+  CountJsonLines(second.Stderr(), "grpc");
+  EXPECT_THAT(second.Stderr(), HasSubstr("address already in use"));
 }
 
 }  // namespace
