@@ -53,7 +53,10 @@ ABSL_FLAG(std::string, log_format, "text",
           "Log line format: text, or json for one JSON object per line.");
 ABSL_FLAG(std::string, metrics_listen, DSD_DEFAULT(metrics_listen),
           "Address (host:port) of an HTTP server answering GET /metrics in "
-          "the Prometheus text format. Empty serves no metrics.");
+          "the Prometheus text format. Empty serves no metrics. An empty "
+          "host (:9090) or 0.0.0.0 binds every interface: anyone who can "
+          "reach the host can read the metrics; 127.0.0.1:9090 keeps them "
+          "local.");
 ABSL_FLAG(double, shutdown_grace,
           absl::ToDoubleSeconds(DSD_DEFAULT(shutdown_grace)),
           "Seconds that requests in flight may take to finish once the drain "

@@ -197,7 +197,13 @@ int Run(int argc, char** argv) {
                 ? "plaintext"
                 : (options->tls_client_ca_file.empty() ? "TLS" : "mutual TLS"));
   if (!(*server)->MetricsAddress().empty()) {
-    log->info("metrics on http://{}/metrics", (*server)->MetricsAddress());
+    const std::string& metrics = (*server)->MetricsAddress();
+    const bool everywhere = absl::StartsWith(metrics, "0.0.0.0:") ||
+                            absl::StartsWith(metrics, "[::]:");
+    log->info("metrics on http://{}/metrics{}", metrics,
+              everywhere ? " (every interface: anyone who can reach this "
+                           "host can read them)"
+                         : "");
   }
 
   int signal_number = 0;

@@ -166,8 +166,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         MetricsServer::Start(options.metrics_listen, server->metrics_);
     if (!metrics.ok()) return metrics.status();
     server->metrics_server_ = *std::move(metrics);
+    const std::string& host = server->metrics_server_->Host();
     server->metrics_address_ =
-        WithPort(options.metrics_listen, server->metrics_server_->Port());
+        absl::StrCat(host.find(':') != std::string::npos ? "[" : "", host,
+                     host.find(':') != std::string::npos ? "]:" : ":",
+                     server->metrics_server_->Port());
   }
 
   grpc::HealthCheckServiceInterface* health =

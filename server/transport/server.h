@@ -50,7 +50,8 @@ struct ServerOptions {
   // TLS): mutual TLS; clients must present a certificate it verifies.
   std::string tls_client_ca_file;
   // "host:port" for the HTTP GET /metrics endpoint (Prometheus text).
-  // Empty: no metrics endpoint. Port 0 picks a free port.
+  // Empty: no metrics endpoint. An empty host (":9090") binds every
+  // interface. Port 0 picks a free port.
   std::string metrics_listen;
   // How long Shutdown lets in-flight calls finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(10);
@@ -89,7 +90,8 @@ class Server {
   const std::string& Address() const { return address_; }
   // The bound metrics port; 0 without a metrics endpoint.
   int MetricsPort() const;
-  // options.metrics_listen with the bound port; empty without one.
+  // The metrics endpoint's bound host and port ("0.0.0.0:9090" for
+  // ":9090", "[::1]:9090"); empty without one.
   const std::string& MetricsAddress() const { return metrics_address_; }
 
   // Health turns NOT_SERVING (overall and kServiceName); calls are still
