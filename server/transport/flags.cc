@@ -25,6 +25,13 @@ ABSL_FLAG(int32_t, threads, DSD_DEFAULT(threads),
 ABSL_FLAG(int64_t, max_request_bytes, DSD_DEFAULT(max_request_bytes),
           "Largest request message accepted, in bytes (at most 2147483647). "
           "gRPC rejects a larger request with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_request_bytes_in_flight,
+          DSD_DEFAULT(max_request_bytes_in_flight),
+          "Budget of request bytes held by the requests being handled at "
+          "once. A request that does not fit gets RESOURCE_EXHAUSTED "
+          "(retry later or elsewhere) instead of growing memory; a request "
+          "alone always runs. Each running request holds about 2.2x its "
+          "size. 0 means no limit.");
 ABSL_FLAG(int64_t, max_nodes,
           static_cast<int64_t>(DSD_DEFAULT(service.max_nodes)),
           "Largest number of nodes in one request's snapshot; a request with "
@@ -101,6 +108,13 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     return OutOfRange("max_request_bytes", "must be in [1, 2147483647]");
   }
   options.max_request_bytes = static_cast<int>(max_request_bytes);
+
+  options.max_request_bytes_in_flight =
+      absl::GetFlag(FLAGS_max_request_bytes_in_flight);
+  if (options.max_request_bytes_in_flight < 0) {
+    return OutOfRange("max_request_bytes_in_flight",
+                      "must be >= 0 (0 means no limit)");
+  }
 
   absl::StatusOr<size_t> limit =
       Limit("max_nodes", absl::GetFlag(FLAGS_max_nodes));

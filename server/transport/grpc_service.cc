@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/common/logging.h"
+#include "server/convert/errors.h"
 #include "server/transport/request_bytes.h"
 #include "server/transport/status.h"
 
@@ -90,12 +91,26 @@ FirstViolation FindFirstViolation(const absl::Status& status) {
 }  // namespace
 
 GrpcService::GrpcService(const service::SchedulerService& service,
-                         Metrics& metrics, WorkerPool& workers)
+                         Metrics& metrics, WorkerPool& workers,
+                         uint64_t max_request_bytes_in_flight)
     : service_(service),
       metrics_(metrics),
       workers_(workers),
       cancel_at_unix_nanos_(std::numeric_limits<int64_t>::max()),
+      max_request_bytes_in_flight_(max_request_bytes_in_flight),
       log_(logging::Logger(logging::kTransportLogger)) {}
+
+bool GrpcService::Admit(uint64_t bytes) {
+  uint64_t held = request_bytes_in_flight_.load();
+  do {
+    if (max_request_bytes_in_flight_ != 0 && held != 0 &&
+        held + bytes > max_request_bytes_in_flight_) {
+      return false;
+    }
+  } while (!request_bytes_in_flight_.compare_exchange_weak(held, held + bytes));
+  metrics_.RequestBytesAdmitted(static_cast<int64_t>(bytes));
+  return true;
+}
 
 void GrpcService::CancelCallsAt(absl::Time deadline) {
   const int64_t nanos = absl::ToUnixNanos(deadline);
@@ -147,11 +162,30 @@ grpc::ServerUnaryReactor* GrpcService::Handle(
   metrics_.CallStarted();
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Admit(request_bytes)) {
+    // Answered here, at once: queueing it would hold its bytes too.
+    const uint64_t limit = max_request_bytes_in_flight_;
+    Run(
+        method, context, request_bytes,
+        [request_bytes, limit](const service::CallContext&) {
+          return convert::LimitExceeded(
+              "request_bytes_in_flight",
+              absl::StrCat("this request's ", request_bytes,
+                           " bytes do not fit in what "
+                           "--max_request_bytes_in_flight=",
+                           limit,
+                           " leaves beside the requests being handled; "
+                           "retry later or on another replica"));
+        },
+        reactor, start, 0);
+    return reactor;
+  }
   // An explicit `self` rather than a captured `this`: GCC's
   // -fsanitize=vptr checks the closure instead of the captured pointer.
   workers_.Submit([self = this, method, context, request_bytes,
                    body = std::move(body), reactor, start] {
-    self->Run(method, context, request_bytes, body, reactor, start);
+    self->Run(method, context, request_bytes, body, reactor, start,
+              request_bytes);
   });
   return reactor;
 }
@@ -159,7 +193,8 @@ grpc::ServerUnaryReactor* GrpcService::Handle(
 void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
                       uint64_t request_bytes, const Body& body,
                       grpc::ServerUnaryReactor* reactor,
-                      std::chrono::steady_clock::time_point start) {
+                      std::chrono::steady_clock::time_point start,
+                      uint64_t held_bytes) {
   service::RequestCounts counts;
   const service::CallContext call{
       [self = this, context] { return self->Cancelled(*context); }, &counts};
@@ -199,6 +234,10 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
   } else if (code == grpc::StatusCode::INTERNAL) {
     log_->error("rpc method={} code=INTERNAL (a dsd bug): {}",
                 MethodName(method), logging::Sanitize(MessageOf(status)));
+  }
+  if (held_bytes > 0) {
+    request_bytes_in_flight_.fetch_sub(held_bytes);
+    metrics_.RequestBytesAdmitted(-static_cast<int64_t>(held_bytes));
   }
   metrics_.CallFinished(method, code, duration, request_bytes);
   // The last touch of request and response: gRPC frees them afterwards.

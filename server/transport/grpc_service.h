@@ -53,8 +53,14 @@ using ServiceBase = v1::DaemonSetScheduler::WithRawCallbackMethod_Decide<
 
 class GrpcService final : public ServiceBase {
  public:
+  // `max_request_bytes_in_flight`: the budget of request bytes held by
+  // calls admitted and not finished (0: none). A call that does not fit is
+  // answered RESOURCE_EXHAUSTED at once (QuotaFailure subject
+  // "request_bytes_in_flight"), freeing its bytes; a call is always
+  // admitted when no other holds any, so one request larger than the
+  // budget (up to --max_request_bytes) still runs alone.
   GrpcService(const service::SchedulerService& service, Metrics& metrics,
-              WorkerPool& workers);
+              WorkerPool& workers, uint64_t max_request_bytes_in_flight = 0);
 
   // From `deadline` on, every call is cancelled (Server::Shutdown's grace
   // period). Only the earliest deadline given counts.
@@ -91,16 +97,21 @@ class GrpcService final : public ServiceBase {
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response);
 
-  // Starts metrics, then queues `body` to the worker pool.
+  // Starts metrics, admits the call's bytes, then queues `body` to the
+  // worker pool (or answers RESOURCE_EXHAUSTED at once).
   grpc::ServerUnaryReactor* Handle(Method method,
                                    grpc::CallbackServerContext* context,
                                    uint64_t request_bytes, Body body);
 
-  // The body of a call after Handle accepted it; ends with Finish.
+  // The body of a call after Handle accepted it; ends with Finish and
+  // gives `held_bytes` of the budget back.
   void Run(Method method, grpc::CallbackServerContext* context,
            uint64_t request_bytes, const Body& body,
            grpc::ServerUnaryReactor* reactor,
-           std::chrono::steady_clock::time_point start);
+           std::chrono::steady_clock::time_point start, uint64_t held_bytes);
+
+  // Takes `bytes` of the budget if they fit (see the constructor).
+  bool Admit(uint64_t bytes);
 
   // True once the call was cancelled, its deadline passed, or the drain's.
   bool Cancelled(grpc::CallbackServerContext& context) const;
@@ -115,6 +126,8 @@ class GrpcService final : public ServiceBase {
   WorkerPool& workers_;
   // CancelCallsAt's deadline in absl::ToUnixNanos; INT64_MAX: none.
   std::atomic<int64_t> cancel_at_unix_nanos_;
+  const uint64_t max_request_bytes_in_flight_;
+  std::atomic<uint64_t> request_bytes_in_flight_{0};
   std::shared_ptr<spdlog::logger> log_;
 };
 

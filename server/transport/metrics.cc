@@ -124,6 +124,13 @@ std::string Metrics::RenderText() const {
                   "# TYPE dsd_requests_in_flight gauge\n"
                   "dsd_requests_in_flight ",
                   in_flight_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out,
+                  "# HELP dsd_request_bytes_in_flight Bytes of the requests "
+                  "admitted and being handled.\n"
+                  "# TYPE dsd_request_bytes_in_flight gauge\n"
+                  "dsd_request_bytes_in_flight ",
+                  request_bytes_in_flight_.load(std::memory_order_relaxed),
+                  "\n");
   return out;
 }
 

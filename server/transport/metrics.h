@@ -41,6 +41,8 @@ inline constexpr std::array<double, 13> kDurationBucketsSeconds = {
 //   dsd_request_duration_seconds{method}     histogram
 //   dsd_request_bytes_total{method}          counter (serialized request size)
 //   dsd_requests_in_flight                   gauge
+//   dsd_request_bytes_in_flight              gauge (admitted, see
+//                                            --max_request_bytes_in_flight)
 // Every dsd.v1 call that reaches dsd is counted once, with the code its
 // client sees, and so is every call of a method the server does not have
 // (method="unknown"); grpc.health.v1 and reflection calls are not. gRPC
@@ -66,6 +68,11 @@ class Metrics {
   void CallFinished(Method method, grpc::StatusCode code,
                     absl::Duration duration, uint64_t request_bytes);
 
+  // `delta` request bytes were admitted (> 0) or given back (< 0).
+  void RequestBytesAdmitted(int64_t delta) {
+    request_bytes_in_flight_.fetch_add(delta, std::memory_order_relaxed);
+  }
+
   // The text exposition format, version 0.0.4 (Content-Type
   // "text/plain; version=0.0.4").
   std::string RenderText() const;
@@ -86,6 +93,7 @@ class Metrics {
 
   std::array<PerMethod, kMethodCount> methods_;
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> request_bytes_in_flight_{0};
 };
 
 }  // namespace dsd::transport

@@ -186,7 +186,8 @@ Server::Server(const ServerOptions& options, std::function<absl::Time()> clock)
           options.threads > 0
               ? options.threads
               : static_cast<int>(std::thread::hardware_concurrency()))),
-      grpc_service_(service_, metrics_, *workers_),
+      grpc_service_(service_, metrics_, *workers_,
+                    static_cast<uint64_t>(options.max_request_bytes_in_flight)),
       unknown_methods_(metrics_) {}
 
 Server::~Server() {

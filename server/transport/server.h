@@ -40,6 +40,11 @@ struct ServerOptions {
   // Largest request message accepted, in bytes; gRPC answers a larger one
   // with RESOURCE_EXHAUSTED before dsd sees it. Must be > 0.
   int max_request_bytes = 256 * 1024 * 1024;
+  // The budget of request bytes held by the calls being handled (0: no
+  // limit). A call that does not fit gets RESOURCE_EXHAUSTED at once, so
+  // that many concurrent large requests do not grow memory (each holds
+  // about 2.2x its size while it runs); a call alone always runs.
+  int64_t max_request_bytes_in_flight = 512 * 1024 * 1024;
   // Per-request object limits (0 = no limit), enforced by the service.
   service::ServiceOptions service;
   // PEM file paths. Both empty: plaintext. Both set: TLS with this

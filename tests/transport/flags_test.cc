@@ -35,6 +35,7 @@ TEST(ServerFlagsTest, DefaultsAreTheDocumentedValues) {
   EXPECT_EQ(options->listen, "127.0.0.1:50051");
   EXPECT_EQ(options->threads, 0);
   EXPECT_EQ(options->max_request_bytes, 256 * 1024 * 1024);
+  EXPECT_EQ(options->max_request_bytes_in_flight, 512 * 1024 * 1024);
   EXPECT_EQ(options->service.max_nodes, 100'000u);
   EXPECT_EQ(options->service.max_pods, 2'000'000u);
   EXPECT_EQ(options->service.max_daemon_sets, 10'000u);
@@ -54,6 +55,7 @@ TEST(ServerFlagsTest, EveryFlagReachesItsOption) {
       "--listen=0.0.0.0:7000",
       "--threads=3",
       "--max_request_bytes=1024",
+      "--max_request_bytes_in_flight=4096",
       "--max_nodes=5",
       "--max_pods=0",
       "--max_daemon_sets=7",
@@ -70,6 +72,7 @@ TEST(ServerFlagsTest, EveryFlagReachesItsOption) {
   EXPECT_EQ(options->listen, "0.0.0.0:7000");
   EXPECT_EQ(options->threads, 3);
   EXPECT_EQ(options->max_request_bytes, 1024);
+  EXPECT_EQ(options->max_request_bytes_in_flight, 4096);
   EXPECT_EQ(options->service.max_nodes, 5u);
   EXPECT_EQ(options->service.max_pods, 0u);
   EXPECT_EQ(options->service.max_daemon_sets, 7u);
@@ -96,6 +99,8 @@ TEST(ServerFlagsTest, RejectsBadValuesNamingTheFlag) {
       {"zero_request_bytes", "--max_request_bytes=0", "--max_request_bytes"},
       {"request_bytes_over_int", "--max_request_bytes=2147483648",
        "--max_request_bytes"},
+      {"negative_in_flight", "--max_request_bytes_in_flight=-1",
+       "--max_request_bytes_in_flight"},
       {"negative_nodes", "--max_nodes=-1", "--max_nodes"},
       {"negative_pods", "--max_pods=-1", "--max_pods"},
       {"negative_daemon_sets", "--max_daemon_sets=-1", "--max_daemon_sets"},

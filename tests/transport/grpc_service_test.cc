@@ -468,6 +468,46 @@ TEST_F(GrpcLimitsTest, RequestOverMaxRequestBytesIsResourceExhausted) {
       << status.error_message();
 }
 
+// Request bytes in flight have a budget: a call that does not fit beside
+// the one being handled is answered RESOURCE_EXHAUSTED at once; once the
+// first is done, calls fit again, and one larger than the whole budget
+// runs when it is alone.
+TEST_F(GrpcLimitsTest, RequestBytesInFlightOverTheBudgetAreResourceExhausted) {
+  HoldingClock clock;
+  const size_t size = ValidDecideRequest().ByteSizeLong();
+  ServerOptions options = LocalOptions();
+  options.max_request_bytes_in_flight = static_cast<int64_t>(size + size / 2);
+  server_ = StartServer(options, clock.Clock());
+  ASSERT_NE(server_, nullptr);
+  auto stub = v1::DaemonSetScheduler::NewStub(Connect(*server_));
+  const auto decide = [&stub](const v1::DecideRequest& request) {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::DecideResponse response;
+    return stub->Decide(&context, request, &response);
+  };
+
+  clock.Hold();
+  std::future<grpc::Status> first = std::async(
+      std::launch::async, [&] { return decide(ValidDecideRequest()); });
+  ASSERT_TRUE(clock.AwaitWaiting(1));
+  const grpc::Status rejected = decide(ValidDecideRequest());
+  EXPECT_EQ(rejected.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << rejected.error_message();
+  EXPECT_THAT(rejected.error_message(), HasSubstr("request_bytes_in_flight"));
+  clock.Release();
+  EXPECT_TRUE(first.get().ok());
+
+  EXPECT_TRUE(decide(ValidDecideRequest()).ok());
+  v1::DecideRequest large = ValidDecideRequest();
+  for (int i = 0; i < 10; ++i) {
+    large.mutable_snapshot()->add_nodes()->set_name("n-" + std::to_string(i));
+  }
+  ASSERT_GT(large.ByteSizeLong(), size + size / 2);
+  const grpc::Status alone = decide(large);
+  EXPECT_TRUE(alone.ok()) << alone.error_message();
+}
+
 TEST_F(GrpcLimitsTest, TooManyNodesIsResourceExhaustedWithQuotaFailure) {
   ServerOptions options = LocalOptions();
   options.service.max_nodes = 1;
