@@ -25,6 +25,31 @@
 
 namespace dsd::transport {
 
+// HTTP/2 limits of the gRPC port (gRPC channel arguments). gRPC 1.51 has
+// no cap on the number of connections and predates the HTTP/2 rapid-reset
+// mitigation (CVE-2023-44487): see README "Running in production".
+struct Http2Options {
+  // Streams (calls) one connection may have open at once; a client queues
+  // the rest. Bounds what one connection can make the server hold.
+  int max_concurrent_streams = 100;
+  // A client may ping at most this often without data (keepalive
+  // enforcement); more often counts a strike, and after max_ping_strikes
+  // the server closes the connection (GOAWAY "too_many_pings").
+  absl::Duration min_client_ping_interval = absl::Seconds(60);
+  int max_ping_strikes = 2;
+  // The server pings a connection idle for this long and closes it if no
+  // answer comes within keepalive_timeout: dead peers free their slot.
+  absl::Duration keepalive_time = absl::Minutes(5);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // A connection without calls for this long is closed (GOAWAY).
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // A connection older than this is asked to go away (clients reconnect,
+  // which spreads them over new replicas); its calls get
+  // max_connection_age_grace to finish.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
+};
+
 // How dsd-server runs: plain data with documented defaults, built from the
 // command line by ServerOptionsFromFlags (flags.h) or directly by tests.
 struct ServerOptions {
@@ -64,6 +89,8 @@ struct ServerOptions {
   // NOT_SERVING before the drain starts (EnterLameDuck, then Shutdown), so
   // that load balancers stop sending calls first. 0: drain at once.
   absl::Duration lameduck = absl::ZeroDuration();
+  // HTTP/2 limits of the gRPC port.
+  Http2Options http2;
   // Level and line format of the named loggers (main applies them).
   logging::LoggingOptions logging;
 };

@@ -508,6 +508,37 @@ TEST_F(GrpcLimitsTest, RequestBytesInFlightOverTheBudgetAreResourceExhausted) {
   EXPECT_TRUE(alone.ok()) << alone.error_message();
 }
 
+// One connection may have Http2Options::max_concurrent_streams calls open;
+// the client queues the next one, which never reaches the service.
+TEST_F(GrpcLimitsTest, StreamsPerConnectionAreLimited) {
+  HoldingClock clock;
+  ServerOptions options = LocalOptions();
+  options.http2.max_concurrent_streams = 1;
+  server_ = StartServer(options, clock.Clock());
+  ASSERT_NE(server_, nullptr);
+  auto stub = v1::DaemonSetScheduler::NewStub(Connect(*server_));
+  clock.Hold();
+  std::future<grpc::Status> first = std::async(std::launch::async, [&stub] {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::DecideResponse response;
+    return stub->Decide(&context, ValidDecideRequest(), &response);
+  });
+  ASSERT_TRUE(clock.AwaitWaiting(1));
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(500));
+  v1::DecideResponse response;
+  EXPECT_EQ(
+      stub->Decide(&context, ValidDecideRequest(), &response).error_code(),
+      grpc::StatusCode::DEADLINE_EXCEEDED);
+  AwaitServerSide();
+  EXPECT_EQ(clock.reads(), 1);  // the second call never reached dsd
+  clock.Release();
+  EXPECT_TRUE(first.get().ok());
+}
+
 TEST_F(GrpcLimitsTest, TooManyNodesIsResourceExhaustedWithQuotaFailure) {
   ServerOptions options = LocalOptions();
   options.service.max_nodes = 1;
