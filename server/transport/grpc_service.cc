@@ -1,7 +1,8 @@
-// Every RPC goes through one Handle(): start metrics, then Run() inline or
-// on the worker pool: the service, the log line, metrics, and
-// Finish(ToGrpcStatus(...)). Decide, Explain and Validate are raw methods:
-// the service reads their bytes (see convert/wire.h).
+// Every RPC goes through one Handle(): start metrics, admit its bytes, then
+// Run() on the worker pool: the service, the code its client sees
+// (Outcome), the log line, metrics, and Finish(ToGrpcStatus(...)). Every
+// method is raw: Decide, Explain and Validate are read by the service (see
+// convert/wire.h), Filter is parsed here.
 #include "server/transport/grpc_service.h"
 
 #include <malloc.h>
