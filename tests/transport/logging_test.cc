@@ -3,6 +3,7 @@
 // layer that sets logging up.
 #include "server/common/logging.h"
 
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ struct SanitizeCase {
   size_t max_bytes;
   std::string expected;
 };
+
+// ctest lists cases by name, not as bytes.
+void PrintTo(const SanitizeCase& c, std::ostream* os) { *os << c.name; }
 
 class SanitizeTest : public ::testing::TestWithParam<SanitizeCase> {};
 

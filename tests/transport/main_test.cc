@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <future>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -41,6 +42,9 @@ struct BadFlagCase {
   std::vector<std::string> args;
   const char* message_part;
 };
+
+// ctest lists cases by name, not as bytes.
+void PrintTo(const BadFlagCase& c, std::ostream* os) { *os << c.name; }
 
 class BadFlagsTest : public ::testing::TestWithParam<BadFlagCase> {};
 
