@@ -1,6 +1,10 @@
-// Named spdlog loggers sharing one sink. The JSON formatter escapes the
-// message itself so that every line stays one valid JSON object whatever the
-// message holds (quotes, newlines, control characters).
+// Named spdlog loggers sharing one sink. Both formatters make each message
+// one line whatever it holds: text escapes control characters, JSON
+// escapes the message itself so that every line stays one valid JSON
+// object (quotes, newlines, control characters, bytes that are not UTF-8);
+// both cut it at kMaxLoggedMessageBytes. A client's label key with a
+// newline cannot forge a line, nor a 4 MB value make a 4 MB line, even
+// where a call site forgot Sanitize.
 #include "server/common/logging.h"
 
 #include <array>
@@ -44,12 +48,97 @@ void AppendText(std::string_view text, spdlog::memory_buf_t& dest) {
   dest.append(text.data(), text.data() + text.size());
 }
 
+// The length of the UTF-8 character at text[i], or 0 if the bytes there
+// are not one (a stray continuation byte, a truncated or overlong
+// sequence, a surrogate, above U+10FFFF).
+size_t Utf8Length(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) {
+    return static_cast<unsigned char>(text[i + k]);
+  };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  unsigned char low = 0x80;  // bounds of the second byte
+  unsigned char high = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) low = 0xa0;   // overlong
+    if (lead == 0xed) high = 0x9f;  // surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) low = 0x90;   // overlong
+    if (lead == 0xf4) high = 0x8f;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    if (byte(k) < 0x80 || byte(k) > 0xbf) return 0;
+  }
+  return length;
+}
+
+// How many leading bytes of `text` fit in `max_bytes` without cutting a
+// character (all of it when it fits).
+size_t CutAt(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text.size();
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) {
+    --end;
+  }
+  return end;
+}
+
+std::string CutMarker(size_t full_bytes) {
+  return absl::StrCat("\xe2\x80\xa6(", full_bytes, " bytes)");
+}
+
+// The text formatter: the pattern, applied to the sanitized message.
+class SafeTextFormatter final : public spdlog::formatter {
+ public:
+  SafeTextFormatter()
+      : pattern_("%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v",
+                 spdlog::pattern_time_type::utc) {}
+
+  void format(const spdlog::details::log_msg& msg,
+              spdlog::memory_buf_t& dest) override {
+    const std::string safe =
+        Sanitize(std::string_view(msg.payload.data(), msg.payload.size()),
+                 kMaxLoggedMessageBytes);
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(safe.data(), safe.size());
+    pattern_.format(copy, dest);
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<SafeTextFormatter>();
+  }
+
+ private:
+  spdlog::pattern_formatter pattern_;
+};
+
 // JSON string escaping (RFC 8259 section 7): quote, backslash and the control
-// characters; other bytes, UTF-8 included, pass through unchanged.
+// characters; UTF-8 passes through unchanged, other bytes become U+FFFD so
+// that the line stays valid JSON.
 void AppendJsonString(std::string_view text, spdlog::memory_buf_t& dest) {
   static constexpr char kHex[] = "0123456789abcdef";
   dest.push_back('"');
-  for (const char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const size_t length = Utf8Length(text, i);
+      if (length == 0) {
+        AppendText("\\ufffd", dest);
+      } else {
+        AppendText(text.substr(i, length), dest);
+        i += length - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         AppendText("\\\"", dest);
@@ -97,8 +186,15 @@ class JsonFormatter final : public spdlog::formatter {
     AppendJsonString(
         std::string_view(msg.logger_name.data(), msg.logger_name.size()), dest);
     AppendText(",\"msg\":", dest);
-    AppendJsonString(std::string_view(msg.payload.data(), msg.payload.size()),
-                     dest);
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    const size_t keep = CutAt(payload, kMaxLoggedMessageBytes);
+    if (keep == payload.size()) {
+      AppendJsonString(payload, dest);
+    } else {
+      std::string cut(payload.substr(0, keep));
+      cut.append(CutMarker(payload.size()));
+      AppendJsonString(cut, dest);
+    }
     AppendText("}\n", dest);
   }
 
@@ -149,10 +245,45 @@ absl::StatusOr<LogFormat> ParseLogFormat(std::string_view text) {
       "unknown log format \"", std::string(text), "\"; expected text or json"));
 }
 
+std::string Sanitize(std::string_view text, size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const size_t keep = CutAt(text, max_bytes);
+  std::string out;
+  out.reserve(keep + 16);
+  for (size_t i = 0; i < keep; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x80) {
+      const size_t length = Utf8Length(text, i);
+      if (length > 0 && i + length <= keep) {
+        out.append(text.substr(i, length));
+        i += length - 1;
+        continue;
+      }
+    } else if (byte >= 0x20 && byte != 0x7f) {
+      out.push_back(static_cast<char>(byte));
+      continue;
+    }
+    switch (byte) {
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        out.append({'\\', 'x', kHex[byte >> 4], kHex[byte & 0xf]});
+    }
+  }
+  if (keep < text.size()) out.append(CutMarker(text.size()));
+  return out;
+}
+
 std::unique_ptr<spdlog::formatter> MakeFormatter(LogFormat format) {
   if (format == LogFormat::kJson) return std::make_unique<JsonFormatter>();
-  return std::make_unique<spdlog::pattern_formatter>(
-      "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v", spdlog::pattern_time_type::utc);
+  return std::make_unique<SafeTextFormatter>();
 }
 
 void SetUpLogging(const LoggingOptions& options, spdlog::sink_ptr sink) {
@@ -161,7 +292,7 @@ void SetUpLogging(const LoggingOptions& options, spdlog::sink_ptr sink) {
   state.options = options;
   state.sink = sink != nullptr ? std::move(sink) : DefaultSink();
   for (const std::string_view name :
-       {kTransportLogger, kServiceLogger, kConvertLogger}) {
+       {kTransportLogger, kServiceLogger, kConvertLogger, kGrpcLogger}) {
     if (spdlog::get(std::string(name)) == nullptr) {
       spdlog::register_logger(
           std::make_shared<spdlog::logger>(std::string(name), state.sink));

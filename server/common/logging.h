@@ -5,7 +5,9 @@
 #ifndef DSD_SERVER_COMMON_LOGGING_H_
 #define DSD_SERVER_COMMON_LOGGING_H_
 
+#include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -15,11 +17,32 @@
 
 namespace dsd::logging {
 
-// The named loggers, one per layer.
+// The named loggers, one per layer, and gRPC core's own lines.
 inline constexpr std::string_view kTransportLogger = "transport";
 inline constexpr std::string_view kServiceLogger = "service";
 inline constexpr std::string_view kConvertLogger = "convert";
+inline constexpr std::string_view kGrpcLogger = "grpc";
 
+// How much of one user-supplied string (a field path, a method name, a
+// message quoting request values) a log line carries; see Sanitize.
+inline constexpr size_t kMaxLoggedValueBytes = 256;
+// How much of any message a log line carries, whoever logged it: the
+// formatters cut longer ones the same way.
+inline constexpr size_t kMaxLoggedMessageBytes = 4096;
+
+// `text` made safe to put in a log line: control characters become
+// escapes (\n, \r, \t, \x1b, \x7f), bytes that are not UTF-8 become \xNN,
+// so no value can start a line of its own or garble a terminal; longer
+// than `max_bytes`, it is cut there (never inside a character) and ends in
+// "…(N bytes)" with its full length. Log every user-supplied string
+// through it.
+std::string Sanitize(std::string_view text,
+                     size_t max_bytes = kMaxLoggedValueBytes);
+
+// Both formats write each message on one line, cut to
+// kMaxLoggedMessageBytes: text escapes its control characters (Sanitize),
+// JSON escapes them as JSON does (and writes bytes that are not UTF-8 as
+// U+FFFD).
 enum class LogFormat {
   // "2024-05-01T12:00:00.123Z info [transport] message", one per line.
   kText,
@@ -44,7 +67,8 @@ absl::StatusOr<LogFormat> ParseLogFormat(std::string_view text);
 // A formatter for `format`; times are UTC.
 std::unique_ptr<spdlog::formatter> MakeFormatter(LogFormat format);
 
-// (Re)configures every named logger, and the spdlog default logger, to write
+// (Re)configures every named logger (the four above), and the spdlog
+// default logger, to write
 // to `sink` (nullptr: standard error) at `options.level` in
 // `options.format`. Call once from main before any traffic; tests may call
 // it again with their own sink. Not safe concurrently with logging.

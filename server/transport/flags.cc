@@ -19,11 +19,19 @@ ABSL_FLAG(std::string, listen, DSD_DEFAULT(listen),
           "Address the gRPC server listens on, as host:port (for example "
           "0.0.0.0:50051 or [::]:50051). Port 0 picks a free port.");
 ABSL_FLAG(int32_t, threads, DSD_DEFAULT(threads),
-          "Number of threads that run requests. 0 runs each request on the "
-          "gRPC thread that received it (gRPC's default threading).");
+          "Number of threads that run requests. 0 starts one per CPU core. "
+          "Requests never run on gRPC's own threads, so health checks are "
+          "answered while every thread is busy.");
 ABSL_FLAG(int64_t, max_request_bytes, DSD_DEFAULT(max_request_bytes),
           "Largest request message accepted, in bytes (at most 2147483647). "
           "gRPC rejects a larger request with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_request_bytes_in_flight,
+          DSD_DEFAULT(max_request_bytes_in_flight),
+          "Budget of request bytes held by the requests being handled at "
+          "once. A request that does not fit gets RESOURCE_EXHAUSTED "
+          "(retry later or elsewhere) instead of growing memory; a request "
+          "alone always runs. Each running request holds about 2.2x its "
+          "size. 0 means no limit.");
 ABSL_FLAG(int64_t, max_nodes,
           static_cast<int64_t>(DSD_DEFAULT(service.max_nodes)),
           "Largest number of nodes in one request's snapshot; a request with "
@@ -52,11 +60,22 @@ ABSL_FLAG(std::string, log_format, "text",
           "Log line format: text, or json for one JSON object per line.");
 ABSL_FLAG(std::string, metrics_listen, DSD_DEFAULT(metrics_listen),
           "Address (host:port) of an HTTP server answering GET /metrics in "
-          "the Prometheus text format. Empty serves no metrics.");
+          "the Prometheus text format. Empty serves no metrics. An empty "
+          "host (:9090) or 0.0.0.0 binds every interface: anyone who can "
+          "reach the host can read the metrics; 127.0.0.1:9090 keeps them "
+          "local.");
 ABSL_FLAG(double, shutdown_grace,
           absl::ToDoubleSeconds(DSD_DEFAULT(shutdown_grace)),
-          "Seconds that requests in flight may take to finish after SIGTERM "
-          "or SIGINT before they are cancelled.");
+          "Seconds that requests in flight may take to finish once the drain "
+          "has started (after --lameduck) before they are cancelled. The "
+          "process exits at most --lameduck + --shutdown_grace + 1 seconds "
+          "after SIGTERM or SIGINT, even if a request ignores its "
+          "cancellation (exit code 1 then).");
+ABSL_FLAG(double, lameduck, absl::ToDoubleSeconds(DSD_DEFAULT(lameduck)),
+          "Seconds dsd-server keeps serving after SIGTERM or SIGINT with its "
+          "health NOT_SERVING, before it refuses new calls and drains, so "
+          "that load balancers stop sending it calls first. A second signal "
+          "ends it early. 0 drains at once.");
 
 #undef DSD_DEFAULT
 
@@ -89,6 +108,13 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     return OutOfRange("max_request_bytes", "must be in [1, 2147483647]");
   }
   options.max_request_bytes = static_cast<int>(max_request_bytes);
+
+  options.max_request_bytes_in_flight =
+      absl::GetFlag(FLAGS_max_request_bytes_in_flight);
+  if (options.max_request_bytes_in_flight < 0) {
+    return OutOfRange("max_request_bytes_in_flight",
+                      "must be >= 0 (0 means no limit)");
+  }
 
   absl::StatusOr<size_t> limit =
       Limit("max_nodes", absl::GetFlag(FLAGS_max_nodes));
@@ -135,6 +161,12 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
     return OutOfRange("shutdown_grace", "must be in [0, 86400] seconds");
   }
   options.shutdown_grace = absl::Seconds(grace_seconds);
+
+  const double lameduck_seconds = absl::GetFlag(FLAGS_lameduck);
+  if (!(lameduck_seconds >= 0 && lameduck_seconds <= 3600)) {
+    return OutOfRange("lameduck", "must be in [0, 3600] seconds");
+  }
+  options.lameduck = absl::Seconds(lameduck_seconds);
   return options;
 }
 

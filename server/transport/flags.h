@@ -11,7 +11,8 @@ namespace dsd::transport {
 
 // The parsed flags as ServerOptions (logging included). INVALID_ARGUMENT
 // naming the flag for a value out of range (negative counts, a
-// --max_request_bytes of 0 or over 2 GiB - 1, a negative --shutdown_grace),
+// --max_request_bytes of 0 or over 2 GiB - 1, a --shutdown_grace outside
+// [0, 86400] or a --lameduck outside [0, 3600] seconds),
 // an unknown --log_level or --log_format, or TLS flags that do not go
 // together (--tls_cert without --tls_key, --tls_client_ca without TLS).
 absl::StatusOr<ServerOptions> ServerOptionsFromFlags();

@@ -1,25 +1,33 @@
-// Every RPC goes through one Handle(): start metrics, then Run() inline or
-// on the worker pool: the service, the log line, metrics, and
-// Finish(ToGrpcStatus(...)). Decide, Explain and Validate are raw methods:
-// the service reads their bytes (see convert/wire.h).
+// Every RPC goes through one Handle(): start metrics, admit its bytes, then
+// Run() on the worker pool: the service, the code its client sees
+// (Outcome), the log line, metrics, and Finish(ToGrpcStatus(...)). Every
+// method is raw: Decide, Explain and Validate are read by the service (see
+// convert/wire.h), Filter is parsed here.
 #include "server/transport/grpc_service.h"
 
 #include <malloc.h>
 
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/common/logging.h"
+#include "server/convert/errors.h"
 #include "server/transport/request_bytes.h"
 #include "server/transport/status.h"
 
 namespace dsd::transport {
 namespace {
+
+// How close to its deadline a cancelled call counts as DEADLINE_EXCEEDED
+// (see Outcome): the request's one-way latency, generously.
+constexpr std::chrono::milliseconds kDeadlineSlack{250};
 
 // Requests above this size trim the heap once they are done.
 constexpr uint64_t kTrimAfterBytes = 8u << 20;
@@ -42,6 +50,10 @@ absl::Status Serialize(const absl::StatusOr<Response>& result,
       *result, &out, &own_buffer);
   if (!st.ok()) return absl::InternalError("serializing the response failed");
   return absl::OkStatus();
+}
+
+std::string_view MessageOf(const absl::Status& status) {
+  return std::string_view(status.message().data(), status.message().size());
 }
 
 std::string TypeUrl(const google::protobuf::Descriptor& descriptor) {
@@ -80,11 +92,70 @@ FirstViolation FindFirstViolation(const absl::Status& status) {
 }  // namespace
 
 GrpcService::GrpcService(const service::SchedulerService& service,
-                         Metrics& metrics, WorkerPool* workers)
+                         Metrics& metrics, WorkerPool& workers,
+                         uint64_t max_request_bytes_in_flight)
     : service_(service),
       metrics_(metrics),
       workers_(workers),
+      cancel_at_unix_nanos_(std::numeric_limits<int64_t>::max()),
+      max_request_bytes_in_flight_(max_request_bytes_in_flight),
       log_(logging::Logger(logging::kTransportLogger)) {}
+
+bool GrpcService::Admit(uint64_t bytes) {
+  uint64_t held = request_bytes_in_flight_.load();
+  do {
+    if (max_request_bytes_in_flight_ != 0 && held != 0 &&
+        held + bytes > max_request_bytes_in_flight_) {
+      return false;
+    }
+  } while (!request_bytes_in_flight_.compare_exchange_weak(held, held + bytes));
+  metrics_.RequestBytesAdmitted(static_cast<int64_t>(bytes));
+  return true;
+}
+
+void GrpcService::CancelCallsAt(absl::Time deadline) {
+  const int64_t nanos = absl::ToUnixNanos(deadline);
+  int64_t current = cancel_at_unix_nanos_.load();
+  while (nanos < current &&
+         !cancel_at_unix_nanos_.compare_exchange_weak(current, nanos)) {
+  }
+}
+
+bool GrpcService::Cancelled(grpc::CallbackServerContext& context) const {
+  const auto now = std::chrono::system_clock::now();
+  return context.IsCancelled() || now >= context.deadline() ||
+         absl::ToUnixNanos(absl::FromChrono(now)) >=
+             cancel_at_unix_nanos_.load(std::memory_order_relaxed);
+}
+
+absl::Status GrpcService::Outcome(grpc::CallbackServerContext& context,
+                                  absl::Status status) const {
+  const auto now = std::chrono::system_clock::now();
+  if (now >= context.deadline()) {
+    // The client's own timer has answered DEADLINE_EXCEEDED already.
+    if (status.code() == absl::StatusCode::kDeadlineExceeded) return status;
+    return absl::DeadlineExceededError(
+        "the call's deadline passed before dsd-server answered");
+  }
+  if (absl::ToUnixNanos(absl::FromChrono(now)) >=
+      cancel_at_unix_nanos_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError(
+        "dsd-server is shutting down and the call did not finish within its "
+        "grace period; retry on another replica");
+  }
+  if (context.IsCancelled()) {
+    // A client whose deadline passes cancels the call (RST_STREAM) and
+    // reports DEADLINE_EXCEEDED. Our deadline is a little later than the
+    // client's (it runs from the request's arrival), so a cancellation
+    // this close to it is the client's timer, not its user.
+    if (context.deadline() - now < kDeadlineSlack) {
+      return absl::DeadlineExceededError(
+          "the call's deadline passed before dsd-server answered");
+    }
+    return absl::CancelledError("the client cancelled the call");
+  }
+  return status;
+}
 
 grpc::ServerUnaryReactor* GrpcService::Handle(
     Method method, grpc::CallbackServerContext* context, uint64_t request_bytes,
@@ -92,31 +163,50 @@ grpc::ServerUnaryReactor* GrpcService::Handle(
   metrics_.CallStarted();
   const auto start = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (workers_ == nullptr) {
-    Run(method, context, request_bytes, body, reactor, start);
-  } else {
-    // An explicit `self` rather than a captured `this`: GCC's
-    // -fsanitize=vptr checks the closure instead of the captured pointer.
-    workers_->Submit([self = this, method, context, request_bytes,
-                      body = std::move(body), reactor, start] {
-      self->Run(method, context, request_bytes, body, reactor, start);
-    });
+  if (!Admit(request_bytes)) {
+    // Answered here, at once: queueing it would hold its bytes too.
+    const uint64_t limit = max_request_bytes_in_flight_;
+    Run(
+        method, context, request_bytes,
+        [request_bytes, limit](const service::CallContext&) {
+          return convert::LimitExceeded(
+              "request_bytes_in_flight",
+              absl::StrCat("this request's ", request_bytes,
+                           " bytes do not fit in what "
+                           "--max_request_bytes_in_flight=",
+                           limit,
+                           " leaves beside the requests being handled; "
+                           "retry later or on another replica"));
+        },
+        reactor, start, 0);
+    return reactor;
   }
+  // An explicit `self` rather than a captured `this`: GCC's
+  // -fsanitize=vptr checks the closure instead of the captured pointer.
+  workers_.Submit([self = this, method, context, request_bytes,
+                   body = std::move(body), reactor, start] {
+    self->Run(method, context, request_bytes, body, reactor, start,
+              request_bytes);
+  });
   return reactor;
 }
 
 void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
                       uint64_t request_bytes, const Body& body,
                       grpc::ServerUnaryReactor* reactor,
-                      std::chrono::steady_clock::time_point start) {
+                      std::chrono::steady_clock::time_point start,
+                      uint64_t held_bytes) {
   service::RequestCounts counts;
-  const service::CallContext call{[context] {
-                                    return context->IsCancelled() ||
-                                           std::chrono::system_clock::now() >=
-                                               context->deadline();
-                                  },
-                                  &counts};
-  const absl::Status status = body(call);
+  const service::CallContext call{
+      [self = this, context] { return self->Cancelled(*context); }, &counts};
+  // A call that waited in the queue past its deadline (or the drain's) is
+  // answered without running: its client has given up.
+  const absl::Status status = Outcome(
+      *context, Cancelled(*context)
+                    ? absl::DeadlineExceededError(
+                          "the call's deadline passed (or it was cancelled) "
+                          "before a worker took it; not started")
+                    : body(call));
   grpc::Status grpc_status = ToGrpcStatus(status);
 
   const absl::Duration duration =
@@ -134,18 +224,21 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
       code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     const FirstViolation first = FindFirstViolation(status);
     if (first.count > 0) {
+      // The path quotes the client's map keys: sanitized.
       log_->warn("rpc method={} rejected code={} field={} violations={}",
-                 MethodName(method), CodeName(code), first.field, first.count);
+                 MethodName(method), CodeName(code),
+                 logging::Sanitize(first.field), first.count);
     } else {  // e.g. bytes that are no request
-      log_->warn(
-          "rpc method={} rejected code={}: {}", MethodName(method),
-          CodeName(code),
-          std::string_view(status.message().data(), status.message().size()));
+      log_->warn("rpc method={} rejected code={}: {}", MethodName(method),
+                 CodeName(code), logging::Sanitize(MessageOf(status)));
     }
   } else if (code == grpc::StatusCode::INTERNAL) {
-    log_->error(
-        "rpc method={} code=INTERNAL (a dsd bug): {}", MethodName(method),
-        std::string_view(status.message().data(), status.message().size()));
+    log_->error("rpc method={} code=INTERNAL (a dsd bug): {}",
+                MethodName(method), logging::Sanitize(MessageOf(status)));
+  }
+  if (held_bytes > 0) {
+    request_bytes_in_flight_.fetch_sub(held_bytes);
+    metrics_.RequestBytesAdmitted(-static_cast<int64_t>(held_bytes));
   }
   metrics_.CallFinished(method, code, duration, request_bytes);
   // The last touch of request and response: gRPC frees them afterwards.
@@ -197,18 +290,54 @@ grpc::ServerUnaryReactor* GrpcService::Validate(
 }
 
 grpc::ServerUnaryReactor* GrpcService::Filter(
-    grpc::CallbackServerContext* context, const v1::FilterRequest* request,
-    v1::FilterResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  auto slices = TakeSlices(request);
   return Handle(
-      Method::kFilter, context, request->ByteSizeLong(),
-      [self = this, request, response](const service::CallContext& call) {
-        *call.counts = {request->nodes_size(), 0,
-                        request->has_daemon_set() ? 1 : 0};
-        absl::StatusOr<v1::FilterResponse> result =
-            self->service_.Filter(*request, call);
-        if (result.ok()) *response = *std::move(result);
-        return result.status();
+      Method::kFilter, context, slices->size(),
+      [&service = service_, slices,
+       response](const service::CallContext& call) {
+        // Filter requests are small: parsed whole, as protobuf would.
+        v1::FilterRequest parsed;
+        if (!parsed.ParseFromZeroCopyStream(
+                slices->Open(/*release=*/false).get())) {
+          return absl::InvalidArgumentError(
+              "the request is not a dsd.v1.FilterRequest in the protobuf "
+              "wire format (truncated or corrupt bytes)");
+        }
+        slices->Clear();
+        *call.counts = {parsed.nodes_size(), 0,
+                        parsed.has_daemon_set() ? 1 : 0};
+        return Serialize(service.Filter(parsed, call), *response);
       });
+}
+
+namespace {
+
+// Finishes at once with UNIMPLEMENTED (operations started in the
+// constructor run once gRPC has bound the reactor).
+class UnimplementedReactor final : public grpc::ServerGenericBidiReactor {
+ public:
+  explicit UnimplementedReactor(const std::string& method) {
+    Finish(ToGrpcStatus(absl::UnimplementedError(
+        absl::StrCat("dsd-server has no method ", method))));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+UnknownMethodService::UnknownMethodService(Metrics& metrics)
+    : metrics_(metrics), log_(logging::Logger(logging::kTransportLogger)) {}
+
+grpc::ServerGenericBidiReactor* UnknownMethodService::CreateReactor(
+    grpc::GenericCallbackServerContext* context) {
+  metrics_.CallStarted();
+  log_->debug("rpc method=unknown code=UNIMPLEMENTED path={}",
+              logging::Sanitize(context->method()));
+  metrics_.CallFinished(Method::kUnknown, grpc::StatusCode::UNIMPLEMENTED,
+                        absl::ZeroDuration(), 0);
+  return new UnimplementedReactor(context->method());
 }
 
 }  // namespace dsd::transport

@@ -5,12 +5,15 @@
 #ifndef DSD_SERVER_TRANSPORT_GRPC_SERVICE_H_
 #define DSD_SERVER_TRANSPORT_GRPC_SERVICE_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 
+#include "absl/time/time.h"
 #include "dsd/v1/dsd.grpc.pb.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
 #include "server/service/scheduler_service.h"
 #include "server/transport/metrics.h"
@@ -19,29 +22,49 @@
 
 namespace dsd::transport {
 
-// Thread-safe; one instance serves every call. `service` and `metrics` (and
-// `workers`, when given) must outlive the grpc::Server it is registered
-// with. With `workers` null the service runs on gRPC's callback thread;
-// otherwise each call is queued to `workers`.
+// Thread-safe; one instance serves every call. `service`, `metrics` and
+// `workers` must outlive the grpc::Server it is registered with. Each call
+// is queued to `workers`: the service never runs on gRPC's threads, which
+// stay free for health checks and new calls.
 //
 // Every call's service::CallContext reports cancelled once the client
-// cancelled or the call's deadline passed, so the service stops early with
-// DEADLINE_EXCEEDED. Logs (logger "transport"): one debug line per call;
-// warn for INVALID_ARGUMENT and RESOURCE_EXHAUSTED naming the first field
-// path (or quota subject); error for INTERNAL.
-// Decide, Explain and Validate take the request's bytes (raw methods): the
-// service reads them in two passes and frees them before the engine runs
-// (see convert/wire.h), so a large snapshot is never held parsed whole.
+// cancelled, the call's deadline passed or the drain's deadline
+// (CancelCallsAt) passed, so the service stops early. A call still queued
+// by then is answered without running. Logs (logger "transport"): one debug
+// line per call; warn for INVALID_ARGUMENT and RESOURCE_EXHAUSTED naming the
+// first field path (or quota subject); error for INTERNAL.
+//
+// Every call is counted once (Metrics::CallFinished) with the code its
+// client sees: DEADLINE_EXCEEDED once its deadline passed, CANCELLED once
+// its client cancelled, UNAVAILABLE once the drain's grace period passed,
+// whatever the service returned (the client never receives that answer).
+//
+// Every method takes the request's bytes (raw methods). Decide, Explain and
+// Validate: the service reads them in two passes and frees them before the
+// engine runs (see convert/wire.h), so a large snapshot is never held
+// parsed whole. Filter: parsed here, so that bytes that are no
+// FilterRequest get INVALID_ARGUMENT with a message (a typed method leaves
+// them to gRPC, which answers UNIMPLEMENTED with none, and never calls us).
 using ServiceBase = v1::DaemonSetScheduler::WithRawCallbackMethod_Decide<
     v1::DaemonSetScheduler::WithRawCallbackMethod_Explain<
         v1::DaemonSetScheduler::WithRawCallbackMethod_Validate<
-            v1::DaemonSetScheduler::WithCallbackMethod_Filter<
+            v1::DaemonSetScheduler::WithRawCallbackMethod_Filter<
                 v1::DaemonSetScheduler::Service>>>>;
 
 class GrpcService final : public ServiceBase {
  public:
+  // `max_request_bytes_in_flight`: the budget of request bytes held by
+  // calls admitted and not finished (0: none). A call that does not fit is
+  // answered RESOURCE_EXHAUSTED at once (QuotaFailure subject
+  // "request_bytes_in_flight"), freeing its bytes; a call is always
+  // admitted when no other holds any, so one request larger than the
+  // budget (up to --max_request_bytes) still runs alone.
   GrpcService(const service::SchedulerService& service, Metrics& metrics,
-              WorkerPool* workers);
+              WorkerPool& workers, uint64_t max_request_bytes_in_flight = 0);
+
+  // From `deadline` on, every call is cancelled (Server::Shutdown's grace
+  // period). Only the earliest deadline given counts.
+  void CancelCallsAt(absl::Time deadline);
 
   grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
@@ -53,8 +76,8 @@ class GrpcService final : public ServiceBase {
                                      const grpc::ByteBuffer* request,
                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Filter(grpc::CallbackServerContext* context,
-                                   const v1::FilterRequest* request,
-                                   v1::FilterResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
 
  private:
   // A call's work: fills the response, returns the call's status.
@@ -74,20 +97,53 @@ class GrpcService final : public ServiceBase {
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response);
 
-  // Starts metrics, then runs `body` inline or on the worker pool.
+  // Starts metrics, admits the call's bytes, then queues `body` to the
+  // worker pool (or answers RESOURCE_EXHAUSTED at once).
   grpc::ServerUnaryReactor* Handle(Method method,
                                    grpc::CallbackServerContext* context,
                                    uint64_t request_bytes, Body body);
 
-  // The body of a call after Handle accepted it; ends with Finish.
+  // The body of a call after Handle accepted it; ends with Finish and
+  // gives `held_bytes` of the budget back.
   void Run(Method method, grpc::CallbackServerContext* context,
            uint64_t request_bytes, const Body& body,
            grpc::ServerUnaryReactor* reactor,
-           std::chrono::steady_clock::time_point start);
+           std::chrono::steady_clock::time_point start, uint64_t held_bytes);
+
+  // Takes `bytes` of the budget if they fit (see the constructor).
+  bool Admit(uint64_t bytes);
+
+  // True once the call was cancelled, its deadline passed, or the drain's.
+  bool Cancelled(grpc::CallbackServerContext& context) const;
+
+  // The status the call's client sees in place of `status` (see the class
+  // comment).
+  absl::Status Outcome(grpc::CallbackServerContext& context,
+                       absl::Status status) const;
 
   const service::SchedulerService& service_;
   Metrics& metrics_;
-  WorkerPool* workers_;
+  WorkerPool& workers_;
+  // CancelCallsAt's deadline in absl::ToUnixNanos; INT64_MAX: none.
+  std::atomic<int64_t> cancel_at_unix_nanos_;
+  const uint64_t max_request_bytes_in_flight_;
+  std::atomic<uint64_t> request_bytes_in_flight_{0};
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+// Answers every method no registered service has (any service name) with
+// UNIMPLEMENTED, as gRPC would, and counts it as method "unknown" so that
+// such calls show in dsd_requests_total. Thread-safe; `metrics` must
+// outlive the grpc::Server it is registered with.
+class UnknownMethodService final : public grpc::CallbackGenericService {
+ public:
+  explicit UnknownMethodService(Metrics& metrics);
+
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* context) override;
+
+ private:
+  Metrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
 };
 

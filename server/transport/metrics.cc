@@ -12,7 +12,7 @@ namespace dsd::transport {
 namespace {
 
 constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
-    "Decide", "Explain", "Validate", "Filter"};
+    "Decide", "Explain", "Validate", "Filter", "unknown"};
 
 // Debian's Abseil has its own string_view, which StrCat takes.
 absl::string_view Abs(std::string_view text) {
@@ -124,6 +124,13 @@ std::string Metrics::RenderText() const {
                   "# TYPE dsd_requests_in_flight gauge\n"
                   "dsd_requests_in_flight ",
                   in_flight_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out,
+                  "# HELP dsd_request_bytes_in_flight Bytes of the requests "
+                  "admitted and being handled.\n"
+                  "# TYPE dsd_request_bytes_in_flight gauge\n"
+                  "dsd_request_bytes_in_flight ",
+                  request_bytes_in_flight_.load(std::memory_order_relaxed),
+                  "\n");
   return out;
 }
 

@@ -17,11 +17,13 @@
 
 namespace dsd::transport {
 
-// The RPCs of dsd.v1.DaemonSetScheduler.
-enum class Method { kDecide, kExplain, kValidate, kFilter };
-inline constexpr size_t kMethodCount = 4;
+// The RPCs of dsd.v1.DaemonSetScheduler, and kUnknown for any method the
+// server does not have (UnknownMethodService).
+enum class Method { kDecide, kExplain, kValidate, kFilter, kUnknown };
+inline constexpr size_t kMethodCount = 5;
 
-// "Decide", "Explain", "Validate", "Filter": the proto method names.
+// "Decide", "Explain", "Validate", "Filter": the proto method names;
+// "unknown" for kUnknown.
 std::string_view MethodName(Method method);
 
 // Upper bounds (seconds) of dsd_request_duration_seconds' buckets; +Inf is
@@ -39,8 +41,16 @@ inline constexpr std::array<double, 13> kDurationBucketsSeconds = {
 //   dsd_request_duration_seconds{method}     histogram
 //   dsd_request_bytes_total{method}          counter (serialized request size)
 //   dsd_requests_in_flight                   gauge
-// Requests gRPC rejects before they reach dsd (over --max_request_bytes,
-// unknown method) are not counted.
+//   dsd_request_bytes_in_flight              gauge (admitted, see
+//                                            --max_request_bytes_in_flight)
+// Every dsd.v1 call that reaches dsd is counted once, with the code its
+// client sees, and so is every call of a method the server does not have
+// (method="unknown"); grpc.health.v1 and reflection calls are not. gRPC
+// rejects some calls before any handler runs, and does not tell us: a
+// request over --max_request_bytes (RESOURCE_EXHAUSTED from gRPC's message
+// size check), a call whose deadline passed before its request arrived in
+// full, a stream over the per-connection limit (refused at the HTTP/2
+// layer). Those are not counted.
 class Metrics {
  public:
   Metrics() = default;
@@ -57,6 +67,11 @@ class Metrics {
   // (negative counts as zero); its request was `request_bytes` long.
   void CallFinished(Method method, grpc::StatusCode code,
                     absl::Duration duration, uint64_t request_bytes);
+
+  // `delta` request bytes were admitted (> 0) or given back (< 0).
+  void RequestBytesAdmitted(int64_t delta) {
+    request_bytes_in_flight_.fetch_add(delta, std::memory_order_relaxed);
+  }
 
   // The text exposition format, version 0.0.4 (Content-Type
   // "text/plain; version=0.0.4").
@@ -78,6 +93,7 @@ class Metrics {
 
   std::array<PerMethod, kMethodCount> methods_;
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> request_bytes_in_flight_{0};
 };
 
 }  // namespace dsd::transport

@@ -3,9 +3,18 @@
 // its plugins in its constructor).
 #include "server/transport/server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -69,11 +78,59 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// A duration as a gRPC channel argument: milliseconds, within int.
+int Millis(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 0,
+                                              std::numeric_limits<int>::max()));
+}
+
 // `listen` with its port replaced by `port` ("127.0.0.1:0" -> "...:4711").
 std::string WithPort(const std::string& listen, int port) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return listen;
   return absl::StrCat(listen.substr(0, colon + 1), port);
+}
+
+// Why gRPC could not listen on `listen`: binds a socket to it the way gRPC
+// does (SO_REUSEADDR, no SO_REUSEPORT) and returns strerror's text in lower
+// case ("address already in use"), or "" when that bind works (the failure
+// was something else) or `listen` is no host:port.
+std::string BindError(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || listen.find('/') != std::string::npos) {
+    return "";
+  }
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* addresses = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints,
+                  &addresses) != 0) {
+    return "";
+  }
+  std::string error;
+  for (addrinfo* a = addresses; a != nullptr && error.empty(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      error = std::strerror(errno);
+      if (!error.empty()) {
+        error[0] = static_cast<char>(
+            std::tolower(static_cast<unsigned char>(error[0])));
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(addresses);
+  return error;
 }
 
 }  // namespace
@@ -95,13 +152,37 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   int selected_port = 0;
   builder.AddListeningPort(options.listen, *credentials, &selected_port);
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  // gRPC sets SO_REUSEPORT by default: a second dsd-server on the same port
+  // would then start and silently take half of the connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  const Http2Options& http2 = options.http2;
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             http2.max_concurrent_streams);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Millis(http2.min_client_ping_interval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             http2.max_ping_strikes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Millis(http2.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Millis(http2.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             Millis(http2.max_connection_idle));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             Millis(http2.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             Millis(http2.max_connection_age_grace));
   builder.RegisterService(&server->grpc_service_);
+  builder.RegisterCallbackGenericService(&server->unknown_methods_);
   server->server_ = builder.BuildAndStart();
   // On the error paths below, ~Server shuts down what did start.
   if (server->server_ == nullptr || selected_port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen,
-                     " (address in use or invalid, or TLS files rejected)"));
+    const std::string why = BindError(options.listen);
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen, ": ",
+        why.empty() ? "invalid address, or TLS files rejected" : why));
   }
   server->port_ = selected_port;
   server->address_ = WithPort(options.listen, selected_port);
@@ -111,8 +192,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         MetricsServer::Start(options.metrics_listen, server->metrics_);
     if (!metrics.ok()) return metrics.status();
     server->metrics_server_ = *std::move(metrics);
+    const std::string& host = server->metrics_server_->Host();
     server->metrics_address_ =
-        WithPort(options.metrics_listen, server->metrics_server_->Port());
+        absl::StrCat(host.find(':') != std::string::npos ? "[" : "", host,
+                     host.find(':') != std::string::npos ? "]:" : ":",
+                     server->metrics_server_->Port());
   }
 
   grpc::HealthCheckServiceInterface* health =
@@ -124,35 +208,63 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
 Server::Server(const ServerOptions& options, std::function<absl::Time()> clock)
     : service_(options.service, std::move(clock)),
-      workers_(options.threads > 0
-                   ? std::make_unique<WorkerPool>(options.threads)
-                   : nullptr),
-      grpc_service_(service_, metrics_, workers_.get()) {}
+      workers_(std::make_unique<WorkerPool>(
+          options.threads > 0
+              ? options.threads
+              : static_cast<int>(std::thread::hardware_concurrency()))),
+      grpc_service_(service_, metrics_, *workers_,
+                    static_cast<uint64_t>(options.max_request_bytes_in_flight)),
+      unknown_methods_(metrics_) {}
 
-Server::~Server() { Shutdown(absl::ZeroDuration()); }
+Server::~Server() {
+  Shutdown(absl::ZeroDuration());
+  // Every call has finished once the drain has: the pool only has to
+  // return.
+  if (drain_thread_.joinable()) drain_thread_.join();
+  workers_.reset();
+}
 
 int Server::MetricsPort() const {
   return metrics_server_ != nullptr ? metrics_server_->Port() : 0;
 }
 
-void Server::Shutdown(absl::Duration grace) {
-  std::lock_guard<std::mutex> lock(shutdown_mu_);
-  if (shut_down_) return;
-  shut_down_ = true;
-  if (server_ != nullptr) {
-    // Load balancers and probes see NOT_SERVING first; gRPC's own shutdown
-    // then refuses new calls and waits up to the deadline for the rest.
-    grpc::HealthCheckServiceInterface* health =
-        server_->GetHealthCheckService();
-    health->SetServingStatus(kServiceName, false);
-    health->SetServingStatus(false);
-    if (grace < absl::ZeroDuration()) grace = absl::ZeroDuration();
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      absl::ToChronoNanoseconds(grace));
+void Server::EnterLameDuck() {
+  if (server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(kServiceName, false);
+  health->SetServingStatus(false);
+}
+
+bool Server::Shutdown(absl::Duration grace) {
+  std::unique_lock<std::mutex> lock(shutdown_mu_);
+  if (!drain_started_) {
+    drain_started_ = true;
+    // Load balancers and probes see NOT_SERVING first.
+    EnterLameDuck();
+    drain_deadline_ = absl::Now() + std::max(grace, absl::ZeroDuration());
+    // From here on calls see the deadline in CallContext::cancelled.
+    grpc_service_.CancelCallsAt(drain_deadline_);
+    drain_thread_ =
+        std::thread([this, deadline = drain_deadline_] { Drain(deadline); });
   }
-  // Every call has finished; the pool only has to return.
-  workers_.reset();
+  // gRPC's Shutdown waits for every call without a bound: a call that
+  // ignores its cancellation would hold the process forever.
+  const absl::Time give_up =
+      std::max(drain_deadline_, absl::Now()) + kAbandonAfter;
+  return drained_cv_.wait_until(lock, absl::ToChronoTime(give_up),
+                                [this] { return drained_; });
+}
+
+void Server::Drain(absl::Time deadline) {
+  if (server_ != nullptr) {
+    // Refuses new calls, waits up to the deadline, then cancels what is
+    // left and waits for every call to finish.
+    server_->Shutdown(absl::ToChronoTime(deadline));
+  }
   if (metrics_server_ != nullptr) metrics_server_->Stop();
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  drained_ = true;
+  drained_cv_.notify_all();
 }
 
 }  // namespace dsd::transport

@@ -5,10 +5,12 @@
 #ifndef DSD_SERVER_TRANSPORT_SERVER_H_
 #define DSD_SERVER_TRANSPORT_SERVER_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -23,6 +25,31 @@
 
 namespace dsd::transport {
 
+// HTTP/2 limits of the gRPC port (gRPC channel arguments). gRPC 1.51 has
+// no cap on the number of connections and predates the HTTP/2 rapid-reset
+// mitigation (CVE-2023-44487): see README "Running in production".
+struct Http2Options {
+  // Streams (calls) one connection may have open at once; a client queues
+  // the rest. Bounds what one connection can make the server hold.
+  int max_concurrent_streams = 100;
+  // A client may ping at most this often without data (keepalive
+  // enforcement); more often counts a strike, and after max_ping_strikes
+  // the server closes the connection (GOAWAY "too_many_pings").
+  absl::Duration min_client_ping_interval = absl::Seconds(60);
+  int max_ping_strikes = 2;
+  // The server pings a connection idle for this long and closes it if no
+  // answer comes within keepalive_timeout: dead peers free their slot.
+  absl::Duration keepalive_time = absl::Minutes(5);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // A connection without calls for this long is closed (GOAWAY).
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // A connection older than this is asked to go away (clients reconnect,
+  // which spreads them over new replicas); its calls get
+  // max_connection_age_grace to finish.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
+};
+
 // How dsd-server runs: plain data with documented defaults, built from the
 // command line by ServerOptionsFromFlags (flags.h) or directly by tests.
 struct ServerOptions {
@@ -30,12 +57,19 @@ struct ServerOptions {
   // "0.0.0.0:50051", "[::]:50051"). Port 0 picks a free port; see
   // Server::Port().
   std::string listen = "127.0.0.1:50051";
-  // Threads that run requests (decoding is always on gRPC's threads).
-  // 0: run each request on the gRPC callback thread that received it.
+  // Threads that run requests (receiving them is on gRPC's threads).
+  // 0: one per CPU core. Requests never run on gRPC's own threads, so
+  // health checks are answered and new calls queued while every worker is
+  // busy.
   int threads = 0;
   // Largest request message accepted, in bytes; gRPC answers a larger one
   // with RESOURCE_EXHAUSTED before dsd sees it. Must be > 0.
   int max_request_bytes = 256 * 1024 * 1024;
+  // The budget of request bytes held by the calls being handled (0: no
+  // limit). A call that does not fit gets RESOURCE_EXHAUSTED at once, so
+  // that many concurrent large requests do not grow memory (each holds
+  // about 2.2x its size while it runs); a call alone always runs.
+  int64_t max_request_bytes_in_flight = 512 * 1024 * 1024;
   // Per-request object limits (0 = no limit), enforced by the service.
   service::ServiceOptions service;
   // PEM file paths. Both empty: plaintext. Both set: TLS with this
@@ -46,16 +80,23 @@ struct ServerOptions {
   // TLS): mutual TLS; clients must present a certificate it verifies.
   std::string tls_client_ca_file;
   // "host:port" for the HTTP GET /metrics endpoint (Prometheus text).
-  // Empty: no metrics endpoint. Port 0 picks a free port.
+  // Empty: no metrics endpoint. An empty host (":9090") binds every
+  // interface. Port 0 picks a free port.
   std::string metrics_listen;
   // How long Shutdown lets in-flight calls finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // How long main keeps serving after SIGTERM/SIGINT with health
+  // NOT_SERVING before the drain starts (EnterLameDuck, then Shutdown), so
+  // that load balancers stop sending calls first. 0: drain at once.
+  absl::Duration lameduck = absl::ZeroDuration();
+  // HTTP/2 limits of the gRPC port.
+  Http2Options http2;
   // Level and line format of the named loggers (main applies them).
   logging::LoggingOptions logging;
 };
 
-// A running server. Thread-safe; Shutdown may be called from any thread,
-// and more than once (a later call waits for the first to complete).
+// A running server. Thread-safe; EnterLameDuck and Shutdown may be called
+// from any thread, and more than once.
 class Server {
  public:
   // The health service name set alongside the overall ("") status.
@@ -81,22 +122,43 @@ class Server {
   const std::string& Address() const { return address_; }
   // The bound metrics port; 0 without a metrics endpoint.
   int MetricsPort() const;
-  // options.metrics_listen with the bound port; empty without one.
+  // The metrics endpoint's bound host and port ("0.0.0.0:9090" for
+  // ":9090", "[::1]:9090"); empty without one.
   const std::string& MetricsAddress() const { return metrics_address_; }
 
-  // Drains: health turns NOT_SERVING, new calls are refused, calls in
-  // flight get `grace` to finish and are then cancelled (the service sees
-  // the cancellation and stops). Returns once every call has finished and
-  // the metrics endpoint is closed.
-  void Shutdown(absl::Duration grace);
+  // Health turns NOT_SERVING (overall and kServiceName); calls are still
+  // served. The start of a drain that load balancers can see.
+  void EnterLameDuck();
+
+  // Drains: EnterLameDuck, new calls are refused, calls in flight get
+  // `grace` (negative: 0) to finish. Once it has passed, every call's
+  // CallContext::cancelled() is true and gRPC cancels them, calls still
+  // queued for a worker are answered without running, and the metrics
+  // endpoint closes once the calls are done.
+  // Returns true once all of that has finished; false when calls still run
+  // kAbandonAfter past the grace period (a call ignoring its cancellation):
+  // they are left running, and the destructor waits for them. A later call
+  // waits for the first one's drain the same way, from its own start.
+  bool Shutdown(absl::Duration grace);
+
+  // How long Shutdown waits past the grace period before it returns false.
+  static constexpr absl::Duration kAbandonAfter = absl::Milliseconds(500);
+
+  // Calls started and not finished (dsd.v1 methods).
+  int64_t CallsInFlight() const { return metrics_.InFlight(); }
 
  private:
   Server(const ServerOptions& options, std::function<absl::Time()> clock);
 
+  // Runs on drain_thread_: gRPC's Shutdown (refuse, wait until `deadline`,
+  // cancel, wait for every call), then the metrics endpoint.
+  void Drain(absl::Time deadline);
+
   service::SchedulerService service_;
   Metrics metrics_;
-  std::unique_ptr<WorkerPool> workers_;  // null when options.threads == 0
+  std::unique_ptr<WorkerPool> workers_;
   GrpcService grpc_service_;
+  UnknownMethodService unknown_methods_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_server_;
   int port_ = 0;
@@ -104,7 +166,11 @@ class Server {
   std::string metrics_address_;
 
   std::mutex shutdown_mu_;
-  bool shut_down_ = false;  // guarded by shutdown_mu_
+  std::condition_variable drained_cv_;
+  absl::Time drain_deadline_;   // guarded by shutdown_mu_
+  bool drain_started_ = false;  // guarded by shutdown_mu_
+  bool drained_ = false;        // guarded by shutdown_mu_
+  std::thread drain_thread_;    // started by the first Shutdown
 };
 
 }  // namespace dsd::transport

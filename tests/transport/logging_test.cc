@@ -3,8 +3,10 @@
 // layer that sets logging up.
 #include "server/common/logging.h"
 
+#include <ostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -53,6 +55,49 @@ TEST(ParseLogFormatTest, TextAndJson) {
             absl::StatusCode::kInvalidArgument);
 }
 
+struct SanitizeCase {
+  const char* name;
+  std::string text;
+  size_t max_bytes;
+  std::string expected;
+};
+
+// ctest lists cases by name, not as bytes.
+void PrintTo(const SanitizeCase& c, std::ostream* os) { *os << c.name; }
+
+class SanitizeTest : public ::testing::TestWithParam<SanitizeCase> {};
+
+TEST_P(SanitizeTest, EscapesAndCuts) {
+  EXPECT_EQ(Sanitize(GetParam().text, GetParam().max_bytes),
+            GetParam().expected);
+}
+
+// "\xe2\x80\xa6" is U+2026, the ellipsis of the cut marker.
+INSTANTIATE_TEST_SUITE_P(
+    Logging, SanitizeTest,
+    ::testing::ValuesIn(std::vector<SanitizeCase>{
+        {"Plain", "snapshot.nodes[0].name", 256, "snapshot.nodes[0].name"},
+        {"NewlineCannotStartALine",
+         "a\n2026-01-01T00:00:00.000Z error [transport] forged", 256,
+         "a\\n2026-01-01T00:00:00.000Z error [transport] forged"},
+        {"ControlCharacters", std::string("\r\t\x1b[31m\x7f\x00", 9), 256,
+         "\\r\\t\\x1b[31m\\x7f\\x00"},
+        {"Utf8Kept", "zone=\xc3\xa9t\xc3\xa9 \xf0\x9f\x99\x82", 256,
+         "zone=\xc3\xa9t\xc3\xa9 \xf0\x9f\x99\x82"},
+        {"NotUtf8Escaped", "\xff\xfe\xc3", 256, "\\xff\\xfe\\xc3"},
+        {"CutWithItsLength", std::string(300, 'k'), 256,
+         std::string(256, 'k') + "\xe2\x80\xa6(300 bytes)"},
+        {"CutNeverSplitsACharacter",
+         "ab\xc3\xa9"
+         "cd",
+         3, "ab\xe2\x80\xa6(6 bytes)"},
+        {"ExactlyTheLimitIsNotCut", "abc", 3, "abc"},
+        {"Empty", "", 256, ""},
+    }),
+    [](const ::testing::TestParamInfo<SanitizeCase>& row) {
+      return std::string(row.param.name);
+    });
+
 class LoggingTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,6 +128,38 @@ TEST_F(LoggingTest, JsonIsOneEscapedObjectPerLine) {
   const std::string second = text.substr(first_end + 1);
   EXPECT_THAT(second, HasSubstr(R"("level":"debug","logger":"service",)"));
   EXPECT_THAT(second, EndsWith("\"msg\":\"second\"}\n"));
+}
+
+// Whatever a call site logs, a message is one line of bounded length: a
+// newline is escaped, 4 MB are cut to kMaxLoggedMessageBytes.
+TEST_F(LoggingTest, TextMessageIsOneBoundedLine) {
+  SetUpLogging({spdlog::level::info, LogFormat::kText}, sink_);
+  Logger(kServiceLogger)
+      ->warn("field=labels[\"a\n2026-01-01T00:00:00.000Z error [x] forged\"]");
+  Logger(kServiceLogger)->warn("value={}", std::string(4 << 20, 'v'));
+  const std::string text = out_.str();
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u) << text.substr(0, 1000);
+  EXPECT_THAT(lines[0], HasSubstr("labels[\"a\\n2026-01-01T00:00:00.000Z"));
+  EXPECT_LT(lines[1].size(), kMaxLoggedMessageBytes + 100);
+  EXPECT_THAT(lines[1], EndsWith("\xe2\x80\xa6(4194310 bytes)"));
+}
+
+// JSON lines stay valid JSON (UTF-8 only) and bounded too.
+TEST_F(LoggingTest, JsonMessageIsOneBoundedValidLine) {
+  SetUpLogging({spdlog::level::info, LogFormat::kJson}, sink_);
+  Logger(kTransportLogger)->info("bad \xff\xfe bytes");
+  Logger(kTransportLogger)->info("{}", std::string(4 << 20, 'v'));
+  const std::string text = out_.str();
+  const size_t first_end = text.find('\n');
+  ASSERT_NE(first_end, std::string::npos);
+  EXPECT_THAT(text.substr(0, first_end),
+              EndsWith(R"("msg":"bad \ufffd\ufffd bytes"})"));
+  const std::string second = text.substr(first_end + 1);
+  EXPECT_LT(second.size(), kMaxLoggedMessageBytes + 200);
+  EXPECT_THAT(second, EndsWith("\xe2\x80\xa6(4194304 bytes)\"}\n"));
 }
 
 TEST_F(LoggingTest, LevelFiltersEveryNamedLogger) {

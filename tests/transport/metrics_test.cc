@@ -2,9 +2,18 @@
 // endpoint that serves it.
 #include "server/transport/metrics.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -102,6 +111,7 @@ TEST(MethodNameTest, ProtoNames) {
   EXPECT_EQ(MethodName(Method::kExplain), "Explain");
   EXPECT_EQ(MethodName(Method::kValidate), "Validate");
   EXPECT_EQ(MethodName(Method::kFilter), "Filter");
+  EXPECT_EQ(MethodName(Method::kUnknown), "unknown");
 }
 
 TEST(MetricsServerTest, ServesMetricsOnlyAtSlashMetrics) {
@@ -128,6 +138,162 @@ TEST(MetricsServerTest, ServesMetricsOnlyAtSlashMetrics) {
 
   (*server)->Stop();
   (*server)->Stop();  // idempotent
+}
+
+// A plain TCP connection to 127.0.0.1:port (-1 on failure): a client
+// that sends nothing, or what the test writes.
+int ConnectTcp(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A client that sends one byte of a request every 300 ms until the
+// server closes the connection (or 30 s pass); how long it was held.
+class SlowClient {
+ public:
+  explicit SlowClient(int port)
+      : thread_([this, port] {
+          const std::string request =
+              "GET /metrics HTTP/1.1\r\nX-Slow: " + std::string(1000, 'x') +
+              "\r\n\r\n";
+          const int fd = ConnectTcp(port);
+          const auto start = std::chrono::steady_clock::now();
+          for (size_t i = 0; fd >= 0 && i < request.size(); ++i) {
+            if (send(fd, &request[i], 1, MSG_NOSIGNAL) != 1) break;
+            if (std::chrono::steady_clock::now() - start >
+                std::chrono::seconds(30)) {
+              break;
+            }
+            // The server closed: a read sees EOF at once.
+            pollfd p = {fd, POLLIN, 0};
+            if (poll(&p, 1, 300) > 0) break;
+          }
+          held_ = std::chrono::steady_clock::now() - start;
+          if (fd >= 0) close(fd);
+        }) {}
+  ~SlowClient() { Join(); }
+  std::chrono::steady_clock::duration Join() {
+    if (thread_.joinable()) thread_.join();
+    return held_;
+  }
+
+ private:
+  std::chrono::steady_clock::duration held_{};
+  std::thread thread_;
+};
+
+// Four connections that send nothing and one sending a byte every 300 ms
+// do not keep a scrape waiting (the old endpoint, one worker and a 5 s
+// read timeout per connection, took 20 s).
+TEST(MetricsServerTest, ScrapeIsServedWhileIdleAndSlowClientsAreConnected) {
+  Metrics metrics;
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start("127.0.0.1:0", metrics);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->Port();
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(ConnectTcp(port));
+  SlowClient slow(port);
+
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(10, 0);  // generous; the old endpoint needed 20 s
+  const httplib::Result result = client.Get("/metrics");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200);
+  EXPECT_THAT(result->body, HasSubstr("dsd_requests_in_flight 0\n"));
+  for (const int fd : idle) close(fd);
+}
+
+// A client sending one byte every 300 ms is cut at the whole-request
+// deadline (5 s by default), not held as long as it keeps sending.
+TEST(MetricsServerTest, SlowClientIsCutAtTheRequestDeadline) {
+  Metrics metrics;
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start("127.0.0.1:0", metrics);
+  ASSERT_TRUE(server.ok()) << server.status();
+  SlowClient slow((*server)->Port());
+  // Far below the 300 s the request would take, far above the deadline.
+  EXPECT_LT(slow.Join(), std::chrono::seconds(20));
+}
+
+// Stop cuts connections that are idle, slow or queued: it never waits for
+// a client.
+TEST(MetricsServerTest, StopDoesNotWaitForClients) {
+  Metrics metrics;
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start("127.0.0.1:0", metrics);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->Port();
+  std::vector<int> idle;
+  for (int i = 0; i < 8; ++i) idle.push_back(ConnectTcp(port));
+  SlowClient slow(port);
+  const auto start = std::chrono::steady_clock::now();
+  (*server)->Stop();
+  // Immediate by design; 3 s only absorbs a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  for (const int fd : idle) close(fd);
+}
+
+// A second endpoint on the same port fails (no SO_REUSEPORT sharing).
+TEST(MetricsServerTest, PortInUseIsUnavailable) {
+  Metrics metrics;
+  absl::StatusOr<std::unique_ptr<MetricsServer>> first =
+      MetricsServer::Start("127.0.0.1:0", metrics);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string address = "127.0.0.1:" + std::to_string((*first)->Port());
+  absl::StatusOr<std::unique_ptr<MetricsServer>> second =
+      MetricsServer::Start(address, metrics);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr("address already in use"));
+}
+
+struct HttpCase {
+  const char* name;
+  std::string request;
+  const char* status_line;
+};
+
+// What is not a scrape gets an HTTP error, not the metrics.
+TEST(MetricsServerTest, AnswersOtherRequestsWithHttpErrors) {
+  const HttpCase cases[] = {
+      {"OtherPath", "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 404 "},
+      {"OtherMethod", "POST /metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 405 "},
+      {"NotHttp", "hello there\r\n\r\n", "HTTP/1.1 400 "},
+      {"HeadTooLarge",
+       "GET /metrics HTTP/1.1\r\nX: " + std::string(20000, 'x') + "\r\n\r\n",
+       "HTTP/1.1 431 "},
+      {"Query", "GET /metrics?x=1 HTTP/1.0\r\n\r\n", "HTTP/1.1 200 "},
+  };
+  Metrics metrics;
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start("127.0.0.1:0", metrics);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const HttpCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const int fd = ConnectTcp((*server)->Port());
+    ASSERT_GE(fd, 0);
+    send(fd, c.request.data(), c.request.size(), MSG_NOSIGNAL);
+    std::string response;
+    char buffer[4096];
+    pollfd p = {fd, POLLIN, 0};
+    while (poll(&p, 1, 10000) > 0) {
+      const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+      if (n <= 0) break;
+      response.append(buffer, static_cast<size_t>(n));
+    }
+    close(fd);
+    EXPECT_THAT(response, ::testing::StartsWith(c.status_line)) << response;
+  }
 }
 
 TEST(MetricsServerTest, RejectsAnAddressWithoutPort) {

@@ -3,10 +3,12 @@
 // for the test, and start-up errors.
 #include "server/transport/server.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <string>
 #include <thread>
@@ -24,6 +26,7 @@ namespace dsd::transport {
 namespace {
 
 using ::dsd::transport::testing::Connect;
+using ::dsd::transport::testing::HoldingClock;
 using ::dsd::transport::testing::LocalOptions;
 using ::dsd::transport::testing::SetDeadline;
 using ::dsd::transport::testing::StartServer;
@@ -109,11 +112,77 @@ TEST(ServerTest, HealthIsServingThenNotServingWhileDraining) {
   EXPECT_FALSE(CallDecide(channel).ok());
 }
 
-TEST(ServerTest, ShutdownTwiceIsHarmless) {
-  std::unique_ptr<Server> server = StartServer(LocalOptions());
+using Clock = std::chrono::steady_clock;
+
+// A call that ignores its cancellation (held inside the service) must not
+// hold Shutdown: it returns false kAbandonAfter past the grace period,
+// and so does a second Shutdown (which starts no new grace period). Once
+// the call ends, Shutdown returns true. The time bounds are generous: they
+// catch a Shutdown that waits for the call (forever), not a slow machine.
+TEST(ServerTest, ShutdownGivesUpOnACallThatIgnoresItsCancellation) {
+  HoldingClock clock;
+  clock.Hold();
+  std::unique_ptr<Server> server = StartServer(LocalOptions(), clock.Clock());
   ASSERT_NE(server, nullptr);
-  server->Shutdown(absl::ZeroDuration());
-  server->Shutdown(absl::Seconds(1));
+  std::shared_ptr<grpc::Channel> channel = Connect(*server);
+  std::future<grpc::Status> call = std::async(
+      std::launch::async, [&channel] { return CallDecide(channel); });
+  ASSERT_TRUE(clock.AwaitWaiting(1));
+
+  Clock::time_point start = Clock::now();
+  EXPECT_FALSE(server->Shutdown(absl::Milliseconds(200)));
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(server->CallsInFlight(), 1);
+
+  start = Clock::now();
+  EXPECT_FALSE(server->Shutdown(absl::Seconds(600)));
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
+
+  clock.Release();
+  // gRPC cancelled the call when the grace period ended.
+  EXPECT_FALSE(call.get().ok());
+  bool drained = false;
+  for (int i = 0; i < 120 && !drained; ++i) {
+    drained = server->Shutdown(absl::ZeroDuration());
+  }
+  EXPECT_TRUE(drained);
+  EXPECT_EQ(server->CallsInFlight(), 0);
+}
+
+// Requests run on the worker pool, never on gRPC's threads: with every
+// worker busy (and more calls queued), health checks are still answered.
+TEST(ServerTest, HealthAnswersWhileEveryWorkerIsBusy) {
+  HoldingClock clock;
+  clock.Hold();
+  ServerOptions options = LocalOptions();
+  options.threads = 0;  // the default: one worker per core
+  std::unique_ptr<Server> server = StartServer(options, clock.Clock());
+  ASSERT_NE(server, nullptr);
+  std::shared_ptr<grpc::Channel> channel = Connect(*server);
+  const int calls = static_cast<int>(std::thread::hardware_concurrency()) + 4;
+  std::vector<std::future<grpc::Status>> running;
+  for (int i = 0; i < calls; ++i) {
+    running.push_back(std::async(std::launch::async,
+                                 [&channel] { return CallDecide(channel); }));
+  }
+  ASSERT_TRUE(clock.AwaitWaiting(
+      std::min(calls, static_cast<int>(std::thread::hardware_concurrency()))));
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  HealthCheckRequest request;
+  HealthCheckResponse response;
+  const grpc::Status health =
+      Health::NewStub(channel)->Check(&context, request, &response);
+  EXPECT_TRUE(health.ok()) << health.error_message();
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+
+  clock.Release();
+  for (std::future<grpc::Status>& call : running) {
+    const grpc::Status status = call.get();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
 }
 
 // grpc.reflection.v1alpha is compiled into libgrpc++_reflection, whose
@@ -253,6 +322,20 @@ TEST(ServerTest, StartFailsOnAnAddressItCannotBind) {
   options.listen = "192.0.2.1:0";  // TEST-NET-1: not a local address
   EXPECT_EQ(Server::Start(options).status().code(),
             absl::StatusCode::kUnavailable);
+}
+
+// gRPC's default SO_REUSEPORT would let the second server bind and share
+// the port's connections.
+TEST(ServerTest, StartFailsWhenThePortIsInUse) {
+  std::unique_ptr<Server> first = StartServer(LocalOptions());
+  ASSERT_NE(first, nullptr);
+  ServerOptions options = LocalOptions();
+  options.listen = first->Address();
+  const absl::StatusOr<std::unique_ptr<Server>> second = Server::Start(options);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()),
+              ::testing::HasSubstr("cannot listen on " + first->Address() +
+                                   ": address already in use"));
 }
 
 // Certificates for 127.0.0.1, made once per suite with the openssl CLI in a

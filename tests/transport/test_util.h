@@ -5,10 +5,15 @@
 #define DSD_TESTS_TRANSPORT_TEST_UTIL_H_
 
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "dsd/v1/dsd.grpc.pb.h"
 #include "dsd/v1/dsd.pb.h"
 #include "google/protobuf/text_format.h"
@@ -18,6 +23,64 @@
 #include "server/transport/server.h"
 
 namespace dsd::transport::testing {
+
+// A clock for Server::Start that can hold the calls reading it: the
+// service reads the clock for a request without `now`, after reading and
+// validating it and before the engine, so a held read keeps the call
+// inside the service, ignoring its cancellation, until Release (a call
+// stuck in CPU, without CPU). Must outlive the server.
+class HoldingClock {
+ public:
+  // The fixed time every read returns.
+  static absl::Time Now() { return absl::FromUnixSeconds(1'700'000'000); }
+
+  std::function<absl::Time()> Clock() {
+    return [this] { return Read(); };
+  }
+
+  // Reads from now on wait until Release.
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+    }
+    changed_.notify_all();
+  }
+
+  // Waits (up to 60 s) until `count` reads are waiting.
+  bool AwaitWaiting(int count) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(60),
+                             [&] { return waiting_ >= count; });
+  }
+
+  // Reads so far, held or not.
+  int reads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reads_;
+  }
+
+ private:
+  absl::Time Read() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++reads_;
+    ++waiting_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return !held_; });
+    --waiting_;
+    return Now();
+  }
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool held_ = false;
+  int waiting_ = 0;
+  int reads_ = 0;
+};
 
 // Every call gets a deadline so that a broken server fails the test instead
 // of hanging it; no test waits for it to pass.
@@ -33,8 +96,11 @@ inline ServerOptions LocalOptions() {
 }
 
 // Starts a server or fails the calling test (check with ASSERT_NE(nullptr)).
-inline std::unique_ptr<Server> StartServer(const ServerOptions& options) {
-  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(options);
+inline std::unique_ptr<Server> StartServer(
+    const ServerOptions& options,
+    std::function<absl::Time()> clock = [] { return absl::Now(); }) {
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      Server::Start(options, std::move(clock));
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
 }
