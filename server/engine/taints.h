@@ -82,8 +82,8 @@ class TolerationMatcher {
       return internal::HashString(p.second, internal::HashString(p.first));
     }
   };
-  absl::flat_hash_map<std::string_view, FirstByEffect,
-                      internal::StringViewHash, internal::StringViewEq>
+  absl::flat_hash_map<std::string_view, FirstByEffect, internal::StringViewHash,
+                      internal::StringViewEq>
       exists_;
   absl::flat_hash_map<std::pair<std::string_view, std::string_view>,
                       FirstByEffect, PairHash>
