@@ -167,8 +167,8 @@ done
 
 # Health/Check at a fixed rate while four CPU-heavy hostile Decide calls
 # (shapes 1 and 6, two each, sent again as each one ends) run: with the
-# default threading (requests on gRPC's threads) and with a worker pool of
-# two threads (--threads 2). Once the fixes make them fast, each sender
+# default threading (--threads 0: a worker a core) and with a worker pool
+# of two threads (--threads 2). Once the fixes make them fast, each sender
 # sends back to back for the whole window (at most 5,000 calls).
 for threads in 0 2; do
   start_server --max_nodes 100000 --shutdown_grace 1 --threads $threads
