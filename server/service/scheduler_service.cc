@@ -117,7 +117,6 @@ absl::Status AdmitAndDecide(const RequestBytes& bytes, const CallContext& call,
     return st;
   }
   if (auto st = convert::InvalidArgument(violations); !st.ok()) return st;
-  if (IsCancelled(call)) return Cancelled();
   out.now = out.request.has_now() ? convert::TimeFromProto(out.request.now())
                                   : clock();
   engine::Options options = convert::OptionsFromProto(out.request.options());
@@ -245,7 +244,6 @@ absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
       !st.ok()) {
     return st;
   }
-  if (IsCancelled(call)) return Cancelled();
   v1::ValidateResponse response;
   for (size_t i = 0; i < violations.size(); ++i) {
     if (i == convert::kMaxViolations) {
