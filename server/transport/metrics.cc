@@ -62,10 +62,14 @@ void Metrics::CallFinished(Method method, grpc::StatusCode code,
       static_cast<uint64_t>(absl::ToInt64Nanoseconds(duration)),
       std::memory_order_relaxed);
   m.request_bytes.fetch_add(request_bytes, std::memory_order_relaxed);
-  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  // Last, with release: a scrape that reads the gauge first (acquire) and
+  // sees this call gone also sees every count above.
+  in_flight_.fetch_sub(1, std::memory_order_release);
 }
 
 std::string Metrics::RenderText() const {
+  // Read before the counters: see CallFinished.
+  const int64_t in_flight = in_flight_.load(std::memory_order_acquire);
   std::string out;
   absl::StrAppend(&out,
                   "# HELP dsd_requests_total Finished gRPC requests by method "
@@ -123,7 +127,7 @@ std::string Metrics::RenderText() const {
                   "# HELP dsd_requests_in_flight Requests being handled now.\n"
                   "# TYPE dsd_requests_in_flight gauge\n"
                   "dsd_requests_in_flight ",
-                  in_flight_.load(std::memory_order_relaxed), "\n");
+                  in_flight, "\n");
   absl::StrAppend(&out,
                   "# HELP dsd_request_bytes_in_flight Bytes of the requests "
                   "admitted and being handled.\n"
