@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "client/common/decide_options.h"
 #include "client/dsdctl/commands.h"
-#include "client/dsdctl/decide_options.h"
 #include "server/engine/taints.h"
 #include "tests/testing/local_server.h"
 
