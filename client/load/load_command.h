@@ -14,7 +14,7 @@
 #include "client/common/exit_codes.h"
 #include "client/common/input.h"
 #include "client/load/load.h"
-#include "client/load/synthetic_cluster.h"
+#include "client/synthetic/synthetic_cluster.h"
 
 namespace dsd::client {
 

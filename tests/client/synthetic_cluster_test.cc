@@ -1,7 +1,7 @@
 // The synthetic cluster of `dsdctl load`: deterministic bytes, accepted by
 // the server's validation, and pod counts and states that match the spec
 // (checked against an independent count of eligible DaemonSet-node pairs).
-#include "client/load/synthetic_cluster.h"
+#include "client/synthetic/synthetic_cluster.h"
 
 #include <gtest/gtest.h>
 
