@@ -1,7 +1,7 @@
 // Hostile requests (issue 11) versus a benign one of the same size, through
 // the service handler as dsd-server runs it (SchedulerService::Decide or
 // Explain on the request bytes, as bench/service_bench does). Per
-// iteration the benign request (the synthetic cluster of tests/testing with
+// iteration the benign request (the synthetic cluster of bench/cluster.h with
 // its node count picked to match the hostile request's bytes) runs, then
 // the hostile one; each time is divided by its request's megabytes, and
 // the counter `per_mb_over_benign` is hostile time per MB / benign time per

@@ -1,31 +1,34 @@
 // Engine time versus cluster size: nodes x DaemonSets, one daemon pod per
-// eligible node in a realistic state mix (tests/testing/synthetic_cluster.h).
-// Counters: pods in the snapshot and nanoseconds per (node x DaemonSet) pair
-// and per pod, whose flatness across sizes shows O(nodes x DaemonSets + pods).
+// eligible node in a realistic state mix (bench/cluster.h: the synthetic
+// cluster of client/synthetic, converted once by the production path,
+// outside the timed loop). Counters: pods in the snapshot and nanoseconds
+// per (node x DaemonSet) pair and per pod, whose flatness across sizes
+// shows O(nodes x DaemonSets + pods).
 #include <benchmark/benchmark.h>
 
+#include "bench/cluster.h"
 #include "server/engine/decide.h"
-#include "tests/testing/synthetic_cluster.h"
 
 namespace dsd {
 namespace {
 
 void BM_Decide(benchmark::State& state) {
-  testing::SyntheticSpec spec;
-  spec.nodes = static_cast<int>(state.range(0));
-  spec.daemon_sets = static_cast<int>(state.range(1));
-  const engine::Snapshot snap = testing::MakeSyntheticCluster(spec);
+  const int nodes = static_cast<int>(state.range(0));
+  const int daemon_sets = static_cast<int>(state.range(1));
+  const auto cluster =
+      bench::ToEngineCluster(bench::BenchRequest(nodes, daemon_sets));
+  const engine::Snapshot& snap = cluster->snapshot;
   const engine::Options options;
   size_t actions = 0;
   for (auto _ : state) {
-    engine::Plan plan = engine::Decide(snap, testing::SyntheticNow(), options);
+    engine::Plan plan = engine::Decide(snap, cluster->now, options);
     actions = 0;
     for (const auto& p : plan.daemon_sets) {
       actions += p.creates.size() + p.deletes.size();
     }
     benchmark::DoNotOptimize(plan);
   }
-  const double pairs = static_cast<double>(spec.nodes) * spec.daemon_sets;
+  const double pairs = static_cast<double>(nodes) * daemon_sets;
   state.counters["pods"] = static_cast<double>(snap.pods.size());
   state.counters["actions"] = static_cast<double>(actions);
   state.counters["ns_per_node_ds"] =
@@ -44,15 +47,13 @@ BENCHMARK(BM_Decide)
 
 // With per-node explanations: the cost of answering "why" for every node.
 void BM_DecideExplain(benchmark::State& state) {
-  testing::SyntheticSpec spec;
-  spec.nodes = static_cast<int>(state.range(0));
-  spec.daemon_sets = 10;
-  const engine::Snapshot snap = testing::MakeSyntheticCluster(spec);
+  const auto cluster = bench::ToEngineCluster(
+      bench::BenchRequest(static_cast<int>(state.range(0)), 10));
   engine::Options options;
   options.explain = true;
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        engine::Decide(snap, testing::SyntheticNow(), options));
+        engine::Decide(cluster->snapshot, cluster->now, options));
   }
 }
 BENCHMARK(BM_DecideExplain)

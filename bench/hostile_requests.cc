@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "bench/cluster.h"
 #include "dsd/v1/dsd.pb.h"
-#include "tests/testing/synthetic_cluster.h"
-#include "tests/testing/synthetic_request.h"
 
 namespace dsd::bench {
 namespace {
@@ -13,12 +12,7 @@ namespace {
 // A valid request with one DaemonSet (the synthetic cluster's first) and
 // no node: the base the DaemonSet shapes change.
 v1::DecideRequest OneDaemonSet() {
-  testing::SyntheticSpec spec;
-  spec.nodes = 0;
-  spec.daemon_sets = 1;
-  spec.control_plane_nodes = 0;
-  v1::DecideRequest request = testing::ToDecideRequest(
-      testing::MakeSyntheticCluster(spec), testing::SyntheticNow());
+  v1::DecideRequest request = BenchRequest(/*nodes=*/0, /*daemon_sets=*/1);
   request.mutable_snapshot()
       ->mutable_daemon_sets(0)
       ->mutable_template_()
@@ -201,11 +195,7 @@ std::string HostileRequestBytes(HostileShape shape, ShapeSize size) {
 
 std::string BenignRequestBytes(size_t target_bytes, bool explain, int* nodes) {
   const auto make = [explain](int n) {
-    testing::SyntheticSpec spec;
-    spec.nodes = n;
-    spec.daemon_sets = 10;
-    v1::DecideRequest decide = testing::ToDecideRequest(
-        testing::MakeSyntheticCluster(spec), testing::SyntheticNow());
+    v1::DecideRequest decide = BenchRequest(n, /*daemon_sets=*/10);
     if (!explain) return decide.SerializeAsString();
     v1::ExplainRequest request;
     request.mutable_snapshot()->Swap(decide.mutable_snapshot());

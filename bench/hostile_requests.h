@@ -58,7 +58,7 @@ bool IsExplain(HostileShape shape);
 std::string HostileRequestBytes(HostileShape shape, ShapeSize size);
 
 // A benign request of about `target_bytes` (never fewer than 10 nodes): the
-// synthetic cluster of tests/testing with 10 DaemonSets, as a DecideRequest
+// synthetic cluster of bench/cluster.h with 10 DaemonSets, as a DecideRequest
 // or (explain) an ExplainRequest of every DaemonSet and node. `nodes` (when
 // set) receives the node count chosen.
 std::string BenignRequestBytes(size_t target_bytes, bool explain,

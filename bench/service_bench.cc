@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/cluster.h"
 #include "bench/timing.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -19,8 +20,6 @@
 #include "server/convert/wire.h"
 #include "server/engine/decide.h"
 #include "server/service/scheduler_service.h"
-#include "tests/testing/synthetic_cluster.h"
-#include "tests/testing/synthetic_request.h"
 
 namespace dsd {
 namespace {
@@ -30,13 +29,10 @@ using bench::OpenArray;
 using bench::Seconds;
 
 // The DecideRequest of the synthetic cluster the benchmark's arguments
-// (nodes, DaemonSets) describe.
+// (nodes, DaemonSets) describe (bench/cluster.h).
 v1::DecideRequest SyntheticRequest(const benchmark::State& state) {
-  testing::SyntheticSpec spec;
-  spec.nodes = static_cast<int>(state.range(0));
-  spec.daemon_sets = static_cast<int>(state.range(1));
-  return testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
-                                  testing::SyntheticNow());
+  return bench::BenchRequest(static_cast<int>(state.range(0)),
+                             static_cast<int>(state.range(1)));
 }
 
 void BM_ParseVersusHandler(benchmark::State& state) {

@@ -5,9 +5,6 @@
 
 #include <optional>
 
-#include "absl/time/time.h"
-#include "client/k8s/snapshot_loader.h"
-
 namespace dsd::client {
 namespace {
 
@@ -19,40 +16,7 @@ std::optional<LoadedSnapshot> Load(const InputOptions& input,
            "manifests; - for stdin)\n";
     return std::nullopt;
   }
-  SnapshotLoader loader(input.max_input_bytes);
-  for (const std::string& f : input.files) loader.AddFile(f);
-  LoadedSnapshot loaded = loader.Finish();
-  for (const std::string& w : loaded.warnings) err << w << '\n';
-  if (!loaded.problems.empty()) {
-    for (const InputProblem& p : loaded.problems) {
-      err << "error: " << p.ToString() << '\n';
-    }
-    return std::nullopt;
-  }
-  return loaded;
-}
-
-// Prints a failed call: input problems translated back to the user's
-// objects, or one line about the server.
-int ReportCallError(const ConnectionOptions& connection,
-                    const LoadedSnapshot& loaded, const grpc::Status& status,
-                    std::ostream& err) {
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-      status.error_code() == grpc::StatusCode::NOT_FOUND) {
-    const auto violations = FieldViolations(status);
-    // The server may quote the input's bytes: one printable line each.
-    if (violations.empty()) {
-      err << "error: " << Printable(status.error_message()) << '\n';
-    }
-    for (const auto& [field, description] : violations) {
-      err << "error: "
-          << Printable(TranslateFieldPath(loaded, field) + ": " + description)
-          << '\n';
-    }
-    return kExitInput;
-  }
-  err << "error: " << Printable(DescribeCallError(connection, status)) << '\n';
-  return kExitServer;
+  return LoadInput(input, err);
 }
 
 void Print(const google::protobuf::Message& response, OutputFormat format,
@@ -99,22 +63,6 @@ int Call(const ConnectionOptions& connection, const InputOptions& input,
 }
 
 }  // namespace
-
-bool SetNow(const std::string& text, google::protobuf::Timestamp& out,
-            std::ostream& err) {
-  absl::Time t;
-  std::string why;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &why)) {
-    err << "error: --now " << text
-        << ": not an RFC 3339 time like 2026-01-02T03:04:05Z (" << why << ")\n";
-    return false;
-  }
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
-  return true;
-}
 
 int RunDecide(const ConnectionOptions& connection, const InputOptions& input,
               OutputFormat format, std::ostream& out, std::ostream& err) {

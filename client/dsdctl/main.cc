@@ -1,5 +1,7 @@
 // dsdctl: the kubectl-like client of dsd-server. Flags are parsed here only
-// (CLI11) and turned into plain option structs for the commands.
+// (CLI11; the flags every client program shares are registered by
+// client/common/flags.h) and turned into plain option structs for the
+// commands.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,87 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "client/common/decide_options.h"
+#include "client/common/exit_codes.h"
+#include "client/common/flags.h"
 #include "client/dsdctl/commands.h"
-#include "client/dsdctl/decide_options.h"
 #include "client/load/load_command.h"
 
 namespace {
 
 constexpr char kVersion[] = "dsdctl 0.1.0 (dsd.v1)";
-
-// The connection flags go on the app and on every subcommand, so that they
-// may come before or after the subcommand (as kubectl's global flags do)
-// and every subcommand's --help lists them.
-constexpr char kConnectionGroup[] = "Connection (before or after the command)";
-
-void AddConnectionFlags(CLI::App& app, dsd::client::ConnectionOptions& c) {
-  app.add_option("--server", c.server,
-                 "dsd-server address: HOST:PORT, or dns:///HOST:PORT to "
-                 "spread calls over every address (round_robin)")
-      ->group(kConnectionGroup)
-      ->capture_default_str();
-  app.add_option("--timeout", c.timeout_seconds,
-                 "Seconds to wait for an answer; 0 waits forever")
-      ->group(kConnectionGroup)
-      ->capture_default_str();
-  app.add_option("--tls_ca", c.tls_ca,
-                 "PEM file of the CA that signed the server's certificate. "
-                 "Any --tls_* flag turns TLS on; without --tls_ca the "
-                 "system's roots are trusted")
-      ->group(kConnectionGroup);
-  app.add_option("--tls_cert", c.tls_cert,
-                 "PEM client certificate for mutual TLS (with --tls_key)")
-      ->group(kConnectionGroup);
-  app.add_option("--tls_key", c.tls_key,
-                 "PEM private key of --tls_cert (with --tls_cert)")
-      ->group(kConnectionGroup);
-}
-
-void AddMaxInputBytesFlag(CLI::App& cmd, dsd::client::InputOptions& input) {
-  cmd.add_option("--max_input_bytes", input.max_input_bytes,
-                 "Refuse -f input larger than this many bytes in total (all "
-                 "files together, stdin included); YAML aliases may expand "
-                 "to at most twice the size of their file")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-}
-
-void AddInputFlags(CLI::App& cmd, dsd::client::InputOptions& input) {
-  cmd.add_option("-f,--filename", input.files,
-                 "Input: `kubectl get nodes,daemonsets,pods,"
-                 "controllerrevisions -A -o json` output, single objects or "
-                 "multi-document YAML; repeatable; - reads stdin")
-      ->required();
-  cmd.add_option("--now", input.now,
-                 "Evaluate at this RFC 3339 time (e.g. 2026-01-02T03:04:05Z) "
-                 "so time-based rules are reproducible; default: the "
-                 "server's clock");
-  AddMaxInputBytesFlag(cmd, input);
-}
-
-// How the engine decides (dsd.v1.DecideOptions), with the names Kubernetes
-// components use; on decide, explain and load alike.
-void AddDecideOptionFlags(CLI::App& cmd, dsd::client::DecideOptionFlags& f) {
-  const std::string group = "Decision (as Kubernetes would decide)";
-  cmd.add_option("--kubernetes-version", f.kubernetes_version,
-                 "Decide as this Kubernetes version's controller would, "
-                 "1.8 to 1.35 (its default tolerations and availability "
-                 "rule); default: the newest")
-      ->group(group);
-  cmd.add_option("--feature-gates", f.feature_gates,
-                 "Feature gates, Gate=true|false,...: "
-                 "TaintTolerationComparisonOperators (Lt/Gt tolerations)")
-      ->group(group);
-  cmd.add_flag("--taint-eviction", f.taint_eviction,
-               "Model the taint-eviction controller: pods on nodes with "
-               "untolerated NoExecute taints are evicted (reason "
-               "TaintEviction)")
-      ->group(group);
-  cmd.add_flag("--one-sync", f.one_sync,
-               "Plan the rolling update only when creating and deleting has "
-               "nothing to do, as one controller sync does")
-      ->group(group);
-}
 
 // "dsdctl decide" for the decide subcommand, "dsdctl" for the app.
 std::string CommandPath(const CLI::App& command) {
@@ -216,7 +146,7 @@ void AddLoadFlags(CLI::App& cmd, dsd::client::LoadCommandOptions& o,
                  "With -f: evaluate at this RFC 3339 time; default: the "
                  "server's clock. The synthetic cluster always uses "
                  "2026-01-01T00:00:00Z.");
-  AddMaxInputBytesFlag(cmd, o.input);
+  dsd::client::AddMaxInputBytesFlag(cmd, o.input);
   SyntheticFlags(cmd, o.cluster);
 
   cmd.add_option("--write-request,--write_request", o.write_request,
@@ -239,7 +169,7 @@ void AddLoadFlags(CLI::App& cmd, dsd::client::LoadCommandOptions& o,
 int UsageError(const std::string& message, const CLI::App& command) {
   std::cerr << "error: " << message << "\nSee '" << CommandPath(command)
             << " --help' for usage.\n";
-  return 2;
+  return dsd::client::kExitUsage;
 }
 
 }  // namespace

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "client/dsdctl/connection.h"
+#include "client/common/connection.h"
 
 namespace dsd::client {
 

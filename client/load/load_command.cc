@@ -9,11 +9,9 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <vector>
-
-#include "absl/time/time.h"
-#include "client/k8s/snapshot_loader.h"
 
 namespace dsd::client {
 namespace {
@@ -67,17 +65,9 @@ bool BuildSnapshot(const LoadCommandOptions& options, v1::DecideRequest& out,
     out = MakeSyntheticDecideRequest(options.cluster);
     return true;
   }
-  SnapshotLoader loader(options.input.max_input_bytes);
-  for (const std::string& f : options.input.files) loader.AddFile(f);
-  LoadedSnapshot loaded = loader.Finish();
-  for (const std::string& w : loaded.warnings) err << w << '\n';
-  if (!loaded.problems.empty()) {
-    for (const InputProblem& p : loaded.problems) {
-      err << "error: " << p.ToString() << '\n';
-    }
-    return false;
-  }
-  out.mutable_snapshot()->Swap(&loaded.snapshot);
+  std::optional<LoadedSnapshot> loaded = LoadInput(options.input, err);
+  if (!loaded) return false;
+  out.mutable_snapshot()->Swap(&loaded->snapshot);
   return options.input.now.empty() ||
          SetNow(options.input.now, *out.mutable_now(), err);
 }

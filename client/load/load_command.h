@@ -2,7 +2,7 @@
 // files), optionally write it out for other tools, refuse non-loopback
 // targets unless allowed, run the load generator and print the report (a
 // table, or JSON with stable keys). A function of options and two streams,
-// like the other dsdctl commands.
+// like the other dsdctl commands. Uses client/common, never client/dsdctl.
 #ifndef DSD_CLIENT_LOAD_LOAD_COMMAND_H_
 #define DSD_CLIENT_LOAD_LOAD_COMMAND_H_
 
@@ -10,16 +10,17 @@
 #include <string>
 #include <string_view>
 
-#include "client/dsdctl/commands.h"
-#include "client/dsdctl/connection.h"
+#include "client/common/connection.h"
+#include "client/common/exit_codes.h"
+#include "client/common/input.h"
 #include "client/load/load.h"
-#include "client/load/synthetic_cluster.h"
+#include "client/synthetic/synthetic_cluster.h"
 
 namespace dsd::client {
 
 // The run completed, but some calls failed (or, in the open loop, some
 // sends were dropped at --max_in_flight). Beside kExitInput (1) and
-// kExitServer (3) from commands.h.
+// kExitServer (3) from client/common/exit_codes.h.
 inline constexpr int kExitLoadErrors = 4;
 
 enum class LoadReportFormat { kTable, kJson };

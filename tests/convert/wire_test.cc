@@ -17,13 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "client/synthetic/synthetic_cluster.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
 #include "server/engine/decide.h"
 #include "tests/testing/mutate.h"
-#include "tests/testing/synthetic_cluster.h"
-#include "tests/testing/synthetic_request.h"
 
 namespace dsd::convert {
 namespace {
@@ -96,11 +95,10 @@ std::optional<Split> ByReader(const std::string& bytes,
 }
 
 v1::DecideRequest SmallRequest() {
-  testing::SyntheticSpec spec;
+  client::SyntheticClusterSpec spec;
   spec.nodes = 12;
   spec.daemon_sets = 3;
-  return testing::ToDecideRequest(testing::MakeSyntheticCluster(spec),
-                                  testing::SyntheticNow());
+  return client::MakeSyntheticDecideRequest(spec);
 }
 
 // Wire-format pieces for hand-made encodings.

@@ -19,10 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "client/common/decide_options.h"
 #include "client/dsdctl/commands.h"
-#include "client/dsdctl/decide_options.h"
 #include "server/engine/taints.h"
 #include "tests/testing/local_server.h"
+#include "tests/testing/param_name.h"
 
 namespace dsd::client {
 namespace {
@@ -59,11 +60,6 @@ void ExpectSubset(const nlohmann::json& want, const nlohmann::json& got,
   } else {
     EXPECT_EQ(want, got) << path;
   }
-}
-
-template <typename Case>
-std::string CaseName(const ::testing::TestParamInfo<Case>& param) {
-  return param.param.name;
 }
 
 class DsdctlTest : public testing::LocalServerTest {
@@ -136,7 +132,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "02-partition.json"},
         GoldenCase{"RolloutPausedStillCreates", "rollout/03-paused.yaml",
                    "03-paused.json"}),
-    CaseName<GoldenCase>);
+    dsd::testing::ParamName<GoldenCase>);
 
 TEST_F(DsdctlTest, YamlAndJsonInputsGiveIdenticalPlans) {
   const Result yaml = Decide({Example("02-after-relabel.yaml")});
@@ -231,7 +227,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n"
                   "  labels: {disk: -ssd-}\n",
                   kExitInput, "Node n1: metadata.labels[\"disk\"]"}),
-    CaseName<ErrorCase>);
+    dsd::testing::ParamName<ErrorCase>);
 
 TEST_F(DsdctlTest, UnreachableServerNamesAddressAndSuggestsMakeRun) {
   ConnectionOptions c;

@@ -22,14 +22,13 @@
 #include <thread>
 
 #include "tests/testing/local_server.h"
+#include "tests/testing/param_name.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::client {
 namespace {
 
-template <typename Case>
-std::string CaseName(const ::testing::TestParamInfo<Case>& param) {
-  return param.param.name;
-}
+using ::dsd::testing::IsOk;
 
 struct CommandRun {
   int code = -1;
@@ -149,7 +148,7 @@ INSTANTIATE_TEST_SUITE_P(
                       SmokeCase{"ValidateOpen", LoadMethod::kValidate, true},
                       SmokeCase{"HealthClosed", LoadMethod::kHealth, false},
                       SmokeCase{"HealthOpen", LoadMethod::kHealth, true}),
-    CaseName<SmokeCase>);
+    dsd::testing::ParamName<SmokeCase>);
 
 TEST_F(LoadCommandTest, SeveralChannelsAndWarmupWithATableReport) {
   LoadCommandOptions o = SmokeOptions(LoadMethod::kDecide, false);
@@ -204,7 +203,7 @@ TEST(LoadUnreachableTest, StoppedServerCountsUnavailableAndExitsThree) {
   transport::ServerOptions options;
   options.listen = "127.0.0.1:0";
   auto server = transport::Server::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   ConnectionOptions c;
   c.server = "127.0.0.1:" + std::to_string((*server)->Port());
   c.timeout_seconds = 5;
@@ -262,7 +261,7 @@ TEST(LoadUnreachableTest, ServerDyingMidRunStopsTheRunAndExitsThree) {
   transport::ServerOptions options;
   options.listen = "127.0.0.1:0";
   auto server = transport::Server::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   ConnectionOptions c;
   c.server = "127.0.0.1:" + std::to_string((*server)->Port());
   c.timeout_seconds = 5;

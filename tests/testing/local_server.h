@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "absl/time/time.h"
-#include "client/dsdctl/connection.h"
+#include "client/common/connection.h"
 #include "server/transport/server.h"
 
 namespace dsd::testing {

@@ -10,9 +10,13 @@
 #include "absl/flags/reflection.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::testing::IsOk;
+using ::dsd::testing::StatusIs;
 
 using ::testing::HasSubstr;
 
@@ -31,7 +35,7 @@ absl::StatusOr<ServerOptions> Parse(std::vector<std::string> args) {
 TEST(ServerFlagsTest, DefaultsAreTheDocumentedValues) {
   absl::FlagSaver saver;
   absl::StatusOr<ServerOptions> options = Parse({});
-  ASSERT_TRUE(options.ok()) << options.status();
+  ASSERT_THAT(options, IsOk());
   EXPECT_EQ(options->listen, "127.0.0.1:50051");
   EXPECT_EQ(options->threads, 0);
   EXPECT_EQ(options->max_request_bytes, 256 * 1024 * 1024);
@@ -68,7 +72,7 @@ TEST(ServerFlagsTest, EveryFlagReachesItsOption) {
       "--shutdown_grace=2.5",
       "--lameduck=1.5",
   });
-  ASSERT_TRUE(options.ok()) << options.status();
+  ASSERT_THAT(options, IsOk());
   EXPECT_EQ(options->listen, "0.0.0.0:7000");
   EXPECT_EQ(options->threads, 3);
   EXPECT_EQ(options->max_request_bytes, 1024);
@@ -118,9 +122,8 @@ TEST(ServerFlagsTest, RejectsBadValuesNamingTheFlag) {
     SCOPED_TRACE(c.name);
     absl::FlagSaver saver;
     absl::StatusOr<ServerOptions> options = Parse({c.arg});
-    EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(std::string(options.status().message()),
-                HasSubstr(c.message_part));
+    EXPECT_THAT(options, StatusIs(absl::StatusCode::kInvalidArgument,
+                                  HasSubstr(c.message_part)));
   }
 }
 

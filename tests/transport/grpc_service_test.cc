@@ -15,10 +15,13 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "spdlog/sinks/ostream_sink.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/transport/test_util.h"
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::testing::GrpcStatusIs;
 
 using ::dsd::transport::testing::Connect;
 using ::dsd::transport::testing::HoldingClock;
@@ -107,7 +110,7 @@ TEST_P(GrpcServiceTest, DecideCreatesThePodOnTheOnlyNode) {
   v1::DecideResponse response;
   const grpc::Status status =
       stub_->Decide(&context, ValidDecideRequest(), &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
   ASSERT_EQ(response.daemon_sets_size(), 1);
   const v1::DaemonSetPlan& plan = response.daemon_sets(0);
   EXPECT_EQ(plan.namespace_(), "default");
@@ -124,7 +127,7 @@ TEST_P(GrpcServiceTest, ExplainSaysTheNodeShouldRunThePod) {
   SetDeadline(context);
   v1::ExplainResponse response;
   const grpc::Status status = stub_->Explain(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
   ASSERT_EQ(response.daemon_sets_size(), 1);
   ASSERT_EQ(response.daemon_sets(0).nodes_size(), 1);
   EXPECT_EQ(response.daemon_sets(0).nodes(0).node(), "n1");
@@ -138,7 +141,7 @@ TEST_P(GrpcServiceTest, ValidateAcceptsAValidSnapshot) {
   SetDeadline(context);
   v1::ValidateResponse response;
   const grpc::Status status = stub_->Validate(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
   EXPECT_EQ(response.violations_size(), 0);
 }
 
@@ -149,7 +152,7 @@ TEST_P(GrpcServiceTest, ValidateListsViolationsWithOk) {
   SetDeadline(context);
   v1::ValidateResponse response;
   const grpc::Status status = stub_->Validate(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
   ASSERT_GE(response.violations_size(), 1);
   EXPECT_THAT(response.violations(0).field(), StartsWith("snapshot."));
 }
@@ -162,7 +165,7 @@ TEST_P(GrpcServiceTest, FilterFindsTheFeasibleNode) {
   SetDeadline(context);
   v1::FilterResponse response;
   const grpc::Status status = stub_->Filter(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
   EXPECT_THAT(response.feasible_nodes(), ElementsAre("n1"));
   EXPECT_EQ(response.failed_nodes_size(), 0);
 }
@@ -173,8 +176,7 @@ TEST_P(GrpcServiceTest, MalformedRequestIsInvalidArgumentWithBadRequest) {
   v1::DecideResponse response;
   const grpc::Status status =
       stub_->Decide(&context, MalformedDecideRequest(), &response);
-  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-      << status.error_message();
+  ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
 
   const google::rpc::Status details = StatusDetails(status);
   EXPECT_EQ(details.code(),
@@ -225,7 +227,7 @@ TEST_P(GrpcServiceTest, BytesThatAreNoRequestAreInvalidArgument) {
                       grpc::StubOptions(), &request, &response,
                       [&done](grpc::Status s) { done.set_value(s); });
     const grpc::Status status = done.get_future().get();
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
     EXPECT_THAT(status.error_message(), HasSubstr(c.message));
   }
   grpc::ClientContext context;
@@ -251,7 +253,7 @@ TEST_P(GrpcServiceTest, CallPastItsDeadlineIsCountedDeadlineExceeded) {
     return stub_->Decide(&context, request, &response);
   });
   ASSERT_TRUE(clock_.AwaitWaiting(1));
-  EXPECT_EQ(call.get().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(call.get(), GrpcStatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
   AwaitServerSide();
   clock_.Release();
 
@@ -272,7 +274,7 @@ TEST_P(GrpcServiceTest, CallTheClientCancelledIsCountedCancelled) {
   });
   ASSERT_TRUE(clock_.AwaitWaiting(1));
   context.TryCancel();
-  EXPECT_EQ(call.get().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_THAT(call.get(), GrpcStatusIs(grpc::StatusCode::CANCELLED));
   AwaitServerSide();
   clock_.Release();
 
@@ -297,8 +299,8 @@ TEST_P(GrpcServiceTest, UnknownMethodsAreUnimplementedAndCounted) {
     generic.UnaryCall(&context, method, grpc::StubOptions(), &request,
                       &response,
                       [&done](grpc::Status s) { done.set_value(s); });
-    EXPECT_EQ(done.get_future().get().error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_THAT(done.get_future().get(),
+                GrpcStatusIs(grpc::StatusCode::UNIMPLEMENTED));
   }
   EXPECT_THAT(FetchMetrics(), HasSubstr("dsd_requests_total{method=\"unknown\","
                                         "code=\"UNIMPLEMENTED\"} 2\n"));
@@ -321,7 +323,7 @@ TEST_P(GrpcServiceTest, UndecodableFilterIsCountedInvalidArgument) {
                     grpc::StubOptions(), &request, &response,
                     [&done](grpc::Status s) { done.set_value(s); });
   const grpc::Status status = done.get_future().get();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(status.error_message(), HasSubstr("dsd.v1.FilterRequest"));
   EXPECT_THAT(FetchMetrics(), HasSubstr("dsd_requests_total{method=\"Filter\","
                                         "code=\"INVALID_ARGUMENT\"} 1\n"));
@@ -338,9 +340,8 @@ TEST_P(GrpcServiceTest, MetricsCountTheCalls) {
     grpc::ClientContext context;
     SetDeadline(context);
     v1::DecideResponse response;
-    ASSERT_EQ(stub_->Decide(&context, MalformedDecideRequest(), &response)
-                  .error_code(),
-              grpc::StatusCode::INVALID_ARGUMENT);
+    ASSERT_THAT(stub_->Decide(&context, MalformedDecideRequest(), &response),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   }
   // Metrics are recorded before Finish, so they are complete once the
   // client has the responses.
@@ -384,9 +385,8 @@ TEST(GrpcQueueTest, CallPastItsDeadlineInTheQueueIsNotRun) {
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(300));
   v1::DecideResponse response;
-  EXPECT_EQ(
-      stub->Decide(&context, ValidDecideRequest(), &response).error_code(),
-      grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(stub->Decide(&context, ValidDecideRequest(), &response),
+              GrpcStatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
   AwaitServerSide();
   clock.Release();
   EXPECT_TRUE(first.get().ok());
@@ -464,8 +464,7 @@ TEST_F(GrpcLimitsTest, RequestOverMaxRequestBytesIsResourceExhausted) {
   v1::DecideResponse response;
   const grpc::Status status = v1::DaemonSetScheduler::NewStub(Connect(*server_))
                                   ->Decide(&context, request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
-      << status.error_message();
+  EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
 }
 
 // Request bytes in flight have a budget: a call that does not fit beside
@@ -492,8 +491,7 @@ TEST_F(GrpcLimitsTest, RequestBytesInFlightOverTheBudgetAreResourceExhausted) {
       std::launch::async, [&] { return decide(ValidDecideRequest()); });
   ASSERT_TRUE(clock.AwaitWaiting(1));
   const grpc::Status rejected = decide(ValidDecideRequest());
-  EXPECT_EQ(rejected.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
-      << rejected.error_message();
+  EXPECT_THAT(rejected, GrpcStatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   EXPECT_THAT(rejected.error_message(), HasSubstr("request_bytes_in_flight"));
   clock.Release();
   EXPECT_TRUE(first.get().ok());
@@ -505,7 +503,7 @@ TEST_F(GrpcLimitsTest, RequestBytesInFlightOverTheBudgetAreResourceExhausted) {
   }
   ASSERT_GT(large.ByteSizeLong(), size + size / 2);
   const grpc::Status alone = decide(large);
-  EXPECT_TRUE(alone.ok()) << alone.error_message();
+  EXPECT_THAT(alone, GrpcStatusIs(grpc::StatusCode::OK));
 }
 
 // One connection may have Http2Options::max_concurrent_streams calls open;
@@ -530,9 +528,8 @@ TEST_F(GrpcLimitsTest, StreamsPerConnectionAreLimited) {
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(500));
   v1::DecideResponse response;
-  EXPECT_EQ(
-      stub->Decide(&context, ValidDecideRequest(), &response).error_code(),
-      grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(stub->Decide(&context, ValidDecideRequest(), &response),
+              GrpcStatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
   AwaitServerSide();
   EXPECT_EQ(clock.reads(), 1);  // the second call never reached dsd
   clock.Release();
@@ -552,8 +549,7 @@ TEST_F(GrpcLimitsTest, TooManyNodesIsResourceExhaustedWithQuotaFailure) {
   v1::DecideResponse response;
   const grpc::Status status = v1::DaemonSetScheduler::NewStub(Connect(*server_))
                                   ->Decide(&context, request, &response);
-  ASSERT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
-      << status.error_message();
+  ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   const google::rpc::Status details = StatusDetails(status);
   ASSERT_EQ(details.details_size(), 1);
   ASSERT_EQ(details.details(0).type_url(), kQuotaFailureUrl);

@@ -10,10 +10,13 @@
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/convert/errors.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/transport/test_util.h"
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::testing::GrpcStatusIs;
 
 using ::dsd::transport::testing::Connect;
 using ::dsd::transport::testing::LocalOptions;
@@ -76,8 +79,7 @@ TEST_F(HostileRequestTest, ErrorDetailsAlwaysArrive) {
       l.set_value(std::string(c.value_bytes, 'v'));
     }
     const grpc::Status status = Decide(request);
-    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-        << status.error_message();
+    ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
     const google::rpc::Status details = StatusDetails(status);
     ASSERT_EQ(details.details_size(), 1);
     google::rpc::BadRequest bad;
@@ -106,8 +108,7 @@ TEST_F(HostileRequestTest, PerObjectCapsNameTheField) {
   v1::Node& node = *request.mutable_snapshot()->mutable_nodes(0);
   for (int i = 0; i < 60'000; ++i) node.add_taints();  // empty: 2 bytes each
   const grpc::Status status = Decide(request);
-  ASSERT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
-      << status.error_message();
+  ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   EXPECT_THAT(status.error_message(), StartsWith("snapshot.nodes[0].taints: "));
   const google::rpc::Status details = StatusDetails(status);
   ASSERT_EQ(details.details_size(), 1);
@@ -142,7 +143,7 @@ TEST_F(HostileRequestTest, FormerlySlowShapesDecide) {
     r.add_values("n-7");
     v1::DecideResponse response;
     const grpc::Status status = Decide(request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
     ASSERT_EQ(response.daemon_sets_size(), 1);
     ASSERT_EQ(response.daemon_sets(0).create_size(), 1);
     EXPECT_EQ(response.daemon_sets(0).create(0).node(), "n-7");
@@ -161,7 +162,7 @@ TEST_F(HostileRequestTest, FormerlySlowShapesDecide) {
     }
     v1::DecideResponse response;
     const grpc::Status status = Decide(request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
     ASSERT_EQ(response.daemon_sets_size(), 1);
     // Untolerated NoSchedule taints: no pod for the node.
     EXPECT_EQ(response.daemon_sets(0).create_size(), 0);

@@ -22,11 +22,15 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/param_name.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/transport/server_process.h"
 #include "tests/transport/test_util.h"
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::testing::GrpcStatusIs;
 
 using ::dsd::transport::testing::ServerProcess;
 using ::dsd::transport::testing::ValidDecideRequest;
@@ -70,9 +74,7 @@ TEST_P(BadFlagsTest, ExitTwoNamingTheProblem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Main, BadFlagsTest, ::testing::ValuesIn(kBadFlagCases),
-                         [](const ::testing::TestParamInfo<BadFlagCase>& row) {
-                           return std::string(row.param.name);
-                         });
+                         dsd::testing::ParamName<BadFlagCase>);
 
 // A second server on a served port must not start and share the traffic
 // (SO_REUSEPORT would let it): it exits 1 naming the address.
@@ -184,7 +186,7 @@ TEST(MainTest, SigtermServesThroughTheLameDuckPeriodWithHealthNotServing) {
   // Still within the lame-duck period (3 s, the checks above take
   // milliseconds each): calls are served.
   const grpc::Status during = Decide(channel, ValidDecideRequest());
-  EXPECT_TRUE(during.ok()) << during.error_message();
+  EXPECT_THAT(during, GrpcStatusIs(grpc::StatusCode::OK));
 
   const std::optional<int> code = server.WaitForExit(std::chrono::seconds(30));
   EXPECT_EQ(code, 0) << server.Stderr();
@@ -223,8 +225,7 @@ TEST(MainTest, SigtermDuringALongCallExitsWithinTheGracePeriod) {
       << server.Stderr();
   const grpc::Status status = call.get();
   // Cut by the drain, not refused up front.
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
-      << status.error_message();
+  EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
 }
 
 // Every line of `text` is one JSON object with time, level, logger and
@@ -259,8 +260,8 @@ TEST(MainTest, JsonLogFormatWritesOnlyJsonLines) {
   v1::Label& label = *bad.mutable_snapshot()->mutable_nodes(0)->add_labels();
   label.set_key("a\nb\"c\x01");
   label.set_value("v");
-  EXPECT_EQ(Decide(channel, bad).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Decide(channel, bad),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
 
   ServerProcess second({"--listen=" + address, "--log_format=json"}, env);
   EXPECT_EQ(second.WaitForExit(kStartTimeout), 1);

@@ -19,9 +19,13 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "server/transport/metrics_server.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::testing::IsOk;
+using ::dsd::testing::StatusIs;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -121,7 +125,7 @@ TEST(MetricsServerTest, ServesMetricsOnlyAtSlashMetrics) {
                        absl::Milliseconds(2), 5);
   absl::StatusOr<std::unique_ptr<MetricsServer>> server =
       MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   ASSERT_GT((*server)->Port(), 0);
 
   httplib::Client client("127.0.0.1", (*server)->Port());
@@ -198,7 +202,7 @@ TEST(MetricsServerTest, ScrapeIsServedWhileIdleAndSlowClientsAreConnected) {
   Metrics metrics;
   absl::StatusOr<std::unique_ptr<MetricsServer>> server =
       MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   const int port = (*server)->Port();
   std::vector<int> idle;
   for (int i = 0; i < 4; ++i) idle.push_back(ConnectTcp(port));
@@ -219,7 +223,7 @@ TEST(MetricsServerTest, SlowClientIsCutAtTheRequestDeadline) {
   Metrics metrics;
   absl::StatusOr<std::unique_ptr<MetricsServer>> server =
       MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   SlowClient slow((*server)->Port());
   // Far below the 300 s the request would take, far above the deadline.
   EXPECT_LT(slow.Join(), std::chrono::seconds(20));
@@ -231,7 +235,7 @@ TEST(MetricsServerTest, StopDoesNotWaitForClients) {
   Metrics metrics;
   absl::StatusOr<std::unique_ptr<MetricsServer>> server =
       MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   const int port = (*server)->Port();
   std::vector<int> idle;
   for (int i = 0; i < 8; ++i) idle.push_back(ConnectTcp(port));
@@ -248,13 +252,12 @@ TEST(MetricsServerTest, PortInUseIsUnavailable) {
   Metrics metrics;
   absl::StatusOr<std::unique_ptr<MetricsServer>> first =
       MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_THAT(first, IsOk());
   const std::string address = "127.0.0.1:" + std::to_string((*first)->Port());
   absl::StatusOr<std::unique_ptr<MetricsServer>> second =
       MetricsServer::Start(address, metrics);
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(std::string(second.status().message()),
-              HasSubstr("address already in use"));
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kUnavailable,
+                               HasSubstr("address already in use")));
 }
 
 struct HttpCase {
@@ -277,7 +280,7 @@ TEST(MetricsServerTest, AnswersOtherRequestsWithHttpErrors) {
   Metrics metrics;
   absl::StatusOr<std::unique_ptr<MetricsServer>> server =
       MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   for (const HttpCase& c : cases) {
     SCOPED_TRACE(c.name);
     const int fd = ConnectTcp((*server)->Port());
@@ -300,8 +303,8 @@ TEST(MetricsServerTest, RejectsAnAddressWithoutPort) {
   const Metrics metrics;
   for (const char* address : {"127.0.0.1", "", "localhost:http", ":70000"}) {
     SCOPED_TRACE(address);
-    EXPECT_EQ(MetricsServer::Start(address, metrics).status().code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(MetricsServer::Start(address, metrics),
+                StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 

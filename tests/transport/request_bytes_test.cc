@@ -12,10 +12,13 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "gtest/gtest.h"
 #include "server/convert/wire.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/transport/test_util.h"
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::testing::IsOk;
 
 using ::dsd::transport::testing::ValidDecideRequest;
 
@@ -111,11 +114,11 @@ TEST(RequestSlicesTest, TheRequestReaderReadsWhatProtobufParses) {
     v1::Snapshot objects;
     const absl::StatusOr<int> count =
         convert::ReadRequestHead(request_bytes.open, head, objects);
-    ASSERT_TRUE(count.ok()) << count.status();
+    ASSERT_THAT(count, IsOk());
     convert::WirePods pods(request_bytes.open, *count);
     std::vector<std::string> names;
     while (const v1::Pod* pod = pods.Next()) names.push_back(pod->name());
-    EXPECT_TRUE(pods.error().ok()) << pods.error();
+    EXPECT_THAT(pods.error(), IsOk());
     ASSERT_EQ(static_cast<int>(names.size()), request.snapshot().pods_size());
     for (size_t i = 0; i < names.size(); ++i) {
       EXPECT_EQ(names[i], request.snapshot().pods(static_cast<int>(i)).name());

@@ -20,10 +20,14 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/transport/test_util.h"
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::testing::GrpcStatusIs;
+using ::dsd::testing::StatusIs;
 
 using ::dsd::transport::testing::Connect;
 using ::dsd::transport::testing::HoldingClock;
@@ -46,7 +50,7 @@ HealthCheckResponse::ServingStatus Check(grpc::Channel& channel,
   request.set_service(service);
   HealthCheckResponse response;
   const grpc::Status status = stub->Check(&context, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
   return response.status();
 }
 
@@ -175,13 +179,13 @@ TEST(ServerTest, HealthAnswersWhileEveryWorkerIsBusy) {
   HealthCheckResponse response;
   const grpc::Status health =
       Health::NewStub(channel)->Check(&context, request, &response);
-  EXPECT_TRUE(health.ok()) << health.error_message();
+  EXPECT_THAT(health, GrpcStatusIs(grpc::StatusCode::OK));
   EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
 
   clock.Release();
   for (std::future<grpc::Status>& call : running) {
     const grpc::Status status = call.get();
-    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
   }
 }
 
@@ -234,7 +238,7 @@ class ReflectionClient {
     grpc::Status status;
     call->Finish(&status, Tag(5));
     Await(queue, 5);
-    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_THAT(status, GrpcStatusIs(grpc::StatusCode::OK));
     queue.Shutdown();
     void* tag = nullptr;
     bool ok = false;
@@ -312,16 +316,15 @@ TEST(ServerTest, StartRejectsInconsistentTlsOptions) {
     options.tls_cert_file = c.cert;
     options.tls_key_file = c.key;
     options.tls_client_ca_file = c.client_ca;
-    EXPECT_EQ(Server::Start(options).status().code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(Server::Start(options),
+                StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
 TEST(ServerTest, StartFailsOnAnAddressItCannotBind) {
   ServerOptions options = LocalOptions();
   options.listen = "192.0.2.1:0";  // TEST-NET-1: not a local address
-  EXPECT_EQ(Server::Start(options).status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Server::Start(options), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 // gRPC's default SO_REUSEPORT would let the second server bind and share
@@ -332,10 +335,11 @@ TEST(ServerTest, StartFailsWhenThePortIsInUse) {
   ServerOptions options = LocalOptions();
   options.listen = first->Address();
   const absl::StatusOr<std::unique_ptr<Server>> second = Server::Start(options);
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(std::string(second.status().message()),
-              ::testing::HasSubstr("cannot listen on " + first->Address() +
-                                   ": address already in use"));
+  EXPECT_THAT(
+      second,
+      StatusIs(absl::StatusCode::kUnavailable,
+               ::testing::HasSubstr("cannot listen on " + first->Address() +
+                                    ": address already in use")));
 }
 
 // Certificates for 127.0.0.1, made once per suite with the openssl CLI in a
@@ -433,10 +437,10 @@ TEST_F(TlsTest, TlsServesClientsThatTrustTheCa) {
   ASSERT_NE(server, nullptr);
   const grpc::Status tls = CallDecide(
       Connect(*server, ClientCredentials(/*with_certificate=*/false)));
-  EXPECT_TRUE(tls.ok()) << tls.error_message();
+  EXPECT_THAT(tls, GrpcStatusIs(grpc::StatusCode::OK));
   // A plaintext client cannot talk to a TLS port.
-  EXPECT_EQ(CallDecide(Connect(*server)).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(CallDecide(Connect(*server)),
+              GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
 }
 
 TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
@@ -444,18 +448,16 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
   ASSERT_NE(server, nullptr);
   const grpc::Status with_certificate = CallDecide(
       Connect(*server, ClientCredentials(/*with_certificate=*/true)));
-  EXPECT_TRUE(with_certificate.ok()) << with_certificate.error_message();
+  EXPECT_THAT(with_certificate, GrpcStatusIs(grpc::StatusCode::OK));
   const grpc::Status without_certificate = CallDecide(
       Connect(*server, ClientCredentials(/*with_certificate=*/false)));
-  EXPECT_EQ(without_certificate.error_code(), grpc::StatusCode::UNAVAILABLE)
-      << without_certificate.error_message();
+  EXPECT_THAT(without_certificate, GrpcStatusIs(grpc::StatusCode::UNAVAILABLE));
 }
 
 TEST_F(TlsTest, RejectsAKeyThatIsNotPem) {
   ServerOptions options = TlsOptions(/*mutual=*/false);
   options.tls_key_file = Path("ca.cnf");
-  EXPECT_EQ(Server::Start(options).status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Server::Start(options), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

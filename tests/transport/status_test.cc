@@ -9,9 +9,13 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/param_name.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::testing::GrpcStatusIs;
 
 struct CodeCase {
   absl::StatusCode absl_code;
@@ -68,9 +72,7 @@ TEST_P(ToGrpcStatusCodeTest, KeepsCodeAndMessage) {
 
 INSTANTIATE_TEST_SUITE_P(AllCodes, ToGrpcStatusCodeTest,
                          ::testing::ValuesIn(kCodeCases),
-                         [](const ::testing::TestParamInfo<CodeCase>& row) {
-                           return std::string(row.param.name);
-                         });
+                         dsd::testing::ParamName<CodeCase>);
 
 TEST(ToGrpcStatusTest, OkIsOkWithoutDetails) {
   const grpc::Status status = ToGrpcStatus(absl::OkStatus());
@@ -83,7 +85,7 @@ TEST(ToGrpcStatusTest, OkIsOkWithoutDetails) {
 TEST(ToGrpcStatusTest, OutOfRangeCodeBecomesUnknown) {
   // absl::Status keeps codes it does not know; gRPC has no such code.
   const absl::Status odd(static_cast<absl::StatusCode>(42), "odd");
-  EXPECT_EQ(ToGrpcStatus(odd).error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_THAT(ToGrpcStatus(odd), GrpcStatusIs(grpc::StatusCode::UNKNOWN));
   EXPECT_EQ(CodeName(static_cast<grpc::StatusCode>(42)), "UNKNOWN");
 }
 
@@ -101,7 +103,7 @@ TEST(ToGrpcStatusTest, PayloadsRoundTripAsDetails) {
   status.SetPayload("type.example.com/opaque", absl::Cord(raw));
 
   const grpc::Status out = ToGrpcStatus(status);
-  ASSERT_EQ(out.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_THAT(out, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT));
   google::rpc::Status details;
   ASSERT_TRUE(details.ParseFromString(out.error_details()));
   EXPECT_EQ(details.code(),

@@ -21,6 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/transport/server.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::transport::testing {
 
@@ -101,7 +102,7 @@ inline std::unique_ptr<Server> StartServer(
     std::function<absl::Time()> clock = [] { return absl::Now(); }) {
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(options, std::move(clock));
-  EXPECT_TRUE(server.ok()) << server.status();
+  EXPECT_THAT(server, ::dsd::testing::IsOk());
   return server.ok() ? *std::move(server) : nullptr;
 }
 

@@ -2,8 +2,8 @@
 // --feature-gates, --taint-eviction, --one-sync), the one place that reads
 // them for decide, explain and load. No CLI parser here: main registers the
 // flags into DecideOptionFlags and calls ToDecideOptions.
-#ifndef DSD_CLIENT_DSDCTL_DECIDE_OPTIONS_H_
-#define DSD_CLIENT_DSDCTL_DECIDE_OPTIONS_H_
+#ifndef DSD_CLIENT_COMMON_DECIDE_OPTIONS_H_
+#define DSD_CLIENT_COMMON_DECIDE_OPTIONS_H_
 
 #include <string>
 
@@ -40,4 +40,4 @@ std::string ToDecideOptions(const DecideOptionFlags& flags,
 
 }  // namespace dsd::client
 
-#endif  // DSD_CLIENT_DSDCTL_DECIDE_OPTIONS_H_
+#endif  // DSD_CLIENT_COMMON_DECIDE_OPTIONS_H_

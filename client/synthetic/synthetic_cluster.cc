@@ -1,11 +1,11 @@
-#include "client/load/synthetic_cluster.h"
+#include "client/synthetic/synthetic_cluster.h"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
-#include "client/load/split_mix.h"
+#include "client/synthetic/split_mix.h"
 
 namespace dsd::client {
 namespace {

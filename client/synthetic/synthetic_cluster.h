@@ -1,9 +1,10 @@
-// A deterministic synthetic cluster as a dsd.v1 request, for `dsdctl load`
-// and anything that replays its bytes (h2load, ghz): N nodes, D DaemonSets,
+// The one synthetic-cluster generator: a deterministic cluster as a dsd.v1
+// request, for `dsdctl load` and anything that replays its bytes (h2load,
+// ghz), the benchmarks (bench/cluster.h) and the tests: N nodes, D DaemonSets,
 // daemon pods in a mix of states, labels and taints so that some nodes do
 // not match. Protobuf only: no server library. Same spec, same bytes.
-#ifndef DSD_CLIENT_LOAD_SYNTHETIC_CLUSTER_H_
-#define DSD_CLIENT_LOAD_SYNTHETIC_CLUSTER_H_
+#ifndef DSD_CLIENT_SYNTHETIC_SYNTHETIC_CLUSTER_H_
+#define DSD_CLIENT_SYNTHETIC_SYNTHETIC_CLUSTER_H_
 
 #include <cstdint>
 
@@ -73,4 +74,4 @@ v1::DecideRequest MakeSyntheticDecideRequest(const SyntheticClusterSpec& spec);
 
 }  // namespace dsd::client
 
-#endif  // DSD_CLIENT_LOAD_SYNTHETIC_CLUSTER_H_
+#endif  // DSD_CLIENT_SYNTHETIC_SYNTHETIC_CLUSTER_H_

@@ -1,7 +1,7 @@
-// How dsdctl reaches dsd-server: target, TLS/mTLS, deadline, and the one
-// place gRPC errors become messages a person can act on.
-#ifndef DSD_CLIENT_DSDCTL_CONNECTION_H_
-#define DSD_CLIENT_DSDCTL_CONNECTION_H_
+// How a client program reaches dsd-server: target, TLS/mTLS, deadline, and the
+// one place gRPC errors become messages a person can act on.
+#ifndef DSD_CLIENT_COMMON_CONNECTION_H_
+#define DSD_CLIENT_COMMON_CONNECTION_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -67,4 +67,4 @@ std::string DescribeCallError(const ConnectionOptions& options,
 
 }  // namespace dsd::client
 
-#endif  // DSD_CLIENT_DSDCTL_CONNECTION_H_
+#endif  // DSD_CLIENT_COMMON_CONNECTION_H_

@@ -1,7 +1,7 @@
 // The synthetic cluster of `dsdctl load`: deterministic bytes, accepted by
 // the server's validation, and pod counts and states that match the spec
 // (checked against an independent count of eligible DaemonSet-node pairs).
-#include "client/load/synthetic_cluster.h"
+#include "client/synthetic/synthetic_cluster.h"
 
 #include <gtest/gtest.h>
 
@@ -12,14 +12,14 @@
 
 #include "absl/time/clock.h"
 #include "server/service/scheduler_service.h"
+#include "tests/testing/param_name.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::client {
 namespace {
 
-template <typename Case>
-std::string CaseName(const ::testing::TestParamInfo<Case>& param) {
-  return param.param.name;
-}
+using ::dsd::testing::IsOk;
+using ::dsd::testing::StatusIs;
 
 struct SpecCase {
   std::string name;
@@ -81,12 +81,12 @@ TEST_P(SyntheticClusterTest, PassesServerValidationAndDecides) {
   v1::ValidateRequest validate;
   *validate.mutable_snapshot() = request.snapshot();
   const auto validated = service.Validate(validate, {});
-  ASSERT_TRUE(validated.ok()) << validated.status();
+  ASSERT_THAT(validated, IsOk());
   EXPECT_EQ(validated->violations_size(), 0)
       << validated->violations(0).field() << ": "
       << validated->violations(0).description();
   const auto decided = service.Decide(request, {});
-  ASSERT_TRUE(decided.ok()) << decided.status();
+  ASSERT_THAT(decided, IsOk());
   EXPECT_EQ(decided->daemon_sets_size(), GetParam().spec.daemon_sets);
   EXPECT_EQ(decided->evaluated_at().seconds(), kSyntheticNowUnixSeconds);
 }
@@ -173,7 +173,8 @@ TEST_P(SyntheticClusterTest, PodCountsAndStatesMatchTheSpec) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Specs, SyntheticClusterTest,
-                         ::testing::ValuesIn(Cases()), CaseName<SpecCase>);
+                         ::testing::ValuesIn(Cases()),
+                         dsd::testing::ParamName<SpecCase>);
 
 TEST(SyntheticClusterSeedTest, AnotherSeedGivesOtherBytes) {
   SyntheticClusterSpec a = Spec(100, 5);
@@ -194,7 +195,7 @@ TEST(SyntheticClusterTargetTest, DefaultMixGivesAbout150kPodsAt5000x50) {
   v1::ValidateRequest validate;
   *validate.mutable_snapshot() = request.snapshot();
   const auto validated = service.Validate(validate, {});
-  ASSERT_TRUE(validated.ok()) << validated.status();
+  ASSERT_THAT(validated, IsOk());
   EXPECT_EQ(validated->violations_size(), 0);
 }
 
@@ -268,9 +269,8 @@ TEST(SyntheticClusterSpecTest, RejectsOutOfRangeSpecs) {
     SyntheticClusterSpec spec;
     row.mutate(spec);
     const absl::Status status = ValidateSyntheticClusterSpec(spec);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(status.message().find(row.flag), absl::string_view::npos)
-        << status.message();
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 ::testing::HasSubstr(row.flag)));
   }
 }
 

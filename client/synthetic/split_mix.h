@@ -1,10 +1,9 @@
 // SplitMix64 (Steele, Lea, Flood 2014): the deterministic generator behind
-// the synthetic clusters (client/load and the engine benchmarks' tests/
-// testing). One 64-bit state and no <random> distributions, whose output
-// differs between standard libraries: the same seed gives the same cluster
-// everywhere. Header-only.
-#ifndef DSD_CLIENT_LOAD_SPLIT_MIX_H_
-#define DSD_CLIENT_LOAD_SPLIT_MIX_H_
+// the synthetic cluster (synthetic_cluster.h). One 64-bit state and no <random>
+// distributions, whose output differs between standard libraries: the same seed
+// gives the same cluster everywhere. Header-only.
+#ifndef DSD_CLIENT_SYNTHETIC_SPLIT_MIX_H_
+#define DSD_CLIENT_SYNTHETIC_SPLIT_MIX_H_
 
 #include <cstdint>
 
@@ -28,4 +27,4 @@ class SplitMix64 {
 
 }  // namespace dsd::client
 
-#endif  // DSD_CLIENT_LOAD_SPLIT_MIX_H_
+#endif  // DSD_CLIENT_SYNTHETIC_SPLIT_MIX_H_

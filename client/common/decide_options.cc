@@ -1,4 +1,4 @@
-#include "client/dsdctl/decide_options.h"
+#include "client/common/decide_options.h"
 
 #include <charconv>
 #include <string_view>

@@ -1,4 +1,4 @@
-#include "client/dsdctl/connection.h"
+#include "client/common/connection.h"
 
 #include <cerrno>
 #include <cstring>
