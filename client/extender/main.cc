@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
       static_cast<int64_t>(decide_timeout_seconds * 1000));
   filter_options.server_label = "dsd-server at " + dsd_server.server;
 
+  // A client that goes away mid-answer must not end the process: writes to
+  // its socket fail with EPIPE instead (OpenSSL's writes do not pass
+  // MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
   // Block the stop signals in every thread; main takes them with sigwait.
   sigset_t signals;
   sigemptyset(&signals);

@@ -70,10 +70,10 @@ class ExtenderTest : public testing::LocalServerTest {
   client::Connection connection_;
 };
 
-class GoldenTest : public ExtenderTest,
-                   public ::testing::WithParamInterface<GoldenCase> {};
+class ExtenderGoldenTest : public ExtenderTest,
+                           public ::testing::WithParamInterface<GoldenCase> {};
 
-TEST_P(GoldenTest, AnswersAsExpected) {
+TEST_P(ExtenderGoldenTest, AnswersAsExpected) {
   const std::filesystem::path dir =
       std::filesystem::path(DSD_EXTENDER_TESTDATA) / GetParam().name;
   const FilterReply reply = MakeFilter().Handle(ReadFile(dir / "request.json"));
@@ -84,7 +84,7 @@ TEST_P(GoldenTest, AnswersAsExpected) {
   EXPECT_EQ(got, want) << "got:  " << got.dump() << "\nwant: " << want.dump();
 }
 
-INSTANTIATE_TEST_SUITE_P(Testdata, GoldenTest,
+INSTANTIATE_TEST_SUITE_P(Testdata, ExtenderGoldenTest,
                          ::testing::ValuesIn(GoldenCases()),
                          testing::ParamName<GoldenCase>);
 
@@ -261,10 +261,10 @@ struct BadBody {
 };
 void PrintTo(const BadBody& b, std::ostream* os) { *os << b.name; }
 
-class BadBodyTest : public ExtenderTest,
-                    public ::testing::WithParamInterface<BadBody> {};
+class ExtenderBadBodyTest : public ExtenderTest,
+                            public ::testing::WithParamInterface<BadBody> {};
 
-TEST_P(BadBodyTest, Answers400) {
+TEST_P(ExtenderBadBodyTest, Answers400) {
   const FilterReply reply = MakeFilter().Handle(GetParam().body);
   EXPECT_EQ(reply.http_status, 400);
   EXPECT_EQ(reply.outcome, Outcome::kBadRequest);
@@ -276,7 +276,7 @@ TEST_P(BadBodyTest, Answers400) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Bodies, BadBodyTest,
+    Bodies, ExtenderBadBodyTest,
     ::testing::ValuesIn(std::vector<BadBody>{
         {"Empty", "", "malformed JSON"},
         {"Truncated", R"({"Pod":{"metadata":{)", "malformed JSON"},
@@ -306,9 +306,9 @@ struct Refusal {
 };
 void PrintTo(const Refusal& r, std::ostream* os) { *os << r.name; }
 
-class RefusalMessageTest : public ::testing::TestWithParam<Refusal> {};
+class ExtenderRefusalMessageTest : public ::testing::TestWithParam<Refusal> {};
 
-TEST_P(RefusalMessageTest, NamesTheRuleNotTheNode) {
+TEST_P(ExtenderRefusalMessageTest, NamesTheRuleNotTheNode) {
   v1::NodeExplanation failed;
   failed.set_node("worker-42");
   for (const std::string& p : GetParam().predicates) {
@@ -318,7 +318,7 @@ TEST_P(RefusalMessageTest, NamesTheRuleNotTheNode) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Predicates, RefusalMessageTest,
+    Predicates, ExtenderRefusalMessageTest,
     ::testing::ValuesIn(std::vector<Refusal>{
         {"TwoSelectorLabelsOnce",
          {"node label disk=hdd does not match nodeSelector disk=ssd",

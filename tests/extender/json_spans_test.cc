@@ -10,7 +10,7 @@
 namespace dsd::extender {
 namespace {
 
-TEST(JsonSpansTest, ObjectMembersKeepValuesAsWritten) {
+TEST(ExtenderJsonSpansTest, ObjectMembersKeepValuesAsWritten) {
   const std::string text =
       " { \"a\" : [1, {\"x\": \"]}\\\"\"}] , \"b\":\"s,}\", \"c\" :null,"
       "\"d\":-1.5e3 } ";
@@ -23,7 +23,7 @@ TEST(JsonSpansTest, ObjectMembersKeepValuesAsWritten) {
   EXPECT_EQ(members[3].value, "-1.5e3");
 }
 
-TEST(JsonSpansTest, ArrayElements) {
+TEST(ExtenderJsonSpansTest, ArrayElements) {
   const std::vector<std::string_view> elements =
       ArrayElements(" [ {\"a\":[]} ,\n\"[\" , 3,true ] ");
   ASSERT_EQ(elements.size(), 4u);
@@ -35,7 +35,7 @@ TEST(JsonSpansTest, ArrayElements) {
   EXPECT_TRUE(ArrayElements("{}").empty());
 }
 
-TEST(JsonSpansTest, FindMemberIgnoringCaseTakesTheLast) {
+TEST(ExtenderJsonSpansTest, FindMemberIgnoringCaseTakesTheLast) {
   const std::vector<JsonMember> members =
       ObjectMembers(R"({"Pod":1,"nodes":2,"pod":3,"NodeNames":4})");
   struct Row {
