@@ -37,7 +37,8 @@ pods with Error. See README "dsd-extender" and examples/extender/.
 
 Endpoints: POST --filter_path, GET /healthz, GET /readyz, GET /metrics
 (Prometheus text). Exit codes: 0 stopped by SIGTERM or SIGINT, 1 cannot
-start (address in use, TLS files), 2 usage.)";
+start (address in use, or not of this host), 2 usage (a bad flag, TLS
+files that do not load).)";
 
 }  // namespace
 
@@ -110,6 +111,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (http.filter_path.empty() || http.filter_path.front() != '/') {
+    std::cerr << "dsd-extender: --filter_path " << http.filter_path
+              << ": must start with / (urlPrefix http://h:8888 and "
+                 "filterVerb filter: /filter)\n";
+    return 2;
+  }
   const auto level = dsd::logging::ParseLogLevel(log_level);
   const auto format = dsd::logging::ParseLogFormat(log_format);
   if (!level.ok() || !format.ok()) {

@@ -226,6 +226,7 @@ INSTANTIATE_TEST_SUITE_P(
         {"TimeoutOutOfRange", {"--decide_timeout=0"}, 2},
         {"KeyWithoutCert", {"--tls_key=/dev/null"}, 2},
         {"BadLogLevel", {"--log_level=loud"}, 2},
+        {"FilterPathWithoutSlash", {"--filter_path=filter"}, 2},
         {"NotAnAddressOfThisHost", {"--listen=192.0.2.1:8888"}, 1},
     }),
     testing::ParamName<BadStart>);
