@@ -1,0 +1,339 @@
+// The extender's filter: protocol in, one dsd.v1 Filter call, protocol out.
+// Wire facts it follows (kube-scheduler's HTTPExtender.Filter and
+// k8s.io/kube-scheduler/extender/v1): field names are Go's, decoded
+// case-insensitively; the list the scheduler reads back is the complete set
+// of passing nodes, so passing nodes are always echoed explicitly; only
+// 200 is read, and a non-empty Error fails the scheduling attempt with that
+// text in the pod's event.
+#include "client/extender/filter.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/extender/json_spans.h"
+#include "client/k8s/object_json.h"
+
+namespace dsd::extender {
+namespace {
+
+using Json = nlohmann::json;
+
+// A JSON string literal for `text` (invalid UTF-8 replaced, never throws).
+std::string Quoted(std::string_view text) {
+  return Json(std::string(text))
+      .dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+bool IsNull(std::string_view value) { return value.empty() || value == "null"; }
+
+FilterReply BadRequest(std::string message) {
+  FilterReply reply;
+  reply.http_status = 400;
+  reply.outcome = Outcome::kBadRequest;
+  reply.body = "{\"Error\":" + Quoted(message) + "}";
+  reply.error = std::move(message);
+  return reply;
+}
+
+// The request, located: spans into the body.
+struct Args {
+  std::string_view pod;
+  bool names_mode = false;  // NodeNames was not null
+  // Names mode: the NodeNames elements (JSON strings as sent) and their
+  // decoded values. Nodes mode: the NodeList items as sent.
+  std::vector<std::string_view> elements;
+  std::vector<std::string> names;
+};
+
+// Reads the ExtenderArgs envelope; an error message for a 400, else "".
+std::string ReadArgs(std::string_view body, Args& args) {
+  const std::vector<JsonMember> members = ObjectMembers(body);
+  if (TrimJson(body).front() != '{') {
+    return "the body must be a JSON object (an ExtenderArgs: Pod, Nodes or "
+           "NodeNames)";
+  }
+  args.pod = FindMemberIgnoringCase(members, "Pod");
+  if (IsNull(args.pod)) return "ExtenderArgs has no Pod";
+  if (args.pod.front() != '{') return "ExtenderArgs.Pod must be an object";
+  const std::string_view names = FindMemberIgnoringCase(members, "NodeNames");
+  if (!IsNull(names)) {
+    if (names.front() != '[') {
+      return "ExtenderArgs.NodeNames must be a list of node names or null";
+    }
+    args.names_mode = true;
+    args.elements = ArrayElements(names);
+    for (std::string_view e : args.elements) {
+      if (e.front() != '"') {
+        return "ExtenderArgs.NodeNames must hold only strings";
+      }
+      args.names.push_back(Json::parse(e).get<std::string>());
+    }
+    return "";
+  }
+  const std::string_view nodes = FindMemberIgnoringCase(members, "Nodes");
+  if (IsNull(nodes)) return "";
+  if (nodes.front() != '{') {
+    return "ExtenderArgs.Nodes must be a NodeList object or null";
+  }
+  const std::string_view items =
+      FindMemberIgnoringCase(ObjectMembers(nodes), "items");
+  if (IsNull(items)) return "";
+  if (items.front() != '[') return "ExtenderArgs.Nodes.items must be a list";
+  args.elements = ArrayElements(items);
+  for (std::string_view e : args.elements) {
+    if (e.front() != '{') {
+      return "ExtenderArgs.Nodes.items must hold only Node objects";
+    }
+  }
+  return "";
+}
+
+// ExtenderFilterResult. `passed` indexes args.elements.
+std::string ResultBody(
+    const Args& args, const std::vector<size_t>& passed,
+    const std::vector<std::pair<std::string, std::string>>& failed,
+    const std::vector<std::pair<std::string, std::string>>& unresolvable,
+    const std::string& error) {
+  std::string out;
+  std::string list = "[";
+  for (size_t i = 0; i < passed.size(); ++i) {
+    if (i > 0) list += ',';
+    list += args.elements[passed[i]];
+  }
+  list += ']';
+  if (!error.empty()) {
+    out = "{\"Nodes\":null,\"NodeNames\":null";
+  } else if (args.names_mode) {
+    out = "{\"Nodes\":null,\"NodeNames\":" + list;
+  } else {
+    out = "{\"Nodes\":{\"metadata\":{},\"items\":" + list +
+          "},\"NodeNames\":null";
+  }
+  const auto map = [&out](const char* key, const auto& entries) {
+    out += ",\"";
+    out += key;
+    out += "\":{";
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i > 0) out += ',';
+      out += Quoted(entries[i].first) + ":" + Quoted(entries[i].second);
+    }
+    out += '}';
+  };
+  map("FailedNodes", failed);
+  map("FailedAndUnresolvableNodes", unresolvable);
+  out += ",\"Error\":" + Quoted(error) + "}";
+  return out;
+}
+
+FilterReply ErrorReply(const Args& args, FilterReply reply, std::string error) {
+  reply.outcome = Outcome::kError;
+  reply.nodes_passed = 0;
+  reply.body = ResultBody(args, {}, {}, {}, error);
+  reply.error = std::move(error);
+  return reply;
+}
+
+std::string ProblemsText(const std::vector<client::InputProblem>& problems) {
+  std::string out = problems.front().ToString();
+  if (problems.size() > 1) {
+    out += " (and " + std::to_string(problems.size() - 1) + " more)";
+  }
+  return out;
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  // grpc::StatusCode and absl::StatusCode both number google.rpc.Code.
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+}  // namespace
+
+std::string_view OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kPassedThrough:
+      return "passed_through";
+    case Outcome::kDecided:
+      return "decided";
+    case Outcome::kError:
+      return "error";
+    case Outcome::kBadRequest:
+      return "bad_request";
+  }
+  return "unknown";
+}
+
+std::string RefusalMessage(const std::string& daemon_set,
+                           const v1::NodeExplanation& failed) {
+  // dsd-server's predicates name node facts (labels, the node's name); the
+  // scheduler aggregates refusals by message, so each is reduced to the
+  // rule it broke. The taint is kept: equal taints aggregate, and which
+  // taint is missing a toleration is what a person needs to know.
+  std::vector<std::string> parts;
+  const auto add = [&parts](std::string part) {
+    if (std::find(parts.begin(), parts.end(), part) == parts.end()) {
+      parts.push_back(std::move(part));
+    }
+  };
+  for (const std::string& p : failed.failed_predicates()) {
+    const auto starts = [&p](std::string_view prefix) {
+      return p.rfind(prefix, 0) == 0;
+    };
+    if (starts("... and ")) continue;  // the rest of a cut list
+    if (starts("pod template nodeName ")) {
+      add("the pod template's nodeName names another node");
+    } else if (starts("node label ") || starts("node has no label ")) {
+      add("node(s) didn't match the nodeSelector");
+    } else if (starts("required node affinity")) {
+      add("node(s) didn't match the required node affinity");
+    } else if (const size_t end = p.find(" is not tolerated");
+               starts("taint ") && end != std::string::npos) {
+      add("node(s) had untolerated taint " + p.substr(6, end - 6));
+    } else {
+      add("node(s) didn't satisfy the DaemonSet's placement rules");
+    }
+  }
+  if (parts.empty()) {
+    add("node(s) didn't satisfy the DaemonSet's placement rules");
+  }
+  std::string out = "dsd: DaemonSet " + daemon_set + ": ";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += "; ";
+    out += parts[i];
+  }
+  return out;
+}
+
+FilterReply Filter::Handle(std::string_view body) const {
+  if (!Json::accept(body)) {
+    std::string message = "malformed JSON";
+    try {
+      const Json parsed = Json::parse(body);  // only for its error text
+    } catch (const Json::exception& e) {
+      message += ": ";
+      message += e.what();
+    }
+    return BadRequest(std::move(message));
+  }
+  Args args;
+  if (std::string problem = ReadArgs(body, args); !problem.empty()) {
+    return BadRequest(std::move(problem));
+  }
+  FilterReply reply;
+  reply.nodes_sent = args.elements.size();
+  const Json pod = Json::parse(args.pod);
+  const std::optional<client::DaemonSetOwner> owner =
+      client::DaemonSetOwnerOf(pod);
+  if (const Json* meta = pod.contains("metadata") ? &pod["metadata"] : nullptr;
+      meta != nullptr && meta->is_object()) {
+    const auto ns = meta->find("namespace");
+    const auto name = meta->find("name");
+    reply.pod =
+        (ns != meta->end() && ns->is_string() ? ns->get<std::string>()
+                                              : std::string("default")) +
+        "/" +
+        (name != meta->end() && name->is_string() ? name->get<std::string>()
+                                                  : std::string());
+  }
+
+  std::vector<size_t> passed;
+  if (!owner.has_value()) {
+    // Not a daemon pod: dsd has nothing to say about it.
+    for (size_t i = 0; i < args.elements.size(); ++i) passed.push_back(i);
+    reply.outcome = Outcome::kPassedThrough;
+    reply.nodes_passed = passed.size();
+    reply.body = ResultBody(args, passed, {}, {}, "");
+    return reply;
+  }
+
+  // The DaemonSet: its current spec when known, else the pod's own.
+  const std::string ds_name = owner->namespace_name + "/" + owner->name;
+  v1::FilterRequest request;
+  std::optional<v1::DaemonSet> current =
+      daemon_sets_ == nullptr
+          ? std::nullopt
+          : daemon_sets_->Find(owner->namespace_name, owner->name, owner->uid);
+  if (current.has_value()) {
+    *request.mutable_daemon_set() = std::move(*current);
+  } else {
+    std::vector<client::InputProblem> problems;
+    *request.mutable_daemon_set() =
+        client::DaemonSetFromPod(pod, *owner, problems);
+    if (!problems.empty()) {
+      return ErrorReply(args, std::move(reply),
+                        "dsd: cannot read the pod: " + ProblemsText(problems));
+    }
+  }
+
+  // The nodes, and which request element each one is.
+  std::vector<size_t> element_of;  // parallel to request.nodes
+  std::vector<std::pair<std::string, std::string>> failed;
+  if (args.names_mode) {
+    if (nodes_ == nullptr) {
+      return ErrorReply(
+          args, std::move(reply),
+          "dsd: dsd-extender has no node cache, so it cannot filter node "
+          "names: configure the extender with nodeCacheCapable: false");
+    }
+    for (size_t i = 0; i < args.names.size(); ++i) {
+      std::optional<v1::Node> node = nodes_->Find(args.names[i]);
+      if (!node.has_value()) {
+        // Transient: the watch has not delivered it yet.
+        failed.emplace_back(args.names[i],
+                            "dsd: node not yet in dsd-extender's node cache");
+        continue;
+      }
+      *request.add_nodes() = std::move(*node);
+      element_of.push_back(i);
+    }
+  } else {
+    std::vector<client::InputProblem> problems;
+    for (size_t i = 0; i < args.elements.size(); ++i) {
+      *request.add_nodes() =
+          client::NodeFromJson(Json::parse(args.elements[i]), problems);
+      element_of.push_back(i);
+    }
+    if (!problems.empty()) {
+      return ErrorReply(args, std::move(reply),
+                        "dsd: cannot read Nodes: " + ProblemsText(problems));
+    }
+  }
+
+  std::vector<std::pair<std::string, std::string>> unresolvable;
+  if (request.nodes_size() > 0) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         options_.decide_timeout);
+    v1::FilterResponse response;
+    const grpc::Status status = dsd_->Filter(&context, request, &response);
+    if (!status.ok()) {
+      return ErrorReply(args, std::move(reply),
+                        "dsd: " + options_.server_label + " answered " +
+                            CodeName(status.error_code()) + ": " +
+                            status.error_message());
+    }
+    std::unordered_set<std::string> feasible(response.feasible_nodes().begin(),
+                                             response.feasible_nodes().end());
+    for (int i = 0; i < request.nodes_size(); ++i) {
+      if (feasible.count(request.nodes(i).name()) > 0) {
+        passed.push_back(element_of[static_cast<size_t>(i)]);
+      }
+    }
+    for (const v1::NodeExplanation& f : response.failed_nodes()) {
+      unresolvable.emplace_back(f.node(), RefusalMessage(ds_name, f));
+    }
+  }
+  reply.outcome = Outcome::kDecided;
+  reply.nodes_passed = passed.size();
+  reply.body = ResultBody(args, passed, failed, unresolvable, "");
+  return reply;
+}
+
+}  // namespace dsd::extender

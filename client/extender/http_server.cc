@@ -1,0 +1,256 @@
+// The HTTP layer: routes, limits, metrics and one log line per filter call.
+// kube-scheduler reads only status 200 (anything else fails the call and
+// shows only "code N"), so every answer it should read is a 200; 400, 404
+// and 413 are for callers that are not kube-scheduler.
+#include "client/extender/http_server.h"
+
+#include <httplib.h>
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/common/logging.h"
+
+namespace dsd::extender {
+
+// Prometheus counters and a latency histogram; thread-safe.
+class Metrics {
+ public:
+  void Count(const std::string& path, int status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++requests_[{path, status}];
+  }
+  void Filtered(const FilterReply& reply, double seconds) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++outcomes_[std::string(OutcomeName(reply.outcome))];
+    nodes_sent_ += reply.nodes_sent;
+    nodes_passed_ += reply.nodes_passed;
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      if (seconds <= kBuckets[i]) ++buckets_[i];
+    }
+    ++count_;
+    sum_ += seconds;
+  }
+  std::string Render() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string out =
+        "# HELP dsd_extender_http_requests_total HTTP requests by path and "
+        "status.\n# TYPE dsd_extender_http_requests_total counter\n";
+    for (const auto& [key, n] : requests_) {
+      absl::StrAppend(&out, "dsd_extender_http_requests_total{path=\"",
+                      key.first, "\",code=\"", key.second, "\"} ", n, "\n");
+    }
+    absl::StrAppend(
+        &out,
+        "# HELP dsd_extender_filter_total Filter calls by outcome "
+        "(passed_through: not a daemon pod; decided; error: 200 with Error; "
+        "bad_request: 400).\n# TYPE dsd_extender_filter_total counter\n");
+    for (const char* o :
+         {"passed_through", "decided", "error", "bad_request"}) {
+      const auto it = outcomes_.find(o);
+      absl::StrAppend(&out, "dsd_extender_filter_total{outcome=\"", o, "\"} ",
+                      it == outcomes_.end() ? 0 : it->second, "\n");
+    }
+    absl::StrAppend(
+        &out,
+        "# HELP dsd_extender_filter_nodes_total Nodes received by filter "
+        "calls, and those passed.\n# TYPE dsd_extender_filter_nodes_total "
+        "counter\ndsd_extender_filter_nodes_total{result=\"sent\"} ",
+        nodes_sent_, "\ndsd_extender_filter_nodes_total{result=\"passed\"} ",
+        nodes_passed_, "\n");
+    absl::StrAppend(&out,
+                    "# HELP dsd_extender_filter_seconds Time to answer a "
+                    "filter call (body received to reply built).\n# TYPE "
+                    "dsd_extender_filter_seconds histogram\n");
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      absl::StrAppend(&out, "dsd_extender_filter_seconds_bucket{le=\"",
+                      kBuckets[i], "\"} ", buckets_[i], "\n");
+    }
+    absl::StrAppend(&out, "dsd_extender_filter_seconds_bucket{le=\"+Inf\"} ",
+                    count_, "\ndsd_extender_filter_seconds_sum ", sum_,
+                    "\ndsd_extender_filter_seconds_count ", count_, "\n");
+    return out;
+  }
+
+ private:
+  static constexpr std::array<double, 10> kBuckets = {
+      0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2};
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, uint64_t> outcomes_;
+  uint64_t nodes_sent_ = 0;
+  uint64_t nodes_passed_ = 0;
+  std::array<uint64_t, kBuckets.size()> buckets_{};
+  uint64_t count_ = 0;
+  double sum_ = 0;
+};
+
+namespace {
+
+constexpr char kJson[] = "application/json";
+
+std::shared_ptr<spdlog::logger> Log() { return logging::Logger("extender"); }
+
+// "host:port" -> (host, port); ":port" binds every interface.
+bool SplitListen(const std::string& listen, std::string& host, int& port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  return absl::SimpleAtoi(listen.substr(colon + 1), &port) && port >= 0 &&
+         port <= 65535;
+}
+
+std::string JsonError(const std::string& message) {
+  return "{\"Error\":" +
+         nlohmann::json(message).dump(
+             -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "}";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const HttpServerOptions& options, const Filter& filter) {
+  std::string host;
+  int port = 0;
+  if (!SplitListen(options.listen, host, port)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen ", options.listen, ": want host:port, [v6]:port or :port"));
+  }
+  std::unique_ptr<HttpServer> self(new HttpServer());
+  self->metrics_ = std::make_unique<Metrics>();
+  if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+    if (options.tls_cert.empty() || options.tls_key.empty()) {
+      return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+    }
+    auto tls = std::make_unique<httplib::SSLServer>(
+        options.tls_cert.c_str(), options.tls_key.c_str(),
+        options.tls_client_ca.empty() ? nullptr
+                                      : options.tls_client_ca.c_str());
+    if (!tls->is_valid()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot load TLS files --tls_cert ", options.tls_cert,
+                       " --tls_key ", options.tls_key,
+                       options.tls_client_ca.empty() ? "" : " --tls_client_ca ",
+                       options.tls_client_ca,
+                       " (PEM certificate and its private key expected)"));
+    }
+    self->server_ = std::move(tls);
+    self->tls_ = true;
+  } else if (!options.tls_client_ca.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_client_ca needs --tls_cert and --tls_key");
+  } else {
+    self->server_ = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& s = *self->server_;
+  Metrics& metrics = *self->metrics_;
+  const int threads = options.threads > 0 ? options.threads : 1;
+  s.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
+  s.set_payload_max_length(options.max_body_bytes);
+  s.set_read_timeout(options.read_timeout);
+  s.set_write_timeout(options.write_timeout);
+  s.set_keep_alive_timeout(options.keep_alive_timeout.count());
+
+  const std::string filter_path = options.filter_path;
+  s.Post(filter_path, [&filter, &metrics](const httplib::Request& req,
+                                          httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
+    const FilterReply reply = filter.Handle(req.body);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    metrics.Filtered(reply, seconds);
+    res.status = reply.http_status;
+    res.set_content(reply.body, kJson);
+    const std::string pod = logging::Sanitize(reply.pod);
+    switch (reply.outcome) {
+      case Outcome::kError:
+        Log()->warn("filter pod {}: {} nodes, Error: {}", pod, reply.nodes_sent,
+                    logging::Sanitize(reply.error, 1024));
+        break;
+      case Outcome::kBadRequest:
+        Log()->warn("filter from {}: 400 {}", req.remote_addr,
+                    logging::Sanitize(reply.error, 1024));
+        break;
+      default:
+        Log()->debug("filter pod {}: {}, {} of {} nodes pass, {:.3f} ms", pod,
+                     OutcomeName(reply.outcome), reply.nodes_passed,
+                     reply.nodes_sent, seconds * 1e3);
+    }
+  });
+  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  // Ready as soon as it serves: without caches there is nothing to sync.
+  // TODO(extender): wait for the DaemonSet and node caches' first sync once
+  // client/kube provides them (#16).
+  s.Get("/readyz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  s.Get("/metrics",
+        [&metrics](const httplib::Request&, httplib::Response& res) {
+          res.set_content(metrics.Render(), "text/plain; version=0.0.4");
+        });
+  s.set_error_handler(
+      [filter_path](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;  // a 400 from the filter says why
+        std::string message;
+        if (res.status == 404) {
+          message = "no such endpoint: " + req.method + " " + req.path +
+                    "; dsd-extender serves POST " + filter_path +
+                    " and GET /healthz, /readyz, /metrics";
+        } else if (res.status == 413) {
+          message = "request body too large (--max_body_bytes)";
+        } else {
+          message = "HTTP " + std::to_string(res.status);
+        }
+        res.set_content(JsonError(message), kJson);
+      });
+  // Known paths only, so that a scan of random paths cannot grow the
+  // metrics without bound.
+  s.set_logger([&metrics, filter_path](const httplib::Request& req,
+                                       const httplib::Response& res) {
+    const bool known = req.path == filter_path || req.path == "/healthz" ||
+                       req.path == "/readyz" || req.path == "/metrics";
+    metrics.Count(known ? req.path : "other", res.status);
+  });
+
+  if (port == 0) {
+    port = s.bind_to_any_port(host);
+    if (port < 0) port = -1;
+  } else if (!s.bind_to_port(host, port)) {
+    port = -1;
+  }
+  if (port < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use, or not an address of this host)"));
+  }
+  self->port_ = port;
+  HttpServer* raw = self.get();
+  self->thread_ = std::thread([raw] { raw->server_->listen_after_bind(); });
+  return self;
+}
+
+void HttpServer::Stop() {
+  if (server_ == nullptr) return;
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+}  // namespace dsd::extender

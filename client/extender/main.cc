@@ -1,0 +1,173 @@
+// dsd-extender: a kube-scheduler extender (filter verb) in front of
+// dsd-server. Flags are parsed here only (CLI11) and turned into option
+// structs. Exit codes: 0 after SIGTERM/SIGINT, 2 usage, 1 cannot start.
+//
+// Signals are blocked before any thread starts and taken with sigwait in
+// the main thread, so no work runs in a signal handler.
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include "client/common/connection.h"
+#include "client/extender/filter.h"
+#include "client/extender/http_server.h"
+#include "server/common/logging.h"
+
+namespace {
+
+constexpr char kDescription[] =
+    R"(dsd-extender: a kube-scheduler extender that asks dsd-server where
+DaemonSet pods may run.
+
+kube-scheduler POSTs an ExtenderArgs (the pod and the candidate nodes) to
+urlPrefix + "/" + filterVerb. A pod whose controller is not a DaemonSet
+passes on every node without a call to dsd-server. A daemon pod is sent to
+dsd-server's Filter with its DaemonSet spec (today the pod's own spec) and
+the nodes; nodes it refuses are returned in FailedAndUnresolvableNodes, so
+preemption does not try them. If dsd-server cannot decide (down, slower
+than --decide_timeout, rejecting the pod), the answer is HTTP 200 with
+Error set, and the pod's FailedScheduling event shows the reason.
+
+Configure kube-scheduler with nodeCacheCapable: false (full Node objects):
+this build has no node cache, and answers node-names requests for daemon
+pods with Error. See README "dsd-extender" and examples/extender/.
+
+Endpoints: POST --filter_path, GET /healthz, GET /readyz, GET /metrics
+(Prometheus text). Exit codes: 0 stopped by SIGTERM or SIGINT, 1 cannot
+start (address in use, or not of this host), 2 usage (a bad flag, TLS
+files that do not load).)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app(kDescription, "dsd-extender");
+  app.get_formatter()->column_width(34);
+  dsd::extender::HttpServerOptions http;
+  dsd::extender::FilterOptions filter_options;
+  dsd::client::ConnectionOptions dsd_server;
+  double decide_timeout_seconds = 1.5;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  int64_t max_body_bytes = static_cast<int64_t>(http.max_body_bytes);
+
+  app.add_option("--listen", http.listen,
+                 "Address to serve on: HOST:PORT, [IPv6]:PORT, or :PORT for "
+                 "every interface; port 0 picks a free one (logged)")
+      ->capture_default_str();
+  app.add_option("--filter_path", http.filter_path,
+                 "Path of the filter verb: the path of the scheduler's "
+                 "urlPrefix, then /, then its filterVerb (urlPrefix "
+                 "http://h:8888/dsd and filterVerb filter: /dsd/filter)")
+      ->capture_default_str();
+  app.add_option("--server", dsd_server.server,
+                 "dsd-server address: HOST:PORT, or dns:///HOST:PORT to "
+                 "spread calls over replicas")
+      ->capture_default_str();
+  app.add_option("--decide_timeout", decide_timeout_seconds,
+                 "Seconds dsd-server has to answer one filter call; past it "
+                 "the scheduler gets Error. Keep it under the scheduler's "
+                 "httpTimeout (5 s by default) minus the request's transfer "
+                 "time")
+      ->check(CLI::Range(0.001, 60.0))
+      ->capture_default_str();
+  app.add_option("--server_tls_ca", dsd_server.tls_ca,
+                 "PEM CA of dsd-server's certificate; any --server_tls_* "
+                 "flag turns TLS to dsd-server on");
+  app.add_option("--server_tls_cert", dsd_server.tls_cert,
+                 "PEM client certificate for mutual TLS to dsd-server");
+  app.add_option("--server_tls_key", dsd_server.tls_key,
+                 "PEM private key of --server_tls_cert");
+  app.add_option("--tls_cert", http.tls_cert,
+                 "PEM certificate: serve HTTPS (with --tls_key); "
+                 "kube-scheduler then needs an https:// urlPrefix");
+  app.add_option("--tls_key", http.tls_key, "PEM private key of --tls_cert");
+  app.add_option("--tls_client_ca", http.tls_client_ca,
+                 "PEM CA: require client certificates it signed (the "
+                 "scheduler's tlsConfig certData/keyData)");
+  app.add_option("--threads", http.threads,
+                 "HTTP worker threads, one connection each at a time")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--max_body_bytes", max_body_bytes,
+                 "Largest request body accepted; larger ones get 413. A "
+                 "Nodes payload carries full Node objects (several KB each)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--log_level", log_level,
+                 "trace, debug (one line per filter call), info, warn or "
+                 "error")
+      ->capture_default_str();
+  app.add_option("--log_format", log_format, "text or json")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  if (http.filter_path.empty() || http.filter_path.front() != '/') {
+    std::cerr << "dsd-extender: --filter_path " << http.filter_path
+              << ": must start with / (urlPrefix http://h:8888 and "
+                 "filterVerb filter: /filter)\n";
+    return 2;
+  }
+  const auto level = dsd::logging::ParseLogLevel(log_level);
+  const auto format = dsd::logging::ParseLogFormat(log_format);
+  if (!level.ok() || !format.ok()) {
+    std::cerr << "dsd-extender: "
+              << (!level.ok()
+                      ? "--log_level " + log_level +
+                            ": want trace, debug, info, warn or error"
+                      : "--log_format " + log_format + ": want text or json")
+              << "\n";
+    return 2;
+  }
+  dsd::logging::SetUpLogging({*level, *format});
+  auto log = dsd::logging::Logger("extender");
+
+  http.max_body_bytes = static_cast<size_t>(max_body_bytes);
+  filter_options.decide_timeout = std::chrono::milliseconds(
+      static_cast<int64_t>(decide_timeout_seconds * 1000));
+  filter_options.server_label = "dsd-server at " + dsd_server.server;
+
+  // A client that goes away mid-answer must not end the process: writes to
+  // its socket fail with EPIPE instead (OpenSSL's writes do not pass
+  // MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
+  // Block the stop signals in every thread; main takes them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  dsd::client::Connection connection = dsd::client::Connect(dsd_server);
+  if (connection.stub == nullptr) {
+    std::cerr << "dsd-extender: " << connection.error << "\n";
+    return 2;
+  }
+  // No DaemonSet or node cache yet: they come with client/kube's watch.
+  const dsd::extender::Filter filter(connection.stub.get(), filter_options,
+                                     /*daemon_sets=*/nullptr,
+                                     /*nodes=*/nullptr);
+  auto server = dsd::extender::HttpServer::Start(http, filter);
+  if (!server.ok()) {
+    log->error("{}", std::string(server.status().message()));
+    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  log->info("listening on {}:{} ({}), filter at POST {}, dsd-server {}",
+            http.listen.substr(0, http.listen.rfind(':')), (*server)->Port(),
+            (*server)->Tls() ? "https" : "http", http.filter_path,
+            dsd_server.server);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log->info("signal {}: stopping", signal_number);
+  (*server)->Stop();
+  return 0;
+}

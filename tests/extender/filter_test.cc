@@ -1,0 +1,351 @@
+// dsd-extender's filter verb against a real dsd-server in this process:
+// the golden request/response pairs in testdata/ (both payload forms, both
+// key casings), then the cases a golden file cannot hold (a dsd-server that
+// is down, DaemonSet and node sources, malformed bodies, exact echoes).
+// Expected answers follow Kubernetes' rules (nodeSelector, required node
+// affinity, NoSchedule/NoExecute taints and the DaemonSet controller's
+// default tolerations), written by hand.
+#include "client/extender/filter.h"
+
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "client/common/connection.h"
+#include "tests/testing/local_server.h"
+#include "tests/testing/param_name.h"
+
+namespace dsd::extender {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct GoldenCase {
+  std::string name;
+};
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name; }
+
+std::vector<GoldenCase> GoldenCases() {
+  std::vector<GoldenCase> out;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(DSD_EXTENDER_TESTDATA)) {
+    if (entry.is_directory()) out.push_back({entry.path().filename()});
+  }
+  std::sort(
+      out.begin(), out.end(),
+      [](const GoldenCase& a, const GoldenCase& b) { return a.name < b.name; });
+  return out;
+}
+
+// A filter whose Filter calls go to the in-process dsd-server.
+class ExtenderTest : public testing::LocalServerTest {
+ protected:
+  void SetUp() override {
+    connection_ = client::Connect(Connection());
+    ASSERT_NE(connection_.stub, nullptr) << connection_.error;
+  }
+  Filter MakeFilter(const DaemonSetSource* daemon_sets = nullptr,
+                    const NodeSource* nodes = nullptr) {
+    FilterOptions options;
+    options.decide_timeout = std::chrono::seconds(30);  // a loaded CI box
+    return Filter(connection_.stub.get(), options, daemon_sets, nodes);
+  }
+  client::Connection connection_;
+};
+
+class ExtenderGoldenTest : public ExtenderTest,
+                           public ::testing::WithParamInterface<GoldenCase> {};
+
+TEST_P(ExtenderGoldenTest, AnswersAsExpected) {
+  const std::filesystem::path dir =
+      std::filesystem::path(DSD_EXTENDER_TESTDATA) / GetParam().name;
+  const FilterReply reply = MakeFilter().Handle(ReadFile(dir / "request.json"));
+  EXPECT_EQ(reply.http_status, 200) << reply.body;
+  const Json got = Json::parse(reply.body, nullptr, false);
+  ASSERT_FALSE(got.is_discarded()) << reply.body;
+  const Json want = Json::parse(ReadFile(dir / "response.json"));
+  EXPECT_EQ(got, want) << "got:  " << got.dump() << "\nwant: " << want.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Testdata, ExtenderGoldenTest,
+                         ::testing::ValuesIn(GoldenCases()),
+                         testing::ParamName<GoldenCase>);
+
+constexpr char kDaemonPod[] = R"({
+  "metadata": {"name": "agent-x", "namespace": "kube-system",
+    "labels": {"app": "agent"},
+    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet",
+      "name": "agent", "uid": "u-agent", "controller": true}]},
+  "spec": {"nodeSelector": {"disk": "ssd"}}})";
+
+std::string NodesBody(const std::string& pod, const std::string& items) {
+  return R"({"Pod":)" + pod + R"(,"Nodes":{"metadata":{},"items":[)" + items +
+         R"(]},"NodeNames":null})";
+}
+
+TEST_F(ExtenderTest, EchoesPassingNodesByteForByte) {
+  // Spacing, key order and number spelling as sent: the scheduler gets its
+  // own objects back, not a re-serialisation.
+  const std::string kept =
+      R"({ "metadata" : {"name":"w1", "labels":{"disk":"ssd"}},)"
+      R"( "status": {"capacity": {"x": 1.50E+3}} })";
+  const std::string refused = R"({"metadata":{"name":"w2"}})";
+  const FilterReply reply =
+      MakeFilter().Handle(NodesBody(kDaemonPod, kept + " ,\n " + refused));
+  ASSERT_EQ(reply.outcome, Outcome::kDecided) << reply.body;
+  EXPECT_NE(reply.body.find(R"("items":[)" + kept + "]"), std::string::npos)
+      << reply.body;
+  EXPECT_EQ(reply.nodes_sent, 2u);
+  EXPECT_EQ(reply.nodes_passed, 1u);
+}
+
+TEST_F(ExtenderTest, NonDaemonPodDoesNotCallDsdServer) {
+  // A stub pointing nowhere: a call would answer Error.
+  client::ConnectionOptions nowhere;
+  nowhere.server = "127.0.0.1:1";
+  client::Connection c = client::Connect(nowhere);
+  const Filter filter(c.stub.get(), FilterOptions(), nullptr, nullptr);
+  const FilterReply reply =
+      filter.Handle(NodesBody(R"({"metadata":{"name":"p","namespace":"d"}})",
+                              R"({"metadata":{"name":"w1"}})"));
+  EXPECT_EQ(reply.outcome, Outcome::kPassedThrough) << reply.body;
+  EXPECT_EQ(Json::parse(reply.body)["Nodes"]["items"].size(), 1u);
+}
+
+TEST_F(ExtenderTest, DsdServerDownIsAnErrorWithinTheTimeout) {
+  client::ConnectionOptions nowhere;
+  nowhere.server = "127.0.0.1:1";  // nothing listens on port 1
+  client::Connection c = client::Connect(nowhere);
+  FilterOptions options;
+  options.decide_timeout = std::chrono::milliseconds(500);
+  options.server_label = "dsd-server at 127.0.0.1:1";
+  const Filter filter(c.stub.get(), options, nullptr, nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  const FilterReply reply =
+      filter.Handle(NodesBody(kDaemonPod, R"({"metadata":{"name":"w1"}})"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(reply.http_status, 200);
+  EXPECT_EQ(reply.outcome, Outcome::kError);
+  const Json body = Json::parse(reply.body);
+  EXPECT_EQ(body["Error"].get<std::string>().rfind(
+                "dsd: dsd-server at 127.0.0.1:1 answered ", 0),
+            0u)
+      << reply.body;
+  // An Error answer names no passing node.
+  EXPECT_TRUE(body["Nodes"].is_null());
+  EXPECT_TRUE(body["NodeNames"].is_null());
+  // The deadline bounds it, with slack for a loaded machine.
+  EXPECT_LT(took, std::chrono::seconds(2));
+}
+
+// The controller's view: the DaemonSet's current spec, not the pod's.
+class FakeDaemonSets : public DaemonSetSource {
+ public:
+  std::optional<v1::DaemonSet> Find(const std::string& namespace_name,
+                                    const std::string& name,
+                                    const std::string& uid) const override {
+    if (namespace_name != "kube-system" || name != "agent" ||
+        uid != "u-agent") {
+      return std::nullopt;
+    }
+    v1::DaemonSet ds;
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        R"pb(namespace: "kube-system"
+             name: "agent"
+             uid: "u-agent"
+             selector { match_labels { key: "app" value: "agent" } }
+             template {
+               labels { key: "app" value: "agent" }
+               node_selector { key: "disk" value: "nvme" }
+             }
+             update_strategy {
+               type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
+               max_unavailable { count: 1 }
+             })pb",
+        &ds));
+    return ds;
+  }
+};
+
+TEST_F(ExtenderTest, PodFromAnOlderTemplateIsFilteredByTheCurrentSpec) {
+  // The pod asks for disk=ssd; the DaemonSet now says disk=nvme. The
+  // controller would delete a pod on the ssd node at once.
+  const FakeDaemonSets daemon_sets;
+  const FilterReply reply =
+      MakeFilter(&daemon_sets)
+          .Handle(NodesBody(
+              kDaemonPod,
+              R"({"metadata":{"name":"ssd-1","labels":{"disk":"ssd"}}},)"
+              R"({"metadata":{"name":"nvme-1","labels":{"disk":"nvme"}}})"));
+  const Json body = Json::parse(reply.body);
+  ASSERT_EQ(body["Nodes"]["items"].size(), 1u) << reply.body;
+  EXPECT_EQ(body["Nodes"]["items"][0]["metadata"]["name"], "nvme-1");
+  EXPECT_EQ(body["FailedAndUnresolvableNodes"]["ssd-1"],
+            "dsd: DaemonSet kube-system/agent: node(s) didn't match the "
+            "nodeSelector");
+}
+
+class FakeNodes : public NodeSource {
+ public:
+  std::optional<v1::Node> Find(const std::string& name) const override {
+    v1::Node node;
+    node.set_name(name);
+    v1::Label* label = node.add_labels();
+    label->set_key("disk");
+    if (name == "w1") {
+      label->set_value("ssd");
+    } else if (name == "w2") {
+      label->set_value("hdd");
+    } else {
+      return std::nullopt;
+    }
+    return node;
+  }
+};
+
+TEST_F(ExtenderTest, NodeNamesWithANodeCache) {
+  const FakeNodes nodes;
+  const FilterReply reply =
+      MakeFilter(nullptr, &nodes)
+          .Handle(std::string(R"({"Pod":)") + kDaemonPod +
+                  R"(,"Nodes":null,"NodeNames":["w1","w2","w9"]})");
+  const Json want = {
+      {"Nodes", nullptr},
+      {"NodeNames", {"w1"}},
+      // Not in the cache yet: transient, so preemption may still help.
+      {"FailedNodes",
+       {{"w9", "dsd: node not yet in dsd-extender's node cache"}}},
+      {"FailedAndUnresolvableNodes",
+       {{"w2",
+         "dsd: DaemonSet kube-system/agent: node(s) didn't match the "
+         "nodeSelector"}}},
+      {"Error", ""}};
+  EXPECT_EQ(Json::parse(reply.body), want) << reply.body;
+}
+
+TEST_F(ExtenderTest, PodThatDoesNotConvertIsAnError) {
+  const FilterReply reply = MakeFilter().Handle(NodesBody(
+      R"({"metadata":{"name":"agent-x","namespace":"kube-system",
+          "ownerReferences":[{"apiVersion":"apps/v1","kind":"DaemonSet",
+            "name":"agent","uid":"u","controller":true}]},
+          "spec":{"tolerations":[{"key":"k","operator":"Like"}]}})",
+      R"({"metadata":{"name":"w1"}})"));
+  EXPECT_EQ(reply.outcome, Outcome::kError);
+  const std::string error = Json::parse(reply.body)["Error"];
+  EXPECT_NE(error.find("Pod kube-system/agent-x: spec.tolerations[0].operator"),
+            std::string::npos)
+      << error;
+}
+
+struct BadBody {
+  std::string name;
+  std::string body;
+  std::string message;  // a part of the 400's Error
+};
+void PrintTo(const BadBody& b, std::ostream* os) { *os << b.name; }
+
+class ExtenderBadBodyTest : public ExtenderTest,
+                            public ::testing::WithParamInterface<BadBody> {};
+
+TEST_P(ExtenderBadBodyTest, Answers400) {
+  const FilterReply reply = MakeFilter().Handle(GetParam().body);
+  EXPECT_EQ(reply.http_status, 400);
+  EXPECT_EQ(reply.outcome, Outcome::kBadRequest);
+  const Json body = Json::parse(reply.body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << reply.body;
+  EXPECT_NE(body["Error"].get<std::string>().find(GetParam().message),
+            std::string::npos)
+      << reply.body;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bodies, ExtenderBadBodyTest,
+    ::testing::ValuesIn(std::vector<BadBody>{
+        {"Empty", "", "malformed JSON"},
+        {"Truncated", R"({"Pod":{"metadata":{)", "malformed JSON"},
+        {"TrailingGarbage", R"({"Pod":{}} x)", "malformed JSON"},
+        {"NotUtf8", "{\"Pod\":{\"metadata\":{\"name\":\"\xff\"}}}",
+         "malformed JSON"},
+        {"NotAnObject", R"(["Pod"])", "must be a JSON object"},
+        {"NoPod", R"({"Nodes":null,"NodeNames":["w1"]})", "has no Pod"},
+        {"NullPod", R"({"Pod":null,"NodeNames":["w1"]})", "has no Pod"},
+        {"PodNotAnObject", R"({"Pod":"p"})", "Pod must be an object"},
+        {"NodeNamesNotAList", R"({"Pod":{},"NodeNames":"w1"})",
+         "NodeNames must be a list"},
+        {"NodeNamesNotStrings", R"({"Pod":{},"NodeNames":[1]})",
+         "only strings"},
+        {"NodesAList", R"({"Pod":{},"Nodes":[]})", "Nodes must be a NodeList"},
+        {"ItemsNotAList", R"({"Pod":{},"Nodes":{"items":{}}})",
+         "items must be a list"},
+        {"ItemNotAnObject", R"({"Pod":{},"Nodes":{"items":["w1"]}})",
+         "only Node objects"},
+    }),
+    testing::ParamName<BadBody>);
+
+struct Refusal {
+  std::string name;
+  std::vector<std::string> predicates;  // as dsd-server words them
+  std::string message;
+};
+void PrintTo(const Refusal& r, std::ostream* os) { *os << r.name; }
+
+class ExtenderRefusalMessageTest : public ::testing::TestWithParam<Refusal> {};
+
+TEST_P(ExtenderRefusalMessageTest, NamesTheRuleNotTheNode) {
+  v1::NodeExplanation failed;
+  failed.set_node("worker-42");
+  for (const std::string& p : GetParam().predicates) {
+    failed.add_failed_predicates(p);
+  }
+  EXPECT_EQ(RefusalMessage("ns/ds", failed), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Predicates, ExtenderRefusalMessageTest,
+    ::testing::ValuesIn(std::vector<Refusal>{
+        {"TwoSelectorLabelsOnce",
+         {"node label disk=hdd does not match nodeSelector disk=ssd",
+          "node has no label zone required by nodeSelector zone=a"},
+         "dsd: DaemonSet ns/ds: node(s) didn't match the nodeSelector"},
+        {"AffinityAndTaint",
+         {"required node affinity nodeSelectorTerms[0] does not match: node "
+          "name worker-42 does not satisfy field metadata.name In [w1]",
+          "taint a=b:NoExecute is not tolerated (NoExecute: running daemon "
+          "pods are deleted)"},
+         "dsd: DaemonSet ns/ds: node(s) didn't match the required node "
+         "affinity; node(s) had untolerated taint a=b:NoExecute"},
+        {"CutList",
+         {"taint k:NoSchedule is not tolerated (NoSchedule: no new pod; a "
+          "running one may stay)",
+          "... and 3 more"},
+         "dsd: DaemonSet ns/ds: node(s) had untolerated taint k:NoSchedule"},
+        {"NodeName",
+         {"pod template nodeName w1 names another node"},
+         "dsd: DaemonSet ns/ds: the pod template's nodeName names another "
+         "node"},
+        {"UnknownWording",
+         {"worker-42 is special"},
+         "dsd: DaemonSet ns/ds: node(s) didn't satisfy the DaemonSet's "
+         "placement rules"},
+    }),
+    testing::ParamName<Refusal>);
+
+}  // namespace
+}  // namespace dsd::extender
