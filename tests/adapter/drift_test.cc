@@ -38,7 +38,7 @@ v1::DecideResponse Plan(const std::vector<std::string>& actions) {
       v1::PodDelete* d = plan->add_delete_();
       d->set_pod(w[2]);
       d->set_node(w[3]);
-      v1::DeleteReason reason;
+      v1::DeleteReason reason = v1::DELETE_REASON_UNSPECIFIED;
       EXPECT_TRUE(v1::DeleteReason_Parse(w[4], &reason));
       d->set_reason(reason);
     }
