@@ -154,7 +154,10 @@ bool Reflector::ListOnce() {
   absl::StatusOr<ListResult> result = client_.List(resource_, list);
   if (!result.ok()) {
     const std::string error(result.status().message());
-    if (options_.log) options_.log(resource_.plural + ": list: " + error);
+    if (options_.log &&
+        result.status().code() != absl::StatusCode::kCancelled) {
+      options_.log(resource_.plural + ": list: " + error);
+    }
     std::lock_guard<std::mutex> lock(mu_);
     last_error_ = error;
     if (IsGone(result.status()) || IsTooLargeResourceVersion(result.status())) {
@@ -229,6 +232,11 @@ void Reflector::Run() {
       return true;
     });
     if (stop_.load()) break;
+    if (s.code() == absl::StatusCode::kCancelled) {
+      // The client was stopped: wait for Stop without logging.
+      if (!SleepBackoff(0)) break;
+      continue;
+    }
     if (s.ok()) {
       failures = 0;  // the server ended the watch (timeoutSeconds)
       continue;

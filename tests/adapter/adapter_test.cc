@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -349,6 +350,9 @@ struct FaultCase {
   std::string log;               // the adapter's log mentions this
 };
 
+// ctest lists each case by its name.
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+
 Fault Status(std::string match, int code, int retry_after, int times = 1) {
   Fault f;
   f.match = std::move(match);
@@ -484,6 +488,9 @@ struct ExitCase {
   int code;
   std::string output;  // contained in stderr/stdout
 };
+
+// ctest lists each case by its name.
+void PrintTo(const ExitCase& c, std::ostream* os) { *os << c.name; }
 
 const ExitCase kExits[] = {
     {"OnceWithDrift", {"--once", "--drift_after", "0"}, true, 4, ""},

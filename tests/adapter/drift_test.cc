@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ struct DriftCase {
   int drift_after;
   std::vector<Step> steps;
 };
+
+// ctest lists each case by its name.
+void PrintTo(const DriftCase& c, std::ostream* os) { *os << c.name; }
 
 const DriftCase kCases[] = {
     {"ImmediateWithZero",

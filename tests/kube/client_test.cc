@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,9 @@ struct ListCase {
   bool too_large = false;
   size_t requests = 3;
 };
+
+// ctest lists each case by its name.
+void PrintTo(const ListCase& c, std::ostream* os) { *os << c.name; }
 
 Fault StatusFault(std::string match, int status, int retry_after, int times = 1,
                   std::string cause = "") {
@@ -281,6 +285,9 @@ struct WatchCase {
   std::string error;
   bool gone = false;
 };
+
+// ctest lists each case by its name.
+void PrintTo(const WatchCase& c, std::ostream* os) { *os << c.name; }
 
 const WatchCase kWatchCases[] = {
     {.name = "EventsThenTimeout", .events = {"ADDED", "MODIFIED", "DELETED"}},

@@ -143,7 +143,12 @@ std::unique_ptr<FakeApiServer> FakeApiServer::Start(const Options& options) {
   s->server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
   s->server_->set_keep_alive_timeout(1);
   s->Route();
-  s->port_ = s->server_->bind_to_any_port("127.0.0.1");
+  if (options.port > 0) {
+    s->port_ =
+        s->server_->bind_to_port("127.0.0.1", options.port) ? options.port : 0;
+  } else {
+    s->port_ = s->server_->bind_to_any_port("127.0.0.1");
+  }
   if (s->port_ <= 0) return nullptr;
   s->thread_ =
       std::thread([srv = s->server_.get()] { srv->listen_after_bind(); });

@@ -64,8 +64,9 @@ class FakeApiServer {
     std::string token;                // required bearer token; empty: no auth
     std::string cert_file, key_file;  // both: HTTPS
     int bookmark_interval_ms = 1000;
+    int port = 0;  // 0: a free one
   };
-  // Listens on 127.0.0.1 on a free port.
+  // Listens on 127.0.0.1 (on a free port unless options.port is set).
   static std::unique_ptr<FakeApiServer> Start(const Options& options);
   static std::unique_ptr<FakeApiServer> Start() { return Start(Options()); }
   ~FakeApiServer();

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -73,6 +74,9 @@ struct KubeconfigCase {
   std::string ca;          // expected PEM bytes
   bool warning = false;
 };
+
+// ctest lists each case by its name.
+void PrintTo(const KubeconfigCase& c, std::ostream* os) { *os << c.name; }
 
 const KubeconfigCase kCases[] = {
     {.name = "SingleFileCurrentContext",
