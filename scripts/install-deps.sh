@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
+  libcurl4-openssl-dev
   openssl clang-format
 )
 # Only for `make lint` and `make bench`; not needed to build or test.

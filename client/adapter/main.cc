@@ -1,0 +1,202 @@
+// dsd-adapter: connects dsd to a live cluster. Flags are parsed here only
+// (CLI11); the work is in audit.{h,cc}.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "client/adapter/audit.h"
+#include "client/kube/kubeconfig.h"
+#include "httplib.h"
+
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+constexpr char kDescription[] =
+    R"(dsd-adapter connects dsd to a Kubernetes cluster.
+
+In audit mode (the only mode so far, and the default) it lists and watches
+the cluster's Nodes, DaemonSets, Pods and ControllerRevisions, asks
+dsd-server for the plan (a dsd.v1 Decide call; the adapter decides
+nothing itself) whenever they change, and reports drift: pod creates and
+deletes the plan asks for that the cluster has not carried out after
+--drift_after seconds, with the reason and the node's explanation. It
+never writes to the cluster (GET only: RBAC get/list/watch is enough) and
+never compares a plan with a cache that is not in sync.
+
+Reports go to standard error (one line each, --log_format=json for JSON),
+to --report FILE (a JSON document replaced atomically every second), and
+to /metrics, /healthz and /readyz on --health_listen.
+
+Examples:
+  dsd-adapter --server dns:///dsd-server.dsd:50051 --report /tmp/drift.json
+  dsd-adapter --context kind-kind --namespace kube-system --drift_after 60
+  dsd-adapter --once --drift_after 0 -l app=agent    # one comparison, exit code says
+
+Exit codes: 0 stopped by SIGTERM/SIGINT (or --once: no drift); 1 cannot
+start (kubeconfig, API server unreachable at start with --once, ...);
+2 usage; 3 --once: dsd-server could not be used; 4 --once: drift found.)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app(kDescription, "dsd-adapter");
+  std::string mode = "audit";
+  std::string kubeconfig, context, health_listen;
+  std::string log_format = "text";
+  bool once = false;
+  dsd::adapter::AuditOptions options;
+  options.kube.user_agent = std::string("dsd-adapter/") + kVersion;
+  app.set_version_flag("--version", std::string("dsd-adapter ") + kVersion);
+  app.add_option("--mode", mode, "audit: report drift, never write")
+      ->check(CLI::IsMember({"audit"}))
+      ->capture_default_str();
+  app.add_option("--kubeconfig", kubeconfig,
+                 "kubeconfig file (default: $KUBECONFIG, then "
+                 "~/.kube/config, then the pod's service account)")
+      ->group("Cluster");
+  app.add_option("--context", context,
+                 "kubeconfig context (default: current-context)")
+      ->group("Cluster");
+  app.add_option("-n,--namespace", options.namespace_,
+                 "Only DaemonSets (and their pods) of this namespace; "
+                 "default all. Nodes are always all")
+      ->group("Cluster");
+  app.add_option("-l,--selector", options.selector,
+                 "Only DaemonSets matching this label selector "
+                 "(kubectl syntax: app=agent,tier!=canary)")
+      ->group("Cluster");
+  app.add_option("--kube_api_qps", options.kube.qps,
+                 "Requests per second to the API server (client-side)")
+      ->group("Cluster")
+      ->capture_default_str();
+  app.add_option("--kube_api_burst", options.kube.burst,
+                 "Requests allowed at once above --kube_api_qps")
+      ->group("Cluster")
+      ->capture_default_str();
+  app.add_option("--chunk_size", options.page_size,
+                 "Objects per list page (limit/continue), as kubectl's "
+                 "--chunk-size")
+      ->check(CLI::PositiveNumber)
+      ->group("Cluster")
+      ->capture_default_str();
+  app.add_option("--server", options.server.server,
+                 "dsd-server: HOST:PORT, or dns:///HOST:PORT to spread "
+                 "calls over its replicas (round_robin)")
+      ->group("dsd-server")
+      ->capture_default_str();
+  app.add_option("--timeout", options.server.timeout_seconds,
+                 "Seconds per Decide call; 0 waits forever")
+      ->group("dsd-server")
+      ->capture_default_str();
+  app.add_option("--tls_ca", options.server.tls_ca,
+                 "PEM CA of dsd-server's certificate (any --tls_* turns TLS "
+                 "on)")
+      ->group("dsd-server");
+  app.add_option("--tls_cert", options.server.tls_cert,
+                 "PEM client certificate for mutual TLS")
+      ->group("dsd-server");
+  app.add_option("--tls_key", options.server.tls_key, "PEM key of --tls_cert")
+      ->group("dsd-server");
+  app.add_option("--drift_after", options.drift_after_seconds,
+                 "Seconds a planned action may stay undone before it is "
+                 "drift")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--debounce", options.debounce_seconds,
+                 "Seconds without a change before deciding")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--report", options.report_path,
+                 "JSON drift report, replaced atomically every second");
+  app.add_option("--log_format", log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--health_listen", health_listen,
+                 "HOST:PORT for /healthz, /readyz (after the initial "
+                 "sync) and /metrics; default off");
+  app.add_flag("--once", once,
+               "Sync, compare one plan with the cluster, write the report "
+               "and exit (0 no drift, 4 drift, 3 dsd-server unusable)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version: 0; a usage error: its message, exit 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  options.json_logs = log_format == "json";
+  if (std::string e = dsd::client::CheckTlsFlags(options.server); !e.empty()) {
+    std::cerr << "error: " << e << "\n";
+    return 2;
+  }
+  absl::StatusOr<dsd::kube::RestConfig> config =
+      dsd::kube::LoadDefaultConfig(kubeconfig, context);
+  if (!config.ok()) {
+    std::cerr << "error: " << config.status().message() << "\n";
+    return dsd::adapter::kExitCannotStart;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  dsd::adapter::Auditor auditor(*config, options, std::cerr);
+  std::unique_ptr<httplib::Server> health;
+  std::thread health_thread;
+  if (!health_listen.empty()) {
+    const size_t colon = health_listen.rfind(':');
+    int port = 0;
+    try {
+      port = colon == std::string::npos
+                 ? -1
+                 : std::stoi(health_listen.substr(colon + 1));
+    } catch (...) {
+      port = -1;
+    }
+    std::string host =
+        colon == std::string::npos ? "" : health_listen.substr(0, colon);
+    if (port < 0 || port > 65535) {
+      std::cerr << "error: --health_listen " << health_listen
+                << ": not HOST:PORT\n";
+      return 2;
+    }
+    if (host.empty()) host = "0.0.0.0";
+    health = std::make_unique<httplib::Server>();
+    health->Get("/healthz", [](const httplib::Request&, httplib::Response& r) {
+      r.set_content("ok\n", "text/plain");
+    });
+    health->Get(
+        "/readyz", [&auditor](const httplib::Request&, httplib::Response& r) {
+          const bool ready = auditor.ready();
+          r.status = ready ? 200 : 503;
+          r.set_content(ready ? "ok\n" : "cache not synced\n", "text/plain");
+        });
+    health->Get("/metrics",
+                [&auditor](const httplib::Request&, httplib::Response& r) {
+                  r.set_content(auditor.Metrics(), "text/plain; version=0.0.4");
+                });
+    if (!health->bind_to_port(host.c_str(), port)) {
+      std::cerr << "error: --health_listen " << health_listen
+                << ": cannot listen\n";
+      return dsd::adapter::kExitCannotStart;
+    }
+    health_thread = std::thread([&] { health->listen_after_bind(); });
+  }
+  const int code = auditor.Run(g_stop, once);
+  if (health) {
+    health->stop();
+    health_thread.join();
+  }
+  return code;
+}

@@ -1,0 +1,149 @@
+// A Kubernetes API client for reading: list (with limit/continue) and watch
+// (resourceVersion, bookmarks, timeoutSeconds), over HTTP(S) with libcurl.
+// It decides nothing and writes nothing: GET is its only verb.
+//
+// What it does as client-go does: one User-Agent, a QPS/burst token bucket,
+// retries only on 429 and 5xx answers that carry Retry-After (and on
+// dropped connections, for GETs), bearer tokens (static, tokenFile re-read
+// when it changes, exec plugins re-run on expiry or 401), client
+// certificates. What the API server sends is bounded: a response body
+// (list page) past max_body_bytes and a watch line past max_line_bytes end
+// the request with an error naming the limit; nothing it sends can crash it.
+#ifndef DSD_CLIENT_KUBE_CLIENT_H_
+#define DSD_CLIENT_KUBE_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client/kube/exec_credential.h"
+#include "client/kube/kubeconfig.h"
+#include "client/kube/rate_limiter.h"
+
+namespace dsd::kube {
+
+// A kind of object, by its REST path.
+struct Resource {
+  std::string api_path;  // "/api/v1" or "/apis/apps/v1"
+  std::string plural;    // "nodes"
+  std::string kind;      // "Node"
+  bool namespaced = true;
+};
+inline const Resource kNodes{"/api/v1", "nodes", "Node", false};
+inline const Resource kPods{"/api/v1", "pods", "Pod", true};
+inline const Resource kDaemonSets{"/apis/apps/v1", "daemonsets", "DaemonSet",
+                                  true};
+inline const Resource kControllerRevisions{
+    "/apis/apps/v1", "controllerrevisions", "ControllerRevision", true};
+
+struct ClientOptions {
+  std::string user_agent = "dsd/0.1.0";  // "PROGRAM/VERSION"
+  double qps = 5;                        // client-go's defaults
+  int burst = 10;
+  int max_retries = 10;                  // per request, on Retry-After
+  double max_retry_after_seconds = 60;   // a longer Retry-After is cut
+  double request_timeout_seconds = 120;  // one list page
+  double connect_timeout_seconds = 10;
+  int64_t max_body_bytes = int64_t{512} << 20;  // one list page
+  int64_t max_line_bytes = int64_t{16} << 20;   // one watch event
+  // Called after every HTTP exchange: verb (LIST, WATCH), HTTP code (0: no
+  // answer). For metrics; may be empty.
+  std::function<void(const std::string& verb, int code)> on_call;
+};
+
+// An error from the API server keeps its HTTP code and metav1.Status
+// reason (NotFound, Expired, TooManyRequests, ...) and, for
+// ResourceVersionTooLarge, the cause; read them with these.
+int HttpCode(const absl::Status& status);  // 0: no HTTP answer
+std::string StatusReason(const absl::Status& status);
+// 410 Gone / Expired, from an answer or a watch ERROR event.
+bool IsGone(const absl::Status& status);
+// 504 with cause ResourceVersionTooLarge (client-go's
+// isTooLargeResourceVersionError).
+bool IsTooLargeResourceVersion(const absl::Status& status);
+
+struct ListOptions {
+  std::string namespace_;  // empty: all namespaces
+  std::string label_selector;
+  std::string field_selector;
+  std::string resource_version;  // "" (latest), "0" (any), or exact
+  int64_t limit = 500;           // page size; 0: no paging
+};
+
+struct ListResult {
+  std::string resource_version;  // of the list, to watch from
+  std::vector<nlohmann::json> items;
+};
+
+struct WatchOptions {
+  std::string namespace_;
+  std::string label_selector;
+  std::string field_selector;
+  std::string resource_version;
+  bool allow_bookmarks = true;
+  int timeout_seconds = 300;
+};
+
+struct WatchEvent {
+  std::string type;  // ADDED, MODIFIED, DELETED, BOOKMARK
+  nlohmann::json object;
+};
+
+class Client {
+ public:
+  Client(RestConfig config, ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Every page of a list (limit/continue), items in order. A page that
+  // comes back 410 after the first (continue token expired) is an error
+  // (IsGone) for the caller to relist.
+  absl::StatusOr<ListResult> List(const Resource& resource,
+                                  const ListOptions& options);
+
+  // Watches until the server ends the stream (OK), `on_event` returns
+  // false (OK), `stop` turns true (Cancelled), or an error: the HTTP
+  // answer's, a watch ERROR event's (410: IsGone), a malformed or too
+  // long line, a dropped connection (Unavailable).
+  absl::Status Watch(const Resource& resource, const WatchOptions& options,
+                     const std::function<bool(WatchEvent&&)>& on_event);
+
+  // Makes pending and future calls return Cancelled soon.
+  void Stop() { stop_.store(true); }
+  const RestConfig& config() const { return config_; }
+
+ private:
+  struct Auth {
+    std::string bearer;
+    std::string cert_pem, key_pem;
+  };
+  absl::StatusOr<Auth> CurrentAuth(bool refresh);
+  // One GET with retries; the whole body.
+  absl::StatusOr<std::string> Get(const std::string& verb,
+                                  const std::string& url);
+
+  RestConfig config_;
+  ClientOptions options_;
+  RateLimiter limiter_;
+  std::atomic<bool> stop_{false};
+  std::mutex auth_mu_;
+  std::optional<ExecCredential> exec_cred_;
+  std::string file_token_;
+  int64_t file_token_mtime_ = -1;
+};
+
+// "/api/v1/namespaces/ns/pods?limit=500&..." (escaped).
+std::string ResourcePath(const Resource& resource, const std::string& ns);
+
+}  // namespace dsd::kube
+
+#endif  // DSD_CLIENT_KUBE_CLIENT_H_

@@ -1,0 +1,77 @@
+// Where and how to reach a Kubernetes API server, read as kubectl reads it:
+// kubeconfig files (KUBECONFIG with several files merged, --kubeconfig,
+// --context) or the in-cluster service account. No HTTP here: the result is
+// a RestConfig that client.h turns into requests.
+#ifndef DSD_CLIENT_KUBE_KUBECONFIG_H_
+#define DSD_CLIENT_KUBE_KUBECONFIG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace dsd::kube {
+
+// users[].user.exec (client.authentication.k8s.io/v1).
+struct ExecConfig {
+  std::string api_version;  // must be client.authentication.k8s.io/v1
+  std::string command;      // resolved against the kubeconfig's folder if
+                            // it contains a slash
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string interactive_mode;  // Never / IfAvailable / Always
+  bool provide_cluster_info = false;
+};
+
+// Everything needed to talk to one API server.
+struct RestConfig {
+  std::string server;  // https://host:port (no trailing slash)
+  std::string source;  // "kubeconfig /x (context c)" or "in-cluster", for
+                       // error messages
+  // PEM bytes (from the -data fields or read from the files).
+  std::string ca_pem;
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  bool insecure_skip_tls_verify = false;
+  std::string tls_server_name;
+  std::string token;       // static bearer token
+  std::string token_file;  // re-read when it changes (wins over `token`
+                           // for in-cluster, as client-go does)
+  bool has_exec = false;
+  ExecConfig exec;
+  std::vector<std::string> warnings;  // one line each, e.g. insecure TLS
+};
+
+struct KubeconfigOptions {
+  std::string kubeconfig;  // --kubeconfig: only this file
+  std::string context;     // --context; empty: current-context
+  // KUBECONFIG as in the environment (colon-separated). Callers pass
+  // getenv("KUBECONFIG"); tests pass their own.
+  std::string kubeconfig_env;
+  std::string home;  // $HOME, for ~/.kube/config
+};
+
+// Loads and merges as kubectl does: --kubeconfig alone if given; else
+// every file of KUBECONFIG (missing ones skipped; for each named cluster,
+// user and context, and for current-context, the first file that sets it
+// wins); else ~/.kube/config. Relative file paths are resolved against the
+// file that names them. Errors name the file and the field.
+absl::StatusOr<RestConfig> LoadKubeconfig(const KubeconfigOptions& options);
+
+// In-cluster: KUBERNETES_SERVICE_HOST/PORT (from `env`), the service
+// account token (re-read when it changes) and CA under `sa_dir`
+// (/var/run/secrets/kubernetes.io/serviceaccount by default).
+absl::StatusOr<RestConfig> InClusterConfig(
+    const std::map<std::string, std::string>& env,
+    const std::string& sa_dir =
+        "/var/run/secrets/kubernetes.io/serviceaccount");
+
+// kubectl's order: --kubeconfig, KUBECONFIG or ~/.kube/config when any
+// exists; else in-cluster when KUBERNETES_SERVICE_HOST is set.
+absl::StatusOr<RestConfig> LoadDefaultConfig(const std::string& kubeconfig,
+                                             const std::string& context);
+
+}  // namespace dsd::kube
+
+#endif  // DSD_CLIENT_KUBE_KUBECONFIG_H_

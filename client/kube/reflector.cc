@@ -1,0 +1,278 @@
+#include "client/kube/reflector.h"
+
+#include <chrono>
+#include <random>
+#include <utility>
+
+namespace dsd::kube {
+namespace {
+
+std::string Key(const nlohmann::json& object) {
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  auto str = [&](const char* k) -> std::string {
+    auto it = meta->find(k);
+    return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  const std::string name = str("name");
+  if (name.empty()) return "";
+  return str("namespace") + "/" + name;
+}
+
+std::string ResourceVersionOf(const nlohmann::json& object) {
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  auto it = meta->find("resourceVersion");
+  return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+void Erase(nlohmann::json& object, const char* key) {
+  if (object.is_object()) object.erase(key);
+}
+
+}  // namespace
+
+nlohmann::json SlimObject(const nlohmann::json& object) {
+  nlohmann::json slim = object;
+  if (auto meta = slim.find("metadata"); meta != slim.end()) {
+    Erase(*meta, "managedFields");
+    if (auto a = meta->find("annotations");
+        a != meta->end() && a->is_object()) {
+      a->erase("kubectl.kubernetes.io/last-applied-configuration");
+    }
+  }
+  const std::string kind = slim.value("kind", "");
+  auto strip_pod_spec = [](nlohmann::json& spec) {
+    for (const char* k :
+         {"containers", "initContainers", "ephemeralContainers", "volumes"}) {
+      Erase(spec, k);
+    }
+  };
+  if (kind == "Pod") {
+    if (auto spec = slim.find("spec"); spec != slim.end()) {
+      strip_pod_spec(*spec);
+    }
+    if (auto status = slim.find("status"); status != slim.end()) {
+      for (const char* k : {"containerStatuses", "initContainerStatuses",
+                            "ephemeralContainerStatuses"}) {
+        Erase(*status, k);
+      }
+    }
+  } else if (kind == "DaemonSet") {
+    if (auto spec = slim.find("spec");
+        spec != slim.end() && spec->is_object()) {
+      if (auto t = spec->find("template"); t != spec->end() && t->is_object()) {
+        if (auto ps = t->find("spec"); ps != t->end()) strip_pod_spec(*ps);
+      }
+    }
+  } else if (kind == "ControllerRevision") {
+    Erase(slim, "data");
+  } else if (kind == "Node") {
+    if (auto status = slim.find("status"); status != slim.end()) {
+      for (const char* k : {"images", "volumesInUse", "volumesAttached"}) {
+        Erase(*status, k);
+      }
+    }
+  }
+  return slim;
+}
+
+Reflector::Reflector(Client& client, Resource resource,
+                     ReflectorOptions options)
+    : client_(client),
+      resource_(std::move(resource)),
+      options_(std::move(options)) {}
+
+Reflector::~Reflector() { Stop(); }
+
+void Reflector::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Reflector::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_.store(true);
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  SetState("stopped");
+}
+
+std::string Reflector::state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_;
+}
+
+std::string Reflector::last_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+void Reflector::ForEach(
+    const std::function<void(const std::string& json)>& f) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, json] : store_) f(json);
+}
+
+size_t Reflector::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return store_.size();
+}
+
+void Reflector::SetState(const std::string& state, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = state;
+  if (!error.empty()) last_error_ = error;
+}
+
+bool Reflector::SleepBackoff(int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  // client-go: 800 ms doubling to 30 s, jitter 1.0.
+  const double base = std::min(
+      30'000.0, 800.0 * static_cast<double>(1 << std::min(attempt, 6)));
+  std::uniform_real_distribution<double> jitter(1.0, 2.0);
+  const auto wait = std::chrono::milliseconds(
+      static_cast<int64_t>(std::min(30'000.0, base * jitter(rng))));
+  std::unique_lock<std::mutex> lock(mu_);
+  state_ = "backoff";
+  return !stop_cv_.wait_for(lock, wait, [this] { return stop_.load(); });
+}
+
+bool Reflector::ListOnce() {
+  ListOptions list;
+  list.namespace_ = options_.namespace_;
+  list.label_selector = options_.label_selector;
+  list.limit = options_.page_size;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = "listing";
+    // client-go's relistResourceVersion.
+    list.resource_version =
+        rv_unavailable_ ? "" : (last_rv_.empty() ? "0" : last_rv_);
+  }
+  absl::StatusOr<ListResult> result = client_.List(resource_, list);
+  if (!result.ok()) {
+    const std::string error(result.status().message());
+    if (options_.log &&
+        result.status().code() != absl::StatusCode::kCancelled) {
+      options_.log(resource_.plural + ": list: " + error);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    last_error_ = error;
+    if (IsGone(result.status()) || IsTooLargeResourceVersion(result.status())) {
+      rv_unavailable_ = true;  // relist from the latest
+    }
+    return false;
+  }
+  std::map<std::string, std::string> fresh;
+  for (const nlohmann::json& item : result->items) {
+    const std::string key = Key(item);
+    if (key.empty()) continue;
+    fresh[key] = SlimObject(item).dump();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    store_.swap(fresh);
+    last_rv_ = result->resource_version;
+    rv_unavailable_ = false;
+  }
+  relists_.fetch_add(1);
+  generation_.fetch_add(1);
+  synced_.store(true);
+  if (options_.on_change) options_.on_change("SYNC", nlohmann::json());
+  return true;
+}
+
+void Reflector::Run() {
+  int failures = 0;
+  bool need_list = true;
+  while (!stop_.load()) {
+    if (need_list) {
+      if (!ListOnce()) {
+        if (!SleepBackoff(failures++)) break;
+        continue;
+      }
+      need_list = false;
+      failures = 0;
+    }
+    WatchOptions watch;
+    watch.namespace_ = options_.namespace_;
+    watch.label_selector = options_.label_selector;
+    watch.timeout_seconds = options_.watch_timeout_seconds;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      watch.resource_version = last_rv_;
+      state_ = "watching";
+    }
+    bool got_event = false;
+    absl::Status s = client_.Watch(resource_, watch, [&](WatchEvent&& e) {
+      if (stop_.load()) return false;
+      got_event = true;
+      const std::string rv = ResourceVersionOf(e.object);
+      if (e.type == "BOOKMARK") {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!rv.empty()) last_rv_ = rv;
+        return true;
+      }
+      const std::string key = Key(e.object);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!key.empty()) {
+          if (e.type == "DELETED") {
+            store_.erase(key);
+          } else {
+            store_[key] = SlimObject(e.object).dump();
+          }
+        }
+        if (!rv.empty()) last_rv_ = rv;
+      }
+      generation_.fetch_add(1);
+      if (options_.on_change) options_.on_change(e.type, e.object);
+      return true;
+    });
+    if (stop_.load()) break;
+    if (s.code() == absl::StatusCode::kCancelled) {
+      // The client was stopped: wait for Stop without logging.
+      if (!SleepBackoff(0)) break;
+      continue;
+    }
+    if (s.ok()) {
+      failures = 0;  // the server ended the watch (timeoutSeconds)
+      continue;
+    }
+    const std::string error(s.message());
+    if (options_.log) options_.log(resource_.plural + ": watch: " + error);
+    if (IsGone(s) || IsTooLargeResourceVersion(s)) {
+      // The cache may have missed events: not synced until relisted.
+      synced_.store(false);
+      std::lock_guard<std::mutex> lock(mu_);
+      last_error_ = error;
+      if (IsTooLargeResourceVersion(s)) rv_unavailable_ = true;
+      need_list = true;
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_error_ = error;
+    }
+    if (got_event) failures = 0;
+    if (!SleepBackoff(failures++)) break;
+  }
+}
+
+std::string ListText(const std::vector<const Reflector*>& reflectors) {
+  std::string text = R"({"apiVersion":"v1","kind":"List","items":[)";
+  bool first = true;
+  for (const Reflector* r : reflectors) {
+    r->ForEach([&](const std::string& json) {
+      if (!first) text += ',';
+      first = false;
+      text += json;
+    });
+  }
+  text += "]}";
+  return text;
+}
+
+}  // namespace dsd::kube

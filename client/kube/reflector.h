@@ -1,0 +1,103 @@
+// A reflector and its slim store, as client-go's Reflector + Store: list
+// (paged), then watch from the list's resourceVersion, applying events to
+// the store; on 410 Gone relist from the last resourceVersion, and when
+// that is gone too (or too large, 504), from the latest; other watch
+// failures re-watch after a backoff with jitter. One thread per reflector.
+//
+// The store keeps each object as compact JSON text without what dsd never
+// reads (metadata.managedFields, the last-applied-configuration
+// annotation, a Pod's spec.containers/initContainers/volumes and
+// status.containerStatuses, which are most of a pod's bytes), so a
+// 150,000-pod cluster is held in a fraction of client-go's memory.
+#ifndef DSD_CLIENT_KUBE_REFLECTOR_H_
+#define DSD_CLIENT_KUBE_REFLECTOR_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/kube/client.h"
+
+namespace dsd::kube {
+
+struct ReflectorOptions {
+  std::string namespace_;  // empty: all
+  std::string label_selector;
+  int64_t page_size = 500;
+  int watch_timeout_seconds = 300;
+  // One line per state change or failure ("pods: watch: 410 ..."); may be
+  // empty.
+  std::function<void(const std::string& line)> log;
+  // After each change to the store (event type, the object as received);
+  // called on the reflector's thread, without its lock held.
+  std::function<void(const std::string& type, const nlohmann::json& object)>
+      on_change;
+};
+
+// What dsd keeps of an object (see above); the object itself is left as
+// it was. Exposed for tests.
+nlohmann::json SlimObject(const nlohmann::json& object);
+
+class Reflector {
+ public:
+  Reflector(Client& client, Resource resource, ReflectorOptions options);
+  ~Reflector();
+  Reflector(const Reflector&) = delete;
+  Reflector& operator=(const Reflector&) = delete;
+
+  void Start();
+  // Stops the thread (the client must be stopped too for a watch in
+  // flight to end at once: Client::Stop).
+  void Stop();
+
+  const Resource& resource() const { return resource_; }
+  // True once a list has been applied and no relist is under way.
+  bool synced() const { return synced_.load(); }
+  // Bumped on every change to the store.
+  uint64_t generation() const { return generation_.load(); }
+  // "listing", "watching", "backoff", "stopped".
+  std::string state() const;
+  std::string last_error() const;
+  uint64_t relists() const { return relists_.load(); }
+  // Runs `f` on each stored object's compact JSON, in key order, under the
+  // lock.
+  void ForEach(const std::function<void(const std::string& json)>& f) const;
+  size_t size() const;
+
+ private:
+  void Run();
+  // Lists and replaces the store; false on error (logged).
+  bool ListOnce();
+  void SetState(const std::string& state, const std::string& error = "");
+  bool SleepBackoff(int attempt);
+
+  Client& client_;
+  const Resource resource_;
+  const ReflectorOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> store_;  // "ns/name" -> JSON text
+  std::string state_ = "stopped";
+  std::string last_error_;
+  std::string last_rv_;
+  bool rv_unavailable_ = false;
+  std::atomic<bool> synced_{false};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> relists_{0};
+  std::atomic<bool> stop_{false};
+  std::condition_variable stop_cv_;
+  std::thread thread_;
+};
+
+// Every stored object of the reflectors as one kubectl `List` JSON text,
+// the input SnapshotLoader::AddText reads (as `kubectl get -o json`).
+std::string ListText(const std::vector<const Reflector*>& reflectors);
+
+}  // namespace dsd::kube
+
+#endif  // DSD_CLIENT_KUBE_REFLECTOR_H_

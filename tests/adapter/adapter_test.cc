@@ -1,0 +1,563 @@
+// dsd-adapter --mode=audit end to end: the real dsd-server and dsd-adapter
+// binaries as child processes, the fake API server in the test process
+// holding the bundled ssd-monitor cluster. Drift appears as planned (the
+// live cluster gives the golden plan of the files), relabelling a node
+// shows up within 2 s, API and dsd-server faults end in a correct report,
+// and the API server's request log shows no write.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "httplib.h"
+#include "tests/kube/fake_apiserver.h"
+#include "tests/transport/server_process.h"
+
+namespace dsd::adapter {
+namespace {
+
+using dsd::testing::FakeApiServer;
+using dsd::testing::Fault;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// dsd-adapter as a child process; stderr in a file; killed on destruction.
+class Adapter {
+ public:
+  explicit Adapter(const std::vector<std::string>& args) {
+    std::string pattern = ::testing::TempDir() + "dsd-adapter-XXXXXX";
+    const int fd = mkstemp(pattern.data());
+    stderr_path_ = pattern;
+    std::vector<std::string> storage = {DSD_ADAPTER_BIN};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      unsetenv("KUBECONFIG");
+      unsetenv("KUBERNETES_SERVICE_HOST");
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fd);
+  }
+  ~Adapter() {
+    if (pid_ > 0 && !code_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  std::string Output() const { return ReadFile(stderr_path_); }
+  std::optional<int> Wait(std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        code_ =
+            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return code_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::nullopt;
+  }
+  void Signal(int sig) { kill(pid_, sig); }
+  bool running() {
+    return !code_ && !Wait(std::chrono::milliseconds(1)).has_value();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> code_;
+  std::string stderr_path_;
+};
+
+int FreePort() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+// Waits up to `timeout` for the report to satisfy `done`; the last report.
+template <typename F>
+nlohmann::json WaitForReport(
+    const std::string& path, F done,
+    std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  nlohmann::json last;
+  while (std::chrono::steady_clock::now() < until) {
+    nlohmann::json r = nlohmann::json::parse(ReadFile(path), nullptr, false);
+    if (!r.is_discarded()) {
+      last = r;
+      if (done(r)) return r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return last;
+}
+
+// "ns/ds create node" / "ns/ds delete pod reason" for each drift item.
+std::set<std::string> DriftSet(const nlohmann::json& report) {
+  std::set<std::string> out;
+  if (!report.contains("daemonSets")) return out;
+  for (const nlohmann::json& ds : report["daemonSets"]) {
+    for (const nlohmann::json& d : ds["drift"]) {
+      const std::string prefix = ds["namespace"].get<std::string>() + "/" +
+                                 ds["name"].get<std::string>() + " ";
+      if (d["action"] == "create") {
+        out.insert(prefix + "create " + d["node"].get<std::string>());
+      } else {
+        out.insert(prefix + "delete " + d["pod"].get<std::string>() + " " +
+                   d["reason"].get<std::string>());
+      }
+    }
+  }
+  return out;
+}
+
+// The plan of tests/e2e/golden as the same strings.
+std::set<std::string> GoldenSet(const std::string& name) {
+  const nlohmann::json plan =
+      nlohmann::json::parse(ReadFile(std::string(DSD_GOLDEN_DIR) + "/" + name));
+  std::set<std::string> out;
+  for (const nlohmann::json& ds : plan["daemonSets"]) {
+    const std::string prefix = ds["namespace"].get<std::string>() + "/" +
+                               ds["name"].get<std::string>() + " ";
+    for (const nlohmann::json& c : ds["create"]) {
+      out.insert(prefix + "create " + c["node"].get<std::string>());
+    }
+    for (const nlohmann::json& d : ds["delete"]) {
+      out.insert(prefix + "delete " + d["pod"].get<std::string>() + " " +
+                 d["reason"].get<std::string>());
+    }
+  }
+  return out;
+}
+
+class AdapterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "adapter-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::create_directories(dir_);
+    report_ = dir_ + "/report.json";
+    std::filesystem::remove(report_);
+    server_ = FakeApiServer::Start();
+    ASSERT_NE(server_, nullptr);
+    server_->Load(ReadFile(std::string(DSD_EXAMPLES_DIR) +
+                           "/ssd-monitor/01-cluster.yaml"));
+    kubeconfig_ = dir_ + "/kubeconfig";
+    std::ofstream(kubeconfig_)
+        << "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+           "clusters:\n- name: fake\n  cluster:\n    server: "
+        << server_->url()
+        << "\nusers:\n- name: fake\n  user: {}\ncontexts:\n- name: fake\n"
+           "  context:\n    cluster: fake\n    user: fake\n";
+  }
+
+  void StartDsdServer() {
+    dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
+        std::vector<std::string>{"--listen", "127.0.0.1:0"});
+    address_ = dsd_server_->WaitForAddress(std::chrono::seconds(20));
+    ASSERT_FALSE(address_.empty()) << dsd_server_->Stderr();
+  }
+
+  std::vector<std::string> Args(std::vector<std::string> extra) const {
+    std::vector<std::string> args = {"--kubeconfig", kubeconfig_, "--server",
+                                     address_,       "--report",  report_,
+                                     "--debounce",   "0.05"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  // No POST, PUT, PATCH or DELETE reached the API server.
+  void ExpectReadOnly() const {
+    for (const dsd::testing::LoggedRequest& r : server_->Log()) {
+      EXPECT_EQ(r.method, "GET") << r.target;
+    }
+  }
+
+  std::string dir_, report_, kubeconfig_, address_;
+  std::unique_ptr<FakeApiServer> server_;
+  std::unique_ptr<transport::testing::ServerProcess> dsd_server_;
+};
+
+// A running, ready ssd-monitor pod on `node`, as the controller makes it.
+nlohmann::json SsdMonitorPod(const FakeApiServer& server,
+                             const std::string& node) {
+  const nlohmann::json ds = server.Get("DaemonSet", "default", "ssd-monitor");
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata",
+           {{"name", "ssd-monitor-" + node},
+            {"namespace", "default"},
+            {"creationTimestamp", "2026-01-01T00:00:00Z"},
+            {"labels",
+             {{"app", "ssd-monitor"},
+              {"controller-revision-hash", "6c9f8d7b5"},
+              {"pod-template-generation", "1"}}},
+            {"ownerReferences",
+             {{{"apiVersion", "apps/v1"},
+               {"kind", "DaemonSet"},
+               {"name", "ssd-monitor"},
+               {"uid", ds["metadata"]["uid"]},
+               {"controller", true}}}}}},
+          {"spec", {{"nodeName", node}}},
+          {"status",
+           {{"phase", "Running"},
+            {"conditions",
+             {{{"type", "Ready"},
+               {"status", "True"},
+               {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}}}};
+}
+
+TEST_F(AdapterTest, LivePlanIsTheFilesPlanAndARelabelIsDriftWithin2s) {
+  StartDsdServer();
+  const int port = FreePort();
+  Adapter adapter(Args({"--drift_after", "0", "--health_listen",
+                        "127.0.0.1:" + std::to_string(port)}));
+  nlohmann::json report = WaitForReport(report_, [](const nlohmann::json& r) {
+    return r.value("driftTotal", 0) > 0;
+  });
+  // The live cluster gives the plan dsdctl gives for the file.
+  EXPECT_EQ(DriftSet(report), GoldenSet("01-cluster.json")) << report.dump(2);
+  EXPECT_TRUE(report["synced"].get<bool>());
+  EXPECT_EQ(report["watches"]["nodes"]["state"], "watching");
+  // The per-node explanation comes with each item.
+  EXPECT_TRUE(report["daemonSets"][0]["drift"][0].contains("explanation"));
+
+  // The controller carries out ssd-monitor's creates: that drift resolves.
+  server_->Apply(SsdMonitorPod(*server_, "k8s-node1"));
+  server_->Apply(SsdMonitorPod(*server_, "k8s-node2"));
+  report = WaitForReport(report_, [](const nlohmann::json& r) {
+    return r.value("driftTotal", 0) == 1;
+  });
+  EXPECT_EQ(DriftSet(report),
+            (std::set<std::string>{"kube-system/fluentd-elasticsearch create "
+                                   "k8s-node3"}))
+      << report.dump(2);
+  httplib::Client health("127.0.0.1", port);
+  auto ready = health.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  auto metrics = health.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find(
+                "dsd_adapter_drift{namespace=\"kube-system\",daemonset="
+                "\"fluentd-elasticsearch\",action=\"create\",reason=\"\"} 1"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("dsd_adapter_watch_synced{resource=\"pods\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("dsd_adapter_api_calls_total{verb=\"LIST\","
+                               "code=\"200\"}"),
+            std::string::npos);
+
+  // kubectl label node k8s-node1 disk=hdd --overwrite
+  nlohmann::json node = server_->Get("Node", "", "k8s-node1");
+  node["metadata"]["labels"]["disk"] = "hdd";
+  const auto relabelled = std::chrono::steady_clock::now();
+  server_->Apply(node);
+  report = WaitForReport(
+      report_,
+      [](const nlohmann::json& r) {
+        return DriftSet(r).count(
+                   "default/ssd-monitor delete ssd-monitor-k8s-node1 "
+                   "NodeAffinityMismatch") > 0;
+      },
+      std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - relabelled,
+            std::chrono::seconds(2));
+  EXPECT_EQ(DriftSet(report),
+            (std::set<std::string>{
+                "kube-system/fluentd-elasticsearch create k8s-node3",
+                "default/ssd-monitor delete ssd-monitor-k8s-node1 "
+                "NodeAffinityMismatch"}))
+      << report.dump(2);
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0) << adapter.Output();
+  const std::string out = adapter.Output();
+  EXPECT_NE(out.find("warning drift daemonset=default/ssd-monitor "
+                     "action=delete node=k8s-node1 pod=ssd-monitor-k8s-node1 "
+                     "reason=NodeAffinityMismatch"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("drift resolved daemonset=default/ssd-monitor"),
+            std::string::npos)
+      << out;
+  ExpectReadOnly();
+}
+
+TEST_F(AdapterTest, DriftWaitsForDriftAfter) {
+  StartDsdServer();
+  Adapter adapter(Args({"--drift_after", "1.5", "--log_format", "json"}));
+  nlohmann::json report = WaitForReport(report_, [](const nlohmann::json& r) {
+    return r.value("pendingActions", 0) == 3;
+  });
+  const auto seen = std::chrono::steady_clock::now();
+  EXPECT_EQ(report["driftTotal"], 0) << report.dump(2);
+  report = WaitForReport(report_, [](const nlohmann::json& r) {
+    return r.value("driftTotal", 0) == 3;
+  });
+  EXPECT_GE(std::chrono::steady_clock::now() - seen,
+            std::chrono::milliseconds(1000));
+  adapter.Signal(SIGINT);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+  // Every line is a JSON object.
+  std::istringstream lines(adapter.Output());
+  int drift_lines = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    if (j["msg"] == "drift") ++drift_lines;
+  }
+  EXPECT_EQ(drift_lines, 3);
+}
+
+// Each fault ends in a correct report: the same drift as without it.
+struct FaultCase {
+  std::string name;
+  std::vector<Fault> faults;
+  bool compact_and_cut = false;  // 410 on the re-watch and the relist
+  std::string log;               // the adapter's log mentions this
+};
+
+// ctest lists each case by its name.
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+
+Fault Status(std::string match, int code, int retry_after, int times = 1) {
+  Fault f;
+  f.match = std::move(match);
+  f.status = code;
+  f.retry_after = retry_after;
+  f.times = times;
+  return f;
+}
+
+Fault Kind(Fault::Kind kind, std::string match, std::string body = "") {
+  Fault f;
+  f.kind = kind;
+  f.match = std::move(match);
+  f.body = std::move(body);
+  f.after_events = 0;
+  return f;
+}
+
+const FaultCase kFaults[] = {
+    {"ListThrottled429", {Status("GET /api/v1/pods?", 429, 1)}, false, ""},
+    {"List500WithRetryAfter",
+     {Status("GET /apis/apps/v1/daemonsets?", 500, 0)},
+     false,
+     ""},
+    {"List500WithoutRetryAfter",
+     {Status("GET /api/v1/nodes?", 500, -1, 2)},
+     false,
+     "HTTP 500"},
+    {"List503", {Status("GET /api/v1/pods?", 503, -1)}, false, "HTTP 503"},
+    {"Forbidden403",
+     {Status("GET /api/v1/nodes?", 403, -1)},
+     false,
+     "HTTP 403 Forbidden"},
+    {"Unauthorized401",
+     {Status("GET /apis/apps/v1/daemonsets?", 401, -1)},
+     false,
+     "HTTP 401 Unauthorized"},
+    {"NotFound404",
+     {Status("GET /apis/apps/v1/controllerrevisions?", 404, -1)},
+     false,
+     "HTTP 404 NotFound"},
+    {"Timeout504", {Status("GET /api/v1/pods?", 504, -1)}, false, "HTTP 504"},
+    {"DroppedList",
+     {Kind(Fault::Kind::kDrop, "GET /api/v1/nodes?")},
+     false,
+     ""},
+    {"DroppedWatch",
+     {Kind(Fault::Kind::kCutWatch, "/api/v1/pods?watch=1")},
+     false,
+     "connection dropped"},
+    {"GarbageList",
+     {Kind(Fault::Kind::kGarbage, "GET /api/v1/nodes?", "{")},
+     false,
+     "not a JSON object"},
+    {"GarbageWatchLine",
+     {Kind(Fault::Kind::kGarbage, "/api/v1/nodes?watch=1", "nope\n")},
+     false,
+     "not a JSON object"},
+    {"GoneAfterCompaction", {}, true, "410"},
+};
+
+class AdapterFaultTest : public AdapterTest,
+                         public ::testing::WithParamInterface<FaultCase> {};
+
+TEST_P(AdapterFaultTest, EndsInACorrectReport) {
+  const FaultCase& c = GetParam();
+  for (const Fault& f : c.faults) server_->AddFault(f);
+  StartDsdServer();
+  Adapter adapter(Args({"--drift_after", "0"}));
+  if (c.compact_and_cut) {
+    WaitForReport(report_, [](const nlohmann::json& r) {
+      return r.value("driftTotal", 0) == 3;
+    });
+    ASSERT_TRUE(server_->open_watches() > 0 || true);
+    server_->CutWatches();
+    server_->Apply(SsdMonitorPod(*server_, "k8s-node1"));
+    server_->Compact();
+  }
+  const std::set<std::string> want =
+      c.compact_and_cut
+          ? std::set<std::string>{"default/ssd-monitor create k8s-node2",
+                                  "kube-system/fluentd-elasticsearch create "
+                                  "k8s-node3"}
+          : GoldenSet("01-cluster.json");
+  const nlohmann::json report = WaitForReport(
+      report_, [&](const nlohmann::json& r) { return DriftSet(r) == want; },
+      std::chrono::seconds(20));
+  EXPECT_EQ(DriftSet(report), want) << report.dump(2) << adapter.Output();
+  EXPECT_TRUE(adapter.running()) << adapter.Output();
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+  if (!c.log.empty()) {
+    EXPECT_NE(adapter.Output().find(c.log), std::string::npos)
+        << adapter.Output();
+  }
+  ExpectReadOnly();
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, AdapterFaultTest, ::testing::ValuesIn(kFaults),
+                         [](const auto& p) { return p.param.name; });
+
+TEST_F(AdapterTest, DsdServerUnavailableIsReportedAndRetried) {
+  address_ = "127.0.0.1:" + std::to_string(FreePort());  // nobody listens
+  Adapter adapter(Args({"--drift_after", "0", "--timeout", "1"}));
+  nlohmann::json report = WaitForReport(report_, [](const nlohmann::json& r) {
+    return !r["lastDecide"]["error"].get<std::string>().empty();
+  });
+  EXPECT_NE(
+      report["lastDecide"]["error"].get<std::string>().find("UNAVAILABLE"),
+      std::string::npos)
+      << report.dump(2);
+  EXPECT_EQ(report["driftTotal"], 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(adapter.running()) << adapter.Output();
+  // dsd-server comes up on that address: the retry finds it.
+  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
+      std::vector<std::string>{"--listen", address_});
+  ASSERT_FALSE(dsd_server_->WaitForAddress(std::chrono::seconds(20)).empty());
+  report = WaitForReport(
+      report_,
+      [](const nlohmann::json& r) { return r.value("driftTotal", 0) == 3; },
+      std::chrono::seconds(40));
+  EXPECT_EQ(report["driftTotal"], 3) << report.dump(2);
+  EXPECT_EQ(report["lastDecide"]["error"], "");
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+}
+
+struct ExitCase {
+  std::string name;
+  std::vector<std::string> args;  // after --kubeconfig/--server/--report
+  bool dsd_server = true;
+  int code;
+  std::string output;  // contained in stderr/stdout
+};
+
+// ctest lists each case by its name.
+void PrintTo(const ExitCase& c, std::ostream* os) { *os << c.name; }
+
+const ExitCase kExits[] = {
+    {"OnceWithDrift", {"--once", "--drift_after", "0"}, true, 4, ""},
+    {"OnceNoDaemonSetMatches",
+     {"--once", "--drift_after", "0", "-l", "app=none"},
+     true,
+     0,
+     ""},
+    {"OnceNamespaceScope",
+     {"--once", "--drift_after", "0", "-n", "kube-system"},
+     true,
+     4,
+     ""},
+    {"OnceServerUnusable",
+     {"--once", "--timeout", "1"},
+     false,
+     3,
+     "decide failed"},
+    {"UnknownMode", {"--mode", "act"}, false, 2, "--mode"},
+    {"BadLogFormat", {"--log_format", "xml"}, false, 2, "--log_format"},
+    {"UnknownFlag", {"--frobnicate"}, false, 2, "frobnicate"},
+    {"BadHealthListen",
+     {"--health_listen", "nonsense"},
+     false,
+     2,
+     "--health_listen nonsense"},
+    {"TlsKeyWithoutCert",
+     {"--tls_key", "/nonexistent.pem"},
+     false,
+     2,
+     "--tls_key"},
+    {"Help", {"--help"}, false, 0, "Exit codes"},
+};
+
+class AdapterExitTest : public AdapterTest,
+                        public ::testing::WithParamInterface<ExitCase> {};
+
+TEST_P(AdapterExitTest, ExitCode) {
+  const ExitCase& c = GetParam();
+  if (c.dsd_server) {
+    StartDsdServer();
+  } else {
+    address_ = "127.0.0.1:" + std::to_string(FreePort());
+  }
+  Adapter adapter(Args(c.args));
+  const std::optional<int> code = adapter.Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value()) << adapter.Output();
+  EXPECT_EQ(*code, c.code) << adapter.Output();
+  EXPECT_NE(adapter.Output().find(c.output), std::string::npos)
+      << adapter.Output();
+  if (c.name == "OnceNamespaceScope") {
+    EXPECT_EQ(DriftSet(nlohmann::json::parse(ReadFile(report_))),
+              (std::set<std::string>{
+                  "kube-system/fluentd-elasticsearch create k8s-node3"}));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, AdapterExitTest, ::testing::ValuesIn(kExits),
+                         [](const auto& p) { return p.param.name; });
+
+TEST(AdapterStartTest, MissingKubeconfigExits1NamingIt) {
+  Adapter adapter({"--kubeconfig", "/nonexistent/config"});
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 1);
+  EXPECT_NE(adapter.Output().find("error: --kubeconfig /nonexistent/config"),
+            std::string::npos)
+      << adapter.Output();
+}
+
+}  // namespace
+}  // namespace dsd::adapter

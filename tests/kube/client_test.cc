@@ -1,0 +1,419 @@
+// client/kube/client.h against the fake API server: lists (paging,
+// retries, every error class), watches (events, bookmarks, 410, cut
+// connections, hostile lines) and what goes on the wire (User-Agent,
+// bearer token, GET only).
+#include "client/kube/client.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "tests/kube/fake_apiserver.h"
+
+// Case tables name only the fields a row sets.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace dsd::kube {
+namespace {
+
+using testing::FakeApiServer;
+using testing::Fault;
+
+nlohmann::json Node(const std::string& name) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Node"},
+          {"metadata", {{"name", name}, {"labels", {{"disk", "ssd"}}}}}};
+}
+
+RestConfig ConfigFor(const FakeApiServer& server) {
+  RestConfig c;
+  c.server = server.url();
+  c.source = "test";
+  return c;
+}
+
+ClientOptions FastOptions() {
+  ClientOptions o;
+  o.user_agent = "kube_client_test/1.2.3";
+  o.qps = 0;  // no limit
+  o.max_retries = 3;
+  o.request_timeout_seconds = 10;
+  return o;
+}
+
+template <typename Case>
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
+  return info.param.name;
+}
+
+// ------------------------------------------------------------------ List
+
+struct ListCase {
+  std::string name;
+  std::vector<Fault> faults;
+  int64_t limit = 2;
+  std::string resource_version;
+  int64_t max_body_bytes = 0;  // 0: the default
+  // Expected: an error whose message contains `error` (empty: success
+  // with all 5 nodes), its HTTP code, and how many requests were made.
+  std::string error;
+  int http_code = 0;
+  bool gone = false;
+  bool too_large = false;
+  size_t requests = 3;
+};
+
+// ctest lists each case by its name.
+void PrintTo(const ListCase& c, std::ostream* os) { *os << c.name; }
+
+Fault StatusFault(std::string match, int status, int retry_after, int times = 1,
+                  std::string cause = "") {
+  Fault f;
+  f.match = std::move(match);
+  f.status = status;
+  f.retry_after = retry_after;
+  f.times = times;
+  f.cause = std::move(cause);
+  return f;
+}
+
+Fault KindFault(Fault::Kind kind, std::string match, int times = 1,
+                std::string body = "") {
+  Fault f;
+  f.kind = kind;
+  f.match = std::move(match);
+  f.times = times;
+  f.body = std::move(body);
+  return f;
+}
+
+const ListCase kListCases[] = {
+    {.name = "ThreePagesOfTwo"},
+    {.name = "OnePageWithoutLimit", .limit = 0, .requests = 1},
+    {.name = "Retry429WithRetryAfter",
+     .faults = {StatusFault("GET /api/v1/nodes", 429, 0)},
+     .requests = 4},
+    {.name = "Retry503WithRetryAfterOnSecondPage",
+     .faults = {StatusFault("continue=", 503, 0)},
+     .requests = 4},
+    {.name = "No500RetryWithoutRetryAfter",
+     .faults = {StatusFault("GET /api/v1/nodes", 500, -1)},
+     .error = "HTTP 500 InternalError: fault injected",
+     .http_code = 500,
+     .requests = 1},
+    {.name = "RetriesEndAfterMaxRetries",
+     .faults = {StatusFault("GET /api/v1/nodes", 429, 0, 100)},
+     .error = "HTTP 429 TooManyRequests",
+     .http_code = 429,
+     .requests = 4},
+    {.name = "Forbidden",
+     .faults = {StatusFault("GET /api/v1/nodes", 403, -1)},
+     .error = "HTTP 403 Forbidden",
+     .http_code = 403,
+     .requests = 1},
+    {.name = "NotFound",
+     .faults = {StatusFault("GET /api/v1/nodes", 404, -1)},
+     .error = "HTTP 404 NotFound",
+     .http_code = 404,
+     .requests = 1},
+    {.name = "ExpiredContinueIsGone",
+     .faults = {StatusFault("continue=", 410, -1)},
+     .error = "HTTP 410 Expired",
+     .http_code = 410,
+     .gone = true,
+     .requests = 2},
+    {.name = "TooLargeResourceVersion",
+     .resource_version = "999999999",
+     .error = "HTTP 504 Timeout: Too large resource version",
+     .http_code = 504,
+     .too_large = true,
+     .requests = 1},
+    {.name = "DroppedConnectionRetried",
+     .faults = {KindFault(Fault::Kind::kDrop, "GET /api/v1/nodes")},
+     .requests = 4},
+    {.name = "DroppedConnectionEveryTime",
+     .faults = {KindFault(Fault::Kind::kDrop, "GET /api/v1/nodes", 100)},
+     .error = "LIST http://",
+     .requests = 4},
+    {.name = "GarbageBody",
+     .faults = {KindFault(Fault::Kind::kGarbage, "GET /api/v1/nodes", 1,
+                          "<html>not json")},
+     .error = "the answer is not a JSON object",
+     .requests = 1},
+    {.name = "ObjectThatIsNoList",
+     .faults = {KindFault(Fault::Kind::kGarbage, "GET /api/v1/nodes", 1,
+                          R"({"kind":"Status"})")},
+     .error = "not a Kubernetes List",
+     .requests = 1},
+    {.name = "ItemThatIsNoObject",
+     .faults = {KindFault(Fault::Kind::kGarbage, "GET /api/v1/nodes", 1,
+                          R"({"metadata":{},"items":[1]})")},
+     .error = "an item is not an object",
+     .requests = 1},
+    {.name = "BodyOverCap",
+     .limit = 0,
+     .max_body_bytes = 100,
+     .error = "response larger than 100 bytes",
+     .requests = 1},
+};
+
+class ListTest : public ::testing::TestWithParam<ListCase> {};
+
+TEST_P(ListTest, Lists) {
+  const ListCase& c = GetParam();
+  auto server = FakeApiServer::Start();
+  ASSERT_NE(server, nullptr);
+  for (const char* n : {"a", "b", "c", "d", "e"}) server->Apply(Node(n));
+  for (const Fault& f : c.faults) server->AddFault(f);
+  ClientOptions options = FastOptions();
+  if (c.max_body_bytes > 0) options.max_body_bytes = c.max_body_bytes;
+  Client client(ConfigFor(*server), options);
+  ListOptions list;
+  list.limit = c.limit;
+  list.resource_version = c.resource_version;
+  absl::StatusOr<ListResult> result = client.List(kNodes, list);
+  if (c.error.empty()) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->items.size(), 5u);
+    EXPECT_EQ(result->items[0]["metadata"]["name"], "a");
+    EXPECT_EQ(result->items[4]["metadata"]["name"], "e");
+    EXPECT_EQ(result->items[0]["kind"], "Node");
+    EXPECT_EQ(result->resource_version,
+              std::to_string(server->resource_version()));
+  } else {
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.status().message().find(c.error), std::string::npos)
+        << result.status();
+    EXPECT_NE(result.status().message().find("/api/v1/nodes"),
+              std::string::npos)
+        << "the error names the request: " << result.status();
+    EXPECT_EQ(HttpCode(result.status()), c.http_code);
+    EXPECT_EQ(IsGone(result.status()), c.gone);
+    EXPECT_EQ(IsTooLargeResourceVersion(result.status()), c.too_large);
+  }
+  const std::vector<testing::LoggedRequest> log = server->Log();
+  EXPECT_EQ(log.size(), c.requests);
+  for (const testing::LoggedRequest& r : log) {
+    EXPECT_EQ(r.method, "GET");
+    EXPECT_EQ(r.user_agent, "kube_client_test/1.2.3");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, ListTest, ::testing::ValuesIn(kListCases),
+                         CaseName<ListCase>);
+
+TEST(ListTest, RetryAfterIsWaited) {
+  auto server = FakeApiServer::Start();
+  server->Apply(Node("a"));
+  server->AddFault(StatusFault("GET", 429, 1));
+  Client client(ConfigFor(*server), FastOptions());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.List(kNodes, {}).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(950));
+}
+
+TEST(ListTest, QpsLimitSpacesRequests) {
+  auto server = FakeApiServer::Start();
+  for (const char* n : {"a", "b", "c", "d", "e"}) server->Apply(Node(n));
+  ClientOptions options = FastOptions();
+  options.qps = 20;
+  options.burst = 1;
+  Client client(ConfigFor(*server), options);
+  ListOptions list;
+  list.limit = 1;  // five requests: four waits of 50 ms
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.List(kNodes, list).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(190));
+}
+
+TEST(ListTest, BearerTokenSentAndRefusedWhenWrong) {
+  FakeApiServer::Options so;
+  so.token = "s3cret";
+  auto server = FakeApiServer::Start(so);
+  server->Apply(Node("a"));
+  RestConfig config = ConfigFor(*server);
+  config.token = "wrong";
+  absl::StatusOr<ListResult> bad =
+      Client(config, FastOptions()).List(kNodes, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(HttpCode(bad.status()), 401);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kUnauthenticated);
+  config.token = "s3cret";
+  EXPECT_TRUE(Client(config, FastOptions()).List(kNodes, {}).ok());
+  EXPECT_EQ(server->Log().back().authorization, "Bearer s3cret");
+}
+
+TEST(ListTest, NoServerNamesTheUrl) {
+  RestConfig config;
+  config.server = "http://127.0.0.1:1";
+  absl::StatusOr<ListResult> r = Client(config, FastOptions()).List(kNodes, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("http://127.0.0.1:1/api/v1/nodes"),
+            std::string::npos)
+      << r.status();
+}
+
+TEST(ListTest, NamespaceAndSelectorGoOnThePath) {
+  auto server = FakeApiServer::Start();
+  Client client(ConfigFor(*server), FastOptions());
+  ListOptions list;
+  list.namespace_ = "kube-system";
+  list.label_selector = "app=x,tier in (a,b)";
+  ASSERT_TRUE(client.List(kDaemonSets, list).ok());
+  EXPECT_EQ(server->Log().back().target,
+            "/apis/apps/v1/namespaces/kube-system/daemonsets?labelSelector="
+            "app%3Dx%2Ctier%20in%20%28a%2Cb%29&limit=500");
+}
+
+// ----------------------------------------------------------------- Watch
+
+struct WatchCase {
+  std::string name;
+  std::vector<Fault> faults;
+  bool compact = false;  // compact before watching from the list's RV
+  int timeout_seconds = 2;
+  // Expected: events seen (types, in order) and an error containing
+  // `error` (empty: the stream ended cleanly).
+  std::vector<std::string> events;
+  std::string error;
+  bool gone = false;
+};
+
+// ctest lists each case by its name.
+void PrintTo(const WatchCase& c, std::ostream* os) { *os << c.name; }
+
+const WatchCase kWatchCases[] = {
+    {.name = "EventsThenTimeout", .events = {"ADDED", "MODIFIED", "DELETED"}},
+    {.name = "CompactedIsGone",
+     .compact = true,
+     .error = "HTTP 410 Expired: too old resource version",
+     .gone = true},
+    {.name = "CutAfterOneEvent",
+     .faults = {[] {
+       Fault f = KindFault(Fault::Kind::kCutWatch, "watch=1");
+       f.after_events = 1;
+       return f;
+     }()},
+     .events = {"ADDED"},
+     .error = "connection dropped"},
+    {.name = "EndlessLine",
+     .faults = {[] {
+       Fault f = KindFault(Fault::Kind::kHugeLine, "watch=1");
+       f.body_bytes = int64_t{8} << 20;
+       return f;
+     }()},
+     .error = "an event line longer than 1048576 bytes"},
+    {.name = "GarbageLine",
+     .faults = {KindFault(Fault::Kind::kGarbage, "watch=1", 1,
+                          "{\"type\":\"ADDED\"}\n")},
+     .error = "event 1: needs a string \"type\" and an \"object\""},
+    {.name = "NotJson",
+     .faults = {KindFault(Fault::Kind::kGarbage, "watch=1", 1, "\x01\xff\n")},
+     .error = "event 1: not a JSON object"},
+    {.name = "UnknownType",
+     .faults = {KindFault(Fault::Kind::kGarbage, "watch=1", 1,
+                          "{\"type\":\"EXPLODED\",\"object\":{}}\n")},
+     .error = "unknown type \"EXPLODED\""},
+    {.name = "StreamEndsInsideAnEvent",
+     .faults = {KindFault(Fault::Kind::kGarbage, "watch=1", 1,
+                          "{\"type\":\"ADDED\",")},
+     .error = "the stream ended inside an event"},
+    {.name = "Forbidden",
+     .faults = {StatusFault("watch=1", 403, -1)},
+     .error = "HTTP 403 Forbidden"},
+};
+
+class WatchTest : public ::testing::TestWithParam<WatchCase> {};
+
+TEST_P(WatchTest, Watches) {
+  const WatchCase& c = GetParam();
+  FakeApiServer::Options so;
+  so.bookmark_interval_ms = 100000;  // none in these cases
+  auto server = FakeApiServer::Start(so);
+  server->Apply(Node("a"));
+  for (const Fault& f : c.faults) server->AddFault(f);
+  ClientOptions options = FastOptions();
+  options.max_line_bytes = 1 << 20;
+  Client client(ConfigFor(*server), options);
+  absl::StatusOr<ListResult> list = client.List(kNodes, {});
+  ASSERT_TRUE(list.ok()) << list.status();
+  server->Apply(Node("b"));
+  nlohmann::json b = Node("b");
+  b["metadata"]["labels"]["disk"] = "hdd";
+  server->Apply(b);
+  server->Delete("Node", "", "b");
+  if (c.compact) server->Compact();
+  WatchOptions watch;
+  watch.resource_version = list->resource_version;
+  watch.timeout_seconds = c.timeout_seconds;
+  std::vector<std::string> types;
+  absl::Status s = client.Watch(kNodes, watch, [&](WatchEvent&& e) {
+    types.push_back(e.type);
+    EXPECT_EQ(e.object["metadata"]["name"], "b");
+    EXPECT_EQ(e.object["kind"], "Node");
+    return true;
+  });
+  EXPECT_EQ(types, c.events);
+  if (c.error.empty()) {
+    EXPECT_TRUE(s.ok()) << s;
+  } else {
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(c.error), std::string::npos) << s;
+    EXPECT_NE(s.message().find("WATCH http://"), std::string::npos) << s;
+    EXPECT_EQ(IsGone(s), c.gone) << s;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, WatchTest, ::testing::ValuesIn(kWatchCases),
+                         CaseName<WatchCase>);
+
+TEST(WatchTest, BookmarksAndQuery) {
+  FakeApiServer::Options so;
+  so.bookmark_interval_ms = 100;
+  auto server = FakeApiServer::Start(so);
+  server->Apply(Node("a"));
+  Client client(ConfigFor(*server), FastOptions());
+  WatchOptions watch;
+  watch.resource_version = std::to_string(server->resource_version());
+  watch.timeout_seconds = 1;
+  int bookmarks = 0;
+  ASSERT_TRUE(client
+                  .Watch(kNodes, watch,
+                         [&](WatchEvent&& e) {
+                           if (e.type == "BOOKMARK") ++bookmarks;
+                           return true;
+                         })
+                  .ok());
+  EXPECT_GE(bookmarks, 3);
+  EXPECT_EQ(server->Log().back().target,
+            "/api/v1/nodes?watch=1&resourceVersion=" + watch.resource_version +
+                "&allowWatchBookmarks=true&timeoutSeconds=1");
+}
+
+TEST(WatchTest, StopEndsAWatchAtOnce) {
+  auto server = FakeApiServer::Start();
+  Client client(ConfigFor(*server), FastOptions());
+  WatchOptions watch;
+  watch.resource_version = "0";
+  watch.timeout_seconds = 60;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    client.Stop();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status s =
+      client.Watch(kNodes, watch, [](WatchEvent&&) { return true; });
+  stopper.join();
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace dsd::kube

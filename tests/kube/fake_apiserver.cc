@@ -1,0 +1,623 @@
+#include "tests/kube/fake_apiserver.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "client/k8s/internal/document_parser.h"
+#include "httplib.h"
+
+namespace dsd::testing {
+namespace {
+
+struct KindInfo {
+  std::string kind, api_version, group_path;
+  bool namespaced;
+};
+
+// plural -> what it is.
+const std::map<std::string, KindInfo>& Kinds() {
+  static const auto* kinds = new std::map<std::string, KindInfo>{
+      {"nodes", {"Node", "v1", "/api/v1", false}},
+      {"pods", {"Pod", "v1", "/api/v1", true}},
+      {"daemonsets", {"DaemonSet", "apps/v1", "/apis/apps/v1", true}},
+      {"controllerrevisions",
+       {"ControllerRevision", "apps/v1", "/apis/apps/v1", true}}};
+  return *kinds;
+}
+
+const KindInfo* ByKind(const std::string& kind) {
+  for (const auto& [plural, info] : Kinds()) {
+    if (info.kind == kind) return &info;
+  }
+  return nullptr;
+}
+
+std::string DefaultReason(int code) {
+  switch (code) {
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 410:
+      return "Expired";
+    case 429:
+      return "TooManyRequests";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    default:
+      return code >= 500 ? "InternalError" : "";
+  }
+}
+
+nlohmann::json StatusJson(int code, const std::string& reason,
+                          const std::string& message,
+                          const std::string& cause = "") {
+  nlohmann::json s = {{"kind", "Status"},
+                      {"apiVersion", "v1"},
+                      {"metadata", nlohmann::json::object()},
+                      {"status", "Failure"},
+                      {"message", message},
+                      {"reason", reason.empty() ? DefaultReason(code) : reason},
+                      {"code", code}};
+  if (!cause.empty()) {
+    s["details"] = {{"causes", {{{"reason", cause}, {"message", message}}}}};
+  }
+  return s;
+}
+
+void SendStatus(httplib::Response& res, int code, const std::string& reason,
+                const std::string& message, const std::string& cause = "") {
+  res.status = code;
+  res.set_content(StatusJson(code, reason, message, cause).dump(),
+                  "application/json");
+}
+
+std::string Meta(const nlohmann::json& o, const char* key) {
+  const auto m = o.find("metadata");
+  if (m == o.end() || !m->is_object()) return "";
+  const auto v = m->find(key);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : "";
+}
+
+// "k=v,k2,!k3" (equality and existence; enough for the tests).
+bool Matches(const nlohmann::json& object, const std::string& selector) {
+  if (selector.empty()) return true;
+  nlohmann::json labels = nlohmann::json::object();
+  if (auto m = object.find("metadata"); m != object.end() && m->is_object()) {
+    if (auto l = m->find("labels"); l != m->end() && l->is_object()) {
+      labels = *l;
+    }
+  }
+  size_t start = 0;
+  while (start <= selector.size()) {
+    size_t end = selector.find(',', start);
+    if (end == std::string::npos) end = selector.size();
+    std::string term = selector.substr(start, end - start);
+    start = end + 1;
+    if (term.empty()) continue;
+    if (term[0] == '!') {
+      if (labels.contains(term.substr(1))) return false;
+      continue;
+    }
+    const size_t eq = term.find('=');
+    if (eq == std::string::npos) {
+      if (!labels.contains(term)) return false;
+      continue;
+    }
+    const std::string key = term.substr(0, eq);
+    const std::string value =
+        term.substr(term[eq + 1] == '=' ? eq + 2 : eq + 1);
+    if (!labels.contains(key) || labels[key] != value) return false;
+  }
+  return true;
+}
+
+int64_t ParseRv(const std::string& s) {
+  try {
+    return s.empty() ? 0 : std::stoll(s);
+  } catch (...) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<FakeApiServer> FakeApiServer::Start(const Options& options) {
+  std::unique_ptr<FakeApiServer> s(new FakeApiServer());
+  s->options_ = options;
+  s->token_ = options.token;
+  if (!options.cert_file.empty()) {
+    s->tls_ = true;
+    s->server_ = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(),
+                                                      options.key_file.c_str());
+  } else {
+    s->server_ = std::make_unique<httplib::Server>();
+  }
+  s->server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  s->server_->set_keep_alive_timeout(1);
+  s->Route();
+  if (options.port > 0) {
+    s->port_ =
+        s->server_->bind_to_port("127.0.0.1", options.port) ? options.port : 0;
+  } else {
+    s->port_ = s->server_->bind_to_any_port("127.0.0.1");
+  }
+  if (s->port_ <= 0) return nullptr;
+  s->thread_ =
+      std::thread([srv = s->server_.get()] { srv->listen_after_bind(); });
+  return s;
+}
+
+FakeApiServer::~FakeApiServer() {
+  stopping_.store(true);
+  changed_.notify_all();
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string FakeApiServer::url() const {
+  return std::string(tls_ ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(port_);
+}
+
+nlohmann::json FakeApiServer::Apply(nlohmann::json object) {
+  const std::string kind = object.value("kind", "");
+  const KindInfo* info = ByKind(kind);
+  if (info == nullptr) return nullptr;
+  nlohmann::json& meta = object["metadata"];
+  if (info->namespaced && !meta.contains("namespace")) {
+    meta["namespace"] = "default";
+  }
+  const std::string ns = Meta(object, "namespace");
+  const std::string name = Meta(object, "name");
+  if (!meta.contains("uid")) meta["uid"] = "uid-" + ns + "-" + name;
+  if (!meta.contains("creationTimestamp")) {
+    meta["creationTimestamp"] = "2026-01-01T00:00:00Z";
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  meta["resourceVersion"] = std::to_string(++rv_);
+  auto& by_key = objects_[kind];
+  const std::string key = ns + "/" + name;
+  const bool existed = by_key.count(key) > 0;
+  by_key[key] = object;
+  events_.push_back({rv_, kind, ns, existed ? "MODIFIED" : "ADDED", object});
+  changed_.notify_all();
+  return object;
+}
+
+void FakeApiServer::Load(const std::string& text) {
+  client::internal::ParsedText parsed = client::internal::ParseDocuments(text);
+  for (nlohmann::json& doc : parsed.documents) {
+    if (doc.is_object() && doc.value("kind", "") == "List") {
+      for (nlohmann::json& item : doc["items"]) Apply(std::move(item));
+    } else if (doc.is_object()) {
+      Apply(std::move(doc));
+    }
+  }
+}
+
+void FakeApiServer::Delete(const std::string& kind, const std::string& ns,
+                           const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& by_key = objects_[kind];
+  auto it = by_key.find(ns + "/" + name);
+  if (it == by_key.end()) return;
+  nlohmann::json object = it->second;
+  by_key.erase(it);
+  object["metadata"]["resourceVersion"] = std::to_string(++rv_);
+  events_.push_back({rv_, kind, ns, "DELETED", object});
+  changed_.notify_all();
+}
+
+nlohmann::json FakeApiServer::Get(const std::string& kind,
+                                  const std::string& ns,
+                                  const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto k = objects_.find(kind);
+  if (k == objects_.end()) return nullptr;
+  auto it = k->second.find(ns + "/" + name);
+  return it == k->second.end() ? nlohmann::json() : it->second;
+}
+
+void FakeApiServer::Compact() {
+  std::lock_guard<std::mutex> lock(mu_);
+  compacted_rv_ = rv_;
+  events_.clear();
+}
+
+void FakeApiServer::CutWatches() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++cut_generation_;
+  changed_.notify_all();
+}
+
+int64_t FakeApiServer::resource_version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rv_;
+}
+
+void FakeApiServer::AddFault(const Fault& fault) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_.push_back(fault);
+}
+
+void FakeApiServer::SetToken(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  token_ = token;
+}
+
+std::vector<LoggedRequest> FakeApiServer::Log() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return log_;
+}
+
+void FakeApiServer::Route() {
+  // Every verb is served, so that a client's write would be logged (and
+  // refused): the tests assert that none comes. Each request is logged
+  // before its answer goes out, so a client that has its answer finds its
+  // request in the log.
+  auto serve = [this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<Fault> fault;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!token_.empty() &&
+          req.get_header_value("Authorization") != "Bearer " + token_) {
+        SendStatus(res, 401, "Unauthorized", "Unauthorized");
+        return;
+      }
+      const std::string line = req.method + " " + req.target;
+      for (Fault& f : faults_) {
+        if (f.times > 0 && line.find(f.match) != std::string::npos) {
+          --f.times;
+          fault = f;
+          break;
+        }
+      }
+    }
+    if (fault && fault->kind == Fault::Kind::kStatus) {
+      if (fault->retry_after >= 0) {
+        res.set_header("Retry-After", std::to_string(fault->retry_after));
+      }
+      SendStatus(res, fault->status, fault->reason,
+                 "fault injected by the test", fault->cause);
+      return;
+    }
+    if (fault && fault->kind == Fault::Kind::kDrop) {
+      // Headers go out, then the connection is cut mid-body.
+      res.set_content_provider(
+          1000, "application/json",
+          [](size_t, size_t, httplib::DataSink&) { return false; });
+      return;
+    }
+    if (fault && fault->kind == Fault::Kind::kGarbage) {
+      res.set_content(fault->body, "application/json");
+      return;
+    }
+    if (req.method != "GET") {
+      SendStatus(res, 405, "MethodNotAllowed",
+                 "the fake API server is read-only");
+      return;
+    }
+    const std::string& path = req.path;
+    if (path == "/version") {
+      res.set_content(R"({"major":"1","minor":"32","gitVersion":"v1.32.0"})",
+                      "application/json");
+      return;
+    }
+    if (path == "/api") {
+      res.set_content(
+          R"({"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":"127.0.0.1"}]})",
+          "application/json");
+      return;
+    }
+    if (path == "/apis") {
+      res.set_content(
+          R"({"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]})",
+          "application/json");
+      return;
+    }
+    if (path == "/api/v1" || path == "/apis/apps/v1") {
+      nlohmann::json list = {
+          {"kind", "APIResourceList"},
+          {"apiVersion", "v1"},
+          {"groupVersion", path == "/api/v1" ? "v1" : "apps/v1"},
+          {"resources", nlohmann::json::array()}};
+      for (const auto& [plural, info] : Kinds()) {
+        if (info.group_path != path) continue;
+        list["resources"].push_back(
+            {{"name", plural},
+             {"singularName", ""},
+             {"namespaced", info.namespaced},
+             {"kind", info.kind},
+             {"verbs", {"get", "list", "watch"}},
+             {"shortNames", plural == "daemonsets" ? nlohmann::json{"ds"}
+                            : plural == "nodes"    ? nlohmann::json{"no"}
+                            : plural == "pods"     ? nlohmann::json{"po"}
+                                                   : nlohmann::json::array()}});
+      }
+      res.set_content(list.dump(), "application/json");
+      return;
+    }
+    // /api/v1[/namespaces/NS]/PLURAL, /apis/apps/v1[/namespaces/NS]/PLURAL
+    std::string rest;
+    std::string group;
+    if (path.rfind("/api/v1/", 0) == 0) {
+      group = "/api/v1";
+    } else if (path.rfind("/apis/apps/v1/", 0) == 0) {
+      group = "/apis/apps/v1";
+    } else {
+      SendStatus(res, 404, "NotFound",
+                 "the server could not find the "
+                 "requested resource");
+      return;
+    }
+    rest = path.substr(group.size() + 1);
+    std::string ns;
+    if (rest.rfind("namespaces/", 0) == 0) {
+      const size_t slash = rest.find('/', 11);
+      if (slash == std::string::npos) {
+        SendStatus(res, 404, "NotFound", "namespaces are not served");
+        return;
+      }
+      ns = rest.substr(11, slash - 11);
+      rest = rest.substr(slash + 1);
+    }
+    auto kind_it = Kinds().find(rest);
+    if (kind_it == Kinds().end() || kind_it->second.group_path != group ||
+        (!ns.empty() && !kind_it->second.namespaced)) {
+      SendStatus(res, 404, "NotFound",
+                 "the server could not find the requested resource");
+      return;
+    }
+    const KindInfo& info = kind_it->second;
+    const std::string selector = req.get_param_value("labelSelector");
+    const std::string rv_param = req.get_param_value("resourceVersion");
+    const bool watch = req.get_param_value("watch") == "1" ||
+                       req.get_param_value("watch") == "true";
+    if (!watch) {
+      // LIST
+      std::lock_guard<std::mutex> lock(mu_);
+      int64_t list_rv = rv_;
+      size_t offset = 0;
+      const std::string cont = req.get_param_value("continue");
+      if (!cont.empty()) {
+        const size_t colon = cont.find(':');
+        const int64_t crv = ParseRv(cont.substr(0, colon));
+        if (colon == std::string::npos || crv < 0) {
+          SendStatus(res, 400, "BadRequest", "invalid continue token");
+          return;
+        }
+        if (crv < compacted_rv_) {
+          SendStatus(res, 410, "Expired",
+                     "The provided continue parameter is too old to display "
+                     "a consistent list result. You can start a new list "
+                     "without the continue parameter.");
+          return;
+        }
+        list_rv = crv;
+        offset = static_cast<size_t>(ParseRv(cont.substr(colon + 1)));
+      } else if (!rv_param.empty() && rv_param != "0") {
+        const int64_t want = ParseRv(rv_param);
+        if (want < 0) {
+          SendStatus(res, 400, "BadRequest", "invalid resourceVersion");
+          return;
+        }
+        if (want < compacted_rv_) {
+          SendStatus(res, 410, "Expired",
+                     "too old resource version: " + rv_param + " (" +
+                         std::to_string(compacted_rv_) + ")");
+          return;
+        }
+        if (want > rv_) {
+          SendStatus(res, 504, "Timeout",
+                     "Too large resource version: " + rv_param +
+                         ", current: " + std::to_string(rv_),
+                     "ResourceVersionTooLarge");
+          return;
+        }
+      }
+      std::vector<const nlohmann::json*> matching;
+      for (const auto& [key, object] : objects_[info.kind]) {
+        if ((ns.empty() || Meta(object, "namespace") == ns) &&
+            Matches(object, selector)) {
+          matching.push_back(&object);
+        }
+      }
+      const int64_t limit = ParseRv(req.get_param_value("limit"));
+      nlohmann::json list = {
+          {"kind", info.kind + "List"},
+          {"apiVersion", info.api_version},
+          {"metadata", {{"resourceVersion", std::to_string(list_rv)}}},
+          {"items", nlohmann::json::array()}};
+      size_t end = matching.size();
+      if (limit > 0 && offset + static_cast<size_t>(limit) < end) {
+        end = offset + static_cast<size_t>(limit);
+        list["metadata"]["continue"] =
+            std::to_string(list_rv) + ":" + std::to_string(end);
+        list["metadata"]["remainingItemCount"] = matching.size() - end;
+      }
+      for (size_t i = offset; i < end && i < matching.size(); ++i) {
+        nlohmann::json item = *matching[i];
+        item.erase("kind");  // items of a List carry neither
+        item.erase("apiVersion");
+        list["items"].push_back(std::move(item));
+      }
+      res.set_content(list.dump(), "application/json");
+      return;
+    }
+    // WATCH
+    struct WatchState {
+      int64_t last_rv = 0;
+      int sent = 0;
+      bool initial_done = false;
+      std::vector<std::string> initial;
+      bool expired = false;
+      uint64_t cut_generation = 0;
+      std::chrono::steady_clock::time_point deadline, last_bookmark;
+    };
+    auto st = std::make_shared<WatchState>();
+    int64_t compacted_at_start = 0;
+    const bool bookmarks = req.get_param_value("allowWatchBookmarks") == "true";
+    const int64_t timeout = ParseRv(req.get_param_value("timeoutSeconds"));
+    st->deadline = std::chrono::steady_clock::now() +
+                   std::chrono::seconds(timeout > 0 ? timeout : 1800);
+    st->last_bookmark = std::chrono::steady_clock::now();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      st->cut_generation = cut_generation_;
+      compacted_at_start = compacted_rv_;
+      const int64_t want = ParseRv(rv_param);
+      if (rv_param.empty() || rv_param == "0") {
+        for (const auto& [key, object] : objects_[info.kind]) {
+          if ((ns.empty() || Meta(object, "namespace") == ns) &&
+              Matches(object, selector)) {
+            st->initial.push_back(
+                nlohmann::json{{"type", "ADDED"}, {"object", object}}.dump());
+          }
+        }
+        st->last_rv = rv_;
+      } else if (want < 0) {
+        SendStatus(res, 400, "BadRequest", "invalid resourceVersion");
+        return;
+      } else if (want < compacted_rv_) {
+        st->expired = true;  // 200, then one ERROR event, as the apiserver
+      } else if (want > rv_) {
+        SendStatus(res, 504, "Timeout",
+                   "Too large resource version: " + rv_param +
+                       ", current: " + std::to_string(rv_),
+                   "ResourceVersionTooLarge");
+        return;
+      } else {
+        st->last_rv = want;
+      }
+    }
+    const std::string kind = info.kind;
+    const std::string api_version = info.api_version;
+    open_watches_.fetch_add(1);
+    res.set_chunked_content_provider(
+        "application/json;stream=watch",
+        [this, st, fault, kind, api_version, ns, selector, bookmarks, rv_param,
+         compacted_at_start](size_t, httplib::DataSink& sink) {
+          auto write = [&](const std::string& line) {
+            const std::string with_nl = line + "\n";
+            return sink.write(with_nl.data(), with_nl.size());
+          };
+          if (st->expired) {
+            write(nlohmann::json{
+                {"type", "ERROR"},
+                {"object",
+                 StatusJson(410, "Expired",
+                            "too old resource version: " + rv_param + " (" +
+                                std::to_string(compacted_at_start) + ")")}}
+                      .dump());
+            sink.done();
+            return true;
+          }
+          if (fault && fault->kind == Fault::Kind::kHugeLine) {
+            const std::string chunk(64 << 10, 'a');
+            for (int64_t n = 0; n < fault->body_bytes; n += 64 << 10) {
+              if (!sink.write(chunk.data(), chunk.size())) return false;
+            }
+            sink.done();
+            return true;
+          }
+          if (!st->initial_done) {
+            st->initial_done = true;
+            for (const std::string& line : st->initial) {
+              if (!write(line)) return false;
+              ++st->sent;
+            }
+          }
+          std::vector<std::string> lines;
+          bool cut = false;
+          {
+            std::unique_lock<std::mutex> lock(mu_);
+            changed_.wait_for(lock, std::chrono::milliseconds(50), [&] {
+              return stopping_.load() ||
+                     (!events_.empty() && events_.back().rv > st->last_rv) ||
+                     cut_generation_ != st->cut_generation;
+            });
+            cut = cut_generation_ != st->cut_generation;
+            // By resourceVersion, not index: Compact clears the history.
+            auto it = std::upper_bound(
+                events_.begin(), events_.end(), st->last_rv,
+                [](int64_t rv, const Event& e) { return rv < e.rv; });
+            for (; it != events_.end(); ++it) {
+              const Event& e = *it;
+              st->last_rv = e.rv;
+              if (e.kind != kind || (!ns.empty() && e.ns != ns) ||
+                  !Matches(e.object, selector)) {
+                continue;
+              }
+              lines.push_back(nlohmann::json{
+                  {"type", e.type},
+                  {"object",
+                   e.object}}.dump());
+            }
+          }
+          if (cut || stopping_.load()) {
+            open_watches_.fetch_sub(1);
+            if (stopping_.load()) sink.done();
+            return !cut;
+          }
+          for (const std::string& line : lines) {
+            if (fault && fault->kind == Fault::Kind::kCutWatch &&
+                st->sent >= fault->after_events) {
+              open_watches_.fetch_sub(1);
+              return false;
+            }
+            if (!write(line)) {
+              open_watches_.fetch_sub(1);
+              return false;
+            }
+            ++st->sent;
+          }
+          if (fault && fault->kind == Fault::Kind::kCutWatch &&
+              st->sent >= fault->after_events) {
+            open_watches_.fetch_sub(1);
+            return false;
+          }
+          const auto now = std::chrono::steady_clock::now();
+          if (bookmarks &&
+              now - st->last_bookmark >=
+                  std::chrono::milliseconds(options_.bookmark_interval_ms)) {
+            st->last_bookmark = now;
+            write(nlohmann::json{
+                {"type", "BOOKMARK"},
+                {"object",
+                 {{"kind", kind},
+                  {"apiVersion", api_version},
+                  {"metadata",
+                   {{"resourceVersion", std::to_string(st->last_rv)}}}}}}
+                      .dump());
+          }
+          if (now >= st->deadline) {
+            open_watches_.fetch_sub(1);
+            sink.done();
+          }
+          return true;
+        });
+  };
+  auto handler = [this, serve](const httplib::Request& req,
+                               httplib::Response& res) {
+    serve(req, res);
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.push_back({req.method, req.target, req.get_header_value("User-Agent"),
+                    req.get_header_value("Authorization"),
+                    res.status == -1 ? 200 : res.status});
+  };
+  server_->Get(".*", handler);
+  server_->Post(".*", handler);
+  server_->Put(".*", handler);
+  server_->Patch(".*", handler);
+  server_->Delete(".*", handler);
+}
+
+}  // namespace dsd::testing

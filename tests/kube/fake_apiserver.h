@@ -1,0 +1,133 @@
+// A fake Kubernetes API server for tests (cpp-httplib): Nodes, Pods,
+// DaemonSets and ControllerRevisions as the real one serves them — List
+// objects with metadata.resourceVersion and continue tokens, watch streams
+// (one JSON event a line, bookmarks, timeoutSeconds), metav1.Status errors
+// — plus what a test scripts: faults (any status with or without
+// Retry-After, dropped connections, garbage, endless lines, a watch cut
+// after N events), compaction (410 for older resourceVersions), bearer
+// tokens, TLS, and a log of every request.
+#ifndef DSD_TESTS_KUBE_FAKE_APISERVER_H_
+#define DSD_TESTS_KUBE_FAKE_APISERVER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace httplib {
+class Server;
+}
+
+namespace dsd::testing {
+
+// Something the server does instead of (or while) answering a request.
+struct Fault {
+  enum class Kind {
+    kStatus,    // HTTP `status` with a metav1.Status body
+    kDrop,      // close the connection without an answer
+    kGarbage,   // 200 with `body` (not a List)
+    kHugeLine,  // a watch whose first line never ends (`body_bytes`)
+    kCutWatch,  // a watch cut (no final chunk) after `after_events`
+  };
+  Kind kind = Kind::kStatus;
+  // Applies to requests whose "METHOD /path?query" contains this (empty:
+  // all), `times` times.
+  std::string match;
+  int times = 1;
+  int status = 500;
+  std::string reason;      // metav1.Status reason; empty: from the code
+  std::string cause;       // details.causes[0].reason, e.g.
+                           // ResourceVersionTooLarge
+  int retry_after = -1;    // seconds; -1: no Retry-After header
+  std::string body;        // kGarbage
+  int64_t body_bytes = 0;  // kHugeLine
+  int after_events = 0;    // kCutWatch
+};
+
+struct LoggedRequest {
+  std::string method;
+  std::string target;  // path?query as sent
+  std::string user_agent;
+  std::string authorization;
+  int status = 0;  // what the fake answered (0: dropped)
+};
+
+class FakeApiServer {
+ public:
+  struct Options {
+    std::string token;                // required bearer token; empty: no auth
+    std::string cert_file, key_file;  // both: HTTPS
+    int bookmark_interval_ms = 1000;
+    int port = 0;  // 0: a free one
+  };
+  // Listens on 127.0.0.1 (on a free port unless options.port is set).
+  static std::unique_ptr<FakeApiServer> Start(const Options& options);
+  static std::unique_ptr<FakeApiServer> Start() { return Start(Options()); }
+  ~FakeApiServer();
+
+  int port() const { return port_; }
+  std::string url() const;  // http(s)://127.0.0.1:PORT
+
+  // Adds or replaces an object (by kind, namespace, name): sets
+  // metadata.resourceVersion (and uid, creationTimestamp when missing)
+  // and sends ADDED or MODIFIED to watchers. Returns the object stored.
+  nlohmann::json Apply(nlohmann::json object);
+  // Every object of a `kubectl get -o json` text or of YAML manifests
+  // (Lists are flattened), read by dsdctl's document parser.
+  void Load(const std::string& text);
+  void Delete(const std::string& kind, const std::string& ns,
+              const std::string& name);
+  // The stored object, or null.
+  nlohmann::json Get(const std::string& kind, const std::string& ns,
+                     const std::string& name) const;
+  // Forgets the event history: lists, continues and watches from an older
+  // resourceVersion get 410 Expired.
+  void Compact();
+  // Ends every open watch at once, as a dropped connection.
+  void CutWatches();
+  int64_t resource_version() const;
+
+  void AddFault(const Fault& fault);
+  void SetToken(const std::string& token);
+  std::vector<LoggedRequest> Log() const;
+  int open_watches() const { return open_watches_.load(); }
+
+ private:
+  struct Event {
+    int64_t rv;
+    std::string kind, ns, type;
+    nlohmann::json object;
+  };
+  FakeApiServer() = default;
+  void Route();
+  struct Stored;
+
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  bool tls_ = false;
+  Options options_;
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  // kind -> "ns/name" -> object
+  std::map<std::string, std::map<std::string, nlohmann::json>> objects_;
+  std::vector<Event> events_;
+  int64_t rv_ = 1000;
+  int64_t compacted_rv_ = 0;  // events at or before this are gone
+  uint64_t cut_generation_ = 0;
+  std::vector<Fault> faults_;
+  std::vector<LoggedRequest> log_;
+  std::string token_;
+  std::atomic<int> open_watches_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace dsd::testing
+
+#endif  // DSD_TESTS_KUBE_FAKE_APISERVER_H_

@@ -1,0 +1,365 @@
+// client/kube/reflector.h against the fake API server: initial sync,
+// following watches, relists after 410 (from the last resourceVersion,
+// then from the latest), 504 ResourceVersionTooLarge, failures retried;
+// and the identity the adapter relies on: objects that arrive by list or
+// watch give the same dsd.v1 snapshot as the same objects read from
+// `kubectl get -o json` (synthesised, and from a real kubectl when one is
+// installed).
+#include "client/kube/reflector.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/k8s/snapshot_loader.h"
+#include "tests/kube/fake_apiserver.h"
+
+namespace dsd::kube {
+namespace {
+
+using testing::FakeApiServer;
+using testing::Fault;
+
+nlohmann::json Node(const std::string& name, const std::string& disk = "ssd") {
+  return {{"apiVersion", "v1"},
+          {"kind", "Node"},
+          {"metadata", {{"name", name}, {"labels", {{"disk", disk}}}}}};
+}
+
+ClientOptions Fast() {
+  ClientOptions o;
+  o.qps = 0;
+  o.request_timeout_seconds = 10;
+  return o;
+}
+
+RestConfig ConfigFor(const FakeApiServer& server) {
+  RestConfig c;
+  c.server = server.url();
+  return c;
+}
+
+// Waits up to 10 s for `done`.
+template <typename F>
+bool Eventually(F done) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+std::vector<std::string> Names(const Reflector& r) {
+  std::vector<std::string> names;
+  r.ForEach([&](const std::string& json) {
+    names.push_back(nlohmann::json::parse(json)["metadata"]["name"]);
+  });
+  return names;
+}
+
+std::vector<std::string> ListTargets(const FakeApiServer& server) {
+  std::vector<std::string> out;
+  for (const testing::LoggedRequest& r : server.Log()) {
+    if (r.target.find("watch=1") == std::string::npos) out.push_back(r.target);
+  }
+  return out;
+}
+
+TEST(ReflectorTest, SyncsThenFollowsTheWatch) {
+  auto server = FakeApiServer::Start();
+  server->Apply(Node("a"));
+  server->Apply(Node("b"));
+  Client client(ConfigFor(*server), Fast());
+  ReflectorOptions options;
+  options.page_size = 1;
+  Reflector r(client, kNodes, options);
+  EXPECT_FALSE(r.synced());
+  r.Start();
+  ASSERT_TRUE(Eventually([&] { return r.synced(); }));
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"a", "b"}));
+  server->Apply(Node("c"));
+  server->Delete("Node", "", "a");
+  ASSERT_TRUE(Eventually([&] { return r.size() == 2 && Names(r)[1] == "c"; }));
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"b", "c"}));
+  client.Stop();
+  r.Stop();
+  // Paged initial list from the watch cache (RV 0), then a watch.
+  const std::vector<std::string> lists = ListTargets(*server);
+  ASSERT_GE(lists.size(), 2u);
+  EXPECT_EQ(lists[0], "/api/v1/nodes?limit=1&resourceVersion=0");
+  EXPECT_NE(lists[1].find("continue="), std::string::npos);
+  for (const testing::LoggedRequest& l : server->Log()) {
+    EXPECT_EQ(l.method, "GET");
+  }
+}
+
+TEST(ReflectorTest, RelistsAfter410FromLastThenLatest) {
+  auto server = FakeApiServer::Start();
+  server->Apply(Node("a"));
+  Client client(ConfigFor(*server), Fast());
+  Reflector r(client, kNodes, {});
+  r.Start();
+  ASSERT_TRUE(
+      Eventually([&] { return r.synced() && server->open_watches() > 0; }));
+  const std::string last = std::to_string(server->resource_version());
+  // The watch drops; while the reflector backs off, history is compacted
+  // past its resourceVersion and a node is added it never sees as an
+  // event.
+  server->CutWatches();
+  server->Apply(Node("missed"));
+  server->Compact();
+  ASSERT_TRUE(Eventually([&] { return r.relists() == 2 && r.synced(); }));
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"a", "missed"}));
+  client.Stop();
+  r.Stop();
+  const std::vector<std::string> lists = ListTargets(*server);
+  ASSERT_EQ(lists.size(), 3u);
+  EXPECT_EQ(lists[1], "/api/v1/nodes?limit=500&resourceVersion=" + last);
+  EXPECT_EQ(lists[2], "/api/v1/nodes?limit=500");
+}
+
+TEST(ReflectorTest, TooLargeResourceVersionRelistsFromLatest) {
+  auto server = FakeApiServer::Start();
+  server->Apply(Node("a"));
+  Fault f;
+  f.match = "GET /api/v1/nodes?limit";
+  f.status = 504;
+  f.cause = "ResourceVersionTooLarge";
+  server->AddFault(f);
+  Client client(ConfigFor(*server), Fast());
+  Reflector r(client, kNodes, {});
+  r.Start();
+  ASSERT_TRUE(Eventually([&] { return r.synced(); }));
+  client.Stop();
+  r.Stop();
+  const std::vector<std::string> lists = ListTargets(*server);
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[1], "/api/v1/nodes?limit=500");
+}
+
+TEST(ReflectorTest, FailuresAreRetriedAndLeaveTheCacheUnsynced) {
+  auto server = FakeApiServer::Start();
+  server->Apply(Node("a"));
+  Fault f;
+  f.match = "GET /api/v1/nodes?limit";
+  f.status = 500;  // no Retry-After: the client does not retry, the
+                   // reflector backs off
+  server->AddFault(f);
+  Client client(ConfigFor(*server), Fast());
+  std::vector<std::string> log;
+  std::mutex log_mu;
+  ReflectorOptions options;
+  options.log = [&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(log_mu);
+    log.push_back(line);
+  };
+  Reflector r(client, kNodes, options);
+  r.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(r.synced());
+  ASSERT_TRUE(Eventually([&] { return r.synced(); }));
+  // A garbage watch line: logged, re-watched without a relist.
+  Fault garbage;
+  garbage.kind = Fault::Kind::kGarbage;
+  garbage.match = "watch=1";
+  garbage.body = "garbage\n";
+  server->AddFault(garbage);
+  server->CutWatches();
+  server->Apply(Node("b"));
+  ASSERT_TRUE(Eventually([&] { return r.size() == 2; }));
+  EXPECT_EQ(r.relists(), 1u);
+  client.Stop();
+  r.Stop();
+  std::lock_guard<std::mutex> lock(log_mu);
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log[0].find("nodes: list: LIST http://"), std::string::npos)
+      << log[0];
+  EXPECT_NE(log[0].find("HTTP 500"), std::string::npos) << log[0];
+}
+
+TEST(SlimObjectTest, DropsOnlyWhatDsdNeverReads) {
+  nlohmann::json pod = {
+      {"kind", "Pod"},
+      {"metadata",
+       {{"name", "p"},
+        {"managedFields", {{{"manager", "kubelet"}}}},
+        {"annotations",
+         {{"kubectl.kubernetes.io/last-applied-configuration", "{...}"},
+          {"dsd.dev/x", "y"}}}}},
+      {"spec", {{"nodeName", "n"}, {"containers", {{{"name", "c"}}}}}},
+      {"status", {{"phase", "Running"}, {"containerStatuses", {1}}}}};
+  const nlohmann::json slim = SlimObject(pod);
+  EXPECT_EQ(
+      slim,
+      nlohmann::json(
+          {{"kind", "Pod"},
+           {"metadata", {{"name", "p"}, {"annotations", {{"dsd.dev/x", "y"}}}}},
+           {"spec", {{"nodeName", "n"}}},
+           {"status", {{"phase", "Running"}}}}));
+}
+
+// ------------------------------------------------ live == kubectl JSON
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const Resource* const kAll[] = {&kNodes, &kDaemonSets, &kPods,
+                                &kControllerRevisions};
+
+// What `kubectl get nodes,daemonsets,pods,controllerrevisions -A -o json`
+// prints for the fake's objects: a List, each item whole with its kind.
+std::string KubectlStyleList(const FakeApiServer& server,
+                             const std::vector<std::string>& keys) {
+  nlohmann::json list = {{"apiVersion", "v1"},
+                         {"kind", "List"},
+                         {"metadata", {{"resourceVersion", ""}}},
+                         {"items", nlohmann::json::array()}};
+  for (const std::string& key : keys) {
+    const size_t a = key.find('|'), b = key.find('|', a + 1);
+    list["items"].push_back(server.Get(
+        key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)));
+  }
+  return list.dump(2);
+}
+
+v1::Snapshot FromText(const std::string& text, const std::string& source) {
+  client::SnapshotLoader loader;
+  loader.AddText(text, source);
+  client::LoadedSnapshot loaded = loader.Finish();
+  EXPECT_TRUE(loaded.problems.empty())
+      << source << ": " << loaded.problems[0].ToString();
+  return loaded.snapshot;
+}
+
+class LiveIdentityTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LiveIdentityTest, LiveObjectsGiveTheKubectlJsonSnapshot) {
+  auto server = FakeApiServer::Start();
+  server->Load(ReadFile(std::string(DSD_EXAMPLES_DIR) + "/" + GetParam()));
+  Client client(ConfigFor(*server), Fast());
+  std::vector<std::unique_ptr<Reflector>> reflectors;
+  std::vector<const Reflector*> views;
+  for (const Resource* r : kAll) {
+    ReflectorOptions options;
+    options.page_size = 2;
+    reflectors.push_back(std::make_unique<Reflector>(client, *r, options));
+    views.push_back(reflectors.back().get());
+    reflectors.back()->Start();
+  }
+  ASSERT_TRUE(Eventually([&] {
+    for (const Reflector* r : views) {
+      if (!r->synced()) return false;
+    }
+    return true;
+  }));
+  // Every object the fake holds, by kind (in the order kubectl prints).
+  auto keys = [&] {
+    std::vector<std::string> out;
+    for (const Resource* res : kAll) {
+      absl::StatusOr<ListResult> l = client.List(*res, {});
+      EXPECT_TRUE(l.ok());
+      for (const nlohmann::json& item : l->items) {
+        out.push_back(res->kind + "|" +
+                      item["metadata"].value("namespace", "") + "|" +
+                      item["metadata"]["name"].get<std::string>());
+      }
+    }
+    return out;
+  };
+  google::protobuf::util::MessageDifferencer diff;
+  std::string report;
+  diff.ReportDifferencesToString(&report);
+  const v1::Snapshot live = FromText(ListText(views), "live");
+  const v1::Snapshot kubectl =
+      FromText(KubectlStyleList(*server, keys()), "kubectl.json");
+  EXPECT_GT(live.nodes_size(), 0);
+  EXPECT_GT(live.daemon_sets_size(), 0);
+  EXPECT_TRUE(diff.Compare(kubectl, live)) << report;
+
+  // The same after changes that arrive as watch events: a relabel and a
+  // deleted pod.
+  nlohmann::json node = live.nodes_size() > 0
+                            ? server->Get("Node", "", live.nodes(0).name())
+                            : nlohmann::json();
+  node["metadata"]["labels"]["disk"] = "hdd";
+  server->Apply(node);
+  if (live.pods_size() > 0) {
+    server->Delete("Pod", live.pods(0).namespace_(), live.pods(0).name());
+  }
+  ASSERT_TRUE(Eventually([&] {
+    bool relabeled = false;
+    views[0]->ForEach([&](const std::string& json) {
+      nlohmann::json j = nlohmann::json::parse(json);  // [] may add keys
+      if (j["metadata"]["name"] == live.nodes(0).name() &&
+          j["metadata"]["labels"]["disk"] == "hdd") {
+        relabeled = true;
+      }
+    });
+    return relabeled &&
+           (live.pods_size() == 0 ||
+            static_cast<int>(views[2]->size()) == live.pods_size() - 1);
+  }));
+  report.clear();
+  EXPECT_TRUE(diff.Compare(FromText(KubectlStyleList(*server, keys()), "k"),
+                           FromText(ListText(views), "live")))
+      << report;
+
+  // A real kubectl, where one is installed, as an independent client.
+  if (std::system("command -v kubectl >/dev/null 2>&1") == 0) {
+    const std::string dir = ::testing::TempDir();
+    std::string name = GetParam();
+    for (char& c : name) c = c == '/' ? '_' : c;
+    const std::string config = dir + "/kubectl-" + name + ".config";
+    std::ofstream(config) << "apiVersion: v1\nkind: Config\n"
+                             "current-context: fake\nclusters:\n- name: fake\n"
+                             "  cluster:\n    server: "
+                          << server->url()
+                          << "\nusers:\n- name: fake\n  user: {}\n"
+                             "contexts:\n- name: fake\n  context:\n"
+                             "    cluster: fake\n    user: fake\n";
+    const std::string out = dir + "/kubectl-" + name + ".out";
+    const std::string cmd =
+        "kubectl --kubeconfig " + config + " --cache-dir " + dir +
+        "/kubectl-cache"
+        " get nodes,daemonsets,pods,controllerrevisions -A -o json > " +
+        out + " 2>" + out + ".err";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(out + ".err");
+    report.clear();
+    EXPECT_TRUE(diff.Compare(FromText(ReadFile(out), "kubectl"),
+                             FromText(ListText(views), "live")))
+        << report;
+  }
+  client.Stop();
+  for (auto& r : reflectors) r->Stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, LiveIdentityTest,
+                         ::testing::Values("ssd-monitor/01-cluster.yaml",
+                                           "ssd-monitor/02-after-relabel.json",
+                                           "rollout/01-canary.yaml"),
+                         [](const auto& p) {
+                           std::string n = p.param;
+                           for (char& c : n) {
+                             if (!isalnum(static_cast<unsigned char>(c)))
+                               c = '_';
+                           }
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace dsd::kube
