@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "server/common/cancel.h"
+#include "server/common/hash.h"
 #include "server/engine/eligibility.h"
-#include "server/engine/internal/cancel.h"
-#include "server/engine/internal/hash.h"
 #include "server/engine/internal/strings.h"
 #include "server/engine/pods.h"
 #include "server/engine/rolling_update.h"
@@ -29,11 +29,11 @@ namespace {
 constexpr int32_t kNoOwner = -1;
 
 // Maps keyed by names and uids, with the inline string hash (see
-// internal/hash.h: Abseil's default for std::string_view is slow here).
+// common/hash.h: Abseil's default for std::string_view is slow here).
 template <typename V>
 using StringMap =
-    absl::flat_hash_map<std::string_view, V, internal::StringViewHash,
-                        internal::StringViewEq>;
+    absl::flat_hash_map<std::string_view, V, common::StringViewHash,
+                        common::StringViewEq>;
 
 // Lookups shared by every DaemonSet of one Decide call.
 struct ClusterIndex {
@@ -81,7 +81,7 @@ struct Scratch {
   std::deque<Evaluated> evaluated;
   std::vector<Eligibility> eligibility;  // when not kept in `evaluated`
 
-  internal::CancelPoll cancel;
+  common::CancelPoll cancel;
   // Explanation text produced so far, against Options::explain_budget_bytes.
   size_t explain_bytes = 0;
   bool explain_over_budget = false;
@@ -152,7 +152,7 @@ struct Adopters {
   int32_t Adopter(const Labels& labels,
                   const std::vector<LabelSelectorMatcher>& matchers,
                   std::vector<uint32_t>& candidates,
-                  internal::CancelPoll& cancel) const {
+                  common::CancelPoll& cancel) const {
     const auto matches = [&](uint32_t position) {
       return matchers[static_cast<size_t>(order[position])].Matches(labels);
     };
@@ -183,7 +183,7 @@ struct Adopters {
 // Stops early (the result then is meaningless) once `cancel` says so.
 std::vector<int32_t> ClaimPods(
     const Snapshot& snap, const std::vector<LabelSelectorMatcher>& matchers,
-    internal::CancelPoll& cancel) {
+    common::CancelPoll& cancel) {
   const auto& dss = snap.daemon_sets;
   StringMap<int32_t> by_uid;
   StringMap<Adopters> adopters;
@@ -215,14 +215,14 @@ std::vector<int32_t> ClaimPods(
     if (cancel.Tick()) break;
     const Pod& pod = snap.pods[p];
     if (!pod.controller_uid.empty()) {
-      if (!internal::Equal(pod.controller_uid, last_uid)) {
+      if (!common::Equal(pod.controller_uid, last_uid)) {
         const auto it = by_uid.find(pod.controller_uid);
         last_uid = pod.controller_uid;
         last_owner = it == by_uid.end() ? kNoOwner : it->second;
       }
       if (last_owner == kNoOwner) continue;  // another controller's pod
       const auto d = static_cast<size_t>(last_owner);
-      if (internal::Equal(dss[d].namespace_name, pod.namespace_name) &&
+      if (common::Equal(dss[d].namespace_name, pod.namespace_name) &&
           !IsEmptySelector(dss[d].selector) &&
           matchers[d].Matches(pod.labels)) {
         owner[p] = last_owner;

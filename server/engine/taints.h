@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "server/engine/internal/hash.h"
+#include "server/common/hash.h"
 #include "server/engine/types.h"
 
 namespace dsd::engine {
@@ -74,16 +74,16 @@ class TolerationMatcher {
   bool comparison_operators_;
   bool indexed_ = false;
   FirstByEffect any_key_{};  // empty key, Exists
-  // Hashed with internal/hash.h: Abseil's hash falls back to std::hash
+  // Hashed with common/hash.h: Abseil's hash falls back to std::hash
   // for std::string_view here (see there).
   struct PairHash {
     size_t operator()(
         const std::pair<std::string_view, std::string_view>& p) const {
-      return internal::HashString(p.second, internal::HashString(p.first));
+      return common::HashString(p.second, common::HashString(p.first));
     }
   };
-  absl::flat_hash_map<std::string_view, FirstByEffect, internal::StringViewHash,
-                      internal::StringViewEq>
+  absl::flat_hash_map<std::string_view, FirstByEffect, common::StringViewHash,
+                      common::StringViewEq>
       exists_;
   absl::flat_hash_map<std::pair<std::string_view, std::string_view>,
                       FirstByEffect, PairHash>

@@ -32,8 +32,11 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/convert/errors.h"
+#include "server/convert/from_proto.h"
 #include "server/convert/plan.h"
+#include "server/convert/time.h"
 #include "server/engine/types.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::convert {
 namespace {
@@ -1153,7 +1156,8 @@ TEST(LimitExceededTest, ResourceExhaustedWithQuotaFailure) {
 }
 
 // ---------------------------------------------------------------------------
-// SnapshotFromProto: a plain copy of every field the engine reads.
+// SnapshotFromProto (the one-pass validate-and-convert the service runs):
+// a copy of every field the engine reads.
 
 absl::Time Utc(int y, int mo, int d, int h, int mi, int s) {
   return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s),
@@ -1242,7 +1246,10 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   ASSERT_THAT(v.violations, SizeIs(0))
       << v.violations[0].field << ": " << v.violations[0].description;
 
-  const engine::Snapshot s = SnapshotFromProto(request.snapshot());
+  const absl::StatusOr<engine::Snapshot> converted =
+      SnapshotFromProto(request.snapshot(), request.options());
+  ASSERT_THAT(converted, testing::IsOk());
+  const engine::Snapshot& s = *converted;
 
   // Nodes.
   ASSERT_THAT(s.nodes, SizeIs(2));
@@ -1381,7 +1388,13 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   EXPECT_FALSE(orphan.terminating);
 
   // Strings are views into the request, not copies.
-  EXPECT_EQ(n1.name.data(), request.snapshot().nodes(0).name().data());
+  // Node names are copied together into the snapshot, and a bound pod's
+  // node name is a view of its node's copy (the engine looks nodes up by
+  // name for every pod); label strings are views into the request.
+  EXPECT_NE(n1.name.data(), request.snapshot().nodes(0).name().data());
+  EXPECT_EQ(bound.node_name.data(), n1.name.data());
+  EXPECT_EQ(n1.labels[0].key.data(),
+            request.snapshot().nodes(0).labels(0).key().data());
 }
 
 TEST(SnapshotFromProtoTest, PodPhasesMapByName) {
@@ -1400,7 +1413,10 @@ TEST(SnapshotFromProtoTest, PodPhasesMapByName) {
     SCOPED_TRACE(row.json);
     const v1::DecideRequest request =
         Parse(WithPodField("phase", Quoted(row.json)));
-    const engine::Snapshot s = SnapshotFromProto(request.snapshot());
+    const absl::StatusOr<engine::Snapshot> converted =
+        SnapshotFromProto(request.snapshot(), request.options());
+    ASSERT_THAT(converted, testing::IsOk());
+    const engine::Snapshot& s = *converted;
     ASSERT_THAT(s.pods, SizeIs(1));
     EXPECT_EQ(s.pods[0].phase, row.phase);
   }

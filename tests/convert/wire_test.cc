@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/convert/from_proto.h"
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
+#include "server/convert/time.h"
 #include "server/engine/decide.h"
 #include "tests/testing/mutate.h"
 #include "tests/testing/synthetic_cluster.h"

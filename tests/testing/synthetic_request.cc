@@ -3,6 +3,7 @@
 #include <string>
 
 #include "server/convert/plan.h"
+#include "server/convert/time.h"
 
 namespace dsd::testing {
 namespace {
