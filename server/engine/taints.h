@@ -24,6 +24,13 @@ namespace dsd::engine {
 // 0.
 inline constexpr int kCurrentKubernetesMinor = 35;
 
+// The minor version Options::kubernetes_minor selects: itself, or
+// kCurrentKubernetesMinor when it is 0 (or negative). The one place that
+// resolves it.
+inline int EmulatedKubernetesMinor(int kubernetes_minor) {
+  return kubernetes_minor > 0 ? kubernetes_minor : kCurrentKubernetesMinor;
+}
+
 // One row of the default daemon-pod tolerations table.
 struct DefaultToleration {
   std::string_view key;
