@@ -291,8 +291,7 @@ void SetUpLogging(const LoggingOptions& options, spdlog::sink_ptr sink) {
   std::lock_guard<std::mutex> lock(state.mu);
   state.options = options;
   state.sink = sink != nullptr ? std::move(sink) : DefaultSink();
-  for (const std::string_view name :
-       {kTransportLogger, kServiceLogger, kConvertLogger, kGrpcLogger}) {
+  for (const std::string_view name : {kTransportLogger, kGrpcLogger}) {
     if (spdlog::get(std::string(name)) == nullptr) {
       spdlog::register_logger(
           std::make_shared<spdlog::logger>(std::string(name), state.sink));

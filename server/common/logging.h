@@ -1,7 +1,9 @@
 // Logging set-up shared by every layer that logs: one spdlog named logger per
-// layer ("transport", "service", "convert"), all writing to one sink, with
-// the level and the line format (text, or one JSON object per line) chosen
-// once at start-up from flags. The engine never logs.
+// layer that logs ("transport"; gRPC core's own lines as "grpc"), all
+// writing to one sink, with the level and the line format (text, or one JSON
+// object per line) chosen once at start-up from flags. The engine, convert
+// and the service never log: they return statuses, and transport logs one
+// line per call. A layer that starts logging adds its name here.
 #ifndef DSD_SERVER_COMMON_LOGGING_H_
 #define DSD_SERVER_COMMON_LOGGING_H_
 
@@ -17,10 +19,8 @@
 
 namespace dsd::logging {
 
-// The named loggers, one per layer, and gRPC core's own lines.
+// The named loggers: transport's, and gRPC core's own lines.
 inline constexpr std::string_view kTransportLogger = "transport";
-inline constexpr std::string_view kServiceLogger = "service";
-inline constexpr std::string_view kConvertLogger = "convert";
 inline constexpr std::string_view kGrpcLogger = "grpc";
 
 // How much of one user-supplied string (a field path, a method name, a
@@ -67,11 +67,11 @@ absl::StatusOr<LogFormat> ParseLogFormat(std::string_view text);
 // A formatter for `format`; times are UTC.
 std::unique_ptr<spdlog::formatter> MakeFormatter(LogFormat format);
 
-// (Re)configures every named logger (the four above), and the spdlog
-// default logger, to write
-// to `sink` (nullptr: standard error) at `options.level` in
-// `options.format`. Call once from main before any traffic; tests may call
-// it again with their own sink. Not safe concurrently with logging.
+// (Re)configures every named logger (the two above, and any other already
+// created), and the spdlog default logger, to write to `sink` (nullptr:
+// standard error) at `options.level` in `options.format`. Call once from
+// main before any traffic; tests may call it again with their own sink. Not
+// safe concurrently with logging.
 void SetUpLogging(const LoggingOptions& options,
                   spdlog::sink_ptr sink = nullptr);
 

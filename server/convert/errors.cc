@@ -54,6 +54,10 @@ absl::Status InvalidArgument(const std::vector<Violation>& violations) {
   return status;
 }
 
+absl::Status NotInSnapshot(const std::string& what, const std::string& name) {
+  return absl::NotFoundError(what + " " + name + " is not in the snapshot");
+}
+
 absl::Status LimitExceeded(const std::string& subject,
                            const std::string& description) {
   google::rpc::QuotaFailure details;

@@ -39,6 +39,10 @@ struct Violation {
 // empty.
 absl::Status InvalidArgument(const std::vector<Violation>& violations);
 
+// NOT_FOUND "<what> <name> is not in the snapshot": a request names an
+// object (Explain's daemon_set or node) the snapshot does not hold.
+absl::Status NotInSnapshot(const std::string& what, const std::string& name);
+
 // RESOURCE_EXHAUSTED naming the limit, with a QuotaFailure payload.
 absl::Status LimitExceeded(const std::string& subject,
                            const std::string& description);

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "server/convert/time.h"
+
 namespace dsd::convert {
 namespace {
 
@@ -48,17 +50,6 @@ int32_t CeilSeconds(absl::Duration d) {
 }
 
 }  // namespace
-
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp& out) {
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
-}
-
-absl::Time TimeFromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 void PlanToProto(const engine::Plan& plan, absl::Time evaluated_at,
                  v1::DecideResponse& out) {

@@ -1,6 +1,7 @@
-// dsd.v1 request -> engine snapshot, with every validation rule of the API
-// (the semantics doc, section 10, plus request consistency). The only place
-// request validation lives. Uses generated protobuf code and Abseil; no gRPC.
+// dsd.v1 snapshot -> engine snapshot, validated: the entry points that walk
+// a request's objects once, applying every rule (rules.h) and the checks
+// across objects (unique names and uids), converting (from_proto.h) as they
+// go. Uses generated protobuf code and Abseil; no gRPC.
 #ifndef DSD_SERVER_CONVERT_SNAPSHOT_H_
 #define DSD_SERVER_CONVERT_SNAPSHOT_H_
 
@@ -42,21 +43,15 @@ bool ValidateSnapshot(const v1::Snapshot& snapshot,
 bool ValidateOptions(const v1::DecideOptions& options, std::string_view root,
                      std::vector<Violation>& out);
 
-// ValidateSnapshot and SnapshotFromProto in one pass over the request (each
-// object's memory is read once; a large request does not fit in the cache),
-// converting into `converted` (which should be empty). The violations are
-// those ValidateSnapshot finds; when there is any, `converted` is
-// incomplete and must not be used. Repeated strings (label keys and values,
-// namespaces, controller uids, pods' node names) become views of one
-// occurrence in the request, which the engine then finds in the cache.
-bool ValidateAndConvertSnapshot(const v1::Snapshot& snapshot,
-                                const v1::DecideOptions& options,
-                                std::string_view root,
-                                std::vector<Violation>& out,
-                                engine::Snapshot& converted);
-
-// The same with the pods from `pods` (those of `head` are ignored);
-// without `converted`, validation only. Node and DaemonSet strings are
+// ValidateSnapshot and the conversion in one pass over the request (each
+// object's memory is read once; a large request does not fit in the
+// cache), with the pods from `pods` (those of `head` are ignored), into
+// `converted` (which should be empty); without `converted`, validation
+// only. The violations are those ValidateSnapshot finds; when there is
+// any, `converted` is incomplete and must not be used. Repeated strings
+// (label keys and values, namespaces, controller uids, pods' node names)
+// become views of one occurrence in the request, which the engine then
+// finds in the cache. Node and DaemonSet strings are
 // views into `head`, which must outlive `converted`; pod strings are views
 // into the pods when the source keeps them, else copies. `cancelled`,
 // when given, is polled every few dozen objects: once it returns true the
@@ -69,17 +64,12 @@ bool ValidateAndConvertSnapshot(const v1::Snapshot& head, PodSource& pods,
                                 engine::Snapshot* converted,
                                 const std::function<bool()>& cancelled = {});
 
-// Converts a snapshot that passed ValidateSnapshot. The engine snapshot's
-// strings point into `snapshot`, which must outlive it.
-engine::Snapshot SnapshotFromProto(const v1::Snapshot& snapshot);
-
-// Converts a DaemonSet or a node alone (the Filter path) after validation.
-// Their label lists are stored in `storage`, which must outlive them.
-engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& ds,
-                                     engine::Snapshot& storage);
-engine::Node NodeFromProto(const v1::Node& node, engine::Snapshot& storage);
-
-engine::Options OptionsFromProto(const v1::DecideOptions& options);
+// The same for a parsed snapshot (all its pods), as one status: the
+// converted snapshot, or INVALID_ARGUMENT listing every violation (paths
+// rooted at "snapshot" and "options"). The snapshot's strings point into
+// `snapshot`, which must outlive it.
+absl::StatusOr<engine::Snapshot> SnapshotFromProto(
+    const v1::Snapshot& snapshot, const v1::DecideOptions& options = {});
 
 }  // namespace dsd::convert
 

@@ -5,7 +5,6 @@
 #include "server/engine/decide.h"
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <span>
@@ -14,9 +13,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "server/common/cancel.h"
+#include "server/common/hash.h"
 #include "server/engine/eligibility.h"
-#include "server/engine/internal/cancel.h"
-#include "server/engine/internal/hash.h"
 #include "server/engine/internal/strings.h"
 #include "server/engine/pods.h"
 #include "server/engine/rolling_update.h"
@@ -29,11 +28,11 @@ namespace {
 constexpr int32_t kNoOwner = -1;
 
 // Maps keyed by names and uids, with the inline string hash (see
-// internal/hash.h: Abseil's default for std::string_view is slow here).
+// common/hash.h: Abseil's default for std::string_view is slow here).
 template <typename V>
 using StringMap =
-    absl::flat_hash_map<std::string_view, V, internal::StringViewHash,
-                        internal::StringViewEq>;
+    absl::flat_hash_map<std::string_view, V, common::StringViewHash,
+                        common::StringViewEq>;
 
 // Lookups shared by every DaemonSet of one Decide call.
 struct ClusterIndex {
@@ -81,7 +80,7 @@ struct Scratch {
   std::deque<Evaluated> evaluated;
   std::vector<Eligibility> eligibility;  // when not kept in `evaluated`
 
-  internal::CancelPoll cancel;
+  common::CancelPoll cancel;
   // Explanation text produced so far, against Options::explain_budget_bytes.
   size_t explain_bytes = 0;
   bool explain_over_budget = false;
@@ -152,7 +151,7 @@ struct Adopters {
   int32_t Adopter(const Labels& labels,
                   const std::vector<LabelSelectorMatcher>& matchers,
                   std::vector<uint32_t>& candidates,
-                  internal::CancelPoll& cancel) const {
+                  common::CancelPoll& cancel) const {
     const auto matches = [&](uint32_t position) {
       return matchers[static_cast<size_t>(order[position])].Matches(labels);
     };
@@ -183,7 +182,7 @@ struct Adopters {
 // Stops early (the result then is meaningless) once `cancel` says so.
 std::vector<int32_t> ClaimPods(
     const Snapshot& snap, const std::vector<LabelSelectorMatcher>& matchers,
-    internal::CancelPoll& cancel) {
+    common::CancelPoll& cancel) {
   const auto& dss = snap.daemon_sets;
   StringMap<int32_t> by_uid;
   StringMap<Adopters> adopters;
@@ -215,14 +214,14 @@ std::vector<int32_t> ClaimPods(
     if (cancel.Tick()) break;
     const Pod& pod = snap.pods[p];
     if (!pod.controller_uid.empty()) {
-      if (!internal::Equal(pod.controller_uid, last_uid)) {
+      if (!common::Equal(pod.controller_uid, last_uid)) {
         const auto it = by_uid.find(pod.controller_uid);
         last_uid = pod.controller_uid;
         last_owner = it == by_uid.end() ? kNoOwner : it->second;
       }
       if (last_owner == kNoOwner) continue;  // another controller's pod
       const auto d = static_cast<size_t>(last_owner);
-      if (internal::Equal(dss[d].namespace_name, pod.namespace_name) &&
+      if (common::Equal(dss[d].namespace_name, pod.namespace_name) &&
           !IsEmptySelector(dss[d].selector) &&
           matchers[d].Matches(pod.labels)) {
         owner[p] = last_owner;
@@ -251,8 +250,7 @@ class DaemonSetDecider {
         pods_(std::move(pods)),
         now_(now),
         options_(options),
-        minor_(options.kubernetes_minor > 0 ? options.kubernetes_minor
-                                            : kCurrentKubernetesMinor),
+        minor_(EmulatedKubernetesMinor(options.kubernetes_minor)),
         predicates_(ds, options),
         revision_(Revision::Of(ds)),
         availability_{ds.min_ready_seconds, minor_ >= 34},
@@ -593,114 +591,30 @@ void DaemonSetDecider::RollingUpdate(
       (!plan_.deletes.empty() || !created_on_.empty())) {
     return;  // one-sync fidelity: expectations are not yet satisfied
   }
-  const UpdateStrategy& strategy = ds_.update_strategy;
-  if (strategy.paused) {
+  if (ds_.update_strategy.paused) {
     plan_.notes.push_back(
         "rolling update paused: no old pod is replaced (nodes without a pod "
         "still get one)");
     return;
   }
-  // dsd extension: only nodes matching the rollout selector take part.
-  std::optional<LabelSelectorMatcher> scope;
-  if (strategy.node_selector) scope.emplace(*strategy.node_selector);
-
-  // Every virtual pod carries the same revision labels: one list for all.
-  std::array<Label, 2> revision_labels;
-  size_t revision_label_count = 0;
-  if (!revision_.hash.empty()) {
-    revision_labels[revision_label_count++] = {kRevisionHashLabel,
-                                               revision_.hash};
-  }
-  if (!revision_.generation.empty()) {
-    revision_labels[revision_label_count++] = {kTemplateGenerationLabel,
-                                               revision_.generation};
-  }
-  std::deque<Pod> virtual_pods;
-  const auto new_pod = [&]() -> const Pod* {
-    Pod& pod = virtual_pods.emplace_back();
-    pod.namespace_name = ds_.namespace_name;
-    pod.phase = PodPhase::kPending;
-    pod.creation_timestamp = now_;
-    pod.labels = Labels(revision_labels.data(), revision_label_count);
-    return &pod;
-  };
-  // Each group's pods are a span of `pods`, reserved for every pod a group
-  // can hold so that the spans stay valid.
-  std::vector<const Pod*>& pods = scratch_.group_pods;
-  std::vector<uint8_t>& updated = scratch_.group_updated;
-  pods.clear();
-  updated.clear();
-  pods.reserve(by_node_.size() + missing_.size() + created_on_.size());
-  updated.reserve(pods.capacity());
-  // Spans of the groups' pods from `start` on, and their updated flags.
-  const auto set_pods = [&](NodeGroup& group, size_t start) {
-    group.pods =
-        std::span<const Pod* const>(pods.data() + start, pods.size() - start);
-    group.updated = std::span<const uint8_t>(updated.data() + start,
-                                             updated.size() - start);
-  };
-
-  RollingUpdateInput in;
-  in.ds = &ds_;
-  in.availability = availability_;
-  in.now = now_;
-  in.desired = plan_.status.desired_number_scheduled;
-  in.groups.reserve(snap_.nodes.size() + missing_.size());
-  // A pod that becomes available changes the rolling update's budgets: the
-  // earliest such time among the groups' pods, noted while they are at
-  // hand (and only if the pass is not aborted).
+  AfterManage state;
+  state.snapshot = &snap_;
+  state.ds = &ds_;
+  state.revision = &revision_;
+  state.availability = availability_;
+  state.now = now_;
+  state.desired = plan_.status.desired_number_scheduled;
+  state.nodes_by_name = index_.nodes_by_name;
+  state.eligibility = eligibility;
+  state.start = start_;
+  state.by_node = by_node_;
+  state.missing = missing_;
+  state.created_on = created_on_;
+  state.deleted = scratch_.deleted;
+  state.updated = scratch_.updated;
   std::optional<absl::Time> available_at;
-  // Virtual pods carry the current revision's labels, all the same ones.
-  std::optional<bool> virtual_updated;
-  const auto add = [&](const Pod* pod, bool is_virtual) {
-    pods.push_back(pod);
-    if (is_virtual) {
-      if (!virtual_updated) virtual_updated = IsPodUpdated(*pod, revision_);
-      updated.push_back(*virtual_updated ? 1 : 0);
-    } else {
-      updated.push_back(IsUpdated(pod) ? 1 : 0);
-    }
-    if (auto at = BecomesAvailableAt(*pod, availability_, now_);
-        at && *at > now_ && (!available_at || *at < *available_at)) {
-      available_at = at;
-    }
-  };
-  auto missing = missing_.begin();
-  const auto add_missing_before = [&](std::string_view limit, bool all) {
-    if (scope) return;  // a vanished node matches no rollout selector
-    while (missing != missing_.end() && (all || missing->first < limit)) {
-      NodeGroup group{missing->first, nullptr, {}, {}, {}};
-      const size_t start = pods.size();
-      for (; missing != missing_.end() && missing->first == group.node_name;
-           ++missing) {
-        if (!IsDeleted(missing->second)) add(missing->second, false);
-      }
-      set_pods(group, start);
-      if (!group.pods.empty()) in.groups.push_back(group);
-    }
-  };
-  size_t next_created = 0;  // created_on_ is in the same node-name order
-  for (int32_t idx : index_.nodes_by_name) {
-    const Node& node = snap_.nodes[static_cast<size_t>(idx)];
-    if (missing != missing_.end()) add_missing_before(node.name, false);
-    const bool created =
-        next_created < created_on_.size() && created_on_[next_created] == idx;
-    if (created) ++next_created;
-    if (scope && !scope->Matches(node.labels)) continue;
-    const Eligibility& e = eligibility[static_cast<size_t>(idx)];
-    NodeGroup group{node.name, &node, e, {}, {}};
-    const auto n = static_cast<size_t>(idx);
-    const size_t start = pods.size();
-    for (uint32_t i = start_[n]; i < start_[n + 1]; ++i) {
-      if (!IsDeleted(by_node_[i])) add(by_node_[i], false);
-    }
-    if (created) add(new_pod(), true);
-    set_pods(group, start);
-    if (!group.pods.empty() || e.should_run) in.groups.push_back(group);
-  }
-  add_missing_before({}, true);
-
-  RollingUpdateResult result = PlanRollingUpdate(in);
+  RollingUpdateResult result = PlanRollingUpdateAfterManage(
+      state, scratch_.group_pods, scratch_.group_updated, available_at);
   if (result.aborted) {
     plan_.notes.push_back(
         internal::Cat("rolling update not planned: ", *result.aborted));

@@ -13,11 +13,6 @@
 namespace dsd::engine {
 namespace {
 
-int ResolveMinor(const Options& options) {
-  return options.kubernetes_minor > 0 ? options.kubernetes_minor
-                                      : kCurrentKubernetesMinor;
-}
-
 bool SameLabels(const Labels& a, const Labels& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const Label& x, const Label& y) {
@@ -62,7 +57,8 @@ DaemonSetPredicates::DaemonSetPredicates(const DaemonSet& ds,
                                          const Options& options)
     : ds_(ds),
       selection_(ds.node_selector, ds.required_node_affinity),
-      tolerations_(DaemonPodTolerations(ds, ResolveMinor(options)),
+      tolerations_(DaemonPodTolerations(
+                       ds, EmulatedKubernetesMinor(options.kubernetes_minor)),
                    options.toleration_comparison_operators),
       comparison_operators_(options.toleration_comparison_operators) {}
 

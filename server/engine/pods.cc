@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "server/engine/internal/hash.h"
+#include "server/common/hash.h"
 #include "server/engine/internal/strings.h"
 
 namespace dsd::engine {
@@ -39,11 +39,11 @@ Revision Revision::Of(const DaemonSet& ds) {
 bool IsPodUpdated(const Pod& pod, const Revision& revision) {
   if (!revision.hash.empty()) {
     const auto label = FindLabel(pod.labels, kRevisionHashLabel);
-    if (label && internal::Equal(*label, revision.hash)) return true;
+    if (label && common::Equal(*label, revision.hash)) return true;
   }
   if (!revision.generation.empty()) {
     const auto label = FindLabel(pod.labels, kTemplateGenerationLabel);
-    if (label && internal::Equal(*label, revision.generation)) return true;
+    if (label && common::Equal(*label, revision.generation)) return true;
   }
   return false;
 }

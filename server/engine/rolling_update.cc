@@ -5,9 +5,12 @@
 #include "server/engine/rolling_update.h"
 
 #include <algorithm>
+#include <array>
+#include <deque>
 #include <limits>
 
 #include "server/engine/internal/strings.h"
+#include "server/engine/selectors.h"
 
 namespace dsd::engine {
 namespace {
@@ -227,6 +230,125 @@ RollingUpdateResult PlanRollingUpdate(const RollingUpdateInput& in) {
     PlanWithSurge(in, nodes, budgets->max_surge, out);
   }
   return out;
+}
+
+RollingUpdateResult PlanRollingUpdateAfterManage(
+    const AfterManage& state, std::vector<const Pod*>& pod_buffer,
+    std::vector<uint8_t>& updated_buffer,
+    std::optional<absl::Time>& available_at) {
+  const DaemonSet& ds = *state.ds;
+  const Revision& revision = *state.revision;
+  const Pod* const first_pod = state.snapshot->pods.data();
+  const auto is_deleted = [&](const Pod* pod) {
+    return state.deleted[static_cast<size_t>(pod - first_pod)] != 0;
+  };
+  const auto is_updated = [&](const Pod* pod) {
+    return state.updated[static_cast<size_t>(pod - first_pod)] != 0;
+  };
+  // dsd extension: only nodes matching the rollout selector take part.
+  std::optional<LabelSelectorMatcher> scope;
+  if (ds.update_strategy.node_selector)
+    scope.emplace(*ds.update_strategy.node_selector);
+
+  // Every virtual pod carries the same revision labels: one list for all.
+  std::array<Label, 2> revision_labels;
+  size_t revision_label_count = 0;
+  if (!revision.hash.empty()) {
+    revision_labels[revision_label_count++] = {kRevisionHashLabel,
+                                               revision.hash};
+  }
+  if (!revision.generation.empty()) {
+    revision_labels[revision_label_count++] = {kTemplateGenerationLabel,
+                                               revision.generation};
+  }
+  std::deque<Pod> virtual_pods;
+  const auto new_pod = [&]() -> const Pod* {
+    Pod& pod = virtual_pods.emplace_back();
+    pod.namespace_name = ds.namespace_name;
+    pod.phase = PodPhase::kPending;
+    pod.creation_timestamp = state.now;
+    pod.labels = Labels(revision_labels.data(), revision_label_count);
+    return &pod;
+  };
+  // Each group's pods are a span of `pods`, reserved for every pod a group
+  // can hold so that the spans stay valid.
+  std::vector<const Pod*>& pods = pod_buffer;
+  std::vector<uint8_t>& updated = updated_buffer;
+  pods.clear();
+  updated.clear();
+  pods.reserve(state.by_node.size() + state.missing.size() +
+               state.created_on.size());
+  updated.reserve(pods.capacity());
+  // Spans of the groups' pods from `start` on, and their updated flags.
+  const auto set_pods = [&](NodeGroup& group, size_t start) {
+    group.pods =
+        std::span<const Pod* const>(pods.data() + start, pods.size() - start);
+    group.updated = std::span<const uint8_t>(updated.data() + start,
+                                             updated.size() - start);
+  };
+
+  RollingUpdateInput in;
+  in.ds = &ds;
+  in.availability = state.availability;
+  in.now = state.now;
+  in.desired = state.desired;
+  in.groups.reserve(state.snapshot->nodes.size() + state.missing.size());
+  // A pod that becomes available changes the rolling update's budgets: the
+  // earliest such time among the groups' pods, noted while they are at
+  // hand.
+  available_at.reset();
+  // Virtual pods carry the current revision's labels, all the same ones.
+  std::optional<bool> virtual_updated;
+  const auto add = [&](const Pod* pod, bool is_virtual) {
+    pods.push_back(pod);
+    if (is_virtual) {
+      if (!virtual_updated) virtual_updated = IsPodUpdated(*pod, revision);
+      updated.push_back(*virtual_updated ? 1 : 0);
+    } else {
+      updated.push_back(is_updated(pod) ? 1 : 0);
+    }
+    if (auto at = BecomesAvailableAt(*pod, state.availability, state.now);
+        at && *at > state.now && (!available_at || *at < *available_at)) {
+      available_at = at;
+    }
+  };
+  auto missing = state.missing.begin();
+  const auto add_missing_before = [&](std::string_view limit, bool all) {
+    if (scope) return;  // a vanished node matches no rollout selector
+    while (missing != state.missing.end() && (all || missing->first < limit)) {
+      NodeGroup group{missing->first, nullptr, {}, {}, {}};
+      const size_t start = pods.size();
+      for (;
+           missing != state.missing.end() && missing->first == group.node_name;
+           ++missing) {
+        if (!is_deleted(missing->second)) add(missing->second, false);
+      }
+      set_pods(group, start);
+      if (!group.pods.empty()) in.groups.push_back(group);
+    }
+  };
+  size_t next_created = 0;  // created_on is in the same node-name order
+  for (int32_t idx : state.nodes_by_name) {
+    const Node& node = state.snapshot->nodes[static_cast<size_t>(idx)];
+    if (missing != state.missing.end()) add_missing_before(node.name, false);
+    const bool created = next_created < state.created_on.size() &&
+                         state.created_on[next_created] == idx;
+    if (created) ++next_created;
+    if (scope && !scope->Matches(node.labels)) continue;
+    const Eligibility& e = state.eligibility[static_cast<size_t>(idx)];
+    NodeGroup group{node.name, &node, e, {}, {}};
+    const auto n = static_cast<size_t>(idx);
+    const size_t start = pods.size();
+    for (uint32_t i = state.start[n]; i < state.start[n + 1]; ++i) {
+      if (!is_deleted(state.by_node[i])) add(state.by_node[i], false);
+    }
+    if (created) add(new_pod(), true);
+    set_pods(group, start);
+    if (!group.pods.empty() || e.should_run) in.groups.push_back(group);
+  }
+  add_missing_before({}, true);
+
+  return PlanRollingUpdate(in);
 }
 
 }  // namespace dsd::engine

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -59,6 +60,45 @@ int64_t ScaledValue(const IntOrPercent& v, int64_t total);
 bool AllowsSurge(const DaemonSet& ds);
 
 RollingUpdateResult PlanRollingUpdate(const RollingUpdateInput& in);
+
+// One DaemonSet's sync after manage, as the rolling update reads it
+// ("virtual apply", the semantics doc 7.7): manage's deletes are gone, its
+// creates are not-ready pods of the current revision. Views of Decide's
+// data, valid for the call below.
+struct AfterManage {
+  const Snapshot* snapshot = nullptr;
+  const DaemonSet* ds = nullptr;
+  const Revision* revision = nullptr;  // known()
+  AvailabilityRule availability;
+  absl::Time now;
+  int64_t desired = 0;  // nodes with shouldRun
+  // Node indices in node-name order, and each node's eligibility (by index).
+  std::span<const int32_t> nodes_by_name;
+  std::span<const Eligibility> eligibility;
+  // The DaemonSet's pods by node index: by_node[start[n] .. start[n + 1]).
+  std::span<const uint32_t> start;
+  std::span<const Pod* const> by_node;
+  // Its pods whose node is not in the snapshot, sorted by node name.
+  std::span<const std::pair<std::string_view, const Pod*>> missing;
+  // The nodes manage creates a pod on, in node-name order.
+  std::span<const int32_t> created_on;
+  // Per snapshot pod (by index in snapshot->pods): deleted by manage, and
+  // IsPodUpdated (meaningful for this DaemonSet's pods).
+  std::span<const uint8_t> deleted;
+  std::span<const uint8_t> updated;
+};
+
+// Assembles the rolling update's input from `state` and plans it: a group
+// for every node (and vanished node) with pods left, plus every shouldRun
+// node; with a rollout node selector (a dsd extension) only matching nodes,
+// and no vanished ones. `pod_buffer` and `updated_buffer` are scratch
+// reused across calls. `available_at` is set to the earliest time after
+// `state.now` at which one of the groups' pods becomes available (the
+// budgets change then), else reset.
+RollingUpdateResult PlanRollingUpdateAfterManage(
+    const AfterManage& state, std::vector<const Pod*>& pod_buffer,
+    std::vector<uint8_t>& updated_buffer,
+    std::optional<absl::Time>& available_at);
 
 }  // namespace dsd::engine
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <span>
 
-#include "server/engine/internal/hash.h"
+#include "server/common/hash.h"
 #include "server/engine/internal/strings.h"
 #include "server/engine/k8s_names.h"
 
@@ -88,7 +88,7 @@ bool FieldMatches(const CompiledRequirement& c, const Node& node) {
 bool CompiledRequirement::HasValue(std::string_view value) const {
   if (value_set) return value_set->contains(value);
   for (std::string_view v : requirement.values) {
-    if (internal::Equal(v, value)) return true;
+    if (common::Equal(v, value)) return true;
   }
   return false;
 }
@@ -138,7 +138,7 @@ bool LabelSelectorMatcher::Matches(const Labels& labels) const {
   if (never_) return false;
   for (const Label& want : match_labels_) {
     const std::optional<std::string_view> have = FindLabel(labels, want.key);
-    if (!have || !internal::Equal(*have, want.value)) return false;
+    if (!have || !common::Equal(*have, want.value)) return false;
   }
   for (const CompiledRequirement& c : expressions_) {
     if (!RequirementMatchesLabels(c, labels)) return false;
@@ -191,7 +191,7 @@ bool NodeSelection::Matches(const Node& node,
   for (const Label& want : node_selector_) {
     const std::optional<std::string_view> have =
         FindLabel(node.labels, want.key);
-    if (have && internal::Equal(*have, want.value)) continue;
+    if (have && common::Equal(*have, want.value)) continue;
     selector_ok = false;
     if (why == nullptr) return false;
     if (have) {

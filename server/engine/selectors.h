@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "server/engine/internal/hash.h"
+#include "server/common/hash.h"
 #include "server/engine/types.h"
 
 namespace dsd::engine {
@@ -23,8 +23,8 @@ bool IsEmptySelector(const LabelSelector& selector);
 // The values of an In/NotIn requirement with many of them, hashed once:
 // a requirement of 100,000 values is matched against every node in O(1),
 // not O(values).
-using ValueSet = absl::flat_hash_set<std::string_view, internal::StringViewHash,
-                                     internal::StringViewEq>;
+using ValueSet = absl::flat_hash_set<std::string_view, common::StringViewHash,
+                                     common::StringViewEq>;
 
 // A requirement checked for match-time validity once, as
 // labels.NewRequirement does: valid key and values, value count fitting the

@@ -126,7 +126,7 @@ int TolerationMatcher::FirstTolerating(const Taint& taint) const {
 }
 
 std::vector<Toleration> DaemonPodTolerations(const DaemonSet& ds, int minor) {
-  if (minor <= 0) minor = kCurrentKubernetesMinor;
+  minor = EmulatedKubernetesMinor(minor);
   std::vector<Toleration> result = ds.tolerations;
   for (const DefaultToleration& d : kDefaultTolerations) {
     if (d.since_minor > minor) continue;

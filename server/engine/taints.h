@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "server/engine/internal/hash.h"
+#include "server/common/hash.h"
 #include "server/engine/types.h"
 
 namespace dsd::engine {
@@ -23,6 +23,13 @@ namespace dsd::engine {
 // The Kubernetes minor version dsd emulates when Options::kubernetes_minor is
 // 0.
 inline constexpr int kCurrentKubernetesMinor = 35;
+
+// The minor version Options::kubernetes_minor selects: itself, or
+// kCurrentKubernetesMinor when it is 0 (or negative). The one place that
+// resolves it.
+inline int EmulatedKubernetesMinor(int kubernetes_minor) {
+  return kubernetes_minor > 0 ? kubernetes_minor : kCurrentKubernetesMinor;
+}
 
 // One row of the default daemon-pod tolerations table.
 struct DefaultToleration {
@@ -74,16 +81,16 @@ class TolerationMatcher {
   bool comparison_operators_;
   bool indexed_ = false;
   FirstByEffect any_key_{};  // empty key, Exists
-  // Hashed with internal/hash.h: Abseil's hash falls back to std::hash
+  // Hashed with common/hash.h: Abseil's hash falls back to std::hash
   // for std::string_view here (see there).
   struct PairHash {
     size_t operator()(
         const std::pair<std::string_view, std::string_view>& p) const {
-      return internal::HashString(p.second, internal::HashString(p.first));
+      return common::HashString(p.second, common::HashString(p.first));
     }
   };
-  absl::flat_hash_map<std::string_view, FirstByEffect, internal::StringViewHash,
-                      internal::StringViewEq>
+  absl::flat_hash_map<std::string_view, FirstByEffect, common::StringViewHash,
+                      common::StringViewEq>
       exists_;
   absl::flat_hash_map<std::pair<std::string_view, std::string_view>,
                       FirstByEffect, PairHash>

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "server/engine/internal/hash.h"
+#include "server/common/hash.h"
 
 namespace dsd::engine {
 
@@ -47,7 +47,7 @@ std::optional<std::string_view> FindLabel(const Labels& labels,
                                           std::string_view key) {
   // Called per (pod or node) x DaemonSet: the inline compare matters.
   for (const Label& l : labels) {
-    if (internal::Equal(l.key, key)) return l.value;
+    if (common::Equal(l.key, key)) return l.value;
   }
   return std::nullopt;
 }

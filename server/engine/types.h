@@ -217,6 +217,8 @@ struct Snapshot {
   std::vector<Pod> pods;
 
   // Copies `s` into storage owned by the snapshot and returns a view of it.
+  // Only the synthetic cluster of tests/testing uses it (CopyString does
+  // the same without a node per string); it goes with that generator.
   std::string_view Intern(std::string s) {
     return strings.emplace_back(std::move(s));
   }

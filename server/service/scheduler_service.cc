@@ -9,10 +9,14 @@
 #include <vector>
 
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/common/status_macros.h"
 #include "server/convert/errors.h"
-#include "server/convert/limits.h"
+#include "server/convert/explain.h"
+#include "server/convert/filter.h"
+#include "server/convert/from_proto.h"
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
+#include "server/convert/time.h"
 #include "server/engine/decide.h"
 #include "server/engine/eligibility.h"
 
@@ -45,8 +49,7 @@ bool IsCancelled(const CallContext& call) {
 void CheckNow(const google::protobuf::Timestamp& now,
               std::vector<convert::Violation>& violations) {
   // The evaluation time must print as RFC 3339 in the response.
-  if (now.seconds() < -62135596800 || now.seconds() > 253402300799 ||
-      now.nanos() < 0 || now.nanos() > 999999999) {
+  if (!convert::IsValidTimestamp(now)) {
     violations.push_back(
         {"now", "is not a valid timestamp (0001-01-01 to 9999-12-31)"});
   }
@@ -65,12 +68,13 @@ absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
                    std::vector<convert::Violation>& violations,
                    engine::Snapshot* converted, int64_t* size = nullptr) {
   // The count limits and per-object caps hold while the head is read.
-  const absl::StatusOr<int> pod_count = convert::ReadRequestHead(
-      bytes.open, head, objects,
-      {limits.max_nodes, limits.max_daemon_sets, limits.max_pods}, size);
-  if (!pod_count.ok()) return pod_count.status();
+  DSD_ASSIGN_OR_RETURN(
+      const int pod_count,
+      convert::ReadRequestHead(
+          bytes.open, head, objects,
+          {limits.max_nodes, limits.max_daemon_sets, limits.max_pods}, size));
   if (call.counts != nullptr) {
-    *call.counts = {objects.nodes_size(), *pod_count,
+    *call.counts = {objects.nodes_size(), pod_count,
                     objects.daemon_sets_size()};
   }
   if (IsCancelled(call)) return Cancelled();
@@ -80,11 +84,11 @@ absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
   convert::ValidateOptions(head.options(), "options", violations);
   {
     // Closed before the bytes are released: the stream reads them.
-    convert::WirePods pods(bytes.open, *pod_count);
+    convert::WirePods pods(bytes.open, pod_count);
     convert::ValidateAndConvertSnapshot(objects, pods, head.options(),
                                         "snapshot", violations, converted,
                                         call.cancelled);
-    if (!pods.error().ok()) return pods.error();
+    DSD_RETURN_IF_ERROR(pods.error());
   }
   if (IsCancelled(call)) return Cancelled();
   if (bytes.release) bytes.release();
@@ -111,12 +115,9 @@ absl::Status AdmitAndDecide(const RequestBytes& bytes, const CallContext& call,
                             bool explain, Decided<Request>& out) {
   std::vector<convert::Violation> violations;
   int64_t bytes_read = 0;
-  if (auto st = Admit(bytes, call, limits, out.request, out.objects, violations,
-                      &out.snapshot, &bytes_read);
-      !st.ok()) {
-    return st;
-  }
-  if (auto st = convert::InvalidArgument(violations); !st.ok()) return st;
+  DSD_RETURN_IF_ERROR(Admit(bytes, call, limits, out.request, out.objects,
+                            violations, &out.snapshot, &bytes_read));
+  DSD_RETURN_IF_ERROR(convert::InvalidArgument(violations));
   out.now = out.request.has_now() ? convert::TimeFromProto(out.request.now())
                                   : clock();
   engine::Options options = convert::OptionsFromProto(out.request.options());
@@ -179,11 +180,8 @@ absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
 absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
     const RequestBytes& bytes, const CallContext& call) const {
   Decided<v1::DecideRequest> d;
-  if (auto st = AdmitAndDecide(bytes, call, options_, clock_,
-                               /*explain=*/false, d);
-      !st.ok()) {
-    return st;
-  }
+  DSD_RETURN_IF_ERROR(
+      AdmitAndDecide(bytes, call, options_, clock_, /*explain=*/false, d));
   v1::DecideResponse response;
   convert::PlanToProto(d.plan, d.now, response);
   return response;
@@ -192,46 +190,9 @@ absl::StatusOr<v1::DecideResponse> SchedulerService::Decide(
 absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
     const RequestBytes& bytes, const CallContext& call) const {
   Decided<v1::ExplainRequest> d;
-  if (auto st = AdmitAndDecide(bytes, call, options_, clock_,
-                               /*explain=*/true, d);
-      !st.ok()) {
-    return st;
-  }
-  const v1::ExplainRequest& request = d.request;
-  v1::ExplainResponse response;
-  convert::SetTimestamp(d.now, *response.mutable_evaluated_at());
-  for (const engine::DaemonSetPlan& p : d.plan.daemon_sets) {
-    std::string key(p.namespace_name);
-    key += '/';
-    key += p.name;
-    if (!request.daemon_set().empty() && key != request.daemon_set()) continue;
-    v1::DaemonSetExplanation& out = *response.add_daemon_sets();
-    out.set_namespace_(std::string(p.namespace_name));
-    out.set_name(std::string(p.name));
-    for (const engine::NodeExplanation& e : p.explanations) {
-      if (!request.node().empty() && e.node != request.node()) continue;
-      v1::NodeExplanation& n = *out.add_nodes();
-      n.set_node(std::string(e.node));
-      n.set_should_run(e.should_run);
-      n.set_should_continue_running(e.should_continue_running);
-      for (const std::string& why : e.failed_predicates) {
-        n.add_failed_predicates(why);
-      }
-    }
-  }
-  if (!request.daemon_set().empty() && response.daemon_sets().empty()) {
-    return absl::NotFoundError("daemon_set " + request.daemon_set() +
-                               " is not in the snapshot");
-  }
-  if (!request.node().empty() &&
-      std::none_of(d.objects.nodes().begin(), d.objects.nodes().end(),
-                   [&request](const v1::Node& n) {
-                     return n.name() == request.node();
-                   })) {
-    return absl::NotFoundError("node " + request.node() +
-                               " is not in the snapshot");
-  }
-  return response;
+  DSD_RETURN_IF_ERROR(
+      AdmitAndDecide(bytes, call, options_, clock_, /*explain=*/true, d));
+  return convert::ExplainToProto(d.plan, d.snapshot, d.now, d.request);
 }
 
 absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
@@ -239,11 +200,8 @@ absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
   v1::ValidateRequest request;  // all but the snapshot
   v1::Snapshot objects;         // the snapshot but its pods
   std::vector<convert::Violation> violations;
-  if (auto st =
-          Admit(bytes, call, options_, request, objects, violations, nullptr);
-      !st.ok()) {
-    return st;
-  }
+  DSD_RETURN_IF_ERROR(
+      Admit(bytes, call, options_, request, objects, violations, nullptr));
   v1::ValidateResponse response;
   for (size_t i = 0; i < violations.size(); ++i) {
     if (i == convert::kMaxViolations) {
@@ -259,25 +217,9 @@ absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
 
 absl::StatusOr<v1::FilterResponse> SchedulerService::Filter(
     const v1::FilterRequest& request, const CallContext& call) const {
-  if (options_.max_nodes != 0 &&
-      static_cast<size_t>(request.nodes_size()) > options_.max_nodes) {
-    return CheckLimit("nodes", request.nodes_size(), options_.max_nodes);
-  }
-  if (auto st = convert::CheckRepeatedCaps(request, ""); !st.ok()) return st;
-  // Validate the DaemonSet and nodes with the snapshot rules; paths are
-  // then rooted at "snapshot", so name them as the request does.
-  v1::Snapshot scratch;
-  *scratch.add_daemon_sets() = request.daemon_set();
-  *scratch.mutable_nodes() = request.nodes();
-  std::vector<convert::Violation> violations;
-  convert::ValidateOptions(request.options(), "options", violations);
-  convert::ValidateSnapshot(scratch, request.options(), "", violations);
-  for (convert::Violation& v : violations) {
-    if (v.field.rfind("daemon_sets[0]", 0) == 0) {
-      v.field.replace(0, 14, "daemon_set");
-    }
-  }
-  if (auto st = convert::InvalidArgument(violations); !st.ok()) return st;
+  DSD_RETURN_IF_ERROR(
+      CheckLimit("nodes", request.nodes_size(), options_.max_nodes));
+  DSD_RETURN_IF_ERROR(convert::ValidateFilterRequest(request));
   if (IsCancelled(call)) return Cancelled();
 
   engine::Snapshot storage;  // the converted objects' label lists

@@ -32,12 +32,18 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/convert/errors.h"
+#include "server/convert/from_proto.h"
 #include "server/convert/plan.h"
+#include "server/convert/time.h"
 #include "server/engine/types.h"
+#include "tests/testing/param_name.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::convert {
 namespace {
 
+using ::dsd::testing::IsOk;
+using ::dsd::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
@@ -238,11 +244,6 @@ google::rpc::BadRequest BadRequestPayload(const absl::Status& status) {
     EXPECT_TRUE(details.ParseFromString(std::string(*payload)));
   }
   return details;
-}
-
-template <typename Case>
-std::string ParamName(const ::testing::TestParamInfo<Case>& info) {
-  return info.param.name;
 }
 
 // ---------------------------------------------------------------------------
@@ -872,7 +873,7 @@ TEST_P(BadRequestTest, FirstViolationAndStatus) {
   EXPECT_THAT(v.violations[0].description, HasSubstr(c.description));
 
   const absl::Status status = InvalidArgument(v.violations);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(status.message()), StartsWith(c.field + ": "));
   const google::rpc::BadRequest details = BadRequestPayload(status);
   ASSERT_GE(details.field_violations_size(), 1);
@@ -882,7 +883,8 @@ TEST_P(BadRequestTest, FirstViolationAndStatus) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Section10, BadRequestTest,
-                         ::testing::ValuesIn(BadCases()), ParamName<BadCase>);
+                         ::testing::ValuesIn(BadCases()),
+                         ::dsd::testing::ParamName<BadCase>);
 
 // ---------------------------------------------------------------------------
 // Edge-of-the-rule requests that must be accepted.
@@ -1051,11 +1053,12 @@ TEST_P(GoodRequestTest, NoViolation) {
   EXPECT_TRUE(v.snapshot_ok);
   EXPECT_THAT(v.violations, SizeIs(0))
       << v.violations[0].field << ": " << v.violations[0].description;
-  EXPECT_TRUE(InvalidArgument(v.violations).ok());
+  EXPECT_THAT(InvalidArgument(v.violations), IsOk());
 }
 
 INSTANTIATE_TEST_SUITE_P(Section10, GoodRequestTest,
-                         ::testing::ValuesIn(GoodCases()), ParamName<GoodCase>);
+                         ::testing::ValuesIn(GoodCases()),
+                         ::dsd::testing::ParamName<GoodCase>);
 
 // ---------------------------------------------------------------------------
 // Several violations: all reported, in request order, capped in the payload.
@@ -1072,7 +1075,7 @@ TEST(ValidateSnapshotTest, ThreeIndependentErrorsAreAllReported) {
   EXPECT_EQ(v.violations[2].field, "snapshot.pods[0].uid");
 
   const absl::Status status = InvalidArgument(v.violations);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(status.message()),
               StartsWith("snapshot.nodes[0].taints[0].key: "));
   EXPECT_THAT(std::string(status.message()), EndsWith(" (and 2 more)"));
@@ -1096,7 +1099,7 @@ TEST(ValidateSnapshotTest, ManyViolationsAreCappedInThePayload) {
   EXPECT_EQ(v.violations[0].field, "snapshot.nodes[0].name");
 
   const absl::Status status = InvalidArgument(v.violations);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(status.message()),
               StartsWith("snapshot.nodes[0].name: "));
   EXPECT_THAT(std::string(status.message()), HasSubstr(" more)"));
@@ -1129,20 +1132,20 @@ TEST(ValidateSnapshotTest, PathsAreRootedAtTheGivenRoot) {
 }
 
 TEST(InvalidArgumentTest, EmptyListIsOk) {
-  EXPECT_TRUE(InvalidArgument({}).ok());
+  EXPECT_THAT(InvalidArgument({}), IsOk());
 }
 
 TEST(InvalidArgumentTest, SingleViolationHasNoMoreSuffix) {
   const absl::Status status =
       InvalidArgument({{"snapshot.nodes[0].name", "is required"}});
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(std::string(status.message()),
             "snapshot.nodes[0].name: is required");
 }
 
 TEST(LimitExceededTest, ResourceExhaustedWithQuotaFailure) {
   const absl::Status status = LimitExceeded("snapshot.nodes", "too many");
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_THAT(std::string(status.message()), HasSubstr("snapshot.nodes"));
   const auto payload = status.GetPayload(kQuotaFailureTypeUrl);
   ASSERT_TRUE(payload.has_value());
@@ -1153,7 +1156,8 @@ TEST(LimitExceededTest, ResourceExhaustedWithQuotaFailure) {
 }
 
 // ---------------------------------------------------------------------------
-// SnapshotFromProto: a plain copy of every field the engine reads.
+// SnapshotFromProto (the one-pass validate-and-convert the service runs):
+// a copy of every field the engine reads.
 
 absl::Time Utc(int y, int mo, int d, int h, int mi, int s) {
   return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s),
@@ -1242,7 +1246,10 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   ASSERT_THAT(v.violations, SizeIs(0))
       << v.violations[0].field << ": " << v.violations[0].description;
 
-  const engine::Snapshot s = SnapshotFromProto(request.snapshot());
+  const absl::StatusOr<engine::Snapshot> converted =
+      SnapshotFromProto(request.snapshot(), request.options());
+  ASSERT_THAT(converted, IsOk());
+  const engine::Snapshot& s = *converted;
 
   // Nodes.
   ASSERT_THAT(s.nodes, SizeIs(2));
@@ -1381,7 +1388,13 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   EXPECT_FALSE(orphan.terminating);
 
   // Strings are views into the request, not copies.
-  EXPECT_EQ(n1.name.data(), request.snapshot().nodes(0).name().data());
+  // Node names are copied together into the snapshot, and a bound pod's
+  // node name is a view of its node's copy (the engine looks nodes up by
+  // name for every pod); label strings are views into the request.
+  EXPECT_NE(n1.name.data(), request.snapshot().nodes(0).name().data());
+  EXPECT_EQ(bound.node_name.data(), n1.name.data());
+  EXPECT_EQ(n1.labels[0].key.data(),
+            request.snapshot().nodes(0).labels(0).key().data());
 }
 
 TEST(SnapshotFromProtoTest, PodPhasesMapByName) {
@@ -1400,7 +1413,10 @@ TEST(SnapshotFromProtoTest, PodPhasesMapByName) {
     SCOPED_TRACE(row.json);
     const v1::DecideRequest request =
         Parse(WithPodField("phase", Quoted(row.json)));
-    const engine::Snapshot s = SnapshotFromProto(request.snapshot());
+    const absl::StatusOr<engine::Snapshot> converted =
+        SnapshotFromProto(request.snapshot(), request.options());
+    ASSERT_THAT(converted, IsOk());
+    const engine::Snapshot& s = *converted;
     ASSERT_THAT(s.pods, SizeIs(1));
     EXPECT_EQ(s.pods[0].phase, row.phase);
   }
@@ -1455,7 +1471,7 @@ INSTANTIATE_TEST_SUITE_P(
         {"just_under_a_minute", absl::Milliseconds(59999), 60},
         {"one_hour", absl::Hours(1), 3600},
     }),
-    ParamName<RequeueCase>);
+    ::dsd::testing::ParamName<RequeueCase>);
 
 TEST(PlanToProtoTest, CopiesThePlan) {
   constexpr engine::DeleteReason kAllReasons[] = {

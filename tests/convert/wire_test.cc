@@ -19,14 +19,19 @@
 
 #include "client/synthetic/synthetic_cluster.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/convert/from_proto.h"
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
+#include "server/convert/time.h"
 #include "server/engine/decide.h"
 #include "tests/testing/mutate.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::convert {
 namespace {
 
+using ::dsd::testing::IsOk;
+using ::dsd::testing::StatusIs;
 using ::testing::HasSubstr;
 
 // A request split as the reader splits it, each part serialized.
@@ -238,7 +243,7 @@ TEST(WireTest, RejectsWhatProtobufRejects) {
         << "the case must be invalid protobuf";
     absl::Status error;
     EXPECT_FALSE(ByReader(c.bytes, &error).has_value());
-    EXPECT_EQ(error.code(), absl::StatusCode::kInvalidArgument) << error;
+    EXPECT_THAT(error, StatusIs(absl::StatusCode::kInvalidArgument)) << error;
     EXPECT_THAT(std::string(error.message()), HasSubstr(c.message));
   }
 }
@@ -386,10 +391,10 @@ TEST(WireTest, LimitsAndCapsHoldWhileReading) {
     const absl::StatusOr<int> count =
         ReadRequestHead(Open(c.bytes), request, objects, c.limits);
     if (std::string(c.subject).empty()) {
-      EXPECT_TRUE(count.ok()) << count.status();
+      EXPECT_THAT(count, IsOk()) << count.status();
       continue;
     }
-    ASSERT_EQ(count.status().code(), absl::StatusCode::kResourceExhausted)
+    ASSERT_THAT(count, StatusIs(absl::StatusCode::kResourceExhausted))
         << count.status();
     EXPECT_THAT(std::string(count.status().message()),
                 ::testing::StartsWith(std::string(c.subject) + ": "));
@@ -535,10 +540,10 @@ TEST(WireTest, StreamedPodsDecideAsParsedPods) {
     v1::Snapshot streamed_objects;
     const absl::StatusOr<int> count =
         ReadRequestHead(Open(bytes), head, streamed_objects);
-    ASSERT_TRUE(count.ok()) << count.status();
+    ASSERT_THAT(count, IsOk()) << count.status();
     WirePods pods(Open(bytes), *count);
     const Outcome actual = Decide(head, streamed_objects, pods);
-    ASSERT_TRUE(pods.error().ok()) << pods.error();
+    ASSERT_THAT(pods.error(), IsOk()) << pods.error();
     EXPECT_EQ(actual.violations, expected.violations);
     EXPECT_EQ(actual.plan, expected.plan);
     // The cases that should fail do.

@@ -25,6 +25,7 @@
 #include "server/engine/types.h"
 #include "tests/testing/apply_plan.h"
 #include "tests/testing/builders.h"
+#include "tests/testing/param_name.h"
 
 namespace dsd::engine {
 namespace {
@@ -1911,37 +1912,42 @@ TEST_P(DecideTest, IndependentOfInputOrder) {
       << "rotated input";
 }
 
-std::string RowName(const ::testing::TestParamInfo<Row>& info) {
-  return info.param.name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Seed, DecideTest,
-                         ::testing::ValuesIn(Expand(SeedCases())), RowName);
+                         ::testing::ValuesIn(Expand(SeedCases())),
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(Placement, DecideTest,
                          ::testing::ValuesIn(Expand(PlacementCases())),
-                         RowName);
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(ExistingPods, DecideTest,
                          ::testing::ValuesIn(Expand(ExistingPodCases())),
-                         RowName);
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(Backoff, DecideTest,
-                         ::testing::ValuesIn(Expand(BackoffCases())), RowName);
+                         ::testing::ValuesIn(Expand(BackoffCases())),
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(Taints, DecideTest,
-                         ::testing::ValuesIn(Expand(TaintCases())), RowName);
+                         ::testing::ValuesIn(Expand(TaintCases())),
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(NoAction, DecideTest,
-                         ::testing::ValuesIn(Expand(NoActionCases())), RowName);
+                         ::testing::ValuesIn(Expand(NoActionCases())),
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(StatusCounters, DecideTest,
-                         ::testing::ValuesIn(Expand(StatusCases())), RowName);
+                         ::testing::ValuesIn(Expand(StatusCases())),
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(Surge, DecideTest,
-                         ::testing::ValuesIn(Expand(SurgeCases())), RowName);
+                         ::testing::ValuesIn(Expand(SurgeCases())),
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(Ownership, DecideTest,
                          ::testing::ValuesIn(Expand(OwnershipCases())),
-                         RowName);
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(Reasons, DecideTest,
-                         ::testing::ValuesIn(Expand(ReasonCases())), RowName);
+                         ::testing::ValuesIn(Expand(ReasonCases())),
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(Derived, DecideTest,
-                         ::testing::ValuesIn(Expand(DerivedCases())), RowName);
+                         ::testing::ValuesIn(Expand(DerivedCases())),
+                         ::dsd::testing::ParamName<Row>);
 INSTANTIATE_TEST_SUITE_P(Order, DecideTest,
-                         ::testing::ValuesIn(Expand(OrderCases())), RowName);
+                         ::testing::ValuesIn(Expand(OrderCases())),
+                         ::dsd::testing::ParamName<Row>);
 
 // The contract's reason names (semantics section 12).
 TEST(DeleteReasonNameTest, SpellsEveryReasonAsTheContract) {

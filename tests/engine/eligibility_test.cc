@@ -17,6 +17,7 @@
 #include "server/engine/taints.h"
 #include "server/engine/types.h"
 #include "tests/testing/builders.h"
+#include "tests/testing/param_name.h"
 
 namespace dsd::engine {
 namespace {
@@ -117,10 +118,6 @@ struct Row {
 };
 
 void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
-
-std::string RowName(const ::testing::TestParamInfo<Row>& param_info) {
-  return param_info.param.name;
-}
 
 // Builds row's snapshot; the DaemonSet and node are returned by value.
 struct Built {
@@ -527,7 +524,8 @@ TEST_P(EligibilityTest, Evaluate) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, EligibilityTest,
-                         ::testing::ValuesIn(EligibilityRows()), RowName);
+                         ::testing::ValuesIn(EligibilityRows()),
+                         ::dsd::testing::ParamName<Row>);
 
 // ---------------------------------------------------------------------------
 // The daemon pod's tolerations: template merged with the defaults of the
@@ -624,10 +622,6 @@ struct WhyRow {
 };
 
 void PrintTo(const WhyRow& row, std::ostream* os) { *os << row.name; }
-
-std::string WhyRowName(const ::testing::TestParamInfo<WhyRow>& param_info) {
-  return param_info.param.name;
-}
 
 std::vector<WhyRow> WhyRows() {
   std::vector<WhyRow> rows;
@@ -782,7 +776,8 @@ TEST_P(EligibilityWhyTest, ListsEveryFailedPredicate) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, EligibilityWhyTest,
-                         ::testing::ValuesIn(WhyRows()), WhyRowName);
+                         ::testing::ValuesIn(WhyRows()),
+                         ::dsd::testing::ParamName<WhyRow>);
 
 }  // namespace
 }  // namespace dsd::engine

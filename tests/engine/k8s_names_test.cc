@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/param_name.h"
+
 namespace dsd::engine {
 namespace {
 
@@ -40,10 +42,6 @@ struct SyntaxCase {
 
 void PrintTo(const SyntaxCase& c, std::ostream* os) {
   *os << c.name << " \"" << c.input << "\"";
-}
-
-std::string CaseName(const ::testing::TestParamInfo<SyntaxCase>& info) {
-  return info.param.name;
 }
 
 // --- IsDns1123Subdomain: <= 253, [a-z0-9]([-a-z0-9]*[a-z0-9])? labels
@@ -84,7 +82,8 @@ TEST_P(IsDns1123SubdomainTest, FollowsSection10_1) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, IsDns1123SubdomainTest,
-                         ::testing::ValuesIn(SubdomainCases()), CaseName);
+                         ::testing::ValuesIn(SubdomainCases()),
+                         ::dsd::testing::ParamName<SyntaxCase>);
 
 // --- IsDns1123Label: <= 63, [a-z0-9]([-a-z0-9]*[a-z0-9])? (section 10.1). ---
 
@@ -106,7 +105,8 @@ TEST_P(IsDns1123LabelTest, FollowsSection10_1) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, IsDns1123LabelTest,
-                         ::testing::ValuesIn(LabelCases()), CaseName);
+                         ::testing::ValuesIn(LabelCases()),
+                         ::dsd::testing::ParamName<SyntaxCase>);
 
 // --- IsLabelKey: [prefix/]name; name 1-63 of
 // ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]; prefix a DNS-1123 subdomain
@@ -149,7 +149,8 @@ TEST_P(IsLabelKeyTest, FollowsSection10_1) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, IsLabelKeyTest,
-                         ::testing::ValuesIn(LabelKeyCases()), CaseName);
+                         ::testing::ValuesIn(LabelKeyCases()),
+                         ::dsd::testing::ParamName<SyntaxCase>);
 
 // --- IsLabelValue: empty, or <= 63 of
 // ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9] (section 10.1). ---
@@ -183,7 +184,8 @@ TEST_P(IsLabelValueTest, FollowsSection10_1) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, IsLabelValueTest,
-                         ::testing::ValuesIn(LabelValueCases()), CaseName);
+                         ::testing::ValuesIn(LabelValueCases()),
+                         ::dsd::testing::ParamName<SyntaxCase>);
 
 // --- Integer parsing (sections 3.4 and 3.5). ---
 
@@ -195,10 +197,6 @@ struct IntCase {
 
 void PrintTo(const IntCase& c, std::ostream* os) {
   *os << c.name << " \"" << c.input << "\"";
-}
-
-std::string IntCaseName(const ::testing::TestParamInfo<IntCase>& info) {
-  return info.param.name;
 }
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
@@ -243,7 +241,8 @@ TEST_P(ParseInt64Test, BehavesLikeGoParseInt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, ParseInt64Test,
-                         ::testing::ValuesIn(ParseInt64Cases()), IntCaseName);
+                         ::testing::ValuesIn(ParseInt64Cases()),
+                         ::dsd::testing::ParamName<IntCase>);
 
 // Canonical: "0" or -?[1-9][0-9]* within int64 (section 3.5, 10.3).
 std::vector<IntCase> ParseCanonicalInt64Cases() {
@@ -277,7 +276,7 @@ TEST_P(ParseCanonicalInt64Test, AcceptsOnlyCanonicalForm) {
 
 INSTANTIATE_TEST_SUITE_P(Table, ParseCanonicalInt64Test,
                          ::testing::ValuesIn(ParseCanonicalInt64Cases()),
-                         IntCaseName);
+                         ::dsd::testing::ParamName<IntCase>);
 
 }  // namespace
 }  // namespace dsd::engine

@@ -25,6 +25,7 @@
 #include "server/engine/types.h"
 #include "tests/testing/apply_plan.h"
 #include "tests/testing/builders.h"
+#include "tests/testing/param_name.h"
 
 namespace dsd::engine {
 namespace {
@@ -152,7 +153,7 @@ Step NewTemplate(const std::string& hash, std::optional<int64_t> generation,
                  const std::optional<UpdateStrategy>& strategy = std::nullopt) {
   std::string label = absl::StrCat("new template ", hash);
   return ChangeDs(std::move(label), [=](Snapshot& s, DaemonSet& ds) {
-    ds.current_revision_hash = s.Intern(hash);
+    ds.current_revision_hash = s.CopyString(hash);
     ds.template_generation = generation;
     if (strategy) {
       ds.update_strategy = *strategy;
@@ -203,7 +204,7 @@ UpdateStrategy Paused(UpdateStrategy s) {
 LabelSelector CanarySelector(Snapshot& s) {
   LabelSelector selector;
   selector.match_labels =
-      s.InternLabels({{s.Intern("canary"), s.Intern("true")}});
+      s.InternLabels({{s.CopyString("canary"), s.CopyString("true")}});
   return selector;
 }
 
@@ -289,9 +290,10 @@ void SetRevision(Snapshot& s, Pod& pod, const std::string& hash,
     return l.key == "controller-revision-hash" ||
            l.key == "pod-template-generation";
   });
-  labels.push_back({s.Intern("controller-revision-hash"), s.Intern(hash)});
-  labels.push_back({s.Intern("pod-template-generation"),
-                    s.Intern(std::to_string(generation))});
+  labels.push_back(
+      {s.CopyString("controller-revision-hash"), s.CopyString(hash)});
+  labels.push_back({s.CopyString("pod-template-generation"),
+                    s.CopyString(std::to_string(generation))});
   pod.labels = s.InternLabels(labels);
 }
 
@@ -458,7 +460,7 @@ std::vector<Case> UpstreamCases() {
            {Start(5, true),
             {ChangeDs("new template rev-2 without the toleration",
                       [](Snapshot& s, DaemonSet& ds) {
-                        ds.current_revision_hash = s.Intern("rev-2");
+                        ds.current_revision_hash = s.CopyString("rev-2");
                         ds.template_generation = 2;
                         ds.tolerations.clear();
                       }),
@@ -532,7 +534,7 @@ std::vector<Case> UpstreamCases() {
              ChangeDs("minReadySeconds 15, new template rev-3",
                       [](Snapshot& s, DaemonSet& ds) {
                         ds.min_ready_seconds = 15;
-                        ds.current_revision_hash = s.Intern("rev-3");
+                        ds.current_revision_hash = s.CopyString("rev-3");
                         ds.template_generation = 3;
                       }),
              // rev-2 pods Ready at 200 are available at 215 <= 300.
@@ -929,7 +931,7 @@ void MixedRevisionPods(Snapshot& s, const std::string& hash,
   pod("node-2").Revision("rev-1", 2).Add();
   pod("node-3").Revision("rev-1", 1).Add();
   pod("node-4").Revision("rev-2").Add();
-  s.daemon_sets.front().current_revision_hash = s.Intern(hash);
+  s.daemon_sets.front().current_revision_hash = s.CopyString(hash);
   s.daemon_sets.front().template_generation = generation;
 }
 
@@ -1103,7 +1105,7 @@ std::function<void(Snapshot&)> CanaryPods(
 Step NewTemplateForCanaries(const UpdateStrategy& strategy) {
   return ChangeDs("new template rev-2 for canary=true nodes",
                   [=](Snapshot& s, DaemonSet& ds) {
-                    ds.current_revision_hash = s.Intern("rev-2");
+                    ds.current_revision_hash = s.CopyString("rev-2");
                     ds.template_generation = 2;
                     ds.update_strategy = strategy;
                     ds.update_strategy.node_selector = CanarySelector(s);
@@ -1350,24 +1352,27 @@ TEST_P(RollingUpdateTest, FollowsDocs) {
   }
 }
 
-std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
-  return info.param.name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Upstream, RollingUpdateTest,
-                         ::testing::ValuesIn(UpstreamCases()), CaseName);
+                         ::testing::ValuesIn(UpstreamCases()),
+                         ::dsd::testing::ParamName<Case>);
 INSTANTIATE_TEST_SUITE_P(Budget, RollingUpdateTest,
-                         ::testing::ValuesIn(BudgetCases()), CaseName);
+                         ::testing::ValuesIn(BudgetCases()),
+                         ::dsd::testing::ParamName<Case>);
 INSTANTIATE_TEST_SUITE_P(Availability, RollingUpdateTest,
-                         ::testing::ValuesIn(AvailabilityCases()), CaseName);
+                         ::testing::ValuesIn(AvailabilityCases()),
+                         ::dsd::testing::ParamName<Case>);
 INSTANTIATE_TEST_SUITE_P(Edge, RollingUpdateTest,
-                         ::testing::ValuesIn(EdgeCases()), CaseName);
+                         ::testing::ValuesIn(EdgeCases()),
+                         ::dsd::testing::ParamName<Case>);
 INSTANTIATE_TEST_SUITE_P(Status, RollingUpdateTest,
-                         ::testing::ValuesIn(StatusCases()), CaseName);
+                         ::testing::ValuesIn(StatusCases()),
+                         ::dsd::testing::ParamName<Case>);
 INSTANTIATE_TEST_SUITE_P(RevisionUnknown, RollingUpdateTest,
-                         ::testing::ValuesIn(RevisionUnknownCases()), CaseName);
+                         ::testing::ValuesIn(RevisionUnknownCases()),
+                         ::dsd::testing::ParamName<Case>);
 INSTANTIATE_TEST_SUITE_P(Extensions, RollingUpdateTest,
-                         ::testing::ValuesIn(ExtensionCases()), CaseName);
+                         ::testing::ValuesIn(ExtensionCases()),
+                         ::dsd::testing::ParamName<Case>);
 
 // The harness itself (catalogue 0.2, semantics 6.8): what a create adds,
 // that a delete removes, and markReady's transition times.
@@ -1386,8 +1391,8 @@ TEST(ApplyPlanTest, ActsLikeTheUpstreamHarness) {
   plan.namespace_name = ds.namespace_name;
   plan.name = ds.name;
   plan.creates = {{snap.nodes[0].name}};
-  plan.deletes = {
-      {snap.Intern("foo-node-0-old"), snap.nodes[0].name, kRollingUpdate, ""}};
+  plan.deletes = {{snap.CopyString("foo-node-0-old"), snap.nodes[0].name,
+                   kRollingUpdate, ""}};
   ApplyPlan(snap, plan, At(50));
   plan.deletes.clear();
   ApplyPlan(snap, plan, At(60));

@@ -16,6 +16,7 @@
 
 #include "server/engine/types.h"
 #include "tests/testing/builders.h"
+#include "tests/testing/param_name.h"
 
 namespace dsd::engine {
 namespace {
@@ -49,7 +50,7 @@ struct TermSpec {
 Labels ToLabels(Snapshot& snap, const StringPairs& pairs) {
   std::vector<Label> labels;
   for (const auto& [k, v] : pairs) {
-    labels.push_back({snap.Intern(k), snap.Intern(v)});
+    labels.push_back({snap.CopyString(k), snap.CopyString(v)});
   }
   return snap.InternLabels(labels);
 }
@@ -73,12 +74,6 @@ std::vector<NodeSelectorTerm> ToTerms(Snapshot& snap,
                      ToRequirements(snap, spec.fields)});
   }
   return terms;
-}
-
-// Test names come from each row's `name`.
-template <typename Case>
-std::string ParamName(const ::testing::TestParamInfo<Case>& param_info) {
-  return param_info.param.name;
 }
 
 std::string Lower(std::string s) {
@@ -228,7 +223,7 @@ TEST_P(SelectorMatchesTest, Matches) {
 
 INSTANTIATE_TEST_SUITE_P(Table, SelectorMatchesTest,
                          ::testing::ValuesIn(LabelSelectorCases()),
-                         ParamName<LabelSelectorCase>);
+                         ::dsd::testing::ParamName<LabelSelectorCase>);
 
 // ---------------------------------------------------------------------------
 // NodeSelection::Matches: nodeSelector AND required node affinity (3.4).
@@ -716,7 +711,7 @@ TEST_P(NodeSelectionTest, Matches) {
   if (c.required) required = ToTerms(snap, *c.required);
   const NodeSelection selection(ToLabels(snap, c.node_selector), required);
   Node node;
-  node.name = snap.Intern(c.node_name);
+  node.name = snap.CopyString(c.node_name);
   node.labels = ToLabels(snap, c.node_labels);
 
   EXPECT_EQ(selection.Matches(node, nullptr), c.want);
@@ -732,7 +727,7 @@ TEST_P(NodeSelectionTest, Matches) {
 
 INSTANTIATE_TEST_SUITE_P(Table, NodeSelectionTest,
                          ::testing::ValuesIn(NodeSelectionCases()),
-                         ParamName<NodeSelectionCase>);
+                         ::dsd::testing::ParamName<NodeSelectionCase>);
 
 // The wording of NodeSelection's reasons: one per failed part (nodeSelector,
 // required affinity), naming the labels involved.
@@ -922,15 +917,15 @@ TEST_P(TargetNodeNameTest, FollowsGetTargetNodeName) {
   const TargetNodeCase& c = GetParam();
   Snapshot snap;
   Pod pod;
-  pod.name = snap.Intern("pod-1");
-  pod.node_name = snap.Intern(c.node_name);
+  pod.name = snap.CopyString("pod-1");
+  pod.node_name = snap.CopyString(c.node_name);
   pod.required_node_affinity = ToTerms(snap, c.affinity);
   EXPECT_EQ(TargetNodeName(pod), c.want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, TargetNodeNameTest,
                          ::testing::ValuesIn(TargetNodeCases()),
-                         ParamName<TargetNodeCase>);
+                         ::dsd::testing::ParamName<TargetNodeCase>);
 
 }  // namespace
 }  // namespace dsd::engine

@@ -17,6 +17,7 @@
 
 #include "server/engine/types.h"
 #include "tests/testing/builders.h"
+#include "tests/testing/param_name.h"
 
 namespace dsd::engine {
 namespace {
@@ -39,11 +40,6 @@ constexpr char kMemoryPressure[] = "node.kubernetes.io/memory-pressure";
 constexpr char kPidPressure[] = "node.kubernetes.io/pid-pressure";
 constexpr char kUnschedulable[] = "node.kubernetes.io/unschedulable";
 constexpr char kNetworkUnavailable[] = "node.kubernetes.io/network-unavailable";
-
-template <typename Case>
-std::string ParamName(const ::testing::TestParamInfo<Case>& param_info) {
-  return param_info.param.name;
-}
 
 // Toleration and taint spelled with owned strings, so tables can be static.
 struct TolSpec {
@@ -409,15 +405,16 @@ TEST_P(ToleratesTest, FollowsToleratesTaint) {
   const ToleratesCase& c = GetParam();
   Snapshot snap;
   const Toleration toleration = ToToleration(snap, c.toleration);
-  const Taint taint{snap.Intern(c.taint.key), snap.Intern(c.taint.value),
-                    c.taint.effect, std::nullopt};
+  const Taint taint{snap.CopyString(c.taint.key),
+                    snap.CopyString(c.taint.value), c.taint.effect,
+                    std::nullopt};
   EXPECT_EQ(Tolerates(toleration, taint, c.comparison_operators), c.want)
       << Describe(toleration) << " vs " << DescribeTaint(taint);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, ToleratesTest,
                          ::testing::ValuesIn(ToleratesCases()),
-                         ParamName<ToleratesCase>);
+                         ::dsd::testing::ParamName<ToleratesCase>);
 
 // The same table through TolerationMatcher, short (scanned) and long
 // (indexed): the toleration after padding that tolerates nothing here (its
@@ -428,8 +425,9 @@ class TolerationMatcherTest : public ::testing::TestWithParam<ToleratesCase> {};
 TEST_P(TolerationMatcherTest, AgreesWithToleratesTaint) {
   const ToleratesCase& c = GetParam();
   Snapshot snap;
-  const Taint taint{snap.Intern(c.taint.key), snap.Intern(c.taint.value),
-                    c.taint.effect, std::nullopt};
+  const Taint taint{snap.CopyString(c.taint.key),
+                    snap.CopyString(c.taint.value), c.taint.effect,
+                    std::nullopt};
   for (const size_t padding : {size_t{0}, TolerationMatcher::kIndexAbove}) {
     SCOPED_TRACE("padding " + std::to_string(padding));
     std::vector<Toleration> tolerations;
@@ -449,7 +447,7 @@ TEST_P(TolerationMatcherTest, AgreesWithToleratesTaint) {
 
 INSTANTIATE_TEST_SUITE_P(Table, TolerationMatcherTest,
                          ::testing::ValuesIn(ToleratesCases()),
-                         ParamName<ToleratesCase>);
+                         ::dsd::testing::ParamName<ToleratesCase>);
 
 // Random lists of 40 tolerations (indexed) against random taints over a
 // few keys and values: the first tolerating index is the first toleration
@@ -476,7 +474,8 @@ TEST(TolerationMatcherTest, FirstMatchAsAScanOnRandomLists) {
     const bool gate = round % 2 == 0;
     const TolerationMatcher matcher(tolerations, gate);
     for (int t = 0; t < 20; ++t) {
-      const Taint taint{snap.Intern(pick(keys)), snap.Intern(pick(values)),
+      const Taint taint{snap.CopyString(pick(keys)),
+                        snap.CopyString(pick(values)),
                         *pick(std::vector<std::optional<TaintEffect>>(
                             effects.begin() + 1, effects.end())),
                         std::nullopt};
@@ -553,7 +552,8 @@ TEST_P(DefaultDaemonTolerationsRowTest, ToleratedFromItsVersion) {
   const DefaultRowCase& row = DefaultRows()[GetParam()];
   Snapshot snap;
   // Any value: the defaults are Exists.
-  const Taint taint{snap.Intern(row.key), snap.Intern("any"), row.effect, {}};
+  const Taint taint{
+      snap.CopyString(row.key), snap.CopyString("any"), row.effect, {}};
   for (const bool host_network : {false, true}) {
     const DaemonSet ds =
         DaemonSetBuilder(snap, "ds").HostNetwork(host_network).Build();
@@ -803,7 +803,7 @@ TEST_P(DaemonPodTolerationsTest, MergesDefaults) {
 
 INSTANTIATE_TEST_SUITE_P(Table, DaemonPodTolerationsTest,
                          ::testing::ValuesIn(MergeCases()),
-                         ParamName<MergeCase>);
+                         ::dsd::testing::ParamName<MergeCase>);
 
 // ---------------------------------------------------------------------------
 // DescribeTaint and TaintEffectName.
@@ -818,19 +818,19 @@ TEST(DescribeTaintTest, KeyValueEffect) {
   };
   const Row rows[] = {
       {"WithValue",
-       {snap.Intern("dedicated"), snap.Intern("gpu"), kNoSchedule, {}},
+       {snap.CopyString("dedicated"), snap.CopyString("gpu"), kNoSchedule, {}},
        "dedicated=gpu:NoSchedule"},
       {"EmptyValue",
-       {snap.Intern("node-role.kubernetes.io/control-plane"),
+       {snap.CopyString("node-role.kubernetes.io/control-plane"),
         {},
         kNoSchedule,
         {}},
        "node-role.kubernetes.io/control-plane:NoSchedule"},
       {"PreferNoSchedule",
-       {snap.Intern("k"), snap.Intern("v"), kPreferNoSchedule, {}},
+       {snap.CopyString("k"), snap.CopyString("v"), kPreferNoSchedule, {}},
        "k=v:PreferNoSchedule"},
       {"NoExecute",
-       {snap.Intern(kNotReady), {}, kNoExecute, {}},
+       {snap.CopyString(kNotReady), {}, kNoExecute, {}},
        "node.kubernetes.io/not-ready:NoExecute"},
   };
   for (const Row& row : rows) {

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <string>
@@ -32,10 +33,14 @@
 #include "google/rpc/error_details.pb.h"
 #include "server/convert/errors.h"
 #include "tests/testing/mutate.h"
+#include "tests/testing/param_name.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::service {
 namespace {
 
+using ::dsd::testing::IsOk;
+using ::dsd::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -65,11 +70,6 @@ Message Parse(const std::string& json) {
   const auto status = google::protobuf::util::JsonStringToMessage(json, &m);
   EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
   return m;
-}
-
-template <typename Case>
-std::string ParamName(const ::testing::TestParamInfo<Case>& info) {
-  return info.param.name;
 }
 
 // The plan contract's example: ssd-monitor selects disk=ssd; k8s-node1 has an
@@ -152,20 +152,33 @@ struct ExpectedDelete {
   std::string reason;  // the contract's spelling
 };
 
+// DaemonSetStatus's counters.
+struct ExpectedStatus {
+  int desired;
+  int current;
+  int misscheduled;
+  int ready;
+  int updated;
+  int available;
+  int unavailable;
+};
+
+// Status counters not checked.
+constexpr std::optional<ExpectedStatus> kAnyStatus = std::nullopt;
+
+// Each row names the counters (.status = kAnyStatus skips them), the
+// requeue, the explanations and revision_unknown; creates and deletes are
+// none unless given. A row reads as the plan it expects.
 struct ExpectedPlan {
   std::string namespace_name;
   std::string name;
-  std::vector<std::string> creates;
-  std::vector<ExpectedDelete> deletes;
-  // desired, current, misscheduled, ready, updated, available, unavailable.
-  // kAnyStatus: not checked.
-  std::array<int, 7> status;
-  int requeue_after_seconds;
-  size_t explanations;
-  bool revision_unknown;  // no current_revision_hash was given
+  std::vector<std::string> creates = {};
+  std::vector<ExpectedDelete> deletes = {};
+  std::optional<ExpectedStatus> status;
+  int requeue_after_seconds = 0;
+  size_t explanations = 0;
+  bool revision_unknown = false;  // no current_revision_hash was given
 };
-
-constexpr std::array<int, 7> kAnyStatus = {-1, -1, -1, -1, -1, -1, -1};
 
 struct DecideCase {
   std::string name;
@@ -178,14 +191,21 @@ void PrintTo(const DecideCase& c, std::ostream* os) { *os << c.name; }
 
 // ssd-monitor's plan in the contract example.
 ExpectedPlan SsdMonitorPlan(size_t explanations = 0) {
-  return {"default",
-          "ssd-monitor",
-          {"k8s-node1"},
-          {{"ssd-monitor-abc", "k8s-node2", "NodeAffinityMismatch"}},
-          {1, 0, 1, 0, 0, 0, 1},
-          0,
-          explanations,
-          true};
+  return ExpectedPlan{
+      .namespace_name = "default",
+      .name = "ssd-monitor",
+      .creates = {"k8s-node1"},
+      .deletes = {{"ssd-monitor-abc", "k8s-node2", "NodeAffinityMismatch"}},
+      .status = ExpectedStatus{.desired = 1,
+                               .current = 0,
+                               .misscheduled = 1,
+                               .ready = 0,
+                               .updated = 0,
+                               .available = 0,
+                               .unavailable = 1},
+      .requeue_after_seconds = 0,
+      .explanations = explanations,
+      .revision_unknown = true};
 }
 
 std::vector<DecideCase> DecideCases() {
@@ -232,14 +252,18 @@ std::vector<DecideCase> DecideCases() {
       {"converged",
        Req(Snapshot({kNode1Ssd, kNode2Hdd}, {converged_ds}, {converged_pod})),
        kClock,
-       {{"default",
-         "ssd-monitor",
-         {},
-         {},
-         {1, 1, 0, 1, 1, 1, 0},
-         0,
-         0,
-         false}}},
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .status = ExpectedStatus{.desired = 1,
+                                  .current = 1,
+                                  .misscheduled = 0,
+                                  .ready = 1,
+                                  .updated = 1,
+                                  .available = 1,
+                                  .unavailable = 0},
+         .requeue_after_seconds = 0,
+         .explanations = 0,
+         .revision_unknown = false}}},
       // Failed-pod back-off entries on the wire (semantics 6.5): in
       // back-off while now - lastUpdate < delay, the failed pod stays and
       // the plan requeues when the back-off ends ([dsd] exact requeue);
@@ -251,7 +275,12 @@ std::vector<DecideCase> DecideCases() {
                                                  Backoff("k8s-node1", "10s")))},
            {failed_pod})),
        kClock,
-       {{"default", "ssd-monitor", {}, {}, kAnyStatus, 5, 0, false}}},
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .status = kAnyStatus,
+         .requeue_after_seconds = 5,
+         .explanations = 0,
+         .revision_unknown = false}}},
       {"failed_pod_backoff_ended",
        Req(Snapshot(
            {kNode1Ssd, kNode2Hdd},
@@ -259,14 +288,13 @@ std::vector<DecideCase> DecideCases() {
                                                  Backoff("k8s-node1", "5s")))},
            {failed_pod})),
        kClock,
-       {{"default",
-         "ssd-monitor",
-         {},
-         {{"ssd-monitor-xyz", "k8s-node1", "FailedPod"}},
-         kAnyStatus,
-         0,
-         0,
-         false}}},
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .deletes = {{"ssd-monitor-xyz", "k8s-node1", "FailedPod"}},
+         .status = kAnyStatus,
+         .requeue_after_seconds = 0,
+         .explanations = 0,
+         .revision_unknown = false}}},
       {"failed_pod_backoff_for_another_node",
        Req(Snapshot(
            {kNode1Ssd, kNode2Hdd},
@@ -274,14 +302,13 @@ std::vector<DecideCase> DecideCases() {
                                                  Backoff("k8s-node2", "10s")))},
            {failed_pod})),
        kClock,
-       {{"default",
-         "ssd-monitor",
-         {},
-         {{"ssd-monitor-xyz", "k8s-node1", "FailedPod"}},
-         kAnyStatus,
-         0,
-         0,
-         false}}},
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .deletes = {{"ssd-monitor-xyz", "k8s-node1", "FailedPod"}},
+         .status = kAnyStatus,
+         .requeue_after_seconds = 0,
+         .explanations = 0,
+         .revision_unknown = false}}},
       // minReadySeconds 30, Ready for 10 s: available in 20 s (section 8,
       // [dsd] exact requeue; 7.3).
       {"requeue_until_available",
@@ -292,14 +319,18 @@ std::vector<DecideCase> DecideCases() {
                             0, converged_pod.find("\"readyTransitionTime\"")),
                         R"("readyTransitionTime": "2026-01-02T03:03:55Z"})")})),
        kClock,
-       {{"default",
-         "ssd-monitor",
-         {},
-         {},
-         {1, 1, 0, 1, 1, 0, 1},
-         20,
-         0,
-         false}}},
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .status = ExpectedStatus{.desired = 1,
+                                  .current = 1,
+                                  .misscheduled = 0,
+                                  .ready = 1,
+                                  .updated = 1,
+                                  .available = 0,
+                                  .unavailable = 1},
+         .requeue_after_seconds = 20,
+         .explanations = 0,
+         .revision_unknown = false}}},
       // A terminating pod is never listed again (plan contract) but still
       // counts in status (section 8).
       {"terminating_pod_not_deleted_again",
@@ -308,14 +339,19 @@ std::vector<DecideCase> DecideCases() {
            {AddFields(kPodOnNode2,
                       R"("deletionTimestamp": "2026-01-02T03:00:00Z")")})),
        kClock,
-       {{"default",
-         "ssd-monitor",
-         {"k8s-node1"},
-         {},
-         {1, 0, 1, 0, 0, 0, 1},
-         0,
-         0,
-         true}}},
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .creates = {"k8s-node1"},
+         .status = ExpectedStatus{.desired = 1,
+                                  .current = 0,
+                                  .misscheduled = 1,
+                                  .ready = 0,
+                                  .updated = 0,
+                                  .available = 0,
+                                  .unavailable = 1},
+         .requeue_after_seconds = 0,
+         .explanations = 0,
+         .revision_unknown = true}}},
       // An unscheduled pod targeting a node that does not exist (6.6, 12).
       {"unscheduled_pod_for_missing_node",
        Req(Snapshot({kNode1Ssd, kNode2Hdd}, {kSsdMonitorDs},
@@ -328,14 +364,20 @@ std::vector<DecideCase> DecideCases() {
                            "values": ["k8s-node3"]}]}]},
                        "phase": "POD_PHASE_PENDING"})json"})),
        kClock,
-       {{"default",
-         "ssd-monitor",
-         {"k8s-node1"},
-         {{"ssd-monitor-gone", "", "NodeGone"}},
-         {1, 0, 0, 0, 0, 0, 1},
-         0,
-         0,
-         true}}},
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .creates = {"k8s-node1"},
+         .deletes = {{"ssd-monitor-gone", "", "NodeGone"}},
+         .status = ExpectedStatus{.desired = 1,
+                                  .current = 0,
+                                  .misscheduled = 0,
+                                  .ready = 0,
+                                  .updated = 0,
+                                  .available = 0,
+                                  .unavailable = 1},
+         .requeue_after_seconds = 0,
+         .explanations = 0,
+         .revision_unknown = true}}},
       // metadata.deletionTimestamp set: the controller does nothing, but the
       // DaemonSet still has its entry (plan contract).
       {"daemon_set_being_deleted_does_nothing",
@@ -345,20 +387,30 @@ std::vector<DecideCase> DecideCases() {
                       R"("deletionTimestamp": "2026-01-02T00:00:00Z")")},
            {kPodOnNode2})),
        kClock,
-       {{"default", "ssd-monitor", {}, {}, kAnyStatus, 0, 0, true}}},
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .status = kAnyStatus,
+         .requeue_after_seconds = 0,
+         .explanations = 0,
+         .revision_unknown = true}}},
       {"plans_sorted_by_namespace_then_name",
        Req(Snapshot({kNode2Hdd, kNode1Ssd}, {agent_ds, kSsdMonitorDs},
                     {kPodOnNode2})),
        kClock,
        {SsdMonitorPlan(),
-        {"kube-system",
-         "agent",
-         {"k8s-node1", "k8s-node2"},
-         {},
-         {2, 0, 0, 0, 0, 0, 2},
-         0,
-         0,
-         true}}},
+        {.namespace_name = "kube-system",
+         .name = "agent",
+         .creates = {"k8s-node1", "k8s-node2"},
+         .status = ExpectedStatus{.desired = 2,
+                                  .current = 0,
+                                  .misscheduled = 0,
+                                  .ready = 0,
+                                  .updated = 0,
+                                  .available = 0,
+                                  .unavailable = 2},
+         .requeue_after_seconds = 0,
+         .explanations = 0,
+         .revision_unknown = true}}},
       {"empty_snapshot", "{}", kClock, {}},
   };
 }
@@ -370,7 +422,7 @@ TEST_P(DecideTest, Plans) {
   const SchedulerService service = MakeService();
   const auto response =
       service.Decide(Parse<v1::DecideRequest>(c.request), CallContext{});
-  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_THAT(response, IsOk()) << response.status();
 
   google::protobuf::Timestamp expected_at;
   expected_at.set_seconds(absl::ToUnixSeconds(c.evaluated_at));
@@ -398,21 +450,21 @@ TEST_P(DecideTest, Plans) {
     EXPECT_EQ(got.revision_unknown(), want.revision_unknown);
     EXPECT_EQ(got.requeue_after_seconds(), want.requeue_after_seconds);
     EXPECT_EQ(static_cast<size_t>(got.explanations_size()), want.explanations);
-    if (want.status == kAnyStatus) continue;
+    if (!want.status) continue;
     const v1::DaemonSetStatus& s = got.status();
-    EXPECT_EQ(s.desired_number_scheduled(), want.status[0]);
-    EXPECT_EQ(s.current_number_scheduled(), want.status[1]);
-    EXPECT_EQ(s.number_misscheduled(), want.status[2]);
-    EXPECT_EQ(s.number_ready(), want.status[3]);
-    EXPECT_EQ(s.updated_number_scheduled(), want.status[4]);
-    EXPECT_EQ(s.number_available(), want.status[5]);
-    EXPECT_EQ(s.number_unavailable(), want.status[6]);
+    EXPECT_EQ(s.desired_number_scheduled(), want.status->desired);
+    EXPECT_EQ(s.current_number_scheduled(), want.status->current);
+    EXPECT_EQ(s.number_misscheduled(), want.status->misscheduled);
+    EXPECT_EQ(s.number_ready(), want.status->ready);
+    EXPECT_EQ(s.updated_number_scheduled(), want.status->updated);
+    EXPECT_EQ(s.number_available(), want.status->available);
+    EXPECT_EQ(s.number_unavailable(), want.status->unavailable);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(PlanContract, DecideTest,
                          ::testing::ValuesIn(DecideCases()),
-                         ParamName<DecideCase>);
+                         ::dsd::testing::ParamName<DecideCase>);
 
 // The `dsdctl decide -o json` output is the proto3 JSON of DecideResponse
 // with zero values printed (plan contract, "Output").
@@ -420,7 +472,7 @@ TEST(DecideJsonTest, ContractKeysAndTypes) {
   const SchedulerService service = MakeService();
   const auto response = service.Decide(
       Parse<v1::DecideRequest>(Req(SsdMonitorSnapshot())), CallContext{});
-  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_THAT(response, IsOk()) << response.status();
 
   google::protobuf::util::JsonPrintOptions print;
   print.always_print_primitive_fields = true;
@@ -650,7 +702,7 @@ TEST_P(StatusTest, Code) {
   CallContext call;
   if (c.cancelled) call.cancelled = [] { return true; };
   const absl::Status status = Call(c.rpc, service, c.request, call);
-  EXPECT_EQ(status.code(), c.code) << status;
+  EXPECT_THAT(status, StatusIs(c.code)) << status;
   if (c.field.empty()) return;
   const std::string message(status.message());
   if (c.code == absl::StatusCode::kInvalidArgument) {
@@ -674,7 +726,7 @@ TEST_P(StatusTest, Code) {
 
 INSTANTIATE_TEST_SUITE_P(Service, StatusTest,
                          ::testing::ValuesIn(StatusCases()),
-                         ParamName<StatusCase>);
+                         ::dsd::testing::ParamName<StatusCase>);
 
 // `now` must be a valid google.protobuf.Timestamp (0001-01-01 ..
 // 9999-12-31), as every timestamp in the snapshot must: the response echoes
@@ -703,7 +755,7 @@ TEST(NowTest, OutOfRangeIsInvalidArgument) {
   };
   for (const auto& [rpc, status] : kRows) {
     SCOPED_TRACE(rpc);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument)) << status;
     EXPECT_THAT(std::string(status.message()), StartsWith("now: "));
   }
 }
@@ -730,7 +782,7 @@ TEST_P(ValidateTest, Violations) {
   const SchedulerService service = MakeService();
   const auto response =
       service.Validate(Parse<v1::ValidateRequest>(c.request), CallContext{});
-  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_THAT(response, IsOk()) << response.status();
   ASSERT_EQ(static_cast<size_t>(response->violations_size()), c.count);
   EXPECT_EQ(response->truncated(), c.truncated);
   std::vector<std::string> fields;
@@ -782,7 +834,7 @@ INSTANTIATE_TEST_SUITE_P(
          100,
          false},
     }),
-    ParamName<ValidateCase>);
+    ::dsd::testing::ParamName<ValidateCase>);
 
 // ---------------------------------------------------------------------------
 // Explain: per DaemonSet and node, with filters.
@@ -839,7 +891,7 @@ TEST_P(ExplainTest, Nodes) {
   const SchedulerService service = MakeService();
   const auto response =
       service.Explain(Parse<v1::ExplainRequest>(c.request), CallContext{});
-  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_THAT(response, IsOk()) << response.status();
   EXPECT_EQ(response->evaluated_at().seconds(), absl::ToUnixSeconds(kClock));
   ASSERT_EQ(response->daemon_sets_size(),
             static_cast<int>(c.daemon_sets.size()));
@@ -868,7 +920,7 @@ TEST_P(ExplainTest, Nodes) {
 
 INSTANTIATE_TEST_SUITE_P(Service, ExplainTest,
                          ::testing::ValuesIn(ExplainCases()),
-                         ParamName<ExplainCase>);
+                         ::dsd::testing::ParamName<ExplainCase>);
 
 // ---------------------------------------------------------------------------
 // Filter: the scheduler-extender path.
@@ -959,7 +1011,7 @@ TEST_P(FilterTest, FeasibleAndFailed) {
   const SchedulerService service = MakeService();
   const auto response =
       service.Filter(Parse<v1::FilterRequest>(c.request), CallContext{});
-  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_THAT(response, IsOk()) << response.status();
   EXPECT_THAT(response->feasible_nodes(), ElementsAreArray(c.feasible));
   ASSERT_EQ(response->failed_nodes_size(), static_cast<int>(c.failed.size()));
   for (size_t i = 0; i < c.failed.size(); ++i) {
@@ -978,7 +1030,7 @@ TEST_P(FilterTest, FeasibleAndFailed) {
 
 INSTANTIATE_TEST_SUITE_P(Service, FilterTest,
                          ::testing::ValuesIn(FilterCases()),
-                         ParamName<FilterCase>);
+                         ::dsd::testing::ParamName<FilterCase>);
 
 // ---------------------------------------------------------------------------
 // Corrupted bytes: whatever a request's bytes turn into, Decide, Explain
@@ -1118,7 +1170,7 @@ TEST(ExplainBudgetTest, OverTheBudgetIsResourceExhausted) {
     request.set_node(c.node_filter);
     const absl::StatusOr<v1::ExplainResponse> response =
         service.Explain(request, CallContext{});
-    ASSERT_EQ(response.status().code(), c.code) << response.status();
+    ASSERT_THAT(response, StatusIs(c.code)) << response.status();
     if (!response.ok()) {
       EXPECT_THAT(std::string(response.status().message()),
                   StartsWith("options.explain: "));
@@ -1145,7 +1197,7 @@ TEST(CancellationTest, PolledWhileValidating) {
   // Validate runs no engine: every call is validation's.
   v1::ValidateRequest validate;
   *validate.mutable_snapshot() = request.snapshot();
-  ASSERT_TRUE(service.Validate(validate, never).ok());
+  ASSERT_THAT(service.Validate(validate, never), IsOk());
   EXPECT_GT(calls, 20'000 / 64);
 
   int asked = 0;
@@ -1153,7 +1205,7 @@ TEST(CancellationTest, PolledWhileValidating) {
   soon.cancelled = [&asked] { return ++asked >= 3; };
   const absl::StatusOr<v1::DecideResponse> stopped =
       service.Decide(request, soon);
-  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kDeadlineExceeded)
+  EXPECT_THAT(stopped, StatusIs(absl::StatusCode::kDeadlineExceeded))
       << stopped.status();
   // Stopped where it was asked (the service then asks once more before
   // it answers), not after the hundreds of polls the whole pass makes.
@@ -1175,13 +1227,13 @@ TEST(FilterCapsTest, TaintsOverTheCap) {
   }
   const absl::StatusOr<v1::FilterResponse> over =
       service.Filter(request, CallContext{});
-  ASSERT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted)
+  ASSERT_THAT(over, StatusIs(absl::StatusCode::kResourceExhausted))
       << over.status();
   EXPECT_THAT(std::string(over.status().message()),
               StartsWith("nodes[0].taints: 1001 entries exceed the limit of "
                          "1000"));
   node.mutable_taints()->RemoveLast();
-  EXPECT_TRUE(service.Filter(request, CallContext{}).ok());
+  EXPECT_THAT(service.Filter(request, CallContext{}), IsOk());
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Hashing and comparing the short strings of a request (names, uids, label
 // keys and values: 3-60 bytes) on the per-pod paths: uniqueness checks and
-// string canonicalization in convert, claiming and grouping in the engine.
+// string canonicalization in convert, claiming and grouping in the engine
+// (both layers use it, hence server/common; header-only, Abseil only, so
+// the engine may include it).
 //
 // Debian 12's Abseil has its own absl::string_view (
 // ABSL_OPTION_USE_STD_STRING_VIEW 0), so absl::Hash<std::string_view> falls
@@ -9,8 +11,8 @@
 // versions (the hash follows wyhash's structure); in profiles of the
 // Decide handler they replaced a double-digit share spent in std::hash and
 // memcmp.
-#ifndef DSD_SERVER_ENGINE_INTERNAL_HASH_H_
-#define DSD_SERVER_ENGINE_INTERNAL_HASH_H_
+#ifndef DSD_SERVER_COMMON_HASH_H_
+#define DSD_SERVER_COMMON_HASH_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +22,7 @@
 #include "absl/base/attributes.h"
 #include "absl/numeric/int128.h"
 
-namespace dsd::engine::internal {
+namespace dsd::common {
 
 inline uint64_t Load64(const char* p) {
   uint64_t v;
@@ -106,6 +108,6 @@ struct StringViewEq {
   }
 };
 
-}  // namespace dsd::engine::internal
+}  // namespace dsd::common
 
-#endif  // DSD_SERVER_ENGINE_INTERNAL_HASH_H_
+#endif  // DSD_SERVER_COMMON_HASH_H_

@@ -1,12 +1,13 @@
 // Polling a caller's "give up?" callback from the engine's loops cheaply:
-// every kEvery ticks, not on every one (the callback reads a clock).
-#ifndef DSD_SERVER_ENGINE_INTERNAL_CANCEL_H_
-#define DSD_SERVER_ENGINE_INTERNAL_CANCEL_H_
+// every kEvery ticks, not on every one (the callback reads a clock). Used
+// by convert and the engine, hence server/common; header-only, std only.
+#ifndef DSD_SERVER_COMMON_CANCEL_H_
+#define DSD_SERVER_COMMON_CANCEL_H_
 
 #include <cstdint>
 #include <functional>
 
-namespace dsd::engine::internal {
+namespace dsd::common {
 
 class CancelPoll {
  public:
@@ -35,6 +36,6 @@ class CancelPoll {
   bool stopped_ = false;
 };
 
-}  // namespace dsd::engine::internal
+}  // namespace dsd::common
 
-#endif  // DSD_SERVER_ENGINE_INTERNAL_CANCEL_H_
+#endif  // DSD_SERVER_COMMON_CANCEL_H_

@@ -11,10 +11,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "spdlog/sinks/ostream_sink.h"
+#include "tests/testing/status_matchers.h"
 
 namespace dsd::logging {
 namespace {
 
+using ::dsd::testing::IsOk;
+using ::dsd::testing::StatusIs;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
@@ -35,7 +38,7 @@ TEST(ParseLogLevelTest, AcceptsTheFiveLevels) {
   for (const LevelCase& c : kCases) {
     SCOPED_TRACE(c.text);
     absl::StatusOr<spdlog::level::level_enum> level = ParseLogLevel(c.text);
-    ASSERT_TRUE(level.ok()) << level.status();
+    ASSERT_THAT(level, IsOk()) << level.status();
     EXPECT_EQ(*level, c.level);
   }
 }
@@ -43,16 +46,16 @@ TEST(ParseLogLevelTest, AcceptsTheFiveLevels) {
 TEST(ParseLogLevelTest, RejectsOthers) {
   for (const char* text : {"", "INFO", "warning", "off", "critical"}) {
     SCOPED_TRACE(text);
-    EXPECT_EQ(ParseLogLevel(text).status().code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(ParseLogLevel(text),
+                StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
 TEST(ParseLogFormatTest, TextAndJson) {
   EXPECT_EQ(*ParseLogFormat("text"), LogFormat::kText);
   EXPECT_EQ(*ParseLogFormat("json"), LogFormat::kJson);
-  EXPECT_EQ(ParseLogFormat("yaml").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseLogFormat("yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 struct SanitizeCase {
@@ -114,7 +117,7 @@ class LoggingTest : public ::testing::Test {
 TEST_F(LoggingTest, JsonIsOneEscapedObjectPerLine) {
   SetUpLogging({spdlog::level::debug, LogFormat::kJson}, sink_);
   Logger(kTransportLogger)->info("say \"hi\"\n\tback\\slash \x01");
-  Logger(kServiceLogger)->debug("second");
+  Logger(kGrpcLogger)->debug("second");
 
   const std::string text = out_.str();
   const size_t first_end = text.find('\n');
@@ -126,7 +129,7 @@ TEST_F(LoggingTest, JsonIsOneEscapedObjectPerLine) {
   EXPECT_THAT(first, HasSubstr(R"("level":"info","logger":"transport",)"));
   EXPECT_THAT(first, EndsWith(R"("msg":"say \"hi\"\n\tback\\slash \u0001"})"));
   const std::string second = text.substr(first_end + 1);
-  EXPECT_THAT(second, HasSubstr(R"("level":"debug","logger":"service",)"));
+  EXPECT_THAT(second, HasSubstr(R"("level":"debug","logger":"grpc",)"));
   EXPECT_THAT(second, EndsWith("\"msg\":\"second\"}\n"));
 }
 
@@ -134,9 +137,9 @@ TEST_F(LoggingTest, JsonIsOneEscapedObjectPerLine) {
 // newline is escaped, 4 MB are cut to kMaxLoggedMessageBytes.
 TEST_F(LoggingTest, TextMessageIsOneBoundedLine) {
   SetUpLogging({spdlog::level::info, LogFormat::kText}, sink_);
-  Logger(kServiceLogger)
+  Logger(kTransportLogger)
       ->warn("field=labels[\"a\n2026-01-01T00:00:00.000Z error [x] forged\"]");
-  Logger(kServiceLogger)->warn("value={}", std::string(4 << 20, 'v'));
+  Logger(kTransportLogger)->warn("value={}", std::string(4 << 20, 'v'));
   const std::string text = out_.str();
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -165,12 +168,12 @@ TEST_F(LoggingTest, JsonMessageIsOneBoundedValidLine) {
 TEST_F(LoggingTest, LevelFiltersEveryNamedLogger) {
   SetUpLogging({spdlog::level::warn, LogFormat::kText}, sink_);
   Logger(kTransportLogger)->info("dropped");
-  Logger(kConvertLogger)->warn("kept");
+  Logger(kGrpcLogger)->warn("kept");
   Logger("created-later")->info("dropped too");
   Logger("created-later")->error("kept too");
   const std::string text = out_.str();
   EXPECT_THAT(text, Not(HasSubstr("dropped")));
-  EXPECT_THAT(text, HasSubstr("warning [convert] kept\n"));
+  EXPECT_THAT(text, HasSubstr("warning [grpc] kept\n"));
   EXPECT_THAT(text, HasSubstr("error [created-later] kept too\n"));
   EXPECT_THAT(text, StartsWith("20"));
 }

@@ -1,0 +1,33 @@
+// dsd.v1 -> engine: the mappers, one per message, for a request that passed
+// validation (rules.h). The engine objects hold string views into the
+// messages, which must outlive them; label lists live in a snapshot's
+// blocks. Uses generated protobuf code and Abseil; no gRPC.
+#ifndef DSD_SERVER_CONVERT_FROM_PROTO_H_
+#define DSD_SERVER_CONVERT_FROM_PROTO_H_
+
+#include "dsd/v1/dsd.pb.h"
+#include "server/engine/types.h"
+
+namespace dsd::convert {
+
+// A node or DaemonSet alone (the Filter path, and DaemonSets converted for
+// the selector check). Their label lists are stored in `storage`, which
+// must outlive them.
+engine::Node NodeFromProto(const v1::Node& node, engine::Snapshot& storage);
+engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& ds,
+                                     engine::Snapshot& storage);
+
+engine::Options OptionsFromProto(const v1::DecideOptions& options);
+
+// The pieces the one-pass validate-and-convert (snapshot.h) assembles:
+// a label list into `storage`, and a node's or pod's fields but their
+// labels (which that pass takes canonical from its string cache).
+engine::Labels LabelsFromProto(
+    const google::protobuf::RepeatedPtrField<v1::Label>& labels,
+    engine::Snapshot& storage);
+void FillNode(const v1::Node& n, engine::Node& node);
+void FillPod(const v1::Pod& p, engine::Pod& pod);
+
+}  // namespace dsd::convert
+
+#endif  // DSD_SERVER_CONVERT_FROM_PROTO_H_
