@@ -53,7 +53,9 @@ TEST_P(CorpusReplayTest, EveryInputPassesTheChecks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, CorpusReplayTest, ::testing::ValuesIn(kCases),
-                         [](const auto& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<Case>& p) {
+                           return std::string(p.param.name);
+                         });
 
 }  // namespace
 }  // namespace dsd::fuzz
