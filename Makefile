@@ -72,7 +72,8 @@ test-asan: asan
 # and before the slower ASan build. Formatting last: a format slip should not
 # hide test results. The fuzz targets run briefly after the ASan tests.
 # The ThreadSanitizer tests (make test-tsan) are not part of it: their build
-# would take CI past its 30-minute budget (measured in the issue-18 report).
+# would take CI past its 30-minute budget: about 6 min of CPU for the
+# service and load tests alone, more with the transport tests.
 test: test-release image-test test-asan test-fuzz format-check
 
 # Full multi-stage build (compiles inside the builder stage).
