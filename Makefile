@@ -1,15 +1,30 @@
 # Front door to the CMake presets (CMakePresets.json); not a second build system.
 # `make run` and `make test` install missing Debian packages first.
 JOBS ?= 2
+# make fuzz: seconds per fuzz target; make test runs each for TEST_FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 20
+# The programs the ThreadSanitizer build needs: the transport, service and
+# load-client tests (and dsd-server, which transport_main_test runs). Only
+# these are built under TSan; ctest skips the rest (_NOT_BUILT).
+TSAN_TARGETS := dsd-server common_logging_test scheduler_service_test \
+  transport_status_test transport_metrics_test transport_flags_test \
+  transport_grpc_service_test transport_server_test \
+  transport_request_bytes_test transport_hostile_request_test \
+  transport_main_test load_synthetic_cluster_test \
+  load_latency_histogram_test load_command_test
+FUZZ_TARGETS := request_fuzzer k8s_load_fuzzer
 SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
 
-.PHONY: help deps build asan test test-release test-asan image image-test run bench format format-check lint clean
+.PHONY: help deps build asan fuzz-build fuzz tsan test test-release test-asan test-fuzz test-tsan image image-test run bench format format-check lint clean
 
 help:
 	@echo "make run     build, start dsd-server on 127.0.0.1:50051, replay examples/ through dsdctl"
-	@echo "make test    build Release and ASan+UBSan, run every test in both (ctest), check formatting"
+	@echo "make test    build Release and ASan+UBSan, run every test in both (ctest), fuzz briefly, check formatting"
 	@echo "make build   Release build only (build/release)"
 	@echo "make asan    ASan+UBSan build only (build/asan)"
+	@echo "make fuzz    build the libFuzzer targets (clang, build/fuzz) and run each FUZZ_SECONDS (60)"
+	@echo "make test-tsan  ThreadSanitizer build (build/tsan) of the transport, service and load tests, run with ctest"
 	@echo "make bench   measure and write docs/performance.md (tables, PNG plots)"
 	@echo "make format  clang-format the tree in place; make format-check only checks"
 	@echo "make lint    clang-tidy over the Release compile_commands.json"
@@ -27,6 +42,26 @@ asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 
+# libFuzzer targets (clang, ASan+UBSan): only the fuzzers and what they link.
+fuzz-build: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+# make test runs each fuzz target briefly, so that CI keeps them building
+# and the corpus passing.
+test-fuzz: fuzz-build
+	@FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) bash scripts/fuzz.sh
+
+tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TARGETS)
+
+test-tsan: tsan
+	ctest --preset tsan -E _NOT_BUILT
+
 test-release: build
 	ctest --preset release
 
@@ -35,8 +70,11 @@ test-asan: asan
 
 # The image smoke test runs after the Release tests (it packs their binaries)
 # and before the slower ASan build. Formatting last: a format slip should not
-# hide test results.
-test: test-release image-test test-asan format-check
+# hide test results. The fuzz targets run briefly after the ASan tests.
+# The ThreadSanitizer tests (make test-tsan) are not part of it: their build
+# would take CI past its 30-minute budget: about 6 min of CPU for the
+# service and load tests alone, more with the transport tests.
+test: test-release image-test test-asan test-fuzz format-check
 
 # Full multi-stage build (compiles inside the builder stage).
 image:

@@ -11,6 +11,10 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libcurl4-openssl-dev
   openssl clang-format
+  # The fuzz targets (the `fuzz` preset, fuzz/), which `make test` runs
+  # briefly: Debian 12's clang (14) and its libFuzzer. ThreadSanitizer (the
+  # `tsan` preset) is GCC's own, part of build-essential.
+  clang libfuzzer-14-dev
 )
 # Only for `make lint` and `make bench`; not needed to build or test.
 OPTIONAL_PACKAGES=(clang-tidy gnuplot-nox python3)

@@ -1029,6 +1029,14 @@ std::vector<ErrorCase> ErrorCases() {
        "apiVersion: v1\nkind: Node\nmetadata:\n  name: [n1\n",
        ElementsAre(AllOf(StartsWith("bad.yaml: invalid YAML at line "),
                          HasSubstr(", column ")))},
+      // yaml-cpp 0.7 reads endless empty documents before a top-level ','
+      // (found by fuzz/k8s_load_fuzzer): an error, not a hang.
+      {"YamlCommaAtTopLevel", "bad.yaml", ",",
+       ElementsAre("bad.yaml: invalid YAML at line 1, column 1: ',' outside "
+                   "a flow collection ([...] or {...})")},
+      {"YamlCommaAfterADocument", "bad.yaml", "kind: Node\n---\n\"x\" ,\n",
+       ElementsAre("bad.yaml: invalid YAML at line 3, column 5: ',' outside "
+                   "a flow collection ([...] or {...})")},
       {"YamlAliasOfItsOwnAnchor", "bad.yaml", "items: &x [*x]\n",
        ElementsAre(AllOf(StartsWith("bad.yaml: invalid YAML at line 1"),
                          HasSubstr("nesting deeper than 200 levels")))},

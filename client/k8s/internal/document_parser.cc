@@ -1,6 +1,7 @@
 #include "client/k8s/internal/document_parser.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
@@ -443,6 +444,38 @@ std::string ControlCharacterError(std::string_view text, size_t& position) {
   return "";
 }
 
+// yaml-cpp 0.7's LoadAll never ends on a ',' outside a flow collection at
+// the top level ("," or "[a] ,"): each document it reads there is an empty
+// one that does not consume the ','. It collects such documents until
+// memory runs out. This event pass (no nodes built) stops there instead:
+// every real document consumes input, so a document that starts where the
+// one before it started is that loop.
+class StuckDocumentCheck : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (documents_++ > 0 && mark.pos == last_start_.pos) {
+      throw YamlShapeError{"',' outside a flow collection ([...] or {...})",
+                           mark};
+    }
+    last_start_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  size_t documents_ = 0;
+  YAML::Mark last_start_;
+};
+
 ParsedText ParseYaml(std::string_view text, size_t& error_position) {
   ParsedText out;
   error_position = 0;
@@ -457,6 +490,14 @@ ParsedText ParseYaml(std::string_view text, size_t& error_position) {
     error_position = mark.is_null() ? 0 : static_cast<size_t>(mark.pos);
   };
   try {
+    {
+      ViewBuffer check_buffer(text);
+      std::istream check_in(&check_buffer);
+      YAML::Parser parser(check_in);
+      StuckDocumentCheck check;
+      while (parser.HandleNextDocument(check)) {
+      }
+    }
     ViewBuffer buffer(text);
     std::istream in(&buffer);
     const std::vector<YAML::Node> nodes = YAML::LoadAll(in);

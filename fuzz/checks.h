@@ -1,0 +1,44 @@
+// The properties the fuzz targets check, as plain functions over one input
+// so that the libFuzzer programs (fuzz/*_fuzzer.cc, clang) and the corpus
+// replay test (fuzz/corpus_replay_test.cc, every build) run the same code.
+// A violated property prints what differed to stderr and aborts: libFuzzer
+// then saves the input, and the replay test dies naming the file.
+#ifndef DSD_FUZZ_CHECKS_H_
+#define DSD_FUZZ_CHECKS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dsd::fuzz {
+
+// Silences protobuf's log lines (a parse of invalid UTF-8 logs one each
+// time); call once before the checks.
+void QuietProtobufLogs();
+
+// A request through the service. The first byte picks the method
+// (% 4: Decide, Explain, Validate, Filter) and the second how the bytes
+// are split into stream chunks (the reader must not assume contiguous
+// bytes); the rest is the request. For Decide, Explain and Validate:
+//  - the wire reader (server/convert/wire.h) accepts the bytes exactly when
+//    protobuf's parser does (unless it stopped first at a per-object cap,
+//    RESOURCE_EXHAUSTED), and reads the same request, unknown fields of the
+//    snapshot aside;
+//  - bytes protobuf rejects get INVALID_ARGUMENT (or RESOURCE_EXHAUSTED);
+//  - for accepted bytes the service's answer (status, plan, explanations,
+//    violations) equals its answer to the protobuf-parsed request;
+//  - Validate never answers INVALID_ARGUMENT to accepted bytes, and when it
+//    lists violations for a Decide/Explain request's snapshot and options,
+//    that request gets INVALID_ARGUMENT.
+// For Filter (parsed whole by the transport): every node is either
+// feasible or failed, in the request's order.
+void CheckServiceRequest(const uint8_t* data, size_t size);
+
+// Kubernetes JSON/YAML text through client/k8s's SnapshotLoader: never
+// throws, the origins are parallel to the snapshot's objects, every problem
+// and warning prints on one line without control bytes, Finish() gives the
+// same result twice, and TranslateFieldPath maps paths of the snapshot.
+void CheckK8sLoad(const uint8_t* data, size_t size);
+
+}  // namespace dsd::fuzz
+
+#endif  // DSD_FUZZ_CHECKS_H_
