@@ -11,7 +11,7 @@ TSAN_TARGETS := dsd-server common_logging_test scheduler_service_test \
   transport_status_test transport_metrics_test transport_flags_test \
   transport_grpc_service_test transport_server_test \
   transport_request_bytes_test transport_hostile_request_test \
-  transport_main_test load_synthetic_cluster_test \
+  transport_main_test transport_worker_pool_test client_synthetic_cluster_test \
   load_latency_histogram_test load_command_test
 FUZZ_TARGETS := request_fuzzer k8s_load_fuzzer
 SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
