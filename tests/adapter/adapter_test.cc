@@ -25,6 +25,7 @@
 
 #include "httplib.h"
 #include "tests/kube/fake_apiserver.h"
+#include "tests/testing/child_process.h"
 #include "tests/transport/server_process.h"
 
 namespace dsd::adapter {
@@ -40,58 +41,18 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// dsd-adapter as a child process; stderr in a file; killed on destruction.
-class Adapter {
+// dsd-adapter as a child process (see ChildProcess): standard output and
+// error in one file, and never the developer's cluster.
+class Adapter : public testing::ChildProcess {
  public:
-  explicit Adapter(const std::vector<std::string>& args) {
-    std::string pattern = ::testing::TempDir() + "dsd-adapter-XXXXXX";
-    const int fd = mkstemp(pattern.data());
-    stderr_path_ = pattern;
-    std::vector<std::string> storage = {DSD_ADAPTER_BIN};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      unsetenv("KUBECONFIG");
-      unsetenv("KUBERNETES_SERVICE_HOST");
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fd);
-  }
-  ~Adapter() {
-    if (pid_ > 0 && !code_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::string Output() const { return ReadFile(stderr_path_); }
+  explicit Adapter(const std::vector<std::string>& args)
+      : ChildProcess(DSD_ADAPTER_BIN, args,
+                     {.env = {},
+                      .unset_env = {"KUBECONFIG", "KUBERNETES_SERVICE_HOST"},
+                      .capture_stdout = true}) {}
   std::optional<int> Wait(std::chrono::milliseconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        code_ =
-            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return code_;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return std::nullopt;
+    return WaitForExit(timeout);
   }
-  void Signal(int sig) { kill(pid_, sig); }
-  bool running() {
-    return !code_ && !Wait(std::chrono::milliseconds(1)).has_value();
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::optional<int> code_;
-  std::string stderr_path_;
 };
 
 int FreePort() {

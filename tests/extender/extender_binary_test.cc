@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/local_server.h"
 #include "tests/testing/param_name.h"
 
@@ -42,74 +43,20 @@ std::string Testdata(const std::string& path) {
   return ReadFile(std::string(DSD_EXTENDER_TESTDATA) + "/" + path);
 }
 
-// One dsd-extender process; killed (SIGKILL) by the destructor if it runs.
-class ExtenderProcess {
+// One dsd-extender process (see ChildProcess).
+class ExtenderProcess : public testing::ChildProcess {
  public:
-  explicit ExtenderProcess(std::vector<std::string> args) {
-    stderr_path_ = ::testing::TempDir() + "dsd-extender-stderr-" +
-                   std::to_string(getpid()) + "-" + std::to_string(++count_);
-    args.insert(args.begin(), DSD_EXTENDER_BIN);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int fd =
-        open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int null = open("/dev/null", O_RDWR);
-      dup2(null, 0);
-      dup2(null, 1);
-      dup2(fd, 2);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fd);
-  }
-  ~ExtenderProcess() {
-    if (pid_ > 0 && !exit_code_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    unlink(stderr_path_.c_str());
-  }
-  std::string Stderr() const { return ReadFile(stderr_path_); }
+  explicit ExtenderProcess(const std::vector<std::string>& args)
+      : ChildProcess(DSD_EXTENDER_BIN, args) {}
+  std::string Stderr() const { return Output(); }
 
   // The port from "listening on HOST:PORT", or 0 if it did not log one
   // within `timeout` (it exited, or is far too slow).
   int WaitForPort(milliseconds timeout) {
-    const std::regex re(R"(listening on [^ ]*:([0-9]+))");
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      std::smatch m;
-      const std::string text = Stderr();
-      if (std::regex_search(text, m, re)) return std::stoi(m[1].str());
-      if (!Running()) return 0;
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return 0;
+    const std::optional<std::string> port =
+        WaitForOutput(R"(listening on [^ ]*:([0-9]+))", timeout);
+    return port ? std::stoi(*port) : 0;
   }
-  void Signal(int signal_number) { kill(pid_, signal_number); }
-  std::optional<int> WaitForExit(milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (Running() && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return exit_code_;
-  }
-
- private:
-  bool Running() {
-    if (exit_code_) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) != pid_) return true;
-    exit_code_ =
-        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return false;
-  }
-  static inline int count_ = 0;
-  pid_t pid_ = -1;
-  std::string stderr_path_;
-  std::optional<int> exit_code_;
 };
 
 constexpr milliseconds kStartTimeout{30000};  // a loaded CI machine

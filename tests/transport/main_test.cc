@@ -67,7 +67,7 @@ const BadFlagCase kBadFlagCases[] = {
 TEST_P(BadFlagsTest, ExitTwoNamingTheProblem) {
   const BadFlagCase& c = GetParam();
   ServerProcess server(c.args);
-  ASSERT_TRUE(server.running());
+  ASSERT_TRUE(server.started());
   EXPECT_EQ(server.WaitForExit(kStartTimeout), 2);
   EXPECT_THAT(server.Stderr(), HasSubstr(c.message_part));
   EXPECT_THAT(server.Stderr(), Not(HasSubstr("listening on")));
