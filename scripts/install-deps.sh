@@ -11,11 +11,11 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libcurl4-openssl-dev
   openssl clang-format
-  # The fuzz targets (the `fuzz` preset, fuzz/), which `make test` runs
-  # briefly: Debian 12's clang (14) and its libFuzzer. ThreadSanitizer (the
-  # `tsan` preset) is GCC's own, part of build-essential.
-  clang libfuzzer-14-dev
 )
+# Only for the fuzz targets (the `fuzz` preset, fuzz/; `make fuzz`,
+# `make test-fuzz`): Debian 12's clang (14) and its libFuzzer.
+# ThreadSanitizer (the `tsan` preset) is GCC's own, part of build-essential.
+FUZZ_PACKAGES=(clang libfuzzer-14-dev)
 # Only for `make lint` and `make bench`; not needed to build or test.
 OPTIONAL_PACKAGES=(clang-tidy gnuplot-nox python3)
 # Only for `make image` and its smoke test (docker/README.md): podman builds
@@ -29,7 +29,8 @@ for arg in "$@"; do
   case "$arg" in
     --all) want+=("${OPTIONAL_PACKAGES[@]}") ;;
     --image) want+=("${IMAGE_PACKAGES[@]}") ;;
-    *) echo "usage: install-deps.sh [--all] [--image]" >&2; exit 2 ;;
+    --fuzz) want+=("${FUZZ_PACKAGES[@]}") ;;
+    *) echo "usage: install-deps.sh [--all] [--image] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 for p in "${want[@]}"; do
