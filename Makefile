@@ -24,6 +24,7 @@ help:
 	@echo "make build   Release build only (build/release)"
 	@echo "make asan    ASan+UBSan build only (build/asan)"
 	@echo "make fuzz    build the libFuzzer targets (clang, build/fuzz) and run each FUZZ_SECONDS (60)"
+	@echo "make test-fuzz  each fuzz target for TEST_FUZZ_SECONDS (20); not in make test (CI's time budget)"
 	@echo "make test-tsan  ThreadSanitizer build (build/tsan) of the transport, service and load tests, run with ctest"
 	@echo "make bench   measure and write docs/performance.md (tables, PNG plots)"
 	@echo "make format  clang-format the tree in place; make format-check only checks"
