@@ -90,9 +90,11 @@ void AddLoadFlags(CLI::App& cmd, dsd::client::LoadCommandOptions& o,
   dsd::client::LoadOptions& l = o.load;
   cmd.add_option("--method", method,
                  "The RPC to send: decide (Decide with the cluster), "
-                 "validate (Validate with the same cluster) or health "
-                 "(grpc.health.v1.Health/Check, the transport's ceiling).")
-      ->check(CLI::IsMember({"decide", "validate", "health"}))
+                 "validate (Validate with the same cluster), explain "
+                 "(Explain of every DaemonSet on every node: the largest "
+                 "answers) or health (grpc.health.v1.Health/Check, the "
+                 "transport's ceiling).")
+      ->check(CLI::IsMember({"decide", "validate", "explain", "health"}))
       ->capture_default_str();
   cmd.add_option("-c,--concurrency", l.concurrency,
                  "Closed loop: the number of calls kept in flight; each "

@@ -463,8 +463,8 @@ LoadResult LoadRun::Result(Clock::time_point finish, double cpu_seconds) {
 }  // namespace
 
 bool ParseLoadMethod(std::string_view text, LoadMethod& out) {
-  for (LoadMethod m :
-       {LoadMethod::kDecide, LoadMethod::kValidate, LoadMethod::kHealth}) {
+  for (LoadMethod m : {LoadMethod::kDecide, LoadMethod::kValidate,
+                       LoadMethod::kExplain, LoadMethod::kHealth}) {
     if (text == LoadMethodName(m)) {
       out = m;
       return true;
@@ -479,6 +479,8 @@ const char* LoadMethodName(LoadMethod method) {
       return "decide";
     case LoadMethod::kValidate:
       return "validate";
+    case LoadMethod::kExplain:
+      return "explain";
     case LoadMethod::kHealth:
       return "health";
   }
@@ -491,6 +493,8 @@ const char* LoadMethodPath(LoadMethod method) {
       return "/dsd.v1.DaemonSetScheduler/Decide";
     case LoadMethod::kValidate:
       return "/dsd.v1.DaemonSetScheduler/Validate";
+    case LoadMethod::kExplain:
+      return "/dsd.v1.DaemonSetScheduler/Explain";
     case LoadMethod::kHealth:
       return "/grpc.health.v1.Health/Check";
   }

@@ -24,10 +24,11 @@ namespace dsd::client {
 enum class LoadMethod {
   kDecide,    // dsd.v1.DaemonSetScheduler/Decide (a DecideRequest)
   kValidate,  // dsd.v1.DaemonSetScheduler/Validate (a ValidateRequest)
+  kExplain,   // dsd.v1.DaemonSetScheduler/Explain (an ExplainRequest)
   kHealth,    // grpc.health.v1.Health/Check (empty: the server overall)
 };
 
-// "decide" | "validate" | "health"; false for anything else.
+// "decide" | "validate" | "explain" | "health"; false for anything else.
 bool ParseLoadMethod(std::string_view text, LoadMethod& out);
 // The inverse of ParseLoadMethod.
 const char* LoadMethodName(LoadMethod method);

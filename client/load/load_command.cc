@@ -105,6 +105,12 @@ bool BuildRequest(const LoadCommandOptions& options, BuiltRequest& out,
   if (options.load.method == LoadMethod::kDecide) {
     return Serialize(decide, out.bytes, err);
   }
+  if (options.load.method == LoadMethod::kExplain) {
+    v1::ExplainRequest explain;
+    explain.mutable_snapshot()->Swap(decide.mutable_snapshot());
+    if (decide.has_options()) *explain.mutable_options() = decide.options();
+    return Serialize(explain, out.bytes, err);
+  }
   v1::ValidateRequest validate;
   validate.mutable_snapshot()->Swap(decide.mutable_snapshot());
   *validate.mutable_options() = decide.options();

@@ -146,6 +146,8 @@ INSTANTIATE_TEST_SUITE_P(
                       SmokeCase{"DecideOpen", LoadMethod::kDecide, true},
                       SmokeCase{"ValidateClosed", LoadMethod::kValidate, false},
                       SmokeCase{"ValidateOpen", LoadMethod::kValidate, true},
+                      SmokeCase{"ExplainClosed", LoadMethod::kExplain, false},
+                      SmokeCase{"ExplainOpen", LoadMethod::kExplain, true},
                       SmokeCase{"HealthClosed", LoadMethod::kHealth, false},
                       SmokeCase{"HealthOpen", LoadMethod::kHealth, true}),
     dsd::testing::ParamName<SmokeCase>);
@@ -435,6 +437,38 @@ TEST(LoadExitCodeTest, FollowsTheDocumentedTable) {
 
 // --- --write-request
 // -----------------------------------------------------------
+
+// Each --method name reaches the RPC of that name in dsd.proto (or the
+// standard health service), so a method cannot silently load another.
+TEST(LoadMethodTest, NamesMapToTheProtosMethods) {
+  const struct {
+    const char* name;
+    const char* path;
+  } kRows[] = {
+      {"decide", "/dsd.v1.DaemonSetScheduler/Decide"},
+      {"validate", "/dsd.v1.DaemonSetScheduler/Validate"},
+      {"explain", "/dsd.v1.DaemonSetScheduler/Explain"},
+      {"health", "/grpc.health.v1.Health/Check"},
+  };
+  const google::protobuf::ServiceDescriptor* service =
+      v1::DecideRequest::descriptor()->file()->FindServiceByName(
+          "DaemonSetScheduler");
+  ASSERT_NE(service, nullptr);
+  for (const auto& row : kRows) {
+    LoadMethod method;
+    ASSERT_TRUE(ParseLoadMethod(row.name, method)) << row.name;
+    EXPECT_STREQ(LoadMethodName(method), row.name);
+    EXPECT_STREQ(LoadMethodPath(method), row.path);
+    const std::string path = row.path;
+    if (path.rfind("/dsd.v1.", 0) == 0) {
+      EXPECT_NE(service->FindMethodByName(path.substr(path.rfind('/') + 1)),
+                nullptr)
+          << row.path;
+    }
+  }
+  LoadMethod unused;
+  EXPECT_FALSE(ParseLoadMethod("filter", unused));
+}
 
 TEST(LoadWriteRequestTest, WritesTheSyntheticBytesAndSendsNothing) {
   LoadCommandOptions o = SmokeOptions(LoadMethod::kDecide, false);
