@@ -118,17 +118,29 @@ TEST(MethodNameTest, ProtoNames) {
   EXPECT_EQ(MethodName(Method::kUnknown), "unknown");
 }
 
-TEST(MetricsServerTest, ServesMetricsOnlyAtSlashMetrics) {
-  Metrics metrics;
-  metrics.CallStarted();
-  metrics.CallFinished(Method::kExplain, grpc::StatusCode::OK,
-                       absl::Milliseconds(2), 5);
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_THAT(server, IsOk());
-  ASSERT_GT((*server)->Port(), 0);
+// Each case gets its own endpoint on an OS-chosen loopback port.
+class MetricsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+        MetricsServer::Start("127.0.0.1:0", metrics_);
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+    ASSERT_GT(server_->Port(), 0);
+  }
 
-  httplib::Client client("127.0.0.1", (*server)->Port());
+  int port() const { return server_->Port(); }
+
+  Metrics metrics_;
+  std::unique_ptr<MetricsServer> server_;
+};
+
+TEST_F(MetricsServerTest, ServesMetricsOnlyAtSlashMetrics) {
+  metrics_.CallStarted();
+  metrics_.CallFinished(Method::kExplain, grpc::StatusCode::OK,
+                        absl::Milliseconds(2), 5);
+
+  httplib::Client client("127.0.0.1", port());
   const httplib::Result ok = client.Get("/metrics");
   ASSERT_TRUE(ok) << httplib::to_string(ok.error());
   EXPECT_EQ(ok->status, 200);
@@ -140,8 +152,8 @@ TEST(MetricsServerTest, ServesMetricsOnlyAtSlashMetrics) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
 
-  (*server)->Stop();
-  (*server)->Stop();  // idempotent
+  server_->Stop();
+  server_->Stop();  // idempotent
 }
 
 // A plain TCP connection to 127.0.0.1:port (-1 on failure): a client
@@ -198,17 +210,12 @@ class SlowClient {
 // Four connections that send nothing and one sending a byte every 300 ms
 // do not keep a scrape waiting (the old endpoint, one worker and a 5 s
 // read timeout per connection, took 20 s).
-TEST(MetricsServerTest, ScrapeIsServedWhileIdleAndSlowClientsAreConnected) {
-  Metrics metrics;
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_THAT(server, IsOk());
-  const int port = (*server)->Port();
+TEST_F(MetricsServerTest, ScrapeIsServedWhileIdleAndSlowClientsAreConnected) {
   std::vector<int> idle;
-  for (int i = 0; i < 4; ++i) idle.push_back(ConnectTcp(port));
-  SlowClient slow(port);
+  for (int i = 0; i < 4; ++i) idle.push_back(ConnectTcp(port()));
+  SlowClient slow(port());
 
-  httplib::Client client("127.0.0.1", port);
+  httplib::Client client("127.0.0.1", port());
   client.set_read_timeout(10, 0);  // generous; the old endpoint needed 20 s
   const httplib::Result result = client.Get("/metrics");
   ASSERT_TRUE(result) << httplib::to_string(result.error());
@@ -219,43 +226,30 @@ TEST(MetricsServerTest, ScrapeIsServedWhileIdleAndSlowClientsAreConnected) {
 
 // A client sending one byte every 300 ms is cut at the whole-request
 // deadline (5 s by default), not held as long as it keeps sending.
-TEST(MetricsServerTest, SlowClientIsCutAtTheRequestDeadline) {
-  Metrics metrics;
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_THAT(server, IsOk());
-  SlowClient slow((*server)->Port());
+TEST_F(MetricsServerTest, SlowClientIsCutAtTheRequestDeadline) {
+  SlowClient slow(port());
   // Far below the 300 s the request would take, far above the deadline.
   EXPECT_LT(slow.Join(), std::chrono::seconds(20));
 }
 
 // Stop cuts connections that are idle, slow or queued: it never waits for
 // a client.
-TEST(MetricsServerTest, StopDoesNotWaitForClients) {
-  Metrics metrics;
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_THAT(server, IsOk());
-  const int port = (*server)->Port();
+TEST_F(MetricsServerTest, StopDoesNotWaitForClients) {
   std::vector<int> idle;
-  for (int i = 0; i < 8; ++i) idle.push_back(ConnectTcp(port));
-  SlowClient slow(port);
+  for (int i = 0; i < 8; ++i) idle.push_back(ConnectTcp(port()));
+  SlowClient slow(port());
   const auto start = std::chrono::steady_clock::now();
-  (*server)->Stop();
+  server_->Stop();
   // Immediate by design; 3 s only absorbs a loaded machine.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   for (const int fd : idle) close(fd);
 }
 
 // A second endpoint on the same port fails (no SO_REUSEPORT sharing).
-TEST(MetricsServerTest, PortInUseIsUnavailable) {
-  Metrics metrics;
-  absl::StatusOr<std::unique_ptr<MetricsServer>> first =
-      MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_THAT(first, IsOk());
-  const std::string address = "127.0.0.1:" + std::to_string((*first)->Port());
+TEST_F(MetricsServerTest, PortInUseIsUnavailable) {
+  const std::string address = "127.0.0.1:" + std::to_string(port());
   absl::StatusOr<std::unique_ptr<MetricsServer>> second =
-      MetricsServer::Start(address, metrics);
+      MetricsServer::Start(address, metrics_);
   EXPECT_THAT(second, StatusIs(absl::StatusCode::kUnavailable,
                                HasSubstr("address already in use")));
 }
@@ -267,7 +261,7 @@ struct HttpCase {
 };
 
 // What is not a scrape gets an HTTP error, not the metrics.
-TEST(MetricsServerTest, AnswersOtherRequestsWithHttpErrors) {
+TEST_F(MetricsServerTest, AnswersOtherRequestsWithHttpErrors) {
   const HttpCase cases[] = {
       {"OtherPath", "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 404 "},
       {"OtherMethod", "POST /metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 405 "},
@@ -277,13 +271,9 @@ TEST(MetricsServerTest, AnswersOtherRequestsWithHttpErrors) {
        "HTTP/1.1 431 "},
       {"Query", "GET /metrics?x=1 HTTP/1.0\r\n\r\n", "HTTP/1.1 200 "},
   };
-  Metrics metrics;
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start("127.0.0.1:0", metrics);
-  ASSERT_THAT(server, IsOk());
   for (const HttpCase& c : cases) {
     SCOPED_TRACE(c.name);
-    const int fd = ConnectTcp((*server)->Port());
+    const int fd = ConnectTcp(port());
     ASSERT_GE(fd, 0);
     send(fd, c.request.data(), c.request.size(), MSG_NOSIGNAL);
     std::string response;
@@ -299,7 +289,7 @@ TEST(MetricsServerTest, AnswersOtherRequestsWithHttpErrors) {
   }
 }
 
-TEST(MetricsServerTest, RejectsAnAddressWithoutPort) {
+TEST(MetricsServerStartTest, RejectsAnAddressWithoutPort) {
   const Metrics metrics;
   for (const char* address : {"127.0.0.1", "", "localhost:http", ":70000"}) {
     SCOPED_TRACE(address);
