@@ -7,11 +7,14 @@
 //                        HasSubstr("snapshot.nodes[1]")));
 //   EXPECT_THAT(stub->Decide(&context, request, &response),
 //               GrpcStatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
+//   DSD_ASSERT_OK_AND_ASSIGN(const engine::Snapshot snapshot,
+//                            Convert(request));
 #ifndef DSD_TESTS_TESTING_STATUS_MATCHERS_H_
 #define DSD_TESTS_TESTING_STATUS_MATCHERS_H_
 
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -93,5 +96,18 @@ MATCHER_P(GrpcStatusIs, code,
 }
 
 }  // namespace dsd::testing
+
+// Declares or assigns `lhs` from the value of `expr`, an absl::StatusOr, or
+// fails the test with an ASSERT (the test function returns) that prints the
+// status. `lhs` may be a declaration: `DSD_ASSERT_OK_AND_ASSIGN(auto x, F())`.
+#define DSD_ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  DSD_ASSERT_OK_AND_ASSIGN_IMPL_(           \
+      DSD_STATUS_MATCHERS_CONCAT_(dsd_status_or_, __LINE__), lhs, expr)
+#define DSD_ASSERT_OK_AND_ASSIGN_IMPL_(status_or, lhs, expr) \
+  auto status_or = (expr);                                   \
+  ASSERT_TRUE(status_or.ok()) << status_or.status();         \
+  lhs = *std::move(status_or)
+#define DSD_STATUS_MATCHERS_CONCAT_(a, b) DSD_STATUS_MATCHERS_CONCAT_IMPL_(a, b)
+#define DSD_STATUS_MATCHERS_CONCAT_IMPL_(a, b) a##b
 
 #endif  // DSD_TESTS_TESTING_STATUS_MATCHERS_H_

@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "grpcpp/support/status.h"
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "tests/testing/param_name.h"
 
@@ -90,6 +91,32 @@ TEST(StatusMatchersTest, FailureExplainsTheStatus) {
                   StatusIs(absl::StatusCode::kNotFound)),
               HasSubstr("NOT_FOUND"));
   EXPECT_THAT(status, Not(StatusIs(absl::StatusCode::kInvalidArgument)));
+}
+
+absl::StatusOr<std::string> Lookup(bool found) {
+  if (!found) return absl::NotFoundError("no DaemonSet default/x");
+  return std::string("default/x");
+}
+
+TEST(AssertOkAndAssignTest, DeclaresOrAssignsTheValue) {
+  DSD_ASSERT_OK_AND_ASSIGN(const std::string declared, Lookup(true));
+  EXPECT_EQ(declared, "default/x");
+  std::string assigned = "before";
+  DSD_ASSERT_OK_AND_ASSIGN(assigned, Lookup(true));
+  EXPECT_EQ(assigned, "default/x");
+}
+
+// A non-OK status is a fatal failure that prints it; nothing after the
+// macro runs.
+bool reached_after_assign = false;
+void AssignFromAnError() {
+  DSD_ASSERT_OK_AND_ASSIGN(const std::string unused, Lookup(false));
+  reached_after_assign = !unused.empty();
+}
+
+TEST(AssertOkAndAssignTest, AnErrorIsAFatalFailureNamingTheStatus) {
+  EXPECT_FATAL_FAILURE(AssignFromAnError(), "no DaemonSet default/x");
+  EXPECT_FALSE(reached_after_assign);
 }
 
 }  // namespace
