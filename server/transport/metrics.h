@@ -63,6 +63,8 @@ class Metrics {
   int64_t InFlight() const {
     return in_flight_.load(std::memory_order_relaxed);
   }
+  // Calls started since the process began.
+  uint64_t Started() const { return started_.load(std::memory_order_relaxed); }
   // The call that CallStarted counted finished with `code` after `duration`
   // (negative counts as zero); its request was `request_bytes` long.
   void CallFinished(Method method, grpc::StatusCode code,
@@ -93,6 +95,7 @@ class Metrics {
 
   std::array<PerMethod, kMethodCount> methods_;
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<uint64_t> started_{0};
   std::atomic<int64_t> request_bytes_in_flight_{0};
 };
 

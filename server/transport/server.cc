@@ -3,6 +3,7 @@
 // its plugins in its constructor).
 #include "server/transport/server.h"
 
+#include <malloc.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -187,6 +188,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->port_ = selected_port;
   server->address_ = WithPort(options.listen, selected_port);
 
+  server->trim_thread_ =
+      std::thread([raw = server.get()] { raw->TrimWhenIdle(); });
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
         MetricsServer::Start(options.metrics_listen, server->metrics_);
@@ -218,6 +221,7 @@ Server::Server(const ServerOptions& options, std::function<absl::Time()> clock)
 
 Server::~Server() {
   Shutdown(absl::ZeroDuration());
+  StopTrimming();
   // Every call has finished once the drain has: the pool only has to
   // return.
   if (drain_thread_.joinable()) drain_thread_.join();
@@ -262,9 +266,36 @@ void Server::Drain(absl::Time deadline) {
     server_->Shutdown(absl::ToChronoTime(deadline));
   }
   if (metrics_server_ != nullptr) metrics_server_->Stop();
+  StopTrimming();
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   drained_ = true;
   drained_cv_.notify_all();
+}
+
+void Server::TrimWhenIdle() {
+  uint64_t seen = metrics_.Started();
+  uint64_t trimmed = seen;
+  std::unique_lock<std::mutex> lock(trim_mu_);
+  while (!trim_cv_.wait_for(lock, absl::ToChronoSeconds(kTrimAfterIdle),
+                            [this] { return trim_stop_; })) {
+    const uint64_t started = metrics_.Started();
+    if (started == seen && started != trimmed && metrics_.InFlight() == 0) {
+      malloc_trim(0);
+      trimmed = started;
+    }
+    seen = started;
+  }
+}
+
+void Server::StopTrimming() {
+  {
+    std::lock_guard<std::mutex> lock(trim_mu_);
+    trim_stop_ = true;
+  }
+  trim_cv_.notify_all();
+  // Drain and the destructor both stop it; only one joins.
+  std::lock_guard<std::mutex> lock(trim_join_mu_);
+  if (trim_thread_.joinable()) trim_thread_.join();
 }
 
 }  // namespace dsd::transport

@@ -144,6 +144,13 @@ class Server {
   // How long Shutdown waits past the grace period before it returns false.
   static constexpr absl::Duration kAbandonAfter = absl::Milliseconds(500);
 
+  // Once no call has started or run for this long after some work, the
+  // server hands the memory it freed back to the kernel (malloc_trim).
+  // glibc keeps what a burst of large requests freed in its arenas: after
+  // a few 5,000-node Decides, 40 MB of anonymous RSS of which 3 MB is in
+  // use, charged to the pod until the next burst reuses it.
+  static constexpr absl::Duration kTrimAfterIdle = absl::Seconds(1);
+
   // Calls started and not finished (dsd.v1 methods).
   int64_t CallsInFlight() const { return metrics_.InFlight(); }
 
@@ -153,6 +160,9 @@ class Server {
   // Runs on drain_thread_: gRPC's Shutdown (refuse, wait until `deadline`,
   // cancel, wait for every call), then the metrics endpoint.
   void Drain(absl::Time deadline);
+  // Runs on trim_thread_ until StopTrimming: see kTrimAfterIdle.
+  void TrimWhenIdle();
+  void StopTrimming();
 
   service::SchedulerService service_;
   Metrics metrics_;
@@ -171,6 +181,12 @@ class Server {
   bool drain_started_ = false;  // guarded by shutdown_mu_
   bool drained_ = false;        // guarded by shutdown_mu_
   std::thread drain_thread_;    // started by the first Shutdown
+
+  std::mutex trim_mu_;
+  std::condition_variable trim_cv_;
+  bool trim_stop_ = false;   // guarded by trim_mu_
+  std::mutex trim_join_mu_;  // Drain and the destructor may both join
+  std::thread trim_thread_;
 };
 
 }  // namespace dsd::transport

@@ -82,6 +82,7 @@ class ChildProcess {
 
   // The fork succeeded (the program may have exited since).
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // Still running now (reaps it if it exited).
   bool running() { return Poll(); }
 

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <ostream>
 #include <sstream>
@@ -317,6 +318,59 @@ TEST(MainTest, SigtermUnderLoadCompletesOrRefusesEveryCall) {
   EXPECT_EQ(server_ok, client_ok)
       << "every call the server answered OK reached its client";
   EXPECT_GT(server_ok, 0);
+}
+
+// The process's anonymous resident memory (RssAnon) in KiB; -1 when
+// unreadable.
+int64_t RssAnonKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoll(line.substr(8));
+  }
+  return -1;
+}
+
+// After a burst of large requests, once idle, dsd-server hands the memory
+// it freed back to the kernel. glibc alone keeps it in its arenas: 40 MB
+// resident, 3 MB of it in use, after a few 5,000-node Decides.
+TEST(MainTest, FreedMemoryIsReturnedOnceIdle) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator keeps freed memory by design";
+#endif
+  ServerProcess server({"--listen=127.0.0.1:0", "--threads=2"});
+  const std::string address = server.WaitForAddress(kStartTimeout);
+  ASSERT_FALSE(address.empty()) << server.Stderr();
+  v1::DecideRequest request = ValidDecideRequest();
+  for (int i = 0; i < 40000; ++i) {
+    v1::Node& node = *request.mutable_snapshot()->add_nodes();
+    node.set_name(absl::StrCat("burst-node-", i));
+    v1::Label& label = *node.add_labels();
+    label.set_key("topology.kubernetes.io/zone");
+    label.set_value(absl::StrCat("zone-", i % 7));
+  }
+  const std::shared_ptr<grpc::Channel> channel = Connect(address);
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 2; ++t) {
+    senders.emplace_back([&] {
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_THAT(Decide(channel, request),
+                    GrpcStatusIs(grpc::StatusCode::OK));
+      }
+    });
+  }
+  for (std::thread& sender : senders) sender.join();
+  const int64_t after_burst = RssAnonKib(server.pid());
+  // Otherwise the burst was too small to show anything.
+  ASSERT_GT(after_burst, 16 * 1024);
+
+  int64_t now = after_burst;
+  const auto end = Clock::now() + std::chrono::seconds(15);
+  while (Clock::now() < end && now >= after_burst / 2) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    now = RssAnonKib(server.pid());
+  }
+  EXPECT_LT(now, after_burst / 2)
+      << "RssAnon " << after_burst << " KiB after the burst";
 }
 
 // Every line of `text` is one JSON object with time, level, logger and

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -108,6 +109,37 @@ TEST(MetricsTest, EveryLineIsACommentOrASample) {
         << line;
   }
   EXPECT_GT(count, 60);
+}
+
+// The value of the unlabelled sample `name` in `text`; -1 when absent.
+double Sample(const std::string& text, const std::string& name) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + " ", 0) == 0)
+      return std::stod(line.substr(name.size()));
+  }
+  return -1;
+}
+
+// dsd_heap_in_use_bytes follows what malloc has handed out: 64 MiB held
+// shows, and is gone once freed.
+TEST(MetricsTest, HeapInUseFollowsAllocations) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator is not glibc's: mallinfo2 is 0";
+#endif
+  constexpr size_t kHeld = size_t{64} << 20;
+  const Metrics metrics;
+  const double before = Sample(metrics.RenderText(), "dsd_heap_in_use_bytes");
+  ASSERT_GT(before, 0);
+  auto held = std::make_unique<char[]>(kHeld);
+  held[kHeld - 1] = 1;
+  // The compiler may not drop the allocation: the pointer escapes.
+  asm volatile("" : : "r"(held.get()) : "memory");
+  const double during = Sample(metrics.RenderText(), "dsd_heap_in_use_bytes");
+  held.reset();
+  const double after = Sample(metrics.RenderText(), "dsd_heap_in_use_bytes");
+  EXPECT_GE(during - before, static_cast<double>(kHeld));
+  EXPECT_LT(after, during - static_cast<double>(kHeld) / 2);
 }
 
 TEST(MethodNameTest, ProtoNames) {
