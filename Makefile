@@ -4,6 +4,8 @@ JOBS ?= 2
 # make fuzz: seconds per fuzz target; make test-fuzz runs each for TEST_FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 20
+# make soak: minutes of mixed load before the drain.
+SOAK_MINUTES ?= 10
 # The programs the ThreadSanitizer build needs: the transport, service and
 # load-client tests (and dsd-server, which transport_main_test runs). Only
 # these are built under TSan; ctest skips the rest (_NOT_BUILT).
@@ -16,7 +18,7 @@ TSAN_TARGETS := dsd-server common_logging_test scheduler_service_test \
 FUZZ_TARGETS := request_fuzzer k8s_load_fuzzer
 SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
 
-.PHONY: help deps build asan fuzz-build fuzz tsan test test-release test-asan test-fuzz test-tsan image image-test run bench format format-check lint clean
+.PHONY: help deps build asan fuzz-build fuzz tsan soak test test-release test-asan test-fuzz test-tsan image image-test run bench format format-check lint clean
 
 help:
 	@echo "make run     build, start dsd-server on 127.0.0.1:50051, replay examples/ through dsdctl"
@@ -26,6 +28,7 @@ help:
 	@echo "make fuzz    build the libFuzzer targets (clang, build/fuzz) and run each FUZZ_SECONDS (60)"
 	@echo "make test-fuzz  each fuzz target for TEST_FUZZ_SECONDS (20); not in make test (CI's time budget)"
 	@echo "make test-tsan  ThreadSanitizer build (build/tsan) of the transport, service and load tests, run with ctest"
+	@echo "make soak    dsd-server under mixed load for SOAK_MINUTES (10), RSS sampled, then SIGTERM under load"
 	@echo "make bench   measure and write docs/performance.md (tables, PNG plots)"
 	@echo "make format  clang-format the tree in place; make format-check only checks"
 	@echo "make lint    clang-tidy over the Release compile_commands.json"
@@ -90,6 +93,11 @@ image-test: build
 
 run: build
 	@bash scripts/run-demo.sh
+
+# Not in make test: it runs for minutes by design.
+soak: build
+	@bash scripts/install-deps.sh --all
+	@SOAK_MINUTES=$(SOAK_MINUTES) bash scripts/soak.sh
 
 bench: build
 	@bash scripts/install-deps.sh --all
