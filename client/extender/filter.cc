@@ -280,7 +280,8 @@ FilterReply Filter::Handle(std::string_view body) const {
       return ErrorReply(
           args, std::move(reply),
           "dsd: dsd-extender has no node cache, so it cannot filter node "
-          "names: configure the extender with nodeCacheCapable: false");
+          "names: start it with --node_cache (and API access), or configure "
+          "the extender with nodeCacheCapable: false");
     }
     for (size_t i = 0; i < args.names.size(); ++i) {
       std::optional<v1::Node> node = nodes_->Find(args.names[i]);

@@ -194,16 +194,20 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  // Ready as soon as it serves: without caches there is nothing to sync.
-  // TODO(extender): wait for the DaemonSet and node caches' first sync once
-  // client/kube provides them (#16).
-  s.Get("/readyz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
+  // Not ready until every cache has its initial list: before that a daemon
+  // pod would be filtered with its own (maybe older) spec, and node names
+  // would fail as not yet cached. Liveness (/healthz) does not wait.
+  s.Get("/readyz", [not_ready = options.not_ready](const httplib::Request&,
+                                                   httplib::Response& res) {
+    const std::string missing = not_ready ? not_ready() : std::string();
+    res.status = missing.empty() ? 200 : 503;
+    res.set_content(missing.empty() ? "ok\n" : missing + "\n", "text/plain");
   });
-  s.Get("/metrics",
-        [&metrics](const httplib::Request&, httplib::Response& res) {
-          res.set_content(metrics.Render(), "text/plain; version=0.0.4");
-        });
+  s.Get("/metrics", [&metrics, more = options.more_metrics](
+                        const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics.Render() + (more ? more() : std::string()),
+                    "text/plain; version=0.0.4");
+  });
   s.set_error_handler(
       [filter_path](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;  // a 400 from the filter says why
