@@ -95,6 +95,9 @@ void ConvertedCache::OnChange(const std::string& type, const Json& object) {
 }
 
 void ConvertedCache::Resync() {
+  // Read first: a relist that starts while this one is converted is not
+  // covered by it.
+  const uint64_t relists = reflector_->relists();
   std::map<std::string, Entry> old;
   {
     std::shared_lock<std::shared_mutex> lock(mu_);
@@ -119,7 +122,7 @@ void ConvertedCache::Resync() {
     std::unique_lock<std::shared_mutex> lock(mu_);
     entries_.swap(fresh);
   }
-  synced_.store(true);
+  resynced_relists_.store(relists);
 }
 
 std::shared_ptr<const google::protobuf::Message> ConvertedCache::Get(
@@ -132,7 +135,8 @@ std::shared_ptr<const google::protobuf::Message> ConvertedCache::Get(
 }
 
 bool ConvertedCache::synced() const {
-  return synced_.load() && reflector_->synced();
+  return reflector_->synced() && resynced_relists_.load() > 0 &&
+         resynced_relists_.load() == reflector_->relists();
 }
 
 size_t ConvertedCache::size() const {

@@ -91,7 +91,9 @@ class ConvertedCache {
   const CacheOptions options_;
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry> entries_;
-  std::atomic<bool> synced_{false};
+  // The reflector's relists() when Resync last ran: synced while they are
+  // equal (the reflector is synced before it calls Resync).
+  std::atomic<uint64_t> resynced_relists_{0};
   mutable std::atomic<uint64_t> conversions_{0};
   std::unique_ptr<kube::Reflector> reflector_;
 };
