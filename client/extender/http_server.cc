@@ -159,6 +159,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<size_t>(threads));
   };
+  // An answer is written in pieces (headers, then body); with Nagle's
+  // algorithm the body would wait for the client's delayed ACK (40 ms on
+  // Linux) on a keep-alive connection. Go's client (kube-scheduler) sets
+  // TCP_NODELAY on its side too.
+  s.set_tcp_nodelay(true);
   s.set_payload_max_length(options.max_body_bytes);
   s.set_read_timeout(options.read_timeout);
   s.set_write_timeout(options.write_timeout);
