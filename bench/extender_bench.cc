@@ -9,12 +9,13 @@
 // filled from the fake API server of tests/kube with 5,000 realistic nodes.
 //
 // `extender_bench --fixed_rate [--names=N] [--rate=R] [--duration=S]
-// [--connections=C]` instead runs an open-loop HTTP load against an
-// in-process dsd-extender (HTTP server, caches, dsd-server as above):
-// R requests/s of a daemon pod with N node names (N = 1: what
-// kube-scheduler sends for a daemon pod, whose node affinity leaves one
-// feasible node), latency from each request's intended send time (no
-// coordinated omission), printed as one JSON line.
+// [--connections=C] [--daemon=0]` instead runs an open-loop HTTP load against
+// an in-process dsd-extender (HTTP server, caches, dsd-server as above): R
+// requests/s of a daemon pod with N node names (N = 1: what kube-scheduler
+// sends for a daemon pod, whose node affinity leaves one feasible node;
+// --daemon=0: a pod that is not a daemon pod, passed through), latency from
+// each request's intended send time (no coordinated omission), printed as one
+// JSON line.
 #include <benchmark/benchmark.h>
 #include <httplib.h>
 
@@ -252,7 +253,7 @@ CacheEnv& SharedCaches() {
 
 // A daemon pod (of an older template: nodeSelector disk=ssd) and node
 // names worker-<first> ... worker-<first + names - 1>.
-std::string NamesBody(int first, int names) {
+std::string NamesBody(int first, int names, bool daemon_pod = true) {
   Json pod = {{"metadata",
                {{"name", "agent-x"},
                 {"namespace", "kube-system"},
@@ -264,6 +265,7 @@ std::string NamesBody(int first, int names) {
                    {"uid", "u-agent"},
                    {"controller", true}}}}}},
               {"spec", {{"nodeSelector", {{"disk", "ssd"}}}}}};
+  if (!daemon_pod) pod["metadata"].erase("ownerReferences");
   Json list = Json::array();
   for (int i = 0; i < names; ++i) {
     list.push_back("worker-" + std::to_string((first + i) % kClusterNodes));
@@ -305,10 +307,12 @@ BENCHMARK(BM_NodeCacheFind)
     ->Threads(2);
 BENCHMARK(BM_NodeFromJson)->Unit(benchmark::kMillisecond);
 
-// A node-names request in process (no HTTP). Arg: node names.
+// A node-names request in process (no HTTP). Args: node names, daemon pod
+// (0: passed through without a dsd call).
 void BM_FilterNodeNames(benchmark::State& state) {
   const extender::Filter& filter = *SharedCaches().filter;
-  const std::string body = NamesBody(0, static_cast<int>(state.range(0)));
+  const std::string body =
+      NamesBody(0, static_cast<int>(state.range(0)), state.range(1) != 0);
   for (auto _ : state) {
     extender::FilterReply reply = filter.Handle(body);
     if (reply.http_status != 200 || !reply.error.empty()) {
@@ -319,8 +323,9 @@ void BM_FilterNodeNames(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_FilterNodeNames)
-    ->Arg(1)
-    ->Arg(kClusterNodes)
+    ->Args({1, 1})
+    ->Args({kClusterNodes, 0})
+    ->Args({kClusterNodes, 1})
     ->Unit(benchmark::kMicrosecond);
 
 double Flag(int argc, char** argv, const char* name, double fallback) {
@@ -339,11 +344,13 @@ int RunFixedRate(int argc, char** argv) {
   const double rate = Flag(argc, argv, "rate", 500);
   const double duration = Flag(argc, argv, "duration", 10);
   const int connections = static_cast<int>(Flag(argc, argv, "connections", 8));
+  const bool daemon_pod = Flag(argc, argv, "daemon", 1) != 0;
   CacheEnv& env = SharedCaches();
   const int port = env.http->Port();
   // Bodies prepared up front, each naming other nodes.
   std::vector<std::string> bodies;
-  for (int i = 0; i < 64; ++i) bodies.push_back(NamesBody(i * 77, names));
+  for (int i = 0; i < 64; ++i)
+    bodies.push_back(NamesBody(i * 77, names, daemon_pod));
   const auto total = static_cast<int64_t>(rate * duration);
   std::vector<double> latency_ms(static_cast<size_t>(total), -1);
   std::atomic<int64_t> errors{0};
@@ -387,12 +394,13 @@ int RunFixedRate(int argc, char** argv) {
         static_cast<size_t>(p * static_cast<double>(latency_ms.size())))];
   };
   std::printf(
-      "{\"names\": %d, \"rate\": %.0f, \"duration_seconds\": %.1f, "
+      "{\"names\": %d, \"daemon_pod\": %s, \"rate\": %.0f, "
+      "\"duration_seconds\": %.1f, "
       "\"connections\": %d, \"requests\": %lld, \"errors\": %lld, "
       "\"achieved_rate\": %.1f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, "
       "\"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f}\n",
-      names, rate, duration, connections, static_cast<long long>(total),
-      static_cast<long long>(errors.load()),
+      names, daemon_pod ? "true" : "false", rate, duration, connections,
+      static_cast<long long>(total), static_cast<long long>(errors.load()),
       static_cast<double>(total) / elapsed, pct(0.5), pct(0.9), pct(0.99),
       pct(0.999), latency_ms.back());
   std::fflush(stdout);

@@ -227,11 +227,12 @@ class FakeNodes : public NodeSource {
 };
 
 TEST_F(ExtenderTest, NodeNamesWithANodeCache) {
+  // "w\u0031" is w1 spelled with an escape: names are JSON strings.
   const FakeNodes nodes;
   const FilterReply reply =
       MakeFilter(nullptr, &nodes)
           .Handle(std::string(R"({"Pod":)") + kDaemonPod +
-                  R"(,"Nodes":null,"NodeNames":["w1","w2","w9"]})");
+                  R"(,"Nodes":null,"NodeNames":["w\u0031","w2","w9"]})");
   const Json want = {
       {"Nodes", nullptr},
       {"NodeNames", {"w1"}},
