@@ -3,15 +3,41 @@
 // body, measured in one run (issue 16: handler within 2x of the parse).
 // The handler runs in-process; dsd-server runs in-process too, over
 // loopback gRPC, so the daemon-pod figure includes the Filter call.
+//
+// With caches (nodeCacheCapable: true): the node cache's lookups against
+// converting the same nodes from JSON, and node-names requests, the caches
+// filled from the fake API server of tests/kube with 5,000 realistic nodes.
+//
+// `extender_bench --fixed_rate [--names=N] [--rate=R] [--duration=S]
+// [--connections=C] [--daemon=0]` instead runs an open-loop HTTP load against
+// an in-process dsd-extender (HTTP server, caches, dsd-server as above): R
+// requests/s of a daemon pod with N node names (N = 1: what kube-scheduler
+// sends for a daemon pod, whose node affinity leaves one feasible node;
+// --daemon=0: a pod that is not a daemon pod, passed through), latency from
+// each request's intended send time (no coordinated omission), printed as one
+// JSON line.
 #include <benchmark/benchmark.h>
+#include <httplib.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "client/common/connection.h"
+#include "client/extender/caches.h"
 #include "client/extender/filter.h"
+#include "client/extender/http_server.h"
+#include "client/k8s/object_json.h"
 #include "server/transport/server.h"
+#include "tests/kube/fake_apiserver.h"
 
 namespace dsd {
 namespace {
@@ -165,7 +191,234 @@ BENCHMARK(BM_JsonParse)->Arg(5000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Filter)->Args({5000, 0})->Args({5000, 1})->Unit(
     benchmark::kMillisecond);
 
+constexpr int kClusterNodes = 5000;
+
+// A cluster of kClusterNodes realistic nodes and the agent DaemonSet in the
+// fake API server, watched by the extender's caches, and a filter and HTTP
+// server on top of them.
+struct CacheEnv {
+  std::unique_ptr<testing::FakeApiServer> api;
+  std::unique_ptr<kube::Client> kube;
+  std::unique_ptr<extender::DaemonSetCache> daemon_sets;
+  std::unique_ptr<extender::NodeCache> nodes;
+  std::unique_ptr<extender::Filter> filter;
+  std::unique_ptr<extender::HttpServer> http;
+};
+
+CacheEnv& SharedCaches() {
+  static CacheEnv* env = [] {
+    auto* e = new CacheEnv();
+    e->api = testing::FakeApiServer::Start();
+    for (int i = 0; i < kClusterNodes; ++i) {
+      Json node = RealisticNode(i);
+      node["apiVersion"] = "v1";
+      node["kind"] = "Node";
+      e->api->Apply(std::move(node));
+    }
+    // The current template tolerates the gpu taint and wants no disk type.
+    e->api->Apply(Json::parse(R"({"apiVersion":"apps/v1","kind":"DaemonSet",
+      "metadata":{"name":"agent","namespace":"kube-system","uid":"u-agent"},
+      "spec":{"selector":{"matchLabels":{"app":"agent"}},
+        "template":{"metadata":{"labels":{"app":"agent"}},
+          "spec":{"nodeSelector":{"kubernetes.io/os":"linux"},
+            "tolerations":[{"key":"dedicated","operator":"Exists"}],
+            "containers":[{"name":"agent","image":"agent:1"}]}}}})"));
+    kube::RestConfig config;
+    config.server = e->api->url();
+    kube::ClientOptions ko;
+    ko.qps = 0;
+    e->kube = std::make_unique<kube::Client>(config, ko);
+    e->daemon_sets = std::make_unique<extender::DaemonSetCache>(
+        *e->kube, extender::CacheOptions());
+    e->nodes = std::make_unique<extender::NodeCache>(*e->kube,
+                                                     extender::CacheOptions());
+    e->daemon_sets->cache().Start();
+    e->nodes->cache().Start();
+    while (!e->daemon_sets->cache().synced() || !e->nodes->cache().synced()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    extender::FilterOptions fo;
+    fo.decide_timeout = std::chrono::seconds(60);
+    e->filter = std::make_unique<extender::Filter>(
+        Shared().connection.stub.get(), fo, e->daemon_sets.get(),
+        e->nodes.get());
+    extender::HttpServerOptions ho;
+    ho.listen = "127.0.0.1:0";
+    ho.threads = 16;
+    e->http = std::move(*extender::HttpServer::Start(ho, *e->filter));
+    return e;
+  }();
+  return *env;
+}
+
+// A daemon pod (of an older template: nodeSelector disk=ssd) and node
+// names worker-<first> ... worker-<first + names - 1>.
+std::string NamesBody(int first, int names, bool daemon_pod = true) {
+  Json pod = {{"metadata",
+               {{"name", "agent-x"},
+                {"namespace", "kube-system"},
+                {"labels", {{"app", "agent"}}},
+                {"ownerReferences",
+                 {{{"apiVersion", "apps/v1"},
+                   {"kind", "DaemonSet"},
+                   {"name", "agent"},
+                   {"uid", "u-agent"},
+                   {"controller", true}}}}}},
+              {"spec", {{"nodeSelector", {{"disk", "ssd"}}}}}};
+  if (!daemon_pod) pod["metadata"].erase("ownerReferences");
+  Json list = Json::array();
+  for (int i = 0; i < names; ++i) {
+    list.push_back("worker-" + std::to_string((first + i) % kClusterNodes));
+  }
+  return Json{{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", list}}.dump();
+}
+
+// The lookups of a 5,000-name request (copies of cached messages) ...
+void BM_NodeCacheFind(benchmark::State& state) {
+  const extender::NodeCache& nodes = *SharedCaches().nodes;
+  std::vector<std::string> names;
+  for (int i = 0; i < kClusterNodes; ++i) {
+    names.push_back("worker-" + std::to_string(i));
+  }
+  for (auto _ : state) {
+    for (const std::string& name : names) {
+      std::optional<v1::Node> node = nodes.Find(name);
+      benchmark::DoNotOptimize(node);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kClusterNodes);
+}
+// ... against converting the same nodes from parsed JSON each time.
+void BM_NodeFromJson(benchmark::State& state) {
+  std::vector<Json> objects;
+  for (int i = 0; i < kClusterNodes; ++i) objects.push_back(RealisticNode(i));
+  for (auto _ : state) {
+    std::vector<client::InputProblem> problems;
+    for (const Json& object : objects) {
+      v1::Node node = client::NodeFromJson(object, problems);
+      benchmark::DoNotOptimize(node);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kClusterNodes);
+}
+BENCHMARK(BM_NodeCacheFind)
+    ->Unit(benchmark::kMillisecond)
+    ->Threads(1)
+    ->Threads(2);
+BENCHMARK(BM_NodeFromJson)->Unit(benchmark::kMillisecond);
+
+// A node-names request in process (no HTTP). Args: node names, daemon pod
+// (0: passed through without a dsd call).
+void BM_FilterNodeNames(benchmark::State& state) {
+  const extender::Filter& filter = *SharedCaches().filter;
+  const std::string body =
+      NamesBody(0, static_cast<int>(state.range(0)), state.range(1) != 0);
+  for (auto _ : state) {
+    extender::FilterReply reply = filter.Handle(body);
+    if (reply.http_status != 200 || !reply.error.empty()) {
+      state.SkipWithError(reply.error.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(reply);
+  }
+}
+BENCHMARK(BM_FilterNodeNames)
+    ->Args({1, 1})
+    ->Args({kClusterNodes, 0})
+    ->Args({kClusterNodes, 1})
+    ->Unit(benchmark::kMicrosecond);
+
+double Flag(int argc, char** argv, const char* name, double fallback) {
+  const std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+      return std::atof(argv[i] + prefix.size());
+    }
+  }
+  return fallback;
+}
+
+// The open-loop HTTP load (see the top of the file).
+int RunFixedRate(int argc, char** argv) {
+  const int names = static_cast<int>(Flag(argc, argv, "names", 1));
+  const double rate = Flag(argc, argv, "rate", 500);
+  const double duration = Flag(argc, argv, "duration", 10);
+  const int connections = static_cast<int>(Flag(argc, argv, "connections", 8));
+  const bool daemon_pod = Flag(argc, argv, "daemon", 1) != 0;
+  CacheEnv& env = SharedCaches();
+  const int port = env.http->Port();
+  // Bodies prepared up front, each naming other nodes.
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 64; ++i)
+    bodies.push_back(NamesBody(i * 77, names, daemon_pod));
+  const auto total = static_cast<int64_t>(rate * duration);
+  std::vector<double> latency_ms(static_cast<size_t>(total), -1);
+  std::atomic<int64_t> errors{0};
+  const auto start =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  const auto interval = std::chrono::duration<double>(1.0 / rate);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < connections; ++w) {
+    workers.emplace_back([&, w] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);  // as Go's net/http
+      client.set_read_timeout(std::chrono::seconds(30));
+      for (int64_t i = w; i < total; i += connections) {
+        const auto due =
+            start +
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                interval * static_cast<double>(i));
+        std::this_thread::sleep_until(due);
+        const auto res = client.Post(
+            "/filter", bodies[static_cast<size_t>(i) % bodies.size()],
+            "application/json");
+        const auto done = std::chrono::steady_clock::now();
+        if (!res || res->status != 200 ||
+            res->body.find("\"Error\":\"\"") == std::string::npos) {
+          errors.fetch_add(1);
+        }
+        latency_ms[static_cast<size_t>(i)] =
+            std::chrono::duration<double, std::milli>(done - due).count();
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::sort(latency_ms.begin(), latency_ms.end());
+  const auto pct = [&](double p) {
+    return latency_ms[std::min(
+        latency_ms.size() - 1,
+        static_cast<size_t>(p * static_cast<double>(latency_ms.size())))];
+  };
+  std::printf(
+      "{\"names\": %d, \"daemon_pod\": %s, \"rate\": %.0f, "
+      "\"duration_seconds\": %.1f, "
+      "\"connections\": %d, \"requests\": %lld, \"errors\": %lld, "
+      "\"achieved_rate\": %.1f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, "
+      "\"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f}\n",
+      names, daemon_pod ? "true" : "false", rate, duration, connections,
+      static_cast<long long>(total), static_cast<long long>(errors.load()),
+      static_cast<double>(total) / elapsed, pct(0.5), pct(0.9), pct(0.99),
+      pct(0.999), latency_ms.back());
+  std::fflush(stdout);
+  std::_Exit(0);  // the shared servers are never torn down
+}
+
 }  // namespace
 }  // namespace dsd
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--fixed_rate") == 0) {
+      return dsd::RunFixedRate(argc, argv);
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -11,6 +11,10 @@
 #   7. hostile requests sent to dsd-server: peak RSS above idle over the
 #      request's bytes, one shape at a time; then Health/Check latency while
 #      four CPU-heavy hostile Decide calls run (bench/hostile_request)
+#   8. dsd-extender (bench/extender_bench): the filter handler on a 5,000-Node
+#      payload over the JSON parse of the same body; node-cache lookups over
+#      conversion; then an open-loop HTTP load at 500 requests/s (daemon pod
+#      with 1 node name, other pod with 5,000, daemon pod with 5,000)
 # Every ratio is measured in one run. Only loopback traffic; all bounded.
 # BENCH_QUICK=1 shortens every run (for trying the pipeline, not for numbers).
 # BENCH_STEPS="6 7" runs only those steps (then writes the report from
@@ -27,7 +31,7 @@ DOCS=${BENCH_DOCS:-docs}  # where performance.md and the plots go
 mkdir -p "$OUT" "$DOCS"
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then MIN_TIME=0.05 DURATION=2 ROUNDS=1; else MIN_TIME=0.5 DURATION=10 ROUNDS=3; fi
-STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8}
 step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 if step 1; then
@@ -186,6 +190,22 @@ for threads in 0 2; do
     >"$OUT/hostile-health-t$threads.json" || true
   for s in "${senders[@]}"; do wait "$s" || true; done
   stop_server_now
+done
+fi
+
+if step 8; then
+echo "== 8/8 dsd-extender (extender_bench)" >&2
+build/release/bench/extender_bench --benchmark_min_time=$MIN_TIME \
+  --benchmark_format=json --benchmark_out="$OUT/extender.json" \
+  --benchmark_out_format=json >/dev/null
+rm -f "$OUT/extender-fixed.jsonl"
+# The last: 100 requests only (each takes ~20 ms of CPU; the rate cannot
+# be reached, and the queue grows for as long as it runs).
+for args in "--names=1" "--names=5000 --daemon=0" "--names=5000 --duration=0.2"; do
+  # shellcheck disable=SC2086  # $args holds several flags
+  build/release/bench/extender_bench --fixed_rate $args --rate=500 \
+    $([[ $args == *duration* ]] || echo "--duration=$DURATION") \
+    >>"$OUT/extender-fixed.jsonl"
 done
 fi
 

@@ -74,9 +74,8 @@ std::string ReadArgs(std::string_view body, Args& args) {
       if (e.front() != '"') {
         return "ExtenderArgs.NodeNames must hold only strings";
       }
-      args.names.push_back(Json::parse(e).get<std::string>());
     }
-    return "";
+    return "";  // decoded only when needed (DecodeNames): not to pass through
   }
   const std::string_view nodes = FindMemberIgnoringCase(members, "Nodes");
   if (IsNull(nodes)) return "";
@@ -94,6 +93,20 @@ std::string ReadArgs(std::string_view body, Args& args) {
     }
   }
   return "";
+}
+
+// The NodeNames elements' values. A node name (a DNS subdomain) has no
+// escapes, so it is the text between the quotes; anything else is decoded
+// by the JSON parser (the body has been validated as JSON).
+void DecodeNames(Args& args) {
+  args.names.reserve(args.elements.size());
+  for (std::string_view e : args.elements) {
+    if (e.size() >= 2 && e.find('\\') == std::string_view::npos) {
+      args.names.emplace_back(e.substr(1, e.size() - 2));
+    } else {
+      args.names.push_back(Json::parse(e).get<std::string>());
+    }
+  }
 }
 
 // ExtenderFilterResult. `passed` indexes args.elements.
@@ -276,11 +289,13 @@ FilterReply Filter::Handle(std::string_view body) const {
   std::vector<size_t> element_of;  // parallel to request.nodes
   std::vector<std::pair<std::string, std::string>> failed;
   if (args.names_mode) {
+    DecodeNames(args);
     if (nodes_ == nullptr) {
       return ErrorReply(
           args, std::move(reply),
           "dsd: dsd-extender has no node cache, so it cannot filter node "
-          "names: configure the extender with nodeCacheCapable: false");
+          "names: start it with --node_cache (and API access), or configure "
+          "the extender with nodeCacheCapable: false");
     }
     for (size_t i = 0; i < args.names.size(); ++i) {
       std::optional<v1::Node> node = nodes_->Find(args.names[i]);

@@ -159,6 +159,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<size_t>(threads));
   };
+  // An answer is written in pieces (headers, then body); with Nagle's
+  // algorithm the body would wait for the client's delayed ACK (40 ms on
+  // Linux) on a keep-alive connection. Go's client (kube-scheduler) sets
+  // TCP_NODELAY on its side too.
+  s.set_tcp_nodelay(true);
   s.set_payload_max_length(options.max_body_bytes);
   s.set_read_timeout(options.read_timeout);
   s.set_write_timeout(options.write_timeout);
@@ -194,16 +199,20 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  // Ready as soon as it serves: without caches there is nothing to sync.
-  // TODO(extender): wait for the DaemonSet and node caches' first sync once
-  // client/kube provides them (#16).
-  s.Get("/readyz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
+  // Not ready until every cache has its initial list: before that a daemon
+  // pod would be filtered with its own (maybe older) spec, and node names
+  // would fail as not yet cached. Liveness (/healthz) does not wait.
+  s.Get("/readyz", [not_ready = options.not_ready](const httplib::Request&,
+                                                   httplib::Response& res) {
+    const std::string missing = not_ready ? not_ready() : std::string();
+    res.status = missing.empty() ? 200 : 503;
+    res.set_content(missing.empty() ? "ok\n" : missing + "\n", "text/plain");
   });
-  s.Get("/metrics",
-        [&metrics](const httplib::Request&, httplib::Response& res) {
-          res.set_content(metrics.Render(), "text/plain; version=0.0.4");
-        });
+  s.Get("/metrics", [&metrics, more = options.more_metrics](
+                        const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics.Render() + (more ? more() : std::string()),
+                    "text/plain; version=0.0.4");
+  });
   s.set_error_handler(
       [filter_path](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;  // a 400 from the filter says why

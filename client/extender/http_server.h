@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,6 +42,13 @@ struct HttpServerOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  // What is not ready yet, for GET /readyz: "" when ready (200 "ok"),
+  // else the text of a 503 (which cache has not synced). Called from HTTP
+  // workers: must be thread-safe. Empty: always ready.
+  std::function<std::string()> not_ready;
+  // More Prometheus text appended to GET /metrics (the caches' gauges);
+  // thread-safe as above. May be empty.
+  std::function<std::string()> more_metrics;
 };
 
 class Metrics;  // defined in http_server.cc

@@ -9,11 +9,15 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "client/common/connection.h"
+#include "client/extender/caches.h"
 #include "client/extender/filter.h"
 #include "client/extender/http_server.h"
+#include "client/kube/kubeconfig.h"
 #include "server/common/logging.h"
 
 namespace {
@@ -25,20 +29,33 @@ DaemonSet pods may run.
 kube-scheduler POSTs an ExtenderArgs (the pod and the candidate nodes) to
 urlPrefix + "/" + filterVerb. A pod whose controller is not a DaemonSet
 passes on every node without a call to dsd-server. A daemon pod is sent to
-dsd-server's Filter with its DaemonSet spec (today the pod's own spec) and
-the nodes; nodes it refuses are returned in FailedAndUnresolvableNodes, so
-preemption does not try them. If dsd-server cannot decide (down, slower
-than --decide_timeout, rejecting the pod), the answer is HTTP 200 with
-Error set, and the pod's FailedScheduling event shows the reason.
+dsd-server's Filter with its DaemonSet's current spec and the nodes; nodes
+it refuses are returned in FailedAndUnresolvableNodes, so preemption does
+not try them. If dsd-server cannot decide (down, slower than
+--decide_timeout, rejecting the pod), the answer is HTTP 200 with Error
+set, and the pod's FailedScheduling event shows the reason.
 
-Configure kube-scheduler with nodeCacheCapable: false (full Node objects):
-this build has no node cache, and answers node-names requests for daemon
-pods with Error. See README "dsd-extender" and examples/extender/.
+With API access (--kubeconfig, $KUBECONFIG, ~/.kube/config, or the pod's
+service account, as kubectl finds them) it watches the cluster's
+DaemonSets, so that a pod created from an older template is judged by the
+DaemonSet's current spec, as the DaemonSet controller judges it; with
+--node_cache it also watches Nodes, for kube-scheduler's
+nodeCacheCapable: true (node names only in each request: smaller and
+faster). Without API access it judges each daemon pod by its own spec and
+needs nodeCacheCapable: false. /readyz answers 503 until every cache has
+its initial list. RBAC: get, list and watch on daemonsets (apps) and
+nodes. See README "dsd-extender" and examples/extender/.
+
+Examples:
+  dsd-extender --server dsd-server.dsd-system:50051 --node_cache
+  dsd-extender --kubeconfig ~/.kube/config --context kind-kind \
+      --server 127.0.0.1:50051 --listen 127.0.0.1:8888
 
 Endpoints: POST --filter_path, GET /healthz, GET /readyz, GET /metrics
 (Prometheus text). Exit codes: 0 stopped by SIGTERM or SIGINT, 1 cannot
-start (address in use, or not of this host), 2 usage (a bad flag, TLS
-files that do not load).)";
+start (address in use, or not of this host; a kubeconfig that does not
+load), 2 usage (a bad flag, TLS files that do not load, --node_cache
+without API access).)";
 
 }  // namespace
 
@@ -96,6 +113,37 @@ int main(int argc, char** argv) {
                  "Nodes payload carries full Node objects (several KB each)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  std::string kubeconfig, context;
+  bool node_cache = false;
+  dsd::kube::ClientOptions kube_options;
+  kube_options.user_agent = "dsd-extender/0.1.0";
+  int64_t chunk_size = 500;
+  app.add_option("--kubeconfig", kubeconfig,
+                 "kubeconfig file for the DaemonSet (and node) caches "
+                 "(default: $KUBECONFIG, then ~/.kube/config, then the "
+                 "pod's service account; none of them: no caches)")
+      ->group("Cluster");
+  app.add_option("--context", context,
+                 "kubeconfig context (default: current-context)")
+      ->group("Cluster");
+  app.add_flag("--node_cache", node_cache,
+               "Watch Nodes too, for kube-scheduler's nodeCacheCapable: "
+               "true (requests carry node names only); needs API access")
+      ->group("Cluster");
+  app.add_option("--kube_api_qps", kube_options.qps,
+                 "Requests per second to the API server (client-side)")
+      ->group("Cluster")
+      ->capture_default_str();
+  app.add_option("--kube_api_burst", kube_options.burst,
+                 "Requests allowed at once above --kube_api_qps")
+      ->group("Cluster")
+      ->capture_default_str();
+  app.add_option("--chunk_size", chunk_size,
+                 "Objects per list page (limit/continue), as kubectl's "
+                 "--chunk-size")
+      ->check(CLI::PositiveNumber)
+      ->group("Cluster")
+      ->capture_default_str();
   app.add_option("--log_level", log_level,
                  "trace, debug (one line per filter call), info, warn or "
                  "error")
@@ -152,12 +200,90 @@ int main(int argc, char** argv) {
     std::cerr << "dsd-extender: " << connection.error << "\n";
     return 2;
   }
-  // No DaemonSet or node cache yet: they come with client/kube's watch.
+  // The caches, when there is API access. Only "no kubeconfig anywhere"
+  // means none: a kubeconfig that does not load is an error, not a reason
+  // to filter silently with pods' own specs.
+  std::unique_ptr<dsd::kube::Client> kube;
+  std::unique_ptr<dsd::extender::DaemonSetCache> daemon_sets;
+  std::unique_ptr<dsd::extender::NodeCache> nodes;
+  absl::StatusOr<dsd::kube::RestConfig> config =
+      dsd::kube::LoadDefaultConfig(kubeconfig, context);
+  if (!config.ok() && config.status().code() == absl::StatusCode::kNotFound &&
+      kubeconfig.empty() && context.empty()) {
+    if (node_cache) {
+      std::cerr << "dsd-extender: --node_cache needs API access: "
+                << config.status().message() << "\n";
+      return 2;
+    }
+    log->info(
+        "no API access ({}): running without caches: each daemon pod is "
+        "judged by its own spec, not its DaemonSet's current one, and node "
+        "names (nodeCacheCapable: true) are answered with Error",
+        std::string(config.status().message()));
+  } else if (!config.ok()) {
+    std::cerr << "dsd-extender: " << config.status().message() << "\n";
+    return 1;
+  } else {
+    for (const std::string& w : config->warnings) log->warn("{}", w);
+    kube = std::make_unique<dsd::kube::Client>(*config, kube_options);
+    dsd::extender::CacheOptions cache_options;
+    cache_options.page_size = chunk_size;
+    cache_options.log = [log](const std::string& line) {
+      log->warn("kubernetes api: {}", dsd::logging::Sanitize(line, 2048));
+    };
+    daemon_sets =
+        std::make_unique<dsd::extender::DaemonSetCache>(*kube, cache_options);
+    daemon_sets->cache().Start();
+    if (node_cache) {
+      nodes = std::make_unique<dsd::extender::NodeCache>(*kube, cache_options);
+      nodes->cache().Start();
+    }
+    log->info("watching daemonsets{} through {} ({})",
+              node_cache ? " and nodes" : "", config->server, config->source);
+  }
+  std::vector<const dsd::extender::ConvertedCache*> caches;
+  if (daemon_sets != nullptr) caches.push_back(&daemon_sets->cache());
+  if (nodes != nullptr) caches.push_back(&nodes->cache());
+  http.not_ready = [caches] {
+    std::string out;
+    for (const dsd::extender::ConvertedCache* c : caches) {
+      if (c->synced()) continue;
+      if (!out.empty()) out += "\n";
+      out += c->Describe();
+    }
+    return out;
+  };
+  http.more_metrics = [caches] {
+    std::string out =
+        "# HELP dsd_extender_cache_synced 1 once the cache has its initial "
+        "list (and no relist is under way).\n# TYPE dsd_extender_cache_synced "
+        "gauge\n";
+    for (const dsd::extender::ConvertedCache* c : caches) {
+      out += "dsd_extender_cache_synced{cache=\"" + c->name() + "\"} " +
+             (c->synced() ? "1" : "0") + "\n";
+    }
+    out +=
+        "# HELP dsd_extender_cache_objects Objects in the cache.\n# TYPE "
+        "dsd_extender_cache_objects gauge\n";
+    for (const dsd::extender::ConvertedCache* c : caches) {
+      out += "dsd_extender_cache_objects{cache=\"" + c->name() + "\"} " +
+             std::to_string(c->size()) + "\n";
+    }
+    out +=
+        "# HELP dsd_extender_cache_conversions_total Objects converted to "
+        "dsd.v1 (once per resourceVersion).\n# TYPE "
+        "dsd_extender_cache_conversions_total counter\n";
+    for (const dsd::extender::ConvertedCache* c : caches) {
+      out += "dsd_extender_cache_conversions_total{cache=\"" + c->name() +
+             "\"} " + std::to_string(c->conversions()) + "\n";
+    }
+    return out;
+  };
   const dsd::extender::Filter filter(connection.stub.get(), filter_options,
-                                     /*daemon_sets=*/nullptr,
-                                     /*nodes=*/nullptr);
+                                     daemon_sets.get(), nodes.get());
   auto server = dsd::extender::HttpServer::Start(http, filter);
   if (!server.ok()) {
+    if (kube != nullptr) kube->Stop();
     log->error("{}", std::string(server.status().message()));
     return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
@@ -169,5 +295,8 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal_number);
   log->info("signal {}: stopping", signal_number);
   (*server)->Stop();
+  if (kube != nullptr) kube->Stop();  // ends watches in flight at once
+  if (nodes != nullptr) nodes->cache().Stop();
+  if (daemon_sets != nullptr) daemon_sets->cache().Stop();
   return 0;
 }

@@ -1,8 +1,8 @@
 // Where dsd-extender gets cluster facts the extender protocol does not
 // carry: the DaemonSet a daemon pod belongs to (its current template) and,
 // with nodeCacheCapable: true, the Node objects behind node names. Both are
-// interfaces so that the watch-based caches of client/kube plug in without
-// touching the filter; until then dsd-extender runs without them.
+// interfaces: the watch-based caches (caches.h) implement them, and tests
+// plug in their own; without API access dsd-extender runs without them.
 #ifndef DSD_CLIENT_EXTENDER_SOURCES_H_
 #define DSD_CLIENT_EXTENDER_SOURCES_H_
 

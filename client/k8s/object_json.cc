@@ -49,6 +49,17 @@ v1::Node NodeFromJson(const Json& node, std::vector<InputProblem>& problems) {
   return internal::ConvertNode(node, ctx);
 }
 
+v1::DaemonSet DaemonSetFromJson(const Json& daemon_set,
+                                std::vector<InputProblem>& problems) {
+  const internal::ObjectContext ctx{"", ObjectLabel("DaemonSet", daemon_set),
+                                    &problems, nullptr, nullptr};
+  if (!daemon_set.is_object()) {
+    ctx.Add("", "must be a JSON object, got " + internal::Got(daemon_set));
+    return v1::DaemonSet();
+  }
+  return internal::ConvertDaemonSet(daemon_set, ctx);
+}
+
 std::optional<DaemonSetOwner> DaemonSetOwnerOf(const Json& pod) {
   const Json* meta = Member(pod, "metadata");
   if (meta == nullptr) return std::nullopt;

@@ -22,6 +22,15 @@ namespace dsd::client {
 v1::Node NodeFromJson(const nlohmann::json& node,
                       std::vector<InputProblem>& problems);
 
+// An apps/v1 DaemonSet object -> dsd.v1.DaemonSet (identity, selector,
+// template, update strategy and dsd's rollout annotations), read as
+// SnapshotLoader reads it, with the same defaulting. current_revision_hash
+// stays empty (it needs the ControllerRevisions). Problems are appended to
+// `problems` with `object` "DaemonSet NS/NAME"; the result is complete even
+// then (unusable fields left at their defaults).
+v1::DaemonSet DaemonSetFromJson(const nlohmann::json& daemon_set,
+                                std::vector<InputProblem>& problems);
+
 // The controller ownerReference of a pod (the entry with controller: true)
 // when it names an apps DaemonSet: its name and uid. nullopt for any other
 // pod (no controller, another kind, a reference without a name), and for

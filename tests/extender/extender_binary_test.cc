@@ -2,13 +2,17 @@
 // process: a golden request answered as in filter_test, the endpoints,
 // the 400/404/413 answers, TLS (with and without client certificates),
 // flags that are usage errors (exit 2), a port in use (exit 1) and SIGTERM
-// (exit 0).
+// (exit 0); a dsd-server slower than --decide_timeout; the caches through a
+// kubeconfig for the fake API server, with /readyz before and after their
+// sync; and no API access at all.
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -22,7 +26,9 @@
 #include <thread>
 #include <vector>
 
+#include "dsd/v1/dsd.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/kube/fake_apiserver.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/local_server.h"
 #include "tests/testing/param_name.h"
@@ -43,11 +49,21 @@ std::string Testdata(const std::string& path) {
   return ReadFile(std::string(DSD_EXTENDER_TESTDATA) + "/" + path);
 }
 
+// The environment of every extender this test starts: no API access
+// unless a test passes --kubeconfig (never the developer's cluster).
+testing::ChildOptions Hermetic() {
+  testing::ChildOptions options;
+  options.unset_env = {"KUBECONFIG", "KUBERNETES_SERVICE_HOST",
+                       "KUBERNETES_SERVICE_PORT"};
+  options.env = {"HOME=/nonexistent-dsd-test-home"};
+  return options;
+}
+
 // One dsd-extender process (see ChildProcess).
 class ExtenderProcess : public testing::ChildProcess {
  public:
   explicit ExtenderProcess(const std::vector<std::string>& args)
-      : ChildProcess(DSD_EXTENDER_BIN, args) {}
+      : ChildProcess(DSD_EXTENDER_BIN, args, Hermetic()) {}
   std::string Stderr() const { return Output(); }
 
   // The port from "listening on HOST:PORT", or 0 if it did not log one
@@ -149,6 +165,212 @@ TEST_F(ExtenderBinaryTest, BodyOverTheCapGets413) {
   EXPECT_EQ(small->status, 200);
 }
 
+TEST_F(ExtenderBinaryTest, KeepAliveAnswersDoNotWaitForDelayedAcks) {
+  // An answer goes out in pieces (headers, body). With Nagle's algorithm
+  // on the extender's socket the body waits for the client's delayed ACK,
+  // about 40 ms on Linux, on every request of a keep-alive connection;
+  // kube-scheduler (Go) sets TCP_NODELAY on its side, as this client does.
+  ExtenderProcess extender(Flags());
+  const int port = extender.WaitForPort(kStartTimeout);
+  ASSERT_NE(port, 0) << extender.Stderr();
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);
+  const std::string body =
+      Testdata("nodes_go_keys_non_daemon_pod_passed_through/request.json");
+  std::vector<double> ms;
+  for (int i = 0; i < 21; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto res = client.Post("/filter", body, "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200);
+    ms.push_back(std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  // The median: a pass-through answer takes well under a millisecond of
+  // work; 20 ms leaves room for a loaded machine and none for a 40 ms wait.
+  EXPECT_LT(ms[ms.size() / 2], 20.0);
+}
+
+// Answers every Filter call only after its caller has given up (or 60 s).
+class SlowScheduler final : public v1::DaemonSetScheduler::Service {
+ public:
+  grpc::Status Filter(grpc::ServerContext* context, const v1::FilterRequest*,
+                      v1::FilterResponse*) override {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!context->IsCancelled() &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "too late");
+  }
+};
+
+TEST(ExtenderSlowServerTest, AnswersErrorWithinTheDecideTimeout) {
+  SlowScheduler service;
+  int slow_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &slow_port);
+  builder.RegisterService(&service);
+  const std::unique_ptr<grpc::Server> slow = builder.BuildAndStart();
+  ASSERT_NE(slow, nullptr);
+  ExtenderProcess extender({"--listen=127.0.0.1:0",
+                            "--server=127.0.0.1:" + std::to_string(slow_port),
+                            "--decide_timeout=0.5"});
+  const int port = extender.WaitForPort(kStartTimeout);
+  ASSERT_NE(port, 0) << extender.Stderr();
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(std::chrono::seconds(30));
+  const std::string body =
+      Testdata("nodes_go_keys_daemon_pod_nodeselector/request.json");
+  const auto start = std::chrono::steady_clock::now();
+  const auto res = client.Post("/filter", body, "application/json");
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  // 200: the scheduler reads Error only from a 200 (cluster-integration.md
+  // 7.7), and shows it in the pod's FailedScheduling event.
+  EXPECT_EQ(res->status, 200);
+  const Json got = Json::parse(res->body);
+  EXPECT_NE(got["Error"].get<std::string>().find("DEADLINE_EXCEEDED"),
+            std::string::npos)
+      << res->body;
+  EXPECT_TRUE(got["Nodes"].is_null()) << res->body;
+  // It waited for dsd-server, and no longer than --decide_timeout plus
+  // slack for a loaded machine (far under kube-scheduler's 5 s).
+  EXPECT_GE(took, milliseconds(500));
+  EXPECT_LT(took, milliseconds(1500));
+  slow->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+TEST_F(ExtenderBinaryTest, WithoutApiAccessRunsWithoutCachesAndSaysSo) {
+  ExtenderProcess extender(Flags());
+  const int port = extender.WaitForPort(kStartTimeout);
+  ASSERT_NE(port, 0) << extender.Stderr();
+  EXPECT_NE(extender.Stderr().find("running without caches"), std::string::npos)
+      << extender.Stderr();
+  httplib::Client client("127.0.0.1", port);
+  const auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);  // nothing to wait for
+}
+
+// The caches through a kubeconfig, as in a cluster: the DaemonSet's current
+// template and the nodes come from the (fake) API server.
+TEST_F(ExtenderBinaryTest, WatchesTheClusterAndIsReadyOnceSynced) {
+  const auto api = testing::FakeApiServer::Start();
+  ASSERT_NE(api, nullptr);
+  api->Apply(Json::parse(R"({"apiVersion":"apps/v1","kind":"DaemonSet",
+    "metadata":{"name":"agent","namespace":"kube-system","uid":"u-agent"},
+    "spec":{"selector":{"matchLabels":{"app":"agent"}},
+      "template":{"metadata":{"labels":{"app":"agent"}},
+        "spec":{"nodeSelector":{"disk":"nvme"},
+          "containers":[{"name":"agent","image":"agent:2"}]}}}})"));
+  for (const char* disk : {"ssd", "nvme"}) {
+    api->Apply(
+        {{"apiVersion", "v1"},
+         {"kind", "Node"},
+         {"metadata",
+          {{"name", std::string(disk) + "-1"}, {"labels", {{"disk", disk}}}}}});
+  }
+  // RBAC not granted yet: the first two node lists are refused.
+  testing::Fault forbidden;
+  forbidden.match = "/api/v1/nodes?limit";
+  forbidden.status = 403;
+  forbidden.times = 2;
+  api->AddFault(forbidden);
+  const std::string kubeconfig = ::testing::TempDir() + "dsd-extender-kc-" +
+                                 std::to_string(getpid()) + ".yaml";
+  std::ofstream(kubeconfig)
+      << "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n"
+         "- name: fake\n  cluster:\n    server: "
+      << api->url()
+      << "\nusers:\n- name: fake\n  user: {}\ncontexts:\n- name: fake\n"
+         "  context:\n    cluster: fake\n    user: fake\n";
+
+  ExtenderProcess extender(
+      Flags({"--kubeconfig=" + kubeconfig, "--node_cache"}));
+  const int port = extender.WaitForPort(kStartTimeout);
+  ASSERT_NE(port, 0) << extender.Stderr();
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(std::chrono::seconds(30));
+
+  // Not ready, and /readyz says which cache and why (once the first list
+  // has been refused; the DaemonSets have synced by then): polled, since
+  // the lists run on their own threads.
+  std::string not_ready;
+  for (const auto until =
+           std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(milliseconds(20))) {
+    const auto res = client.Get("/readyz");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 503) << "ready before the node list succeeded";
+    not_ready = res->body;
+    if (not_ready.find("403") != std::string::npos &&
+        not_ready.find("daemonsets") == std::string::npos) {
+      break;
+    }
+  }
+  EXPECT_EQ(not_ready.rfind("nodes: not synced (", 0), 0u) << not_ready;
+  EXPECT_NE(not_ready.find("403"), std::string::npos) << not_ready;
+  EXPECT_EQ(not_ready.find("daemonsets"), std::string::npos) << not_ready;
+  const auto alive = client.Get("/healthz");
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200);
+
+  // The reflector retries with back-off (0.8 s doubling): ready in seconds.
+  int status = 0;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status != 200 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(milliseconds(50));
+    const auto res = client.Get("/readyz");
+    status = res ? res->status : 0;
+  }
+  ASSERT_EQ(status, 200) << extender.Stderr();
+
+  // A pod of the older template (nodeSelector disk=ssd), node names only:
+  // judged by the current template (disk=nvme) on the cached nodes.
+  const std::string pod = R"({"metadata":{"name":"agent-x",
+    "namespace":"kube-system","labels":{"app":"agent"},
+    "ownerReferences":[{"apiVersion":"apps/v1","kind":"DaemonSet",
+      "name":"agent","uid":"u-agent","controller":true}]},
+    "spec":{"nodeSelector":{"disk":"ssd"}}})";
+  const auto res = client.Post(
+      "/filter",
+      R"({"Pod":)" + pod + R"(,"NodeNames":["ssd-1","nvme-1","gone-1"]})",
+      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  const Json want = {
+      {"Nodes", nullptr},
+      {"NodeNames", {"nvme-1"}},
+      {"FailedNodes",
+       {{"gone-1", "dsd: node not yet in dsd-extender's node cache"}}},
+      {"FailedAndUnresolvableNodes",
+       {{"ssd-1",
+         "dsd: DaemonSet kube-system/agent: node(s) didn't match the "
+         "nodeSelector"}}},
+      {"Error", ""}};
+  EXPECT_EQ(Json::parse(res->body), want) << res->body;
+
+  const auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (const char* line :
+       {"dsd_extender_cache_synced{cache=\"nodes\"} 1",
+        "dsd_extender_cache_objects{cache=\"nodes\"} 2",
+        "dsd_extender_cache_objects{cache=\"daemonsets\"} 1"}) {
+    EXPECT_NE(metrics->body.find(line), std::string::npos) << line;
+  }
+  extender.Signal(SIGTERM);
+  EXPECT_EQ(extender.WaitForExit(kStartTimeout), 0) << extender.Stderr();
+  std::filesystem::remove(kubeconfig);
+}
+
 struct BadStart {
   std::string name;
   std::vector<std::string> flags;
@@ -175,6 +397,11 @@ INSTANTIATE_TEST_SUITE_P(
         {"BadLogLevel", {"--log_level=loud"}, 2},
         {"FilterPathWithoutSlash", {"--filter_path=filter"}, 2},
         {"NotAnAddressOfThisHost", {"--listen=192.0.2.1:8888"}, 1},
+        // The caches: --node_cache cannot work without API access; a
+        // kubeconfig that does not load is not "no kubeconfig".
+        {"NodeCacheWithoutApiAccess", {"--node_cache"}, 2},
+        {"KubeconfigMissing", {"--kubeconfig=/nonexistent/kubeconfig"}, 1},
+        {"ContextWithoutKubeconfig", {"--context=kind-kind"}, 1},
     }),
     testing::ParamName<BadStart>);
 

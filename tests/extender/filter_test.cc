@@ -1,7 +1,8 @@
 // dsd-extender's filter verb against a real dsd-server in this process:
 // the golden request/response pairs in testdata/ (both payload forms, both
 // key casings), then the cases a golden file cannot hold (a dsd-server that
-// is down, DaemonSet and node sources, malformed bodies, exact echoes).
+// is down, DaemonSet and node sources, malformed bodies, exact echoes), and
+// the watch-based caches of caches.h against the fake API server.
 // Expected answers follow Kubernetes' rules (nodeSelector, required node
 // affinity, NoSchedule/NoExecute taints and the DaemonSet controller's
 // default tolerations), written by hand.
@@ -13,15 +14,20 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/common/connection.h"
+#include "client/extender/caches.h"
+#include "tests/kube/fake_apiserver.h"
 #include "tests/testing/local_server.h"
 #include "tests/testing/param_name.h"
 
@@ -221,11 +227,12 @@ class FakeNodes : public NodeSource {
 };
 
 TEST_F(ExtenderTest, NodeNamesWithANodeCache) {
+  // "w\u0031" is w1 spelled with an escape: names are JSON strings.
   const FakeNodes nodes;
   const FilterReply reply =
       MakeFilter(nullptr, &nodes)
           .Handle(std::string(R"({"Pod":)") + kDaemonPod +
-                  R"(,"Nodes":null,"NodeNames":["w1","w2","w9"]})");
+                  R"(,"Nodes":null,"NodeNames":["w\u0031","w2","w9"]})");
   const Json want = {
       {"Nodes", nullptr},
       {"NodeNames", {"w1"}},
@@ -252,6 +259,203 @@ TEST_F(ExtenderTest, PodThatDoesNotConvertIsAnError) {
   EXPECT_NE(error.find("Pod kube-system/agent-x: spec.tolerations[0].operator"),
             std::string::npos)
       << error;
+}
+
+// The caches against the fake API server: what they hold is what the
+// API server holds, converted once per resourceVersion.
+class ExtenderCacheTest : public ExtenderTest {
+ protected:
+  void SetUp() override {
+    ExtenderTest::SetUp();
+    api_ = testing::FakeApiServer::Start();
+    ASSERT_NE(api_, nullptr);
+    kube::RestConfig config;
+    config.server = api_->url();
+    kube::ClientOptions options;
+    options.qps = 0;  // no client-side rate limit in tests
+    options.request_timeout_seconds = 10;
+    kube_ = std::make_unique<kube::Client>(config, options);
+  }
+  void TearDown() override {
+    kube_->Stop();
+    if (daemon_sets_ != nullptr) daemon_sets_->cache().Stop();
+    if (nodes_ != nullptr) nodes_->cache().Stop();
+  }
+  void StartCaches() {
+    CacheOptions options;
+    options.log = [](const std::string& line) {
+      std::cerr << "cache: " << line << "\n";
+    };
+    daemon_sets_ = std::make_unique<DaemonSetCache>(*kube_, options);
+    nodes_ = std::make_unique<NodeCache>(*kube_, options);
+    daemon_sets_->cache().Start();
+    nodes_->cache().Start();
+    ASSERT_TRUE(Eventually([&] {
+      return daemon_sets_->cache().synced() && nodes_->cache().synced();
+    })) << daemon_sets_->cache().Describe()
+        << "; " << nodes_->cache().Describe();
+  }
+  // Waits up to 30 s (a loaded CI machine) for `done`.
+  template <typename F>
+  static bool Eventually(F done) {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < until) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return done();
+  }
+  static Json NodeObject(const std::string& name, const std::string& disk) {
+    return {{"apiVersion", "v1"},
+            {"kind", "Node"},
+            {"metadata", {{"name", name}, {"labels", {{"disk", disk}}}}}};
+  }
+  // The DaemonSet of kDaemonPod, its template selecting nodes by disk.
+  static Json AgentDaemonSet(const std::string& disk,
+                             const std::string& uid = "u-agent") {
+    return Json::parse(R"({"apiVersion":"apps/v1","kind":"DaemonSet",
+      "metadata":{"name":"agent","namespace":"kube-system","uid":")" +
+                       uid + R"("},
+      "spec":{"selector":{"matchLabels":{"app":"agent"}},
+        "template":{"metadata":{"labels":{"app":"agent"}},
+          "spec":{"nodeSelector":{"disk":")" +
+                       disk + R"("},
+            "containers":[{"name":"agent","image":"agent:1"}]}}}})");
+  }
+  static std::string NamesBody(const std::vector<std::string>& names) {
+    return std::string(R"({"Pod":)") + kDaemonPod +
+           R"(,"Nodes":null,"NodeNames":)" + Json(names).dump() + "}";
+  }
+  std::unique_ptr<testing::FakeApiServer> api_;
+  std::unique_ptr<kube::Client> kube_;
+  std::unique_ptr<DaemonSetCache> daemon_sets_;
+  std::unique_ptr<NodeCache> nodes_;
+};
+
+constexpr char kNodeSelectorRefusal[] =
+    "dsd: DaemonSet kube-system/agent: node(s) didn't match the nodeSelector";
+
+TEST_F(ExtenderCacheTest, PodFromAnOlderTemplateIsRefusedByTheLiveDaemonSet) {
+  // The pod was created when the template said disk=ssd; the DaemonSet
+  // now says disk=nvme, and the controller would delete the pod on ssd-1.
+  api_->Apply(AgentDaemonSet("nvme"));
+  api_->Apply(NodeObject("ssd-1", "ssd"));
+  api_->Apply(NodeObject("nvme-1", "nvme"));
+  StartCaches();
+  const Filter filter = MakeFilter(daemon_sets_.get(), nodes_.get());
+  Json got = Json::parse(filter.Handle(NamesBody({"ssd-1", "nvme-1"})).body);
+  EXPECT_EQ(got["NodeNames"], Json({"nvme-1"})) << got.dump();
+  EXPECT_EQ(got["FailedAndUnresolvableNodes"],
+            Json({{"ssd-1", kNodeSelectorRefusal}}));
+
+  // The template changes back (a watch event): the cache follows.
+  api_->Apply(AgentDaemonSet("ssd"));
+  ASSERT_TRUE(Eventually([&] {
+    return Json::parse(filter.Handle(NamesBody({"ssd-1", "nvme-1"}))
+                           .body)["NodeNames"] == Json({"ssd-1"});
+  }));
+
+  // Deleted and re-created with another uid (nodeSelector disk=nvme): not
+  // this pod's DaemonSet, so the pod's own spec (disk=ssd) decides.
+  api_->Delete("DaemonSet", "kube-system", "agent");
+  api_->Apply(AgentDaemonSet("nvme", "u-other"));
+  ASSERT_TRUE(Eventually([&] {
+    const auto ds = daemon_sets_->Find("kube-system", "agent", "");
+    return ds.has_value() && ds->uid() == "u-other";
+  }));
+  EXPECT_FALSE(daemon_sets_->Find("kube-system", "agent", "u-agent"));
+  got = Json::parse(filter.Handle(NamesBody({"ssd-1", "nvme-1"})).body);
+  EXPECT_EQ(got["NodeNames"], Json({"ssd-1"})) << got.dump();
+}
+
+TEST_F(ExtenderCacheTest, NodeNamesFromTheNodeCache) {
+  api_->Apply(AgentDaemonSet("ssd"));
+  api_->Apply(NodeObject("w1", "ssd"));
+  api_->Apply(NodeObject("w2", "hdd"));
+  Json tainted = NodeObject("w3", "ssd");
+  tainted["spec"]["taints"] = {
+      {{"key", "dedicated"}, {"value", "gpu"}, {"effect", "NoSchedule"}}};
+  api_->Apply(tainted);
+  StartCaches();
+  const Filter filter = MakeFilter(daemon_sets_.get(), nodes_.get());
+  const Json want = {
+      {"Nodes", nullptr},
+      {"NodeNames", {"w1"}},
+      // Not in the cache (yet): transient, so preemption may still help.
+      {"FailedNodes",
+       {{"w9", "dsd: node not yet in dsd-extender's node cache"}}},
+      {"FailedAndUnresolvableNodes",
+       {{"w2", kNodeSelectorRefusal},
+        {"w3",
+         "dsd: DaemonSet kube-system/agent: node(s) had untolerated taint "
+         "dedicated=gpu:NoSchedule"}}},
+      {"Error", ""}};
+  EXPECT_EQ(
+      Json::parse(filter.Handle(NamesBody({"w1", "w2", "w3", "w9"})).body),
+      want);
+
+  // w9 joins, w1 leaves: the answer follows the watch.
+  api_->Apply(NodeObject("w9", "ssd"));
+  api_->Delete("Node", "", "w1");
+  ASSERT_TRUE(Eventually([&] {
+    return nodes_->Find("w9").has_value() && !nodes_->Find("w1").has_value();
+  }));
+  const Json got = Json::parse(filter.Handle(NamesBody({"w1", "w9"})).body);
+  EXPECT_EQ(got["NodeNames"], Json({"w9"})) << got.dump();
+  EXPECT_EQ(got["FailedNodes"],
+            Json({{"w1", "dsd: node not yet in dsd-extender's node cache"}}));
+}
+
+TEST_F(ExtenderCacheTest, ConvertsOncePerResourceVersion) {
+  for (int i = 0; i < 20; ++i) {
+    api_->Apply(NodeObject("n" + std::to_string(i), "ssd"));
+  }
+  StartCaches();
+  const ConvertedCache& cache = nodes_->cache();
+  EXPECT_EQ(cache.size(), 20u);
+  EXPECT_EQ(cache.conversions(), 20u);
+  // Lookups, from several threads at once, convert nothing.
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) {
+        EXPECT_TRUE(nodes_->Find("n" + std::to_string(i % 20)).has_value());
+      }
+    });
+  }
+  // While they read, one node changes: one conversion.
+  api_->Apply(NodeObject("n3", "hdd"));
+  for (std::thread& t : readers) t.join();
+  ASSERT_TRUE(Eventually([&] { return cache.conversions() == 21u; }))
+      << cache.conversions();
+  const auto n3 = nodes_->Find("n3");
+  ASSERT_TRUE(n3.has_value());
+  ASSERT_EQ(n3->labels_size(), 1);
+  EXPECT_EQ(n3->labels(0).value(), "hdd");
+
+  // A relist (the watch's resourceVersion compacted away: 410) returns the
+  // same versions: nothing is converted again.
+  // (Another kind's change first, so that the nodes' resourceVersion is
+  // older than the compaction.)
+  const uint64_t relisted_before = api_->Log().size();
+  api_->Apply(AgentDaemonSet("ssd"));
+  api_->Compact();
+  api_->CutWatches();
+  ASSERT_TRUE(Eventually([&] {
+    int lists = 0;
+    const auto log = api_->Log();
+    for (size_t i = relisted_before; i < log.size(); ++i) {
+      if (log[i].target.rfind("/api/v1/nodes?", 0) == 0 &&
+          log[i].target.find("watch=1") == std::string::npos &&
+          log[i].status == 200) {
+        ++lists;
+      }
+    }
+    return lists > 0 && cache.synced();
+  }));
+  EXPECT_EQ(cache.conversions(), 21u);
+  EXPECT_EQ(cache.size(), 20u);
 }
 
 struct BadBody {

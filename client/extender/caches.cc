@@ -1,0 +1,199 @@
+// The caches convert on the reflector's thread, as events arrive, and never
+// in a filter call: a filter call takes a shared lock and copies a message.
+// A relist (the first list, or after 410 Gone) re-reads the reflector's
+// store; objects whose resourceVersion is unchanged keep their message, so
+// a relist of an unchanged cluster converts nothing.
+#include "client/extender/caches.h"
+
+#include <mutex>
+#include <utility>
+
+#include "client/k8s/object_json.h"
+
+namespace dsd::extender {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string MetaString(const Json& object, const char* key) {
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  const auto it = meta->find(key);
+  return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// The reflector's key: "namespace/name", "/name" when cluster-scoped.
+std::string KeyOf(const Json& object) {
+  const std::string name = MetaString(object, "name");
+  if (name.empty()) return "";
+  return MetaString(object, "namespace") + "/" + name;
+}
+
+}  // namespace
+
+ConvertedCache::ConvertedCache(kube::Client& client,
+                               const kube::Resource& resource,
+                               Converter convert, CacheOptions options)
+    : resource_(resource),
+      convert_(std::move(convert)),
+      options_(std::move(options)) {
+  kube::ReflectorOptions ro;
+  ro.page_size = options_.page_size;
+  ro.log = options_.log;
+  ro.on_change = [this](const std::string& type, const Json& object) {
+    OnChange(type, object);
+  };
+  reflector_ = std::make_unique<kube::Reflector>(client, resource_, ro);
+}
+
+ConvertedCache::~ConvertedCache() { Stop(); }
+
+void ConvertedCache::Start() { reflector_->Start(); }
+
+void ConvertedCache::Stop() { reflector_->Stop(); }
+
+ConvertedCache::Entry ConvertedCache::Convert(const Json& object) const {
+  Entry entry;
+  entry.resource_version = MetaString(object, "resourceVersion");
+  std::vector<client::InputProblem> problems;
+  entry.message = convert_(object, problems);
+  conversions_.fetch_add(1);
+  for (const client::InputProblem& p : problems) {
+    if (!entry.problems.empty()) entry.problems += "; ";
+    entry.problems += p.ToString();
+  }
+  if (!problems.empty() && options_.log) {
+    options_.log(resource_.plural + ": " + entry.problems);
+  }
+  return entry;
+}
+
+void ConvertedCache::OnChange(const std::string& type, const Json& object) {
+  if (type == "SYNC") {
+    Resync();
+    return;
+  }
+  const std::string key = KeyOf(object);
+  if (key.empty()) return;
+  if (type == "DELETED") {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    entries_.erase(key);
+    return;
+  }
+  const std::string rv = MetaString(object, "resourceVersion");
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    const auto it = entries_.find(key);
+    if (it != entries_.end() && !rv.empty() &&
+        it->second.resource_version == rv) {
+      return;  // this version is converted already
+    }
+  }
+  Entry entry = Convert(object);  // outside the lock: readers go on
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  entries_[key] = std::move(entry);
+}
+
+void ConvertedCache::Resync() {
+  // Read first: a relist that starts while this one is converted is not
+  // covered by it.
+  const uint64_t relists = reflector_->relists();
+  std::map<std::string, Entry> old;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    old = entries_;  // shared_ptr copies: cheap
+  }
+  std::map<std::string, Entry> fresh;
+  reflector_->ForEach([&](const std::string& text) {
+    const Json object = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    const std::string key = KeyOf(object);
+    if (key.empty()) return;
+    const std::string rv = MetaString(object, "resourceVersion");
+    if (const auto it = old.find(key);
+        it != old.end() && !rv.empty() && it->second.resource_version == rv) {
+      fresh[key] = it->second;
+    } else {
+      // The store's slim copy lacks only what dsd never reads (managed
+      // fields, images, a template's containers).
+      fresh[key] = Convert(object);
+    }
+  });
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    entries_.swap(fresh);
+  }
+  resynced_relists_.store(relists);
+}
+
+std::shared_ptr<const google::protobuf::Message> ConvertedCache::Get(
+    const std::string& key, std::string* problems) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  const auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  if (problems != nullptr) *problems = it->second.problems;
+  return it->second.message;
+}
+
+bool ConvertedCache::synced() const {
+  return reflector_->synced() && resynced_relists_.load() > 0 &&
+         resynced_relists_.load() == reflector_->relists();
+}
+
+size_t ConvertedCache::size() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return entries_.size();
+}
+
+std::string ConvertedCache::Describe() const {
+  if (synced()) {
+    return resource_.plural + ": synced, " + std::to_string(size()) +
+           " objects";
+  }
+  std::string out = resource_.plural + ": not synced (" + reflector_->state();
+  if (const std::string error = reflector_->last_error(); !error.empty()) {
+    out += "; last error: " + error;
+  }
+  return out + ")";
+}
+
+DaemonSetCache::DaemonSetCache(kube::Client& client, CacheOptions options)
+    : cache_(
+          client, kube::kDaemonSets,
+          [](const nlohmann::json& object,
+             std::vector<client::InputProblem>& problems) {
+            return std::make_shared<const v1::DaemonSet>(
+                client::DaemonSetFromJson(object, problems));
+          },
+          std::move(options)) {}
+
+std::optional<v1::DaemonSet> DaemonSetCache::Find(
+    const std::string& namespace_name, const std::string& name,
+    const std::string& uid) const {
+  std::string problems;
+  const auto message = cache_.Get(namespace_name + "/" + name, &problems);
+  if (message == nullptr || !problems.empty()) return std::nullopt;
+  const auto& ds = static_cast<const v1::DaemonSet&>(*message);
+  // Another uid: the pod's DaemonSet was deleted and one of the same name
+  // created; its template says nothing about this pod (the garbage
+  // collector deletes the pod).
+  if (!uid.empty() && ds.uid() != uid) return std::nullopt;
+  return ds;
+}
+
+NodeCache::NodeCache(kube::Client& client, CacheOptions options)
+    : cache_(
+          client, kube::kNodes,
+          [](const nlohmann::json& object,
+             std::vector<client::InputProblem>& problems) {
+            return std::make_shared<const v1::Node>(
+                client::NodeFromJson(object, problems));
+          },
+          std::move(options)) {}
+
+std::optional<v1::Node> NodeCache::Find(const std::string& name) const {
+  const auto message = cache_.Get("/" + name);
+  if (message == nullptr) return std::nullopt;
+  return static_cast<const v1::Node&>(*message);
+}
+
+}  // namespace dsd::extender

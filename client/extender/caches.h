@@ -1,0 +1,134 @@
+// dsd-extender's watch-based caches: the DaemonSets of every namespace
+// (DaemonSetSource) and, for kube-scheduler's nodeCacheCapable: true, the
+// Nodes (NodeSource). Each is a client/kube Reflector (list, then watch)
+// whose objects are converted to dsd.v1 messages by client/k8s once per
+// resourceVersion, on the reflector's thread, so that a filter call only
+// looks messages up.
+#ifndef DSD_CLIENT_EXTENDER_CACHES_H_
+#define DSD_CLIENT_EXTENDER_CACHES_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "client/extender/sources.h"
+#include "client/k8s/snapshot_loader.h"
+#include "client/kube/client.h"
+#include "client/kube/reflector.h"
+#include "dsd/v1/dsd.pb.h"
+
+namespace dsd::extender {
+
+struct CacheOptions {
+  // Objects per list page (limit/continue).
+  int64_t page_size = 500;
+  // Where failures and unusable objects are reported, one line each
+  // ("daemonsets: watch: 410 ...", "Node w1: spec.taints[0].effect: ...").
+  // May be empty.
+  std::function<void(const std::string& line)> log;
+};
+
+// One kind of object, converted. Thread-safe: Get and the accessors may be
+// called from any thread while the reflector's thread applies changes.
+// The client must outlive it.
+class ConvertedCache {
+ public:
+  // Converts one object (the JSON as the API server sent it); problems go
+  // to the vector.
+  using Converter =
+      std::function<std::shared_ptr<const google::protobuf::Message>(
+          const nlohmann::json& object,
+          std::vector<client::InputProblem>& problems)>;
+
+  ConvertedCache(kube::Client& client, const kube::Resource& resource,
+                 Converter convert, CacheOptions options);
+  ~ConvertedCache();
+  ConvertedCache(const ConvertedCache&) = delete;
+  ConvertedCache& operator=(const ConvertedCache&) = delete;
+
+  void Start();
+  // Stops the reflector (stop the client first for a watch in flight to
+  // end at once).
+  void Stop();
+
+  // A converted object as last seen, by "namespace/name" ("/name" for
+  // cluster-scoped kinds); null when absent. `problems` (may be null) gets
+  // the conversion's problems, joined ("" when it converted cleanly).
+  std::shared_ptr<const google::protobuf::Message> Get(
+      const std::string& key, std::string* problems = nullptr) const;
+
+  // True once the initial list has been listed and converted, and while no
+  // relist is under way.
+  bool synced() const;
+  // "daemonsets: synced, 12 objects" or "nodes: not synced (listing; last
+  // error: ...)", for /readyz.
+  std::string Describe() const;
+  const std::string& name() const { return resource_.plural; }
+  size_t size() const;
+  // Objects converted so far: once per resourceVersion seen.
+  uint64_t conversions() const { return conversions_.load(); }
+
+ private:
+  struct Entry {
+    std::string resource_version;
+    std::shared_ptr<const google::protobuf::Message> message;
+    std::string problems;
+  };
+  void OnChange(const std::string& type, const nlohmann::json& object);
+  // After a (re)list: rebuilds the map from the reflector's store, keeping
+  // the entries whose resourceVersion did not change.
+  void Resync();
+  Entry Convert(const nlohmann::json& object) const;
+
+  const kube::Resource resource_;
+  const Converter convert_;
+  const CacheOptions options_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, Entry> entries_;
+  // The reflector's relists() when Resync last ran: synced while they are
+  // equal (the reflector is synced before it calls Resync).
+  std::atomic<uint64_t> resynced_relists_{0};
+  mutable std::atomic<uint64_t> conversions_{0};
+  std::unique_ptr<kube::Reflector> reflector_;
+};
+
+// apps/v1 DaemonSets of every namespace.
+class DaemonSetCache : public DaemonSetSource {
+ public:
+  DaemonSetCache(kube::Client& client, CacheOptions options);
+  // The current DaemonSet; nullopt when unknown, when its uid is not `uid`
+  // (a re-created DaemonSet; an empty `uid` matches any) or when it did
+  // not convert (reported through the log when it was received).
+  std::optional<v1::DaemonSet> Find(const std::string& namespace_name,
+                                    const std::string& name,
+                                    const std::string& uid) const override;
+  ConvertedCache& cache() { return cache_; }
+  const ConvertedCache& cache() const { return cache_; }
+
+ private:
+  ConvertedCache cache_;
+};
+
+// core/v1 Nodes. A node whose conversion reported problems (which the API
+// server's validation makes impossible) is kept as converted, with its
+// problems logged once.
+class NodeCache : public NodeSource {
+ public:
+  NodeCache(kube::Client& client, CacheOptions options);
+  std::optional<v1::Node> Find(const std::string& name) const override;
+  ConvertedCache& cache() { return cache_; }
+  const ConvertedCache& cache() const { return cache_; }
+
+ private:
+  ConvertedCache cache_;
+};
+
+}  // namespace dsd::extender
+
+#endif  // DSD_CLIENT_EXTENDER_CACHES_H_
