@@ -11,6 +11,8 @@
 #   7. hostile requests sent to dsd-server: peak RSS above idle over the
 #      request's bytes, one shape at a time; then Health/Check latency while
 #      four CPU-heavy hostile Decide calls run (bench/hostile_request)
+#   8. a Kubernetes PodList page decoded as client/kube does it (before and
+#      now) against simdjson on the same bytes (bench/kube_json_bench)
 # Every ratio is measured in one run. Only loopback traffic; all bounded.
 # BENCH_QUICK=1 shortens every run (for trying the pipeline, not for numbers).
 # BENCH_STEPS="6 7" runs only those steps (then writes the report from
@@ -27,11 +29,11 @@ DOCS=${BENCH_DOCS:-docs}  # where performance.md and the plots go
 mkdir -p "$OUT" "$DOCS"
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then MIN_TIME=0.05 DURATION=2 ROUNDS=1; else MIN_TIME=0.5 DURATION=10 ROUNDS=3; fi
-STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8}
 step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 if step 1; then
-echo "== 1/7 engine_bench" >&2
+echo "== 1/8 engine_bench" >&2
 build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_filter=BM_Decide/ \
   --benchmark_format=json --benchmark_out="$OUT/engine.json" \
@@ -39,7 +41,7 @@ build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
 fi
 
 if step 2; then
-echo "== 2/7 service_bench" >&2
+echo "== 2/8 service_bench" >&2
 build/release/bench/service_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/service.json" \
   --benchmark_out_format=json >/dev/null
@@ -61,7 +63,7 @@ trap 'kill -TERM ${server:-0} 2>/dev/null || true' EXIT
 load() { "$BIN/dsdctl" --server "$ADDR" --timeout 120 load --output json "$@"; }
 
 if step 3; then
-echo "== 3/7 throughput (Decide vs Validate vs Health/Check)" >&2
+echo "== 3/8 throughput (Decide vs Validate vs Health/Check)" >&2
 # Decide and Validate alternate, ROUNDS times: the report takes the median
 # round's ratio (client and server share the cores; one pair is noisy).
 start_server
@@ -78,7 +80,7 @@ stop_server
 fi
 
 if step 4; then
-echo "== 4/7 latency under a fixed open-loop rate" >&2
+echo "== 4/8 latency under a fixed open-loop rate" >&2
 start_server
 # Half of the closed-loop Decide capacity at 100 nodes: a loaded, stable server.
 rate=$(python3 -c "import json;print(max(1,int(json.load(open('$OUT/load-decide-100-1.json'))['qps']*0.5)))")
@@ -88,7 +90,7 @@ stop_server
 fi
 
 if step 5; then
-echo "== 5/7 peak RSS for the 5,000-node request" >&2
+echo "== 5/8 peak RSS for the 5,000-node request" >&2
 "$BIN/dsdctl" load --nodes 5000 --daemonsets 50 --write-request "$OUT/request-5000.bin" >/dev/null
 start_server
 baseline=$(awk '/VmHWM/{print $2*1024}' /proc/$server/status)
@@ -135,14 +137,14 @@ wait_idle() {
 }
 
 if step 6; then
-echo "== 6/7 hostile requests in process (adversarial_bench)" >&2
+echo "== 6/8 hostile requests in process (adversarial_bench)" >&2
 build/release/bench/adversarial_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/adversarial.json" \
   --benchmark_out_format=json >/dev/null
 fi
 
 if step 7; then
-echo "== 7/7 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
+echo "== 7/8 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
 rm -f "$OUT"/hostile-*.json
 for shape in 1 2 3 4 5 6; do
   file="$OUT/hostile-$shape.bin"
@@ -187,6 +189,13 @@ for threads in 0 2; do
   for s in "${senders[@]}"; do wait "$s" || true; done
   stop_server_now
 done
+fi
+
+if step 8; then
+echo "== 8/8 Kubernetes list page decoding vs simdjson (kube_json_bench)" >&2
+build/release/bench/kube_json_bench --benchmark_min_time=$MIN_TIME \
+  --benchmark_format=json --benchmark_out="$OUT/kube-json.json" \
+  --benchmark_out_format=json >/dev/null
 fi
 
 python3 scripts/perf_report.py "$OUT" "$DOCS"
