@@ -490,7 +490,33 @@ Json KubePod(const v1::Pod& pod) {
             {"containerStatuses", statuses}}}};
 }
 
-std::vector<Json> KubeObjects(const v1::Snapshot& snapshot) {
+void MakeLean(Json& object) {
+  auto child = [](Json& o, const char* key) -> Json* {
+    if (!o.is_object()) return nullptr;
+    auto it = o.find(key);
+    return it == o.end() ? nullptr : &*it;
+  };
+  if (Json* meta = child(object, "metadata")) {
+    meta->erase("managedFields");
+    if (Json* a = child(*meta, "annotations")) {
+      a->erase("kubectl.kubernetes.io/last-applied-configuration");
+    }
+  }
+  object.erase("data");
+  Json* spec = child(object, "spec");
+  Json* tmpl = spec != nullptr ? child(*spec, "template") : nullptr;
+  for (Json* s : {spec, tmpl != nullptr ? child(*tmpl, "spec") : nullptr}) {
+    if (s == nullptr) continue;
+    s->erase("containers");
+    s->erase("volumes");
+  }
+  if (Json* status = child(object, "status")) {
+    status->erase("containerStatuses");
+    status->erase("images");
+  }
+}
+
+std::vector<Json> KubeObjects(const v1::Snapshot& snapshot, bool lean) {
   std::vector<Json> out;
   out.reserve(static_cast<size_t>(snapshot.nodes_size() +
                                   2 * snapshot.daemon_sets_size() +
@@ -501,6 +527,9 @@ std::vector<Json> KubeObjects(const v1::Snapshot& snapshot) {
     out.push_back(KubeControllerRevision(ds));
   }
   for (const v1::Pod& p : snapshot.pods()) out.push_back(KubePod(p));
+  if (lean) {
+    for (Json& o : out) MakeLean(o);
+  }
   return out;
 }
 

@@ -83,6 +83,7 @@ def main(measured, docs):
     later_sections(measured, docs, out)
     hostile_section(measured, out)
     kube_json_section(measured, out)
+    adapter_scale_section(measured, out)
 
     with open(os.path.join(docs, "performance.md"), "w") as f:
         f.write("\n".join(lines))
@@ -444,6 +445,52 @@ def kube_json_section(measured, out):
         cell = f"**{ratio:.2f}**" if n in ("BM_PageNlohmann", "BM_PageSlim") \
             else f"{ratio:.2f}"
         out(f"| {names[n]} | {mbs[n]:.0f} | {cell} |")
+    out("")
+
+
+def adapter_scale_section(measured, out):
+    """8. dsd-adapter at scale (issue 14, bench.sh step 9)."""
+    runs = []
+    for name in sorted(os.listdir(measured)):
+        if name.startswith("adapter-scale-") and name.endswith(".json"):
+            try:
+                runs.append(load(os.path.join(measured, name)))
+            except ValueError:
+                continue
+    runs = [r for r in runs if r.get("initial_sync_seconds", -1) >= 0]
+    if not runs:
+        return
+    runs.sort(key=lambda r: r["pods"])
+    out("## 8. dsd-adapter at scale")
+    out("")
+    out("`bench/adapter_scale`: the fake API server (`tests/kube`) holding "
+        "the synthetic cluster as Kubernetes objects, a dsd-server and "
+        "`dsd-adapter --drift_after 0` against them, in one run: the initial "
+        "sync (adapter start to its first Decide done) and the time from a "
+        "Node applied to the fake until the adapter logs that node's drift "
+        "(its DaemonSets' creates), each over one Decide of the same "
+        "snapshot (this program loads the objects as the adapter does and "
+        "calls Decide with explain; a node event affects every DaemonSet, so "
+        "the affected scope is the whole snapshot); the adapter's peak RSS "
+        "over the snapshot's protobuf bytes. The fake holds the objects "
+        "without what the slim store drops anyway (`--lean`). Targets: "
+        "reaction p99 <= 1.5x one Decide; RSS <= 3x the snapshot.")
+    out("")
+    out("| nodes | DaemonSets | pods | snapshot MB | one Decide s | "
+        "initial sync s | sync / Decide | reaction p50 s | reaction p99 s | "
+        "**p99 / Decide** | adapter peak RSS MB | **RSS / snapshot** |")
+    out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in runs:
+        d = r["one_decide_seconds"]
+        out(f"| {r['nodes']} | {r['daemon_sets']} | {r['pods']} | "
+            f"{r['snapshot_bytes'] / 1e6:.1f} | {d:.2f} | "
+            f"{r['initial_sync_seconds']:.1f} | "
+            f"{r['initial_sync_seconds'] / d:.0f} | "
+            f"{r['reaction_p50_seconds']:.2f} | "
+            f"{r['reaction_p99_seconds']:.2f} | "
+            f"**{r['reaction_p99_seconds'] / d:.1f}** | "
+            f"{r['adapter_peak_rss_bytes'] / 1e6:.0f} | "
+            f"**{r['adapter_peak_rss_bytes'] / r['snapshot_bytes']:.1f}** |")
     out("")
 
 
