@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <utility>
 
@@ -74,6 +75,15 @@ const Rule* ItemRule(const std::string& kind) {
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
+
+// The bytes nlohmann's dump() escapes: below 0x20, '"' and '\\'.
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[static_cast<size_t>(c)] = true;
+  table['"'] = true;
+  table['\\'] = true;
+  return table;
+}();
 
 // Writes compact JSON as nlohmann::json::dump() does: object keys sorted
 // by their bytes (nlohmann::json keeps objects in a std::map), a
@@ -147,7 +157,13 @@ class Writer {
       entries.push_back({key, element(), literal});
     }
     const auto by_key = [](const Entry& a, const Entry& b) {
-      return a.key < b.key;  // char_traits<char>: as unsigned bytes
+      // As std::string_view's operator< (unsigned bytes), the first byte
+      // compared inline: most keys differ there.
+      if (!a.key.empty() && !b.key.empty() && a.key[0] != b.key[0]) {
+        return static_cast<unsigned char>(a.key[0]) <
+               static_cast<unsigned char>(b.key[0]);
+      }
+      return a.key < b.key;
     };
     // Insertion sort: stable (of equal keys the last one given stays
     // last), no allocation, and fast on the few members of most objects.
@@ -194,7 +210,7 @@ class Writer {
     size_t start = 0;
     for (size_t i = 0; i < s.size(); ++i) {
       const auto c = static_cast<unsigned char>(s[i]);
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      if (!kEscaped[c]) continue;
       out_.append(s.data() + start, i - start);
       start = i + 1;
       switch (c) {
@@ -413,6 +429,7 @@ bool PageDecoder::DecodeSimdjson(std::string& body, const Resource& resource,
     const std::string kind = nlohmann::json(resource.kind).dump();
     const std::string api_version = nlohmann::json(ApiVersion(resource)).dump();
     Writer& writer = impl_->writer;
+    page->items.reserve(array.size());
     for (element item : array) {
       writer.out().clear();
       writer.Object(item, rule, 0,
