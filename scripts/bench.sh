@@ -15,6 +15,14 @@
 #      payload over the JSON parse of the same body; node-cache lookups over
 #      conversion; then an open-loop HTTP load at 500 requests/s (daemon pod
 #      with 1 node name, other pod with 5,000, daemon pod with 5,000)
+#   9. a Kubernetes PodList page decoded as client/kube does it (before and
+#      now) against simdjson on the same bytes (bench/kube_json_bench)
+#  10. dsd-adapter against the fake API server holding a synthetic cluster
+#      (bench/adapter_scale): initial sync and node-added-to-decision
+#      latency, each against one Decide of the same snapshot, and the
+#      adapter's peak RSS against the snapshot's protobuf bytes; at each
+#      NODESxDAEMONSETS of ADAPTER_SCALES (default "1000x10 5000x50", ~150,000
+#      pods at the largest; BENCH_QUICK: "200x10"). Minutes at full scale.
 # Every ratio is measured in one run. Only loopback traffic; all bounded.
 # BENCH_QUICK=1 shortens every run (for trying the pipeline, not for numbers).
 # BENCH_STEPS="6 7" runs only those steps (then writes the report from
@@ -31,11 +39,11 @@ DOCS=${BENCH_DOCS:-docs}  # where performance.md and the plots go
 mkdir -p "$OUT" "$DOCS"
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then MIN_TIME=0.05 DURATION=2 ROUNDS=1; else MIN_TIME=0.5 DURATION=10 ROUNDS=3; fi
-STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8 9 10}
 step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 if step 1; then
-echo "== 1/7 engine_bench" >&2
+echo "== 1/9 engine_bench" >&2
 build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_filter=BM_Decide/ \
   --benchmark_format=json --benchmark_out="$OUT/engine.json" \
@@ -43,7 +51,7 @@ build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
 fi
 
 if step 2; then
-echo "== 2/7 service_bench" >&2
+echo "== 2/9 service_bench" >&2
 build/release/bench/service_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/service.json" \
   --benchmark_out_format=json >/dev/null
@@ -65,7 +73,7 @@ trap 'kill -TERM ${server:-0} 2>/dev/null || true' EXIT
 load() { "$BIN/dsdctl" --server "$ADDR" --timeout 120 load --output json "$@"; }
 
 if step 3; then
-echo "== 3/7 throughput (Decide vs Validate vs Health/Check)" >&2
+echo "== 3/9 throughput (Decide vs Validate vs Health/Check)" >&2
 # Decide and Validate alternate, ROUNDS times: the report takes the median
 # round's ratio (client and server share the cores; one pair is noisy).
 start_server
@@ -82,7 +90,7 @@ stop_server
 fi
 
 if step 4; then
-echo "== 4/7 latency under a fixed open-loop rate" >&2
+echo "== 4/9 latency under a fixed open-loop rate" >&2
 start_server
 # Half of the closed-loop Decide capacity at 100 nodes: a loaded, stable server.
 rate=$(python3 -c "import json;print(max(1,int(json.load(open('$OUT/load-decide-100-1.json'))['qps']*0.5)))")
@@ -92,7 +100,7 @@ stop_server
 fi
 
 if step 5; then
-echo "== 5/7 peak RSS for the 5,000-node request" >&2
+echo "== 5/9 peak RSS for the 5,000-node request" >&2
 "$BIN/dsdctl" load --nodes 5000 --daemonsets 50 --write-request "$OUT/request-5000.bin" >/dev/null
 start_server
 baseline=$(awk '/VmHWM/{print $2*1024}' /proc/$server/status)
@@ -139,14 +147,14 @@ wait_idle() {
 }
 
 if step 6; then
-echo "== 6/7 hostile requests in process (adversarial_bench)" >&2
+echo "== 6/9 hostile requests in process (adversarial_bench)" >&2
 build/release/bench/adversarial_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/adversarial.json" \
   --benchmark_out_format=json >/dev/null
 fi
 
 if step 7; then
-echo "== 7/7 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
+echo "== 7/9 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
 rm -f "$OUT"/hostile-*.json
 for shape in 1 2 3 4 5 6; do
   file="$OUT/hostile-$shape.bin"
@@ -206,6 +214,26 @@ for args in "--names=1" "--names=5000 --daemon=0" "--names=5000 --duration=0.2";
   build/release/bench/extender_bench --fixed_rate $args --rate=500 \
     $([[ $args == *duration* ]] || echo "--duration=$DURATION") \
     >>"$OUT/extender-fixed.jsonl"
+done
+fi
+
+if step 9; then
+echo "== 9/10 Kubernetes list page decoding vs simdjson (kube_json_bench)" >&2
+build/release/bench/kube_json_bench --benchmark_min_time=$MIN_TIME \
+  --benchmark_format=json --benchmark_out="$OUT/kube-json.json" \
+  --benchmark_out_format=json >/dev/null
+fi
+
+if step 10; then
+echo "== 10/10 dsd-adapter at scale (adapter_scale)" >&2
+SCALES=${ADAPTER_SCALES:-$([[ $QUICK == 1 ]] && echo 200x10 || echo "1000x10 5000x50")}
+rm -f "$OUT"/adapter-scale-*.json
+for scale in $SCALES; do
+  # --lean: the fake holds the objects without what the adapter's slim
+  # store drops anyway (150,000 whole pods would take the fake ~10 GB).
+  build/release/bench/adapter_scale --bin "$BIN" --nodes "${scale%x*}" \
+    --daemonsets "${scale#*x}" --adds 20 --lean \
+    >"$OUT/adapter-scale-$scale.json" || echo "adapter_scale $scale failed" >&2
 done
 fi
 

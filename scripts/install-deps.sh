@@ -9,7 +9,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libsimdjson-dev
   openssl clang-format
 )
 # Only for the fuzz targets (the `fuzz` preset, fuzz/; `make fuzz`,

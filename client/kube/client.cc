@@ -438,9 +438,10 @@ absl::StatusOr<std::string> Client::Get(const std::string& verb,
   }
 }
 
-absl::StatusOr<ListResult> Client::List(const Resource& resource,
-                                        const ListOptions& options) {
-  ListResult result;
+absl::Status Client::ListPages(
+    const Resource& resource, const ListOptions& options,
+    const std::function<absl::StatusOr<std::string>(
+        std::string& body, const std::string& what)>& on_page) {
   std::string continue_token;
   CURL* esc = curl_easy_init();
   for (int page = 0;; ++page) {
@@ -462,43 +463,87 @@ absl::StatusOr<ListResult> Client::List(const Resource& resource,
       curl_easy_cleanup(esc);
       return body.status();
     }
-    nlohmann::json list = nlohmann::json::parse(*body, nullptr, false);
-    body->clear();
-    body->shrink_to_fit();
-    const std::string what = "LIST " + url;
-    if (!list.is_object()) {
+    absl::StatusOr<std::string> next = on_page(*body, "LIST " + url);
+    if (!next.ok()) {
       curl_easy_cleanup(esc);
-      return absl::DataLossError(what + ": the answer is not a JSON object");
+      return next.status();
     }
-    auto items = list.find("items");
-    auto meta = list.find("metadata");
-    if (items == list.end() || !(items->is_array() || items->is_null()) ||
-        meta == list.end() || !meta->is_object()) {
-      curl_easy_cleanup(esc);
-      return absl::DataLossError(
-          what + ": not a Kubernetes List (needs items and metadata)");
-    }
-    if (items->is_array()) {
-      for (nlohmann::json& item : *items) {
-        if (!item.is_object()) {
-          curl_easy_cleanup(esc);
-          return absl::DataLossError(what + ": an item is not an object");
-        }
-        // Items of a List have no kind; the converter needs it.
-        item["kind"] = resource.kind;
-        item["apiVersion"] = resource.api_path == "/api/v1" ? "v1" : "apps/v1";
-        result.items.push_back(std::move(item));
-      }
-    }
-    auto str = [&](const char* key) -> std::string {
-      auto it = meta->find(key);
-      return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
-    };
-    result.resource_version = str("resourceVersion");
-    continue_token = str("continue");
+    continue_token = std::move(*next);
     if (continue_token.empty()) break;
   }
   curl_easy_cleanup(esc);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ListResult> Client::List(const Resource& resource,
+                                        const ListOptions& options) {
+  ListResult result;
+  absl::Status status = ListPages(
+      resource, options,
+      [&](std::string& body,
+          const std::string& what) -> absl::StatusOr<std::string> {
+        nlohmann::json list = nlohmann::json::parse(body, nullptr, false);
+        body.clear();
+        body.shrink_to_fit();
+        if (!list.is_object()) {
+          return absl::DataLossError(what +
+                                     ": the answer is not a JSON object");
+        }
+        auto items = list.find("items");
+        auto meta = list.find("metadata");
+        if (items == list.end() || !(items->is_array() || items->is_null()) ||
+            meta == list.end() || !meta->is_object()) {
+          return absl::DataLossError(
+              what + ": not a Kubernetes List (needs items and metadata)");
+        }
+        if (items->is_array()) {
+          for (nlohmann::json& item : *items) {
+            if (!item.is_object()) {
+              return absl::DataLossError(what + ": an item is not an object");
+            }
+            // Items of a List have no kind; the converter needs it.
+            item["kind"] = resource.kind;
+            item["apiVersion"] =
+                resource.api_path == "/api/v1" ? "v1" : "apps/v1";
+            result.items.push_back(std::move(item));
+          }
+        }
+        auto str = [&](const char* key) -> std::string {
+          auto it = meta->find(key);
+          return it != meta->end() && it->is_string() ? it->get<std::string>()
+                                                      : "";
+        };
+        result.resource_version = str("resourceVersion");
+        return str("continue");
+      });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<SlimListResult> Client::ListSlim(const Resource& resource,
+                                                const ListOptions& options) {
+  SlimListResult result;
+  PageDecoder decoder;
+  absl::Status status =
+      ListPages(resource, options,
+                [&](std::string& body,
+                    const std::string& what) -> absl::StatusOr<std::string> {
+                  SlimPage page;
+                  absl::Status s = decoder.Decode(body, resource, what, &page);
+                  body.clear();
+                  body.shrink_to_fit();
+                  if (!s.ok()) return s;
+                  if (result.items.empty()) {
+                    result.items = std::move(page.items);
+                  } else {
+                    for (SlimItem& item : page.items) {
+                      result.items.push_back(std::move(item));
+                    }
+                  }
+                  result.resource_version = std::move(page.resource_version);
+                  return std::move(page.continue_token);
+                });
+  if (!status.ok()) return status;
   return result;
 }
 

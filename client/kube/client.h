@@ -27,6 +27,7 @@
 #include "client/kube/exec_credential.h"
 #include "client/kube/kubeconfig.h"
 #include "client/kube/rate_limiter.h"
+#include "client/kube/slim.h"
 
 namespace dsd::kube {
 
@@ -83,6 +84,12 @@ struct ListResult {
   std::vector<nlohmann::json> items;
 };
 
+// A list as the slim store holds it (see slim.h).
+struct SlimListResult {
+  std::string resource_version;
+  std::vector<SlimItem> items;
+};
+
 struct WatchOptions {
   std::string namespace_;
   std::string label_selector;
@@ -109,6 +116,10 @@ class Client {
   // (IsGone) for the caller to relist.
   absl::StatusOr<ListResult> List(const Resource& resource,
                                   const ListOptions& options);
+  // As List, each item slimmed (SlimObject) to compact JSON text as the
+  // page is read: the whole objects are never held (DecodeListPage).
+  absl::StatusOr<SlimListResult> ListSlim(const Resource& resource,
+                                          const ListOptions& options);
 
   // Watches until the server ends the stream (OK), `on_event` returns
   // false (OK), `stop` turns true (Cancelled), or an error: the HTTP
@@ -127,6 +138,12 @@ class Client {
     std::string cert_pem, key_pem;
   };
   absl::StatusOr<Auth> CurrentAuth(bool refresh);
+  // Every page of a list: `on_page` decodes the body into the items and
+  // returns the page's metadata.continue.
+  absl::Status ListPages(
+      const Resource& resource, const ListOptions& options,
+      const std::function<absl::StatusOr<std::string>(
+          std::string& body, const std::string& what)>& on_page);
   // One GET with retries; the whole body.
   absl::StatusOr<std::string> Get(const std::string& verb,
                                   const std::string& url);

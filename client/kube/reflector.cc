@@ -7,18 +7,6 @@
 namespace dsd::kube {
 namespace {
 
-std::string Key(const nlohmann::json& object) {
-  const auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return "";
-  auto str = [&](const char* k) -> std::string {
-    auto it = meta->find(k);
-    return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
-  };
-  const std::string name = str("name");
-  if (name.empty()) return "";
-  return str("namespace") + "/" + name;
-}
-
 std::string ResourceVersionOf(const nlohmann::json& object) {
   const auto meta = object.find("metadata");
   if (meta == object.end() || !meta->is_object()) return "";
@@ -26,56 +14,7 @@ std::string ResourceVersionOf(const nlohmann::json& object) {
   return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-void Erase(nlohmann::json& object, const char* key) {
-  if (object.is_object()) object.erase(key);
-}
-
 }  // namespace
-
-nlohmann::json SlimObject(const nlohmann::json& object) {
-  nlohmann::json slim = object;
-  if (auto meta = slim.find("metadata"); meta != slim.end()) {
-    Erase(*meta, "managedFields");
-    if (auto a = meta->find("annotations");
-        a != meta->end() && a->is_object()) {
-      a->erase("kubectl.kubernetes.io/last-applied-configuration");
-    }
-  }
-  const std::string kind = slim.value("kind", "");
-  auto strip_pod_spec = [](nlohmann::json& spec) {
-    for (const char* k :
-         {"containers", "initContainers", "ephemeralContainers", "volumes"}) {
-      Erase(spec, k);
-    }
-  };
-  if (kind == "Pod") {
-    if (auto spec = slim.find("spec"); spec != slim.end()) {
-      strip_pod_spec(*spec);
-    }
-    if (auto status = slim.find("status"); status != slim.end()) {
-      for (const char* k : {"containerStatuses", "initContainerStatuses",
-                            "ephemeralContainerStatuses"}) {
-        Erase(*status, k);
-      }
-    }
-  } else if (kind == "DaemonSet") {
-    if (auto spec = slim.find("spec");
-        spec != slim.end() && spec->is_object()) {
-      if (auto t = spec->find("template"); t != spec->end() && t->is_object()) {
-        if (auto ps = t->find("spec"); ps != t->end()) strip_pod_spec(*ps);
-      }
-    }
-  } else if (kind == "ControllerRevision") {
-    Erase(slim, "data");
-  } else if (kind == "Node") {
-    if (auto status = slim.find("status"); status != slim.end()) {
-      for (const char* k : {"images", "volumesInUse", "volumesAttached"}) {
-        Erase(*status, k);
-      }
-    }
-  }
-  return slim;
-}
 
 Reflector::Reflector(Client& client, Resource resource,
                      ReflectorOptions options)
@@ -151,7 +90,7 @@ bool Reflector::ListOnce() {
     list.resource_version =
         rv_unavailable_ ? "" : (last_rv_.empty() ? "0" : last_rv_);
   }
-  absl::StatusOr<ListResult> result = client_.List(resource_, list);
+  absl::StatusOr<SlimListResult> result = client_.ListSlim(resource_, list);
   if (!result.ok()) {
     const std::string error(result.status().message());
     if (options_.log &&
@@ -166,11 +105,11 @@ bool Reflector::ListOnce() {
     return false;
   }
   std::map<std::string, std::string> fresh;
-  for (const nlohmann::json& item : result->items) {
-    const std::string key = Key(item);
-    if (key.empty()) continue;
-    fresh[key] = SlimObject(item).dump();
+  for (SlimItem& item : result->items) {
+    if (item.key.empty()) continue;
+    fresh[std::move(item.key)] = std::move(item.json);
   }
+  result->items.clear();
   {
     std::lock_guard<std::mutex> lock(mu_);
     store_.swap(fresh);
@@ -215,7 +154,7 @@ void Reflector::Run() {
         if (!rv.empty()) last_rv_ = rv;
         return true;
       }
-      const std::string key = Key(e.object);
+      const std::string key = ObjectKey(e.object);
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (!key.empty()) {

@@ -7,8 +7,9 @@
 // The store keeps each object as compact JSON text without what dsd never
 // reads (metadata.managedFields, the last-applied-configuration
 // annotation, a Pod's spec.containers/initContainers/volumes and
-// status.containerStatuses, which are most of a pod's bytes), so a
-// 150,000-pod cluster is held in a fraction of client-go's memory.
+// status.containerStatuses, which are most of a pod's bytes; slim.h), so a
+// 150,000-pod cluster is held in a fraction of client-go's memory. List
+// pages are slimmed as they are read (Client::ListSlim).
 #ifndef DSD_CLIENT_KUBE_REFLECTOR_H_
 #define DSD_CLIENT_KUBE_REFLECTOR_H_
 
@@ -39,10 +40,6 @@ struct ReflectorOptions {
   std::function<void(const std::string& type, const nlohmann::json& object)>
       on_change;
 };
-
-// What dsd keeps of an object (see above); the object itself is left as
-// it was. Exposed for tests.
-nlohmann::json SlimObject(const nlohmann::json& object);
 
 class Reflector {
  public:

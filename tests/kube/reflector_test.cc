@@ -22,6 +22,7 @@
 
 #include "client/k8s/snapshot_loader.h"
 #include "tests/kube/fake_apiserver.h"
+#include "tests/testing/param_name.h"
 
 namespace dsd::kube {
 namespace {
@@ -207,6 +208,201 @@ TEST(SlimObjectTest, DropsOnlyWhatDsdNeverReads) {
            {"metadata", {{"name", "p"}, {"annotations", {{"dsd.dev/x", "y"}}}}},
            {"spec", {{"nodeName", "n"}}},
            {"status", {{"phase", "Running"}}}}));
+}
+
+// ------------------------------------------------ list page decoding
+
+// A List page of `resource` holding `items` (JSON text) as the API server
+// sends it.
+std::string Page(const std::string& items) {
+  return R"({"kind":"List","apiVersion":"v1","metadata":{"resourceVersion":"7","continue":"c"},"items":[)" +
+         items + "]}";
+}
+
+// simdjson's page decoder must give exactly what the nlohmann path gives
+// (the path every object took before): the same key, the same text byte
+// for byte, so the converter sees the same objects. Each row is one item.
+struct SlimRow {
+  const char* name;
+  const Resource* resource;
+  std::string item;
+  // Expectations from Kubernetes' and nlohmann's rules, not from either
+  // path: the key, and a fragment the text must (or must not) hold.
+  std::string key;
+  std::string has;
+  std::string lacks;
+  bool simdjson_refuses = false;  // taken by the nlohmann path
+};
+
+std::vector<SlimRow> SlimRows() {
+  const std::string deep_ok =
+      std::string(900, '[') + std::string(900, ']');  // within 1,024 levels
+  const std::string deep_over = std::string(2000, '[') + std::string(2000, ']');
+  return {
+      {"PodDropsContainersVolumesManagedFields", &kPods,
+       R"({"metadata":{"name":"p","namespace":"ns","managedFields":[{"manager":"k"}],"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}","a":"b"}},"spec":{"nodeName":"n1","containers":[{"name":"c"}],"initContainers":[],"ephemeralContainers":[],"volumes":[{"name":"v"}],"tolerations":[{"operator":"Exists"}]},"status":{"phase":"Running","containerStatuses":[{}],"initContainerStatuses":[],"ephemeralContainerStatuses":[]}})",
+       "ns/p",
+       R"("spec":{"nodeName":"n1","tolerations":[{"operator":"Exists"}]})",
+       "managedFields"},
+      {"KindAndApiVersionFromTheResource", &kDaemonSets,
+       R"({"kind":"Wrong","apiVersion":"x/v9","metadata":{"name":"d","namespace":"kube-system"},"spec":{"template":{"spec":{"containers":[1],"nodeSelector":{"a":"b"}}}}})",
+       "kube-system/d",
+       R"({"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"d","namespace":"kube-system"},"spec":{"template":{"spec":{"nodeSelector":{"a":"b"}}}}})",
+       "Wrong"},
+      {"NodeDropsImages", &kNodes,
+       R"({"metadata":{"name":"n"},"status":{"images":[{"names":["x"]}],"volumesInUse":[],"volumesAttached":[],"capacity":{"cpu":"4"}}})",
+       "/n", R"("status":{"capacity":{"cpu":"4"}})", "images"},
+      {"ControllerRevisionDropsData", &kControllerRevisions,
+       R"({"metadata":{"name":"r","namespace":"ns"},"revision":3,"data":{"spec":{}}})",
+       "ns/r", R"("revision":3)", R"("data":)"},
+      {"KeysSortedAsNlohmann", &kPods,
+       R"({"status":{"phase":"Pending"},"spec":{"schedulerName":"s","affinity":{}},"metadata":{"uid":"u","name":"p","labels":{"b":"1","B":"2","a":"3","\u00e9":"4"}}})",
+       "/p", R"("labels":{"B":"2","a":"3","b":"1","é":"4"})", ""},
+      {"DuplicateKeysLastWins", &kPods,
+       R"({"metadata":{"name":"first","name":"second","labels":{"a":"1"},"labels":{"a":"2"}},"spec":{"nodeName":"x"},"spec":{"nodeName":"y","containers":[]}})",
+       "/second",
+       R"("metadata":{"labels":{"a":"2"},"name":"second"},"spec":{"nodeName":"y"})",
+       "first"},
+      {"DuplicateMetadataLastWins", &kPods,
+       R"({"metadata":{"name":"a","managedFields":[]},"metadata":{"name":"b","managedFields":[1]}})",
+       "/b", R"("metadata":{"name":"b"})", "managedFields"},
+      {"UnicodeEscapes", &kPods,
+       R"({"metadata":{"name":"p","labels":{"x":"\u00e9\ud83d\ude00\u0001\u001f\t\n\r\b\f\"\\\/\u007f"}}})",
+       "/p",
+       "\"x\":\"\xc3\xa9\xf0\x9f\x98\x80\\u0001\\u001f\\t\\n\\r\\b\\f\\\"\\\\/"
+       "\x7f\"",
+       "\\u00e9"},
+      {"Numbers", &kPods,
+       R"({"metadata":{"name":"p","generation":9223372036854775807},"spec":{"a":-9223372036854775808,"b":18446744073709551615,"c":1.5,"d":1e2,"e":-0,"f":-0.0,"g":0.1,"h":1E-7,"i":123456789012345678}})",
+       "/p",
+       R"("spec":{"a":-9223372036854775808,"b":18446744073709551615,"c":1.5,"d":100.0,"e":0,"f":-0.0,"g":0.1,"h":1e-07,"i":123456789012345678})",
+       ""},
+      {"NumberBeyond64Bits", &kPods,
+       R"({"metadata":{"name":"p"},"spec":{"big":123456789012345678901234567890}})",
+       "/p", R"("big":1.2345678901234568e+29)", "", true},
+      {"NullsAndEmpty", &kPods,
+       R"({"metadata":{"name":"p","annotations":null,"labels":{}},"spec":null,"status":{"conditions":[],"phase":null}})",
+       "/p", R"("spec":null,"status":{"conditions":[],"phase":null})", ""},
+      {"NonObjectsWhereObjectsAre", &kPods,
+       R"({"metadata":"m","spec":[1],"status":"x"})", "",
+       R"({"apiVersion":"v1","kind":"Pod","metadata":"m","spec":[1],"status":"x"})",
+       ""},
+      {"NoName", &kPods, R"({"metadata":{"namespace":"ns","name":7}})", "",
+       R"("name":7)", ""},
+      {"DeepNestingWithinLimit", &kPods,
+       R"({"metadata":{"name":"p"},"spec":{"deep":)" + deep_ok + "}}", "/p",
+       "[[[[", ""},
+      {"DeepNestingOverLimit", &kPods,
+       R"({"metadata":{"name":"p"},"spec":{"deep":)" + deep_over + "}}", "/p",
+       "[[[[", "", true},
+  };
+}
+
+class SlimPageTest : public ::testing::TestWithParam<SlimRow> {};
+
+TEST_P(SlimPageTest, SimdjsonEqualsNlohmann) {
+  const SlimRow& row = GetParam();
+  const std::string page = Page(row.item);
+  SlimPage old_page;
+  ASSERT_TRUE(
+      internal::DecodeListPageNlohmann(page, *row.resource, "LIST x", &old_page)
+          .ok());
+  ASSERT_EQ(old_page.items.size(), 1u);
+  // The nlohmann path is the code before: SlimObject of the item with the
+  // resource's kind.
+  nlohmann::json item = nlohmann::json::parse(row.item);
+  item["kind"] = row.resource->kind;
+  item["apiVersion"] =
+      row.resource == &kPods || row.resource == &kNodes ? "v1" : "apps/v1";
+  EXPECT_EQ(old_page.items[0].json, SlimObject(item).dump());
+
+  std::string body = page;
+  SlimPage fast;
+  absl::Status status;
+  PageDecoder decoder;
+  const bool took =
+      decoder.DecodeSimdjson(body, *row.resource, "LIST x", &fast, &status);
+  EXPECT_EQ(took, !row.simdjson_refuses);
+  EXPECT_EQ(body, page) << "the body is given back as it came";
+  SlimPage decoded;
+  ASSERT_TRUE(decoder.Decode(body, *row.resource, "LIST x", &decoded).ok());
+  for (const SlimPage* p : {&decoded, took ? &fast : &decoded}) {
+    ASSERT_EQ(p->items.size(), 1u);
+    EXPECT_EQ(p->items[0].json, old_page.items[0].json);
+    EXPECT_EQ(p->items[0].key, old_page.items[0].key);
+    EXPECT_EQ(p->resource_version, "7");
+    EXPECT_EQ(p->continue_token, "c");
+  }
+  EXPECT_EQ(decoded.items[0].key, row.key);
+  EXPECT_NE(decoded.items[0].json.find(row.has), std::string::npos)
+      << decoded.items[0].json;
+  if (!row.lacks.empty()) {
+    EXPECT_EQ(decoded.items[0].json.find(row.lacks), std::string::npos)
+        << decoded.items[0].json;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Items, SlimPageTest, ::testing::ValuesIn(SlimRows()),
+                         testing::ParamName<SlimRow>);
+
+// Malformed pages: the same error as the nlohmann path, naming the list.
+struct BadPageRow {
+  const char* name;
+  std::string body;
+  std::string message;  // "" : any DATA_LOSS naming the request
+};
+
+class BadPageTest : public ::testing::TestWithParam<BadPageRow> {};
+
+TEST_P(BadPageTest, SameErrorAsNlohmann) {
+  const BadPageRow& row = GetParam();
+  SlimPage old_page, fast;
+  const absl::Status old_status =
+      internal::DecodeListPageNlohmann(row.body, kPods, "LIST /p", &old_page);
+  std::string body = row.body;
+  const absl::Status status =
+      PageDecoder().Decode(body, kPods, "LIST /p", &fast);
+  EXPECT_EQ(status, old_status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(std::string(status.message()), "LIST /p: " + row.message);
+  EXPECT_TRUE(fast.items.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Pages, BadPageTest,
+    ::testing::ValuesIn(std::vector<BadPageRow>{
+        {"Empty", "", "the answer is not a JSON object"},
+        {"Truncated", Page(R"({"metadata":{"name":"p"})").substr(0, 60),
+         "the answer is not a JSON object"},
+        {"Array", "[1,2]", "the answer is not a JSON object"},
+        {"MissingComma", Page(R"({"a":1 "b":2})"),
+         "the answer is not a JSON object"},
+        {"TrailingGarbage", Page("") + "x", "the answer is not a JSON object"},
+        {"RawControlCharacter", Page("{\"metadata\":{\"name\":\"a\tb\"}}"),
+         "the answer is not a JSON object"},
+        {"InvalidUtf8", Page("{\"metadata\":{\"name\":\"\xff\"}}"),
+         "the answer is not a JSON object"},
+        {"LoneSurrogate", Page(R"({"metadata":{"name":"\ud800"}})"),
+         "the answer is not a JSON object"},
+        {"NoItems", R"({"metadata":{}})",
+         "not a Kubernetes List (needs items and metadata)"},
+        {"NoMetadata", R"({"items":[]})",
+         "not a Kubernetes List (needs items and metadata)"},
+        {"ItemsNotArray", R"({"metadata":{},"items":{}})",
+         "not a Kubernetes List (needs items and metadata)"},
+        {"LastItemsWins", R"({"metadata":{},"items":[],"items":7})",
+         "not a Kubernetes List (needs items and metadata)"},
+        {"ItemNotObject", Page(R"({"metadata":{"name":"a"}},"b")"),
+         "an item is not an object"},
+    }),
+    testing::ParamName<BadPageRow>);
+
+TEST(SlimPageTest, NullItemsIsAnEmptyList) {
+  std::string body = R"({"metadata":{"resourceVersion":"9"},"items":null})";
+  SlimPage page;
+  ASSERT_TRUE(PageDecoder().Decode(body, kPods, "LIST /p", &page).ok());
+  EXPECT_TRUE(page.items.empty());
+  EXPECT_EQ(page.resource_version, "9");
 }
 
 // ------------------------------------------------ live == kubectl JSON
