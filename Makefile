@@ -32,7 +32,7 @@ help:
 	@echo "make bench   measure and write docs/performance.md (tables, PNG plots)"
 	@echo "make format  clang-format the tree in place; make format-check only checks"
 	@echo "make lint    clang-tidy over the Release compile_commands.json"
-	@echo "make image   build the dsd-server and dsdctl images (docker, else podman; docker/README.md)"
+	@echo "make image   build the dsd-server, dsdctl, dsd-adapter and dsd-extender images (docker, else podman; docker/README.md)"
 	@echo "make image-test  build images from build/release and run them from their filesystems"
 
 deps:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make image`: builds the dsd-server and dsdctl images of docker/Dockerfile,
-# tagged NAME:VERSION (VERSION from CMakeLists.txt's project()).
+# `make image`: builds the dsd-server, dsdctl, dsd-adapter and dsd-extender
+# images of docker/Dockerfile, tagged NAME:VERSION (VERSION from
+# CMakeLists.txt's project()).
 #
 #   scripts/build-images.sh              full multi-stage build (builder stage)
 #   scripts/build-images.sh --prebuilt   from build/release/bin instead, tagged
@@ -19,6 +20,9 @@ case "${1:-}" in
   --prebuilt) binaries=prebuilt suffix=-prebuilt ;;
   *) echo "usage: build-images.sh [--prebuilt]" >&2; exit 2 ;;
 esac
+
+# Each image in turn (DSD_IMAGES narrows it, e.g. "dsd-adapter").
+targets=${DSD_IMAGES:-dsd-server dsdctl dsd-adapter dsd-extender}
 
 version=$(sed -n 's/^project(dsd VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 [[ -n "$version" ]] || { echo "build-images: no version in CMakeLists.txt" >&2; exit 1; }
@@ -44,7 +48,8 @@ case "$engine" in
 esac
 
 if [[ "$binaries" == prebuilt ]]; then
-  for p in dsd-server dsdctl; do
+  # The prebuilt stage copies all four, whichever image is built.
+  for p in dsd-server dsdctl dsd-adapter dsd-extender; do
     if [[ ! -x "build/release/bin/$p" ]]; then
       echo "build-images: --prebuilt needs build/release/bin/$p (make build)" >&2
       exit 1
@@ -57,7 +62,7 @@ bash scripts/base-image.sh "$engine"
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 if [[ -n "$(git status --porcelain 2>/dev/null)" ]]; then revision+="-dirty"; fi
 mkdir -p build
-for target in dsd-server dsdctl; do
+for target in $targets; do
   log="build/image-$target$suffix.log"
   echo "build-images: $engine build --target $target -> $target:$version$suffix" \
        "(log: $log)" >&2
@@ -73,6 +78,6 @@ for target in dsd-server dsdctl; do
     exit 1
   fi
 done
-for target in dsd-server dsdctl; do
+for target in $targets; do
   "$engine" images "$target:$version$suffix"
 done

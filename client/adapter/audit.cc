@@ -7,6 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -69,6 +71,47 @@ const char* GrpcCodeName(grpc::StatusCode code) {
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
 
+// Upper bounds of the per-batch histograms.
+constexpr double kSecondsBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                      0.5,   1,    2.5,   5,    10};
+constexpr int kSizeBuckets[] = {1, 2, 4, 8, 16, 32, 64, 128};
+
+// Where a Pod or ControllerRevision is filed (the reflectors' index):
+// "ds:<ns>/<name>" when its controller owner reference is a DaemonSet,
+// "orphan:<ns>" when it has no controller (a pod only while it is not
+// terminating: dsd, as upstream, never adopts a dying pod), "" otherwise
+// (another controller's object: no DaemonSet's plan reads it).
+std::string OwnerIndex(const nlohmann::json& object, bool pod) {
+  if (!object.is_object()) return "";
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  const auto ns = meta->find("namespace");
+  const std::string namespace_ =
+      ns != meta->end() && ns->is_string() ? ns->get<std::string>() : "";
+  const auto refs = meta->find("ownerReferences");
+  if (refs != meta->end() && refs->is_array()) {
+    for (const nlohmann::json& ref : *refs) {
+      if (!ref.is_object() || ref.value("controller", false) != true) continue;
+      const auto kind = ref.find("kind");
+      const auto name = ref.find("name");
+      if (kind != ref.end() && *kind == "DaemonSet" && name != ref.end() &&
+          name->is_string()) {
+        return "ds:" + namespace_ + "/" + name->get<std::string>();
+      }
+      return "";
+    }
+  }
+  if (pod) {
+    const auto deleting = meta->find("deletionTimestamp");
+    if (deleting != meta->end() && !deleting->is_null()) return "";
+  }
+  return "orphan:" + namespace_;
+}
+
+std::string NamespaceOf(const std::string& key) {
+  return key.substr(0, key.find('/'));
+}
+
 }  // namespace
 
 Auditor::Auditor(kube::RestConfig config, AuditOptions options,
@@ -93,7 +136,69 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
     ro.log = [this](const std::string& line) {
       Log("warning", "kubernetes api: " + line);
     };
+    if (r == &kube::kNodes) {
+      ro.on_change = [this](const std::string& type, const nlohmann::json&,
+                            const std::string&) {
+        MarkAll(type == "SYNC" ? "list" : "node");
+      };
+    } else if (r == &kube::kDaemonSets) {
+      ro.on_change = [this](const std::string& type,
+                            const nlohmann::json& object, const std::string&) {
+        if (type == "SYNC") return MarkAll("list");
+        const auto meta = object.find("metadata");
+        if (meta == object.end() || !meta->is_object()) return;
+        MarkDaemonSet(
+            meta->value("namespace", "") + "/" + meta->value("name", ""),
+            "daemonset");
+      };
+    } else {
+      const bool pod = r == &kube::kPods;
+      const std::string reason = pod ? "pod" : "controllerrevision";
+      ro.index = [pod](const nlohmann::json& object) {
+        return OwnerIndex(object, pod);
+      };
+      ro.on_change = [this, pod, reason](const std::string& type,
+                                         const nlohmann::json& object,
+                                         const std::string& previous) {
+        if (type == "SYNC") return MarkAll("list");
+        // Both where it was filed and where it is now: a pod released by
+        // one DaemonSet or turned orphan changes two plans.
+        MarkOwner(previous, reason);
+        MarkOwner(OwnerIndex(object, pod), reason);
+      };
+    }
     reflectors_.push_back(std::make_unique<kube::Reflector>(*client_, *r, ro));
+  }
+  decide_seconds_buckets_.assign(std::size(kSecondsBuckets) + 1, 0);
+  batch_size_buckets_.assign(std::size(kSizeBuckets) + 1, 0);
+}
+
+void Auditor::MarkAll(const std::string& reason) {
+  std::lock_guard<std::mutex> lock(dirty_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (dirty_.empty()) dirty_.first = now;
+  dirty_.last = now;
+  if (dirty_.all.empty()) dirty_.all = reason;
+}
+
+void Auditor::MarkDaemonSet(const std::string& key, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(dirty_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (dirty_.empty()) dirty_.first = now;
+  dirty_.last = now;
+  dirty_.daemon_sets.emplace(key, reason);  // the first cause stays
+}
+
+void Auditor::MarkOwner(const std::string& index_value,
+                        const std::string& reason) {
+  if (index_value.rfind("ds:", 0) == 0) {
+    MarkDaemonSet(index_value.substr(3), reason);
+  } else if (index_value.rfind("orphan:", 0) == 0) {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (dirty_.empty()) dirty_.first = now;
+    dirty_.last = now;
+    dirty_.namespaces.emplace(index_value.substr(7), reason);
   }
 }
 
@@ -149,60 +254,280 @@ void Auditor::LogChange(const DriftChange& change) {
 }
 
 bool Auditor::Decide(Clock::time_point now) {
-  std::vector<const kube::Reflector*> views;
-  for (const auto& r : reflectors_) views.push_back(r.get());
-  client::SnapshotLoader loader(int64_t{1} << 40);
-  loader.AddText(kube::ListText(views), "cluster " + config_.server);
-  client::LoadedSnapshot loaded = loader.Finish();
+  Dirty dirty;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    problems_.clear();
-    for (const client::InputProblem& p : loaded.problems) {
-      // An empty cluster is no problem for an audit.
-      if (p.message.rfind("no objects in", 0) == 0) continue;
-      problems_.push_back(p.ToString());
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    std::swap(dirty, dirty_);
+  }
+  const kube::Reflector& nodes = *reflectors_[0];
+  const kube::Reflector& daemon_sets = *reflectors_[1];
+  const kube::Reflector& pods = *reflectors_[2];
+  const kube::Reflector& revisions = *reflectors_[3];
+
+  // The dirty DaemonSets that exist, each with its reason; the ones that
+  // are gone drop their drift.
+  const std::vector<std::string> existing = daemon_sets.Keys();
+  const std::set<std::string> exists(existing.begin(), existing.end());
+  std::map<std::string, std::string> scope;  // "ns/name" -> reason
+  for (const auto& [key, reason] : dirty.daemon_sets) {
+    if (exists.count(key) > 0) scope.emplace(key, reason);
+  }
+  for (const std::string& key : existing) {
+    if (!dirty.all.empty()) scope.emplace(key, dirty.all);
+    if (auto ns = dirty.namespaces.find(NamespaceOf(key));
+        ns != dirty.namespaces.end()) {
+      scope.emplace(key, ns->second);
     }
   }
-  if (!problems_.empty()) {
-    for (const std::string& p : problems_) Log("error", "cluster object: " + p);
+  std::set<std::string> gone;
+  for (const auto& [key, reason] : dirty.daemon_sets) {
+    if (exists.count(key) == 0) gone.insert(key);
+  }
+  if (!dirty.all.empty()) {
+    for (const std::string& key : tracker_.DaemonSets()) {
+      if (exists.count(key) == 0) gone.insert(key);
+    }
+  }
+  for (const std::string& key : gone) LogChange(tracker_.Forget(key));
+
+  // Units decided together: one DaemonSet, or a namespace with orphan pods
+  // (every DaemonSet of it, so adoption sees all candidates).
+  std::vector<std::vector<std::string>> units;
+  std::set<std::string> whole_namespaces;
+  for (const auto& [key, reason] : scope) {
+    const std::string ns = NamespaceOf(key);
+    if (pods.IndexedCount("orphan:" + ns) == 0) {
+      units.push_back({key});
+    } else if (whole_namespaces.insert(ns).second) {
+      units.emplace_back();
+      for (const std::string& k : existing) {
+        if (NamespaceOf(k) == ns) units.back().push_back(k);
+      }
+    }
+  }
+  for (const auto& unit : units) {
+    for (const std::string& key : unit) {
+      scope.emplace(key, dirty.daemon_sets.count(key) > 0
+                             ? dirty.daemon_sets.at(key)
+                             : "pod");  // pulled in by an orphan
+    }
+  }
+  if (units.empty()) return true;
+
+  // One conversion for the round: all nodes, the scope's DaemonSets, and
+  // their pods and revisions (owned, and orphans of their namespaces).
+  std::string text = R"({"apiVersion":"v1","kind":"List","items":[)";
+  bool first = true;
+  auto add = [&](const std::string& json) {
+    if (!first) text += ',';
+    first = false;
+    text += json;
+  };
+  nodes.ForEach(add);
+  std::set<std::string> namespaces;
+  for (const auto& [key, reason] : scope) {
+    std::string json;
+    if (daemon_sets.Get(key, json)) add(json);
+    pods.ForEachIndexed("ds:" + key, add);
+    revisions.ForEachIndexed("ds:" + key, add);
+    namespaces.insert(NamespaceOf(key));
+  }
+  for (const std::string& ns : namespaces) {
+    pods.ForEachIndexed("orphan:" + ns, add);
+    revisions.ForEachIndexed("orphan:" + ns, add);
+  }
+  text += "]}";
+  client::SnapshotLoader loader(int64_t{1} << 40);
+  loader.AddText(text, "cluster " + config_.server);
+  text = std::string();
+  client::LoadedSnapshot loaded = loader.Finish();
+  std::vector<std::string> problems;
+  for (const client::InputProblem& p : loaded.problems) {
+    // An empty cluster is no problem for an audit.
+    if (p.message.rfind("no objects in", 0) == 0) continue;
+    problems.push_back(p.ToString());
+  }
+  auto redo = [this](const std::map<std::string, std::string>& keys) {
+    for (const auto& [key, reason] : keys) MarkDaemonSet(key, reason);
+  };
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    problems_ = problems;
+  }
+  if (!problems.empty()) {
+    for (const std::string& p : problems) Log("error", "cluster object: " + p);
+    redo(scope);
     std::lock_guard<std::mutex> lock(mu_);
     ++decide_errors_;
-    last_decide_error_ = problems_.front();
+    last_decide_error_ = problems.front();
     return false;
   }
-  v1::DecideRequest request;
-  *request.mutable_snapshot() = std::move(loaded.snapshot);
-  request.mutable_options()->set_explain(true);
-  v1::DecideResponse response;
-  grpc::ClientContext context;
-  if (options_.server.timeout_seconds > 0) {
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(static_cast<int64_t>(
-                             options_.server.timeout_seconds * 1000)));
+
+  // Split the snapshot by unit, then pack units into batches.
+  const v1::Snapshot& snap = loaded.snapshot;
+  std::map<std::string, size_t> unit_of;  // "ns/name" -> unit
+  for (size_t u = 0; u < units.size(); ++u) {
+    for (const std::string& key : units[u]) unit_of[key] = u;
   }
-  const auto start = std::chrono::steady_clock::now();
-  const grpc::Status status = stub_->Decide(&context, request, &response);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  if (!status.ok()) {
-    const std::string error = "dsd-server " + options_.server.server + ": " +
-                              GrpcCodeName(status.error_code()) + ": " +
-                              client::Printable(status.error_message());
-    Log("error", "decide failed", {{"error", error}});
+  std::map<std::string, size_t> unit_of_namespace;  // whole namespaces
+  for (const std::string& ns : whole_namespaces) {
+    for (size_t u = 0; u < units.size(); ++u) {
+      if (NamespaceOf(units[u].front()) == ns) unit_of_namespace[ns] = u;
+    }
+  }
+  struct Unit {
+    std::vector<int> daemon_sets, pods;  // indices into snap
+    int64_t bytes = 0;
+  };
+  std::vector<Unit> parts(units.size());
+  std::map<std::string, size_t> unit_of_uid;
+  for (int i = 0; i < snap.daemon_sets_size(); ++i) {
+    const v1::DaemonSet& ds = snap.daemon_sets(i);
+    const auto it = unit_of.find(ds.namespace_() + "/" + ds.name());
+    if (it == unit_of.end()) continue;
+    parts[it->second].daemon_sets.push_back(i);
+    parts[it->second].bytes += static_cast<int64_t>(ds.ByteSizeLong());
+    unit_of_uid[ds.uid()] = it->second;
+  }
+  for (int i = 0; i < snap.pods_size(); ++i) {
+    const v1::Pod& pod = snap.pods(i);
+    size_t u = 0;
+    if (!pod.controller_uid().empty()) {
+      const auto it = unit_of_uid.find(pod.controller_uid());
+      if (it == unit_of_uid.end()) continue;  // a stale owner: ignored
+      u = it->second;
+    } else {
+      const auto it = unit_of_namespace.find(pod.namespace_());
+      if (it == unit_of_namespace.end()) continue;
+      u = it->second;
+    }
+    parts[u].pods.push_back(i);
+    parts[u].bytes += static_cast<int64_t>(pod.ByteSizeLong());
+  }
+  int64_t node_bytes = 0;
+  for (const v1::Node& n : snap.nodes()) {
+    node_bytes += static_cast<int64_t>(n.ByteSizeLong());
+  }
+  struct Batch {
+    std::vector<size_t> units;
+    std::set<std::string> keys;
+    int64_t bytes = 0;
+    grpc::Status status;
+    v1::DecideResponse response;
+    double seconds = 0;
+  };
+  std::vector<Batch> batches;
+  for (size_t u = 0; u < units.size(); ++u) {
+    const size_t count = units[u].size();
+    if (batches.empty() ||
+        batches.back().keys.size() + count >
+            static_cast<size_t>(std::max(1, options_.max_batch_daemon_sets)) ||
+        batches.back().bytes + parts[u].bytes > options_.max_batch_bytes) {
+      batches.emplace_back();
+      batches.back().bytes = node_bytes;
+    }
+    Batch& b = batches.back();
+    b.units.push_back(u);
+    b.keys.insert(units[u].begin(), units[u].end());
+    b.bytes += parts[u].bytes;
+  }
+
+  // The calls, at most decide_parallelism at once; round_robin on the
+  // channel spreads them over dsd-server's addresses.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < batches.size();
+         i = next.fetch_add(1)) {
+      Batch& b = batches[i];
+      v1::DecideRequest request;
+      v1::Snapshot& out = *request.mutable_snapshot();
+      *out.mutable_nodes() = snap.nodes();
+      for (size_t u : b.units) {
+        for (int d : parts[u].daemon_sets) {
+          *out.add_daemon_sets() = snap.daemon_sets(d);
+        }
+        for (int p : parts[u].pods) *out.add_pods() = snap.pods(p);
+      }
+      request.mutable_options()->set_explain(true);
+      grpc::ClientContext context;
+      client::ApplyDeadline(options_.server, context);
+      const auto start = std::chrono::steady_clock::now();
+      b.status = stub_->Decide(&context, request, &b.response);
+      b.seconds = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    }
+  };
+  const size_t threads =
+      std::min(batches.size(),
+               static_cast<size_t>(std::max(1, options_.decide_parallelism)));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+
+  bool ok = true;
+  for (const Batch& b : batches) {
+    std::map<std::string, std::string> reasons;
+    for (const std::string& key : b.keys) reasons[key] = scope[key];
+    if (!b.status.ok()) {
+      std::string error = "dsd-server " + options_.server.server + ": " +
+                          GrpcCodeName(b.status.error_code()) + ": " +
+                          client::Printable(b.status.error_message());
+      const auto violations = client::FieldViolations(b.status);
+      if (!violations.empty()) {
+        // The path indexes this batch's request: map it to the object.
+        client::LoadedSnapshot origins;
+        origins.nodes = loaded.nodes;
+        for (size_t u : b.units) {
+          for (int d : parts[u].daemon_sets) {
+            origins.daemon_sets.push_back(
+                loaded.daemon_sets[static_cast<size_t>(d)]);
+          }
+          for (int p : parts[u].pods) {
+            origins.pods.push_back(loaded.pods[static_cast<size_t>(p)]);
+          }
+        }
+        error += " (" +
+                 client::TranslateFieldPath(origins, violations[0].first) +
+                 ": " + client::Printable(violations[0].second) + ")";
+      }
+      std::string which;
+      for (const std::string& key : b.keys) {
+        which += (which.empty() ? "" : ",") + key;
+      }
+      Log("error", "decide failed", {{"error", error}, {"daemonsets", which}});
+      redo(reasons);
+      ok = false;
+      std::lock_guard<std::mutex> lock(mu_);
+      ++decide_errors_;
+      last_decide_error_ = error;
+      continue;
+    }
+    LogChange(tracker_.Update(b.response, b.keys, now));
     std::lock_guard<std::mutex> lock(mu_);
-    ++decide_errors_;
-    last_decide_error_ = error;
-    return false;
+    ++decides_;
+    decide_seconds_sum_ += b.seconds;
+    size_t bucket = 0;
+    while (bucket < std::size(kSecondsBuckets) &&
+           b.seconds > kSecondsBuckets[bucket]) {
+      ++bucket;
+    }
+    ++decide_seconds_buckets_[bucket];
+    bucket = 0;
+    while (bucket < std::size(kSizeBuckets) &&
+           static_cast<int>(b.keys.size()) > kSizeBuckets[bucket]) {
+      ++bucket;
+    }
+    ++batch_size_buckets_[bucket];
+    batch_size_sum_ += static_cast<int64_t>(b.keys.size());
+    batch_bytes_sum_ += b.bytes;
+    for (const auto& [key, reason] : reasons) ++decided_by_reason_[reason];
   }
-  const DriftChange change = tracker_.Update(response, /*all=*/true, now);
-  LogChange(change);
   std::lock_guard<std::mutex> lock(mu_);
-  ++decides_;
-  decide_seconds_sum_ += seconds;
-  last_decide_error_.clear();
+  if (ok) last_decide_error_.clear();
   last_decide_at_ = Rfc3339(now);
-  return true;
+  return ok;
 }
 
 void Auditor::WriteReport(Clock::time_point now) {
@@ -292,13 +617,54 @@ std::string Auditor::Metrics() const {
     out += "dsd_adapter_api_calls_total{verb=\"" + key.first + "\",code=\"" +
            std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
   }
+  // Prometheus histograms: cumulative buckets, then _sum and _count.
+  auto histogram = [&out](const std::string& name, const std::string& help,
+                          const std::vector<std::string>& bounds,
+                          const std::vector<int64_t>& counts,
+                          const std::string& sum) {
+    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+    int64_t cumulative = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      cumulative += counts[i];
+      out += name + "_bucket{le=\"" +
+             (i < bounds.size() ? bounds[i] : std::string("+Inf")) + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    out += name + "_sum " + sum + "\n" + name + "_count " +
+           std::to_string(cumulative) + "\n";
+  };
+  std::vector<std::string> seconds_bounds, size_bounds;
+  for (double b : kSecondsBuckets) {
+    std::ostringstream s;
+    s << b;
+    seconds_bounds.push_back(s.str());
+  }
+  for (int b : kSizeBuckets) size_bounds.push_back(std::to_string(b));
+  histogram("dsd_adapter_decide_seconds",
+            "Seconds per successful Decide call (one batch) to dsd-server.",
+            seconds_bounds, decide_seconds_buckets_,
+            std::to_string(decide_seconds_sum_));
+  histogram("dsd_adapter_decide_batch_daemonsets",
+            "DaemonSets per successful Decide call (one batch).", size_bounds,
+            batch_size_buckets_, std::to_string(batch_size_sum_));
   out +=
-      "# HELP dsd_adapter_decide_seconds Decide calls to dsd-server.\n"
-      "# TYPE dsd_adapter_decide_seconds summary\n"
-      "dsd_adapter_decide_seconds_sum " +
-      std::to_string(decide_seconds_sum_) +
-      "\ndsd_adapter_decide_seconds_count " + std::to_string(decides_) +
-      "\n# TYPE dsd_adapter_decide_errors_total counter\n"
+      "# HELP dsd_adapter_decide_batch_bytes_total Approximate request "
+      "bytes of the successful Decide calls.\n"
+      "# TYPE dsd_adapter_decide_batch_bytes_total counter\n"
+      "dsd_adapter_decide_batch_bytes_total " +
+      std::to_string(batch_bytes_sum_) +
+      "\n# HELP dsd_adapter_daemonsets_decided_total DaemonSets decided, by "
+      "the first change that made them due (node, daemonset, pod, "
+      "controllerrevision, list, resync).\n"
+      "# TYPE dsd_adapter_daemonsets_decided_total counter\n";
+  for (const auto& [reason, n] : decided_by_reason_) {
+    out += "dsd_adapter_daemonsets_decided_total{reason=\"" + reason + "\"} " +
+           std::to_string(n) + "\n";
+  }
+  out +=
+      "# HELP dsd_adapter_decide_errors_total Failed Decide rounds and "
+      "batches (dsd-server errors, objects the converter refused).\n"
+      "# TYPE dsd_adapter_decide_errors_total counter\n"
       "dsd_adapter_decide_errors_total " +
       std::to_string(decide_errors_) + "\n";
   return out;
@@ -322,10 +688,14 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
   for (auto& r : reflectors_) r->Start();
 
   std::mt19937_64 rng{std::random_device{}()};
-  uint64_t decided_generation = ~uint64_t{0};
-  uint64_t seen_generation = ~uint64_t{0};
-  auto last_change = std::chrono::steady_clock::now();
-  auto last_decide = std::chrono::steady_clock::time_point();
+  const auto resync = std::chrono::milliseconds(
+      static_cast<int64_t>(options_.resync_seconds * 1000));
+  const auto debounce = std::chrono::milliseconds(
+      static_cast<int64_t>(options_.debounce_seconds * 1000));
+  // Under a steady stream of changes the debounce alone would never end:
+  // decide at the latest this long after the first pending change.
+  const auto max_wait = std::max(std::chrono::milliseconds(1000), 5 * debounce);
+  auto last_full = std::chrono::steady_clock::now();
   auto next_attempt = std::chrono::steady_clock::time_point();
   auto last_report = std::chrono::steady_clock::time_point();
   int failures = 0;
@@ -336,11 +706,7 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
     const auto steady = std::chrono::steady_clock::now();
     const Clock::time_point now = Clock::now();
     bool synced = true;
-    uint64_t generation = 0;
-    for (const auto& r : reflectors_) {
-      synced = synced && r->synced();
-      generation += r->generation();
-    }
+    for (const auto& r : reflectors_) synced = synced && r->synced();
     ready_.store(synced && was_ready);
     if (synced && !was_ready) {
       was_ready = true;
@@ -358,22 +724,23 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
       WriteReport(now);
       return kExitCannotStart;
     }
-    if (generation != seen_generation) {
-      seen_generation = generation;
-      last_change = steady;
-    }
     bool report = steady - last_report >= std::chrono::seconds(1);
+    if (synced && resync.count() > 0 && steady - last_full >= resync) {
+      last_full = steady;
+      std::lock_guard<std::mutex> lock(dirty_mu_);
+      if (dirty_.empty()) dirty_.first = dirty_.last = steady - debounce;
+      if (dirty_.all.empty()) dirty_.all = "resync";
+    }
+    bool due = false;
+    {
+      std::lock_guard<std::mutex> lock(dirty_mu_);
+      due = !dirty_.empty() && (steady - dirty_.last >= debounce ||
+                                steady - dirty_.first >= max_wait);
+      if (due && !dirty_.all.empty()) last_full = steady;
+    }
     // Never on an unsynced cache: a missing pod would read as a create.
-    const bool due =
-        generation != decided_generation ||
-        steady - last_decide >= std::chrono::milliseconds(static_cast<int64_t>(
-                                    options_.resync_seconds * 1000));
-    if (synced && due && steady >= next_attempt &&
-        steady - last_change >= std::chrono::milliseconds(static_cast<int64_t>(
-                                    options_.debounce_seconds * 1000))) {
-      last_decide = steady;
+    if (synced && due && steady >= next_attempt) {
       if (Decide(now)) {
-        decided_generation = generation;
         failures = 0;
         next_attempt = steady;
       } else {
@@ -383,8 +750,6 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
         std::uniform_real_distribution<double> jitter(0.5, 1.0);
         next_attempt = steady + std::chrono::milliseconds(static_cast<int64_t>(
                                     base * jitter(rng) * 1000));
-        decided_generation = generation;  // retried on next_attempt
-        last_decide = std::chrono::steady_clock::time_point();
       }
       report = true;
       if (once) {

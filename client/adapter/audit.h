@@ -1,9 +1,23 @@
 // dsd-adapter's audit mode: keeps a live, slim cache of the cluster's
 // Nodes, DaemonSets, Pods and ControllerRevisions (client/kube), asks
-// dsd-server for the plan whenever the cache changes (debounced), and
-// reports drift: planned creates and deletes the cluster has not carried
-// out after --drift_after. It never writes to the cluster (the Kubernetes
-// client has no verb but GET) and never decides on an unsynced cache.
+// dsd-server for the plan of the DaemonSets a change affects (debounced;
+// in batched Decide calls, several at once, spread over dsd-server's
+// replicas by the channel's round_robin policy), and reports drift:
+// planned creates and deletes the cluster has not carried out after
+// --drift_after. It never writes to the cluster (the Kubernetes client has
+// no verb but GET) and never decides on an unsynced cache.
+//
+// What a change affects ("dirty"), as the upstream controller's event
+// handlers: a Node event, every DaemonSet; a DaemonSet event, that one; a
+// Pod or ControllerRevision event, the DaemonSet its controller owner
+// reference names (before and after the change). An orphan pod (no
+// controller, not terminating) may be adopted by any DaemonSet of its
+// namespace whose selector matches, the oldest first: its events mark the
+// whole namespace, and while a namespace holds orphans its DaemonSets are
+// decided together in one batch, so the server's adoption order sees all
+// candidates. A pod another kind of controller owns, or a terminating
+// orphan, touches nothing (dsd ignores both). A (re)list marks everything,
+// and so does the periodic resync.
 #ifndef DSD_CLIENT_ADAPTER_AUDIT_H_
 #define DSD_CLIENT_ADAPTER_AUDIT_H_
 
@@ -34,6 +48,14 @@ struct AuditOptions {
   client::ConnectionOptions server;
   kube::ClientOptions kube;
   int64_t page_size = 500;
+  // A batch (one Decide call) carries at most this many DaemonSets (a
+  // namespace decided together because of orphans may exceed it, alone).
+  int max_batch_daemon_sets = 8;
+  // ... and a request of at most about this many bytes (every batch
+  // carries all nodes; a single DaemonSet over it goes alone).
+  int64_t max_batch_bytes = int64_t{16} << 20;
+  // Decide calls in flight at once (each on its own thread).
+  int decide_parallelism = 4;
 };
 
 // Exit codes of Run (and of dsd-adapter).
@@ -62,7 +84,13 @@ class Auditor {
  private:
   void Log(const std::string& level, const std::string& message,
            const std::vector<std::pair<std::string, std::string>>& fields = {});
-  // One Decide of the whole cache; false on failure (logged, recorded).
+  // Why DaemonSets need a new plan; see the file comment. Thread-safe
+  // (called from the reflectors' threads).
+  void MarkAll(const std::string& reason);
+  void MarkDaemonSet(const std::string& key, const std::string& reason);
+  void MarkOwner(const std::string& index_value, const std::string& reason);
+  // Decides the dirty DaemonSets in batches; false when a batch failed
+  // (logged, recorded; its DaemonSets are dirty again).
   bool Decide(Clock::time_point now);
   void LogChange(const DriftChange& change);
   void WriteReport(Clock::time_point now);
@@ -77,10 +105,26 @@ class Auditor {
   DriftTracker tracker_;
   std::atomic<bool> ready_{false};
 
+  struct Dirty {
+    std::string all;  // reason when every DaemonSet is dirty, else ""
+    std::map<std::string, std::string> daemon_sets;     // "ns/name" -> reason
+    std::map<std::string, std::string> namespaces;      // orphans: ns -> reason
+    std::chrono::steady_clock::time_point first, last;  // marks
+    bool empty() const {
+      return all.empty() && daemon_sets.empty() && namespaces.empty();
+    }
+  };
+  mutable std::mutex dirty_mu_;
+  Dirty dirty_;
+
   mutable std::mutex mu_;  // guards what Metrics and WriteReport read
   std::map<std::pair<std::string, int>, int64_t> api_calls_;
   int64_t decides_ = 0, decide_errors_ = 0;
   double decide_seconds_sum_ = 0;
+  std::vector<int64_t> decide_seconds_buckets_;  // per batch, cumulative
+  std::vector<int64_t> batch_size_buckets_;      // DaemonSets per batch
+  int64_t batch_size_sum_ = 0, batch_bytes_sum_ = 0;
+  std::map<std::string, int64_t> decided_by_reason_;
   std::string last_decide_error_;
   std::string last_decide_at_;
   std::vector<std::string> problems_;  // input the converter refused

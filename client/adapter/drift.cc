@@ -11,6 +11,33 @@ std::string Action::Key() const {
 
 DriftChange DriftTracker::Update(const v1::DecideResponse& response, bool all,
                                  Clock::time_point now) {
+  const std::set<std::string> none;
+  return Replace(response, all ? nullptr : &none, now);
+}
+
+DriftChange DriftTracker::Update(const v1::DecideResponse& response,
+                                 const std::set<std::string>& scope,
+                                 Clock::time_point now) {
+  return Replace(response, &scope, now);
+}
+
+DriftChange DriftTracker::Forget(const std::string& ds) {
+  DriftChange change;
+  for (auto it = actions_.begin(); it != actions_.end();) {
+    if (it->second.namespace_ + "/" + it->second.daemon_set == ds) {
+      if (reported_.erase(it->first) > 0) change.resolved.push_back(it->second);
+      it = actions_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return change;
+}
+
+// `scope` nullptr: the response covers every DaemonSet.
+DriftChange DriftTracker::Replace(const v1::DecideResponse& response,
+                                  const std::set<std::string>* scope,
+                                  Clock::time_point now) {
   std::set<std::string> planned_ds;
   std::map<std::string, Action> fresh;
   for (const v1::DaemonSetPlan& plan : response.daemon_sets()) {
@@ -53,7 +80,8 @@ DriftChange DriftTracker::Update(const v1::DecideResponse& response, bool all,
   DriftChange change;
   for (auto it = actions_.begin(); it != actions_.end();) {
     const std::string ds = it->second.namespace_ + "/" + it->second.daemon_set;
-    const bool replaced = all || planned_ds.count(ds) > 0;
+    const bool replaced =
+        scope == nullptr || planned_ds.count(ds) > 0 || scope->count(ds) > 0;
     if (replaced && fresh.count(it->first) == 0) {
       if (reported_.erase(it->first) > 0) change.resolved.push_back(it->second);
       it = actions_.erase(it);
@@ -75,6 +103,14 @@ DriftChange DriftTracker::Tick(Clock::time_point now) {
     }
   }
   return change;
+}
+
+std::set<std::string> DriftTracker::DaemonSets() const {
+  std::set<std::string> out;
+  for (const auto& [key, action] : actions_) {
+    out.insert(action.namespace_ + "/" + action.daemon_set);
+  }
+  return out;
 }
 
 std::vector<Action> DriftTracker::Drift(Clock::time_point now) const {

@@ -50,16 +50,31 @@ class DriftTracker {
   // it are gone). Returns what changed as drift.
   DriftChange Update(const v1::DecideResponse& response, bool all,
                      Clock::time_point now);
+  // As Update for a response to a request that carried exactly the
+  // DaemonSets in `scope` ("ns/name"): their plans are replaced (one
+  // missing from the response has nothing planned); every other
+  // DaemonSet keeps its plan and its actions' `since`.
+  DriftChange Update(const v1::DecideResponse& response,
+                     const std::set<std::string>& scope, Clock::time_point now);
+  // Drops everything planned for DaemonSet `ds` ("ns/name"): it was
+  // deleted. What was drift comes back as resolved.
+  DriftChange Forget(const std::string& ds);
   // Re-checks the deadlines without a new plan.
   DriftChange Tick(Clock::time_point now);
 
   // Every action pending at least drift_after, by key.
   std::vector<Action> Drift(Clock::time_point now) const;
+  // The DaemonSets ("ns/name") with a planned action.
+  std::set<std::string> DaemonSets() const;
   // Every planned action, drift or not.
   size_t pending() const { return actions_.size(); }
   Clock::duration drift_after() const { return drift_after_; }
 
  private:
+  DriftChange Replace(const v1::DecideResponse& response,
+                      const std::set<std::string>* scope,
+                      Clock::time_point now);
+
   const Clock::duration drift_after_;
   std::map<std::string, Action> actions_;  // by Key()
   std::set<std::string> reported_;         // keys reported as drift

@@ -27,19 +27,33 @@ constexpr char kDescription[] =
 
 In audit mode (the only mode so far, and the default) it lists and watches
 the cluster's Nodes, DaemonSets, Pods and ControllerRevisions, asks
-dsd-server for the plan (a dsd.v1 Decide call; the adapter decides
-nothing itself) whenever they change, and reports drift: pod creates and
-deletes the plan asks for that the cluster has not carried out after
---drift_after seconds, with the reason and the node's explanation. It
-never writes to the cluster (GET only: RBAC get/list/watch is enough) and
-never compares a plan with a cache that is not in sync.
+dsd-server for the plan (dsd.v1 Decide calls; the adapter decides
+nothing itself) of the DaemonSets a change affects, and reports drift: pod
+creates and deletes the plan asks for that the cluster has not carried
+out after --drift_after seconds, with the reason and the node's
+explanation.
+
+What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
+Pod or ControllerRevision, the DaemonSet its controller owner reference
+names; an orphan pod, every DaemonSet of its namespace (any may adopt
+it). Changes within --debounce are collected, then the affected
+DaemonSets are decided, each request carrying all nodes and only their own
+pods, in batches of at most --max_batch_daemonsets DaemonSets and about
+--max_batch_bytes bytes, --decide_parallelism calls at once. With
+--server dns:///NAME:PORT (or ipv4:ADDR:PORT,ADDR:PORT) the calls are
+spread over every address the name resolves to (gRPC round_robin), so
+several dsd-server replicas share the work. Every --resync seconds all
+DaemonSets are decided again.
+
+It never writes to the cluster (GET only: RBAC get/list/watch is enough)
+and never compares a plan with a cache that is not in sync.
 
 Reports go to standard error (one line each, --log_format=json for JSON),
 to --report FILE (a JSON document replaced atomically every second), and
 to /metrics, /healthz and /readyz on --health_listen.
 
 Examples:
-  dsd-adapter --server dns:///dsd-server.dsd:50051 --report /tmp/drift.json
+  dsd-adapter --server dns:///dsd-server.dsd.svc:50051 --report /tmp/drift.json
   dsd-adapter --context kind-kind --namespace kube-system --drift_after 60
   dsd-adapter --once --drift_after 0 -l app=agent    # one comparison, exit code says
 
@@ -91,8 +105,10 @@ int main(int argc, char** argv) {
       ->group("Cluster")
       ->capture_default_str();
   app.add_option("--server", options.server.server,
-                 "dsd-server: HOST:PORT, or dns:///HOST:PORT to spread "
-                 "calls over its replicas (round_robin)")
+                 "dsd-server: HOST:PORT; dns:///NAME:PORT (e.g. a headless "
+                 "Service, dns:///dsd-server.dsd.svc:50051) or "
+                 "ipv4:ADDR:PORT,ADDR:PORT spreads the calls over every "
+                 "address (round_robin)")
       ->group("dsd-server")
       ->capture_default_str();
   app.add_option("--timeout", options.server.timeout_seconds,
@@ -116,6 +132,29 @@ int main(int argc, char** argv) {
   app.add_option("--debounce", options.debounce_seconds,
                  "Seconds without a change before deciding")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--resync", options.resync_seconds,
+                 "Seconds between decisions of every DaemonSet without a "
+                 "change; 0 never")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--max_batch_daemonsets", options.max_batch_daemon_sets,
+                 "DaemonSets per Decide call at most (a namespace with "
+                 "orphan pods is decided in one call, even if larger)")
+      ->check(CLI::PositiveNumber)
+      ->group("dsd-server")
+      ->capture_default_str();
+  app.add_option("--max_batch_bytes", options.max_batch_bytes,
+                 "Request bytes per Decide call, about, at most (every call "
+                 "carries all nodes; one DaemonSet over it goes alone). Keep "
+                 "it below dsd-server's --max_request_bytes")
+      ->check(CLI::PositiveNumber)
+      ->group("dsd-server")
+      ->capture_default_str();
+  app.add_option("--decide_parallelism", options.decide_parallelism,
+                 "Decide calls in flight at once")
+      ->check(CLI::Range(1, 64))
+      ->group("dsd-server")
       ->capture_default_str();
   app.add_option("--report", options.report_path,
                  "JSON drift report, replaced atomically every second");

@@ -131,6 +131,9 @@ Connection Connect(const ConnectionOptions& options) {
       Credentials(options, c.error);
   if (credentials == nullptr) return c;
   grpc::ChannelArguments args;
+  // round_robin rather than gRPC's default pick_first: with a dns:///
+  // target naming a headless Service (or an ipv4:A,B list) every call goes
+  // to the next ready address, so dsd-server's replicas share the load.
   args.SetLoadBalancingPolicyName("round_robin");
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);

@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--server", dsd_server.server,
                  "dsd-server address: HOST:PORT, or dns:///HOST:PORT to "
-                 "spread calls over replicas")
+                 "spread calls over every address (round_robin)")
       ->capture_default_str();
   app.add_option("--decide_timeout", decide_timeout_seconds,
                  "Seconds dsd-server has to answer one filter call; past it "

@@ -59,6 +59,58 @@ size_t Reflector::size() const {
   return store_.size();
 }
 
+std::vector<std::string> Reflector::Keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> keys;
+  keys.reserve(store_.size());
+  for (const auto& [key, json] : store_) keys.push_back(key);
+  return keys;
+}
+
+bool Reflector::Get(const std::string& key, std::string& json) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = store_.find(key);
+  if (it == store_.end()) return false;
+  json = it->second;
+  return true;
+}
+
+void Reflector::ForEachIndexed(
+    const std::string& value,
+    const std::function<void(const std::string& json)>& f) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = indexed_.find(value);
+  if (it == indexed_.end()) return;
+  for (const std::string& key : it->second) {
+    const auto object = store_.find(key);
+    if (object != store_.end()) f(object->second);
+  }
+}
+
+size_t Reflector::IndexedCount(const std::string& value) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = indexed_.find(value);
+  return it == indexed_.end() ? 0 : it->second.size();
+}
+
+std::string Reflector::Reindex(const std::string& key,
+                               const std::string& value) {
+  std::string previous;
+  if (const auto it = index_of_.find(key); it != index_of_.end()) {
+    previous = std::move(it->second);
+    index_of_.erase(it);
+    if (auto set = indexed_.find(previous); set != indexed_.end()) {
+      set->second.erase(key);
+      if (set->second.empty()) indexed_.erase(set);
+    }
+  }
+  if (!value.empty()) {
+    index_of_.emplace(key, value);
+    indexed_[value].insert(key);
+  }
+  return previous;
+}
+
 void Reflector::SetState(const std::string& state, const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
   state_ = state;
@@ -105,21 +157,34 @@ bool Reflector::ListOnce() {
     return false;
   }
   std::map<std::string, std::string> fresh;
+  std::map<std::string, std::string> index_of;
+  std::map<std::string, std::set<std::string>> indexed;
   for (SlimItem& item : result->items) {
     if (item.key.empty()) continue;
+    if (options_.index) {
+      // The slim text keeps what an index reads (metadata); parsed only
+      // for reflectors that have one.
+      std::string value = options_.index(nlohmann::json::parse(item.json));
+      if (!value.empty()) {
+        indexed[value].insert(item.key);
+        index_of.emplace(item.key, std::move(value));
+      }
+    }
     fresh[std::move(item.key)] = std::move(item.json);
   }
   result->items.clear();
   {
     std::lock_guard<std::mutex> lock(mu_);
     store_.swap(fresh);
+    index_of_.swap(index_of);
+    indexed_.swap(indexed);
     last_rv_ = result->resource_version;
     rv_unavailable_ = false;
   }
   relists_.fetch_add(1);
   generation_.fetch_add(1);
   synced_.store(true);
-  if (options_.on_change) options_.on_change("SYNC", nlohmann::json());
+  if (options_.on_change) options_.on_change("SYNC", nlohmann::json(), "");
   return true;
 }
 
@@ -155,19 +220,27 @@ void Reflector::Run() {
         return true;
       }
       const std::string key = ObjectKey(e.object);
+      const bool deleted = e.type == "DELETED";
+      // Outside the lock: the index function parses nothing, but it is
+      // the caller's code.
+      const std::string value = options_.index && !deleted && !key.empty()
+                                    ? options_.index(e.object)
+                                    : std::string();
+      std::string previous;
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (!key.empty()) {
-          if (e.type == "DELETED") {
+          if (deleted) {
             store_.erase(key);
           } else {
             store_[key] = SlimObject(e.object).dump();
           }
+          previous = Reindex(key, value);
         }
         if (!rv.empty()) last_rv_ = rv;
       }
       generation_.fetch_add(1);
-      if (options_.on_change) options_.on_change(e.type, e.object);
+      if (options_.on_change) options_.on_change(e.type, e.object, previous);
       return true;
     });
     if (stop_.load()) break;

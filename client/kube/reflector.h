@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,9 +36,18 @@ struct ReflectorOptions {
   // One line per state change or failure ("pods: watch: 410 ..."); may be
   // empty.
   std::function<void(const std::string& line)> log;
-  // After each change to the store (event type, the object as received);
-  // called on the reflector's thread, without its lock held.
-  std::function<void(const std::string& type, const nlohmann::json& object)>
+  // An index over the store, as client-go's Indexers with one index
+  // function: the value an object is filed under ("" files it nowhere).
+  // Optional; ForEachIndexed reads it.
+  std::function<std::string(const nlohmann::json& object)> index;
+  // After each change to the store: the event type ("ADDED", "MODIFIED",
+  // "DELETED"; "SYNC" after a list replaced the whole store, with a null
+  // object), the object as received, and the index value the object's key
+  // was filed under before this change ("" when none), so a consumer sees
+  // an object leaving its old place too. Called on the reflector's thread,
+  // without its lock held.
+  std::function<void(const std::string& type, const nlohmann::json& object,
+                     const std::string& previous_index)>
       on_change;
 };
 
@@ -66,8 +76,23 @@ class Reflector {
   // lock.
   void ForEach(const std::function<void(const std::string& json)>& f) const;
   size_t size() const;
+  // The stored keys ("ns/name", "/name" for cluster-scoped kinds), sorted.
+  std::vector<std::string> Keys() const;
+  // The compact JSON stored under `key`; false when there is none.
+  bool Get(const std::string& key, std::string& json) const;
+  // Runs `f` on each stored object filed under `value` by
+  // ReflectorOptions::index, in key order, under the lock. Nothing without
+  // an index function.
+  void ForEachIndexed(
+      const std::string& value,
+      const std::function<void(const std::string& json)>& f) const;
+  // How many stored objects are filed under `value`.
+  size_t IndexedCount(const std::string& value) const;
 
  private:
+  // Files `key` under `value` (or nowhere for ""); the previous value.
+  // Requires mu_.
+  std::string Reindex(const std::string& key, const std::string& value);
   void Run();
   // Lists and replaces the store; false on error (logged).
   bool ListOnce();
@@ -78,7 +103,9 @@ class Reflector {
   const Resource resource_;
   const ReflectorOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, std::string> store_;  // "ns/name" -> JSON text
+  std::map<std::string, std::string> store_;     // "ns/name" -> JSON text
+  std::map<std::string, std::string> index_of_;  // key -> non-empty value
+  std::map<std::string, std::set<std::string>> indexed_;  // value -> keys
   std::string state_ = "stopped";
   std::string last_error_;
   std::string last_rv_;

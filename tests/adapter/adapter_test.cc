@@ -15,8 +15,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -144,9 +147,10 @@ class AdapterTest : public ::testing::Test {
            "  context:\n    cluster: fake\n    user: fake\n";
   }
 
-  void StartDsdServer() {
-    dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
-        std::vector<std::string>{"--listen", "127.0.0.1:0"});
+  void StartDsdServer(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    dsd_server_ = std::make_unique<transport::testing::ServerProcess>(args);
     address_ = dsd_server_->WaitForAddress(std::chrono::seconds(20));
     ASSERT_FALSE(address_.empty()) << dsd_server_->Stderr();
   }
@@ -263,6 +267,20 @@ TEST_F(AdapterTest, LivePlanIsTheFilesPlanAndARelabelIsDriftWithin2s) {
                 "default/ssd-monitor delete ssd-monitor-k8s-node1 "
                 "NodeAffinityMismatch"}))
       << report.dump(2);
+  // Both DaemonSets decided after the first list, ssd-monitor again for
+  // its pods, both for the node; every batch counted with its size.
+  metrics = health.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (const char* want :
+       {"dsd_adapter_daemonsets_decided_total{reason=\"list\"} 2\n",
+        "dsd_adapter_daemonsets_decided_total{reason=\"node\"} 2\n",
+        "dsd_adapter_daemonsets_decided_total{reason=\"pod\"} ",
+        "dsd_adapter_decide_batch_daemonsets_bucket{le=\"1\"} ",
+        "dsd_adapter_decide_seconds_bucket{le=\"+Inf\"} "}) {
+    EXPECT_NE(metrics->body.find(want), std::string::npos) << want << "\n"
+                                                           << metrics->body;
+  }
+  EXPECT_EQ(metrics->body.find("reason=\"daemonset\""), std::string::npos);
   adapter.Signal(SIGTERM);
   EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0) << adapter.Output();
   const std::string out = adapter.Output();
@@ -438,6 +456,225 @@ TEST_F(AdapterTest, DsdServerUnavailableIsReportedAndRetried) {
       std::chrono::seconds(40));
   EXPECT_EQ(report["driftTotal"], 3) << report.dump(2);
   EXPECT_EQ(report["lastDecide"]["error"], "");
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+}
+
+// One Decide as dsd-server's debug request log shows it (a real
+// observable of what the adapter sent).
+struct LoggedDecide {
+  int nodes, pods, daemon_sets;
+};
+
+std::vector<LoggedDecide> Decides(const std::string& server_log) {
+  static const std::regex kLine(
+      R"(rpc method=\S*Decide code=OK .*nodes=(\d+) pods=(\d+) )"
+      R"(daemon_sets=(\d+))");
+  std::vector<LoggedDecide> out;
+  for (auto it =
+           std::sregex_iterator(server_log.begin(), server_log.end(), kLine);
+       it != std::sregex_iterator(); ++it) {
+    out.push_back(
+        {std::stoi((*it)[1]), std::stoi((*it)[2]), std::stoi((*it)[3])});
+  }
+  return out;
+}
+
+// The drift items' "since", by DriftSet string.
+std::map<std::string, std::string> Since(const nlohmann::json& report) {
+  std::map<std::string, std::string> out;
+  for (const nlohmann::json& ds : report["daemonSets"]) {
+    for (const nlohmann::json& d : ds["drift"]) {
+      out[ds["namespace"].get<std::string>() + "/" +
+          ds["name"].get<std::string>() + " " + d["action"].get<std::string>() +
+          " " + d["node"].get<std::string>()] = d["since"];
+    }
+  }
+  return out;
+}
+
+// A change to the ssd-monitor cluster and the Decide calls it must cause:
+// which DaemonSets (count per call, as Kubernetes' controller would
+// resync them: a pod its owner, a node every DaemonSet) and what drift
+// follows.
+struct ChangeCase {
+  std::string name;
+  std::vector<std::string> args;  // extra adapter flags
+  std::function<void(FakeApiServer&)> change;
+  std::multiset<int> daemon_sets_per_call;  // of the calls it causes
+  int pods_per_call;                        // -1: not checked
+  std::set<std::string> drift;              // afterwards
+};
+
+// ctest lists each case by its name.
+void PrintTo(const ChangeCase& c, std::ostream* os) { *os << c.name; }
+
+const std::set<std::string> kAfterNode1 = {
+    "default/ssd-monitor create k8s-node2",
+    "kube-system/fluentd-elasticsearch create k8s-node3"};
+
+nlohmann::json WithoutController(nlohmann::json pod) {
+  pod["metadata"].erase("ownerReferences");
+  return pod;
+}
+
+nlohmann::json OwnedByReplicaSet(nlohmann::json pod) {
+  pod["metadata"]["ownerReferences"] = {{{"apiVersion", "apps/v1"},
+                                         {"kind", "ReplicaSet"},
+                                         {"name", "web-5d4f"},
+                                         {"uid", "rs-uid"},
+                                         {"controller", true}}};
+  return pod;
+}
+
+void RelabelNode1(FakeApiServer& s) {
+  nlohmann::json node = s.Get("Node", "", "k8s-node1");
+  node["metadata"]["labels"]["disk"] = "hdd";
+  s.Apply(node);
+}
+
+const ChangeCase kChanges[] = {
+    {"OwnedPodDecidesOnlyItsDaemonSet",
+     {},
+     [](FakeApiServer& s) { s.Apply(SsdMonitorPod(s, "k8s-node1")); },
+     {1},
+     1,
+     kAfterNode1},
+    // Upstream's addPod: an orphan goes to the DaemonSets that may adopt
+    // it. dsd adopts it into ssd-monitor, so the create on k8s-node1 goes.
+    {"OrphanPodDecidesItsNamespaceAndIsAdopted",
+     {},
+     [](FakeApiServer& s) {
+       s.Apply(WithoutController(SsdMonitorPod(s, "k8s-node1")));
+     },
+     {1},
+     1,
+     kAfterNode1},
+    {"OtherControllersPodDecidesNothing",
+     {},
+     [](FakeApiServer& s) {
+       s.Apply(OwnedByReplicaSet(SsdMonitorPod(s, "k8s-node1")));
+     },
+     {},
+     -1,
+     GoldenSet("01-cluster.json")},
+    {"DaemonSetEventDecidesIt",
+     {},
+     [](FakeApiServer& s) {
+       nlohmann::json ds =
+           s.Get("DaemonSet", "kube-system", "fluentd-elasticsearch");
+       ds["metadata"]["annotations"]["touched"] = "yes";
+       s.Apply(ds);
+     },
+     {1},
+     3,
+     GoldenSet("01-cluster.json")},
+    {"DeletedDaemonSetDropsItsDrift",
+     {},
+     [](FakeApiServer& s) {
+       s.Delete("DaemonSet", "kube-system", "fluentd-elasticsearch");
+     },
+     {},
+     -1,
+     {"default/ssd-monitor create k8s-node1",
+      "default/ssd-monitor create k8s-node2"}},
+    {"NodeEventDecidesAllInOneBatch", {}, RelabelNode1, {2}, -1, kAfterNode1},
+    {"NodeEventBatchesRespectTheCount",
+     {"--max_batch_daemonsets", "1"},
+     RelabelNode1,
+     {1, 1},
+     -1,
+     kAfterNode1},
+    {"NodeEventBatchesRespectTheBytes",
+     {"--max_batch_bytes", "1"},  // every DaemonSet alone
+     RelabelNode1,
+     {1, 1},
+     -1,
+     kAfterNode1},
+};
+
+class AdapterChangeTest : public AdapterTest,
+                          public ::testing::WithParamInterface<ChangeCase> {};
+
+TEST_P(AdapterChangeTest, DecidesWhatTheChangeAffects) {
+  const ChangeCase& c = GetParam();
+  StartDsdServer({"--log_level", "debug"});
+  std::vector<std::string> args = {"--drift_after", "0", "--resync", "0"};
+  args.insert(args.end(), c.args.begin(), c.args.end());
+  Adapter adapter(Args(args));
+  const nlohmann::json before = WaitForReport(
+      report_,
+      [](const nlohmann::json& r) { return r.value("driftTotal", 0) == 3; });
+  ASSERT_EQ(DriftSet(before), GoldenSet("01-cluster.json")) << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // settle
+  const std::vector<LoggedDecide> initial = Decides(dsd_server_->Stderr());
+  ASSERT_FALSE(initial.empty()) << dsd_server_->Stderr();
+  int bound = 8;
+  for (size_t i = 0; i + 1 < c.args.size(); ++i) {
+    if (c.args[i] == "--max_batch_daemonsets" ||
+        c.args[i] == "--max_batch_bytes") {
+      bound = 1;
+    }
+  }
+  for (const LoggedDecide& d : initial) EXPECT_LE(d.daemon_sets, bound);
+
+  c.change(*server_);
+  const nlohmann::json after = WaitForReport(
+      report_, [&](const nlohmann::json& r) { return DriftSet(r) == c.drift; });
+  // Calls still in flight would show up in the log by now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_EQ(DriftSet(after), c.drift) << after.dump(2) << adapter.Output();
+  const std::vector<LoggedDecide> all = Decides(dsd_server_->Stderr());
+  std::multiset<int> per_call;
+  for (size_t i = initial.size(); i < all.size(); ++i) {
+    per_call.insert(all[i].daemon_sets);
+    EXPECT_EQ(all[i].nodes, 4);  // every batch carries every node
+    if (c.pods_per_call >= 0) {
+      EXPECT_EQ(all[i].pods, c.pods_per_call);
+    }
+  }
+  EXPECT_EQ(per_call, c.daemon_sets_per_call) << dsd_server_->Stderr();
+  // Drift of a DaemonSet that was not decided again keeps its "since".
+  const auto since_before = Since(before);
+  for (const auto& [item, since] : Since(after)) {
+    if (since_before.count(item) > 0) {
+      EXPECT_EQ(since, since_before.at(item)) << item;
+    }
+  }
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+  ExpectReadOnly();
+}
+
+INSTANTIATE_TEST_SUITE_P(Changes, AdapterChangeTest,
+                         ::testing::ValuesIn(kChanges),
+                         [](const auto& p) { return p.param.name; });
+
+// --server ipv4:A,B (as dns:/// of a headless Service with two replicas):
+// round_robin sends the batches to both dsd-servers.
+TEST_F(AdapterTest, BatchesAreSpreadOverServerReplicas) {
+  StartDsdServer({"--log_level", "debug"});
+  const std::string first = address_;
+  std::unique_ptr<transport::testing::ServerProcess> first_server =
+      std::move(dsd_server_);
+  StartDsdServer({"--log_level", "debug"});
+  address_ = "ipv4:" + first + "," + address_;
+  Adapter adapter(Args({"--drift_after", "0", "--max_batch_daemonsets", "1",
+                        "--resync", "0.2"}));
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  size_t a = 0, b = 0;
+  while (std::chrono::steady_clock::now() < until && (a < 2 || b < 2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    a = Decides(first_server->Stderr()).size();
+    b = Decides(dsd_server_->Stderr()).size();
+  }
+  EXPECT_GE(a, 2u) << first_server->Stderr() << adapter.Output();
+  EXPECT_GE(b, 2u) << dsd_server_->Stderr() << adapter.Output();
+  const nlohmann::json report = WaitForReport(
+      report_,
+      [](const nlohmann::json& r) { return r.value("driftTotal", 0) == 3; });
+  EXPECT_EQ(DriftSet(report), GoldenSet("01-cluster.json"));
   adapter.Signal(SIGTERM);
   EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
 }

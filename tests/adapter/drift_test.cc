@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ struct Step {
   std::vector<std::string> plan;  // replaces the plan (empty + !tick)
   bool tick = false;              // no new plan, only the clock
   std::vector<std::string> drift, started, resolved;
+  // Non-empty: the plan answers a request for only these DaemonSets.
+  std::vector<std::string> scope = {};
+  std::string forget = "";  // non-empty: this DaemonSet was deleted
 };
 
 struct DriftCase {
@@ -110,6 +114,33 @@ const DriftCase kCases[] = {
       {6, {"d/a create n1"}, false, {}, {}, {}},
       {15, {}, true, {}, {}, {}},
       {16, {}, true, {"d/a create n1"}, {"d/a create n1"}, {}}}},
+    // A batch for d/b replaces only d/b's plan: d/a's drift stays.
+    {"ScopedPlanKeepsOtherDaemonSets",
+     0,
+     {{0,
+       {"d/a create n1", "d/b create n2"},
+       false,
+       {"d/a create n1", "d/b create n2"},
+       {"d/a create n1", "d/b create n2"},
+       {}},
+      {5,
+       {"d/b create n3"},
+       false,
+       {"d/a create n1", "d/b create n3"},
+       {"d/b create n3"},
+       {"d/b create n2"},
+       {"d/b"}},
+      // A DaemonSet in the request but not in the response plans nothing.
+      {6, {}, false, {"d/a create n1"}, {}, {"d/b create n3"}, {"d/b"}}}},
+    {"ForgetDropsADeletedDaemonSet",
+     0,
+     {{0,
+       {"d/a create n1", "d/b create n2"},
+       false,
+       {"d/a create n1", "d/b create n2"},
+       {"d/a create n1", "d/b create n2"},
+       {}},
+      {5, {}, false, {"d/b create n2"}, {}, {"d/a create n1"}, {}, "d/a"}}},
 };
 
 class DriftTest : public ::testing::TestWithParam<DriftCase> {};
@@ -121,8 +152,12 @@ TEST_P(DriftTest, Steps) {
   for (const Step& s : c.steps) {
     SCOPED_TRACE("at " + std::to_string(s.at) + " s");
     const Clock::time_point now = t0 + seconds(s.at);
-    const DriftChange change =
-        s.tick ? tracker.Tick(now) : tracker.Update(Plan(s.plan), true, now);
+    const std::set<std::string> scope(s.scope.begin(), s.scope.end());
+    const DriftChange change = !s.forget.empty() ? tracker.Forget(s.forget)
+                               : s.tick          ? tracker.Tick(now)
+                               : scope.empty()
+                                   ? tracker.Update(Plan(s.plan), true, now)
+                                   : tracker.Update(Plan(s.plan), scope, now);
     EXPECT_EQ(Keys(tracker.Drift(now)), s.drift);
     EXPECT_EQ(Keys(change.started), s.started);
     EXPECT_EQ(Keys(change.resolved), s.resolved);

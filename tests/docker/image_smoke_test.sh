@@ -16,6 +16,10 @@
 #     dsd-server does (the host's plans are checked against
 #     tests/e2e/golden by dsdctl_e2e_test), and serves /metrics;
 #   - dsdctl (tools image) decides against it too;
+#   - dsd-adapter and dsd-extender (their images) start from their
+#     filesystems, answer --help, and serve /healthz (the extender in front
+#     of the image's dsd-server; the adapter with a kubeconfig naming an API
+#     server that is not there, which liveness does not depend on);
 #   - SIGTERM drains and exits 0.
 # Skips (exit 0, saying why) only where podman cannot run: not root, or no
 # mount namespaces / working podman storage.
@@ -31,7 +35,7 @@ say() { echo "image-test: $*"; }
 fail() { echo "image-test: FAIL: $*" >&2; exit 1; }
 skip() { say "SKIPPED: $*"; exit 0; }
 
-for p in dsd-server dsdctl; do
+for p in dsd-server dsdctl dsd-adapter dsd-extender; do
   [[ -x "$BIN/$p" ]] || fail "$BIN/$p is missing; run make build first"
 done
 
@@ -51,25 +55,30 @@ fi
 version=$(sed -n 's/^project(dsd VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 if [[ "${1:-}" == --full ]]; then
   # The images of `make image` (builder stage), checked the same way.
-  server_image="dsd-server:$version"
-  tools_image="dsdctl:$version"
+  suffix=""
   build_args=()
 else
-  server_image="dsd-server:$version-prebuilt"
-  tools_image="dsdctl:$version-prebuilt"
+  suffix=-prebuilt
   build_args=(--prebuilt)
 fi
+server_image="dsd-server:$version$suffix"
+tools_image="dsdctl:$version$suffix"
+adapter_image="dsd-adapter:$version$suffix"
+extender_image="dsd-extender:$version$suffix"
 
-say "building $server_image and $tools_image (podman, --isolation chroot)"
+say "building $server_image, $tools_image, $adapter_image and" \
+    "$extender_image (podman, --isolation chroot)"
 DSD_IMAGE_ENGINE=podman bash scripts/build-images.sh "${build_args[@]}"
 T_BUILD=$((SECONDS - T0))
 
 work=$(mktemp -d)
 server_pid=""
 host_pid=""
+extender_pid=""
+adapter_pid=""
 mounted=()
 cleanup() {
-  for pid in $server_pid $host_pid; do
+  for pid in $server_pid $host_pid $extender_pid $adapter_pid; do
     kill -KILL "$pid" 2>/dev/null || true
   done
   for image in "${mounted[@]}"; do
@@ -88,7 +97,7 @@ mount_image() {
 }
 
 # --- image configuration -------------------------------------------------
-for image in "$server_image" "$tools_image"; do
+for image in "$server_image" "$tools_image" "$adapter_image" "$extender_image"; do
   user=$(inspect "$image" '{{.Config.User}}')
   [[ "$user" == 65532:65532 ]] || fail "$image runs as '$user', not 65532:65532"
   for label in title version revision base.name; do
@@ -99,8 +108,12 @@ for image in "$server_image" "$tools_image"; do
 done
 [[ $(inspect "$server_image" '{{json .Config.Entrypoint}}') == '["/usr/local/bin/dsd-server"]' ]] ||
   fail "dsd-server entrypoint is $(inspect "$server_image" '{{json .Config.Entrypoint}}')"
-[[ $(inspect "$tools_image" '{{json .Config.Entrypoint}}') == '["/usr/local/bin/dsdctl"]' ]] ||
-  fail "dsdctl entrypoint is $(inspect "$tools_image" '{{json .Config.Entrypoint}}')"
+for pair in "$tools_image dsdctl" "$adapter_image dsd-adapter" \
+            "$extender_image dsd-extender"; do
+  read -r image program <<<"$pair"
+  [[ $(inspect "$image" '{{json .Config.Entrypoint}}') == "[\"/usr/local/bin/$program\"]" ]] ||
+    fail "$program entrypoint is $(inspect "$image" '{{json .Config.Entrypoint}}')"
+done
 mapfile -t server_cmd < <(inspect "$server_image" '{{range .Config.Cmd}}{{println .}}{{end}}' | sed '/^$/d')
 printf '%s\n' "${server_cmd[@]}" | grep -qx -- '--listen=0.0.0.0:50051' ||
   fail "dsd-server's CMD does not listen on 0.0.0.0:50051: ${server_cmd[*]}"
@@ -109,7 +122,8 @@ say "config ok: user 65532:65532, entrypoints, CMD ${server_cmd[*]}, OCI labels"
 # --- run from an image's filesystem ----------------------------------------
 # run_in IMAGE_ROOT ARGS...: the image's root bound read-only in a private
 # mount namespace (so nothing outlives the process), /proc and /dev as a
-# container has them, the image's user, an empty environment but PATH.
+# container has them, the image's user, an empty environment but PATH;
+# with RUN_IN_TMP=DIR, DIR on the image's /tmp (as a mounted volume).
 # Every step execs, so the pid of `unshare` is the program's pid.
 # shellcheck disable=SC2016  # expanded by the inner bash, not here
 RUN_IN_SCRIPT='
@@ -119,6 +133,7 @@ RUN_IN_SCRIPT='
   mount -o remount,bind,ro "$root"
   mount -t proc proc "$root/proc"
   mount --rbind /dev "$root/dev"
+  if [[ -n "${RUN_IN_TMP:-}" ]]; then mount --bind "$RUN_IN_TMP" "$root/tmp"; fi
   exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     chroot --userspec=65532:65532 "$root" "$@"
 '
@@ -148,6 +163,8 @@ wait_for_log() {  # wait_for_log FILE PATTERN PID
 
 server_root=$(mount_image "$server_image")
 tools_root=$(mount_image "$tools_image")
+adapter_root=$(mount_image "$adapter_image")
+extender_root=$(mount_image "$extender_image")
 
 unshare --mount --propagation private -- bash -c "$RUN_IN_SCRIPT" run_in \
   "$server_root" /usr/local/bin/dsd-server "${server_args[@]}" \
@@ -210,12 +227,79 @@ cmp -s "$work/tools.json" "$work/02-after-relabel.host.json" ||
   fail "dsdctl from $tools_image printed a different plan"
 say "dsdctl from $tools_image ($version_line): same plan"
 
+http_get() {  # http_get HOST:PORT PATH > response (status line first)
+  exec 3<>"/dev/tcp/${1%:*}/${1##*:}"
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' \
+    "$2" "$1" >&3
+  cat <&3
+  exec 3<&-
+}
+
+# dsd-adapter and dsd-extender: each binary starts from its own image
+# (every library it loads is there) and answers --help and /healthz.
+T_CLIENTS=$SECONDS
+for pair in "$adapter_root dsd-adapter" "$extender_root dsd-extender"; do
+  read -r root program <<<"$pair"
+  run_in "$root" "/usr/local/bin/$program" --help >"$work/$program.help" 2>&1 ||
+    { cat "$work/$program.help" >&2; fail "$program --help from its image failed"; }
+  grep -q 'Exit codes' "$work/$program.help" ||
+    fail "$program --help does not say its exit codes"
+done
+unshare --mount --propagation private -- bash -c "$RUN_IN_SCRIPT" run_in \
+  "$extender_root" /usr/local/bin/dsd-extender --listen=127.0.0.1:0 \
+  --server="$addr" >"$work/extender.log" 2>&1 &
+extender_pid=$!
+wait_for_log "$work/extender.log" 'listening on [^ ]+:[1-9]' "$extender_pid" ||
+  { cat "$work/extender.log" >&2; fail "dsd-extender from $extender_image did not start"; }
+extender_addr=$(grep -oE 'listening on [^ ]+:[0-9]+' "$work/extender.log" |
+  head -n 1 | sed 's/.* //; s|^https\?://||')
+http_get "$extender_addr" /healthz >"$work/extender.healthz"
+head -n 1 "$work/extender.healthz" | grep -q ' 200' ||
+  { cat "$work/extender.healthz" "$work/extender.log" >&2; fail "dsd-extender /healthz"; }
+kill -TERM "$extender_pid"
+wait "$extender_pid" || fail "dsd-extender exited $? after SIGTERM"
+extender_pid=""
+# The adapter's kubeconfig is mounted on /tmp as a ConfigMap would be; its
+# API server is not there, so only liveness answers 200 (readiness waits
+# for a sync).
+mkdir -m 0755 "$work/kube"
+cat >"$work/kube/config" <<'EOF_KUBECONFIG'
+apiVersion: v1
+kind: Config
+current-context: none
+clusters: [{name: none, cluster: {server: "http://127.0.0.1:1"}}]
+users: [{name: none, user: {}}]
+contexts: [{name: none, context: {cluster: none, user: none}}]
+EOF_KUBECONFIG
+chmod 0644 "$work/kube/config"
+# A port nobody answers on (the adapter cannot pick port 0 and say it).
+for _ in $(seq 20); do
+  adapter_port=$((20000 + RANDOM % 40000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$adapter_port") 2>/dev/null || break
+done
+RUN_IN_TMP="$work/kube" unshare --mount --propagation private -- \
+  bash -c "$RUN_IN_SCRIPT" run_in "$adapter_root" /usr/local/bin/dsd-adapter \
+  --kubeconfig=/tmp/config --server="$addr" \
+  --health_listen="127.0.0.1:$adapter_port" >"$work/adapter.log" 2>&1 &
+adapter_pid=$!
+wait_for_log "$work/adapter.log" 'audit starting' "$adapter_pid" ||
+  { cat "$work/adapter.log" >&2; fail "dsd-adapter from $adapter_image did not start"; }
+for _ in $(seq 50); do
+  http_get "127.0.0.1:$adapter_port" /healthz >"$work/adapter.healthz" 2>/dev/null && break
+  sleep 0.1
+done
+head -n 1 "$work/adapter.healthz" | grep -q ' 200' ||
+  { cat "$work/adapter.healthz" "$work/adapter.log" >&2; fail "dsd-adapter /healthz"; }
+http_get "127.0.0.1:$adapter_port" /readyz | head -n 1 | grep -q ' 503' ||
+  fail "dsd-adapter /readyz is not 503 before any sync"
+kill -TERM "$adapter_pid"
+wait "$adapter_pid" || fail "dsd-adapter exited $? after SIGTERM"
+adapter_pid=""
+say "dsd-adapter and dsd-extender from their images: --help, /healthz" \
+    "($((SECONDS - T_CLIENTS)) s)"
+
 # Metrics over plain HTTP (the Deployment's prometheus.io annotations).
-exec 3<>"/dev/tcp/${metrics%:*}/${metrics##*:}"
-printf 'GET /metrics HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' \
-  "$metrics" >&3
-cat <&3 >"$work/metrics.txt"
-exec 3<&-
+http_get "$metrics" /metrics >"$work/metrics.txt"
 grep -q '^dsd_requests_total{method="Decide"' "$work/metrics.txt" ||
   { head -n 20 "$work/metrics.txt" >&2; fail "/metrics does not count the Decide calls"; }
 say "metrics on $metrics count the calls"
@@ -229,7 +313,7 @@ server_pid=""
 grep -q 'stopped' "$work/server.log" || fail "dsd-server did not log its drain"
 say "SIGTERM: drained and exited 0"
 
-for image in "$server_image" "$tools_image"; do
+for image in "$server_image" "$tools_image" "$adapter_image" "$extender_image"; do
   say "$image: $(podman image inspect --format '{{.Size}}' "$image" |
     awk '{printf "%.1f MB", $1 / 1e6}')"
 done

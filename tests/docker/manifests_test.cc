@@ -173,6 +173,52 @@ bool IsSubset(const YAML::Node& small, const YAML::Node& big) {
   return true;
 }
 
+// The flag names a CLI11 program's --help lists ("  -n,--namespace TEXT").
+const std::set<std::string>& ClientFlags(const std::string& program) {
+  static std::map<std::string, std::set<std::string>> cache;
+  auto [it, inserted] = cache.try_emplace(program);
+  if (!inserted) return it->second;
+  const std::string binary =
+      program == "dsd-adapter" ? DSD_ADAPTER : DSD_EXTENDER;
+  const CommandResult help = Command(binary + " --help 2>&1");
+  const std::regex line(R"(^\s+(?:-[A-Za-z],)?--([A-Za-z0-9_]+)\b)");
+  std::istringstream in(help.out);
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (std::regex_search(l, m, line)) it->second.insert(m[1]);
+  }
+  return it->second;
+}
+
+// The flags of `program` (dsd-server, dsd-adapter or dsd-extender).
+const std::set<std::string>& FlagsOf(const std::string& program) {
+  return program == "dsd-server" ? ServerFlags() : ClientFlags(program);
+}
+
+// The program a manifest document runs: the name of the first dsd image in
+// it ("dsd-adapter:0.1.0" -> dsd-adapter); dsd-server when it names none
+// (patches and compose.yaml are the server's).
+std::string ProgramOf(const YAML::Node& node) {
+  if (node.IsMap()) {
+    if (node["image"] && node["image"].IsScalar()) {
+      const std::string image = node["image"].as<std::string>();
+      for (const char* p : {"dsd-adapter", "dsd-extender"}) {
+        if (image.rfind(std::string(p) + ":", 0) == 0) return p;
+      }
+    }
+    for (const auto& kv : node) {
+      const std::string p = ProgramOf(kv.second);
+      if (p != "dsd-server") return p;
+    }
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& child : node) {
+      const std::string p = ProgramOf(child);
+      if (p != "dsd-server") return p;
+    }
+  }
+  return "dsd-server";
+}
+
 // --- Every file parses; kustomizations and files agree. ---------------------
 
 class ManifestFileTest : public ::testing::TestWithParam<fs::path> {};
@@ -264,23 +310,41 @@ TEST(FlagsTest, HelpListsTheServerFlags) {
   EXPECT_GE(ServerFlags().size(), 10u);
 }
 
+TEST(FlagsTest, HelpListsTheClientFlags) {
+  // As above, for the CLI11 help of the adapter and the extender.
+  EXPECT_EQ(ClientFlags("dsd-adapter").count("health_listen"), 1u);
+  EXPECT_EQ(ClientFlags("dsd-adapter").count("namespace"), 1u);
+  EXPECT_EQ(ClientFlags("dsd-extender").count("listen"), 1u);
+  EXPECT_EQ(ClientFlags("dsd-extender").count("decide_timeout"), 1u);
+}
+
 TEST(FlagsTest, EveryFlagInAManifestExists) {
-  std::vector<std::pair<std::string, std::string>> uses;  // file, flag
+  struct Use {
+    std::string file, program, flag;
+  };
+  std::vector<Use> uses;
   for (const fs::path& f : AllManifestFiles()) {
     for (const YAML::Node& d : Documents(ReadFile(f))) {
       std::vector<std::string> flags;
       CollectFlags(d, flags);
-      for (const std::string& flag : flags) uses.emplace_back(f, flag);
+      for (const std::string& flag : flags) {
+        uses.push_back({f, ProgramOf(d), flag});
+      }
     }
   }
-  for (const std::string& flag : DockerfileCmd("dsd-server")) {
-    uses.emplace_back("docker/Dockerfile", flag);
+  for (const char* program : {"dsd-server", "dsd-adapter", "dsd-extender"}) {
+    for (const std::string& flag : DockerfileCmd(program)) {
+      uses.push_back({"docker/Dockerfile", program, flag});
+    }
   }
   ASSERT_GE(uses.size(), 4u);
-  for (const auto& [file, flag] : uses) {
-    EXPECT_EQ(ServerFlags().count(FlagName(flag)), 1u)
-        << file << ": " << flag << " is not a dsd-server flag";
+  std::set<std::string> programs;
+  for (const Use& u : uses) {
+    programs.insert(u.program);
+    EXPECT_EQ(FlagsOf(u.program).count(FlagName(u.flag)), 1u)
+        << u.file << ": " << u.flag << " is not a " << u.program << " flag";
   }
+  EXPECT_EQ(programs.size(), 3u);  // every program's flags were checked
 }
 
 // --- The Deployment: ports, probes, security, image. ------------------------
@@ -453,7 +517,8 @@ TEST(ImageTest, NamesAndTagsAgree) {
 TEST(ImageTest, DockerfileStagesUserPortsAndBases) {
   const std::string dockerfile = ReadFile(kDocker / "Dockerfile");
   for (const char* stage :
-       {"builder", "prebuilt", "runtime", "dsd-server", "dsdctl"}) {
+       {"builder", "prebuilt", "runtime", "runtime-kube", "dsd-server",
+        "dsdctl", "dsd-adapter", "dsd-extender"}) {
     EXPECT_NE(dockerfile.find(std::string(" AS ") + stage + "\n"),
               std::string::npos)
         << stage;
@@ -469,9 +534,9 @@ TEST(ImageTest, DockerfileStagesUserPortsAndBases) {
             std::string::npos);
   // Only the Debian bases (made locally by scripts/base-image.sh where no
   // registry answers), scratch, and the file's own stages.
-  const std::set<std::string> allowed = {"debian:bookworm",
-                                         "debian:bookworm-slim", "scratch",
-                                         "${BINARIES}", "runtime"};
+  const std::set<std::string> allowed = {
+      "debian:bookworm", "debian:bookworm-slim", "scratch", "${BINARIES}",
+      "runtime",         "runtime-kube"};
   std::istringstream in(dockerfile);
   for (std::string l; std::getline(in, l);) {
     if (l.rfind("FROM ", 0) != 0) continue;
@@ -479,6 +544,170 @@ TEST(ImageTest, DockerfileStagesUserPortsAndBases) {
     EXPECT_EQ(allowed.count(image), 1u) << l;
   }
 }
+
+// --- dsd-adapter and dsd-extender: Deployment, RBAC, Service. ---------------
+
+struct ClientCase {
+  std::string dir;        // under docker/kubernetes
+  std::string program;    // the image name and binary
+  std::string port_flag;  // the flag whose port the probes use
+  // ClusterRole rules: API group -> resources, each get/list/watch only.
+  std::map<std::string, std::set<std::string>> reads;
+  bool token;  // whether the pod mounts its service account token
+  std::vector<std::string> kinds;  // what the kustomization holds
+};
+
+const ClientCase kClients[] = {
+    {"adapter",
+     "dsd-adapter",
+     "health_listen",
+     {{"", {"nodes", "pods"}}, {"apps", {"daemonsets", "controllerrevisions"}}},
+     true,
+     {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"}},
+    {"extender",
+     "dsd-extender",
+     "listen",
+     {{"", {"nodes"}}, {"apps", {"daemonsets"}}},
+     false,
+     {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
+      "Service"}},
+};
+
+// ctest lists each case by its directory.
+void PrintTo(const ClientCase& c, std::ostream* os) { *os << c.dir; }
+
+const ClientCase* ClientCaseFor(const std::string& dir) {
+  for (const ClientCase& c : kClients) {
+    if (c.dir == dir) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<YAML::Node> KustomizationObjects(const std::string& dir) {
+  std::vector<YAML::Node> objects;
+  const YAML::Node k = YAML::LoadFile((kKube / dir / "kustomization.yaml"));
+  for (const YAML::Node& r : k["resources"]) {
+    for (const YAML::Node& d :
+         Documents(ReadFile(kKube / dir / r.as<std::string>()))) {
+      objects.push_back(d);
+    }
+  }
+  return objects;
+}
+
+// One client's objects, as written or as rendered.
+void CheckClient(const ClientCase& c, const std::vector<YAML::Node>& objects) {
+  const YAML::Node deployment = Find(objects, "Deployment");
+  ASSERT_TRUE(deployment.IsMap());
+  const YAML::Node pod = deployment["spec"]["template"]["spec"];
+  const YAML::Node labels =
+      deployment["spec"]["template"]["metadata"]["labels"];
+  EXPECT_TRUE(IsSubset(deployment["spec"]["selector"]["matchLabels"], labels));
+  EXPECT_TRUE(pod["securityContext"]["runAsNonRoot"].as<bool>());
+  EXPECT_EQ(pod["securityContext"]["runAsUser"].as<std::string>(), kUser);
+  EXPECT_EQ(pod["automountServiceAccountToken"].as<bool>(), c.token);
+  ASSERT_EQ(pod["containers"].size(), 1u);
+  const YAML::Node container = pod["containers"][0];
+  EXPECT_EQ(container["image"].as<std::string>(),
+            c.program + ":" + DSD_VERSION);
+  const YAML::Node sc = container["securityContext"];
+  EXPECT_FALSE(sc["allowPrivilegeEscalation"].as<bool>());
+  EXPECT_TRUE(sc["readOnlyRootFilesystem"].as<bool>());
+  const auto drop = sc["capabilities"]["drop"].as<std::vector<std::string>>();
+  EXPECT_NE(std::find(drop.begin(), drop.end(), "ALL"), drop.end());
+  EXPECT_TRUE(container["resources"]["limits"]["memory"]);
+
+  const auto args = container["args"].as<std::vector<std::string>>();
+  for (const std::string& a : args) {
+    EXPECT_EQ(ClientFlags(c.program).count(FlagName(a)), 1u) << a;
+  }
+  // dsd-server's headless Service in base/, over round_robin.
+  const std::vector<YAML::Node> base = BaseObjects();
+  const YAML::Node service = Find(base, "Service");
+  int grpc_port = 0;
+  for (const YAML::Node& p : service["spec"]["ports"]) {
+    if (p["name"].as<std::string>() == "grpc") grpc_port = p["port"].as<int>();
+  }
+  EXPECT_EQ(FlagValue(args, "server"),
+            "dns:///" + service["metadata"]["name"].as<std::string>() +
+                ".dsd-system.svc:" + std::to_string(grpc_port));
+  const std::string listen = FlagValue(args, c.port_flag);
+  EXPECT_EQ(listen.substr(0, listen.rfind(':')), "0.0.0.0");
+  EXPECT_EQ(container["livenessProbe"]["httpGet"]["path"].as<std::string>(),
+            "/healthz");
+  EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"].as<std::string>(),
+            "/readyz");
+  for (const char* probe : {"livenessProbe", "readinessProbe"}) {
+    EXPECT_EQ(container[probe]["httpGet"]["port"].as<int>(), PortOf(listen))
+        << probe;
+  }
+
+  // RBAC: exactly get/list/watch on the kinds it reads, bound to its
+  // account in dsd-system.
+  const YAML::Node account = Find(objects, "ServiceAccount");
+  ASSERT_TRUE(account.IsMap());
+  EXPECT_EQ(pod["serviceAccountName"].as<std::string>(),
+            account["metadata"]["name"].as<std::string>());
+  const YAML::Node role = Find(objects, "ClusterRole");
+  ASSERT_TRUE(role.IsMap());
+  std::map<std::string, std::set<std::string>> reads;
+  for (const YAML::Node& rule : role["rules"]) {
+    const auto verbs = rule["verbs"].as<std::vector<std::string>>();
+    EXPECT_EQ(std::set<std::string>(verbs.begin(), verbs.end()),
+              (std::set<std::string>{"get", "list", "watch"}));
+    for (const YAML::Node& g : rule["apiGroups"]) {
+      for (const YAML::Node& r : rule["resources"]) {
+        reads[g.as<std::string>()].insert(r.as<std::string>());
+      }
+    }
+  }
+  EXPECT_EQ(reads, c.reads);
+  const YAML::Node binding = Find(objects, "ClusterRoleBinding");
+  ASSERT_TRUE(binding.IsMap());
+  EXPECT_EQ(binding["roleRef"]["kind"].as<std::string>(), "ClusterRole");
+  EXPECT_EQ(binding["roleRef"]["name"].as<std::string>(),
+            role["metadata"]["name"].as<std::string>());
+  ASSERT_EQ(binding["subjects"].size(), 1u);
+  EXPECT_EQ(binding["subjects"][0]["name"].as<std::string>(),
+            account["metadata"]["name"].as<std::string>());
+  EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(),
+            "dsd-system");
+
+  if (const YAML::Node svc = Find(objects, "Service"); svc.IsMap()) {
+    EXPECT_TRUE(IsSubset(svc["spec"]["selector"], labels));
+    std::set<std::string> names;
+    for (const YAML::Node& p : container["ports"]) {
+      names.insert(p["name"].as<std::string>());
+    }
+    for (const YAML::Node& p : svc["spec"]["ports"]) {
+      EXPECT_EQ(names.count(p["targetPort"].as<std::string>()), 1u);
+    }
+  }
+}
+
+class ClientManifestTest : public ::testing::TestWithParam<ClientCase> {};
+
+TEST_P(ClientManifestTest, DeploymentRbacAndImageMatchTheProgram) {
+  const ClientCase& c = GetParam();
+  CheckClient(c, KustomizationObjects(c.dir));
+  const YAML::Node k = YAML::LoadFile((kKube / c.dir / "kustomization.yaml"));
+  EXPECT_EQ(k["namespace"].as<std::string>(), "dsd-system");
+  ASSERT_EQ(k["images"].size(), 1u);
+  EXPECT_EQ(k["images"][0]["name"].as<std::string>(), c.program);
+  EXPECT_EQ(k["images"][0]["newTag"].as<std::string>(), DSD_VERSION);
+  // The image's own CMD reaches the same dsd-server.
+  const YAML::Node deployment = Find(KustomizationObjects(c.dir), "Deployment");
+  ASSERT_TRUE(deployment.IsMap());
+  EXPECT_EQ(
+      FlagValue(DockerfileCmd(c.program), "server"),
+      FlagValue(deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+                    .as<std::vector<std::string>>(),
+                "server"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Docker, ClientManifestTest,
+                         ::testing::ValuesIn(kClients),
+                         [](const auto& p) { return p.param.dir; });
 
 // --- kubectl kustomize renders each kustomization. --------------------------
 
@@ -504,12 +733,21 @@ TEST_P(KustomizeTest, RendersAValidDeployment) {
   std::vector<YAML::Node> objects;
   ASSERT_NO_THROW(objects = Documents(render.out));
   std::set<std::string> kinds;
+  const std::set<std::string> cluster_scoped = {"Namespace", "ClusterRole",
+                                                "ClusterRoleBinding"};
   for (const YAML::Node& o : objects) {
     kinds.insert(o["kind"].as<std::string>());
-    if (o["kind"].as<std::string>() != "Namespace") {
+    if (cluster_scoped.count(o["kind"].as<std::string>()) == 0) {
       EXPECT_EQ(o["metadata"]["namespace"].as<std::string>(), "dsd-system")
           << o["kind"].as<std::string>();
     }
+  }
+  if (const ClientCase* c = ClientCaseFor(GetParam())) {
+    for (const std::string& kind : c->kinds) {
+      EXPECT_EQ(kinds.count(kind), 1u) << kind;
+    }
+    CheckClient(*c, objects);
+    return;
   }
   for (const char* kind :
        {"Namespace", "ServiceAccount", "Deployment", "Service",

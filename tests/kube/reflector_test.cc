@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -103,6 +104,63 @@ TEST(ReflectorTest, SyncsThenFollowsTheWatch) {
   for (const testing::LoggedRequest& l : server->Log()) {
     EXPECT_EQ(l.method, "GET");
   }
+}
+
+// An index (as client-go's Indexers) files each object under the value its
+// function gives, follows the watch, and tells on_change where an object
+// was filed before the change, so a consumer sees it leave its old place.
+TEST(ReflectorTest, IndexFollowsTheWatchAndReportsThePreviousValue) {
+  auto server = FakeApiServer::Start();
+  server->Apply(Node("a", "ssd"));
+  server->Apply(Node("b", "hdd"));
+  server->Apply(Node("c", "ssd"));
+  Client client(ConfigFor(*server), Fast());
+  ReflectorOptions options;
+  options.index = [](const nlohmann::json& o) -> std::string {
+    const std::string disk = o["metadata"]["labels"].value("disk", "");
+    return disk == "none" ? "" : "disk:" + disk;  // "" files it nowhere
+  };
+  std::mutex mu;
+  std::vector<std::string> changes;  // "TYPE name previous"
+  options.on_change = [&](const std::string& type, const nlohmann::json& o,
+                          const std::string& previous) {
+    std::lock_guard<std::mutex> lock(mu);
+    changes.push_back(
+        type + " " +
+        (o.is_null() ? std::string("-") : o["metadata"].value("name", "")) +
+        " " + previous);
+  };
+  Reflector r(client, kNodes, options);
+  r.Start();
+  ASSERT_TRUE(Eventually([&] { return r.synced(); }));
+  auto indexed = [&](const std::string& value) {
+    std::vector<std::string> names;
+    r.ForEachIndexed(value, [&](const std::string& json) {
+      names.push_back(nlohmann::json::parse(json)["metadata"]["name"]);
+    });
+    return names;
+  };
+  EXPECT_EQ(indexed("disk:ssd"), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(indexed("disk:hdd"), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(r.IndexedCount("disk:ssd"), 2u);
+  EXPECT_EQ(r.Keys(), (std::vector<std::string>{"/a", "/b", "/c"}));
+  std::string json;
+  EXPECT_TRUE(r.Get("/b", json));
+  EXPECT_FALSE(r.Get("/zz", json));
+
+  server->Apply(Node("a", "hdd"));   // moves
+  server->Apply(Node("c", "none"));  // filed nowhere now
+  server->Delete("Node", "", "b");   // leaves
+  ASSERT_TRUE(Eventually([&] { return r.size() == 2; }));
+  EXPECT_TRUE(indexed("disk:ssd").empty());
+  EXPECT_EQ(indexed("disk:hdd"), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(r.IndexedCount("disk:hdd"), 1u);
+  client.Stop();
+  r.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(changes, (std::vector<std::string>{"SYNC - ", "MODIFIED a disk:ssd",
+                                               "MODIFIED c disk:ssd",
+                                               "DELETED b disk:hdd"}));
 }
 
 TEST(ReflectorTest, RelistsAfter410FromLastThenLatest) {
