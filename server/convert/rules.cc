@@ -428,6 +428,10 @@ void Validator::Node(const v1::Node& n) {
   if (out != nullptr && converting()) {
     FillNode(n, *out);
     out->name = snap_->CopyString(out->name);
+    for (eng::Taint& t : out->taints) {
+      t.key = Keep(t.key);
+      t.value = Keep(t.value);
+    }
   }
 }
 
@@ -467,7 +471,7 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
   if (!ds.has_selector()) {
     Add("selector", "is required");
   } else {
-    const size_t before = out_.size();
+    const size_t before = found_;
     {
       auto scope = path_.Field("selector");
       Selector(ds.selector());
@@ -475,8 +479,8 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
     if (ds.selector().match_labels().empty() &&
         ds.selector().match_expressions().empty()) {
       Add("selector", "empty selector is invalid for daemonset");
-    } else if (out_.size() == before) {
-      converted = DaemonSetFromProto(ds, Storage());
+    } else if (found_ == before) {
+      converted = DaemonSetFromProto(ds, Storage(), Keeper{this});
       if (!eng::SelectorMatches(converted->selector,
                                 converted->template_labels)) {
         Add("selector", "does not match template labels");
@@ -495,7 +499,7 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
     FailedPodBackoff(ds.failed_pod_backoffs(i), backoff_nodes);
   }
   if (!converting()) return;
-  if (!converted) converted = DaemonSetFromProto(ds, *snap_);
+  if (!converted) converted = DaemonSetFromProto(ds, *snap_, Keeper{this});
   converted->namespace_name = ns;
   snap_->daemon_sets.push_back(std::move(*converted));
 }
