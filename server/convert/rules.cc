@@ -419,8 +419,8 @@ void Validator::Node(const v1::Node& n) {
   eng::Node* out = converting() ? &snap_->nodes.emplace_back() : nullptr;
   Subdomain("name", n.name(), /*required=*/true);
   Labels("labels", n.labels(), out != nullptr ? &out->labels : nullptr);
-  internal::SeenKeys<std::pair<std::string_view, int>>
-      taint_keys;  // key, effect
+  internal::SeenKeys<std::pair<std::string_view, int>> taint_keys(
+      static_cast<size_t>(n.taints_size()));  // key, effect
   for (int i = 0; i < n.taints_size(); ++i) {
     auto scope = path_.Index("taints", static_cast<size_t>(i));
     Taint(n.taints(i), taint_keys);
@@ -493,7 +493,8 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
     auto scope = path_.Field("update_strategy");
     Strategy(ds.update_strategy());
   }
-  internal::SeenKeys<std::string_view> backoff_nodes;
+  internal::SeenKeys<std::string_view> backoff_nodes(
+      static_cast<size_t>(ds.failed_pod_backoffs_size()));
   for (int i = 0; i < ds.failed_pod_backoffs_size(); ++i) {
     auto scope = path_.Index("failed_pod_backoffs", static_cast<size_t>(i));
     FailedPodBackoff(ds.failed_pod_backoffs(i), backoff_nodes);

@@ -179,6 +179,7 @@ struct ObjectReader {
   v1::Node node;
   v1::DaemonSet daemon_set;
   std::string bytes;  // the object being read
+  std::string path;   // its field path
 };
 
 // Reads one `snapshot` occurrence (its length already read and pushed as
@@ -201,7 +202,10 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
       if (Over(i + 1, limit)) return OverLimit(field, limit);
       const google::protobuf::Descriptor& type =
           node ? *v1::Node::descriptor() : *v1::DaemonSet::descriptor();
-      if (auto st = ReadObject(in, type, Indexed(field, i), r.bytes, bad);
+      // The path a cap's error names, in a buffer the objects share (no
+      // allocation per object).
+      r.path.assign(field).append("[").append(std::to_string(i)).append("]");
+      if (auto st = ReadObject(in, type, r.path, r.bytes, bad);
           !st.ok() || bad) {
         return st;
       }
