@@ -31,7 +31,8 @@
 
 namespace dsd::convert {
 
-// Opens a fresh stream over the same request bytes, once per pass. `last`
+// Opens a fresh stream over the same request bytes, once per pass (pass 1
+// opens two: the request's other fields, then the snapshot's). `last`
 // is set for the last pass: that stream may free the bytes it has passed
 // (the converted snapshot then grows while the request shrinks).
 using OpenBytes =
