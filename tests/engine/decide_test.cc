@@ -2005,11 +2005,11 @@ TEST(DecideCancellationTest, StopsInsideOneDaemonSet) {
   }
 }
 
-// The nodes are taken in name order (creates are listed by node name)
-// whatever their order in the snapshot, for names that share their first 8
-// bytes, differ only in length, or are shorter than 8 bytes (the node
-// index compares a prefix of each name first).
-TEST(DecideNodeOrderTest, CreatesFollowByteWiseNameOrder) {
+// The nodes are taken in name order (explanations are listed in the order
+// the nodes are evaluated) whatever their order in the snapshot, for names
+// that share their first 8 bytes, differ only in length, or are shorter
+// than 8 bytes (the node index compares a prefix of each name first).
+TEST(DecideNodeOrderTest, NodesAreEvaluatedInByteWiseNameOrder) {
   const std::vector<std::string> names = {
       "node-100000000b", "node-10",       "b",
       "node-100000000a", "node-1",        "aa",
@@ -2018,11 +2018,13 @@ TEST(DecideNodeOrderTest, CreatesFollowByteWiseNameOrder) {
   Snapshot snap;
   for (const std::string& name : names) NodeBuilder(snap, name).Add();
   DaemonSetBuilder(snap, "ds").Add();
-  const Plan plan = Decide(snap, T0(), Options{});
+  Options options;
+  options.explain = true;
+  const Plan plan = Decide(snap, T0(), options);
   ASSERT_EQ(plan.daemon_sets.size(), 1u);
-  std::vector<std::string> created;
-  for (const PodCreate& c : plan.daemon_sets[0].creates) {
-    created.emplace_back(c.node);
+  std::vector<std::string> evaluated;
+  for (const NodeExplanation& e : plan.daemon_sets[0].explanations) {
+    evaluated.emplace_back(e.node);
   }
   const std::vector<std::string> want = {"a",
                                          "aa",
@@ -2036,7 +2038,7 @@ TEST(DecideNodeOrderTest, CreatesFollowByteWiseNameOrder) {
                                          "node-100000000b",
                                          "node-1x",
                                          "node-2"};
-  EXPECT_EQ(created, want);
+  EXPECT_EQ(evaluated, want);
 }
 
 // Orphans in a namespace of many DaemonSets (the adopters are then looked
