@@ -35,29 +35,32 @@ eng::SelectorOperator ToOperator(v1::SelectorOperator op) {
 }
 
 std::vector<eng::Requirement> ToRequirements(
-    const google::protobuf::RepeatedPtrField<v1::SelectorRequirement>& rs) {
+    const google::protobuf::RepeatedPtrField<v1::SelectorRequirement>& rs,
+    KeepString keep) {
   std::vector<eng::Requirement> out;
   out.reserve(static_cast<size_t>(rs.size()));
   for (const v1::SelectorRequirement& r : rs) {
-    eng::Requirement req{r.key(), ToOperator(r.operator_()), {}};
-    req.values.assign(r.values().begin(), r.values().end());
+    eng::Requirement req{keep(r.key()), ToOperator(r.operator_()), {}};
+    req.values.reserve(static_cast<size_t>(r.values_size()));
+    for (const std::string& v : r.values()) req.values.push_back(keep(v));
     out.push_back(std::move(req));
   }
   return out;
 }
 
 eng::LabelSelector ToSelector(const v1::LabelSelector& s,
-                              eng::Snapshot& storage) {
-  return {LabelsFromProto(s.match_labels(), storage),
-          ToRequirements(s.match_expressions())};
+                              eng::Snapshot& storage, KeepString keep) {
+  return {LabelsFromProto(s.match_labels(), storage, keep),
+          ToRequirements(s.match_expressions(), keep)};
 }
 
-std::vector<eng::NodeSelectorTerm> ToTerms(const v1::RequiredNodeAffinity& a) {
+std::vector<eng::NodeSelectorTerm> ToTerms(const v1::RequiredNodeAffinity& a,
+                                           KeepString keep = SameView) {
   std::vector<eng::NodeSelectorTerm> out;
   out.reserve(static_cast<size_t>(a.node_selector_terms_size()));
   for (const v1::NodeSelectorTerm& t : a.node_selector_terms()) {
-    out.push_back({ToRequirements(t.match_expressions()),
-                   ToRequirements(t.match_fields())});
+    out.push_back({ToRequirements(t.match_expressions(), keep),
+                   ToRequirements(t.match_fields(), keep)});
   }
   return out;
 }
@@ -126,12 +129,12 @@ eng::PodPhase ToPhase(v1::PodPhase phase) {
 // Label lists go into the snapshot's blocks (no allocation per object).
 eng::Labels LabelsFromProto(
     const google::protobuf::RepeatedPtrField<v1::Label>& labels,
-    eng::Snapshot& storage) {
+    eng::Snapshot& storage, KeepString keep) {
   const std::span<eng::Label> out =
       storage.AllocateLabels(static_cast<size_t>(labels.size()));
   for (size_t i = 0; i < out.size(); ++i) {
     const v1::Label& l = labels[static_cast<int>(i)];
-    out[i] = {l.key(), l.value()};
+    out[i] = {keep(l.key()), keep(l.value())};
   }
   return out;
 }
@@ -178,11 +181,12 @@ engine::Node NodeFromProto(const v1::Node& n, engine::Snapshot& storage) {
 }
 
 engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
-                                     engine::Snapshot& storage) {
+                                     engine::Snapshot& storage,
+                                     KeepString keep) {
   eng::DaemonSet ds;
-  ds.namespace_name = d.namespace_();
-  ds.name = d.name();
-  ds.uid = d.uid();
+  ds.namespace_name = keep(d.namespace_());
+  ds.name = keep(d.name());
+  ds.uid = keep(d.uid());
   if (d.has_creation_timestamp()) {
     ds.creation_timestamp = TimeFromProto(d.creation_timestamp());
   }
@@ -191,19 +195,20 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
   if (d.has_template_generation()) {
     ds.template_generation = d.template_generation();
   }
-  ds.current_revision_hash = d.current_revision_hash();
-  ds.selector = ToSelector(d.selector(), storage);
+  ds.current_revision_hash = keep(d.current_revision_hash());
+  ds.selector = ToSelector(d.selector(), storage, keep);
   const v1::PodTemplate& t = d.template_();
-  ds.template_labels = LabelsFromProto(t.labels(), storage);
-  ds.node_name = t.node_name();
-  ds.node_selector = LabelsFromProto(t.node_selector(), storage);
+  ds.template_labels = LabelsFromProto(t.labels(), storage, keep);
+  ds.node_name = keep(t.node_name());
+  ds.node_selector = LabelsFromProto(t.node_selector(), storage, keep);
   if (t.has_required_node_affinity()) {
-    ds.required_node_affinity = ToTerms(t.required_node_affinity());
+    ds.required_node_affinity = ToTerms(t.required_node_affinity(), keep);
   }
   ds.tolerations.reserve(static_cast<size_t>(t.tolerations_size()));
   for (const v1::Toleration& tol : t.tolerations()) {
-    eng::Toleration out{tol.key(), ToTolerationOperator(tol.operator_()),
-                        tol.value(), ToEffect(tol.effect()), std::nullopt};
+    eng::Toleration out{keep(tol.key()), ToTolerationOperator(tol.operator_()),
+                        keep(tol.value()), ToEffect(tol.effect()),
+                        std::nullopt};
     if (tol.has_toleration_seconds()) {
       out.toleration_seconds = tol.toleration_seconds();
     }
@@ -223,14 +228,15 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
   if (s.has_partition()) strategy.partition = ToIntOrPercent(s.partition());
   strategy.paused = s.paused();
   if (s.has_rollout_node_selector()) {
-    strategy.node_selector = ToSelector(s.rollout_node_selector(), storage);
+    strategy.node_selector =
+        ToSelector(s.rollout_node_selector(), storage, keep);
   }
   ds.min_ready_seconds = d.min_ready_seconds();
   ds.failed_pod_backoffs.reserve(
       static_cast<size_t>(d.failed_pod_backoffs_size()));
   for (const v1::FailedPodBackoff& b : d.failed_pod_backoffs()) {
     ds.failed_pod_backoffs.push_back(
-        {b.node(), TimeFromProto(b.last_update()),
+        {keep(b.node()), TimeFromProto(b.last_update()),
          absl::Seconds(b.delay().seconds()) +
              absl::Nanoseconds(b.delay().nanos())});
   }

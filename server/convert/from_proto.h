@@ -5,17 +5,29 @@
 #ifndef DSD_SERVER_CONVERT_FROM_PROTO_H_
 #define DSD_SERVER_CONVERT_FROM_PROTO_H_
 
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
 #include "dsd/v1/dsd.pb.h"
 #include "server/engine/types.h"
 
 namespace dsd::convert {
 
+// Turns a view into a message into one that lives as long as the engine
+// objects: the view itself when the message outlives them (a parsed
+// request), a copy when the message is reused for the next object (a
+// request streamed from the wire, wire.h).
+using KeepString = absl::FunctionRef<std::string_view(std::string_view)>;
+inline std::string_view SameView(std::string_view s) { return s; }
+
 // A node or DaemonSet alone (the Filter path, and DaemonSets converted for
 // the selector check). Their label lists are stored in `storage`, which
 // must outlive them.
 engine::Node NodeFromProto(const v1::Node& node, engine::Snapshot& storage);
+// Its strings go through `keep`.
 engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& ds,
-                                     engine::Snapshot& storage);
+                                     engine::Snapshot& storage,
+                                     KeepString keep = SameView);
 
 engine::Options OptionsFromProto(const v1::DecideOptions& options);
 
@@ -24,7 +36,7 @@ engine::Options OptionsFromProto(const v1::DecideOptions& options);
 // labels (which that pass takes canonical from its string cache).
 engine::Labels LabelsFromProto(
     const google::protobuf::RepeatedPtrField<v1::Label>& labels,
-    engine::Snapshot& storage);
+    engine::Snapshot& storage, KeepString keep = SameView);
 void FillNode(const v1::Node& n, engine::Node& node);
 void FillPod(const v1::Pod& p, engine::Pod& pod);
 

@@ -419,8 +419,8 @@ void Validator::Node(const v1::Node& n) {
   eng::Node* out = converting() ? &snap_->nodes.emplace_back() : nullptr;
   Subdomain("name", n.name(), /*required=*/true);
   Labels("labels", n.labels(), out != nullptr ? &out->labels : nullptr);
-  internal::SeenKeys<std::pair<std::string_view, int>>
-      taint_keys;  // key, effect
+  internal::SeenKeys<std::pair<std::string_view, int>> taint_keys(
+      static_cast<size_t>(n.taints_size()));  // key, effect
   for (int i = 0; i < n.taints_size(); ++i) {
     auto scope = path_.Index("taints", static_cast<size_t>(i));
     Taint(n.taints(i), taint_keys);
@@ -428,6 +428,10 @@ void Validator::Node(const v1::Node& n) {
   if (out != nullptr && converting()) {
     FillNode(n, *out);
     out->name = snap_->CopyString(out->name);
+    for (eng::Taint& t : out->taints) {
+      t.key = Keep(t.key);
+      t.value = Keep(t.value);
+    }
   }
 }
 
@@ -467,7 +471,7 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
   if (!ds.has_selector()) {
     Add("selector", "is required");
   } else {
-    const size_t before = out_.size();
+    const size_t before = found_;
     {
       auto scope = path_.Field("selector");
       Selector(ds.selector());
@@ -475,8 +479,8 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
     if (ds.selector().match_labels().empty() &&
         ds.selector().match_expressions().empty()) {
       Add("selector", "empty selector is invalid for daemonset");
-    } else if (out_.size() == before) {
-      converted = DaemonSetFromProto(ds, Storage());
+    } else if (found_ == before) {
+      converted = DaemonSetFromProto(ds, Storage(), Keeper{this});
       if (!eng::SelectorMatches(converted->selector,
                                 converted->template_labels)) {
         Add("selector", "does not match template labels");
@@ -489,13 +493,14 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
     auto scope = path_.Field("update_strategy");
     Strategy(ds.update_strategy());
   }
-  internal::SeenKeys<std::string_view> backoff_nodes;
+  internal::SeenKeys<std::string_view> backoff_nodes(
+      static_cast<size_t>(ds.failed_pod_backoffs_size()));
   for (int i = 0; i < ds.failed_pod_backoffs_size(); ++i) {
     auto scope = path_.Index("failed_pod_backoffs", static_cast<size_t>(i));
     FailedPodBackoff(ds.failed_pod_backoffs(i), backoff_nodes);
   }
   if (!converting()) return;
-  if (!converted) converted = DaemonSetFromProto(ds, *snap_);
+  if (!converted) converted = DaemonSetFromProto(ds, *snap_, Keeper{this});
   converted->namespace_name = ns;
   snap_->daemon_sets.push_back(std::move(*converted));
 }

@@ -48,24 +48,31 @@ class Validator {
  public:
   Validator(std::string_view root, std::vector<Violation>& out,
             engine::Snapshot* converted = nullptr)
-      : path_(root), out_(out), before_(out.size()), snap_(converted) {}
+      : path_(root), out_(&out), snap_(converted) {}
 
   FieldPath& path() { return path_; }
 
-  // While set, each object checked is overwritten by the next (pods
-  // streamed from the wire, see PodSource): a view kept past the object
-  // is copied into the snapshot (or scratch storage) first.
+  // Where the violations go from now on (a driver that reads objects in
+  // any order but reports them by kind keeps a list per kind).
+  void set_out(std::vector<Violation>& out) { out_ = &out; }
+  // Whether any violation was found since construction, wherever it went.
+  bool found() const { return found_ != 0; }
+
+  // While set, each object checked is overwritten by the next (objects
+  // streamed from the wire, see PodSource and ObjectSink): a view kept past
+  // the object is copied into the snapshot (or scratch storage) first.
   void set_transient(bool transient) { transient_ = transient; }
   std::string_view Keep(std::string_view s) {
     return transient_ && !s.empty() ? Storage().CopyString(s) : s;
   }
 
-  bool converting() const { return snap_ != nullptr && out_.size() == before_; }
+  bool converting() const { return snap_ != nullptr && found_ == 0; }
   engine::Snapshot* snapshot() { return snap_; }
 
   void Add(std::string_view leaf, std::string description) {
-    if (out_.size() >= kMaxViolations + 1) return;  // enough to say "more"
-    out_.push_back({path_.Render(leaf), std::move(description)});
+    ++found_;
+    if (out_->size() >= kMaxViolations + 1) return;  // enough to say "more"
+    out_->push_back({path_.Render(leaf), std::move(description)});
   }
 
   void Subdomain(std::string_view leaf, std::string_view value, bool required);
@@ -149,8 +156,8 @@ class Validator {
   engine::Snapshot& Storage();
 
   FieldPath path_;
-  std::vector<Violation>& out_;
-  const size_t before_;
+  std::vector<Violation>* out_;
+  size_t found_ = 0;  // violations found, including those past the cap
   engine::Snapshot* const snap_;
   std::optional<engine::Snapshot> scratch_;
   bool transient_ = false;

@@ -69,109 +69,227 @@ void Unique(Set& seen, int index, Validator& v, std::string_view leaf,
 
 namespace {
 
-// ValidateSnapshot, converting into `converted` when it is not null.
+using NamespacedName = std::pair<std::string_view, std::string_view>;
+
+// The keys the uniqueness indexes read back, by object index (views that
+// outlive a streamed object).
+struct NodeNameOf {
+  const std::vector<std::string_view>* names;
+  std::string_view operator()(uint32_t i) const { return (*names)[i]; }
+};
+struct DaemonSetKey {
+  std::string_view namespace_name;
+  std::string_view name;
+  std::string_view uid;
+};
+struct DaemonSetUidOf {
+  const std::vector<DaemonSetKey>* keys;
+  std::string_view operator()(uint32_t i) const { return (*keys)[i].uid; }
+};
+struct DaemonSetNameOf {
+  const std::vector<DaemonSetKey>* keys;
+  NamespacedName operator()(uint32_t i) const {
+    const DaemonSetKey& k = (*keys)[i];
+    return {k.namespace_name, k.name};
+  }
+};
+
+// The one pass over a snapshot: nodes and DaemonSets as they come, then
+// the pods. Each kind's violations go to a list of their own (objects may
+// come interleaved) and are reported nodes first, as the snapshot's
+// fields are ordered; a Validator caps each list as it caps one.
+class SnapshotPass {
+ public:
+  SnapshotPass(SnapshotConverter::OptionsOf options, std::string_view root,
+               eng::Snapshot* converted, const std::function<bool()>& cancelled,
+               bool objects_outlive)
+      : options_(std::move(options)),
+        converted_(converted),
+        cancelled_(cancelled),
+        cancel_(cancelled_),
+        v_(root, node_violations_, converted),
+        node_names_(0, NodeNameOf{&node_name_views_}),
+        ds_uids_(0, DaemonSetUidOf{&ds_keys_}),
+        ds_names_(0, DaemonSetNameOf{&ds_keys_}) {
+    v_.set_transient(!objects_outlive);
+  }
+
+  // False once cancelled.
+  bool Node(const v1::Node& node) {
+    if (cancel_.Tick()) return false;
+    const int i = nodes_++;
+    v_.set_out(node_violations_);
+    auto scope = v_.path().Index("nodes", static_cast<size_t>(i));
+    v_.Node(node);
+    // The node names as the engine snapshot holds them: copied together
+    // into the snapshot when converting (every pod looks its node up by
+    // name, here and in the engine), else views into the request (or
+    // copies, for a streamed node). The table of a few thousand nodes
+    // stays in the cache: no prefetching needed.
+    node_name_views_.push_back(v_.converting() ? converted_->nodes.back().name
+                                               : v_.Keep(node.name()));
+    Unique(node_names_, i, v_, "name", "node name");
+    return true;
+  }
+
+  bool DaemonSet(const v1::DaemonSet& ds) {
+    if (cancel_.Check()) return false;
+    const int i = daemon_sets_++;
+    v_.set_out(ds_violations_);
+    auto scope = v_.path().Index("daemon_sets", static_cast<size_t>(i));
+    v_.DaemonSet(ds, options_().toleration_comparison_operators());
+    ds_keys_.push_back(
+        {v_.Keep(ds.namespace_()), v_.Keep(ds.name()), v_.Keep(ds.uid())});
+    if (!ds.uid().empty()) Unique(ds_uids_, i, v_, "uid", "DaemonSet uid");
+    Unique(ds_names_, i, v_, "name", "DaemonSet namespace/name");
+    return true;
+  }
+
+  bool Finish(PodSource& pods, std::vector<Violation>& out) {
+    if (cancel_.stopped()) return false;
+    for (auto* list : {&node_violations_, &ds_violations_}) {
+      for (Violation& violation : *list) {
+        if (out.size() >= kMaxViolations + 1) break;
+        out.push_back(std::move(violation));
+      }
+      list->clear();
+    }
+    v_.set_out(out);
+    if (converted_ != nullptr) {
+      converted_->pods.reserve(static_cast<size_t>(pods.size()));
+    }
+    // The pods' identities, for the uniqueness checks to read back (views
+    // that outlive a streamed pod): the converted pods, or without a
+    // snapshot to convert into, a list of their own.
+    std::vector<PodKey> pod_keys;
+    if (converted_ == nullptr) {
+      pod_keys.reserve(static_cast<size_t>(pods.size()));
+    }
+    const auto key_of = [&pod_keys, this](uint32_t i) -> PodKey {
+      if (converted_ == nullptr) return pod_keys[i];
+      const eng::Pod& pod = converted_->pods[i];
+      return {pod.namespace_name, pod.name, pod.uid};
+    };
+    auto pod_uids = MakeUniqueIndex(
+        pods.size(),
+        [&key_of](uint32_t i) -> std::string_view { return key_of(i).uid; });
+    auto pod_names = MakeUniqueIndex(pods.size(), [&key_of](uint32_t i) {
+      const PodKey key = key_of(i);
+      return NamespacedName(key.namespace_name, key.name);
+    });
+    v_.set_transient(pods.reuses_pods());
+    int i = 0;
+    for (const v1::Pod* pod = pods.Next(); pod != nullptr;
+         pod = pods.Next(), ++i) {
+      if (cancel_.Tick()) return false;
+      const uint64_t uid_hash = pod_uids.AnnounceKey(pod->uid());
+      const uint64_t name_hash =
+          pod_names.AnnounceKey(NamespacedName(pod->namespace_(), pod->name()));
+      auto scope = v_.path().Index("pods", static_cast<size_t>(i));
+      // The engine looks every pod's node up by name: point the pod at the
+      // node's own copy of the name (compact, see StringCache). While
+      // converting, every node so far passed validation, so a pod's node
+      // name equal to a node's is valid without a second scan.
+      std::string_view node_name = pod->node_name();
+      bool node_name_valid = false;
+      if (v_.converting() && !node_name.empty()) {
+        if (const int n = node_names_.Find(node_name); n >= 0) {
+          node_name = node_name_views_[static_cast<size_t>(n)];
+          node_name_valid = true;
+        }
+      }
+      const PodKey key = v_.Pod(*pod, node_name, node_name_valid);
+      if (converted_ == nullptr) pod_keys.push_back(key);
+      if (!pod->uid().empty()) {
+        Unique(pod_uids, i, uid_hash, v_, "uid", "pod uid");
+      }
+      Unique(pod_names, i, name_hash, v_, "name", "pod namespace/name");
+    }
+    return !v_.found();
+  }
+
+  int nodes() const { return nodes_; }
+  int daemon_sets() const { return daemon_sets_; }
+
+ private:
+  const SnapshotConverter::OptionsOf options_;
+  eng::Snapshot* const converted_;
+  const std::function<bool()> cancelled_;  // a copy: cancel_ refers to it
+  common::CancelPoll cancel_;
+  std::vector<Violation> node_violations_;
+  std::vector<Violation> ds_violations_;
+  Validator v_;
+  int nodes_ = 0;
+  int daemon_sets_ = 0;
+  std::vector<std::string_view> node_name_views_;
+  internal::UniqueIndex<NodeNameOf> node_names_;
+  std::vector<DaemonSetKey> ds_keys_;
+  internal::UniqueIndex<DaemonSetUidOf> ds_uids_;
+  internal::UniqueIndex<DaemonSetNameOf> ds_names_;
+};
+
+}  // namespace
+
+struct SnapshotConverter::State : SnapshotPass {
+  using SnapshotPass::SnapshotPass;
+};
+
+SnapshotConverter::SnapshotConverter(OptionsOf options, std::string_view root,
+                                     engine::Snapshot* converted,
+                                     const std::function<bool()>& cancelled)
+    : state_(std::make_unique<State>(std::move(options), root, converted,
+                                     cancelled,
+                                     /*objects_outlive=*/false)) {}
+
+SnapshotConverter::~SnapshotConverter() = default;
+
+absl::Status SnapshotConverter::Node(v1::Node& node, int /*index*/) {
+  if (state_->Node(node)) return absl::OkStatus();
+  return absl::DeadlineExceededError("cancelled while reading the nodes");
+}
+
+absl::Status SnapshotConverter::DaemonSet(v1::DaemonSet& ds, int /*index*/) {
+  if (state_->DaemonSet(ds)) return absl::OkStatus();
+  return absl::DeadlineExceededError("cancelled while reading the DaemonSets");
+}
+
+bool SnapshotConverter::Finish(PodSource& pods, std::vector<Violation>& out) {
+  return state_->Finish(pods, out);
+}
+
+int SnapshotConverter::nodes() const { return state_->nodes(); }
+int SnapshotConverter::daemon_sets() const { return state_->daemon_sets(); }
+
+namespace {
+
+// ValidateSnapshot, converting into `converted` when it is not null: the
+// pass over a parsed snapshot, whose strings the engine snapshot may view.
 bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
                    const v1::DecideOptions& options, std::string_view root,
                    std::vector<Violation>& out, eng::Snapshot* converted,
                    const std::function<bool()>& cancelled = {}) {
-  const size_t before = out.size();
-  common::CancelPoll cancel(cancelled);
-  Validator v(root, out, converted);
-  const bool gate = options.toleration_comparison_operators();
+  SnapshotPass pass(
+      [&options]() -> const v1::DecideOptions& { return options; }, root,
+      converted, cancelled, /*objects_outlive=*/true);
+  const auto& nodes = snapshot.nodes();
   if (converted != nullptr) {
-    converted->nodes.reserve(static_cast<size_t>(snapshot.nodes_size()));
+    converted->nodes.reserve(static_cast<size_t>(nodes.size()));
     converted->daemon_sets.reserve(
         static_cast<size_t>(snapshot.daemon_sets_size()));
-    converted->pods.reserve(static_cast<size_t>(pods.size()));
   }
-
-  using NamespacedName = std::pair<std::string_view, std::string_view>;
-  const auto& nodes = snapshot.nodes();
-  // The node names as the engine snapshot holds them: copied together into
-  // the snapshot when converting (every pod looks its node up by name, here
-  // and in the engine), else views into the request. The table of a few
-  // thousand nodes stays in the cache: no prefetching needed.
-  std::vector<std::string_view> node_name_views;
-  node_name_views.reserve(static_cast<size_t>(nodes.size()));
-  auto node_names = MakeUniqueIndex(
-      nodes.size(), [&node_name_views](uint32_t i) -> std::string_view {
-        return node_name_views[i];
-      });
   for (int i = 0; i < nodes.size(); ++i) {
-    if (cancel.Tick()) return false;
     // As for pods (PrefetchPodStrings): node label keys are long strings.
     if (i + 2 < nodes.size()) {
       for (const v1::Label& l : nodes[i + 2].labels()) {
         __builtin_prefetch(l.key().data());
       }
     }
-    auto scope = v.path().Index("nodes", static_cast<size_t>(i));
-    v.Node(nodes[i]);
-    node_name_views.push_back(v.converting() ? v.snapshot()->nodes.back().name
-                                             : nodes[i].name());
-    Unique(node_names, i, v, "name", "node name");
+    if (!pass.Node(nodes[i])) return false;
   }
-  const auto& dss = snapshot.daemon_sets();
-  auto ds_uids =
-      MakeUniqueIndex(dss.size(), [&dss](uint32_t i) -> std::string_view {
-        return dss[static_cast<int>(i)].uid();
-      });
-  auto ds_names = MakeUniqueIndex(dss.size(), [&dss](uint32_t i) {
-    const v1::DaemonSet& ds = dss[static_cast<int>(i)];
-    return NamespacedName(ds.namespace_(), ds.name());
-  });
-  for (int i = 0; i < dss.size(); ++i) {
-    if (cancel.Check()) return false;
-    auto scope = v.path().Index("daemon_sets", static_cast<size_t>(i));
-    const v1::DaemonSet& ds = dss[i];
-    v.DaemonSet(ds, gate);
-    if (!ds.uid().empty()) Unique(ds_uids, i, v, "uid", "DaemonSet uid");
-    Unique(ds_names, i, v, "name", "DaemonSet namespace/name");
+  for (const v1::DaemonSet& ds : snapshot.daemon_sets()) {
+    if (!pass.DaemonSet(ds)) return false;
   }
-  // The pods' identities, for the uniqueness checks to read back (views
-  // that outlive a streamed pod): the converted pods, or without a
-  // snapshot to convert into, a list of their own.
-  std::vector<PodKey> pod_keys;
-  if (converted == nullptr) pod_keys.reserve(static_cast<size_t>(pods.size()));
-  const auto key_of = [&pod_keys, converted](uint32_t i) -> PodKey {
-    if (converted == nullptr) return pod_keys[i];
-    const eng::Pod& pod = converted->pods[i];
-    return {pod.namespace_name, pod.name, pod.uid};
-  };
-  auto pod_uids = MakeUniqueIndex(
-      pods.size(),
-      [&key_of](uint32_t i) -> std::string_view { return key_of(i).uid; });
-  auto pod_names = MakeUniqueIndex(pods.size(), [&key_of](uint32_t i) {
-    const PodKey key = key_of(i);
-    return NamespacedName(key.namespace_name, key.name);
-  });
-  v.set_transient(pods.reuses_pods());
-  int i = 0;
-  for (const v1::Pod* pod = pods.Next(); pod != nullptr;
-       pod = pods.Next(), ++i) {
-    if (cancel.Tick()) return false;
-    const uint64_t uid_hash = pod_uids.AnnounceKey(pod->uid());
-    const uint64_t name_hash =
-        pod_names.AnnounceKey(NamespacedName(pod->namespace_(), pod->name()));
-    auto scope = v.path().Index("pods", static_cast<size_t>(i));
-    // The engine looks every pod's node up by name: point the pod at the
-    // node's own copy of the name (compact, see StringCache). While
-    // converting, every node so far passed validation, so a pod's node
-    // name equal to a node's is valid without a second scan.
-    std::string_view node_name = pod->node_name();
-    bool node_name_valid = false;
-    if (v.converting() && !node_name.empty()) {
-      if (const int n = node_names.Find(node_name); n >= 0) {
-        node_name = node_name_views[static_cast<size_t>(n)];
-        node_name_valid = true;
-      }
-    }
-    const PodKey key = v.Pod(*pod, node_name, node_name_valid);
-    if (converted == nullptr) pod_keys.push_back(key);
-    if (!pod->uid().empty()) Unique(pod_uids, i, uid_hash, v, "uid", "pod uid");
-    Unique(pod_names, i, name_hash, v, "name", "pod namespace/name");
-  }
-  return out.size() == before;
+  return pass.Finish(pods, out);
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 #define DSD_SERVER_CONVERT_SNAPSHOT_H_
 
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dsd/v1/dsd.pb.h"
 #include "server/convert/errors.h"
@@ -30,6 +32,59 @@ class PodSource {
   virtual const v1::Pod* Next() = 0;
   // Whether Next overwrites the pod it returned before.
   virtual bool reuses_pods() const = 0;
+};
+
+// The nodes and DaemonSets of a snapshot, handed over one at a time as the
+// wire reader (wire.h) parses them, each in a message it then reuses for
+// the next object of its kind: a large request's nodes are never all
+// parsed at once. Nodes and DaemonSets may come interleaved (protobuf
+// accepts repeated fields in any order); `index` counts each kind apart.
+class ObjectSink {
+ public:
+  virtual ~ObjectSink() = default;
+  // The object may be taken (swapped out). A status other than OK stops
+  // the reading, which then returns it.
+  virtual absl::Status Node(v1::Node& node, int index) = 0;
+  virtual absl::Status DaemonSet(v1::DaemonSet& ds, int index) = 0;
+};
+
+// ValidateAndConvertSnapshot fed one object at a time: the nodes and
+// DaemonSets as an ObjectSink (copying what it keeps, as for streamed
+// pods), then the pods through Finish. The violations are the same, in the
+// same order (every node's, then every DaemonSet's, then the pods'),
+// whatever order the nodes and DaemonSets came in.
+class SnapshotConverter final : public ObjectSink {
+ public:
+  // `options` gives the request's options when a DaemonSet arrives: the
+  // wire reader parses the request's other fields before the snapshot's
+  // objects, into a message that did not hold its options yet when this
+  // was made (a reference taken then would be to the default instance).
+  // `converted` (may be null: validation only) should be empty; its
+  // strings point into storage of its own. `cancelled` (may be empty) is
+  // polled every few dozen objects.
+  using OptionsOf = std::function<const v1::DecideOptions&()>;
+  SnapshotConverter(OptionsOf options, std::string_view root,
+                    engine::Snapshot* converted,
+                    const std::function<bool()>& cancelled);
+  ~SnapshotConverter() override;
+
+  // DEADLINE_EXCEEDED once `cancelled` said so (polled every few dozen
+  // objects); else OK, whatever the object's violations.
+  absl::Status Node(v1::Node& node, int index) override;
+  absl::Status DaemonSet(v1::DaemonSet& ds, int index) override;
+
+  // The pods; then appends every violation (the nodes', the DaemonSets',
+  // the pods') to `out`, at most kMaxViolations + 1 in all, as a
+  // Validator does. False when there was any, or when cancelled (the
+  // snapshot is then incomplete).
+  bool Finish(PodSource& pods, std::vector<Violation>& out);
+
+  int nodes() const;
+  int daemon_sets() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 // Validates `snapshot` (paths are rooted at `root`, e.g. "snapshot") with

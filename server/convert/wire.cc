@@ -167,44 +167,66 @@ std::string Indexed(const char* field, int index) {
   return std::string(field) + "[" + std::to_string(index) + "]";
 }
 
+// Pass 1's state across the snapshot's occurrences: the counts, and the
+// messages objects are parsed into, each reused for the next object.
+struct ObjectReader {
+  // Null when the request's other fields did not parse (the read fails
+  // then, once the bytes before the failure have been checked).
+  ObjectSink* sink = nullptr;
+  int nodes = 0;
+  int daemon_sets = 0;
+  int pods = 0;
+  v1::Node node;
+  v1::DaemonSet daemon_set;
+  std::string bytes;  // the object being read
+  std::string path;   // its field path
+};
+
 // Reads one `snapshot` occurrence (its length already read and pushed as
-// the limit) into `snapshot`, skipping and counting the pods. Unknown
-// fields are dropped. Each node and DaemonSet is checked against the
-// per-object caps before it is parsed, and so is each pod of more than
-// kScanPodsAbove bytes (a smaller one cannot amplify much, and pods are
-// parsed one at a time); a count limit holds as soon as it is passed.
-// `bad` is set for bytes that are not wire format.
-absl::Status ReadSnapshotButPods(CodedInputStream& in, v1::Snapshot& snapshot,
-                                 int& pods, const WireLimits& limits,
-                                 bool& bad) {
+// the limit), handing its nodes and DaemonSets to the sink and skipping and
+// counting the pods. Unknown fields are dropped. Each node and DaemonSet
+// is checked against the per-object caps before it is parsed, and so is
+// each pod of more than kScanPodsAbove bytes (a smaller one cannot amplify
+// much, and pods are parsed one at a time); a count limit holds as soon as
+// it is passed. `bad` is set for bytes that are not wire format.
+absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
+                                 const WireLimits& limits, bool& bad) {
   constexpr int kScanPodsAbove = 2048;
-  std::string bytes;
   while (const uint32_t tag = ReadTag(in, bad)) {
     if (tag == kNodeTag || tag == kDaemonSetTag) {
       const bool node = tag == kNodeTag;
       const char* field = node ? "snapshot.nodes" : "snapshot.daemon_sets";
-      const int i = node ? snapshot.nodes_size() : snapshot.daemon_sets_size();
+      int& count = node ? r.nodes : r.daemon_sets;
+      const int i = count;
       const size_t limit = node ? limits.max_nodes : limits.max_daemon_sets;
       if (Over(i + 1, limit)) return OverLimit(field, limit);
       const google::protobuf::Descriptor& type =
           node ? *v1::Node::descriptor() : *v1::DaemonSet::descriptor();
-      if (auto st = ReadObject(in, type, Indexed(field, i), bytes, bad);
+      // The path a cap's error names, in a buffer the objects share (no
+      // allocation per object).
+      r.path.assign(field).append("[").append(std::to_string(i)).append("]");
+      if (auto st = ReadObject(in, type, r.path, r.bytes, bad);
           !st.ok() || bad) {
         return st;
       }
       google::protobuf::MessageLite& object =
-          node ? static_cast<google::protobuf::MessageLite&>(
-                     *snapshot.add_nodes())
-               : *snapshot.add_daemon_sets();
-      if (!object.ParsePartialFromString(bytes)) {
+          node ? static_cast<google::protobuf::MessageLite&>(r.node)
+               : r.daemon_set;
+      if (!object.ParsePartialFromString(r.bytes)) {
         // Its structure passed the scan: a string that is not UTF-8.
         return absl::InvalidArgumentError(
             Indexed(field, i) + " is not a " + object.GetTypeName() +
             " in the protobuf wire format (a string that is not UTF-8, or "
             "corrupt bytes)");
       }
+      ++count;
+      if (r.sink != nullptr) {
+        absl::Status st =
+            node ? r.sink->Node(r.node, i) : r.sink->DaemonSet(r.daemon_set, i);
+        if (!st.ok()) return st;
+      }
     } else if (tag == kPodTag) {
-      if (Over(pods + 1, limits.max_pods)) {
+      if (Over(r.pods + 1, limits.max_pods)) {
         return OverLimit("snapshot.pods", limits.max_pods);
       }
       int length = 0;
@@ -212,15 +234,15 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, v1::Snapshot& snapshot,
       if (length <= kScanPodsAbove) {
         if (!in.Skip(length)) return Bad(bad);
       } else {
-        if (!in.ReadString(&bytes, length)) return Bad(bad);
-        CodedInputStream scan(reinterpret_cast<const uint8_t*>(bytes.data()),
+        if (!in.ReadString(&r.bytes, length)) return Bad(bad);
+        CodedInputStream scan(reinterpret_cast<const uint8_t*>(r.bytes.data()),
                               length);
         absl::Status st = ScanRepeatedCaps(*v1::Pod::descriptor(), scan,
-                                           Indexed("snapshot.pods", pods));
+                                           Indexed("snapshot.pods", r.pods));
         if (absl::IsInvalidArgument(st)) return Bad(bad);
         if (!st.ok()) return st;
       }
-      ++pods;
+      ++r.pods;
     } else if (!SkipField(in, tag, nullptr)) {
       return Bad(bad);
     }
@@ -230,18 +252,13 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, v1::Snapshot& snapshot,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
-                                    google::protobuf::MessageLite& request,
-                                    v1::Snapshot& snapshot,
-                                    const WireLimits& limits, int64_t* size) {
-  request.Clear();
-  snapshot.Clear();
-  // The request's other fields (a few small ones), re-encoded as they came
-  // for protobuf to parse.
+// Reads the request's fields but its snapshot into `request` (they are
+// re-encoded as they came for protobuf to parse). False when they do not
+// parse, or the bytes are not wire format at the top level. `size` is set
+// to the bytes read.
+bool ReadAllButSnapshot(const OpenBytes& open,
+                        google::protobuf::MessageLite& request, int64_t& size) {
   std::string rest;
-  int pods = 0;
   {
     const auto stream = open(/*last=*/false);
     CodedInputStream in(stream.get());
@@ -249,24 +266,83 @@ absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
     CodedOutputStream copy(&rest_stream);
     bool bad = false;
     while (const uint32_t tag = ReadTag(in, bad)) {
+      if (tag == kSnapshotTag) {
+        int length = 0;
+        if (!ReadLength(in, length) || !in.Skip(length)) return false;
+      } else if (!SkipField(in, tag, &copy)) {
+        return false;
+      }
+    }
+    if (bad || !in.ConsumedEntireMessage()) return false;
+    size = in.CurrentPosition();
+  }
+  return request.ParseFromString(rest);
+}
+
+// The ObjectSink of the ReadRequestHead that collects the objects.
+class CollectObjects final : public ObjectSink {
+ public:
+  explicit CollectObjects(v1::Snapshot& snapshot) : snapshot_(snapshot) {}
+  absl::Status Node(v1::Node& node, int /*index*/) override {
+    snapshot_.add_nodes()->Swap(&node);
+    return absl::OkStatus();
+  }
+  absl::Status DaemonSet(v1::DaemonSet& ds, int /*index*/) override {
+    snapshot_.add_daemon_sets()->Swap(&ds);
+    return absl::OkStatus();
+  }
+
+ private:
+  v1::Snapshot& snapshot_;
+};
+
+}  // namespace
+
+absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
+                                    google::protobuf::MessageLite& request,
+                                    ObjectSink& objects,
+                                    const WireLimits& limits, int64_t* size) {
+  request.Clear();
+  // The request's other fields first (a quick pass: the snapshot is
+  // skipped by its length): the sink may need them (its options) for the
+  // first object. When they do not parse, the objects are still read, for
+  // nothing but their checks: a limit passed or a malformed object earlier
+  // in the bytes is reported first, as one pass over the bytes would.
+  int64_t bytes_read = 0;
+  const bool head_ok = ReadAllButSnapshot(open, request, bytes_read);
+  ObjectReader reader;
+  reader.sink = head_ok ? &objects : nullptr;
+  {
+    const auto stream = open(/*last=*/false);
+    CodedInputStream in(stream.get());
+    bool bad = false;
+    while (const uint32_t tag = ReadTag(in, bad)) {
       if (tag != kSnapshotTag) {
-        if (!SkipField(in, tag, &copy)) return NotWireFormat(request);
+        if (!SkipField(in, tag, nullptr)) return NotWireFormat(request);
         continue;
       }
       CodedInputStream::Limit limit;
       if (!PushLength(in, limit)) return NotWireFormat(request);
-      if (auto st = ReadSnapshotButPods(in, snapshot, pods, limits, bad);
-          !st.ok()) {
+      if (auto st = ReadSnapshotButPods(in, reader, limits, bad); !st.ok()) {
         return st;
       }
       if (bad) return NotWireFormat(request);
       in.PopLimit(limit);
     }
     if (bad || !in.ConsumedEntireMessage()) return NotWireFormat(request);
-    if (size != nullptr) *size = in.CurrentPosition();
   }
-  if (!request.ParseFromString(rest)) return NotWireFormat(request);
-  return pods;
+  if (!head_ok) return NotWireFormat(request);
+  if (size != nullptr) *size = bytes_read;
+  return reader.pods;
+}
+
+absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
+                                    google::protobuf::MessageLite& request,
+                                    v1::Snapshot& snapshot,
+                                    const WireLimits& limits, int64_t* size) {
+  snapshot.Clear();
+  CollectObjects sink(snapshot);
+  return ReadRequestHead(open, request, sink, limits, size);
 }
 
 WirePods::WirePods(const OpenBytes& open, int count)

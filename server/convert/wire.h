@@ -1,11 +1,13 @@
-// Reading a request from its wire bytes without ever holding its pods
+// Reading a request from its wire bytes without ever holding its objects
 // parsed at once. A parsed dsd.v1.Pod takes about 1 KB of memory, five
-// times its encoding: a 5,000-node request of 35 MB parses into 180 MB. So
-// Decide, Explain and Validate read their request in two passes over the
-// bytes:
+// times its encoding: a 5,000-node request of 35 MB parses into 180 MB; a
+// node with one label, 25 bytes on the wire, about 300. So Decide, Explain
+// and Validate read their request in two passes over the bytes:
 //   1. ReadRequestHead parses every field of the request except the
-//      snapshot's pods (each object with protobuf's own parser, so merging
-//      and UTF-8 checks are protobuf's) and counts the pods;
+//      snapshot (a few small ones), then hands the snapshot's nodes and
+//      DaemonSets one by one to an ObjectSink (snapshot.h), each parsed
+//      into the same message (with protobuf's own parser, so merging and
+//      UTF-8 checks are protobuf's), and counts the pods;
 //   2. WirePods returns the pods one by one, each parsed into the same
 //      message, for convert to check and copy what it keeps.
 // Field 1 of every such request (DecideRequest, ExplainRequest,
@@ -29,7 +31,8 @@
 
 namespace dsd::convert {
 
-// Opens a fresh stream over the same request bytes, once per pass. `last`
+// Opens a fresh stream over the same request bytes, once per pass (pass 1
+// opens two: the request's other fields, then the snapshot's). `last`
 // is set for the last pass: that stream may free the bytes it has passed
 // (the converted snapshot then grows while the request shrinks).
 using OpenBytes =
@@ -43,14 +46,25 @@ struct WireLimits {
   size_t max_pods = 0;
 };
 
-// Pass 1: parses the snapshot's nodes and DaemonSets into `snapshot`, the
-// request's other fields into `request` (whose own `snapshot` stays empty),
-// and returns how many pods there are. INVALID_ARGUMENT when the bytes are
-// not a `request` in the protobuf wire format (exactly the bytes protobuf's
-// parser rejects); RESOURCE_EXHAUSTED as soon as a count passes `limits`,
-// or an object a per-object cap (limits.h, checked before the object is
-// parsed), naming the field path. `size`, when given, is set to the
-// request's size in bytes.
+// Pass 1: parses the request's fields but its snapshot into `request`
+// (whose own `snapshot` stays empty), then hands the snapshot's nodes and
+// DaemonSets to `objects` in the order they come (only once `request` is
+// parsed: the sink may read its options), and returns how many pods there
+// are. INVALID_ARGUMENT when the bytes are not a `request` in the protobuf
+// wire format (exactly the bytes protobuf's parser rejects);
+// RESOURCE_EXHAUSTED as soon as a count passes `limits`, or an object a
+// per-object cap (limits.h, checked before the object is parsed), naming
+// the field path; a status from `objects` as it comes. The first problem
+// in the bytes is the one reported, as by one pass over them. `size`, when
+// given, is set to the request's size in bytes.
+absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
+                                    google::protobuf::MessageLite& request,
+                                    ObjectSink& objects,
+                                    const WireLimits& limits = {},
+                                    int64_t* size = nullptr);
+
+// The same, collecting the nodes and DaemonSets into `snapshot` (for tests
+// and tools: it holds them all parsed).
 absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
                                     google::protobuf::MessageLite& request,
                                     v1::Snapshot& snapshot,

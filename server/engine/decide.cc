@@ -86,19 +86,43 @@ struct Scratch {
   bool explain_over_budget = false;
 };
 
+// The first 8 bytes of `s`, big-endian, zero-padded: if NamePrefix(a) <
+// NamePrefix(b) then a < b byte-wise (a string that ends first pads with
+// zeros, which sort before any byte it could be compared with, or the
+// two are equal there and the full compare decides).
+uint64_t NamePrefix(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | (i < s.size() ? static_cast<unsigned char>(s[i]) : 0u);
+  }
+  return v;
+}
+
 ClusterIndex IndexNodes(const Snapshot& snap) {
   ClusterIndex index;
   index.node_by_name.reserve(snap.nodes.size());
-  index.nodes_by_name.resize(snap.nodes.size());
+  // Sorted by name through each name's first 8 bytes as an integer: most
+  // comparisons are then one integer compare rather than a memcmp call
+  // through two names in memory (sorting 50,000 names was about a tenth
+  // of a Decide of one DaemonSet on them).
+  struct Key {
+    uint64_t prefix;
+    int32_t node;
+  };
+  std::vector<Key> keys(snap.nodes.size());
   for (size_t i = 0; i < snap.nodes.size(); ++i) {
     index.node_by_name.emplace(snap.nodes[i].name, static_cast<int32_t>(i));
-    index.nodes_by_name[i] = static_cast<int32_t>(i);
+    keys[i] = {NamePrefix(snap.nodes[i].name), static_cast<int32_t>(i)};
   }
-  std::sort(index.nodes_by_name.begin(), index.nodes_by_name.end(),
-            [&](int32_t a, int32_t b) {
-              return snap.nodes[static_cast<size_t>(a)].name <
-                     snap.nodes[static_cast<size_t>(b)].name;
-            });
+  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return snap.nodes[static_cast<size_t>(a.node)].name <
+           snap.nodes[static_cast<size_t>(b.node)].name;
+  });
+  index.nodes_by_name.resize(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    index.nodes_by_name[i] = keys[i].node;
+  }
   return index;
 }
 

@@ -55,27 +55,29 @@ void CheckNow(const google::protobuf::Timestamp& now,
   }
 }
 
-// Reads `bytes` into `head` (the request's other fields) and `objects` (the
-// snapshot's nodes and DaemonSets), then applies the limits and every
-// validation rule, converting into `converted` (when not null) in the same
-// pass over the pods. Violations go to `violations`; the status is for what
-// stops the reading (malformed bytes, a limit). `converted` points into
-// `objects`.
+// Reads `bytes` into `head` (the request's other fields), then applies the
+// limits and every validation rule, converting into `converted` (when not
+// null) as it reads: the nodes and DaemonSets in the pass that reads the
+// head (never all parsed at once), the pods in a second one. Violations go
+// to `violations`; the status is for what stops the reading (malformed
+// bytes, a limit, the deadline).
 template <typename Request>
 absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
                    const ServiceOptions& limits, Request& head,
-                   v1::Snapshot& objects,
                    std::vector<convert::Violation>& violations,
                    engine::Snapshot* converted, int64_t* size = nullptr) {
+  convert::SnapshotConverter snapshot(
+      [&head]() -> const v1::DecideOptions& { return head.options(); },
+      "snapshot", converted, call.cancelled);
   // The count limits and per-object caps hold while the head is read.
-  DSD_ASSIGN_OR_RETURN(
-      const int pod_count,
-      convert::ReadRequestHead(
-          bytes.open, head, objects,
-          {limits.max_nodes, limits.max_daemon_sets, limits.max_pods}, size));
+  const absl::StatusOr<int> pod_count = convert::ReadRequestHead(
+      bytes.open, head, snapshot,
+      {limits.max_nodes, limits.max_daemon_sets, limits.max_pods}, size);
+  // DEADLINE_EXCEEDED: the converter stopped the reading, cancelled.
+  if (absl::IsDeadlineExceeded(pod_count.status())) return Cancelled();
+  DSD_RETURN_IF_ERROR(pod_count.status());
   if (call.counts != nullptr) {
-    *call.counts = {objects.nodes_size(), pod_count,
-                    objects.daemon_sets_size()};
+    *call.counts = {snapshot.nodes(), *pod_count, snapshot.daemon_sets()};
   }
   if (IsCancelled(call)) return Cancelled();
   if constexpr (requires { head.now(); }) {
@@ -84,10 +86,8 @@ absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
   convert::ValidateOptions(head.options(), "options", violations);
   {
     // Closed before the bytes are released: the stream reads them.
-    convert::WirePods pods(bytes.open, pod_count);
-    convert::ValidateAndConvertSnapshot(objects, pods, head.options(),
-                                        "snapshot", violations, converted,
-                                        call.cancelled);
+    convert::WirePods pods(bytes.open, *pod_count);
+    snapshot.Finish(pods, violations);
     DSD_RETURN_IF_ERROR(pods.error());
   }
   if (IsCancelled(call)) return Cancelled();
@@ -96,11 +96,10 @@ absl::Status Admit(const RequestBytes& bytes, const CallContext& call,
 }
 
 // A request read, admitted and decided: what Decide and Explain share. The
-// plan's views point into `snapshot` and `objects`, so it lives with them.
+// plan's views point into `snapshot`, so it lives with it.
 template <typename Request>
 struct Decided {
   Request request;            // all but the snapshot
-  v1::Snapshot objects;       // the snapshot but its pods
   engine::Snapshot snapshot;  // the whole snapshot, converted
   absl::Time now;             // the request's, else the service clock's
   engine::Plan plan;
@@ -115,8 +114,8 @@ absl::Status AdmitAndDecide(const RequestBytes& bytes, const CallContext& call,
                             bool explain, Decided<Request>& out) {
   std::vector<convert::Violation> violations;
   int64_t bytes_read = 0;
-  DSD_RETURN_IF_ERROR(Admit(bytes, call, limits, out.request, out.objects,
-                            violations, &out.snapshot, &bytes_read));
+  DSD_RETURN_IF_ERROR(Admit(bytes, call, limits, out.request, violations,
+                            &out.snapshot, &bytes_read));
   DSD_RETURN_IF_ERROR(convert::InvalidArgument(violations));
   out.now = out.request.has_now() ? convert::TimeFromProto(out.request.now())
                                   : clock();
@@ -198,10 +197,9 @@ absl::StatusOr<v1::ExplainResponse> SchedulerService::Explain(
 absl::StatusOr<v1::ValidateResponse> SchedulerService::Validate(
     const RequestBytes& bytes, const CallContext& call) const {
   v1::ValidateRequest request;  // all but the snapshot
-  v1::Snapshot objects;         // the snapshot but its pods
   std::vector<convert::Violation> violations;
   DSD_RETURN_IF_ERROR(
-      Admit(bytes, call, options_, request, objects, violations, nullptr));
+      Admit(bytes, call, options_, request, violations, nullptr));
   v1::ValidateResponse response;
   for (size_t i = 0; i < violations.size(); ++i) {
     if (i == convert::kMaxViolations) {

@@ -50,7 +50,7 @@ struct CallContext {
 // them in two passes (convert/wire.h), so that a large snapshot is never
 // held parsed whole; the engine snapshot copies what it keeps.
 struct RequestBytes {
-  // Opens a stream over the bytes; called twice.
+  // Opens a stream over the bytes; called three times (convert/wire.h).
   convert::OpenBytes open;
   // Called (when set) once the request is converted, before the engine
   // runs: the bytes may be freed then.

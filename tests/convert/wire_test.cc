@@ -554,5 +554,129 @@ TEST(WireTest, StreamedPodsDecideAsParsedPods) {
   }
 }
 
+// The nodes and DaemonSets streamed from the bytes into SnapshotConverter
+// (as dsd-server reads a request) against the parsed request: same
+// violations in the same order (every node's, then every DaemonSet's, then
+// the pods'), same plan, whatever order the objects come in on the wire.
+Outcome DecideStreamed(const std::string& bytes) {
+  v1::DecideRequest head;
+  engine::Snapshot snapshot;
+  std::vector<Violation> violations;
+  SnapshotConverter converter(
+      [&head]() -> const v1::DecideOptions& { return head.options(); },
+      "snapshot", &snapshot, {});
+  const absl::StatusOr<int> count =
+      ReadRequestHead(Open(bytes), head, converter);
+  EXPECT_THAT(count, IsOk()) << count.status();
+  if (!count.ok()) return {};
+  EXPECT_EQ(head.snapshot().nodes_size(), 0);  // they went to the converter
+  WirePods pods(Open(bytes), *count);
+  converter.Finish(pods, violations);
+  EXPECT_THAT(pods.error(), IsOk()) << pods.error();
+  Outcome out;
+  for (const Violation& v : violations) {
+    out.violations.push_back(v.field + ": " + v.description);
+  }
+  if (violations.empty()) {
+    const absl::Time now = TimeFromProto(head.now());
+    v1::DecideResponse response;
+    PlanToProto(engine::Decide(snapshot, now, OptionsFromProto(head.options())),
+                now, response);
+    out.plan = response.SerializeAsString();
+  }
+  return out;
+}
+
+TEST(WireTest, StreamedObjectsDecideAsParsedObjects) {
+  // The snapshot's DaemonSets, nodes and pods as separate occurrences of
+  // the snapshot field, in the order given (protobuf merges them).
+  const auto reordered = [](const v1::DecideRequest& r) {
+    v1::Snapshot dss;
+    *dss.mutable_daemon_sets() = r.snapshot().daemon_sets();
+    v1::Snapshot nodes;
+    *nodes.mutable_nodes() = r.snapshot().nodes();
+    return Field(1, dss.SerializeAsString()) + AllButSnapshot(r) +
+           Field(1, nodes.SerializeAsString()) + Field(1, PodsOnly(r));
+  };
+  // Half the nodes, then the DaemonSets, then the other half.
+  const auto interleaved = [](const v1::DecideRequest& r) {
+    v1::Snapshot first;
+    v1::Snapshot second;
+    for (int i = 0; i < r.snapshot().nodes_size(); ++i) {
+      *(i % 2 == 0 ? first : second).add_nodes() = r.snapshot().nodes(i);
+    }
+    *first.mutable_daemon_sets() = r.snapshot().daemon_sets();
+    return AllButSnapshot(r) + Field(1, first.SerializeAsString()) +
+           Field(1, second.SerializeAsString()) + Field(1, PodsOnly(r));
+  };
+  const auto canonical = [](const v1::DecideRequest& r) {
+    return r.SerializeAsString();
+  };
+  struct Case {
+    const char* name;
+    void (*change)(v1::DecideRequest&);
+    std::string (*encode)(const v1::DecideRequest&);
+    bool valid;
+  };
+  const auto bad_objects = [](v1::DecideRequest& r) {
+    v1::Snapshot& s = *r.mutable_snapshot();
+    s.mutable_daemon_sets(1)->set_namespace_("Bad_NS");
+    s.mutable_nodes(3)->set_name("Bad_Node");
+    s.mutable_nodes(5)->mutable_taints()->Add()->set_key("-bad");
+    s.mutable_daemon_sets(2)->set_uid(s.daemon_sets(0).uid());
+    s.mutable_nodes(7)->set_name(s.nodes(2).name());
+    s.mutable_pods(1)->set_namespace_("Bad_NS");
+  };
+  const auto lt_toleration = [](v1::DecideRequest& r) {
+    // Valid only with the gate, in the options after the snapshot.
+    r.mutable_options()->set_toleration_comparison_operators(true);
+    v1::Toleration& t = *r.mutable_snapshot()
+                             ->mutable_daemon_sets(0)
+                             ->mutable_template_()
+                             ->add_tolerations();
+    t.set_key("example.com/level");
+    t.set_operator_(v1::TOLERATION_OPERATOR_LT);
+    t.set_value("5");
+    t.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
+  };
+  const Case cases[] = {
+      {"valid", [](v1::DecideRequest&) {}, canonical, true},
+      {"valid, DaemonSets first", [](v1::DecideRequest&) {}, reordered, true},
+      {"valid, interleaved", [](v1::DecideRequest&) {}, interleaved, true},
+      {"bad objects", bad_objects, canonical, false},
+      {"bad objects, DaemonSets first", bad_objects, reordered, false},
+      {"bad objects, interleaved", bad_objects, interleaved, false},
+      {"Lt toleration with the gate", lt_toleration, canonical, true},
+      {"Lt toleration without the gate",
+       [](v1::DecideRequest& r) {
+         v1::Toleration& t = *r.mutable_snapshot()
+                                  ->mutable_daemon_sets(0)
+                                  ->mutable_template_()
+                                  ->add_tolerations();
+         t.set_key("example.com/level");
+         t.set_operator_(v1::TOLERATION_OPERATOR_LT);
+         t.set_value("5");
+       },
+       canonical, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::DecideRequest request = SmallRequest();
+    c.change(request);
+    const std::string bytes = c.encode(request);
+    v1::DecideRequest parsed;
+    ASSERT_TRUE(parsed.ParseFromString(bytes));
+    v1::Snapshot objects = parsed.snapshot();
+    objects.clear_pods();
+    ParsedPods parsed_pods(parsed.snapshot());
+    const Outcome expected = Decide(parsed, objects, parsed_pods);
+    EXPECT_EQ(expected.violations.empty(), c.valid)
+        << (expected.violations.empty() ? "" : expected.violations[0]);
+    const Outcome actual = DecideStreamed(bytes);
+    EXPECT_EQ(actual.violations, expected.violations);
+    EXPECT_EQ(actual.plan, expected.plan);
+  }
+}
+
 }  // namespace
 }  // namespace dsd::convert

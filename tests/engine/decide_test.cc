@@ -2005,6 +2005,42 @@ TEST(DecideCancellationTest, StopsInsideOneDaemonSet) {
   }
 }
 
+// The nodes are taken in name order (explanations are listed in the order
+// the nodes are evaluated) whatever their order in the snapshot, for names
+// that share their first 8 bytes, differ only in length, or are shorter
+// than 8 bytes (the node index compares a prefix of each name first).
+TEST(DecideNodeOrderTest, NodesAreEvaluatedInByteWiseNameOrder) {
+  const std::vector<std::string> names = {
+      "node-100000000b", "node-10",       "b",
+      "node-100000000a", "node-1",        "aa",
+      "node-2",          "node-10000000", "a",
+      "node-1x",         "node-1-0",      "node-1000000"};
+  Snapshot snap;
+  for (const std::string& name : names) NodeBuilder(snap, name).Add();
+  DaemonSetBuilder(snap, "ds").Add();
+  Options options;
+  options.explain = true;
+  const Plan plan = Decide(snap, T0(), options);
+  ASSERT_EQ(plan.daemon_sets.size(), 1u);
+  std::vector<std::string> evaluated;
+  for (const NodeExplanation& e : plan.daemon_sets[0].explanations) {
+    evaluated.emplace_back(e.node);
+  }
+  const std::vector<std::string> want = {"a",
+                                         "aa",
+                                         "b",
+                                         "node-1",
+                                         "node-1-0",
+                                         "node-10",
+                                         "node-1000000",
+                                         "node-10000000",
+                                         "node-100000000a",
+                                         "node-100000000b",
+                                         "node-1x",
+                                         "node-2"};
+  EXPECT_EQ(evaluated, want);
+}
+
 // Orphans in a namespace of many DaemonSets (the adopters are then looked
 // up by their first matchLabels pair): each is adopted by the oldest
 // DaemonSet whose selector matches (then namespace/name), as with few.

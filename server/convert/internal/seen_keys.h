@@ -24,13 +24,20 @@ namespace dsd::convert::internal {
 template <typename Key>
 class SeenKeys {
  public:
+  // `expected`: how many keys the list holds, when known. The set is then
+  // sized for them once, not grown (and rehashed) as they come: with a
+  // node's 1,000 taints, growing took about a twentieth of the handler.
+  explicit SeenKeys(size_t expected = 0) : expected_(expected) {}
+
   // Whether `key` was inserted before; inserts it.
   bool Insert(const Key& key) {
     if (set_) return !set_->insert(key).second;
     if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) return true;
     keys_.push_back(key);
     if (keys_.size() > kScanUpTo) {
-      set_.emplace(keys_.begin(), keys_.end());
+      set_.emplace();
+      set_->reserve(std::max(expected_, 2 * keys_.size()));
+      set_->insert(keys_.begin(), keys_.end());
       keys_.clear();
     }
     return false;
@@ -47,6 +54,7 @@ class SeenKeys {
     }
   };
   static constexpr size_t kScanUpTo = 32;
+  size_t expected_;
   std::vector<Key> keys_;
   std::optional<absl::flat_hash_set<Key, Hash>> set_;
 };

@@ -20,7 +20,9 @@ namespace dsd::convert::internal {
 // `key_of` only when those 32 bits match (practically only for a real
 // duplicate): reading an earlier object's key means several cache misses
 // into the request, and Abseil's 7-bit tags made that happen on about one
-// insert in ten. Half empty at most; sized up front, never rehashed.
+// insert in ten. Half empty at most: sized up front for the objects the
+// caller expects (pods: their count is known), doubled when more arrive
+// (nodes and DaemonSets, streamed before their count is known).
 //
 // A 150,000-pod table is far from the cache: the caller announces an
 // object before checking its other fields (Announce hashes the key and
@@ -66,11 +68,13 @@ class UniqueIndex {
   // False when an earlier object had the same key.
   bool Insert(int index) { return Insert(index, Announce(index)); }
   bool Insert(int index, uint64_t hash) {
+    if (2 * (size_ + 1) > slots_.size()) Grow();
     const auto i = static_cast<uint32_t>(index);
     for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
       const uint64_t slot = slots_[pos];
       if (slot == 0) {
         slots_[pos] = (Tag(hash) << 32) | (uint64_t{i} + 1);
+        ++size_;
         return true;
       }
       if (Tag(slot) == Tag(hash) &&
@@ -86,6 +90,21 @@ class UniqueIndex {
   static uint64_t Tag(uint64_t hash_or_slot) { return hash_or_slot >> 32; }
   static uint32_t Index(uint64_t slot) {
     return static_cast<uint32_t>(slot & 0xffffffffu) - 1;
+  }
+
+  // Doubles the table, placing every object again by its key's hash (the
+  // slots keep only its high bits).
+  void Grow() {
+    std::vector<uint64_t> old(2 * slots_.size(), 0);
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (const uint64_t slot : old) {
+      if (slot == 0) continue;
+      const uint64_t hash = HashKey(key_of_(Index(slot)));
+      size_t pos = hash & mask_;
+      while (slots_[pos] != 0) pos = (pos + 1) & mask_;
+      slots_[pos] = slot;
+    }
   }
 
   static bool KeyEqual(std::string_view a, std::string_view b) {
@@ -108,6 +127,7 @@ class UniqueIndex {
   KeyOf key_of_;
   std::vector<uint64_t> slots_;
   size_t mask_ = 0;
+  size_t size_ = 0;    // objects inserted
   std::string first_;  // HashKey's memo
   uint64_t first_hash_ = 0;
 };

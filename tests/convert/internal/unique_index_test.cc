@@ -62,5 +62,34 @@ TEST(UniqueIndexTest, HoldsAsManyKeysAsItWasSizedFor) {
   EXPECT_EQ(index.Find(std::string_view("uid-4999")), 4999);
 }
 
+// A table sized for no object (nodes and DaemonSets are streamed before
+// their count is known) doubles as keys arrive: it holds 20,000 distinct
+// keys, plain and namespaced, refuses each again and finds every one.
+TEST(UniqueIndexTest, GrowsPastTheSizeItWasMadeFor) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 20000; ++i) names.push_back("node-" + std::to_string(i));
+  for (int i = 0; i < 100; ++i) names.push_back("node-" + std::to_string(i));
+  auto index = MakeUniqueIndex(
+      0, [&names](uint32_t i) -> std::string_view { return names[i]; });
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(index.Insert(i)) << i;
+  for (int i = 20000; i < 20100; ++i) EXPECT_FALSE(index.Insert(i)) << i;
+  for (int i = 0; i < 20000; i += 997) {
+    EXPECT_EQ(index.Find(std::string_view(names[i])), i);
+  }
+  EXPECT_EQ(index.Find(std::string_view("node-20000")), -1);
+
+  using NamespacedName = std::pair<std::string_view, std::string_view>;
+  std::vector<NamespacedName> keys;
+  for (int i = 0; i < 3000; ++i) {
+    keys.emplace_back(i % 2 == 0 ? "default" : "kube-system", names[i / 2]);
+  }
+  auto namespaced = MakeUniqueIndex(
+      1, [&keys](uint32_t i) -> NamespacedName { return keys[i]; });
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(namespaced.Insert(i)) << i;
+  keys.emplace_back("kube-system", names[1499 / 2]);
+  EXPECT_FALSE(namespaced.Insert(3000));
+  EXPECT_EQ(namespaced.Find(NamespacedName("default", names[700])), 1400);
+}
+
 }  // namespace
 }  // namespace dsd::convert::internal
