@@ -40,7 +40,8 @@ ConvertedCache::ConvertedCache(kube::Client& client,
   kube::ReflectorOptions ro;
   ro.page_size = options_.page_size;
   ro.log = options_.log;
-  ro.on_change = [this](const std::string& type, const Json& object) {
+  ro.on_change = [this](const std::string& type, const Json& object,
+                        const std::string& /*previous index value*/) {
     OnChange(type, object);
   };
   reflector_ = std::make_unique<kube::Reflector>(client, resource_, ro);
