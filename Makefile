@@ -15,7 +15,7 @@ TSAN_TARGETS := dsd-server common_logging_test scheduler_service_test \
   transport_request_bytes_test transport_hostile_request_test \
   transport_main_test transport_worker_pool_test client_synthetic_cluster_test \
   load_latency_histogram_test load_command_test
-FUZZ_TARGETS := request_fuzzer k8s_load_fuzzer
+FUZZ_TARGETS := request_fuzzer k8s_load_fuzzer kube_list_fuzzer extender_fuzzer
 SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
 
 .PHONY: help deps build asan fuzz-build fuzz tsan soak test test-release test-asan test-fuzz test-tsan image image-test run bench format format-check lint clean

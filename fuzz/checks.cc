@@ -13,10 +13,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/extender/filter.h"
 #include "client/k8s/snapshot_loader.h"
+#include "client/kube/client.h"
+#include "client/kube/slim.h"
 #include "dsd/v1/dsd.pb.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/stubs/logging.h"
+#include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
 #include "server/convert/wire.h"
 #include "server/service/scheduler_service.h"
 
@@ -336,6 +341,83 @@ void CheckK8sLoad(const uint8_t* data, size_t size) {
     TranslateFieldPath(l, "snapshot.pods[" + std::to_string(i) + "].labels");
   }
   TranslateFieldPath(l, "snapshot.nodes[99999999999999999999].name");
+}
+
+namespace {
+
+std::string PageSummary(const absl::Status& status, const kube::SlimPage& p) {
+  // What a failed decode leaves in the page is unspecified.
+  if (!status.ok()) return status.ToString();
+  std::string out =
+      "rv=" + p.resource_version + " continue=" + p.continue_token + "\n";
+  for (const kube::SlimItem& item : p.items) {
+    out += item.key + " " + item.json + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+void CheckKubeListPage(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const kube::Resource* const kResources[] = {&kube::kPods, &kube::kNodes,
+                                              &kube::kDaemonSets,
+                                              &kube::kControllerRevisions};
+  const kube::Resource& resource = *kResources[data[0] % 4];
+  const std::string page(reinterpret_cast<const char*>(data) + 1, size - 1);
+
+  kube::SlimPage expected;
+  const absl::Status expected_status = kube::internal::DecodeListPageNlohmann(
+      page, resource, "LIST x", &expected);
+  const std::string want = PageSummary(expected_status, expected);
+
+  kube::PageDecoder decoder;
+  std::string body = page;
+  kube::SlimPage fast;
+  absl::Status fast_status;
+  if (decoder.DecodeSimdjson(body, resource, "LIST x", &fast, &fast_status)) {
+    Check(PageSummary(fast_status, fast) == want,
+          "simdjson page decoder differs from the nlohmann path",
+          Both(PageSummary(fast_status, fast), want));
+  }
+  Check(body == page, "DecodeSimdjson did not give the body back");
+  kube::SlimPage decoded;
+  const absl::Status status =
+      decoder.Decode(body, resource, "LIST x", &decoded);
+  Check(PageSummary(status, decoded) == want,
+        "PageDecoder::Decode differs from the nlohmann path",
+        Both(PageSummary(status, decoded), want));
+}
+
+void CheckExtenderFilter(const uint8_t* data, size_t size) {
+  // A daemon pod's Filter call fails at once: nothing listens there.
+  static const std::unique_ptr<v1::DaemonSetScheduler::Stub> stub =
+      v1::DaemonSetScheduler::NewStub(
+          grpc::CreateChannel("unix:/nonexistent/dsd-fuzz.sock",
+                              grpc::InsecureChannelCredentials()));
+  extender::FilterOptions options;
+  options.decide_timeout = std::chrono::seconds(1);
+  const extender::Filter filter(stub.get(), options, nullptr, nullptr);
+  const extender::FilterReply reply = filter.Handle(
+      std::string_view(reinterpret_cast<const char*>(data), size));
+  Check(reply.http_status == 200 || reply.http_status == 400,
+        "extender: an HTTP status other than 200 or 400",
+        std::to_string(reply.http_status));
+  const nlohmann::json body =
+      nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  Check(body.is_object(), "extender: the reply body is not a JSON object",
+        reply.body);
+  if (reply.http_status == 400) {
+    Check(body.contains("Error"), "extender: a 400 without Error", reply.body);
+    return;
+  }
+  for (const char* key : {"Nodes", "NodeNames", "FailedNodes",
+                          "FailedAndUnresolvableNodes", "Error"}) {
+    Check(body.contains(key), std::string("extender: a 200 without ") + key,
+          reply.body);
+  }
+  Check(reply.nodes_passed <= reply.nodes_sent,
+        "extender: more nodes passed than were sent", reply.body);
 }
 
 }  // namespace dsd::fuzz

@@ -39,6 +39,22 @@ void CheckServiceRequest(const uint8_t* data, size_t size);
 // same result twice, and TranslateFieldPath maps paths of the snapshot.
 void CheckK8sLoad(const uint8_t* data, size_t size);
 
+// A Kubernetes List page as the API server would send it (the first byte
+// picks the resource: % 4 Pods, Nodes, DaemonSets, ControllerRevisions)
+// through client/kube's page decoder, against the nlohmann path it
+// replaces: the same status (message included), and for a page it accepts
+// the same items (key and slim text, byte for byte), resourceVersion and
+// continue token, whether simdjson took the page or handed it over; the
+// body is given back as it came.
+void CheckKubeListPage(const uint8_t* data, size_t size);
+
+// A kube-scheduler extender request body through dsd-extender's filter
+// (client/extender/filter.h), its dsd-server unreachable: never crashes;
+// answers 200 or 400 with a JSON object body; a 400 carries Error; a 200
+// carries the ExtenderFilterResult keys and passes no more nodes than were
+// sent.
+void CheckExtenderFilter(const uint8_t* data, size_t size);
+
 }  // namespace dsd::fuzz
 
 #endif  // DSD_FUZZ_CHECKS_H_

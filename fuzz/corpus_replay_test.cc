@@ -28,6 +28,8 @@ struct Case {
 const Case kCases[] = {
     {"Request", "request", &CheckServiceRequest, 10},
     {"K8sLoad", "k8s_load", &CheckK8sLoad, 10},
+    {"KubeList", "kube_list", &CheckKubeListPage, 10},
+    {"Extender", "extender", &CheckExtenderFilter, 10},
 };
 
 class CorpusReplayTest : public ::testing::TestWithParam<Case> {};

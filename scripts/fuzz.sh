@@ -16,7 +16,7 @@ bin=build/fuzz/bin
 work=build/fuzz/corpus
 artifacts=build/fuzz/artifacts
 logs=build/fuzz/logs
-targets=(${FUZZ_TARGETS:-request k8s_load})
+targets=(${FUZZ_TARGETS:-request k8s_load kube_list extender})
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
