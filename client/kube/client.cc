@@ -496,6 +496,7 @@ absl::StatusOr<ListResult> Client::List(const Resource& resource,
     };
     result.resource_version = str("resourceVersion");
     continue_token = str("continue");
+    if (options.on_page) options.on_page(result.items.size(), page + 1);
     if (continue_token.empty()) break;
   }
   curl_easy_cleanup(esc);

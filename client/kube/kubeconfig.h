@@ -29,6 +29,10 @@ struct RestConfig {
   std::string server;  // https://host:port (no trailing slash)
   std::string source;  // "kubeconfig /x (context c)" or "in-cluster", for
                        // error messages
+  // The context's namespace (in-cluster: the service account's); empty
+  // when unset. Callers that scope by namespace default to "default" then,
+  // as kubectl does.
+  std::string namespace_;
   // PEM bytes (from the -data fields or read from the files).
   std::string ca_pem;
   std::string client_cert_pem;
@@ -60,7 +64,7 @@ struct KubeconfigOptions {
 absl::StatusOr<RestConfig> LoadKubeconfig(const KubeconfigOptions& options);
 
 // In-cluster: KUBERNETES_SERVICE_HOST/PORT (from `env`), the service
-// account token (re-read when it changes) and CA under `sa_dir`
+// account token (re-read when it changes), CA and namespace under `sa_dir`
 // (/var/run/secrets/kubernetes.io/serviceaccount by default).
 absl::StatusOr<RestConfig> InClusterConfig(
     const std::map<std::string, std::string>& env,
@@ -68,9 +72,14 @@ absl::StatusOr<RestConfig> InClusterConfig(
         "/var/run/secrets/kubernetes.io/serviceaccount");
 
 // kubectl's order: --kubeconfig, KUBECONFIG or ~/.kube/config when any
-// exists; else in-cluster when KUBERNETES_SERVICE_HOST is set.
+// exists; else in-cluster when KUBERNETES_SERVICE_HOST is set. When none
+// is there, NotFound naming each place looked at (IsNoConfig).
 absl::StatusOr<RestConfig> LoadDefaultConfig(const std::string& kubeconfig,
                                              const std::string& context);
+
+// Whether `status` (from LoadDefaultConfig) says there is no configuration
+// at all, as opposed to one that is wrong.
+bool IsNoConfig(const absl::Status& status);
 
 }  // namespace dsd::kube
 
