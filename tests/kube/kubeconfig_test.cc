@@ -73,6 +73,7 @@ struct KubeconfigCase {
   std::string token_file;  // expected, relative to the temp dir
   std::string ca;          // expected PEM bytes
   bool warning = false;
+  std::string ns;  // expected namespace (the context's)
 };
 
 // ctest lists each case by its name.
@@ -166,6 +167,25 @@ const KubeconfigCase kCases[] = {
      .kubeconfig = "a",
      .server = "https://first",
      .token_file = "tok"},
+    {.name = "ContextNamespace",
+     .files = {{"a", Config("c", "https://first", "c") +
+                         "    namespace: kube-system\n"}},
+     .kubeconfig = "a",
+     .server = "https://first",
+     .ns = "kube-system"},
+    {.name = "ContextNamespaceFromTheChosenContext",
+     .files = {{"a", Config("c", "https://first", "c") +
+                         "    namespace: kube-system\n"},
+               {"b", Config("d", "https://second", "")}},
+     .env = "a:b",
+     .context = "d",
+     .server = "https://second"},
+    {.name = "AuthProviderRefused",
+     .files = {{"a", Config("c", "https://first", "c", "",
+                            "    auth-provider:\n      name: gcp\n"
+                            "      config: {}")}},
+     .kubeconfig = "a",
+     .error = "user \"c\": auth-provider \"gcp\" is not supported"},
     {.name = "ExecOldApiVersion",
      .files = {{"a", Config("c", "https://first", "c", "",
                             "    exec:\n      apiVersion: "
@@ -211,6 +231,7 @@ TEST_P(KubeconfigTest, Loads) {
   EXPECT_EQ(config->ca_pem, c.ca);
   EXPECT_EQ(config->insecure_skip_tls_verify, c.warning);
   EXPECT_EQ(config->warnings.size(), c.warning ? 1u : 0u);
+  EXPECT_EQ(config->namespace_, c.ns);
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, KubeconfigTest, ::testing::ValuesIn(kCases),
@@ -234,6 +255,13 @@ TEST(InClusterTest, ReadsEnvTokenAndCaAndRereadsTheToken) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->server, "https://10.0.0.1:443");
   EXPECT_EQ(config->ca_pem, "CA");
+  EXPECT_EQ(config->namespace_, "");  // the namespace file is optional
+  dir.Write("namespace", "dsd\n");
+  EXPECT_EQ(InClusterConfig({{"KUBERNETES_SERVICE_HOST", "10.0.0.1"},
+                             {"KUBERNETES_SERVICE_PORT", "443"}},
+                            dir.path())
+                ->namespace_,
+            "dsd");
   EXPECT_FALSE(InClusterConfig({{"KUBERNETES_SERVICE_HOST", "fd00::1"},
                                 {"KUBERNETES_SERVICE_PORT", "443"}},
                                dir.path() + "/nope")
