@@ -7,8 +7,6 @@ namespace dsd::client {
 namespace {
 
 constexpr char kConnectionGroup[] = "Connection (before or after the command)";
-constexpr char kClusterGroup[] =
-    "Cluster (without -f: read the kubeconfig context's cluster)";
 
 }  // namespace
 
@@ -44,36 +42,37 @@ void AddMaxInputBytesFlag(CLI::App& cmd, InputOptions& input) {
       ->capture_default_str();
 }
 
-void AddClusterFlags(CLI::App& cmd, ClusterOptions& cluster) {
+void AddClusterFlags(CLI::App& cmd, ClusterOptions& cluster,
+                     const std::string& group) {
   cmd.add_option("--kubeconfig", cluster.kubeconfig,
                  "Read the cluster of this kubeconfig file; default: "
                  "KUBECONFIG (several files merged, as kubectl), else "
                  "~/.kube/config, else the pod's service account. Not with "
                  "-f")
-      ->group(kClusterGroup);
+      ->group(group);
   cmd.add_option("--context", cluster.context,
                  "The kubeconfig context to use; default: its "
                  "current-context")
-      ->group(kClusterGroup);
+      ->group(group);
   cmd.add_option("-n,--namespace", cluster.namespace_,
                  "Read the DaemonSets (and their Pods and "
                  "ControllerRevisions) of this namespace; default: the "
                  "context's namespace, else default. Nodes are always all")
-      ->group(kClusterGroup);
+      ->group(group);
   cmd.add_flag("-A,--all-namespaces", cluster.all_namespaces,
                "Read the DaemonSets, Pods and ControllerRevisions of every "
                "namespace (wins over -n, as in kubectl)")
-      ->group(kClusterGroup);
+      ->group(group);
   cmd.add_option("--chunk-size,--chunk_size", cluster.chunk_size,
                  "Objects per list page (limit/continue); each kind is still "
                  "one consistent list")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}))
-      ->group(kClusterGroup)
+      ->group(group)
       ->capture_default_str();
   cmd.add_flag("-v,--verbose", cluster.verbose,
                "One line per kind listed on stderr (count, pages, seconds); "
                "on a terminal a progress line is shown anyway")
-      ->group(kClusterGroup);
+      ->group(group);
 }
 
 std::vector<std::string> ClusterFlagsGiven(const CLI::App& cmd) {

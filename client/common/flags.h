@@ -30,7 +30,11 @@ void AddInputFlags(CLI::App& cmd, InputOptions& input);
 // A live cluster as input, as kubectl names the flags: --kubeconfig,
 // --context, -n/--namespace, -A/--all-namespaces, --chunk-size, and
 // -v/--verbose.
-void AddClusterFlags(CLI::App& cmd, ClusterOptions& cluster);
+// `group` titles them in --help.
+void AddClusterFlags(CLI::App& cmd, ClusterOptions& cluster,
+                     const std::string& group =
+                         "Cluster (without -f: read the kubeconfig "
+                         "context's cluster)");
 
 // The flags of AddClusterFlags given on `cmd` (as typed, e.g.
 // "--kubeconfig"), for the usage error of combining them with -f.

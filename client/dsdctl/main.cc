@@ -264,7 +264,7 @@ int main(int argc, char** argv) {
       "get/list on nodes, pods, daemonsets, controllerrevisions. Exit "
       "codes: 0 written; 1 the kubeconfig or API server could not be "
       "used; 2 usage, or no kubeconfig at all.");
-  AddClusterFlags(*snapshot, snapshot_cluster);
+  AddClusterFlags(*snapshot, snapshot_cluster, "Cluster");
   snapshot
       ->add_option("--output-file,--output_file", snapshot_file,
                    "Write here instead of stdout (via FILE.tmp and a "
