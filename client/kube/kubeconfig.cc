@@ -184,6 +184,15 @@ absl::StatusOr<RestConfig> FromMerged(const Merged& merged,
   if (!ca.ok()) return ca.status();
   config.ca_pem = *ca;
   config.tls_server_name = Str(cluster->second.node, "tls-server-name");
+  config.proxy_url = Str(cluster->second.node, "proxy-url");
+  if (!config.proxy_url.empty() && config.proxy_url.rfind("http://", 0) != 0 &&
+      config.proxy_url.rfind("https://", 0) != 0 &&
+      config.proxy_url.rfind("socks5://", 0) != 0) {
+    return absl::InvalidArgumentError(
+        "kubeconfig " + cluster->second.file + ": " + cluster_what +
+        ": proxy-url \"" + config.proxy_url +
+        "\": only http://, https:// and socks5:// proxies are supported");
+  }
   config.insecure_skip_tls_verify =
       Str(cluster->second.node, "insecure-skip-tls-verify") == "true";
   if (config.insecure_skip_tls_verify) {

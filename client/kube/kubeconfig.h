@@ -38,7 +38,13 @@ struct RestConfig {
   std::string client_cert_pem;
   std::string client_key_pem;
   bool insecure_skip_tls_verify = false;
+  // The name the server's certificate is checked against (and sent as
+  // SNI) instead of the host of `server`.
   std::string tls_server_name;
+  // clusters[].cluster.proxy-url: http://, https:// or socks5:// proxy;
+  // empty: libcurl's default (the https_proxy/no_proxy environment, as
+  // client-go's ProxyFromEnvironment).
+  std::string proxy_url;
   std::string token;       // static bearer token
   std::string token_file;  // re-read when it changes (wins over `token`
                            // for in-cluster, as client-go does)
