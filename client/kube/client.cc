@@ -484,6 +484,7 @@ absl::StatusOr<std::string> Client::Get(const std::string& verb,
 absl::StatusOr<ListResult> Client::List(const Resource& resource,
                                         const ListOptions& options) {
   ListResult result;
+  size_t items_seen = 0;
   std::string continue_token;
   CURL* esc = curl_easy_init();
   for (int page = 0;; ++page) {
@@ -530,7 +531,12 @@ absl::StatusOr<ListResult> Client::List(const Resource& resource,
         // Items of a List have no kind; the converter needs it.
         item["kind"] = resource.kind;
         item["apiVersion"] = resource.api_path == "/api/v1" ? "v1" : "apps/v1";
-        result.items.push_back(std::move(item));
+        ++items_seen;
+        if (options.on_item) {
+          options.on_item(std::move(item));
+        } else {
+          result.items.push_back(std::move(item));
+        }
       }
     }
     auto str = [&](const char* key) -> std::string {
@@ -539,7 +545,7 @@ absl::StatusOr<ListResult> Client::List(const Resource& resource,
     };
     result.resource_version = str("resourceVersion");
     continue_token = str("continue");
-    if (options.on_page) options.on_page(result.items.size(), page + 1);
+    if (options.on_page) options.on_page(items_seen, page + 1);
     if (continue_token.empty()) break;
   }
   curl_easy_cleanup(esc);

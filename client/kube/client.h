@@ -79,6 +79,9 @@ struct ListOptions {
   // After each page: the items received so far and pages so far (for
   // progress lines); may be empty.
   std::function<void(size_t items, int pages)> on_page;
+  // When set, each item goes here as its page is read instead of into
+  // ListResult::items, so a large list is never held whole.
+  std::function<void(nlohmann::json&& item)> on_item;
 };
 
 struct ListResult {

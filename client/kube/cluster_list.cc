@@ -21,23 +21,22 @@ absl::StatusOr<std::string> ListCluster(Client& client,
     // "": the latest, read from etcd (a quorum read), as kubectl lists.
     list.resource_version = "";
     int pages = 0;
-    if (options.progress) {
-      list.on_page = [&](size_t items, int page) {
-        pages = page;
-        options.progress(*resource, items, page, false);
-      };
-    }
-    absl::StatusOr<ListResult> result = client.List(*resource, list);
-    if (!result.ok()) return result.status();
-    for (nlohmann::json& item : result->items) {
+    size_t items = 0;
+    list.on_page = [&](size_t so_far, int page) {
+      pages = page;
+      items = so_far;
+      if (options.progress) options.progress(*resource, so_far, page, false);
+    };
+    // Each object is slimmed and written as its page arrives: the whole
+    // list is never held as JSON objects.
+    list.on_item = [&](nlohmann::json&& item) {
       text += first ? "\n" : ",\n";
       first = false;
       text += SlimObject(item).dump();
-      item = nlohmann::json();  // the page's memory goes as it is written
-    }
-    if (options.progress) {
-      options.progress(*resource, result->items.size(), pages, true);
-    }
+    };
+    absl::StatusOr<ListResult> result = client.List(*resource, list);
+    if (!result.ok()) return result.status();
+    if (options.progress) options.progress(*resource, items, pages, true);
   }
   text += "\n]}\n";
   return text;
