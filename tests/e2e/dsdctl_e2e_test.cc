@@ -1126,7 +1126,8 @@ TEST_P(ScopeTest, NamespaceFlagsScopeDaemonSetsNotNodes) {
   EXPECT_EQ(PlanDaemonSets(scoped.out), c.daemon_sets) << scoped.out;
   // Each DaemonSet's entry is the one of the unscoped plan.
   const auto whole = nlohmann::json::parse(all.out);
-  for (const auto& ds : nlohmann::json::parse(scoped.out)["daemonSets"]) {
+  const auto part = nlohmann::json::parse(scoped.out);
+  for (const auto& ds : part["daemonSets"]) {
     bool found = false;
     for (const auto& w : whole["daemonSets"]) {
       if (w["namespace"] == ds["namespace"] && w["name"] == ds["name"]) {
