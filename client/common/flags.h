@@ -23,8 +23,22 @@ void AddConnectionFlags(CLI::App& app, ConnectionOptions& c);
 // --max_input_bytes.
 void AddMaxInputBytesFlag(CLI::App& cmd, InputOptions& input);
 
-// -f (required), --now and --max_input_bytes.
+// -f, --now and --max_input_bytes, and the cluster flags (AddClusterFlags)
+// for reading a live cluster when -f is not given.
 void AddInputFlags(CLI::App& cmd, InputOptions& input);
+
+// A live cluster as input, as kubectl names the flags: --kubeconfig,
+// --context, -n/--namespace, -A/--all-namespaces, --chunk-size, and
+// -v/--verbose.
+// `group` titles them in --help.
+void AddClusterFlags(CLI::App& cmd, ClusterOptions& cluster,
+                     const std::string& group =
+                         "Cluster (without -f: read the kubeconfig "
+                         "context's cluster)");
+
+// The flags of AddClusterFlags given on `cmd` (as typed, e.g.
+// "--kubeconfig"), for the usage error of combining them with -f.
+std::vector<std::string> ClusterFlagsGiven(const CLI::App& cmd);
 
 // How the engine decides (dsd.v1.DecideOptions), with the names Kubernetes
 // components use: --kubernetes-version, --feature-gates, --taint-eviction,

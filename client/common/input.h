@@ -19,6 +19,19 @@
 
 namespace dsd::client {
 
+// A live cluster as input instead of -f (dsdctl decide/explain without -f,
+// dsdctl snapshot), flags as kubectl names them. Plain values: dsdctl reads
+// the cluster with client/kube.
+struct ClusterOptions {
+  std::string kubeconfig;          // --kubeconfig; empty: KUBECONFIG, ...
+  std::string context;             // --context; empty: current-context
+  std::string namespace_;          // -n; empty: the context's, else default
+  bool all_namespaces = false;     // -A (wins over -n, as in kubectl)
+  int64_t chunk_size = 500;        // --chunk-size: items per list page
+  bool verbose = false;            // -v: a line per kind on stderr
+  bool progress_in_place = false;  // stderr is a terminal: progress line
+};
+
 struct InputOptions {
   std::vector<std::string> files;  // -f, repeatable; "-" is stdin
   std::string now;                 // --now, RFC 3339; empty: server clock
@@ -26,6 +39,8 @@ struct InputOptions {
   int64_t max_input_bytes = kDefaultMaxInputBytes;
   // Sent with the request (decide_options.h reads them from the flags).
   v1::DecideOptions decide_options{};
+  // Read when `files` is empty.
+  ClusterOptions cluster{};
 };
 
 // Loads every file of `input.files` (none gives an empty snapshot), prints

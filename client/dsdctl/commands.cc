@@ -5,18 +5,40 @@
 
 #include <optional>
 
+#include "client/dsdctl/cluster.h"
+
 namespace dsd::client {
 namespace {
 
-// Loads every -f file; prints warnings, and problems as "error: ..." lines.
-std::optional<LoadedSnapshot> Load(const InputOptions& input,
-                                   std::ostream& err) {
-  if (input.files.empty()) {
-    err << "error: no input: pass -f FILE (kubectl get ... -o json, or YAML "
-           "manifests; - for stdin)\n";
-    return std::nullopt;
+// Loads every -f file, or without -f the cluster of the kubeconfig's
+// context; prints warnings, and problems as "error: ..." lines. 0 with
+// `loaded` set, or the exit code.
+int Load(const InputOptions& input, std::optional<LoadedSnapshot>& loaded,
+         std::ostream& err) {
+  if (!input.files.empty()) {
+    loaded = LoadInput(input, err);
+    return loaded ? kExitOk : kExitInput;
   }
-  return LoadInput(input, err);
+  std::string text, source;
+  if (const int code = ReadCluster(input.cluster, text, source, err)) {
+    return code;
+  }
+  // The same reader as for -f, so `decide` and `decide -f` of `dsdctl
+  // snapshot`'s output send the same snapshot.
+  SnapshotLoader loader(input.max_input_bytes);
+  loader.AddText(text, source);
+  text.clear();
+  text.shrink_to_fit();
+  loaded = loader.Finish();
+  for (const std::string& w : loaded->warnings) err << w << '\n';
+  if (!loaded->problems.empty()) {
+    for (const InputProblem& p : loaded->problems) {
+      err << "error: " << p.ToString() << '\n';
+    }
+    loaded.reset();
+    return kExitInput;
+  }
+  return kExitOk;
 }
 
 void Print(const google::protobuf::Message& response, OutputFormat format,
@@ -42,8 +64,8 @@ int Call(const ConnectionOptions& connection, const InputOptions& input,
                                                            const Request&,
                                                            Response*),
          Request& request, Response& response, std::ostream& err) {
-  std::optional<LoadedSnapshot> loaded = Load(input, err);
-  if (!loaded) return kExitInput;
+  std::optional<LoadedSnapshot> loaded;
+  if (const int code = Load(input, loaded, err)) return code;
   if (!input.now.empty() && !SetNow(input.now, *request.mutable_now(), err)) {
     return kExitInput;
   }

@@ -13,12 +13,11 @@
 #include "client/common/decide_options.h"
 #include "client/common/exit_codes.h"
 #include "client/common/flags.h"
+#include "client/dsdctl/cluster.h"
 #include "client/dsdctl/commands.h"
 #include "client/load/load_command.h"
 
 namespace {
-
-constexpr char kVersion[] = "dsdctl 0.1.0 (dsd.v1)";
 
 // "dsdctl decide" for the decide subcommand, "dsdctl" for the app.
 std::string CommandPath(const CLI::App& command) {
@@ -182,17 +181,23 @@ int main(int argc, char** argv) {
   CLI::App app{
       "dsdctl asks dsd-server where DaemonSet pods should run, exactly as "
       "the Kubernetes DaemonSet controller would decide.\n\n"
-      "  dsdctl decide -f cluster.json            what would the controller "
-      "do now?\n"
+      "  dsdctl decide -A                         what would the controller "
+      "do now in the current kubectl context's cluster?\n"
+      "  dsdctl decide -f cluster.json            ... with this snapshot\n"
       "  dsdctl explain -f cluster.json --node n1 why is (or isn't) a pod "
       "there?\n"
-      "  dsdctl load --duration 10              how fast is a local "
+      "  dsdctl snapshot -A > cluster.json        save the cluster's input "
+      "(kubectl List JSON)\n"
+      "  dsdctl load --duration 10                how fast is a local "
       "dsd-server?\n\n"
-      "Get input with: kubectl get nodes,daemonsets,pods,controllerrevisions "
-      "-A -o json > cluster.json\n"
-      "Exit codes: 0 ok, 1 the input is wrong, 2 usage, 3 the server could "
-      "not be used, 4 (load) the run completed with failed calls or "
-      "dropped sends.",
+      "Without -f, decide and explain read the cluster of --kubeconfig / "
+      "KUBECONFIG / ~/.kube/config (--context, -n, -A as in kubectl). "
+      "Or get input with: kubectl get nodes,daemonsets,pods,"
+      "controllerrevisions -A -o json > cluster.json\n"
+      "Exit codes: 0 ok, 1 the input is wrong or could not be read (files, "
+      "kubeconfig, the API server), 2 usage (also: no -f and no "
+      "kubeconfig), 3 dsd-server could not be used, 4 (load) the run "
+      "completed with failed calls or dropped sends.",
       "dsdctl"};
   app.require_subcommand(1);
   // Unexpected arguments are collected and reported by main, as typed.
@@ -246,6 +251,36 @@ int main(int argc, char** argv) {
   AddLoadFlags(*load, load_options, load_method, load_output, no_progress);
   AddDecideOptionFlags(*load, decide_flags);
 
+  ClusterOptions snapshot_cluster;
+  std::string snapshot_file;
+  std::string snapshot_format = "json";
+  CLI::App* snapshot = app.add_subcommand(
+      "snapshot",
+      "Write the current kubeconfig context's Nodes, DaemonSets, Pods and "
+      "ControllerRevisions as one kubectl List (JSON, as `kubectl get "
+      "nodes,ds,pods,controllerrevisions -A -o json`), for `decide -f` "
+      "later, elsewhere or in a bug report: the same plan as a live "
+      "decide. Objects are slimmed as dsd-adapter's cache keeps them "
+      "(no managedFields, last-applied annotation, containers, volumes, "
+      "container statuses, node images, ControllerRevision data). Needs "
+      "get/list on nodes, pods, daemonsets, controllerrevisions. Exit "
+      "codes: 0 written; 1 the kubeconfig or API server could not be "
+      "used; 2 usage, or no kubeconfig at all.");
+  AddClusterFlags(*snapshot, snapshot_cluster, "Cluster");
+  snapshot
+      ->add_option("--output-file,--output_file", snapshot_file,
+                   "Write here instead of stdout (via FILE.tmp and a "
+                   "rename: never half a file)")
+      ->group("Output");
+  snapshot
+      ->add_option("-o,--output", snapshot_format,
+                   "Format: json (a kubectl List; the only one)")
+      ->check(CLI::IsMember({"json"}))
+      ->group("Output")
+      ->capture_default_str();
+  // Connection flags before the command are accepted (and unused).
+  snapshot->allow_extras();
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   for (CLI::App* command : {decide, explain, load, version}) {
@@ -265,13 +300,15 @@ int main(int argc, char** argv) {
         if (arg.empty() || arg[0] == '-') continue;
         return UsageError(
             "unknown command \"" + arg +
-                "\" for \"dsdctl\" (commands: decide, explain, load, version)",
+                "\" for \"dsdctl\" (commands: decide, explain, snapshot, "
+                "load, version)",
             app);
       }
     }
     return UsageError(e.what(), *command);
   }
-  for (const CLI::App* command : {&app, decide, explain, load, version}) {
+  for (const CLI::App* command :
+       {&app, decide, explain, snapshot, load, version}) {
     const std::vector<std::string> extra = command->remaining();
     if (extra.empty()) continue;
     const std::string& first = extra.front();
@@ -287,9 +324,27 @@ int main(int argc, char** argv) {
   if (!output.empty()) ParseOutputFormat(output, format);
 
   if (version->parsed()) {
-    std::cout << kVersion << '\n';
+    std::cout << "dsdctl " << kDsdctlVersion << " (dsd.v1)\n";
     return 0;
   }
+  const bool stderr_tty = isatty(STDERR_FILENO) != 0;
+  if (snapshot->parsed()) {
+    snapshot_cluster.progress_in_place = stderr_tty;
+    return RunSnapshot(snapshot_cluster, snapshot_file, std::cout, std::cerr);
+  }
+  for (CLI::App* command : {decide, explain}) {
+    if (!command->parsed() || input.files.empty()) continue;
+    // -f reads files; the cluster flags would be silently ignored.
+    if (const std::vector<std::string> given = ClusterFlagsGiven(*command);
+        !given.empty()) {
+      return UsageError("-f and " + given.front() +
+                            " cannot be used together: -f reads files, " +
+                            given.front() +
+                            " is for reading a cluster (drop -f to read it)",
+                        *command);
+    }
+  }
+  input.cluster.progress_in_place = stderr_tty;
   // TLS fails closed: a TLS flag that cannot be used is a usage error, not
   // a silent plaintext or system-roots connection.
   if (const std::string bad = CheckTlsFlags(connection); !bad.empty()) {

@@ -77,6 +77,12 @@ struct ListOptions {
   std::string field_selector;
   std::string resource_version;  // "" (latest), "0" (any), or exact
   int64_t limit = 500;           // page size; 0: no paging
+  // After each page: the items received so far and pages so far (for
+  // progress lines); may be empty.
+  std::function<void(size_t items, int pages)> on_page;
+  // When set, each item goes here as its page is read instead of into
+  // ListResult::items, so a large list is never held whole.
+  std::function<void(nlohmann::json&& item)> on_item;
 };
 
 struct ListResult {

@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 
@@ -166,6 +168,7 @@ absl::StatusOr<RestConfig> FromMerged(const Merged& merged,
   }
   RestConfig config;
   config.source = "kubeconfig " + files + " (context " + context_name + ")";
+  config.namespace_ = Str(ctx->second.node, "namespace");
   config.server = Str(cluster->second.node, "server");
   while (!config.server.empty() && config.server.back() == '/') {
     config.server.pop_back();
@@ -181,6 +184,15 @@ absl::StatusOr<RestConfig> FromMerged(const Merged& merged,
   if (!ca.ok()) return ca.status();
   config.ca_pem = *ca;
   config.tls_server_name = Str(cluster->second.node, "tls-server-name");
+  config.proxy_url = Str(cluster->second.node, "proxy-url");
+  if (!config.proxy_url.empty() && config.proxy_url.rfind("http://", 0) != 0 &&
+      config.proxy_url.rfind("https://", 0) != 0 &&
+      config.proxy_url.rfind("socks5://", 0) != 0) {
+    return absl::InvalidArgumentError(
+        "kubeconfig " + cluster->second.file + ": " + cluster_what +
+        ": proxy-url \"" + config.proxy_url +
+        "\": only http://, https:// and socks5:// proxies are supported");
+  }
   config.insecure_skip_tls_verify =
       Str(cluster->second.node, "insecure-skip-tls-verify") == "true";
   if (config.insecure_skip_tls_verify) {
@@ -208,6 +220,19 @@ absl::StatusOr<RestConfig> FromMerged(const Merged& merged,
     return absl::InvalidArgumentError(
         "kubeconfig " + u.file + ": " + user_what +
         ": a client certificate needs its key and the reverse");
+  }
+  if (const YAML::Node provider = u.node["auth-provider"];
+      provider && !provider.IsNull()) {
+    // Sending no credentials instead would end in 401s or, worse, in an
+    // anonymous view of the cluster.
+    const std::string name =
+        provider.IsMap() ? Str(provider, "name") : std::string();
+    return absl::InvalidArgumentError(
+        "kubeconfig " + u.file + ": " + user_what + ": auth-provider" +
+        (name.empty() ? "" : " \"" + name + "\"") +
+        " is not supported (the in-tree providers were removed in Kubernetes "
+        "1.26); use an exec credential plugin (users[].user.exec), e.g. "
+        "gke-gcloud-auth-plugin or kubelogin");
   }
   config.token = Str(u.node, "token");
   config.token_file = Resolve(Str(u.node, "tokenFile"), u.file);
@@ -301,7 +326,20 @@ absl::StatusOr<RestConfig> InClusterConfig(
                                          std::string(ca.status().message()));
   }
   config.ca_pem = *ca;
+  // kubectl's default namespace in a pod; optional, as in client-go.
+  if (absl::StatusOr<std::string> ns =
+          ReadSmallFile(sa_dir + "/namespace", kMaxPemBytes);
+      ns.ok()) {
+    config.namespace_ = std::string(absl::StripAsciiWhitespace(*ns));
+  }
   return config;
+}
+
+// The payload IsNoConfig looks for.
+constexpr char kNoConfigPayload[] = "dsd.kube/no-config";
+
+bool IsNoConfig(const absl::Status& status) {
+  return status.GetPayload(kNoConfigPayload).has_value();
 }
 
 absl::StatusOr<RestConfig> LoadDefaultConfig(const std::string& kubeconfig,
@@ -321,9 +359,14 @@ absl::StatusOr<RestConfig> LoadDefaultConfig(const std::string& kubeconfig,
       if (const char* v = std::getenv(name)) env[name] = v;
     }
     if (!env.empty()) return InClusterConfig(env);
-    return absl::NotFoundError(
-        "no kubeconfig: pass --kubeconfig, set KUBECONFIG, create "
-        "~/.kube/config, or run in a pod");
+    absl::Status none = absl::NotFoundError(
+        "no kubeconfig: no --kubeconfig, KUBECONFIG is not set, " +
+        (options.home.empty()
+             ? std::string("HOME is not set (no ~/.kube/config)")
+             : options.home + "/.kube/config does not exist") +
+        ", and not in a pod (KUBERNETES_SERVICE_HOST is not set)");
+    none.SetPayload(kNoConfigPayload, absl::Cord("1"));
+    return none;
   }
   return LoadKubeconfig(options);
 }

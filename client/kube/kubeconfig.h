@@ -29,12 +29,22 @@ struct RestConfig {
   std::string server;  // https://host:port (no trailing slash)
   std::string source;  // "kubeconfig /x (context c)" or "in-cluster", for
                        // error messages
+  // The context's namespace (in-cluster: the service account's); empty
+  // when unset. Callers that scope by namespace default to "default" then,
+  // as kubectl does.
+  std::string namespace_;
   // PEM bytes (from the -data fields or read from the files).
   std::string ca_pem;
   std::string client_cert_pem;
   std::string client_key_pem;
   bool insecure_skip_tls_verify = false;
+  // The name the server's certificate is checked against (and sent as
+  // SNI) instead of the host of `server`.
   std::string tls_server_name;
+  // clusters[].cluster.proxy-url: http://, https:// or socks5:// proxy;
+  // empty: libcurl's default (the https_proxy/no_proxy environment, as
+  // client-go's ProxyFromEnvironment).
+  std::string proxy_url;
   std::string token;       // static bearer token
   std::string token_file;  // re-read when it changes (wins over `token`
                            // for in-cluster, as client-go does)
@@ -60,7 +70,7 @@ struct KubeconfigOptions {
 absl::StatusOr<RestConfig> LoadKubeconfig(const KubeconfigOptions& options);
 
 // In-cluster: KUBERNETES_SERVICE_HOST/PORT (from `env`), the service
-// account token (re-read when it changes) and CA under `sa_dir`
+// account token (re-read when it changes), CA and namespace under `sa_dir`
 // (/var/run/secrets/kubernetes.io/serviceaccount by default).
 absl::StatusOr<RestConfig> InClusterConfig(
     const std::map<std::string, std::string>& env,
@@ -68,9 +78,14 @@ absl::StatusOr<RestConfig> InClusterConfig(
         "/var/run/secrets/kubernetes.io/serviceaccount");
 
 // kubectl's order: --kubeconfig, KUBECONFIG or ~/.kube/config when any
-// exists; else in-cluster when KUBERNETES_SERVICE_HOST is set.
+// exists; else in-cluster when KUBERNETES_SERVICE_HOST is set. When none
+// is there, NotFound naming each place looked at (IsNoConfig).
 absl::StatusOr<RestConfig> LoadDefaultConfig(const std::string& kubeconfig,
                                              const std::string& context);
+
+// Whether `status` (from LoadDefaultConfig) says there is no configuration
+// at all, as opposed to one that is wrong.
+bool IsNoConfig(const absl::Status& status);
 
 }  // namespace dsd::kube
 

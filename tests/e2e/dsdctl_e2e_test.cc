@@ -9,12 +9,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,8 +27,10 @@
 #include "client/common/decide_options.h"
 #include "client/dsdctl/commands.h"
 #include "server/engine/taints.h"
+#include "tests/kube/fake_apiserver.h"
 #include "tests/testing/local_server.h"
 #include "tests/testing/param_name.h"
+#include "tests/transport/server_process.h"
 
 namespace dsd::client {
 namespace {
@@ -255,6 +262,10 @@ struct BinaryOptions {
   // RLIMIT_AS in bytes for the child; 0: unlimited. AddressSanitizer
   // reserves terabytes of address space, so tests that set it skip there.
   rlim_t address_space = 0;
+  // Added to the child's environment ("NAME=value"). The child never sees
+  // the developer's cluster: KUBECONFIG and KUBERNETES_SERVICE_HOST/PORT
+  // are removed and HOME is an empty folder, unless set here.
+  std::vector<std::string> env;
 };
 
 std::string ReadAll(const std::string& path) {
@@ -284,6 +295,29 @@ BinaryRun RunDsdctl(const std::vector<std::string>& args,
   std::vector<char*> argv;
   for (std::string& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The environment is built before fork (the test process has threads).
+  const std::string home = base + ".home";
+  std::filesystem::create_directories(home);
+  std::set<std::string> replaced = {"HOME", "KUBECONFIG",
+                                    "KUBERNETES_SERVICE_HOST",
+                                    "KUBERNETES_SERVICE_PORT"};
+  std::vector<std::string> env_storage = options.env;
+  bool home_set = false;
+  for (const std::string& e : options.env) {
+    const std::string name = e.substr(0, e.find('='));
+    replaced.insert(name);
+    home_set = home_set || name == "HOME";
+  }
+  if (!home_set) env_storage.push_back("HOME=" + home);
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    if (replaced.count(entry.substr(0, entry.find('='))) == 0) {
+      env_storage.push_back(entry);
+    }
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (options.address_space > 0) {
@@ -299,7 +333,7 @@ BinaryRun RunDsdctl(const std::vector<std::string>& args,
     ::dup2(in, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   BinaryRun r;
@@ -360,7 +394,8 @@ TEST_F(DsdctlBinaryTest, PrintsContractJsonWhenNotATerminal) {
 }
 
 TEST_F(DsdctlBinaryTest, UsageErrorExitsTwo) {
-  EXPECT_EQ(RunDsdctl({"decide"}).code, 2);  // -f is required
+  // Neither -f nor a kubeconfig: nothing says what to read.
+  EXPECT_EQ(RunDsdctl({"decide"}).code, 2);
   EXPECT_EQ(RunDsdctl({"decide", "-o", "xml", "-f", "x"}).code, 2);
 }
 
@@ -577,7 +612,7 @@ TEST_F(DsdctlBinaryTest, OutOfMemoryIsAnInputErrorNotAnAbort) {
     SCOPED_TRACE(row.message);
     const BinaryRun r =
         RunDsdctl(Decide(row.args),
-                  {row.stdin_path, /*address_space=*/rlim_t{512} << 20});
+                  {row.stdin_path, /*address_space=*/rlim_t{512} << 20, {}});
     EXPECT_EQ(r.code, 1) << r.err;
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(r.err.rfind(row.message, 0), 0u) << r.err;
@@ -841,6 +876,577 @@ TEST_F(DsdctlBinaryTest, MalformedDecisionFlagsAreUsageErrors) {
       EXPECT_EQ(r.err.rfind(row.message, 0), 0u) << r.err;
     }
   }
+}
+
+// --- A live cluster: the fake API server, the real dsd-server binary ----
+
+// A kubeconfig at `path` whose current context "fake" reads `server`, with
+// `ns` as the context's namespace and `user` as the user's body.
+std::string WriteKubeconfig(const std::string& path, const std::string& server,
+                            const std::string& ns = "",
+                            const std::string& user = "{}") {
+  std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+                         "clusters:\n- name: fake\n  cluster:\n    server: "
+                      << server << "\nusers:\n- name: fake\n  user: " << user
+                      << "\ncontexts:\n- name: fake\n  context:\n"
+                         "    cluster: fake\n    user: fake\n"
+                      << (ns.empty() ? "" : "    namespace: " + ns + "\n");
+  return path;
+}
+
+// The set of "namespace/name" of a plan's (or explanation's) DaemonSets.
+std::set<std::string> PlanDaemonSets(const std::string& json) {
+  std::set<std::string> out;
+  const auto plan = nlohmann::json::parse(json, nullptr, false);
+  if (!plan.is_object() || !plan.contains("daemonSets")) return out;
+  for (const auto& ds : plan["daemonSets"]) {
+    out.insert(ds.value("namespace", "") + "/" + ds.value("name", ""));
+  }
+  return out;
+}
+
+class DsdctlLiveTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
+        std::vector<std::string>{"--listen", "127.0.0.1:0"});
+    address_ = dsd_server_->WaitForAddress(std::chrono::seconds(20));
+  }
+  static void TearDownTestSuite() { dsd_server_.reset(); }
+
+  void SetUp() override {
+    ASSERT_FALSE(address_.empty()) << dsd_server_->Stderr();
+    static int n = 0;
+    dir_ = ::testing::TempDir() + "dsdctl_live_" + std::to_string(::getpid()) +
+           "_" + std::to_string(n++);
+    std::filesystem::create_directories(dir_);
+    api_ = dsd::testing::FakeApiServer::Start();
+    ASSERT_NE(api_, nullptr);
+    kubeconfig_ = WriteKubeconfig(dir_ + "/kubeconfig", api_->url());
+  }
+
+  void LoadExample(const std::string& example) {
+    api_->Load(ReadFile(std::string(DSD_EXAMPLES_DIR) + "/" + example));
+  }
+
+  // dsdctl --server ADDRESS COMMAND ARGS..., with `env` added.
+  BinaryRun Run(const std::string& command, std::vector<std::string> args,
+                std::vector<std::string> env = {}) const {
+    std::vector<std::string> all = {"--server", address_, command};
+    all.insert(all.end(), args.begin(), args.end());
+    BinaryOptions options;
+    options.env = std::move(env);
+    return RunDsdctl(all, options);
+  }
+
+  // The live `decide --now kNow --kubeconfig K ARGS...`.
+  BinaryRun LiveDecide(std::vector<std::string> args) const {
+    std::vector<std::string> all = {"--now", kNow, "--kubeconfig", kubeconfig_};
+    all.insert(all.end(), args.begin(), args.end());
+    return Run("decide", all);
+  }
+
+  // No POST, PUT, PATCH or DELETE reached the API server.
+  void ExpectReadOnly() const {
+    for (const dsd::testing::LoggedRequest& r : api_->Log()) {
+      EXPECT_EQ(r.method, "GET") << r.target;
+    }
+  }
+
+  static inline std::unique_ptr<transport::testing::ServerProcess> dsd_server_;
+  static inline std::string address_;
+  std::string dir_, kubeconfig_;
+  std::unique_ptr<dsd::testing::FakeApiServer> api_;
+};
+
+struct LiveCase {
+  std::string name;
+  std::string example;  // under examples/
+  std::vector<std::string> flags;
+  bool kubeconfig_from_env = false;  // KUBECONFIG instead of --kubeconfig
+};
+
+void PrintTo(const LiveCase& c, std::ostream* os) { *os << c.name; }
+
+class LiveEqualsFileTest : public DsdctlLiveTest,
+                           public ::testing::WithParamInterface<LiveCase> {};
+
+// The cluster holding an example's objects gives, byte for byte, the plan
+// and the explanation of the example's file.
+TEST_P(LiveEqualsFileTest, LiveDecideAndExplainAreThoseOfTheFile) {
+  const LiveCase& c = GetParam();
+  LoadExample(c.example);
+  const std::string file = std::string(DSD_EXAMPLES_DIR) + "/" + c.example;
+  std::vector<std::string> live_args = {"--now", kNow, "-A"};
+  std::vector<std::string> env;
+  if (c.kubeconfig_from_env) {
+    // Several files, a missing one skipped, as kubectl merges them.
+    env.push_back("KUBECONFIG=" + dir_ + "/missing:" + kubeconfig_);
+  } else {
+    live_args.insert(live_args.end(), {"--kubeconfig", kubeconfig_});
+  }
+  live_args.insert(live_args.end(), c.flags.begin(), c.flags.end());
+  for (const char* command : {"decide", "explain"}) {
+    SCOPED_TRACE(command);
+    const BinaryRun want =
+        Run(command, {"--now", kNow, "-f", file, "-o", "json"});
+    ASSERT_EQ(want.code, 0) << want.err;
+    std::vector<std::string> args = live_args;
+    args.insert(args.end(), {"-o", "json"});
+    const BinaryRun live = Run(command, args, env);
+    ASSERT_EQ(live.code, 0) << live.err;
+    EXPECT_FALSE(PlanDaemonSets(live.out).empty()) << live.out;
+    EXPECT_EQ(live.out, want.out);
+    EXPECT_EQ(live.err, "");  // no progress noise when stderr is a pipe
+  }
+  const std::vector<dsd::testing::LoggedRequest> log = api_->Log();
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.front().user_agent.rfind("dsdctl/", 0), 0u)
+      << log.front().user_agent;
+  int continued = 0;
+  for (const dsd::testing::LoggedRequest& r : log) {
+    continued += r.target.find("continue=") != std::string::npos;
+  }
+  if (std::find(c.flags.begin(), c.flags.end(), "--chunk-size") !=
+      c.flags.end()) {
+    EXPECT_GT(continued, 0) << "--chunk-size 1 lists page by page";
+  } else {
+    EXPECT_EQ(continued, 0);  // 500 a page: one page per kind here
+  }
+  ExpectReadOnly();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Examples, LiveEqualsFileTest,
+    ::testing::Values(
+        LiveCase{"SsdMonitor", "ssd-monitor/01-cluster.yaml", {}},
+        LiveCase{"AfterRelabel", "ssd-monitor/02-after-relabel.yaml", {}},
+        LiveCase{"RolloutCanary", "rollout/01-canary.yaml", {}},
+        LiveCase{"OneObjectPerPage",
+                 "ssd-monitor/01-cluster.yaml",
+                 {"--chunk-size", "1"}},
+        LiveCase{"KubeconfigFromEnv", "ssd-monitor/01-cluster.yaml", {}, true}),
+    dsd::testing::ParamName<LiveCase>);
+
+// dsdctl snapshot writes a kubectl List (docs: cluster-integration §2.6)
+// that decide -f turns into the live plan, byte for byte; objects are
+// slimmed as documented.
+TEST_F(DsdctlLiveTest, SnapshotThenDecideFileIsTheLivePlan) {
+  LoadExample("ssd-monitor/01-cluster.yaml");
+  // A fifth node with what a real one carries and dsd never reads.
+  api_->Apply(nlohmann::json::parse(R"({
+    "apiVersion": "v1", "kind": "Node",
+    "metadata": {"name": "k8s-node9",
+      "labels": {"disk": "ssd", "kubernetes.io/hostname": "k8s-node9"},
+      "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}",
+                      "team": "storage"},
+      "managedFields": [{"manager": "kubelet", "operation": "Update"}]},
+    "spec": {},
+    "status": {"conditions": [{"type": "Ready", "status": "True"}],
+               "images": [{"names": ["registry/agent:1"], "sizeBytes": 1}]}
+  })"));
+  const BinaryRun live = LiveDecide({"-A"});
+  ASSERT_EQ(live.code, 0) << live.err;
+  // k8s-node9 is an ssd node: ssd-monitor creates a pod there too.
+  EXPECT_NE(live.out.find("k8s-node9"), std::string::npos) << live.out;
+
+  const BinaryRun out = Run("snapshot", {"--kubeconfig", kubeconfig_, "-A"});
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_EQ(out.err, "");
+  const std::string path = dir_ + "/snapshot.json";
+  const BinaryRun to_file = Run("snapshot", {"--kubeconfig", kubeconfig_, "-A",
+                                             "--output-file", path, "-v"});
+  ASSERT_EQ(to_file.code, 0) << to_file.err;
+  EXPECT_EQ(to_file.out, "");
+  EXPECT_EQ(ReadFile(path), out.out);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  for (const char* line : {"listed 5 nodes in 1 page", "listed 2 daemonsets",
+                           "listed 3 pods", "listed 2 controllerrevisions"}) {
+    EXPECT_NE(to_file.err.find(line), std::string::npos) << to_file.err;
+  }
+
+  const auto list = nlohmann::json::parse(out.out);
+  EXPECT_EQ(list["apiVersion"], "v1");
+  EXPECT_EQ(list["kind"], "List");
+  EXPECT_EQ(list["metadata"]["resourceVersion"], "");
+  std::map<std::string, int> kinds;
+  for (const auto& item : list["items"]) {
+    const std::string pair =
+        item.value("apiVersion", "?") + "/" + item.value("kind", "?");
+    ++kinds[pair];
+    if (item["metadata"]["name"] == "k8s-node9") {
+      EXPECT_FALSE(item["metadata"].contains("managedFields"));
+      EXPECT_FALSE(item["status"].contains("images"));
+      EXPECT_EQ(item["metadata"]["annotations"],
+                nlohmann::json({{"team", "storage"}}));
+      EXPECT_EQ(item["metadata"]["labels"]["disk"], "ssd");
+    }
+    if (item.value("kind", "") == "Pod") {
+      EXPECT_FALSE(item["spec"].contains("containers")) << item.dump();
+    }
+  }
+  // The example's objects and the fifth node, each with its apiVersion.
+  EXPECT_EQ(kinds,
+            (std::map<std::string, int>{{"v1/Node", 5},
+                                        {"apps/v1/DaemonSet", 2},
+                                        {"v1/Pod", 3},
+                                        {"apps/v1/ControllerRevision", 2}}));
+
+  const BinaryRun from_file = Run("decide", {"--now", kNow, "-f", path});
+  ASSERT_EQ(from_file.code, 0) << from_file.err;
+  EXPECT_EQ(from_file.out, live.out);
+  ExpectReadOnly();
+}
+
+struct ScopeCase {
+  std::string name;
+  std::string context_namespace;  // the kubeconfig context's
+  std::vector<std::string> flags;
+  std::set<std::string> daemon_sets;  // in the plan
+  std::string listed_namespace;       // of the namespaced lists; "": all
+};
+
+void PrintTo(const ScopeCase& c, std::ostream* os) { *os << c.name; }
+
+class ScopeTest : public DsdctlLiveTest,
+                  public ::testing::WithParamInterface<ScopeCase> {};
+
+// -n/-A choose the DaemonSets (with their Pods and ControllerRevisions) as
+// kubectl chooses its namespace; nodes are always all, so a DaemonSet's
+// plan is the same scoped or not.
+TEST_P(ScopeTest, NamespaceFlagsScopeDaemonSetsNotNodes) {
+  const ScopeCase& c = GetParam();
+  LoadExample("ssd-monitor/01-cluster.yaml");
+  WriteKubeconfig(kubeconfig_, api_->url(), c.context_namespace);
+  const BinaryRun all = LiveDecide({"-A"});
+  ASSERT_EQ(all.code, 0) << all.err;
+  const size_t requests_before = api_->Log().size();
+  const BinaryRun scoped = LiveDecide(c.flags);
+  ASSERT_EQ(scoped.code, 0) << scoped.err;
+  EXPECT_EQ(PlanDaemonSets(scoped.out), c.daemon_sets) << scoped.out;
+  // Each DaemonSet's entry is the one of the unscoped plan.
+  const auto whole = nlohmann::json::parse(all.out);
+  const auto part = nlohmann::json::parse(scoped.out);
+  for (const auto& ds : part["daemonSets"]) {
+    bool found = false;
+    for (const auto& w : whole["daemonSets"]) {
+      if (w["namespace"] == ds["namespace"] && w["name"] == ds["name"]) {
+        EXPECT_EQ(ds, w);
+        found = true;
+      }
+    }
+    EXPECT_TRUE(found) << ds.dump();
+  }
+  if (c.daemon_sets.empty()) {
+    EXPECT_NE(scoped.err.find("No DaemonSets found in " + c.listed_namespace +
+                              " namespace"),
+              std::string::npos)
+        << scoped.err;
+  }
+  // What was asked of the API server: nodes cluster-wide, the rest scoped.
+  const std::vector<dsd::testing::LoggedRequest> log = api_->Log();
+  ASSERT_EQ(log.size(), requests_before + 4);
+  const std::string in =
+      c.listed_namespace.empty() ? "" : "/namespaces/" + c.listed_namespace;
+  const std::vector<std::string> want = {
+      "/api/v1/nodes?", "/apis/apps/v1" + in + "/daemonsets?",
+      "/api/v1" + in + "/pods?",
+      "/apis/apps/v1" + in + "/controllerrevisions?"};
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(log[requests_before + i].target.rfind(want[i], 0), 0u)
+        << log[requests_before + i].target;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, ScopeTest,
+    ::testing::Values(
+        ScopeCase{
+            "DefaultNamespace", "", {}, {"default/ssd-monitor"}, "default"},
+        ScopeCase{"ContextNamespace",
+                  "kube-system",
+                  {},
+                  {"kube-system/fluentd-elasticsearch"},
+                  "kube-system"},
+        ScopeCase{"FlagOverContext",
+                  "kube-system",
+                  {"-n", "default"},
+                  {"default/ssd-monitor"},
+                  "default"},
+        ScopeCase{"LongFlag",
+                  "",
+                  {"--namespace", "kube-system"},
+                  {"kube-system/fluentd-elasticsearch"},
+                  "kube-system"},
+        ScopeCase{"AllNamespaces",
+                  "kube-system",
+                  {"--all-namespaces"},
+                  {"default/ssd-monitor", "kube-system/fluentd-elasticsearch"},
+                  ""},
+        ScopeCase{"AllWinsOverNamespace",
+                  "",
+                  {"-n", "default", "-A"},
+                  {"default/ssd-monitor", "kube-system/fluentd-elasticsearch"},
+                  ""},
+        ScopeCase{"EmptyNamespace", "", {"-n", "nowhere"}, {}, "nowhere"}),
+    dsd::testing::ParamName<ScopeCase>);
+
+struct LiveErrorCase {
+  std::string name;
+  std::string command;  // decide, explain or snapshot
+  // {kubeconfig} and {dir} are replaced by the test's.
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::function<void(dsd::testing::FakeApiServer&, const std::string& dir)>
+      setup;
+  int code;
+  std::vector<std::string> err;  // each in stderr
+  bool reaches_api = true;       // false: no request at all
+};
+
+void PrintTo(const LiveErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class LiveErrorTest : public DsdctlLiveTest,
+                      public ::testing::WithParamInterface<LiveErrorCase> {};
+
+TEST_P(LiveErrorTest, ClearErrorDocumentedExitCodeNothingOnStdout) {
+  const LiveErrorCase& c = GetParam();
+  LoadExample("ssd-monitor/01-cluster.yaml");
+  if (c.setup) c.setup(*api_, dir_);
+  auto expand = [&](std::string s) {
+    for (const auto& [key, value] :
+         {std::pair<std::string, std::string>{"{kubeconfig}", kubeconfig_},
+          {"{dir}", dir_}}) {
+      for (size_t at; (at = s.find(key)) != std::string::npos;) {
+        s.replace(at, key.size(), value);
+      }
+    }
+    return s;
+  };
+  std::vector<std::string> args, env;
+  for (const std::string& a : c.args) args.push_back(expand(a));
+  for (const std::string& e : c.env) env.push_back(expand(e));
+  const BinaryRun r = Run(c.command, args, env);
+  EXPECT_EQ(r.code, c.code) << r.err;
+  EXPECT_EQ(r.out, "");
+  for (const std::string& want : c.err) {
+    EXPECT_NE(r.err.find(expand(want)), std::string::npos)
+        << "want: " << expand(want) << "\nstderr: " << r.err;
+  }
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  if (!c.reaches_api) {
+    EXPECT_TRUE(api_->Log().empty());
+  }
+  ExpectReadOnly();
+}
+
+void AddStatusFault(dsd::testing::FakeApiServer& api, const std::string& match,
+                    int status, const std::string& reason) {
+  dsd::testing::Fault f;
+  f.match = match;
+  f.times = 100;
+  f.status = status;
+  f.reason = reason;
+  api.AddFault(f);
+}
+
+const LiveErrorCase kLiveErrorCases[] = {
+    {"NoKubeconfigAnywhere",
+     "decide",
+     {},
+     {},
+     nullptr,
+     kExitUsage,
+     {"error: no input: pass -f FILE", "no --kubeconfig",
+      "KUBECONFIG is not set", "/.kube/config does not exist",
+      "KUBERNETES_SERVICE_HOST is not set"},
+     false},
+    {"NoKubeconfigAnywhereSnapshot",
+     "snapshot",
+     {},
+     {},
+     nullptr,
+     kExitUsage,
+     {"error: no input", "KUBECONFIG is not set"},
+     false},
+    {"KubeconfigFileMissing",
+     "decide",
+     {"--kubeconfig", "{dir}/nope"},
+     {},
+     nullptr,
+     kExitInput,
+     {"--kubeconfig {dir}/nope: not a readable"},
+     false},
+    {"NoFileOfKubeconfigEnv",
+     "explain",
+     {},
+     {"KUBECONFIG={dir}/a:{dir}/b"},
+     nullptr,
+     kExitInput,
+     {"KUBECONFIG={dir}/a:{dir}/b: none of its files"},
+     false},
+    {"UnknownContext",
+     "decide",
+     {"--kubeconfig", "{kubeconfig}", "--context", "nope"},
+     {},
+     nullptr,
+     kExitInput,
+     {"kubeconfig {kubeconfig}: context \"nope\" not found"},
+     false},
+    {"AuthProviderIsNotSupported",
+     "snapshot",
+     {"--kubeconfig", "{dir}/auth"},
+     {},
+     [](dsd::testing::FakeApiServer& api, const std::string& dir) {
+       WriteKubeconfig(dir + "/auth", api.url(), "",
+                       "{auth-provider: {name: oidc, config: {}}}");
+     },
+     kExitInput,
+     {"user \"fake\": auth-provider \"oidc\" is not supported",
+      "exec credential plugin"},
+     false},
+    {"UnreachableApiServer",
+     "decide",
+     {"--kubeconfig", "{dir}/down"},
+     {},
+     [](dsd::testing::FakeApiServer&, const std::string& dir) {
+       WriteKubeconfig(dir + "/down", "http://127.0.0.1:1");
+     },
+     kExitInput,
+     {"reading the cluster of kubeconfig {dir}/down (context fake)",
+      "LIST http://127.0.0.1:1/api/v1/nodes",
+      "is the API server at http://127.0.0.1:1 up"},
+     false},
+    {"Forbidden",
+     "decide",
+     {"--kubeconfig", "{kubeconfig}", "-A"},
+     {},
+     [](dsd::testing::FakeApiServer& api, const std::string&) {
+       AddStatusFault(api, "", 403, "Forbidden");
+     },
+     kExitInput,
+     {"/api/v1/nodes", "HTTP 403 Forbidden",
+      "dsdctl needs get and list on nodes, pods, daemonsets.apps and "
+      "controllerrevisions.apps"}},
+    {"ForbiddenPodsOnly",
+     "snapshot",
+     {"--kubeconfig", "{kubeconfig}"},
+     {},
+     [](dsd::testing::FakeApiServer& api, const std::string&) {
+       AddStatusFault(api, "/pods", 403, "Forbidden");
+     },
+     kExitInput,
+     {"LIST http", "/api/v1/namespaces/default/pods", "HTTP 403"}},
+    {"Unauthorized",
+     "explain",
+     {"--kubeconfig", "{kubeconfig}"},
+     {},
+     [](dsd::testing::FakeApiServer& api, const std::string&) {
+       api.SetToken("secret");
+     },
+     kExitInput,
+     {"HTTP 401", "credentials were refused"}},
+    {"NotAList",
+     "decide",
+     {"--kubeconfig", "{kubeconfig}"},
+     {},
+     [](dsd::testing::FakeApiServer& api, const std::string&) {
+       dsd::testing::Fault f;
+       f.kind = dsd::testing::Fault::Kind::kGarbage;
+       f.match = "/daemonsets";
+       f.body = "[1,2]";
+       api.AddFault(f);
+     },
+     kExitInput,
+     {"/daemonsets", "not a JSON object"}},
+    {"FileAndKubeconfig",
+     "decide",
+     {"-f", "{dir}/x.json", "--kubeconfig", "{kubeconfig}"},
+     {},
+     nullptr,
+     kExitUsage,
+     {"error: -f and --kubeconfig cannot be used together"},
+     false},
+    {"FileAndContext",
+     "explain",
+     {"--context", "fake", "-f", "{dir}/x.json"},
+     {},
+     nullptr,
+     kExitUsage,
+     {"error: -f and --context cannot be used"},
+     false},
+    {"FileAndAllNamespaces",
+     "decide",
+     {"-A", "-f", "{dir}/x.json"},
+     {},
+     nullptr,
+     kExitUsage,
+     {"error: -f and --all-namespaces cannot"},
+     false},
+    {"SnapshotFileUnwritable",
+     "snapshot",
+     {"--kubeconfig", "{kubeconfig}", "--output-file", "{dir}/no/such/x"},
+     {},
+     nullptr,
+     kExitUsage,
+     {"--output-file {dir}/no/such/x: cannot write"}},
+    {"SnapshotHasNoFileFlag",
+     "snapshot",
+     {"-f", "{dir}/x.json"},
+     {},
+     nullptr,
+     kExitUsage,
+     {"error: unknown flag \"-f\""},
+     false},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cases, LiveErrorTest,
+                         ::testing::ValuesIn(kLiveErrorCases),
+                         dsd::testing::ParamName<LiveErrorCase>);
+
+TEST_F(DsdctlBinaryTest, HelpTeachesTheClusterFlags) {
+  for (const char* command : {"decide", "explain", "snapshot"}) {
+    SCOPED_TRACE(command);
+    const BinaryRun r = RunDsdctl({command, "--help"});
+    EXPECT_EQ(r.code, 0);
+    for (const char* flag :
+         {"--kubeconfig", "--context", "-n,--namespace", "-A,--all-namespaces",
+          "--chunk-size", "-v,--verbose", "KUBECONFIG",
+          "Nodes are always all"}) {
+      EXPECT_NE(r.out.find(flag), std::string::npos) << flag << "\n" << r.out;
+    }
+  }
+  EXPECT_NE(RunDsdctl({"decide", "--help"})
+                .out.find("Without -f the current kubeconfig context's "
+                          "cluster is read"),
+            std::string::npos);
+  const std::string snapshot = RunDsdctl({"snapshot", "--help"}).out;
+  for (const char* text : {"--output-file", "kubectl List", "get/list on"}) {
+    EXPECT_NE(snapshot.find(text), std::string::npos) << text << snapshot;
+  }
+  EXPECT_NE(RunDsdctl({"--help"}).out.find("dsdctl snapshot"),
+            std::string::npos);
+}
+
+// kubectl, where installed, as an independent client of the fake: its
+// `get -o json` List gives the live plan too.
+TEST_F(DsdctlLiveTest, KubectlListGivesTheLivePlan) {
+  if (std::system("command -v kubectl >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "kubectl is not installed";
+  }
+  LoadExample("ssd-monitor/01-cluster.yaml");
+  const std::string out = dir_ + "/kubectl.json";
+  const std::string cmd =
+      "kubectl --kubeconfig " + kubeconfig_ + " --cache-dir " + dir_ +
+      "/kubectl-cache get nodes,daemonsets,pods,controllerrevisions -A -o "
+      "json > " +
+      out + " 2>" + out + ".err";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(out + ".err");
+  const BinaryRun from_kubectl = Run("decide", {"--now", kNow, "-f", out});
+  ASSERT_EQ(from_kubectl.code, 0) << from_kubectl.err;
+  const BinaryRun live = LiveDecide({"-A"});
+  ASSERT_EQ(live.code, 0) << live.err;
+  EXPECT_EQ(live.out, from_kubectl.out);
 }
 
 }  // namespace

@@ -260,6 +260,32 @@ TEST(ListTest, NoServerNamesTheUrl) {
       << r.status();
 }
 
+// on_item takes each item as its page arrives (none is kept in the
+// result), with its kind and apiVersion; on_page counts items and pages.
+TEST(ListTest, OnItemStreamsEveryPageOnPageCounts) {
+  auto server = FakeApiServer::Start();
+  for (const char* n : {"a", "b", "c", "d", "e"}) server->Apply(Node(n));
+  Client client(ConfigFor(*server), FastOptions());
+  ListOptions list;
+  list.limit = 2;  // pages of 2, 2 and 1
+  std::vector<std::string> names;
+  std::vector<std::pair<size_t, int>> pages;
+  list.on_item = [&](nlohmann::json&& item) {
+    EXPECT_EQ(item["kind"], "Node");
+    EXPECT_EQ(item["apiVersion"], "v1");
+    names.push_back(item["metadata"]["name"].get<std::string>());
+  };
+  list.on_page = [&](size_t items, int page) {
+    pages.emplace_back(items, page);
+  };
+  absl::StatusOr<ListResult> r = client.List(kNodes, list);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->items.empty());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(pages,
+            (std::vector<std::pair<size_t, int>>{{2, 1}, {4, 2}, {5, 3}}));
+}
+
 TEST(ListTest, NamespaceAndSelectorGoOnThePath) {
   auto server = FakeApiServer::Start();
   Client client(ConfigFor(*server), FastOptions());

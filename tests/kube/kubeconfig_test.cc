@@ -73,6 +73,9 @@ struct KubeconfigCase {
   std::string token_file;  // expected, relative to the temp dir
   std::string ca;          // expected PEM bytes
   bool warning = false;
+  std::string ns;  // expected namespace (the context's)
+  std::string proxy;
+  std::string tls_server_name;
 };
 
 // ctest lists each case by its name.
@@ -166,6 +169,39 @@ const KubeconfigCase kCases[] = {
      .kubeconfig = "a",
      .server = "https://first",
      .token_file = "tok"},
+    {.name = "ContextNamespace",
+     .files = {{"a", Config("c", "https://first", "c") +
+                         "    namespace: kube-system\n"}},
+     .kubeconfig = "a",
+     .server = "https://first",
+     .ns = "kube-system"},
+    {.name = "ContextNamespaceFromTheChosenContext",
+     .files = {{"a", Config("c", "https://first", "c") +
+                         "    namespace: kube-system\n"},
+               {"b", Config("d", "https://second", "")}},
+     .env = "a:b",
+     .context = "d",
+     .server = "https://second"},
+    {.name = "AuthProviderRefused",
+     .files = {{"a", Config("c", "https://first", "c", "",
+                            "    auth-provider:\n      name: gcp\n"
+                            "      config: {}")}},
+     .kubeconfig = "a",
+     .error = "user \"c\": auth-provider \"gcp\" is not supported"},
+    {.name = "ProxyUrlAndTlsServerName",
+     .files = {{"a", Config("c", "https://first", "c",
+                            "    proxy-url: http://proxy.example:3128\n"
+                            "    tls-server-name: kubernetes.default.svc\n")}},
+     .kubeconfig = "a",
+     .server = "https://first",
+     .proxy = "http://proxy.example:3128",
+     .tls_server_name = "kubernetes.default.svc"},
+    {.name = "ProxyUrlSchemeUnknown",
+     .files = {{"a", Config("c", "https://first", "c",
+                            "    proxy-url: ftp://proxy.example\n")}},
+     .kubeconfig = "a",
+     .error = "cluster \"c\": proxy-url \"ftp://proxy.example\": only "
+              "http://, https:// and socks5://"},
     {.name = "ExecOldApiVersion",
      .files = {{"a", Config("c", "https://first", "c", "",
                             "    exec:\n      apiVersion: "
@@ -211,6 +247,9 @@ TEST_P(KubeconfigTest, Loads) {
   EXPECT_EQ(config->ca_pem, c.ca);
   EXPECT_EQ(config->insecure_skip_tls_verify, c.warning);
   EXPECT_EQ(config->warnings.size(), c.warning ? 1u : 0u);
+  EXPECT_EQ(config->namespace_, c.ns);
+  EXPECT_EQ(config->proxy_url, c.proxy);
+  EXPECT_EQ(config->tls_server_name, c.tls_server_name);
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, KubeconfigTest, ::testing::ValuesIn(kCases),
@@ -234,6 +273,13 @@ TEST(InClusterTest, ReadsEnvTokenAndCaAndRereadsTheToken) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->server, "https://10.0.0.1:443");
   EXPECT_EQ(config->ca_pem, "CA");
+  EXPECT_EQ(config->namespace_, "");  // the namespace file is optional
+  dir.Write("namespace", "dsd\n");
+  EXPECT_EQ(InClusterConfig({{"KUBERNETES_SERVICE_HOST", "10.0.0.1"},
+                             {"KUBERNETES_SERVICE_PORT", "443"}},
+                            dir.path())
+                ->namespace_,
+            "dsd");
   EXPECT_FALSE(InClusterConfig({{"KUBERNETES_SERVICE_HOST", "fd00::1"},
                                 {"KUBERNETES_SERVICE_PORT", "443"}},
                                dir.path() + "/nope")
@@ -363,6 +409,67 @@ TEST(TlsTest, CaVerifiedInsecureWarnedUnknownCaRefused) {
 
   unknown.insecure_skip_tls_verify = true;
   EXPECT_TRUE(Client(unknown, Fast()).List(kNodes, {}).ok());
+}
+
+}  // namespace
+}  // namespace dsd::kube
+
+namespace dsd::kube {
+namespace {
+
+// tls-server-name: a certificate without the server's IP but with the
+// name is accepted with that name only (client-go's ServerName).
+TEST(TlsTest, TlsServerNameIsTheNameTheCertificateIsCheckedAgainst) {
+  if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "openssl is not installed";
+  }
+  TempDir dir;
+  const std::string cmd =
+      "cd " + dir.path() +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out "
+      "cert.pem -days 1 -subj /CN=kubernetes -addext "
+      "subjectAltName=DNS:kubernetes.default.svc >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  testing::FakeApiServer::Options so;
+  so.cert_file = dir.path() + "/cert.pem";
+  so.key_file = dir.path() + "/key.pem";
+  auto server = testing::FakeApiServer::Start(so);
+  ASSERT_NE(server, nullptr);
+  RestConfig config;
+  config.server = server->url();  // https://127.0.0.1:PORT
+  std::ifstream in(so.cert_file);
+  config.ca_pem.assign(std::istreambuf_iterator<char>(in),
+                       std::istreambuf_iterator<char>());
+  // The certificate does not name 127.0.0.1.
+  EXPECT_FALSE(Client(config, Fast()).List(kNodes, {}).ok());
+  config.tls_server_name = "other.example";
+  EXPECT_FALSE(Client(config, Fast()).List(kNodes, {}).ok());
+  config.tls_server_name = "kubernetes.default.svc";
+  absl::StatusOr<ListResult> listed = Client(config, Fast()).List(kNodes, {});
+  EXPECT_TRUE(listed.ok()) << listed.status();
+  // Errors and the server see the configured address, not the name.
+  ASSERT_FALSE(server->Log().empty());
+  EXPECT_EQ(server->Log().back().target.rfind("/api/v1/nodes", 0), 0u);
+}
+
+// proxy-url: requests go to the proxy, in absolute form (an HTTP proxy's
+// request line), even for a host that does not resolve.
+TEST(ProxyTest, ProxyUrlCarriesTheRequests) {
+  auto proxy = testing::FakeApiServer::Start();
+  ASSERT_NE(proxy, nullptr);
+  RestConfig config;
+  config.server = "http://dsd-proxy-test.invalid:9";
+  absl::StatusOr<ListResult> direct = Client(config, Fast()).List(kNodes, {});
+  EXPECT_FALSE(direct.ok());
+  EXPECT_TRUE(proxy->Log().empty());
+  config.proxy_url = proxy->url();
+  Client(config, Fast()).List(kNodes, {}).IgnoreError();
+  const std::vector<testing::LoggedRequest> log = proxy->Log();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(
+      log[0].target.rfind("http://dsd-proxy-test.invalid:9/api/v1/nodes", 0),
+      0u)
+      << log[0].target;
 }
 
 }  // namespace
