@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ const Case kCases[] = {
     {"KubeList", "kube_list", &CheckKubeListPage, 10},
     {"Extender", "extender", &CheckExtenderFilter, 10},
 };
+
+// ctest lists cases by name, not as bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class CorpusReplayTest : public ::testing::TestWithParam<Case> {};
 

@@ -249,7 +249,7 @@ EOF
 fi
 mkdir -p "$DOCS"
 result=passed
-((fail)) && result="**failed**: $(tr '\n' ' ' <"$OUT/problems.md")"
+((fail)) && result="**failed**: $(sed 's/^- FAIL: //' "$OUT/problems.md" | paste -sd';' -)"
 {
   echo "## Soak (make soak)"
   echo
