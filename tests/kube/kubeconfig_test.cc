@@ -370,17 +370,26 @@ TEST(ExecPluginTest, TokenFromPluginRerunOn401AndErrorsNamed) {
       << bad.status();
 }
 
-TEST(TlsTest, CaVerifiedInsecureWarnedUnknownCaRefused) {
-  if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "openssl is not installed";
-  }
-  TempDir dir;
+bool HaveOpenssl() {
+  return std::system("command -v openssl >/dev/null 2>&1") == 0;
+}
+
+// Writes a self-signed cert.pem and key.pem into `dir` for `subject` and
+// `alt_names` (openssl's subjectAltName syntax); true when openssl did.
+bool WriteSelfSignedCert(const TempDir& dir, const std::string& subject,
+                         const std::string& alt_names) {
   const std::string cmd =
       "cd " + dir.path() +
       " && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out "
-      "cert.pem -days 1 -subj /CN=127.0.0.1 -addext "
-      "subjectAltName=IP:127.0.0.1 >/dev/null 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
+      "cert.pem -days 1 -subj " +
+      subject + " -addext subjectAltName=" + alt_names + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+TEST(TlsTest, CaVerifiedInsecureWarnedUnknownCaRefused) {
+  if (!HaveOpenssl()) GTEST_SKIP() << "openssl is not installed";
+  TempDir dir;
+  ASSERT_TRUE(WriteSelfSignedCert(dir, "/CN=127.0.0.1", "IP:127.0.0.1"));
   testing::FakeApiServer::Options so;
   so.cert_file = dir.path() + "/cert.pem";
   so.key_file = dir.path() + "/key.pem";
@@ -411,25 +420,13 @@ TEST(TlsTest, CaVerifiedInsecureWarnedUnknownCaRefused) {
   EXPECT_TRUE(Client(unknown, Fast()).List(kNodes, {}).ok());
 }
 
-}  // namespace
-}  // namespace dsd::kube
-
-namespace dsd::kube {
-namespace {
-
 // tls-server-name: a certificate without the server's IP but with the
 // name is accepted with that name only (client-go's ServerName).
 TEST(TlsTest, TlsServerNameIsTheNameTheCertificateIsCheckedAgainst) {
-  if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "openssl is not installed";
-  }
+  if (!HaveOpenssl()) GTEST_SKIP() << "openssl is not installed";
   TempDir dir;
-  const std::string cmd =
-      "cd " + dir.path() +
-      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out "
-      "cert.pem -days 1 -subj /CN=kubernetes -addext "
-      "subjectAltName=DNS:kubernetes.default.svc >/dev/null 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ASSERT_TRUE(
+      WriteSelfSignedCert(dir, "/CN=kubernetes", "DNS:kubernetes.default.svc"));
   testing::FakeApiServer::Options so;
   so.cert_file = dir.path() + "/cert.pem";
   so.key_file = dir.path() + "/key.pem";
