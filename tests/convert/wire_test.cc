@@ -446,12 +446,10 @@ struct Outcome {
   std::string plan;
 };
 
-Outcome Decide(const v1::DecideRequest& head, const v1::Snapshot& objects,
-               PodSource& pods) {
-  std::vector<Violation> violations;
-  engine::Snapshot snapshot;
-  ValidateAndConvertSnapshot(objects, pods, head.options(), "snapshot",
-                             violations, &snapshot);
+// The violations as "path: description", and the plan when there are none.
+Outcome OutcomeOf(const v1::DecideRequest& head,
+                  const std::vector<Violation>& violations,
+                  const engine::Snapshot& snapshot) {
   Outcome out;
   for (const Violation& v : violations) {
     out.violations.push_back(v.field + ": " + v.description);
@@ -464,6 +462,15 @@ Outcome Decide(const v1::DecideRequest& head, const v1::Snapshot& objects,
     out.plan = response.SerializeAsString();
   }
   return out;
+}
+
+Outcome Decide(const v1::DecideRequest& head, const v1::Snapshot& objects,
+               PodSource& pods) {
+  std::vector<Violation> violations;
+  engine::Snapshot snapshot;
+  ValidateAndConvertSnapshot(objects, pods, head.options(), "snapshot",
+                             violations, &snapshot);
+  return OutcomeOf(head, violations, snapshot);
 }
 
 class ParsedPods final : public PodSource {
@@ -573,18 +580,7 @@ Outcome DecideStreamed(const std::string& bytes) {
   WirePods pods(Open(bytes), *count);
   converter.Finish(pods, violations);
   EXPECT_THAT(pods.error(), IsOk()) << pods.error();
-  Outcome out;
-  for (const Violation& v : violations) {
-    out.violations.push_back(v.field + ": " + v.description);
-  }
-  if (violations.empty()) {
-    const absl::Time now = TimeFromProto(head.now());
-    v1::DecideResponse response;
-    PlanToProto(engine::Decide(snapshot, now, OptionsFromProto(head.options())),
-                now, response);
-    out.plan = response.SerializeAsString();
-  }
-  return out;
+  return OutcomeOf(head, violations, snapshot);
 }
 
 TEST(WireTest, StreamedObjectsDecideAsParsedObjects) {
