@@ -9,7 +9,10 @@
 //   - node added to decision: a Node applied to the fake until the
 //     adapter logs the drift of the new node (--drift_after 0), p50/p99
 //     over --adds nodes, against one Decide of the affected DaemonSets (a
-//     node event affects every DaemonSet: the whole snapshot);
+//     node event affects every DaemonSet: the whole snapshot). Each add
+//     follows a quiet second, more than the adapter's --debounce (0.2 s):
+//     a lone change is decided at once, while one that follows a round
+//     within the debounce waits for it by design (bursts are gathered);
 //   - the adapter's peak RSS (VmHWM) against the snapshot's protobuf bytes.
 // Writes one JSON object to stdout. scripts/bench.sh (step 9) runs it; it
 // measures whatever the adapter does, so it can be re-run as that changes.
@@ -295,6 +298,7 @@ int main(int argc, char** argv) {
     node["metadata"]["uid"] = "uid-" + name;
     node["metadata"]["labels"]["kubernetes.io/hostname"] = name;
     node["metadata"].erase("resourceVersion");
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // a quiet spell
     const auto start = Clock::now();
     fake->Apply(node);
     const std::string needle = "\"node\":\"" + name + "\"";

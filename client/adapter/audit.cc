@@ -112,6 +112,73 @@ std::string NamespaceOf(const std::string& key) {
   return key.substr(0, key.find('/'));
 }
 
+// What the store keeps of a Node, DaemonSet or Pod (ReflectorOptions::
+// encode): the object converted once, when it arrives, by the loader that
+// reads kubectl's JSON: '+' and its dsd.v1 message's bytes, or '!' and the
+// conversion's problems, one per line ("" for an object the loader
+// skipped). A round then parses messages instead of converting JSON, and
+// the store holds a fraction of the JSON's bytes.
+std::string EncodeConverted(const std::string& slim_json,
+                            const std::string& source) {
+  client::SnapshotLoader loader(int64_t{1} << 40);
+  loader.AddText(slim_json, source);
+  const client::LoadedSnapshot loaded = loader.Finish();
+  if (!loaded.problems.empty()) {
+    std::string out = "!";
+    for (const client::InputProblem& p : loaded.problems) {
+      out += p.ToString() + "\n";
+    }
+    return out;
+  }
+  const v1::Snapshot& s = loaded.snapshot;
+  const google::protobuf::Message* message = nullptr;
+  if (!s.nodes().empty()) message = &s.nodes(0);
+  if (!s.daemon_sets().empty()) message = &s.daemon_sets(0);
+  if (!s.pods().empty()) message = &s.pods(0);
+  return message != nullptr ? "+" + message->SerializeAsString() : "";
+}
+
+enum class Kind { kNode, kDaemonSet, kPod };
+
+// Adds what EncodeConverted stored to `out`: the message with its origin,
+// or the problems.
+void AddStored(Kind kind, const std::string& stored, const std::string& source,
+               client::LoadedSnapshot& out) {
+  if (stored.empty()) return;
+  if (stored[0] == '!') {
+    size_t start = 1;
+    for (size_t end; (end = stored.find('\n', start)) != std::string::npos;
+         start = end + 1) {
+      out.problems.push_back({"", "", "", stored.substr(start, end - start)});
+    }
+    return;
+  }
+  const char* data = stored.data() + 1;
+  const int size = static_cast<int>(stored.size() - 1);
+  switch (kind) {
+    case Kind::kNode: {
+      v1::Node& node = *out.snapshot.add_nodes();
+      node.ParseFromArray(data, size);
+      out.nodes.push_back({source, "Node " + node.name()});
+      break;
+    }
+    case Kind::kDaemonSet: {
+      v1::DaemonSet& ds = *out.snapshot.add_daemon_sets();
+      ds.ParseFromArray(data, size);
+      out.daemon_sets.push_back(
+          {source, "DaemonSet " + ds.namespace_() + "/" + ds.name()});
+      break;
+    }
+    case Kind::kPod: {
+      v1::Pod& pod = *out.snapshot.add_pods();
+      pod.ParseFromArray(data, size);
+      out.pods.push_back(
+          {source, "Pod " + pod.namespace_() + "/" + pod.name()});
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 Auditor::Auditor(kube::RestConfig config, AuditOptions options,
@@ -131,6 +198,11 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
                                   &kube::kPods, &kube::kControllerRevisions}) {
     kube::ReflectorOptions ro;
     ro.page_size = options_.page_size;
+    if (r != &kube::kControllerRevisions) {
+      ro.encode = [source = "cluster " + config_.server](std::string json) {
+        return EncodeConverted(json, source);
+      };
+    }
     if (r->namespaced) ro.namespace_ = options_.namespace_;
     if (r == &kube::kDaemonSets) ro.label_selector = options_.selector;
     ro.log = [this](const std::string& line) {
@@ -173,20 +245,29 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
   batch_size_buckets_.assign(std::size(kSizeBuckets) + 1, 0);
 }
 
+void Auditor::Mark(const std::function<void(Dirty&)>& add) {
+  bool was_clean = false;
+  {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    was_clean = dirty_.empty();
+    if (was_clean) dirty_.first = now;
+    dirty_.last = now;
+    add(dirty_);
+  }
+  // Wakes Run at once for a change after a quiet spell.
+  if (was_clean) dirty_cv_.notify_one();
+}
+
 void Auditor::MarkAll(const std::string& reason) {
-  std::lock_guard<std::mutex> lock(dirty_mu_);
-  const auto now = std::chrono::steady_clock::now();
-  if (dirty_.empty()) dirty_.first = now;
-  dirty_.last = now;
-  if (dirty_.all.empty()) dirty_.all = reason;
+  Mark([&](Dirty& d) {
+    if (d.all.empty()) d.all = reason;
+  });
 }
 
 void Auditor::MarkDaemonSet(const std::string& key, const std::string& reason) {
-  std::lock_guard<std::mutex> lock(dirty_mu_);
-  const auto now = std::chrono::steady_clock::now();
-  if (dirty_.empty()) dirty_.first = now;
-  dirty_.last = now;
-  dirty_.daemon_sets.emplace(key, reason);  // the first cause stays
+  // The first cause stays.
+  Mark([&](Dirty& d) { d.daemon_sets.emplace(key, reason); });
 }
 
 void Auditor::MarkOwner(const std::string& index_value,
@@ -194,11 +275,8 @@ void Auditor::MarkOwner(const std::string& index_value,
   if (index_value.rfind("ds:", 0) == 0) {
     MarkDaemonSet(index_value.substr(3), reason);
   } else if (index_value.rfind("orphan:", 0) == 0) {
-    std::lock_guard<std::mutex> lock(dirty_mu_);
-    const auto now = std::chrono::steady_clock::now();
-    if (dirty_.empty()) dirty_.first = now;
-    dirty_.last = now;
-    dirty_.namespaces.emplace(index_value.substr(7), reason);
+    Mark(
+        [&](Dirty& d) { d.namespaces.emplace(index_value.substr(7), reason); });
   }
 }
 
@@ -314,32 +392,45 @@ bool Auditor::Decide(Clock::time_point now) {
   }
   if (units.empty()) return true;
 
-  // One conversion for the round: all nodes, the scope's DaemonSets, and
-  // their pods and revisions (owned, and orphans of their namespaces).
-  std::string text = R"({"apiVersion":"v1","kind":"List","items":[)";
-  bool first = true;
-  auto add = [&](const std::string& json) {
-    if (!first) text += ',';
-    first = false;
-    text += json;
+  // The round's snapshot from the store's converted objects: all nodes,
+  // the scope's DaemonSets, and their pods (owned, and orphans of their
+  // namespaces). Their revisions, the one kind stored as JSON, go through
+  // the loader with them: it sets each DaemonSet's current revision hash.
+  const std::string source = "cluster " + config_.server;
+  client::LoadedSnapshot converted;
+  std::string revision_items;
+  auto add_revision = [&revision_items](const std::string& json) {
+    if (!revision_items.empty()) revision_items += ',';
+    revision_items += json;
   };
-  nodes.ForEach(add);
+  nodes.ForEach([&](const std::string& stored) {
+    AddStored(Kind::kNode, stored, source, converted);
+  });
   std::set<std::string> namespaces;
   for (const auto& [key, reason] : scope) {
-    std::string json;
-    if (daemon_sets.Get(key, json)) add(json);
-    pods.ForEachIndexed("ds:" + key, add);
-    revisions.ForEachIndexed("ds:" + key, add);
+    std::string daemon_set;
+    if (daemon_sets.Get(key, daemon_set)) {
+      AddStored(Kind::kDaemonSet, daemon_set, source, converted);
+    }
+    pods.ForEachIndexed("ds:" + key, [&](const std::string& stored) {
+      AddStored(Kind::kPod, stored, source, converted);
+    });
+    revisions.ForEachIndexed("ds:" + key, add_revision);
     namespaces.insert(NamespaceOf(key));
   }
   for (const std::string& ns : namespaces) {
-    pods.ForEachIndexed("orphan:" + ns, add);
-    revisions.ForEachIndexed("orphan:" + ns, add);
+    pods.ForEachIndexed("orphan:" + ns, [&](const std::string& stored) {
+      AddStored(Kind::kPod, stored, source, converted);
+    });
+    revisions.ForEachIndexed("orphan:" + ns, add_revision);
   }
-  text += "]}";
   client::SnapshotLoader loader(int64_t{1} << 40);
-  loader.AddText(text, "cluster " + config_.server);
-  text = std::string();
+  if (!revision_items.empty()) {
+    loader.AddText(
+        R"({"apiVersion":"v1","kind":"List","items":[)" + revision_items + "]}",
+        source);
+  }
+  loader.AddConverted(std::move(converted));
   client::LoadedSnapshot loaded = loader.Finish();
   std::vector<std::string> problems;
   for (const client::InputProblem& p : loaded.problems) {
@@ -695,6 +786,10 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
   // Under a steady stream of changes the debounce alone would never end:
   // decide at the latest this long after the first pending change.
   const auto max_wait = std::max(std::chrono::milliseconds(1000), 5 * debounce);
+  // The first change after a quiet spell (no round for `debounce`) is
+  // decided at once: the debounce gathers bursts, it does not delay a
+  // lone node event (client-go's workqueue adds no delay at all).
+  auto last_round_end = std::chrono::steady_clock::time_point();
   auto last_full = std::chrono::steady_clock::now();
   auto next_attempt = std::chrono::steady_clock::time_point();
   auto last_report = std::chrono::steady_clock::time_point();
@@ -702,7 +797,10 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
   bool was_ready = false;
   const auto started = std::chrono::steady_clock::now();
   while (!stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    {
+      std::unique_lock<std::mutex> lock(dirty_mu_);
+      dirty_cv_.wait_for(lock, std::chrono::milliseconds(20));
+    }
     const auto steady = std::chrono::steady_clock::now();
     const Clock::time_point now = Clock::now();
     bool synced = true;
@@ -734,13 +832,16 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
     bool due = false;
     {
       std::lock_guard<std::mutex> lock(dirty_mu_);
-      due = !dirty_.empty() && (steady - dirty_.last >= debounce ||
+      due = !dirty_.empty() && (dirty_.first - last_round_end >= debounce ||
+                                steady - dirty_.last >= debounce ||
                                 steady - dirty_.first >= max_wait);
       if (due && !dirty_.all.empty()) last_full = steady;
     }
     // Never on an unsynced cache: a missing pod would read as a create.
     if (synced && due && steady >= next_attempt) {
-      if (Decide(now)) {
+      const bool decided = Decide(now);
+      last_round_end = std::chrono::steady_clock::now();
+      if (decided) {
         failures = 0;
         next_attempt = steady;
       } else {

@@ -1,5 +1,6 @@
 // dsd-adapter's audit mode: keeps a live, slim cache of the cluster's
-// Nodes, DaemonSets, Pods and ControllerRevisions (client/kube), asks
+// Nodes, DaemonSets, Pods and ControllerRevisions (client/kube; the first
+// three converted to their dsd.v1 messages once, as they arrive), asks
 // dsd-server for the plan of the DaemonSets a change affects (debounced;
 // in batched Decide calls, several at once, spread over dsd-server's
 // replicas by the channel's round_robin policy), and reports drift:
@@ -23,6 +24,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -114,7 +117,10 @@ class Auditor {
       return all.empty() && daemon_sets.empty() && namespaces.empty();
     }
   };
+  // Records a change: `add` says what it makes dirty.
+  void Mark(const std::function<void(Dirty&)>& add);
   mutable std::mutex dirty_mu_;
+  std::condition_variable dirty_cv_;  // a change after a quiet spell
   Dirty dirty_;
 
   mutable std::mutex mu_;  // guards what Metrics and WriteReport read

@@ -36,9 +36,10 @@ explanation.
 What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
 Pod or ControllerRevision, the DaemonSet its controller owner reference
 names; an orphan pod, every DaemonSet of its namespace (any may adopt
-it). Changes within --debounce are collected, then the affected
-DaemonSets are decided, each request carrying all nodes and only their own
-pods, in batches of at most --max_batch_daemonsets DaemonSets and about
+it). A change after a quiet spell is decided at once; changes that
+follow a round within --debounce are collected until they pause. The
+affected DaemonSets are decided, each request carrying all nodes and only
+their own pods, in batches of at most --max_batch_daemonsets DaemonSets and about
 --max_batch_bytes bytes, --decide_parallelism calls at once. With
 --server dns:///NAME:PORT (or ipv4:ADDR:PORT,ADDR:PORT) the calls are
 spread over every address the name resolves to (gRPC round_robin), so
@@ -130,7 +131,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--debounce", options.debounce_seconds,
-                 "Seconds without a change before deciding")
+                 "Seconds without a change before deciding the changes "
+                 "that followed a round (a change after a quiet spell is "
+                 "decided at once)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--resync", options.resync_seconds,

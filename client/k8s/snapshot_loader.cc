@@ -433,6 +433,35 @@ void Convert(const FoundObject& found, const internal::NumberTexts& numbers,
   }
 }
 
+// Moves `from`'s objects, origins, warnings and problems to the end of
+// `to`'s.
+void Append(LoadedSnapshot&& from, LoadedSnapshot& to) {
+  const auto move = [](auto& from_list, auto& to_list) {
+    if (to_list.empty()) {
+      std::swap(to_list, from_list);
+      return;
+    }
+    for (auto& item : from_list) to_list.push_back(std::move(item));
+  };
+  const auto move_messages = [](auto& from_list, auto& to_list) {
+    if (to_list.empty()) {
+      to_list.Swap(&from_list);
+      return;
+    }
+    for (auto& item : from_list) *to_list.Add() = std::move(item);
+  };
+  v1::Snapshot& in = from.snapshot;
+  v1::Snapshot& out = to.snapshot;
+  move_messages(*in.mutable_nodes(), *out.mutable_nodes());
+  move_messages(*in.mutable_daemon_sets(), *out.mutable_daemon_sets());
+  move_messages(*in.mutable_pods(), *out.mutable_pods());
+  move(from.nodes, to.nodes);
+  move(from.daemon_sets, to.daemon_sets);
+  move(from.pods, to.pods);
+  move(from.warnings, to.warnings);
+  move(from.problems, to.problems);
+}
+
 }  // namespace
 
 std::string Printable(std::string_view text) {
@@ -558,6 +587,10 @@ void SnapshotLoader::AddFile(const std::string& path) {
   if (!is_stdin) ::close(fd);
 }
 
+void SnapshotLoader::AddConverted(LoadedSnapshot converted) {
+  Append(std::move(converted), converted_);
+}
+
 void SnapshotLoader::AddText(std::string_view text, const std::string& source) {
   if (!Reserve(text.size(), source)) return;
   AddRead(std::string(text), source);
@@ -597,9 +630,13 @@ LoadedSnapshot SnapshotLoader::Finish() {
         flattener.AddDocument(doc.parsed.documents[i], location);
       }
     }
+    const v1::Snapshot& converted = converted_.snapshot;
+    const bool none_converted =
+        converted.nodes().empty() && converted.daemon_sets().empty() &&
+        converted.pods().empty() && converted_.problems.empty();
     // As kubectl's "error: no objects passed to apply": an empty file is
     // a mistake (the wrong file, a failed kubectl get), not an empty plan.
-    if (objects.empty() && out.problems.empty()) {
+    if (objects.empty() && none_converted && out.problems.empty()) {
       std::string names;
       for (const std::string& source : sources_) {
         names += (names.empty() ? "" : ", ") + source;
@@ -612,6 +649,7 @@ LoadedSnapshot SnapshotLoader::Finish() {
       Convert(found, numbers, out, revisions);
     }
     current = nullptr;
+    Append(std::exchange(converted_, LoadedSnapshot()), out);
     for (v1::DaemonSet& ds : *out.snapshot.mutable_daemon_sets()) {
       std::optional<std::string> hash = HashFromRevisions(ds, revisions);
       ds.set_current_revision_hash(

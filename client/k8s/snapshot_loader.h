@@ -83,8 +83,16 @@ class SnapshotLoader {
   // added ("no objects in a.yaml, b.yaml"); a string or key that is not
   // UTF-8 (named by object and field path, as for JSON, which cannot
   // carry one); memory running out ("FILE: too large to load (out of
-  // memory ...)"). Never throws. Finish does not consume what was added.
+  // memory ...)"). Never throws. Finish does not consume the texts added.
   LoadedSnapshot Finish();
+
+  // Objects another SnapshotLoader converted (one at a time, as
+  // dsd-adapter's store holds them), with their origins, problems and
+  // warnings: Finish appends them after the objects of the texts, and its
+  // cross-object step covers them (every DaemonSet's current_revision_hash
+  // is decided again from all revisions and pods it has). They move into
+  // the next Finish's result, unlike the texts.
+  void AddConverted(LoadedSnapshot converted);
 
  private:
   struct Document;  // one added text, parsed (defined in the .cc)
@@ -98,6 +106,7 @@ class SnapshotLoader {
   std::vector<std::string> sources_;  // parallel to texts_
   std::vector<std::string> texts_;
   std::vector<InputProblem> read_problems_;  // files AddFile could not read
+  LoadedSnapshot converted_;                 // AddConverted's, in order
 };
 
 // "snapshot.daemon_sets[2].template.tolerations[0].operator" ->

@@ -571,11 +571,13 @@ absl::StatusOr<ListResult> Client::List(const Resource& resource,
   return result;
 }
 
-absl::StatusOr<SlimListResult> Client::ListSlim(const Resource& resource,
-                                                const ListOptions& options) {
+absl::StatusOr<SlimListResult> Client::ListSlim(
+    const Resource& resource, const ListOptions& options,
+    const std::function<void(SlimItem&& item)>& on_item) {
   SlimListResult result;
   PageDecoder decoder;
   int pages = 0;
+  size_t items = 0;
   absl::Status status =
       ListPages(resource, options,
                 [&](std::string& body,
@@ -585,7 +587,10 @@ absl::StatusOr<SlimListResult> Client::ListSlim(const Resource& resource,
                   body.clear();
                   body.shrink_to_fit();
                   if (!s.ok()) return s;
-                  if (result.items.empty()) {
+                  items += page.items.size();
+                  if (on_item) {
+                    for (SlimItem& item : page.items) on_item(std::move(item));
+                  } else if (result.items.empty()) {
                     result.items = std::move(page.items);
                   } else {
                     for (SlimItem& item : page.items) {
@@ -593,9 +598,7 @@ absl::StatusOr<SlimListResult> Client::ListSlim(const Resource& resource,
                     }
                   }
                   result.resource_version = std::move(page.resource_version);
-                  if (options.on_page) {
-                    options.on_page(result.items.size(), ++pages);
-                  }
+                  if (options.on_page) options.on_page(items, ++pages);
                   return std::move(page.continue_token);
                 });
   if (!status.ok()) return status;

@@ -123,9 +123,12 @@ class Client {
   absl::StatusOr<ListResult> List(const Resource& resource,
                                   const ListOptions& options);
   // As List, each item slimmed (SlimObject) to compact JSON text as the
-  // page is read: the whole objects are never held (DecodeListPage).
-  absl::StatusOr<SlimListResult> ListSlim(const Resource& resource,
-                                          const ListOptions& options);
+  // page is read: the whole objects are never held (DecodeListPage). With
+  // `on_item`, each item goes there as its page is read instead of into
+  // SlimListResult::items (options.on_item is for List).
+  absl::StatusOr<SlimListResult> ListSlim(
+      const Resource& resource, const ListOptions& options,
+      const std::function<void(SlimItem&& item)>& on_item = {});
 
   // Watches until the server ends the stream (OK), `on_event` returns
   // false (OK), `stop` turns true (Cancelled), or an error: the HTTP

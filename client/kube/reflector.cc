@@ -142,7 +142,27 @@ bool Reflector::ListOnce() {
     list.resource_version =
         rv_unavailable_ ? "" : (last_rv_.empty() ? "0" : last_rv_);
   }
-  absl::StatusOr<SlimListResult> result = client_.ListSlim(resource_, list);
+  // The new store is built as the pages arrive: the list is never held
+  // whole, slim or not.
+  std::map<std::string, std::string> fresh;
+  std::map<std::string, std::string> index_of;
+  std::map<std::string, std::set<std::string>> indexed;
+  absl::StatusOr<SlimListResult> result =
+      client_.ListSlim(resource_, list, [&](SlimItem&& item) {
+        if (item.key.empty()) return;
+        if (options_.index) {
+          // The slim text keeps what an index reads (metadata); parsed
+          // only for reflectors that have one.
+          std::string value = options_.index(nlohmann::json::parse(item.json));
+          if (!value.empty()) {
+            indexed[value].insert(item.key);
+            index_of.emplace(item.key, std::move(value));
+          }
+        }
+        fresh[std::move(item.key)] = options_.encode
+                                         ? options_.encode(std::move(item.json))
+                                         : std::move(item.json);
+      });
   if (!result.ok()) {
     const std::string error(result.status().message());
     if (options_.log &&
@@ -156,23 +176,6 @@ bool Reflector::ListOnce() {
     }
     return false;
   }
-  std::map<std::string, std::string> fresh;
-  std::map<std::string, std::string> index_of;
-  std::map<std::string, std::set<std::string>> indexed;
-  for (SlimItem& item : result->items) {
-    if (item.key.empty()) continue;
-    if (options_.index) {
-      // The slim text keeps what an index reads (metadata); parsed only
-      // for reflectors that have one.
-      std::string value = options_.index(nlohmann::json::parse(item.json));
-      if (!value.empty()) {
-        indexed[value].insert(item.key);
-        index_of.emplace(item.key, std::move(value));
-      }
-    }
-    fresh[std::move(item.key)] = std::move(item.json);
-  }
-  result->items.clear();
   {
     std::lock_guard<std::mutex> lock(mu_);
     store_.swap(fresh);
@@ -226,6 +229,11 @@ void Reflector::Run() {
       const std::string value = options_.index && !deleted && !key.empty()
                                     ? options_.index(e.object)
                                     : std::string();
+      std::string stored;
+      if (!deleted && !key.empty()) {
+        stored = SlimObject(e.object).dump();
+        if (options_.encode) stored = options_.encode(std::move(stored));
+      }
       std::string previous;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -233,7 +241,7 @@ void Reflector::Run() {
           if (deleted) {
             store_.erase(key);
           } else {
-            store_[key] = SlimObject(e.object).dump();
+            store_[key] = std::move(stored);
           }
           previous = Reindex(key, value);
         }

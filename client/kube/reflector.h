@@ -8,8 +8,11 @@
 // reads (metadata.managedFields, the last-applied-configuration
 // annotation, a Pod's spec.containers/initContainers/volumes and
 // status.containerStatuses, which are most of a pod's bytes; slim.h), so a
-// 150,000-pod cluster is held in a fraction of client-go's memory. List
-// pages are slimmed as they are read (Client::ListSlim).
+// 150,000-pod cluster is held in a fraction of client-go's memory; with
+// ReflectorOptions::encode, in whatever the caller makes of that text
+// (dsd-adapter: the dsd.v1 message). List pages are slimmed as they are
+// read (Client::ListSlim) and the store is built page by page, so a list
+// is never held whole.
 #ifndef DSD_CLIENT_KUBE_REFLECTOR_H_
 #define DSD_CLIENT_KUBE_REFLECTOR_H_
 
@@ -40,6 +43,12 @@ struct ReflectorOptions {
   // function: the value an object is filed under ("" files it nowhere).
   // Optional; ForEachIndexed reads it.
   std::function<std::string(const nlohmann::json& object)> index;
+  // What the store keeps of an object, from its slim compact JSON text
+  // (SlimObject(object).dump()); unset: that text. dsd-adapter keeps each
+  // object converted to its dsd.v1 message instead. Called on the
+  // reflector's thread, without its lock held. ForEach, Get and
+  // ForEachIndexed hand out what it returned.
+  std::function<std::string(std::string slim_json)> encode;
   // After each change to the store: the event type ("ADDED", "MODIFIED",
   // "DELETED"; "SYNC" after a list replaced the whole store, with a null
   // object), the object as received, and the index value the object's key

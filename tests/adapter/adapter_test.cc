@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -421,6 +422,9 @@ TEST_P(AdapterFaultTest, EndsInACorrectReport) {
       std::chrono::seconds(20));
   EXPECT_EQ(DriftSet(report), want) << report.dump(2) << adapter.Output();
   EXPECT_TRUE(adapter.running()) << adapter.Output();
+  // The report can be right before the fault shows (a watch is cut once
+  // it has started): wait for its log line.
+  if (!c.log.empty()) adapter.WaitForOutput(c.log, std::chrono::seconds(10));
   adapter.Signal(SIGTERM);
   EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
   if (!c.log.empty()) {
@@ -649,6 +653,49 @@ TEST_P(AdapterChangeTest, DecidesWhatTheChangeAffects) {
 INSTANTIATE_TEST_SUITE_P(Changes, AdapterChangeTest,
                          ::testing::ValuesIn(kChanges),
                          [](const auto& p) { return p.param.name; });
+
+// The debounce gathers bursts without delaying a lone change: the first
+// change after a quiet spell is decided at once, one that follows a round
+// within --debounce waits for the debounce.
+TEST_F(AdapterTest, DebounceDelaysOnlyChangesThatFollowARound) {
+  StartDsdServer();
+  std::vector<std::string> args = Args({"--drift_after", "0", "--resync", "0"});
+  const auto debounce = std::find(args.begin(), args.end(), "--debounce");
+  ASSERT_NE(debounce, args.end());
+  *std::next(debounce) = "4";
+  Adapter adapter(args);
+  WaitForReport(report_, [](const nlohmann::json& r) {
+    return r.value("driftTotal", 0) == 3;
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // a quiet spell
+  const std::string node1_delete =
+      "default/ssd-monitor delete ssd-monitor-k8s-node1 NodeAffinityMismatch";
+  server_->Apply(SsdMonitorPod(*server_, "k8s-node1"));
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  auto start = std::chrono::steady_clock::now();
+  RelabelNode1(*server_);
+  nlohmann::json report = WaitForReport(
+      report_,
+      [&](const nlohmann::json& r) { return DriftSet(r).count(node1_delete); },
+      std::chrono::seconds(10));
+  EXPECT_EQ(DriftSet(report).count(node1_delete), 1u) << report.dump(2);
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(2500));
+  // Right after that round: back to disk=ssd, decided after the debounce.
+  start = std::chrono::steady_clock::now();
+  nlohmann::json node = server_->Get("Node", "", "k8s-node1");
+  node["metadata"]["labels"]["disk"] = "ssd";
+  server_->Apply(node);
+  report = WaitForReport(
+      report_,
+      [&](const nlohmann::json& r) { return !DriftSet(r).count(node1_delete); },
+      std::chrono::seconds(20));
+  EXPECT_EQ(DriftSet(report).count(node1_delete), 0u) << report.dump(2);
+  EXPECT_GE(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(3500));
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+}
 
 // --server ipv4:A,B (as dns:/// of a headless Service with two replicas):
 // round_robin sends the batches to both dsd-servers.

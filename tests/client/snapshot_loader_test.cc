@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -815,6 +816,85 @@ TEST_P(RevisionHashTest, CurrentRevisionHash) {
   ASSERT_EQ(loaded.snapshot.daemon_sets_size(), 1);
   EXPECT_EQ(loaded.snapshot.daemon_sets(0).current_revision_hash(),
             c.expected_hash);
+}
+
+// dsd-adapter's way: each DaemonSet and Pod converted alone by its own
+// loader (as it arrives), then given to one loader with the revisions'
+// text. The cross-object step must see the converted pods and DaemonSets
+// as if they had been in the text.
+TEST_P(RevisionHashTest, SameWhenObjectsAreConvertedOneAtATime) {
+  const RevisionCase& c = GetParam();
+  const std::string all = std::string(kAgentDaemonSet) + c.objects;
+  std::vector<std::string> documents(1);
+  std::istringstream lines(all);
+  for (std::string line; std::getline(lines, line);) {
+    if (line == "---") {
+      documents.emplace_back();
+    } else {
+      documents.back() += line + "\n";
+    }
+  }
+  SnapshotLoader loader;
+  std::string revisions;
+  for (const std::string& doc : documents) {
+    if (doc.find("kind: ControllerRevision") != std::string::npos) {
+      revisions += "---\n" + doc;
+      continue;
+    }
+    LoadedSnapshot one = Load(doc, "cluster");
+    ASSERT_THAT(ProblemLines(one), IsEmpty());
+    loader.AddConverted(std::move(one));
+  }
+  if (!revisions.empty()) loader.AddText(revisions, "revisions.yaml");
+  const LoadedSnapshot loaded = loader.Finish();
+  const LoadedSnapshot whole = Load(all);
+  ASSERT_THAT(ProblemLines(loaded), IsEmpty());
+  ASSERT_EQ(loaded.snapshot.daemon_sets_size(), 1);
+  EXPECT_EQ(loaded.snapshot.daemon_sets(0).current_revision_hash(),
+            c.expected_hash);
+  EXPECT_EQ(loaded.snapshot.pods_size(), whole.snapshot.pods_size());
+  ASSERT_EQ(loaded.pods.size(), whole.pods.size());
+  for (size_t i = 0; i < loaded.pods.size(); ++i) {
+    EXPECT_EQ(loaded.pods[i].object, whole.pods[i].object);
+    EXPECT_EQ(loaded.snapshot.pods(static_cast<int>(i)).name(),
+              whole.snapshot.pods(static_cast<int>(i)).name());
+  }
+}
+
+TEST(SnapshotLoaderConvertedTest, OnlyConvertedObjectsAreNotAnEmptyInput) {
+  SnapshotLoader loader;
+  loader.AddConverted(
+      Load("{kind: Node, apiVersion: v1, "
+           "metadata: {name: n1}}"));
+  const LoadedSnapshot loaded = loader.Finish();
+  EXPECT_THAT(ProblemLines(loaded), IsEmpty());
+  ASSERT_EQ(loaded.snapshot.nodes_size(), 1);
+  EXPECT_EQ(loaded.snapshot.nodes(0).name(), "n1");
+  ASSERT_EQ(loaded.nodes.size(), 1u);
+  EXPECT_EQ(loaded.nodes[0].object, "Node n1");
+}
+
+TEST(SnapshotLoaderConvertedTest, ConvertedProblemsAndObjectsComeAfterTexts) {
+  SnapshotLoader loader;
+  loader.AddConverted(
+      Load("{kind: Node, apiVersion: v1, metadata: {name: "
+           "c1}, spec: {taints: [{key: k, effect: Often}]}}",
+           "watch"));
+  loader.AddConverted(
+      Load("{kind: Node, apiVersion: v1, "
+           "metadata: {name: c2}}",
+           "watch"));
+  loader.AddText("{kind: Node, apiVersion: v1, metadata: {name: t1}}",
+                 "a.yaml");
+  const LoadedSnapshot loaded = loader.Finish();
+  EXPECT_THAT(
+      ProblemLines(loaded),
+      ElementsAre(StartsWith("watch: Node c1: spec.taints[0].effect:")));
+  std::vector<std::string> names;
+  for (const v1::Node& n : loaded.snapshot.nodes()) names.push_back(n.name());
+  EXPECT_THAT(names, ElementsAre("t1", "c1", "c2"));
+  ASSERT_EQ(loaded.nodes.size(), 3u);
+  EXPECT_EQ(loaded.nodes[2].source, "watch");
 }
 
 TEST(RevisionHashTest, WithoutTemplateGenerationPodsTellNothing) {

@@ -106,6 +106,44 @@ TEST(ReflectorTest, SyncsThenFollowsTheWatch) {
   }
 }
 
+// With `encode`, the store keeps what it makes of each object's slim JSON,
+// from the (paged) list and from the watch alike.
+TEST(ReflectorTest, EncodeDecidesWhatTheStoreKeeps) {
+  auto with_managed_fields = [](nlohmann::json node) {
+    node["metadata"]["managedFields"] =
+        nlohmann::json::array({{{"manager", "kubectl"}}});
+    return node;
+  };
+  auto server = FakeApiServer::Start();
+  server->Apply(with_managed_fields(Node("a")));
+  server->Apply(Node("b"));
+  Client client(ConfigFor(*server), Fast());
+  ReflectorOptions options;
+  options.page_size = 1;
+  options.encode = [](std::string json) {
+    const nlohmann::json object = nlohmann::json::parse(json);
+    const bool slim = !object["metadata"].contains("managedFields");
+    return std::string(slim ? "slim:" : "full:") +
+           object["metadata"].value("name", "");
+  };
+  Reflector r(client, kNodes, options);
+  r.Start();
+  ASSERT_TRUE(Eventually([&] { return r.synced(); }));
+  auto stored = [&r] {
+    std::vector<std::string> out;
+    r.ForEach([&](const std::string& s) { out.push_back(s); });
+    return out;
+  };
+  EXPECT_EQ(stored(), (std::vector<std::string>{"slim:a", "slim:b"}));
+  server->Apply(with_managed_fields(Node("c")));
+  ASSERT_TRUE(Eventually([&] { return r.size() == 3; }));
+  std::string value;
+  ASSERT_TRUE(r.Get("/c", value));
+  EXPECT_EQ(value, "slim:c");
+  client.Stop();
+  r.Stop();
+}
+
 // An index (as client-go's Indexers) files each object under the value its
 // function gives, follows the watch, and tells on_change where an object
 // was filed before the change, so a consumer sees it leave its old place.
