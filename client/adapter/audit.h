@@ -22,6 +22,8 @@
 #ifndef DSD_CLIENT_ADAPTER_AUDIT_H_
 #define DSD_CLIENT_ADAPTER_AUDIT_H_
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -104,7 +106,8 @@ class Auditor {
   std::mutex log_mu_;
   std::unique_ptr<kube::Client> client_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
-  std::unique_ptr<v1::DaemonSetScheduler::Stub> stub_;
+  // Decide requests are built as bytes (audit.cc), so sent untyped.
+  std::unique_ptr<grpc::GenericStub> generic_stub_;
   DriftTracker tracker_;
   std::atomic<bool> ready_{false};
 

@@ -1,5 +1,6 @@
 // dsd-adapter: connects dsd to a live cluster. Flags are parsed here only
 // (CLI11); the work is in audit.{h,cc}.
+#include <malloc.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -65,6 +66,12 @@ start (kubeconfig, API server unreachable at start with --once, ...);
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One malloc arena: a round's megabytes are allocated on threads that
+  // come and go, and with glibc's per-thread arenas the freed memory stayed
+  // in arenas no later round reused (RSS grew by ~20 MB a round at 2,000
+  // nodes while the heap in use stayed at 37 MB). The adapter's threads
+  // hardly contend for malloc.
+  mallopt(M_ARENA_MAX, 1);
   CLI::App app(kDescription, "dsd-adapter");
   std::string mode = "audit";
   std::string kubeconfig, context, health_listen;

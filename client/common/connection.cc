@@ -137,8 +137,8 @@ Connection Connect(const ConnectionOptions& options) {
   args.SetLoadBalancingPolicyName("round_robin");
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
-  c.stub = v1::DaemonSetScheduler::NewStub(
-      grpc::CreateCustomChannel(options.server, credentials, args));
+  c.channel = grpc::CreateCustomChannel(options.server, credentials, args);
+  c.stub = v1::DaemonSetScheduler::NewStub(c.channel);
   return c;
 }
 
@@ -160,9 +160,14 @@ std::vector<std::pair<std::string, std::string>> FieldViolations(
   }
   for (const auto& any : details.details()) {
     google::rpc::BadRequest bad;
+    google::rpc::QuotaFailure quota;
     if (any.UnpackTo(&bad)) {
       for (const auto& v : bad.field_violations()) {
         out.emplace_back(v.field(), v.description());
+      }
+    } else if (any.UnpackTo(&quota)) {
+      for (const auto& v : quota.violations()) {
+        out.emplace_back(v.subject(), v.description());
       }
     }
   }

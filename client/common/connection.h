@@ -46,6 +46,7 @@ std::string StatusCodeName(grpc::StatusCode code);
 
 // A stub for `options`, or an error message (unreadable PEM files).
 struct Connection {
+  std::shared_ptr<grpc::Channel> channel;  // the stub's
   std::unique_ptr<v1::DaemonSetScheduler::Stub> stub;
   std::string error;
 };
@@ -55,8 +56,10 @@ Connection Connect(const ConnectionOptions& options);
 void ApplyDeadline(const ConnectionOptions& options,
                    grpc::ClientContext& context);
 
-// The field violations of an INVALID_ARGUMENT status (from its
-// google.rpc.Status details), as (field, description) pairs.
+// The field violations of a status (from its google.rpc.Status details),
+// as (field, description) pairs: an INVALID_ARGUMENT's BadRequest, and a
+// RESOURCE_EXHAUSTED's QuotaFailure, whose subject is the field path of
+// what is over its limit (snapshot.pods[3].labels).
 std::vector<std::pair<std::string, std::string>> FieldViolations(
     const grpc::Status& status);
 

@@ -697,6 +697,50 @@ TEST_F(AdapterTest, DebounceDelaysOnlyChangesThatFollowARound) {
   EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
 }
 
+// An object the converter takes but dsd-server refuses (more labels than
+// its per-object cap): the failed batch names the object as Kubernetes
+// does, the adapter keeps running and retries, and once the object is
+// gone the report is right again.
+TEST_F(AdapterTest, ServerRejectionNamesTheObjectAndIsRetried) {
+  StartDsdServer();
+  nlohmann::json pod = SsdMonitorPod(*server_, "k8s-node1");
+  for (int i = 0; i <= 1000; ++i) {
+    pod["metadata"]["labels"]["extra-" + std::to_string(i)] = "x";
+  }
+  server_->Apply(pod);
+  Adapter adapter(Args({"--drift_after", "0"}));
+  ASSERT_TRUE(
+      adapter.WaitForOutput("decide failed.*", std::chrono::seconds(20)))
+      << adapter.Output();
+  const std::string out = adapter.Output();
+  EXPECT_NE(out.find("RESOURCE_EXHAUSTED"), std::string::npos) << out;
+  EXPECT_NE(out.find("Pod default/ssd-monitor-k8s-node1: metadata.labels"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("daemonsets=default/ssd-monitor"), std::string::npos)
+      << out;
+  nlohmann::json report = WaitForReport(report_, [](const nlohmann::json& r) {
+    return !r["lastDecide"]["error"].get<std::string>().empty();
+  });
+  EXPECT_NE(report["lastDecide"]["error"].get<std::string>().find(
+                "Pod default/ssd-monitor-k8s-node1"),
+            std::string::npos)
+      << report.dump(2);
+  server_->Delete("Pod", "default", "ssd-monitor-k8s-node1");
+  report = WaitForReport(
+      report_,
+      [](const nlohmann::json& r) {
+        return DriftSet(r) == GoldenSet("01-cluster.json") &&
+               r["lastDecide"]["error"] == "";
+      },
+      std::chrono::seconds(20));
+  EXPECT_EQ(DriftSet(report), GoldenSet("01-cluster.json")) << report.dump(2);
+  EXPECT_EQ(report["lastDecide"]["error"], "") << report.dump(2);
+  EXPECT_TRUE(adapter.running());
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+}
+
 // --server ipv4:A,B (as dns:/// of a headless Service with two replicas):
 // round_robin sends the batches to both dsd-servers.
 TEST_F(AdapterTest, BatchesAreSpreadOverServerReplicas) {
