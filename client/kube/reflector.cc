@@ -48,10 +48,71 @@ std::string Reflector::last_error() const {
   return last_error_;
 }
 
+std::string Reflector::Store::Put(std::string key, std::string value,
+                                  const std::string& index) {
+  const auto it = objects_.try_emplace(std::move(key)).first;
+  it->second.value = std::move(value);
+  return Refile(it, index);
+}
+
+std::string Reflector::Store::Remove(const std::string& key) {
+  const auto it = objects_.find(key);
+  if (it == objects_.end()) return "";
+  std::string previous = Refile(it, "");
+  objects_.erase(it);
+  return previous;
+}
+
+std::string Reflector::Store::Refile(Objects::iterator it,
+                                     const std::string& index) {
+  Entry& entry = it->second;
+  std::string previous = entry.index != nullptr ? *entry.index : "";
+  if (previous == index) return previous;
+  if (entry.index != nullptr) {
+    const auto set = indexed_.find(previous);
+    set->second.erase(it->first);
+    if (set->second.empty()) indexed_.erase(set);
+    entry.index = nullptr;
+  }
+  if (!index.empty()) {
+    const auto set = indexed_.try_emplace(index).first;
+    set->second.insert(it->first);
+    entry.index = &set->first;
+  }
+  return previous;
+}
+
+void Reflector::Store::ForEach(
+    const std::function<void(const std::string& key, const std::string& value)>&
+        f) const {
+  for (const auto& [key, entry] : objects_) f(key, entry.value);
+}
+
+const std::string* Reflector::Store::Find(const std::string& key) const {
+  const auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : &it->second.value;
+}
+
+void Reflector::Store::ForEachIndexed(
+    const std::string& index,
+    const std::function<void(const std::string& value)>& f) const {
+  const auto set = indexed_.find(index);
+  if (set == indexed_.end()) return;
+  for (const std::string_view key : set->second) {
+    f(objects_.find(key)->second.value);
+  }
+}
+
+size_t Reflector::Store::IndexedCount(const std::string& index) const {
+  const auto set = indexed_.find(index);
+  return set == indexed_.end() ? 0 : set->second.size();
+}
+
 void Reflector::ForEach(
     const std::function<void(const std::string& json)>& f) const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [key, json] : store_) f(json);
+  store_.ForEach(
+      [&f](const std::string&, const std::string& json) { f(json); });
 }
 
 size_t Reflector::size() const {
@@ -63,15 +124,17 @@ std::vector<std::string> Reflector::Keys() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> keys;
   keys.reserve(store_.size());
-  for (const auto& [key, json] : store_) keys.push_back(key);
+  store_.ForEach([&keys](const std::string& key, const std::string&) {
+    keys.push_back(key);
+  });
   return keys;
 }
 
 bool Reflector::Get(const std::string& key, std::string& json) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const auto it = store_.find(key);
-  if (it == store_.end()) return false;
-  json = it->second;
+  const std::string* value = store_.Find(key);
+  if (value == nullptr) return false;
+  json = *value;
   return true;
 }
 
@@ -79,36 +142,12 @@ void Reflector::ForEachIndexed(
     const std::string& value,
     const std::function<void(const std::string& json)>& f) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const auto it = indexed_.find(value);
-  if (it == indexed_.end()) return;
-  for (const std::string& key : it->second) {
-    const auto object = store_.find(key);
-    if (object != store_.end()) f(object->second);
-  }
+  store_.ForEachIndexed(value, f);
 }
 
 size_t Reflector::IndexedCount(const std::string& value) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const auto it = indexed_.find(value);
-  return it == indexed_.end() ? 0 : it->second.size();
-}
-
-std::string Reflector::Reindex(const std::string& key,
-                               const std::string& value) {
-  std::string previous;
-  if (const auto it = index_of_.find(key); it != index_of_.end()) {
-    previous = std::move(it->second);
-    index_of_.erase(it);
-    if (auto set = indexed_.find(previous); set != indexed_.end()) {
-      set->second.erase(key);
-      if (set->second.empty()) indexed_.erase(set);
-    }
-  }
-  if (!value.empty()) {
-    index_of_.emplace(key, value);
-    indexed_[value].insert(key);
-  }
-  return previous;
+  return store_.IndexedCount(value);
 }
 
 void Reflector::SetState(const std::string& state, const std::string& error) {
@@ -144,24 +183,19 @@ bool Reflector::ListOnce() {
   }
   // The new store is built as the pages arrive: the list is never held
   // whole, slim or not.
-  std::map<std::string, std::string> fresh;
-  std::map<std::string, std::string> index_of;
-  std::map<std::string, std::set<std::string>> indexed;
+  Store fresh;
   absl::StatusOr<SlimListResult> result =
       client_.ListSlim(resource_, list, [&](SlimItem&& item) {
         if (item.key.empty()) return;
-        if (options_.index) {
-          // The slim text keeps what an index reads (metadata); parsed
-          // only for reflectors that have one.
-          std::string value = options_.index(nlohmann::json::parse(item.json));
-          if (!value.empty()) {
-            indexed[value].insert(item.key);
-            index_of.emplace(item.key, std::move(value));
-          }
-        }
-        fresh[std::move(item.key)] = options_.encode
-                                         ? options_.encode(std::move(item.json))
-                                         : std::move(item.json);
+        // The slim text keeps what an index reads (metadata); parsed only
+        // for reflectors that have one.
+        const std::string index =
+            options_.index ? options_.index(nlohmann::json::parse(item.json))
+                           : std::string();
+        fresh.Put(std::move(item.key),
+                  options_.encode ? options_.encode(std::move(item.json))
+                                  : std::move(item.json),
+                  index);
       });
   if (!result.ok()) {
     const std::string error(result.status().message());
@@ -178,9 +212,7 @@ bool Reflector::ListOnce() {
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    store_.swap(fresh);
-    index_of_.swap(index_of);
-    indexed_.swap(indexed);
+    std::swap(store_, fresh);
     last_rv_ = result->resource_version;
     rv_unavailable_ = false;
   }
@@ -238,12 +270,8 @@ void Reflector::Run() {
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (!key.empty()) {
-          if (deleted) {
-            store_.erase(key);
-          } else {
-            store_[key] = std::move(stored);
-          }
-          previous = Reindex(key, value);
+          previous = deleted ? store_.Remove(key)
+                             : store_.Put(key, std::move(stored), value);
         }
         if (!rv.empty()) last_rv_ = rv;
       }

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -99,9 +100,40 @@ class Reflector {
   size_t IndexedCount(const std::string& value) const;
 
  private:
-  // Files `key` under `value` (or nowhere for ""); the previous value.
-  // Requires mu_.
-  std::string Reindex(const std::string& key, const std::string& value);
+  // The objects and the index over them, each key held once: the index
+  // keeps views of the objects' keys, and each object a pointer to the
+  // index value it is filed under (std::map nodes stay put, also across
+  // a swap or move of the maps).
+  class Store {
+   public:
+    // Sets `key`'s value and files it under `index` ("" nowhere); the
+    // value it was filed under before ("" none).
+    std::string Put(std::string key, std::string value,
+                    const std::string& index);
+    // Removes `key`; the value it was filed under ("" none).
+    std::string Remove(const std::string& key);
+
+    size_t size() const { return objects_.size(); }
+    void ForEach(const std::function<void(const std::string& key,
+                                          const std::string& value)>& f) const;
+    const std::string* Find(const std::string& key) const;
+    void ForEachIndexed(
+        const std::string& index,
+        const std::function<void(const std::string& value)>& f) const;
+    size_t IndexedCount(const std::string& index) const;
+
+   private:
+    struct Entry {
+      std::string value;
+      const std::string* index = nullptr;  // a key of indexed_
+    };
+    using Objects = std::map<std::string, Entry, std::less<>>;
+    std::string Refile(Objects::iterator it, const std::string& index);
+
+    Objects objects_;
+    std::map<std::string, std::set<std::string_view>, std::less<>> indexed_;
+  };
+
   void Run();
   // Lists and replaces the store; false on error (logged).
   bool ListOnce();
@@ -112,9 +144,7 @@ class Reflector {
   const Resource resource_;
   const ReflectorOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, std::string> store_;     // "ns/name" -> JSON text
-  std::map<std::string, std::string> index_of_;  // key -> non-empty value
-  std::map<std::string, std::set<std::string>> indexed_;  // value -> keys
+  Store store_;  // "ns/name" -> slim JSON text, or what encode made of it
   std::string state_ = "stopped";
   std::string last_error_;
   std::string last_rv_;
