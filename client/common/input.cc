@@ -39,9 +39,19 @@ bool SetNow(const std::string& text, google::protobuf::Timestamp& out,
 int ReportCallError(const ConnectionOptions& connection,
                     const LoadedSnapshot& loaded, const grpc::Status& status,
                     std::ostream& err) {
+  const auto violations = FieldViolations(status);
+  // Over a per-object limit (snapshot.pods[3].labels: 1001 entries exceed
+  // the limit of 1000 per object) is a problem of the input's objects,
+  // named like any other; a limit on the whole request (snapshot.pods,
+  // --max_pods) keeps the server's hint.
+  bool names_objects =
+      status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+      !violations.empty();
+  for (const auto& [field, description] : violations) {
+    names_objects = names_objects && TranslateFieldPath(loaded, field) != field;
+  }
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-      status.error_code() == grpc::StatusCode::NOT_FOUND) {
-    const auto violations = FieldViolations(status);
+      status.error_code() == grpc::StatusCode::NOT_FOUND || names_objects) {
     // The server may quote the input's bytes: one printable line each.
     if (violations.empty()) {
       err << "error: " << Printable(status.error_message()) << '\n';

@@ -55,10 +55,11 @@ bool SetNow(const std::string& text, google::protobuf::Timestamp& out,
             std::ostream& err);
 
 // Prints a failed call of `connection` with the snapshot `loaded` on
-// `err`: INVALID_ARGUMENT and NOT_FOUND as one "error:" line per field
-// violation, its path translated back to the user's object (kExitInput);
-// anything else as one line about the server (kExitServer). Returns the
-// exit code.
+// `err`: INVALID_ARGUMENT and NOT_FOUND, and RESOURCE_EXHAUSTED for a
+// per-object limit (its paths name objects), as one "error:" line per
+// field violation, its path translated back to the user's object
+// (kExitInput); anything else as one line about the server (kExitServer).
+// Returns the exit code.
 int ReportCallError(const ConnectionOptions& connection,
                     const LoadedSnapshot& loaded, const grpc::Status& status,
                     std::ostream& err);

@@ -218,6 +218,16 @@ spec:
       - {key: dedicated, operator: Like, value: x}
 )";
 
+std::string ManyLabelsNode(int labels) {
+  std::string out =
+      "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n"
+      "  labels:\n";
+  for (int i = 0; i < labels; ++i) {
+    out += "    l" + std::to_string(i) + ": x\n";
+  }
+  return out;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Inputs, ErrorTest,
     ::testing::Values(
@@ -233,7 +243,14 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"InvalidLabelValueFromServer",
                   "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n"
                   "  labels: {disk: -ssd-}\n",
-                  kExitInput, "Node n1: metadata.labels[\"disk\"]"}),
+                  kExitInput, "Node n1: metadata.labels[\"disk\"]"},
+        // Over a per-object limit of the server: the object, not a hint
+        // to raise request limits.
+        ErrorCase{"LabelsOverThePerObjectLimit", ManyLabelsNode(1001),
+                  kExitInput,
+                  "LabelsOverThePerObjectLimit.yaml: Node n1: "
+                  "metadata.labels: 1001 entries exceed the limit of 1000 per "
+                  "object\n"}),
     dsd::testing::ParamName<ErrorCase>);
 
 TEST_F(DsdctlTest, UnreachableServerNamesAddressAndSuggestsMakeRun) {
