@@ -504,9 +504,12 @@ bool Auditor::Decide(Clock::time_point now) {
   for (const v1::DaemonSet& ds : loaded.snapshot.daemon_sets()) {
     if (!ds.current_revision_hash().empty()) continue;
     need_pods = true;
+    // (A pod's problems are reported once, by the check below.)
     pods.ForEachIndexed("ds:" + ds.namespace_() + "/" + ds.name(),
                         [&](const std::string& stored) {
-                          AddStored(Kind::kPod, stored, source, converted);
+                          if (IsMessage(stored)) {
+                            AddStored(Kind::kPod, stored, source, converted);
+                          }
                         });
   }
   if (need_pods) {
