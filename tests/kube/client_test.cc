@@ -200,6 +200,8 @@ TEST_P(ListTest, Lists) {
   for (const testing::LoggedRequest& r : log) {
     EXPECT_EQ(r.method, "GET");
     EXPECT_EQ(r.user_agent, "kube_client_test/1.2.3");
+    // As client-go: gzip, the one compression kube-apiserver speaks.
+    EXPECT_EQ(r.accept_encoding, "gzip");
   }
 }
 

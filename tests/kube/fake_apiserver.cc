@@ -611,7 +611,8 @@ void FakeApiServer::Route() {
     std::lock_guard<std::mutex> lock(mu_);
     log_.push_back({req.method, req.target, req.get_header_value("User-Agent"),
                     req.get_header_value("Authorization"),
-                    res.status == -1 ? 200 : res.status});
+                    res.status == -1 ? 200 : res.status,
+                    req.get_header_value("Accept-Encoding")});
   };
   server_->Get(".*", handler);
   server_->Post(".*", handler);

@@ -56,6 +56,7 @@ struct LoggedRequest {
   std::string user_agent;
   std::string authorization;
   int status = 0;  // what the fake answered (0: dropped)
+  std::string accept_encoding;
 };
 
 class FakeApiServer {
