@@ -246,6 +246,7 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
 engine::Options OptionsFromProto(const v1::DecideOptions& options) {
   eng::Options out;
   out.explain = options.explain();
+  out.explain_action_nodes_only = options.explain_action_nodes_only();
   out.kubernetes_minor = options.kubernetes_minor();
   out.taint_eviction = options.taint_eviction();
   out.toleration_comparison_operators =

@@ -295,6 +295,8 @@ class DaemonSetDecider {
   DaemonSetPlan Run();
 
  private:
+  // Run without Options::explain_action_nodes_only.
+  DaemonSetPlan RunRules();
   using PodList = std::span<const Pod* const>;
 
   void GroupPods();
@@ -305,6 +307,12 @@ class DaemonSetDecider {
   void PlanTaintEviction(const Node& node, const PodList& pods);
   const std::vector<Eligibility>& EvaluateNodes();
   Eligibility Explain(const Node& node);
+  // Counts `explanation` against Options::explain_budget_bytes; false (and
+  // Scratch::explain_over_budget set) once the budget is spent.
+  bool WithinBudget(const NodeExplanation& explanation);
+  // Options::explain_action_nodes_only: drops the explanations of nodes
+  // without a create or a delete, counting the kept ones.
+  void KeepActionExplanations(DaemonSetPlan& plan);
   void RollingUpdate(const std::vector<Eligibility>& eligibility);
   void NoteRequeue(absl::Time at);
   bool IsNewForSurge(const Pod& pod) const;
@@ -663,18 +671,40 @@ Eligibility DaemonSetDecider::Explain(const Node& node) {
   }
   std::vector<std::string> why;
   const Eligibility e = predicates_.Evaluate(node, &why);
-  size_t bytes = node.name.size();
-  for (const std::string& w : why) bytes += w.size();
+  NodeExplanation explanation{node.name, e.should_run,
+                              e.should_continue_running, std::move(why)};
+  // Action nodes only: counted once the actions are known (KeepExplained).
+  if (!options_.explain_action_nodes_only && !WithinBudget(explanation)) {
+    explain_ = false;
+    return e;
+  }
+  plan_.explanations.push_back(std::move(explanation));
+  return e;
+}
+
+bool DaemonSetDecider::WithinBudget(const NodeExplanation& explanation) {
+  size_t bytes = explanation.node.size();
+  for (const std::string& w : explanation.failed_predicates) bytes += w.size();
   scratch_.explain_bytes += bytes;
   if (options_.explain_budget_bytes != 0 &&
       scratch_.explain_bytes > options_.explain_budget_bytes) {
     scratch_.explain_over_budget = true;
-    explain_ = false;
-    return e;
   }
-  plan_.explanations.push_back(NodeExplanation{
-      node.name, e.should_run, e.should_continue_running, std::move(why)});
-  return e;
+  return !scratch_.explain_over_budget;
+}
+
+void DaemonSetDecider::KeepActionExplanations(DaemonSetPlan& plan) {
+  std::vector<std::string_view> acted;
+  for (const PodCreate& c : plan.creates) acted.push_back(c.node);
+  for (const PodDelete& d : plan.deletes) acted.push_back(d.node);
+  std::sort(acted.begin(), acted.end());
+  size_t kept = 0;
+  for (NodeExplanation& e : plan.explanations) {
+    if (!std::binary_search(acted.begin(), acted.end(), e.node)) continue;
+    if (!WithinBudget(e)) break;
+    plan.explanations[kept++] = std::move(e);
+  }
+  plan.explanations.resize(kept);
 }
 
 // Eligibility of every node by node index (not for explanations, which
@@ -701,6 +731,14 @@ const std::vector<Eligibility>& DaemonSetDecider::EvaluateNodes() {
 }
 
 DaemonSetPlan DaemonSetDecider::Run() {
+  DaemonSetPlan plan = RunRules();
+  if (explain_ && options_.explain_action_nodes_only) {
+    KeepActionExplanations(plan);
+  }
+  return plan;
+}
+
+DaemonSetPlan DaemonSetDecider::RunRules() {
   plan_.namespace_name = ds_.namespace_name;
   plan_.name = ds_.name;
   plan_.revision_unknown = ds_.current_revision_hash.empty();

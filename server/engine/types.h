@@ -260,6 +260,9 @@ struct Options {
   // (0: no limit). Past it explaining stops and Plan::explain_over_budget
   // is set, so that a small request cannot ask for a huge answer.
   size_t explain_budget_bytes = 0;
+  // With `explain`: keep only the explanations of nodes that a create or a
+  // delete of the plan names (the budget counts only those).
+  bool explain_action_nodes_only = false;
   // Model the taint-eviction controller: pods whose NoExecute toleration
   // expires (taint.time_added + smallest tolerationSeconds) are deleted with
   // reason kTaintEviction once due, and the deadline sets requeue_after.

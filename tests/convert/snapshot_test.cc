@@ -1237,7 +1237,8 @@ constexpr char kRichRequest[] = R"json({
     ]
   },
   "options": {"explain": true, "kubernetesMinor": 30, "taintEviction": true,
-              "tolerationComparisonOperators": true, "oneSync": true}
+              "tolerationComparisonOperators": true, "oneSync": true,
+              "explainActionNodesOnly": true}
 })json";
 
 TEST(SnapshotFromProtoTest, CopiesEveryField) {
@@ -1430,6 +1431,7 @@ TEST(OptionsFromProtoTest, CopiesEveryOption) {
   EXPECT_TRUE(o.taint_eviction);
   EXPECT_TRUE(o.toleration_comparison_operators);
   EXPECT_FALSE(o.rolling_update_after_manage);  // one_sync
+  EXPECT_TRUE(o.explain_action_nodes_only);
 
   const engine::Options defaults = OptionsFromProto(v1::DecideOptions());
   EXPECT_FALSE(defaults.explain);
@@ -1437,6 +1439,7 @@ TEST(OptionsFromProtoTest, CopiesEveryOption) {
   EXPECT_FALSE(defaults.taint_eviction);
   EXPECT_FALSE(defaults.toleration_comparison_operators);
   EXPECT_TRUE(defaults.rolling_update_after_manage);  // plan contract, 7.7
+  EXPECT_FALSE(defaults.explain_action_nodes_only);
 }
 
 // ---------------------------------------------------------------------------

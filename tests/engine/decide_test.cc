@@ -2099,25 +2099,41 @@ TEST(DecideAdoptionTest, ManyDaemonSetsAdoptTheOldestMatch) {
 TEST(DecideExplainTest, FiltersAndBudget) {
   Snapshot snap;
   AddNodes(snap, 0, 50, {{"disk", "hdd"}});
-  DaemonSetBuilder(snap, "a").NodeSelector("disk", "ssd").Add();
-  DaemonSetBuilder(snap, "b").Add();
+  const DaemonSet a = DaemonSetBuilder(snap, "a").NodeSelector("disk", "ssd").Add();
+  const DaemonSet b = DaemonSetBuilder(snap, "b").Add();
+  // Actions: a deletes its pod from hdd node-5; b creates on the 48 nodes
+  // other than node-8 (its pod) and node-9 (its pod and a duplicate).
+  Owned(snap, "a-on-5", a, "node-5").Add();
+  Owned(snap, "b-on-8", b, "node-8").Add();
+  Owned(snap, "b-on-9", b, "node-9").Created(At(1)).Add();
+  Owned(snap, "b-on-9-dup", b, "node-9").Created(At(2)).Add();
   struct Case {
     const char* name;
     std::string_view node;
     std::string_view daemon_set;
     size_t budget;
+    bool action_nodes_only;
     size_t want_a;  // explained nodes of DaemonSet a
     size_t want_b;
     bool want_over_budget;
   };
   const Case cases[] = {
-      {"all", "", "", 0, 50, 50, false},
-      {"one node", "node-7", "", 0, 1, 1, false},
-      {"one DaemonSet", "", "default/b", 0, 0, 50, false},
-      {"both filters", "node-3", "default/a", 0, 1, 0, false},
+      {"all", "", "", 0, false, 50, 50, false},
+      {"one node", "node-7", "", 0, false, 1, 1, false},
+      {"one DaemonSet", "", "default/b", 0, false, 0, 50, false},
+      {"both filters", "node-3", "default/a", 0, false, 1, 0, false},
       // A's reasons name the nodeSelector (~70 bytes a node): 2 KB covers
       // fewer than 50 nodes of it.
-      {"budget", "", "", 2000, 0, 0, true},
+      {"budget", "", "", 2000, false, 0, 0, true},
+      // node-5 for a; for b every node but node-8 (node-9's duplicate is
+      // deleted there).
+      {"action nodes", "", "", 0, true, 1, 49, false},
+      {"action nodes of one node", "node-9", "", 0, true, 0, 1, false},
+      {"action nodes of a node without", "node-8", "", 0, true, 0, 0, false},
+      // Only action nodes count: 49 short ones fit where 100 nodes did not.
+      {"action nodes within budget", "", "", 2000, true, 1, 49, false},
+      // a's one explanation (~75 bytes) and 49 node names (~340) are more.
+      {"action nodes over budget", "", "", 300, true, 0, 0, true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -2126,6 +2142,7 @@ TEST(DecideExplainTest, FiltersAndBudget) {
     options.explain_node = c.node;
     options.explain_daemon_set = c.daemon_set;
     options.explain_budget_bytes = c.budget;
+    options.explain_action_nodes_only = c.action_nodes_only;
     const Plan plan = Decide(snap, T0(), options);
     Options plain;
     const Plan undecorated = Decide(snap, T0(), plain);
@@ -2138,7 +2155,16 @@ TEST(DecideExplainTest, FiltersAndBudget) {
     for (size_t d = 0; d < 2; ++d) {
       EXPECT_EQ(plan.daemon_sets[d].creates.size(),
                 undecorated.daemon_sets[d].creates.size());
+      EXPECT_EQ(plan.daemon_sets[d].deletes.size(),
+                undecorated.daemon_sets[d].deletes.size());
       EXPECT_EQ(plan.daemon_sets[d].status, undecorated.daemon_sets[d].status);
+    }
+    if (c.action_nodes_only && !c.want_over_budget) {
+      for (const auto& ds : plan.daemon_sets) {
+        for (const NodeExplanation& e : ds.explanations) {
+          EXPECT_NE(e.node, "node-8") << "a node without an action";
+        }
+      }
     }
     if (!c.node.empty()) {
       for (const auto& ds : plan.daemon_sets) {

@@ -264,6 +264,24 @@ std::vector<DecideCase> DecideCases() {
          .requeue_after_seconds = 0,
          .explanations = 0,
          .revision_unknown = false}}},
+      // Explained, but only where the plan acts: k8s-node1 keeps its pod
+      // (nothing to explain), k8s-node2 has none and gets none.
+      {"converged_explain_action_nodes_only",
+       Req(Snapshot({kNode1Ssd, kNode2Hdd}, {converged_ds}, {converged_pod}),
+           R"("options": {"explain": true, "explainActionNodesOnly": true})"),
+       kClock,
+       {{.namespace_name = "default",
+         .name = "ssd-monitor",
+         .status = ExpectedStatus{.desired = 1,
+                                  .current = 1,
+                                  .misscheduled = 0,
+                                  .ready = 1,
+                                  .updated = 1,
+                                  .available = 1,
+                                  .unavailable = 0},
+         .requeue_after_seconds = 0,
+         .explanations = 0,
+         .revision_unknown = false}}},
       // Failed-pod back-off entries on the wire (semantics 6.5): in
       // back-off while now - lastUpdate < delay, the failed pod stays and
       // the plan requeues when the back-off ends ([dsd] exact requeue);
