@@ -204,8 +204,9 @@ void AppendField(std::string& out, int field, std::string_view bytes) {
 }
 
 // Drops the explanations of nodes without an action: the drift tracker
-// reads no other, and a round's plans hold one per node and DaemonSet
-// (250,000 at 5,000 nodes and 50 DaemonSets).
+// reads no other. dsd-server sends only those when asked
+// (explain_action_nodes_only); one older than that option sends one per
+// node and DaemonSet (250,000 at 5,000 nodes and 50 DaemonSets).
 void KeepActionExplanations(v1::DecideResponse& response) {
   for (v1::DaemonSetPlan& plan : *response.mutable_daemon_sets()) {
     std::set<std::string_view> nodes;
@@ -607,6 +608,7 @@ bool Auditor::Decide(Clock::time_point now) {
   // channel spreads them over dsd-server's addresses.
   v1::DecideOptions decide_options;
   decide_options.set_explain(true);
+  decide_options.set_explain_action_nodes_only(true);  // the tracker's
   const std::string options_bytes = decide_options.SerializeAsString();
   static const std::string kMethod =
       std::string("/") + v1::DaemonSetScheduler::service_full_name() +
