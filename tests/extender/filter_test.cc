@@ -503,6 +503,26 @@ INSTANTIATE_TEST_SUITE_P(
     }),
     testing::ParamName<BadBody>);
 
+// JSON that simdjson, which validates bodies, cannot hold is still JSON:
+// nlohmann (and Go's decoder) accept it, so the request is answered.
+TEST_F(ExtenderTest, JsonBeyondSimdjsonIsStillAccepted) {
+  const std::string deep =
+      std::string(1100, '[') + std::string(1100, ']');  // past 1,024 levels
+  const std::string bodies[] = {
+      R"({"Pod":{"metadata":{"name":"p"},"x":123456789012345678901234567890},)"
+      R"("NodeNames":["w1"]})",
+      R"({"Pod":{"metadata":{"name":"p"},"x":)" + deep +
+          R"(},"NodeNames":["w1"]})",
+  };
+  for (const std::string& body : bodies) {
+    SCOPED_TRACE(body.substr(0, 60));
+    const FilterReply reply = MakeFilter().Handle(body);
+    EXPECT_EQ(reply.http_status, 200) << reply.body;
+    EXPECT_EQ(reply.outcome, Outcome::kPassedThrough);
+    EXPECT_EQ(reply.nodes_passed, 1u);
+  }
+}
+
 struct Refusal {
   std::string name;
   std::vector<std::string> predicates;  // as dsd-server words them
