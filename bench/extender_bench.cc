@@ -280,7 +280,7 @@ std::string NamesBody(int first, int names, bool daemon_pod = true) {
   return Json{{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", list}}.dump();
 }
 
-// The lookups of a 5,000-name request (copies of cached messages) ...
+// The lookups of a 5,000-name request ...
 void BM_NodeCacheFind(benchmark::State& state) {
   const extender::NodeCache& nodes = *SharedCaches().nodes;
   std::vector<std::string> names;
@@ -288,10 +288,11 @@ void BM_NodeCacheFind(benchmark::State& state) {
     names.push_back("worker-" + std::to_string(i));
   }
   for (auto _ : state) {
-    for (const std::string& name : names) {
-      std::optional<v1::Node> node = nodes.Find(name);
-      benchmark::DoNotOptimize(node);
-    }
+    size_t found = 0;
+    nodes.Visit(names, [&found](size_t, const v1::Node* node, uint64_t) {
+      found += node != nullptr ? 1 : 0;
+    });
+    benchmark::DoNotOptimize(found);
   }
   state.SetItemsProcessed(state.iterations() * kClusterNodes);
 }
@@ -351,6 +352,22 @@ int RunFixedRate(int argc, char** argv) {
   std::vector<std::string> bodies;
   for (int i = 0; i < 64; ++i)
     bodies.push_back(NamesBody(i * 77, names, daemon_pod));
+  // Each body once before the clock starts: the first request for a
+  // DaemonSet and node version asks dsd-server, later ones are answered
+  // from remembered verdicts (client/extender/verdicts.h); the timed run
+  // measures that steady state. The warm-up's slowest is reported.
+  double warmup_max_ms = 0;
+  {
+    httplib::Client client("127.0.0.1", port);
+    for (const std::string& body : bodies) {
+      const auto sent = std::chrono::steady_clock::now();
+      client.Post("/filter", body, "application/json");
+      warmup_max_ms =
+          std::max(warmup_max_ms, std::chrono::duration<double, std::milli>(
+                                      std::chrono::steady_clock::now() - sent)
+                                      .count());
+    }
+  }
   const auto total = static_cast<int64_t>(rate * duration);
   std::vector<double> latency_ms(static_cast<size_t>(total), -1);
   std::atomic<int64_t> errors{0};
@@ -398,11 +415,12 @@ int RunFixedRate(int argc, char** argv) {
       "\"duration_seconds\": %.1f, "
       "\"connections\": %d, \"requests\": %lld, \"errors\": %lld, "
       "\"achieved_rate\": %.1f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, "
-      "\"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f}\n",
+      "\"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f, "
+      "\"warmup_max_ms\": %.3f}\n",
       names, daemon_pod ? "true" : "false", rate, duration, connections,
       static_cast<long long>(total), static_cast<long long>(errors.load()),
       static_cast<double>(total) / elapsed, pct(0.5), pct(0.9), pct(0.99),
-      pct(0.999), latency_ms.back());
+      pct(0.999), latency_ms.back(), warmup_max_ms);
   std::fflush(stdout);
   std::_Exit(0);  // the shared servers are never torn down
 }

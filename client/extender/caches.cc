@@ -1,5 +1,5 @@
 // The caches convert on the reflector's thread, as events arrive, and never
-// in a filter call: a filter call takes a shared lock and copies a message.
+// in a filter call: a filter call takes a shared lock and shares messages.
 // A relist (the first list, or after 410 Gone) re-reads the reflector's
 // store; objects whose resourceVersion is unchanged keep their message, so
 // a relist of an unchanged cluster converts nothing.
@@ -58,7 +58,7 @@ ConvertedCache::Entry ConvertedCache::Convert(const Json& object) const {
   entry.resource_version = MetaString(object, "resourceVersion");
   std::vector<client::InputProblem> problems;
   entry.message = convert_(object, problems);
-  conversions_.fetch_add(1);
+  entry.version = conversions_.fetch_add(1) + 1;
   for (const client::InputProblem& p : problems) {
     if (!entry.problems.empty()) entry.problems += "; ";
     entry.problems += p.ToString();
@@ -99,12 +99,12 @@ void ConvertedCache::Resync() {
   // Read first: a relist that starts while this one is converted is not
   // covered by it.
   const uint64_t relists = reflector_->relists();
-  std::map<std::string, Entry> old;
+  absl::flat_hash_map<std::string, Entry> old;
   {
     std::shared_lock<std::shared_mutex> lock(mu_);
     old = entries_;  // shared_ptr copies: cheap
   }
-  std::map<std::string, Entry> fresh;
+  absl::flat_hash_map<std::string, Entry> fresh;
   reflector_->ForEach([&](const std::string& text) {
     const Json object = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     const std::string key = KeyOf(object);
@@ -133,6 +133,23 @@ std::shared_ptr<const google::protobuf::Message> ConvertedCache::Get(
   if (it == entries_.end()) return nullptr;
   if (problems != nullptr) *problems = it->second.problems;
   return it->second.message;
+}
+
+void ConvertedCache::VisitAll(
+    std::string_view prefix, const std::vector<std::string>& names,
+    const std::function<void(size_t, const google::protobuf::Message*,
+                             uint64_t)>& visit) const {
+  std::string key(prefix);
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  for (size_t i = 0; i < names.size(); ++i) {
+    key.resize(prefix.size());
+    key += names[i];
+    if (const auto it = entries_.find(key); it != entries_.end()) {
+      visit(i, it->second.message.get(), it->second.version);
+    } else {
+      visit(i, nullptr, 0);
+    }
+  }
 }
 
 bool ConvertedCache::synced() const {
@@ -167,17 +184,17 @@ DaemonSetCache::DaemonSetCache(kube::Client& client, CacheOptions options)
           },
           std::move(options)) {}
 
-std::optional<v1::DaemonSet> DaemonSetCache::Find(
+std::shared_ptr<const v1::DaemonSet> DaemonSetCache::Find(
     const std::string& namespace_name, const std::string& name,
     const std::string& uid) const {
   std::string problems;
-  const auto message = cache_.Get(namespace_name + "/" + name, &problems);
-  if (message == nullptr || !problems.empty()) return std::nullopt;
-  const auto& ds = static_cast<const v1::DaemonSet&>(*message);
+  auto ds = std::static_pointer_cast<const v1::DaemonSet>(
+      cache_.Get(namespace_name + "/" + name, &problems));
+  if (ds == nullptr || !problems.empty()) return nullptr;
   // Another uid: the pod's DaemonSet was deleted and one of the same name
   // created; its template says nothing about this pod (the garbage
   // collector deletes the pod).
-  if (!uid.empty() && ds.uid() != uid) return std::nullopt;
+  if (!uid.empty() && ds->uid() != uid) return nullptr;
   return ds;
 }
 
@@ -190,6 +207,15 @@ NodeCache::NodeCache(kube::Client& client, CacheOptions options)
                 client::NodeFromJson(object, problems));
           },
           std::move(options)) {}
+
+void NodeCache::Visit(const std::vector<std::string>& names,
+                      const Visitor& visit) const {
+  cache_.VisitAll(
+      "/", names,
+      [&visit](size_t i, const google::protobuf::Message* m, uint64_t v) {
+        visit(i, static_cast<const v1::Node*>(m), v);
+      });
+}
 
 std::optional<v1::Node> NodeCache::Find(const std::string& name) const {
   const auto message = cache_.Get("/" + name);

@@ -10,13 +10,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "client/extender/sources.h"
 #include "client/k8s/snapshot_loader.h"
 #include "client/kube/client.h"
@@ -62,6 +63,13 @@ class ConvertedCache {
   // the conversion's problems, joined ("" when it converted cleanly).
   std::shared_ptr<const google::protobuf::Message> Get(
       const std::string& key, std::string* problems = nullptr) const;
+  // Calls visit(i, message, version) for prefix + each name, under one
+  // read lock and without building a string per key: null and 0 where
+  // absent; `version` is unique to the message (never reused, never 0).
+  void VisitAll(
+      std::string_view prefix, const std::vector<std::string>& names,
+      const std::function<void(size_t, const google::protobuf::Message*,
+                               uint64_t)>& visit) const;
 
   // True once the initial list has been listed and converted, and while no
   // relist is under way.
@@ -79,6 +87,7 @@ class ConvertedCache {
     std::string resource_version;
     std::shared_ptr<const google::protobuf::Message> message;
     std::string problems;
+    uint64_t version = 0;  // unique to this conversion
   };
   void OnChange(const std::string& type, const nlohmann::json& object);
   // After a (re)list: rebuilds the map from the reflector's store, keeping
@@ -90,7 +99,7 @@ class ConvertedCache {
   const Converter convert_;
   const CacheOptions options_;
   mutable std::shared_mutex mu_;
-  std::map<std::string, Entry> entries_;
+  absl::flat_hash_map<std::string, Entry> entries_;
   // The reflector's relists() when Resync last ran: synced while they are
   // equal (the reflector is synced before it calls Resync).
   std::atomic<uint64_t> resynced_relists_{0};
@@ -102,12 +111,12 @@ class ConvertedCache {
 class DaemonSetCache : public DaemonSetSource {
  public:
   DaemonSetCache(kube::Client& client, CacheOptions options);
-  // The current DaemonSet; nullopt when unknown, when its uid is not `uid`
+  // The current DaemonSet; null when unknown, when its uid is not `uid`
   // (a re-created DaemonSet; an empty `uid` matches any) or when it did
   // not convert (reported through the log when it was received).
-  std::optional<v1::DaemonSet> Find(const std::string& namespace_name,
-                                    const std::string& name,
-                                    const std::string& uid) const override;
+  std::shared_ptr<const v1::DaemonSet> Find(
+      const std::string& namespace_name, const std::string& name,
+      const std::string& uid) const override;
   ConvertedCache& cache() { return cache_; }
   const ConvertedCache& cache() const { return cache_; }
 
@@ -121,7 +130,10 @@ class DaemonSetCache : public DaemonSetSource {
 class NodeCache : public NodeSource {
  public:
   NodeCache(kube::Client& client, CacheOptions options);
-  std::optional<v1::Node> Find(const std::string& name) const override;
+  void Visit(const std::vector<std::string>& names,
+             const Visitor& visit) const override;
+  // One node, copied; nullopt when the cache does not have it (yet).
+  std::optional<v1::Node> Find(const std::string& name) const;
   ConvertedCache& cache() { return cache_; }
   const ConvertedCache& cache() const { return cache_; }
 

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -134,39 +134,74 @@ void DecodeNames(Args& args) {
   }
 }
 
+// Appends `text` as a JSON string literal: as it is between quotes when it
+// needs no escape (node names, dsd's messages), else as Quoted.
+void AppendQuoted(std::string& out, std::string_view text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += Quoted(text);
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+// A FailedAndUnresolvableNodes entry: the node and its message, already a
+// JSON string literal (shared by the nodes refused alike).
+struct Refused {
+  std::string_view node;
+  const std::string* message;  // held by the caller
+};
+
 // ExtenderFilterResult. `passed` indexes args.elements.
 std::string ResultBody(
     const Args& args, const std::vector<size_t>& passed,
     const std::vector<std::pair<std::string, std::string>>& failed,
-    const std::vector<std::pair<std::string, std::string>>& unresolvable,
-    const std::string& error) {
+    const std::vector<Refused>& unresolvable, const std::string& error) {
+  size_t size = 256;
+  for (const size_t i : passed) size += args.elements[i].size() + 1;
+  for (const auto& [node, message] : failed) size += node.size() + 64;
+  for (const Refused& r : unresolvable) {
+    size += r.node.size() + r.message->size() + 4;
+  }
   std::string out;
-  std::string list = "[";
-  for (size_t i = 0; i < passed.size(); ++i) {
-    if (i > 0) list += ',';
-    list += args.elements[passed[i]];
-  }
-  list += ']';
-  if (!error.empty()) {
-    out = "{\"Nodes\":null,\"NodeNames\":null";
-  } else if (args.names_mode) {
-    out = "{\"Nodes\":null,\"NodeNames\":" + list;
-  } else {
-    out = "{\"Nodes\":{\"metadata\":{},\"items\":" + list +
-          "},\"NodeNames\":null";
-  }
-  const auto map = [&out](const char* key, const auto& entries) {
-    out += ",\"";
-    out += key;
-    out += "\":{";
-    for (size_t i = 0; i < entries.size(); ++i) {
+  out.reserve(size);
+  const auto list = [&] {
+    out += '[';
+    for (size_t i = 0; i < passed.size(); ++i) {
       if (i > 0) out += ',';
-      out += Quoted(entries[i].first) + ":" + Quoted(entries[i].second);
+      out += args.elements[passed[i]];
     }
-    out += '}';
+    out += ']';
   };
-  map("FailedNodes", failed);
-  map("FailedAndUnresolvableNodes", unresolvable);
+  if (!error.empty()) {
+    out += "{\"Nodes\":null,\"NodeNames\":null";
+  } else if (args.names_mode) {
+    out += "{\"Nodes\":null,\"NodeNames\":";
+    list();
+  } else {
+    out += "{\"Nodes\":{\"metadata\":{},\"items\":";
+    list();
+    out += "},\"NodeNames\":null";
+  }
+  out += ",\"FailedNodes\":{";
+  for (size_t i = 0; i < failed.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendQuoted(out, failed[i].first);
+    out += ':';
+    AppendQuoted(out, failed[i].second);
+  }
+  out += "},\"FailedAndUnresolvableNodes\":{";
+  for (size_t i = 0; i < unresolvable.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendQuoted(out, unresolvable[i].node);
+    out += ':';
+    out += *unresolvable[i].message;
+  }
+  out += '}';
   out += ",\"Error\":" + Quoted(error) + "}";
   return out;
 }
@@ -294,12 +329,12 @@ FilterReply Filter::Handle(std::string_view body) const {
   // The DaemonSet: its current spec when known, else the pod's own.
   const std::string ds_name = owner->namespace_name + "/" + owner->name;
   v1::FilterRequest request;
-  std::optional<v1::DaemonSet> current =
+  const std::shared_ptr<const v1::DaemonSet> current =
       daemon_sets_ == nullptr
-          ? std::nullopt
+          ? nullptr
           : daemon_sets_->Find(owner->namespace_name, owner->name, owner->uid);
-  if (current.has_value()) {
-    *request.mutable_daemon_set() = std::move(*current);
+  if (current != nullptr) {
+    *request.mutable_daemon_set() = *current;
   } else {
     std::vector<client::InputProblem> problems;
     *request.mutable_daemon_set() =
@@ -310,9 +345,14 @@ FilterReply Filter::Handle(std::string_view body) const {
     }
   }
 
-  // The nodes, and which request element each one is.
+  // The nodes, and which request element each one is; with node names
+  // and a cached DaemonSet, the remembered verdicts of unchanged nodes.
   std::vector<size_t> element_of;  // parallel to request.nodes
   std::vector<std::pair<std::string, std::string>> failed;
+  std::vector<Refused> unresolvable;
+  std::vector<std::shared_ptr<const std::string>> held;  // refusal texts
+  std::vector<uint64_t> asked;  // names mode: versions of request.nodes
+  const auto now = Verdicts::Clock::now();
   if (args.names_mode) {
     DecodeNames(args);
     if (nodes_ == nullptr) {
@@ -322,16 +362,44 @@ FilterReply Filter::Handle(std::string_view body) const {
           "names: start it with --node_cache (and API access), or configure "
           "the extender with nodeCacheCapable: false");
     }
-    for (size_t i = 0; i < args.names.size(); ++i) {
-      std::optional<v1::Node> node = nodes_->Find(args.names[i]);
-      if (!node.has_value()) {
+    std::vector<uint64_t> versions(args.names.size());
+    nodes_->Visit(args.names, [&](size_t i, const v1::Node*, uint64_t version) {
+      versions[i] = version;
+    });
+    std::vector<Verdicts::Known> known(versions.size());
+    if (current != nullptr)
+      known = verdicts_->Find(current, versions, now, held);
+    std::vector<size_t> unknown;  // indexes of present nodes to ask about
+    for (size_t i = 0; i < versions.size(); ++i) {
+      if (versions[i] == 0) {
         // Transient: the watch has not delivered it yet.
         failed.emplace_back(args.names[i],
                             "dsd: node not yet in dsd-extender's node cache");
-        continue;
+      } else if (!known[i].known) {
+        unknown.push_back(i);
+      } else if (known[i].refusal == nullptr) {
+        passed.push_back(i);
+      } else {
+        unresolvable.push_back({args.names[i], known[i].refusal});
       }
-      *request.add_nodes() = std::move(*node);
-      element_of.push_back(i);
+    }
+    reply.nodes_remembered = versions.size() - failed.size() - unknown.size();
+    if (!unknown.empty()) {
+      // The nodes as they are now (one may have changed since the first
+      // look: its version is what gets remembered).
+      std::vector<std::string> names;
+      for (size_t i : unknown) names.push_back(args.names[i]);
+      nodes_->Visit(
+          names, [&](size_t j, const v1::Node* node, uint64_t version) {
+            if (node == nullptr) {
+              failed.emplace_back(
+                  names[j], "dsd: node not yet in dsd-extender's node cache");
+              return;
+            }
+            *request.add_nodes() = *node;
+            element_of.push_back(unknown[j]);
+            asked.push_back(version);
+          });
     }
   } else {
     std::vector<client::InputProblem> problems;
@@ -346,7 +414,6 @@ FilterReply Filter::Handle(std::string_view body) const {
     }
   }
 
-  std::vector<std::pair<std::string, std::string>> unresolvable;
   if (request.nodes_size() > 0) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
@@ -359,16 +426,49 @@ FilterReply Filter::Handle(std::string_view body) const {
                             CodeName(status.error_code()) + ": " +
                             status.error_message());
     }
-    std::unordered_set<std::string> feasible(response.feasible_nodes().begin(),
-                                             response.feasible_nodes().end());
+    // Each node's verdict: passed, or refused with its message (one
+    // string for the nodes refused alike).
+    std::unordered_map<std::string_view, Verdict> verdict_of;
+    for (const std::string& name : response.feasible_nodes()) {
+      verdict_of[name] = Verdict{};
+    }
+    std::unordered_map<std::string, std::shared_ptr<const std::string>> words;
+    for (const v1::NodeExplanation& f : response.failed_nodes()) {
+      std::string message;
+      AppendQuoted(message, RefusalMessage(ds_name, f));
+      auto& shared = words[message];
+      if (shared == nullptr) {
+        shared = std::make_shared<const std::string>(std::move(message));
+        held.push_back(shared);
+      }
+      verdict_of[f.node()] = Verdict{shared};
+    }
+    std::vector<uint64_t> versions;
+    std::vector<Verdict> verdicts;
     for (int i = 0; i < request.nodes_size(); ++i) {
-      if (feasible.count(request.nodes(i).name()) > 0) {
-        passed.push_back(element_of[static_cast<size_t>(i)]);
+      const size_t element = element_of[static_cast<size_t>(i)];
+      const auto it = verdict_of.find(request.nodes(i).name());
+      if (it == verdict_of.end()) continue;  // dsd-server named it nowhere
+      if (it->second.passed()) {
+        passed.push_back(element);
+      } else {
+        unresolvable.push_back({args.names_mode
+                                    ? std::string_view(args.names[element])
+                                    : std::string_view(request.nodes(i).name()),
+                                it->second.refusal.get()});
+      }
+      if (!asked.empty()) {
+        versions.push_back(asked[static_cast<size_t>(i)]);
+        verdicts.push_back(it->second);
       }
     }
-    for (const v1::NodeExplanation& f : response.failed_nodes()) {
-      unresolvable.emplace_back(f.node(), RefusalMessage(ds_name, f));
+    if (current != nullptr && !versions.empty()) {
+      verdicts_->Remember(current, versions, verdicts, now);
     }
+  }
+  // Passing nodes are echoed in request order (remembered ones came first).
+  if (!std::is_sorted(passed.begin(), passed.end())) {
+    std::sort(passed.begin(), passed.end());
   }
   reply.outcome = Outcome::kDecided;
   reply.nodes_passed = passed.size();

@@ -1,17 +1,20 @@
 // The filter verb of the kube-scheduler extender protocol
 // (k8s.io/kube-scheduler/extender/v1 ExtenderArgs -> ExtenderFilterResult),
 // independent of HTTP: one request body in, one status and body out. Every
-// decision is one dsd.v1 Filter call to dsd-server; this file only reads
-// the protocol, converts the objects and words the answer.
+// decision is dsd-server's, from a dsd.v1 Filter call (or remembered from
+// one for the same DaemonSet and node versions); this file only reads the
+// protocol, converts the objects and words the answer.
 #ifndef DSD_CLIENT_EXTENDER_FILTER_H_
 #define DSD_CLIENT_EXTENDER_FILTER_H_
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "client/extender/sources.h"
+#include "client/extender/verdicts.h"
 #include "dsd/v1/dsd.grpc.pb.h"
 #include "dsd/v1/dsd.pb.h"
 
@@ -24,6 +27,12 @@ struct FilterOptions {
   std::chrono::milliseconds decide_timeout{1500};
   // How dsd-server is named in Error texts ("dsd-server at ADDR: ...").
   std::string server_label = "dsd-server";
+  // dsd-server's answers remembered per DaemonSet and node version
+  // (verdicts.h), for node-names requests whose DaemonSet is in the
+  // DaemonSet cache: at most this many (about 100 bytes each; 0: none).
+  size_t verdicts = 1'000'000;
+  // A DaemonSet's remembered answers are asked again after this long.
+  std::chrono::seconds verdict_max_age{60};
 };
 
 // What the filter did with one request, for metrics and logs.
@@ -39,10 +48,11 @@ struct FilterReply {
   int http_status = 200;
   std::string body;  // JSON: ExtenderFilterResult, or {"Error": ...} on 400
   Outcome outcome = Outcome::kBadRequest;
-  std::string pod;          // "namespace/name" when known, for logs
-  size_t nodes_sent = 0;    // nodes in the request
-  size_t nodes_passed = 0;  // nodes in the reply's Nodes / NodeNames
-  std::string error;        // the Error text or the 400 message
+  std::string pod;              // "namespace/name" when known, for logs
+  size_t nodes_sent = 0;        // nodes in the request
+  size_t nodes_passed = 0;      // nodes in the reply's Nodes / NodeNames
+  size_t nodes_remembered = 0;  // answered from remembered verdicts
+  std::string error;            // the Error text or the 400 message
 };
 
 // Thread-safe (const; the stub and sources must be thread-safe, as gRPC
@@ -55,7 +65,9 @@ class Filter {
       : dsd_(dsd),
         options_(std::move(options)),
         daemon_sets_(daemon_sets),
-        nodes_(nodes) {}
+        nodes_(nodes),
+        verdicts_(std::make_unique<Verdicts>(options_.verdicts,
+                                             options_.verdict_max_age)) {}
 
   // Answers one ExtenderArgs body:
   // - 400 when the body is not JSON, not an object, has no Pod object, or
@@ -66,7 +78,9 @@ class Filter {
   // - a daemon pod: dsd-server's Filter for its DaemonSet (from the
   //   DaemonSet source, else the pod's own spec) and the nodes; refusals go
   //   to FailedAndUnresolvableNodes with node-independent messages, nodes
-  //   missing from the node cache to FailedNodes;
+  //   missing from the node cache to FailedNodes; for node names and a
+  //   cached DaemonSet, only the nodes without a remembered verdict for
+  //   this DaemonSet and node version are sent (verdicts.h);
   // - 200 with Error when dsd cannot decide: dsd-server unreachable, slow
   //   past decide_timeout or rejecting the request, a pod or node that
   //   does not convert, NodeNames without a node source.
@@ -82,6 +96,7 @@ class Filter {
   FilterOptions options_;
   const DaemonSetSource* daemon_sets_;
   const NodeSource* nodes_;
+  std::unique_ptr<Verdicts> verdicts_;  // thread-safe
 };
 
 // The FailedAndUnresolvableNodes message for a node dsd-server refused,

@@ -31,6 +31,7 @@ class Metrics {
     ++outcomes_[std::string(OutcomeName(reply.outcome))];
     nodes_sent_ += reply.nodes_sent;
     nodes_passed_ += reply.nodes_passed;
+    nodes_remembered_ += reply.nodes_remembered;
     for (size_t i = 0; i < kBuckets.size(); ++i) {
       if (seconds <= kBuckets[i]) ++buckets_[i];
     }
@@ -60,10 +61,14 @@ class Metrics {
     absl::StrAppend(
         &out,
         "# HELP dsd_extender_filter_nodes_total Nodes received by filter "
-        "calls, and those passed.\n# TYPE dsd_extender_filter_nodes_total "
-        "counter\ndsd_extender_filter_nodes_total{result=\"sent\"} ",
+        "calls, those passed, and those answered from remembered verdicts "
+        "(no dsd-server call for them).\n# TYPE "
+        "dsd_extender_filter_nodes_total counter\n"
+        "dsd_extender_filter_nodes_total{result=\"sent\"} ",
         nodes_sent_, "\ndsd_extender_filter_nodes_total{result=\"passed\"} ",
-        nodes_passed_, "\n");
+        nodes_passed_,
+        "\ndsd_extender_filter_nodes_total{result=\"remembered\"} ",
+        nodes_remembered_, "\n");
     absl::StrAppend(&out,
                     "# HELP dsd_extender_filter_seconds Time to answer a "
                     "filter call (body received to reply built).\n# TYPE "
@@ -86,6 +91,7 @@ class Metrics {
   std::map<std::string, uint64_t> outcomes_;
   uint64_t nodes_sent_ = 0;
   uint64_t nodes_passed_ = 0;
+  uint64_t nodes_remembered_ = 0;
   std::array<uint64_t, kBuckets.size()> buckets_{};
   uint64_t count_ = 0;
   double sum_ = 0;
@@ -191,9 +197,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
                     logging::Sanitize(reply.error, 1024));
         break;
       default:
-        Log()->debug("filter pod {}: {}, {} of {} nodes pass, {:.3f} ms", pod,
-                     OutcomeName(reply.outcome), reply.nodes_passed,
-                     reply.nodes_sent, seconds * 1e3);
+        Log()->debug(
+            "filter pod {}: {}, {} of {} nodes pass ({} remembered), {:.3f} ms",
+            pod, OutcomeName(reply.outcome), reply.nodes_passed,
+            reply.nodes_sent, reply.nodes_remembered, seconds * 1e3);
     }
   });
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {

@@ -3,7 +3,9 @@
 // was checked by the parser that accepted the text.
 #include "client/extender/json_spans.h"
 
+#include <array>
 #include <cstddef>
+#include <cstring>
 
 namespace dsd::extender {
 namespace {
@@ -15,17 +17,33 @@ size_t SkipSpace(std::string_view s, size_t i) {
   return i;
 }
 
-// `i` at an opening quote: the index just past the closing one.
+// `i` at an opening quote: the index just past the closing one: the first
+// quote after it not escaped, i.e. not after an odd run of backslashes
+// (\uXXXX needs no care).
 size_t SkipString(std::string_view s, size_t i) {
-  for (++i; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      ++i;  // the escaped character (\" included); \uXXXX needs no care
-    } else if (s[i] == '"') {
-      return i + 1;
+  for (++i; i < s.size();) {
+    const void* quote = std::memchr(s.data() + i, '"', s.size() - i);
+    if (quote == nullptr) return s.size();
+    const size_t q =
+        static_cast<size_t>(static_cast<const char*>(quote) - s.data());
+    size_t backslashes = 0;
+    while (q - backslashes > i && s[q - backslashes - 1] == '\\') {
+      ++backslashes;
     }
+    if (backslashes % 2 == 0) return q + 1;
+    i = q + 1;
   }
   return s.size();
 }
+
+// The bytes SkipValue stops at inside a container: quotes and brackets.
+constexpr std::array<bool, 256> kStructural = [] {
+  std::array<bool, 256> table{};
+  for (const char c : {'"', '{', '[', '}', ']'}) {
+    table[static_cast<unsigned char>(c)] = true;
+  }
+  return table;
+}();
 
 // `i` at the first byte of a value: the index just past it.
 size_t SkipValue(std::string_view s, size_t i) {
@@ -35,6 +53,10 @@ size_t SkipValue(std::string_view s, size_t i) {
     int depth = 0;
     while (i < s.size()) {
       const char c = s[i];
+      if (!kStructural[static_cast<unsigned char>(c)]) {
+        ++i;
+        continue;
+      }
       if (c == '"') {
         i = SkipString(s, i);
         continue;

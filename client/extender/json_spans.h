@@ -1,5 +1,5 @@
 // Byte spans of values inside a JSON text that is already known to be
-// valid (nlohmann::json::accept), so that dsd-extender can echo the nodes it
+// valid (the filter validated it), so that dsd-extender can echo the nodes it
 // was sent byte for byte and parse only the parts it reads. No allocation
 // beyond the returned vectors; never throws.
 #ifndef DSD_CLIENT_EXTENDER_JSON_SPANS_H_

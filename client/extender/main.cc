@@ -41,7 +41,9 @@ DaemonSets, so that a pod created from an older template is judged by the
 DaemonSet's current spec, as the DaemonSet controller judges it; with
 --node_cache it also watches Nodes, for kube-scheduler's
 nodeCacheCapable: true (node names only in each request: smaller and
-faster). Without API access it judges each daemon pod by its own spec and
+faster); dsd-server's answer for a DaemonSet version and a node version
+is then remembered, and only new or changed nodes are sent to it
+(--remembered_verdicts, --verdict_max_age). Without API access it judges each daemon pod by its own spec and
 needs nodeCacheCapable: false. /readyz answers 503 until every cache has
 its initial list. RBAC: get, list and watch on daemonsets (apps) and
 nodes. See README "dsd-extender" and examples/extender/.
@@ -89,6 +91,20 @@ int main(int argc, char** argv) {
                  "httpTimeout (5 s by default) minus the request's transfer "
                  "time")
       ->check(CLI::Range(0.001, 60.0))
+      ->capture_default_str();
+  int64_t remembered_verdicts = static_cast<int64_t>(filter_options.verdicts);
+  int64_t verdict_max_age_seconds = filter_options.verdict_max_age.count();
+  app.add_option("--remembered_verdicts", remembered_verdicts,
+                 "dsd-server's answers kept per DaemonSet and node version "
+                 "(about 100 bytes each), for node-names requests of a "
+                 "cached DaemonSet: an unchanged node is not sent again. "
+                 "0 asks dsd-server every time")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--verdict_max_age", verdict_max_age_seconds,
+                 "Seconds after which a DaemonSet's remembered answers are "
+                 "asked again (so that a new dsd-server's rules take over)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--server_tls_ca", dsd_server.tls_ca,
                  "PEM CA of dsd-server's certificate; any --server_tls_* "
@@ -183,6 +199,9 @@ int main(int argc, char** argv) {
   filter_options.decide_timeout = std::chrono::milliseconds(
       static_cast<int64_t>(decide_timeout_seconds * 1000));
   filter_options.server_label = "dsd-server at " + dsd_server.server;
+  filter_options.verdicts = static_cast<size_t>(remembered_verdicts);
+  filter_options.verdict_max_age =
+      std::chrono::seconds(verdict_max_age_seconds);
 
   // A client that goes away mid-answer must not end the process: writes to
   // its socket fail with EPIPE instead (OpenSSL's writes do not pass

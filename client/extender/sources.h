@@ -6,8 +6,12 @@
 #ifndef DSD_CLIENT_EXTENDER_SOURCES_H_
 #define DSD_CLIENT_EXTENDER_SOURCES_H_
 
-#include <optional>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "dsd/v1/dsd.pb.h"
 
@@ -18,13 +22,15 @@ namespace dsd::extender {
 class DaemonSetSource {
  public:
   virtual ~DaemonSetSource() = default;
-  // The DaemonSet namespace/name as last seen, converted; nullopt when it
-  // is unknown (the filter then uses the pod's own spec). `uid` is the
-  // pod's ownerReference uid (may be empty): a DaemonSet with another uid
-  // is a re-created one, and implementations return nullopt for it.
-  virtual std::optional<v1::DaemonSet> Find(const std::string& namespace_name,
-                                            const std::string& name,
-                                            const std::string& uid) const = 0;
+  // The DaemonSet namespace/name as last seen, converted; null when it is
+  // unknown (the filter then uses the pod's own spec). `uid` is the pod's
+  // ownerReference uid (may be empty): a DaemonSet with another uid is a
+  // re-created one, and implementations return null for it. The message
+  // is immutable and shared: a new version of the object is a new message
+  // (the filter's verdicts rely on it).
+  virtual std::shared_ptr<const v1::DaemonSet> Find(
+      const std::string& namespace_name, const std::string& name,
+      const std::string& uid) const = 0;
 };
 
 // The current Nodes, for requests that carry only node names. Thread-safe
@@ -32,8 +38,15 @@ class DaemonSetSource {
 class NodeSource {
  public:
   virtual ~NodeSource() = default;
-  // The node as last seen; nullopt when the cache does not have it (yet).
-  virtual std::optional<v1::Node> Find(const std::string& name) const = 0;
+  // Calls visit(i, node, version) for each of `names`, in order, with the
+  // node as last seen, or null (version 0) where the cache does not have
+  // it (yet). `node` is valid during the call only. `version` names this
+  // very message: a new version of the node gets another, and none is
+  // ever reused (the filter's verdicts rely on it).
+  using Visitor =
+      std::function<void(size_t i, const v1::Node* node, uint64_t version)>;
+  virtual void Visit(const std::vector<std::string>& names,
+                     const Visitor& visit) const = 0;
 };
 
 }  // namespace dsd::extender

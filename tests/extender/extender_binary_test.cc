@@ -139,6 +139,10 @@ TEST_F(ExtenderBinaryTest, AnswersFilterAndServesItsEndpoints) {
   EXPECT_NE(metrics->body.find(
                 "dsd_extender_filter_total{outcome=\"bad_request\"} 1"),
             std::string::npos);
+  // Full Node objects are never answered from remembered verdicts.
+  EXPECT_NE(metrics->body.find(
+                "dsd_extender_filter_nodes_total{result=\"remembered\"} 0"),
+            std::string::npos);
   EXPECT_NE(metrics->body.find("dsd_extender_http_requests_total{path=\"other\""
                                ",code=\"404\"} 1"),
             std::string::npos);

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -164,14 +165,22 @@ TEST_F(ExtenderTest, DsdServerDownIsAnErrorWithinTheTimeout) {
 // The controller's view: the DaemonSet's current spec, not the pod's.
 class FakeDaemonSets : public DaemonSetSource {
  public:
-  std::optional<v1::DaemonSet> Find(const std::string& namespace_name,
-                                    const std::string& name,
-                                    const std::string& uid) const override {
+  // As the DaemonSet cache: one shared message per version.
+  FakeDaemonSets() { Change(); }
+  void Change() { ds_ = Make(); }
+  std::shared_ptr<const v1::DaemonSet> Find(
+      const std::string& namespace_name, const std::string& name,
+      const std::string& uid) const override {
     if (namespace_name != "kube-system" || name != "agent" ||
         uid != "u-agent") {
-      return std::nullopt;
+      return nullptr;
     }
-    v1::DaemonSet ds;
+    return ds_;
+  }
+
+ private:
+  static std::shared_ptr<const v1::DaemonSet> Make() {
+    auto ds = std::make_shared<v1::DaemonSet>();
     EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
         R"pb(namespace: "kube-system"
              name: "agent"
@@ -185,9 +194,10 @@ class FakeDaemonSets : public DaemonSetSource {
                type: UPDATE_STRATEGY_TYPE_ROLLING_UPDATE
                max_unavailable { count: 1 }
              })pb",
-        &ds));
+        ds.get()));
     return ds;
   }
+  std::shared_ptr<const v1::DaemonSet> ds_;
 };
 
 TEST_F(ExtenderTest, PodFromAnOlderTemplateIsFilteredByTheCurrentSpec) {
@@ -210,19 +220,23 @@ TEST_F(ExtenderTest, PodFromAnOlderTemplateIsFilteredByTheCurrentSpec) {
 
 class FakeNodes : public NodeSource {
  public:
-  std::optional<v1::Node> Find(const std::string& name) const override {
-    v1::Node node;
-    node.set_name(name);
-    v1::Label* label = node.add_labels();
-    label->set_key("disk");
-    if (name == "w1") {
-      label->set_value("ssd");
-    } else if (name == "w2") {
-      label->set_value("hdd");
-    } else {
-      return std::nullopt;
+  void Visit(const std::vector<std::string>& names,
+             const Visitor& visit) const override {
+    for (size_t i = 0; i < names.size(); ++i) {
+      v1::Node node;
+      node.set_name(names[i]);
+      v1::Label* label = node.add_labels();
+      label->set_key("disk");
+      if (names[i] == "w1") {
+        label->set_value("ssd");
+        visit(i, &node, 1);
+      } else if (names[i] == "w2") {
+        label->set_value("hdd");
+        visit(i, &node, 2);
+      } else {
+        visit(i, nullptr, 0);
+      }
     }
-    return node;
   }
 };
 
@@ -245,6 +259,82 @@ TEST_F(ExtenderTest, NodeNamesWithANodeCache) {
          "nodeSelector"}}},
       {"Error", ""}};
   EXPECT_EQ(Json::parse(reply.body), want) << reply.body;
+}
+
+// Nodes whose labels and versions a test changes.
+class VersionedNodes : public NodeSource {
+ public:
+  void Set(const std::string& name, const std::string& disk) {
+    v1::Node node;
+    node.set_name(name);
+    v1::Label* label = node.add_labels();
+    label->set_key("disk");
+    label->set_value(disk);
+    nodes_[name] = {node, ++last_version_};
+  }
+  void Visit(const std::vector<std::string>& names,
+             const Visitor& visit) const override {
+    for (size_t i = 0; i < names.size(); ++i) {
+      const auto it = nodes_.find(names[i]);
+      if (it == nodes_.end()) {
+        visit(i, nullptr, 0);
+      } else {
+        visit(i, &it->second.first, it->second.second);
+      }
+    }
+  }
+
+ private:
+  std::map<std::string, std::pair<v1::Node, uint64_t>> nodes_;
+  uint64_t last_version_ = 0;
+};
+
+// dsd-server's answer for a DaemonSet and node version is remembered, and
+// asked again once either changes.
+TEST_F(ExtenderTest, RemembersAnswersPerDaemonSetAndNodeVersion) {
+  FakeDaemonSets daemon_sets;  // nodeSelector disk=nvme
+  VersionedNodes nodes;
+  nodes.Set("n1", "nvme");
+  nodes.Set("n2", "ssd");
+  const Filter filter = MakeFilter(&daemon_sets, &nodes);
+  const std::string body = std::string(R"({"Pod":)") + kDaemonPod +
+                           R"(,"Nodes":null,"NodeNames":["n1","n2"]})";
+  const Json refused = {{"n2",
+                         "dsd: DaemonSet kube-system/agent: node(s) didn't "
+                         "match the nodeSelector"}};
+  struct Step {
+    const char* what;
+    std::function<void()> change;
+    size_t want_remembered;
+    Json want_passed;
+    Json want_refused;
+  };
+  const Step steps[] = {
+      {"first ask", [] {}, 0, {"n1"}, refused},
+      {"nothing changed", [] {}, 2, {"n1"}, refused},
+      {"n2 relabelled",
+       [&] { nodes.Set("n2", "nvme"); },
+       1,
+       {"n1", "n2"},
+       Json::object()},
+      {"the DaemonSet changed",
+       [&] { daemon_sets.Change(); },
+       0,
+       {"n1", "n2"},
+       Json::object()},
+      {"nothing changed again", [] {}, 2, {"n1", "n2"}, Json::object()},
+  };
+  for (const Step& step : steps) {
+    SCOPED_TRACE(step.what);
+    step.change();
+    const FilterReply reply = filter.Handle(body);
+    ASSERT_EQ(reply.outcome, Outcome::kDecided) << reply.body;
+    EXPECT_EQ(reply.nodes_remembered, step.want_remembered);
+    const Json got = Json::parse(reply.body);
+    EXPECT_EQ(got["NodeNames"], step.want_passed) << reply.body;
+    EXPECT_EQ(got["FailedAndUnresolvableNodes"], step.want_refused)
+        << reply.body;
+  }
 }
 
 TEST_F(ExtenderTest, PodThatDoesNotConvertIsAnError) {
@@ -362,7 +452,7 @@ TEST_F(ExtenderCacheTest, PodFromAnOlderTemplateIsRefusedByTheLiveDaemonSet) {
   api_->Apply(AgentDaemonSet("nvme", "u-other"));
   ASSERT_TRUE(Eventually([&] {
     const auto ds = daemon_sets_->Find("kube-system", "agent", "");
-    return ds.has_value() && ds->uid() == "u-other";
+    return ds != nullptr && ds->uid() == "u-other";
   }));
   EXPECT_FALSE(daemon_sets_->Find("kube-system", "agent", "u-agent"));
   got = Json::parse(filter.Handle(NamesBody({"ssd-1", "nvme-1"})).body);
@@ -405,6 +495,20 @@ TEST_F(ExtenderCacheTest, NodeNamesFromTheNodeCache) {
   EXPECT_EQ(got["NodeNames"], Json({"w9"})) << got.dump();
   EXPECT_EQ(got["FailedNodes"],
             Json({{"w1", "dsd: node not yet in dsd-extender's node cache"}}));
+
+  // w2 (refused, and that answer remembered) is relabelled disk=ssd: the
+  // new version is asked about, and passes; w9's answer is remembered.
+  EXPECT_EQ(filter.Handle(NamesBody({"w2", "w9"})).nodes_remembered, 2u);
+  api_->Apply(NodeObject("w2", "ssd"));
+  ASSERT_TRUE(Eventually([&] {
+    const auto w2 = nodes_->Find("w2");
+    return w2.has_value() && w2->labels_size() == 1 &&
+           w2->labels(0).value() == "ssd";
+  }));
+  const FilterReply relabelled = filter.Handle(NamesBody({"w2", "w9"}));
+  EXPECT_EQ(relabelled.nodes_remembered, 1u);
+  EXPECT_EQ(Json::parse(relabelled.body)["NodeNames"], Json({"w2", "w9"}))
+      << relabelled.body;
 }
 
 TEST_F(ExtenderCacheTest, ConvertsOncePerResourceVersion) {

@@ -35,6 +35,24 @@ TEST(ExtenderJsonSpansTest, ArrayElements) {
   EXPECT_TRUE(ArrayElements("{}").empty());
 }
 
+// A string ends at the first quote after an even run of backslashes.
+TEST(ExtenderJsonSpansTest, StringsEndAtTheirUnescapedQuote) {
+  struct Row {
+    const char* element;  // a JSON string literal
+  };
+  for (const Row& row :
+       {Row{R"("")"}, Row{R"("\\")"}, Row{R"("\"")"}, Row{R"("a\\\"b")"},
+        Row{R"("\\\\")"}, Row{R"("],\"[")"}, Row{R"("x\u0022y")"}}) {
+    SCOPED_TRACE(row.element);
+    const std::string text =
+        std::string("[") + row.element + ", " + row.element + "]";
+    const std::vector<std::string_view> elements = ArrayElements(text);
+    ASSERT_EQ(elements.size(), 2u);
+    EXPECT_EQ(elements[0], row.element);
+    EXPECT_EQ(elements[1], row.element);
+  }
+}
+
 TEST(ExtenderJsonSpansTest, FindMemberIgnoringCaseTakesTheLast) {
   const std::vector<JsonMember> members =
       ObjectMembers(R"({"Pod":1,"nodes":2,"pod":3,"NodeNames":4})");
