@@ -386,8 +386,8 @@ def hostile_section(measured, out):
             calls += b.get("calls", 0)
             for code, n in b.get("codes", {}).items():
                 codes[code] = codes.get(code, 0) + n
-        setup = ("default threading (`--threads 0`: one worker a core, "
-                 "below gRPC's threads in CPU priority)" if threads == 0 else
+        setup = ("default threading (`--threads 0`: one worker a core)"
+                 if threads == 0 else
                  f"`--threads {threads}` (a worker pool runs the requests)")
         out(f"- **Health p99 {lat['p99']:.1f} ms**, {setup}: Health/Check "
             f"at {h['rate']:.0f} requests/s for {h['duration_seconds']:.1f} s "
