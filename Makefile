@@ -6,15 +6,18 @@ FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 20
 # make soak: minutes of mixed load before the drain.
 SOAK_MINUTES ?= 10
-# The programs the ThreadSanitizer build needs: the transport, service and
-# load-client tests (and dsd-server, which transport_main_test runs). Only
-# these are built under TSan; ctest skips the rest (_NOT_BUILT).
+# The programs the ThreadSanitizer build needs: the transport, service,
+# load-client, Kubernetes client, adapter and extender tests (and the
+# binaries they run). Only these are built under TSan; ctest skips the
+# rest (_NOT_BUILT).
 TSAN_TARGETS := dsd-server common_logging_test scheduler_service_test \
   transport_status_test transport_metrics_test transport_flags_test \
   transport_grpc_service_test transport_server_test \
   transport_request_bytes_test transport_hostile_request_test \
   transport_main_test transport_worker_pool_test client_synthetic_cluster_test \
-  load_latency_histogram_test load_command_test
+  load_latency_histogram_test load_command_test \
+  kube_client_test reflector_test adapter_test drift_test \
+  extender_verdicts_test extender_filter_test extender_binary_test
 FUZZ_TARGETS := request_fuzzer k8s_load_fuzzer kube_list_fuzzer extender_fuzzer
 SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
 

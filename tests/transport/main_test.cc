@@ -25,6 +25,7 @@
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/param_name.h"
+#include "tests/testing/sanitizers.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/transport/server_process.h"
 #include "tests/transport/test_util.h"
@@ -334,9 +335,9 @@ int64_t RssAnonKib(pid_t pid) {
 // it freed back to the kernel. glibc alone keeps it in its arenas: 40 MB
 // resident, 3 MB of it in use, after a few 5,000-node Decides.
 TEST(MainTest, FreedMemoryIsReturnedOnceIdle) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator keeps freed memory by design";
-#endif
+  if (::dsd::testing::UnderSanitizerAllocator()) {
+    GTEST_SKIP() << "a sanitizer's allocator keeps freed memory by design";
+  }
   ServerProcess server({"--listen=127.0.0.1:0", "--threads=2"});
   const std::string address = server.WaitForAddress(kStartTimeout);
   ASSERT_FALSE(address.empty()) << server.Stderr();

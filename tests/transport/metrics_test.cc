@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "server/transport/metrics_server.h"
+#include "tests/testing/sanitizers.h"
 #include "tests/testing/status_matchers.h"
 
 namespace dsd::transport {
@@ -124,9 +125,9 @@ double Sample(const std::string& text, const std::string& name) {
 // dsd_heap_in_use_bytes follows what malloc has handed out: 64 MiB held
 // shows, and is gone once freed.
 TEST(MetricsTest, HeapInUseFollowsAllocations) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator is not glibc's: mallinfo2 is 0";
-#endif
+  if (::dsd::testing::UnderSanitizerAllocator()) {
+    GTEST_SKIP() << "a sanitizer's allocator is not glibc's: mallinfo2 is 0";
+  }
   constexpr size_t kHeld = size_t{64} << 20;
   const Metrics metrics;
   const double before = Sample(metrics.RenderText(), "dsd_heap_in_use_bytes");
