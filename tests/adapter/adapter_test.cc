@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "httplib.h"
 #include "tests/kube/fake_apiserver.h"
 #include "tests/testing/child_process.h"
@@ -302,13 +303,31 @@ TEST_F(AdapterTest, DriftWaitsForDriftAfter) {
   nlohmann::json report = WaitForReport(report_, [](const nlohmann::json& r) {
     return r.value("pendingActions", 0) == 3;
   });
-  const auto seen = std::chrono::steady_clock::now();
   EXPECT_EQ(report["driftTotal"], 0) << report.dump(2);
   report = WaitForReport(report_, [](const nlohmann::json& r) {
     return r.value("driftTotal", 0) == 3;
   });
-  EXPECT_GE(std::chrono::steady_clock::now() - seen,
-            std::chrono::milliseconds(1000));
+  // Each action became drift no earlier than --drift_after after it was
+  // first planned, by the adapter's own clock (the report's timestamps,
+  // in ms): the test's own polling may see the pending report late.
+  const auto time_of = [](const nlohmann::json& rfc3339) {
+    absl::Time t;
+    std::string error;
+    EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339.get<std::string>(),
+                                &t, &error))
+        << rfc3339 << ": " << error;
+    return t;
+  };
+  const absl::Time generated = time_of(report["generatedAt"]);
+  int actions = 0;
+  for (const nlohmann::json& ds : report["daemonSets"]) {
+    for (const nlohmann::json& action : ds["drift"]) {
+      ++actions;
+      EXPECT_GE(generated - time_of(action["since"]), absl::Seconds(1.5))
+          << action.dump();
+    }
+  }
+  EXPECT_EQ(actions, 3) << report.dump(2);
   adapter.Signal(SIGINT);
   EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
   // Every line is a JSON object.
