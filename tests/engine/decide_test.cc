@@ -2099,7 +2099,8 @@ TEST(DecideAdoptionTest, ManyDaemonSetsAdoptTheOldestMatch) {
 TEST(DecideExplainTest, FiltersAndBudget) {
   Snapshot snap;
   AddNodes(snap, 0, 50, {{"disk", "hdd"}});
-  const DaemonSet a = DaemonSetBuilder(snap, "a").NodeSelector("disk", "ssd").Add();
+  const DaemonSet a =
+      DaemonSetBuilder(snap, "a").NodeSelector("disk", "ssd").Add();
   const DaemonSet b = DaemonSetBuilder(snap, "b").Add();
   // Actions: a deletes its pod from hdd node-5; b creates on the 48 nodes
   // other than node-8 (its pod) and node-9 (its pod and a duplicate).
