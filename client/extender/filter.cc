@@ -59,6 +59,10 @@ bool IsJson(std::string_view body) {
   return Json::accept(body);
 }
 
+// FailedNodes' message for a name the node cache does not have (yet).
+constexpr char kNotInNodeCache[] =
+    "dsd: node not yet in dsd-extender's node cache";
+
 FilterReply BadRequest(std::string message) {
   FilterReply reply;
   reply.http_status = 400;
@@ -362,44 +366,48 @@ FilterReply Filter::Handle(std::string_view body) const {
           "names: start it with --node_cache (and API access), or configure "
           "the extender with nodeCacheCapable: false");
     }
-    std::vector<uint64_t> versions(args.names.size());
-    nodes_->Visit(args.names, [&](size_t i, const v1::Node*, uint64_t version) {
-      versions[i] = version;
-    });
-    std::vector<Verdicts::Known> known(versions.size());
-    if (current != nullptr)
-      known = verdicts_->Find(current, versions, now, held);
-    std::vector<size_t> unknown;  // indexes of present nodes to ask about
-    for (size_t i = 0; i < versions.size(); ++i) {
-      if (versions[i] == 0) {
-        // Transient: the watch has not delivered it yet.
-        failed.emplace_back(args.names[i],
-                            "dsd: node not yet in dsd-extender's node cache");
-      } else if (!known[i].known) {
-        unknown.push_back(i);
-      } else if (known[i].refusal == nullptr) {
-        passed.push_back(i);
-      } else {
-        unresolvable.push_back({args.names[i], known[i].refusal});
+    // Without a cached DaemonSet nothing is remembered: every name is
+    // looked up once, below.
+    std::vector<size_t> unknown;  // indexes of the names to ask about
+    if (current == nullptr) {
+      for (size_t i = 0; i < args.names.size(); ++i) unknown.push_back(i);
+    } else {
+      std::vector<uint64_t> versions(args.names.size());
+      nodes_->Visit(args.names,
+                    [&](size_t i, const v1::Node*, uint64_t version) {
+                      versions[i] = version;
+                    });
+      const std::vector<Verdicts::Known> known =
+          verdicts_->Find(current, versions, now, held);
+      for (size_t i = 0; i < versions.size(); ++i) {
+        if (versions[i] == 0) {
+          failed.emplace_back(args.names[i], kNotInNodeCache);
+        } else if (!known[i].known) {
+          unknown.push_back(i);
+        } else if (known[i].refusal == nullptr) {
+          passed.push_back(i);
+        } else {
+          unresolvable.push_back({args.names[i], known[i].refusal});
+        }
       }
+      reply.nodes_remembered = versions.size() - failed.size() - unknown.size();
     }
-    reply.nodes_remembered = versions.size() - failed.size() - unknown.size();
     if (!unknown.empty()) {
       // The nodes as they are now (one may have changed since the first
       // look: its version is what gets remembered).
       std::vector<std::string> names;
       for (size_t i : unknown) names.push_back(args.names[i]);
-      nodes_->Visit(
-          names, [&](size_t j, const v1::Node* node, uint64_t version) {
-            if (node == nullptr) {
-              failed.emplace_back(
-                  names[j], "dsd: node not yet in dsd-extender's node cache");
-              return;
-            }
-            *request.add_nodes() = *node;
-            element_of.push_back(unknown[j]);
-            asked.push_back(version);
-          });
+      nodes_->Visit(names,
+                    [&](size_t j, const v1::Node* node, uint64_t version) {
+                      if (node == nullptr) {
+                        // Transient: the watch has not delivered it yet.
+                        failed.emplace_back(names[j], kNotInNodeCache);
+                        return;
+                      }
+                      *request.add_nodes() = *node;
+                      element_of.push_back(unknown[j]);
+                      asked.push_back(version);
+                    });
     }
   } else {
     std::vector<client::InputProblem> problems;
