@@ -673,7 +673,8 @@ Eligibility DaemonSetDecider::Explain(const Node& node) {
   const Eligibility e = predicates_.Evaluate(node, &why);
   NodeExplanation explanation{node.name, e.should_run,
                               e.should_continue_running, std::move(why)};
-  // Action nodes only: counted once the actions are known (KeepExplained).
+  // Action nodes only: counted once the actions are known
+  // (KeepActionExplanations).
   if (!options_.explain_action_nodes_only && !WithinBudget(explanation)) {
     explain_ = false;
     return e;

@@ -220,6 +220,20 @@ std::vector<DecideCase> DecideCases() {
       "creationTimestamp": "2026-01-01T00:00:00Z",
       "phase": "POD_PHASE_RUNNING", "ready": true,
       "readyTransitionTime": "2026-01-01T00:00:10Z"})json";
+  const std::string converged =
+      Snapshot({kNode1Ssd, kNode2Hdd}, {converged_ds}, {converged_pod});
+  const ExpectedPlan converged_plan{.namespace_name = "default",
+                                    .name = "ssd-monitor",
+                                    .status = ExpectedStatus{.desired = 1,
+                                                             .current = 1,
+                                                             .misscheduled = 0,
+                                                             .ready = 1,
+                                                             .updated = 1,
+                                                             .available = 1,
+                                                             .unavailable = 0},
+                                    .requeue_after_seconds = 0,
+                                    .explanations = 0,
+                                    .revision_unknown = false};
   // The converged pod, failed.
   const std::string failed_pod = absl::StrReplaceAll(
       converged_pod, {{"POD_PHASE_RUNNING", "POD_PHASE_FAILED"}});
@@ -249,39 +263,14 @@ std::vector<DecideCase> DecideCases() {
        Req(SsdMonitorSnapshot(), R"("options": {"explain": true})"),
        kClock,
        {SsdMonitorPlan(/*explanations=*/2)}},
-      {"converged",
-       Req(Snapshot({kNode1Ssd, kNode2Hdd}, {converged_ds}, {converged_pod})),
-       kClock,
-       {{.namespace_name = "default",
-         .name = "ssd-monitor",
-         .status = ExpectedStatus{.desired = 1,
-                                  .current = 1,
-                                  .misscheduled = 0,
-                                  .ready = 1,
-                                  .updated = 1,
-                                  .available = 1,
-                                  .unavailable = 0},
-         .requeue_after_seconds = 0,
-         .explanations = 0,
-         .revision_unknown = false}}},
+      {"converged", Req(converged), kClock, {converged_plan}},
       // Explained, but only where the plan acts: k8s-node1 keeps its pod
       // (nothing to explain), k8s-node2 has none and gets none.
       {"converged_explain_action_nodes_only",
-       Req(Snapshot({kNode1Ssd, kNode2Hdd}, {converged_ds}, {converged_pod}),
+       Req(converged,
            R"("options": {"explain": true, "explainActionNodesOnly": true})"),
        kClock,
-       {{.namespace_name = "default",
-         .name = "ssd-monitor",
-         .status = ExpectedStatus{.desired = 1,
-                                  .current = 1,
-                                  .misscheduled = 0,
-                                  .ready = 1,
-                                  .updated = 1,
-                                  .available = 1,
-                                  .unavailable = 0},
-         .requeue_after_seconds = 0,
-         .explanations = 0,
-         .revision_unknown = false}}},
+       {converged_plan}},
       // Failed-pod back-off entries on the wire (semantics 6.5): in
       // back-off while now - lastUpdate < delay, the failed pod stays and
       // the plan requeues when the back-off ends ([dsd] exact requeue);
