@@ -58,16 +58,16 @@ class ConvertedCache {
   // end at once).
   void Stop();
 
-  // A converted object as last seen, by "namespace/name" ("/name" for
-  // cluster-scoped kinds); null when absent. `problems` (may be null) gets
-  // the conversion's problems, joined ("" when it converted cleanly).
+  // A converted object as last seen, by "namespace/name" (the name alone
+  // for cluster-scoped kinds); null when absent. `problems` (may be null)
+  // gets the conversion's problems, joined ("" when it converted cleanly).
   std::shared_ptr<const google::protobuf::Message> Get(
       const std::string& key, std::string* problems = nullptr) const;
-  // Calls visit(i, message, version) for prefix + each name, under one
-  // read lock and without building a string per key: null and 0 where
-  // absent; `version` is unique to the message (never reused, never 0).
+  // Calls visit(i, message, version) for each key, under one read lock:
+  // null and 0 where absent; `version` is unique to the message (never
+  // reused, never 0).
   void VisitAll(
-      std::string_view prefix, const std::vector<std::string>& names,
+      const std::vector<std::string_view>& keys,
       const std::function<void(size_t, const google::protobuf::Message*,
                                uint64_t)>& visit) const;
 
@@ -130,7 +130,7 @@ class DaemonSetCache : public DaemonSetSource {
 class NodeCache : public NodeSource {
  public:
   NodeCache(kube::Client& client, CacheOptions options);
-  void Visit(const std::vector<std::string>& names,
+  void Visit(const std::vector<std::string_view>& names,
              const Visitor& visit) const override;
   // One node, copied; nullopt when the cache does not have it (yet).
   std::optional<v1::Node> Find(const std::string& name) const;

@@ -74,7 +74,8 @@ class Filter {
   //   its Nodes / NodeNames have the wrong JSON types (kube-scheduler never
   //   sends such a body);
   // - a pod whose controller is not a DaemonSet: every node passes, echoed
-  //   as sent, without calling dsd-server;
+  //   as sent (Node objects byte for byte, node names as the same JSON
+  //   strings, escapes decoded), without calling dsd-server;
   // - a daemon pod: dsd-server's Filter for its DaemonSet (from the
   //   DaemonSet source, else the pod's own spec) and the nodes; refusals go
   //   to FailedAndUnresolvableNodes with node-independent messages, nodes

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsd/v1/dsd.pb.h"
@@ -45,7 +46,7 @@ class NodeSource {
   // ever reused (the filter's verdicts rely on it).
   using Visitor =
       std::function<void(size_t i, const v1::Node* node, uint64_t version)>;
-  virtual void Visit(const std::vector<std::string>& names,
+  virtual void Visit(const std::vector<std::string_view>& names,
                      const Visitor& visit) const = 0;
 };
 
