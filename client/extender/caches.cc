@@ -56,18 +56,21 @@ void ConvertedCache::Start() { reflector_->Start(); }
 void ConvertedCache::Stop() { reflector_->Stop(); }
 
 ConvertedCache::Entry ConvertedCache::Convert(const Json& object) const {
-  Entry entry;
-  entry.resource_version = MetaString(object, "resourceVersion");
+  auto converted = std::make_shared<Converted>();
+  converted->resource_version = MetaString(object, "resourceVersion");
   std::vector<client::InputProblem> problems;
-  entry.message = convert_(object, problems);
-  entry.version = conversions_.fetch_add(1) + 1;
+  converted->message = convert_(object, problems);
   for (const client::InputProblem& p : problems) {
-    if (!entry.problems.empty()) entry.problems += "; ";
-    entry.problems += p.ToString();
+    if (!converted->problems.empty()) converted->problems += "; ";
+    converted->problems += p.ToString();
   }
   if (!problems.empty() && options_.log) {
-    options_.log(resource_.plural + ": " + entry.problems);
+    options_.log(resource_.plural + ": " + converted->problems);
   }
+  Entry entry;
+  entry.version = conversions_.fetch_add(1) + 1;
+  entry.message = converted->message.get();
+  entry.converted = std::move(converted);
   return entry;
 }
 
@@ -88,7 +91,7 @@ void ConvertedCache::OnChange(const std::string& type, const Json& object) {
     std::shared_lock<std::shared_mutex> lock(mu_);
     const auto it = entries_.find(key);
     if (it != entries_.end() && !rv.empty() &&
-        it->second.resource_version == rv) {
+        it->second.converted->resource_version == rv) {
       return;  // this version is converted already
     }
   }
@@ -113,7 +116,8 @@ void ConvertedCache::Resync() {
     if (key.empty()) return;
     const std::string rv = MetaString(object, "resourceVersion");
     if (const auto it = old.find(key);
-        it != old.end() && !rv.empty() && it->second.resource_version == rv) {
+        it != old.end() && !rv.empty() &&
+        it->second.converted->resource_version == rv) {
       fresh[key] = it->second;
     } else {
       // The store's slim copy lacks only what dsd never reads (managed
@@ -133,8 +137,8 @@ std::shared_ptr<const google::protobuf::Message> ConvertedCache::Get(
   std::shared_lock<std::shared_mutex> lock(mu_);
   const auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
-  if (problems != nullptr) *problems = it->second.problems;
-  return it->second.message;
+  if (problems != nullptr) *problems = it->second.converted->problems;
+  return it->second.converted->message;
 }
 
 void ConvertedCache::VisitAll(
@@ -148,7 +152,7 @@ void ConvertedCache::VisitAll(
     if (const auto it =
             entries_.find(absl::string_view(keys[i].data(), keys[i].size()));
         it != entries_.end()) {
-      visit(i, it->second.message.get(), it->second.version);
+      visit(i, it->second.message, it->second.version);
     } else {
       visit(i, nullptr, 0);
     }
