@@ -198,6 +198,25 @@ TEST_F(ExtenderBinaryTest, KeepAliveAnswersDoNotWaitForDelayedAcks) {
   EXPECT_LT(ms[ms.size() / 2], 20.0);
 }
 
+TEST_F(ExtenderBinaryTest, KeepAliveConnectionsServeManyRequests) {
+  // cpp-httplib closes a keep-alive connection after 5 requests unless told
+  // otherwise; kube-scheduler would then dial again (with HTTPS, a new TLS
+  // handshake) every fifth pod.
+  ExtenderProcess extender(Flags());
+  const int port = extender.WaitForPort(kStartTimeout);
+  ASSERT_NE(port, 0) << extender.Stderr();
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(true);
+  const std::string body =
+      Testdata("nodes_go_keys_non_daemon_pod_passed_through/request.json");
+  for (int i = 1; i <= 12; ++i) {
+    const auto res = client.Post("/filter", body, "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200);
+    EXPECT_NE(res->get_header_value("Connection"), "close") << "request " << i;
+  }
+}
+
 // Answers every Filter call only after its caller has given up (or 60 s).
 class SlowScheduler final : public v1::DaemonSetScheduler::Service {
  public:
