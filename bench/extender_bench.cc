@@ -18,6 +18,7 @@
 // JSON line.
 #include <benchmark/benchmark.h>
 #include <httplib.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -369,6 +370,28 @@ int RunFixedRate(int argc, char** argv) {
                                       .count());
     }
   }
+  // The server's own time in the filter handler (its histogram's sum),
+  // read before and after: how much of the latency is the handler.
+  const auto handler_seconds = [port] {
+    httplib::Client client("127.0.0.1", port);
+    const auto res = client.Get("/metrics");
+    const std::string key = "dsd_extender_filter_seconds_sum ";
+    const size_t at = res ? res->body.find(key) : std::string::npos;
+    return at == std::string::npos
+               ? 0.0
+               : std::atof(res->body.c_str() + at + key.size());
+  };
+  const double handler_before = handler_seconds();
+  // CPU of the whole process (load generator, HTTP server, handler).
+  const auto process_cpu_seconds = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec +
+                               usage.ru_stime.tv_usec) *
+               1e-6;
+  };
+  const double cpu_before = process_cpu_seconds();
   const auto total = static_cast<int64_t>(rate * duration);
   std::vector<double> latency_ms(static_cast<size_t>(total), -1);
   std::atomic<int64_t> errors{0};
@@ -404,6 +427,10 @@ int RunFixedRate(int argc, char** argv) {
     });
   }
   for (std::thread& t : workers) t.join();
+  const double cpu_ms_per_request =
+      (process_cpu_seconds() - cpu_before) * 1e3 / static_cast<double>(total);
+  const double handler_mean_ms =
+      (handler_seconds() - handler_before) * 1e3 / static_cast<double>(total);
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
@@ -419,11 +446,13 @@ int RunFixedRate(int argc, char** argv) {
       "\"connections\": %d, \"requests\": %lld, \"errors\": %lld, "
       "\"achieved_rate\": %.1f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, "
       "\"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f, "
-      "\"warmup_max_ms\": %.3f}\n",
+      "\"warmup_max_ms\": %.3f, \"handler_mean_ms\": %.3f, "
+      "\"cpu_ms_per_request\": %.3f}\n",
       names, daemon_pod ? "true" : "false", rate, duration, connections,
       static_cast<long long>(total), static_cast<long long>(errors.load()),
       static_cast<double>(total) / elapsed, pct(0.5), pct(0.9), pct(0.99),
-      pct(0.999), latency_ms.back(), warmup_max_ms);
+      pct(0.999), latency_ms.back(), warmup_max_ms, handler_mean_ms,
+      cpu_ms_per_request);
   std::fflush(stdout);
   std::_Exit(0);  // the shared servers are never torn down
 }
