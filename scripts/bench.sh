@@ -69,7 +69,9 @@ start_server() {
   done
 }
 stop_server() { kill -TERM $server; wait $server || true; }
-trap 'kill -TERM ${server:-0} 2>/dev/null || true' EXIT
+# Only a server this script started: "kill 0" would signal the caller's
+# whole process group when no step started one.
+trap 'if [[ -n ${server:-} ]]; then kill -TERM "$server" 2>/dev/null || true; fi' EXIT
 load() { "$BIN/dsdctl" --server "$ADDR" --timeout 120 load --output json "$@"; }
 
 if step 3; then
