@@ -5,7 +5,10 @@
 // a relist of an unchanged cluster converts nothing.
 #include "client/extender/caches.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "client/k8s/object_json.h"
@@ -55,7 +58,8 @@ void ConvertedCache::Start() { reflector_->Start(); }
 
 void ConvertedCache::Stop() { reflector_->Stop(); }
 
-ConvertedCache::Entry ConvertedCache::Convert(const Json& object) const {
+ConvertedCache::Entry ConvertedCache::Convert(const Json& object,
+                                              const Entry* previous) const {
   auto converted = std::make_shared<Converted>();
   converted->resource_version = MetaString(object, "resourceVersion");
   std::vector<client::InputProblem> problems;
@@ -67,8 +71,18 @@ ConvertedCache::Entry ConvertedCache::Convert(const Json& object) const {
   if (!problems.empty() && options_.log) {
     options_.log(resource_.plural + ": " + converted->problems);
   }
+  conversions_.fetch_add(1);
   Entry entry;
-  entry.version = conversions_.fetch_add(1) + 1;
+  if (previous != nullptr && converted->message != nullptr &&
+      google::protobuf::util::MessageDifferencer::Equals(
+          *previous->converted->message, *converted->message)) {
+    // A change of what dsd does not read (a node's status, a DaemonSet's):
+    // the same message and version, so remembered verdicts stay valid.
+    converted->message = previous->converted->message;
+    entry.version = previous->version;
+  } else {
+    entry.version = versions_.fetch_add(1) + 1;
+  }
   entry.message = converted->message.get();
   entry.converted = std::move(converted);
   return entry;
@@ -87,15 +101,19 @@ void ConvertedCache::OnChange(const std::string& type, const Json& object) {
     return;
   }
   const std::string rv = MetaString(object, "resourceVersion");
+  std::optional<Entry> previous;  // only this thread writes entries_
   {
     std::shared_lock<std::shared_mutex> lock(mu_);
     const auto it = entries_.find(key);
-    if (it != entries_.end() && !rv.empty() &&
-        it->second.converted->resource_version == rv) {
-      return;  // this version is converted already
+    if (it != entries_.end()) {
+      if (!rv.empty() && it->second.converted->resource_version == rv) {
+        return;  // this version is converted already
+      }
+      previous = it->second;
     }
   }
-  Entry entry = Convert(object);  // outside the lock: readers go on
+  // Outside the lock: readers go on.
+  Entry entry = Convert(object, previous ? &*previous : nullptr);
   std::unique_lock<std::shared_mutex> lock(mu_);
   entries_[key] = std::move(entry);
 }
@@ -115,14 +133,14 @@ void ConvertedCache::Resync() {
     const std::string key = KeyOf(object);
     if (key.empty()) return;
     const std::string rv = MetaString(object, "resourceVersion");
-    if (const auto it = old.find(key);
-        it != old.end() && !rv.empty() &&
+    const auto it = old.find(key);
+    if (it != old.end() && !rv.empty() &&
         it->second.converted->resource_version == rv) {
       fresh[key] = it->second;
     } else {
       // The store's slim copy lacks only what dsd never reads (managed
       // fields, images, a template's containers).
-      fresh[key] = Convert(object);
+      fresh[key] = Convert(object, it != old.end() ? &it->second : nullptr);
     }
   });
   {

@@ -64,8 +64,10 @@ class ConvertedCache {
   std::shared_ptr<const google::protobuf::Message> Get(
       const std::string& key, std::string* problems = nullptr) const;
   // Calls visit(i, message, version) for each key, under one read lock:
-  // null and 0 where absent; `version` is unique to the message (never
-  // reused, never 0).
+  // null and 0 where absent. `version` names the message: an update that
+  // converts to an equal message (a change of what dsd does not read)
+  // keeps message and version; any other gets a new version, never
+  // reused, never 0.
   void VisitAll(
       const std::vector<std::string_view>& keys,
       const std::function<void(size_t, const google::protobuf::Message*,
@@ -93,7 +95,7 @@ class ConvertedCache {
   // key, against 120 with the conversion inline): a filter call looks
   // thousands of names up, each a likely cache miss.
   struct Entry {
-    uint64_t version = 0;  // unique to this conversion
+    uint64_t version = 0;  // unique to this message
     const google::protobuf::Message* message = nullptr;  // converted's
     std::shared_ptr<const Converted> converted;
   };
@@ -101,7 +103,9 @@ class ConvertedCache {
   // After a (re)list: rebuilds the map from the reflector's store, keeping
   // the entries whose resourceVersion did not change.
   void Resync();
-  Entry Convert(const nlohmann::json& object) const;
+  // Converts `object`; when it converts to the same message as
+  // `previous` (may be null), the entry keeps that message and version.
+  Entry Convert(const nlohmann::json& object, const Entry* previous) const;
 
   const kube::Resource resource_;
   const Converter convert_;
@@ -112,6 +116,7 @@ class ConvertedCache {
   // equal (the reflector is synced before it calls Resync).
   std::atomic<uint64_t> resynced_relists_{0};
   mutable std::atomic<uint64_t> conversions_{0};
+  mutable std::atomic<uint64_t> versions_{0};  // the last version given
   std::unique_ptr<kube::Reflector> reflector_;
 };
 

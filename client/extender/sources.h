@@ -27,8 +27,9 @@ class DaemonSetSource {
   // unknown (the filter then uses the pod's own spec). `uid` is the pod's
   // ownerReference uid (may be empty): a DaemonSet with another uid is a
   // re-created one, and implementations return null for it. The message
-  // is immutable and shared: a new version of the object is a new message
-  // (the filter's verdicts rely on it).
+  // is immutable and shared: a change to it is a new message (the
+  // filter's verdicts rely on it); an update of what it does not hold (the
+  // DaemonSet's status) may keep it.
   virtual std::shared_ptr<const v1::DaemonSet> Find(
       const std::string& namespace_name, const std::string& name,
       const std::string& uid) const = 0;
@@ -42,8 +43,9 @@ class NodeSource {
   // Calls visit(i, node, version) for each of `names`, in order, with the
   // node as last seen, or null (version 0) where the cache does not have
   // it (yet). `node` is valid during the call only. `version` names this
-  // very message: a new version of the node gets another, and none is
-  // ever reused (the filter's verdicts rely on it).
+  // very message: a change to the message gets another, and none is ever
+  // reused (the filter's verdicts rely on it); an update of what it does
+  // not hold (the node's status) may keep it.
   using Visitor =
       std::function<void(size_t i, const v1::Node* node, uint64_t version)>;
   virtual void Visit(const std::vector<std::string_view>& names,

@@ -1,14 +1,15 @@
 // dsd-server's Filter answers, remembered. The answer for one node depends
 // only on the DaemonSet (its template and identity, as the DaemonSet cache
 // holds it) and on the Node (as the node cache holds it). The DaemonSet
-// cache hands out immutable shared messages, a new one for each
-// resourceVersion, and the node cache a version number that no other
-// message of it ever gets. So a node-names request whose DaemonSet and
-// nodes are those of an earlier answer is answered as dsd-server answered
-// then, and any change to either is a miss that asks dsd-server again: the
-// decisions stay dsd-server's, the extender only does not ask twice.
-// Answers older than a maximum age are asked again too (a dsd-server
-// upgrade may word or decide differently).
+// cache hands out immutable shared messages, a new one whenever the
+// converted DaemonSet changes, and the node cache a version number that
+// no other message of it ever gets; an update of what the messages do not
+// hold (the objects' status) keeps both. So a node-names request whose
+// DaemonSet and nodes are those of an earlier answer is answered as
+// dsd-server answered then, and any change to either is a miss that asks
+// dsd-server again: the decisions stay dsd-server's, the extender only
+// does not ask twice. Answers older than a maximum age are asked again
+// too (a dsd-server upgrade may word or decide differently).
 #ifndef DSD_CLIENT_EXTENDER_VERDICTS_H_
 #define DSD_CLIENT_EXTENDER_VERDICTS_H_
 

@@ -511,6 +511,51 @@ TEST_F(ExtenderCacheTest, NodeNamesFromTheNodeCache) {
       << relabelled.body;
 }
 
+TEST_F(ExtenderCacheTest, StatusUpdatesKeepRememberedAnswers) {
+  // Kubelets update their Node's status every few minutes and the
+  // controller its DaemonSet's at every pod change; neither reaches the
+  // messages dsd decides on, so neither makes dsd-server be asked again.
+  api_->Apply(AgentDaemonSet("ssd"));
+  api_->Apply(NodeObject("w1", "ssd"));
+  api_->Apply(NodeObject("w2", "hdd"));
+  StartCaches();
+  const Filter filter = MakeFilter(daemon_sets_.get(), nodes_.get());
+  const std::string body = NamesBody({"w1", "w2"});
+  EXPECT_EQ(filter.Handle(body).nodes_remembered, 0u);
+  EXPECT_EQ(filter.Handle(body).nodes_remembered, 2u);
+  const auto daemon_set = daemon_sets_->Find("kube-system", "agent", "");
+  ASSERT_NE(daemon_set, nullptr);
+
+  const uint64_t nodes_before = nodes_->cache().conversions();
+  const uint64_t daemon_sets_before = daemon_sets_->cache().conversions();
+  Json w1 = NodeObject("w1", "ssd");
+  w1["status"] = {{"conditions",
+                   {{{"type", "Ready"},
+                     {"status", "True"},
+                     {"lastHeartbeatTime", "2026-12-04T10:00:00Z"}}}}};
+  api_->Apply(w1);
+  Json agent = AgentDaemonSet("ssd");
+  agent["status"] = {{"numberReady", 1}, {"desiredNumberScheduled", 1}};
+  api_->Apply(agent);
+  ASSERT_TRUE(Eventually([&] {
+    return nodes_->cache().conversions() == nodes_before + 1 &&
+           daemon_sets_->cache().conversions() == daemon_sets_before + 1;
+  }));
+  EXPECT_EQ(daemon_sets_->Find("kube-system", "agent", ""), daemon_set);
+  const FilterReply after = filter.Handle(body);
+  EXPECT_EQ(after.nodes_remembered, 2u);
+  EXPECT_EQ(Json::parse(after.body)["NodeNames"], Json({"w1"})) << after.body;
+
+  // A label is read: w1 is asked about again, and now refused.
+  api_->Apply(NodeObject("w1", "hdd"));
+  ASSERT_TRUE(Eventually(
+      [&] { return nodes_->cache().conversions() == nodes_before + 2; }));
+  const FilterReply relabelled = filter.Handle(body);
+  EXPECT_EQ(relabelled.nodes_remembered, 1u);
+  EXPECT_EQ(Json::parse(relabelled.body)["NodeNames"], Json::array())
+      << relabelled.body;
+}
+
 TEST_F(ExtenderCacheTest, ConvertsOncePerResourceVersion) {
   for (int i = 0; i < 20; ++i) {
     api_->Apply(NodeObject("n" + std::to_string(i), "ssd"));
