@@ -81,19 +81,40 @@ FilterReply BadRequest(std::string message) {
   return reply;
 }
 
-// The request, located.
+// The request, located. Not copied: its views point into itself.
 struct Args {
+  Args() = default;
+  Args(const Args&) = delete;
+  Args& operator=(const Args&) = delete;
+
   std::string_view pod;     // the Pod object's JSON text
   std::string pod_text;     // holds it when written out of simdjson's document
   bool names_mode = false;  // NodeNames was not null
   // Names mode: the NodeNames values, escapes decoded; they point into the
   // document, the body or `decoded`.
   std::vector<std::string_view> names;
+  // Names and member keys the text reader decoded.
   std::deque<std::string> decoded;
   // Nodes mode: the NodeList items as sent, echoed byte for byte.
   std::vector<std::string_view> items;
   size_t size() const { return names_mode ? names.size() : items.size(); }
 };
+
+// The members of the object `object`, read from its text, each key decoded
+// as Go's decoder (and simdjson's document) matches it: "P\u006fd" is Pod.
+// Keys with escapes go to `decoded`.
+std::vector<JsonMember> DecodedMembers(std::string_view object,
+                                       std::deque<std::string>& decoded) {
+  std::vector<JsonMember> members = ObjectMembers(object);
+  for (JsonMember& m : members) {
+    if (m.key.find('\\') == std::string_view::npos) continue;
+    // The body has been validated as JSON, so the key is a valid string.
+    const Json key = Json::parse("\"" + std::string(m.key) + "\"", nullptr,
+                                 /*allow_exceptions=*/false);
+    if (key.is_string()) m.key = decoded.emplace_back(key.get<std::string>());
+  }
+  return members;
+}
 
 // The envelope's 400s, worded alike whichever reader finds them.
 constexpr char kNotArgs[] =
@@ -109,7 +130,7 @@ constexpr char kNamesNotStrings[] =
 // Reads the ExtenderArgs envelope from the body's text; an error message
 // for a 400, else "".
 std::string ReadArgs(std::string_view body, Args& args) {
-  const std::vector<JsonMember> members = ObjectMembers(body);
+  const std::vector<JsonMember> members = DecodedMembers(body, args.decoded);
   if (TrimJson(body).front() != '{') return kNotArgs;
   args.pod = FindMemberIgnoringCase(members, "Pod");
   if (IsNull(args.pod)) return kNoPod;
@@ -138,7 +159,7 @@ std::string ReadArgs(std::string_view body, Args& args) {
     return "ExtenderArgs.Nodes must be a NodeList object or null";
   }
   const std::string_view items =
-      FindMemberIgnoringCase(ObjectMembers(nodes), "items");
+      FindMemberIgnoringCase(DecodedMembers(nodes, args.decoded), "items");
   if (IsNull(items)) return "";
   if (items.front() != '[') return "ExtenderArgs.Nodes.items must be a list";
   args.items = ArrayElements(items);
