@@ -73,7 +73,8 @@ ConvertedCache::Entry ConvertedCache::Convert(const Json& object,
   }
   conversions_.fetch_add(1);
   Entry entry;
-  if (previous != nullptr && converted->message != nullptr &&
+  if (previous != nullptr && previous->converted->message != nullptr &&
+      converted->message != nullptr &&
       google::protobuf::util::MessageDifferencer::Equals(
           *previous->converted->message, *converted->message)) {
     // A change of what dsd does not read (a node's status, a DaemonSet's):
