@@ -176,8 +176,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   s.set_keep_alive_timeout(options.keep_alive_timeout.count());
   // cpp-httplib's default closes a connection after 5 requests: the
   // scheduler would dial (and with HTTPS, shake hands) again every fifth
-  // pod. 1,000 as nginx's keepalive_requests; Go's server has no limit.
-  s.set_keep_alive_max_count(1000);
+  // pod. A kept connection holds one worker (--threads) until it closes,
+  // so a busy client must still let go now and then for others queued
+  // behind it: after 100 requests.
+  s.set_keep_alive_max_count(100);
 
   const std::string filter_path = options.filter_path;
   s.Post(filter_path, [&filter, &metrics](const httplib::Request& req,

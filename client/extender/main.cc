@@ -121,7 +121,11 @@ int main(int argc, char** argv) {
                  "PEM CA: require client certificates it signed (the "
                  "scheduler's tlsConfig certData/keyData)");
   app.add_option("--threads", http.threads,
-                 "HTTP worker threads, one connection each at a time")
+                 "HTTP worker threads. Each serves one connection at a time, "
+                 "and a kept-alive connection holds its worker until it "
+                 "closes (after 100 requests or 30 s idle): give more than "
+                 "the connections of kube-scheduler, Prometheus and the "
+                 "probes together")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   app.add_option("--max_body_bytes", max_body_bytes,
