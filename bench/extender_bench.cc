@@ -414,6 +414,10 @@ class LeanClient {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     const int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // as Go
+    // A stuck server fails the request after 30 s, not the whole run.
+    const timeval timeout{30, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&address),
                   sizeof(address)) != 0) {
       return Close();

@@ -68,7 +68,8 @@ start_server() {
     sleep 0.1
   done
 }
-stop_server() { kill -TERM $server; wait $server || true; }
+# Each stop forgets the PID, so that the EXIT trap never signals a reused one.
+stop_server() { kill -TERM $server; wait $server || true; server=; }
 # Only a server this script started: "kill 0" would signal the caller's
 # whole process group when no step started one.
 trap 'if [[ -n ${server:-} ]]; then kill -TERM "$server" 2>/dev/null || true; fi' EXIT
@@ -127,6 +128,7 @@ stop_server_now() {
   done
   kill -KILL $server 2>/dev/null || true
   wait $server 2>/dev/null || true
+  server=
 }
 cpu_ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
 # Waits (at most $1 seconds) until the server has used no CPU for a second:
