@@ -100,19 +100,27 @@ struct Args {
   size_t size() const { return names_mode ? names.size() : items.size(); }
 };
 
+// The value of a JSON string from the text between its quotes: that text
+// itself when it has no escapes (node names and keys, as a rule), else
+// decoded by nlohmann into `decoded`. The body has been validated as
+// JSON, so the string is valid.
+std::string_view Unescaped(std::string_view between_quotes,
+                           std::deque<std::string>& decoded) {
+  if (between_quotes.find('\\') == std::string_view::npos) {
+    return between_quotes;
+  }
+  const Json value = Json::parse("\"" + std::string(between_quotes) + "\"",
+                                 nullptr, /*allow_exceptions=*/false);
+  if (!value.is_string()) return between_quotes;
+  return decoded.emplace_back(value.get<std::string>());
+}
+
 // The members of the object `object`, read from its text, each key decoded
 // as Go's decoder (and simdjson's document) matches it: "P\u006fd" is Pod.
-// Keys with escapes go to `decoded`.
 std::vector<JsonMember> DecodedMembers(std::string_view object,
                                        std::deque<std::string>& decoded) {
   std::vector<JsonMember> members = ObjectMembers(object);
-  for (JsonMember& m : members) {
-    if (m.key.find('\\') == std::string_view::npos) continue;
-    // The body has been validated as JSON, so the key is a valid string.
-    const Json key = Json::parse("\"" + std::string(m.key) + "\"", nullptr,
-                                 /*allow_exceptions=*/false);
-    if (key.is_string()) m.key = decoded.emplace_back(key.get<std::string>());
-  }
+  for (JsonMember& m : members) m.key = Unescaped(m.key, decoded);
   return members;
 }
 
@@ -141,15 +149,7 @@ std::string ReadArgs(std::string_view body, Args& args) {
     args.names_mode = true;
     for (std::string_view e : ArrayElements(names)) {
       if (e.front() != '"') return kNamesNotStrings;
-      // A node name (a DNS subdomain) has no escapes: it is the text
-      // between the quotes; anything else is decoded by the JSON parser
-      // (the body has been validated as JSON).
-      if (e.find('\\') == std::string_view::npos) {
-        args.names.push_back(e.substr(1, e.size() - 2));
-      } else {
-        args.names.push_back(
-            args.decoded.emplace_back(Json::parse(e).get<std::string>()));
-      }
+      args.names.push_back(Unescaped(e.substr(1, e.size() - 2), args.decoded));
     }
     return "";
   }
