@@ -71,7 +71,6 @@ ConvertedCache::Entry ConvertedCache::Convert(const Json& object,
   if (!problems.empty() && options_.log) {
     options_.log(resource_.plural + ": " + converted->problems);
   }
-  conversions_.fetch_add(1);
   Entry entry;
   if (previous != nullptr && previous->converted->message != nullptr &&
       converted->message != nullptr &&
@@ -115,8 +114,11 @@ void ConvertedCache::OnChange(const std::string& type, const Json& object) {
   }
   // Outside the lock: readers go on.
   Entry entry = Convert(object, previous ? &*previous : nullptr);
-  std::unique_lock<std::shared_mutex> lock(mu_);
-  entries_[key] = std::move(entry);
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    entries_[key] = std::move(entry);
+  }
+  conversions_.fetch_add(1);  // counted once a lookup can see it
 }
 
 void ConvertedCache::Resync() {
@@ -129,6 +131,7 @@ void ConvertedCache::Resync() {
     old = entries_;  // shared_ptr copies: cheap
   }
   absl::flat_hash_map<std::string, Entry> fresh;
+  uint64_t converted = 0;
   reflector_->ForEach([&](const std::string& text) {
     const Json object = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     const std::string key = KeyOf(object);
@@ -142,12 +145,14 @@ void ConvertedCache::Resync() {
       // The store's slim copy lacks only what dsd never reads (managed
       // fields, images, a template's containers).
       fresh[key] = Convert(object, it != old.end() ? &it->second : nullptr);
+      ++converted;
     }
   });
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
     entries_.swap(fresh);
   }
+  conversions_.fetch_add(converted);
   resynced_relists_.store(relists);
 }
 

@@ -81,7 +81,8 @@ class ConvertedCache {
   std::string Describe() const;
   const std::string& name() const { return resource_.plural; }
   size_t size() const;
-  // Objects converted so far: once per resourceVersion seen.
+  // Objects converted so far, once per resourceVersion seen; each counted
+  // once Get and VisitAll can see it.
   uint64_t conversions() const { return conversions_.load(); }
 
  private:
@@ -115,7 +116,7 @@ class ConvertedCache {
   // The reflector's relists() when Resync last ran: synced while they are
   // equal (the reflector is synced before it calls Resync).
   std::atomic<uint64_t> resynced_relists_{0};
-  mutable std::atomic<uint64_t> conversions_{0};
+  std::atomic<uint64_t> conversions_{0};
   mutable std::atomic<uint64_t> versions_{0};  // the last version given
   std::unique_ptr<kube::Reflector> reflector_;
 };
