@@ -138,24 +138,27 @@ std::string EncodeConverted(const std::string& slim_json,
   if (!s.nodes().empty()) message = &s.nodes(0);
   if (!s.daemon_sets().empty()) message = &s.daemon_sets(0);
   if (!s.pods().empty()) message = &s.pods(0);
-  return message != nullptr ? "+" + message->SerializeAsString() : "";
+  if (message == nullptr) return "";
+  std::string out;
+  out.reserve(1 + message->ByteSizeLong());
+  out += '+';
+  message->AppendToString(&out);
+  return out;
 }
 
-bool IsMessage(const std::string& stored) {
+bool IsMessage(std::string_view stored) {
   return !stored.empty() && stored[0] == '+';
 }
 
-std::string_view Payload(const std::string& stored) {
-  return std::string_view(stored).substr(1);
-}
+std::string_view Payload(std::string_view stored) { return stored.substr(1); }
 
 // The problems EncodeConverted stored ('!'), one line each.
-void AddProblems(const std::string& stored, std::vector<std::string>& out) {
+void AddProblems(std::string_view stored, std::vector<std::string>& out) {
   if (stored.empty() || stored[0] != '!') return;
   size_t start = 1;
   for (size_t end; (end = stored.find('\n', start)) != std::string::npos;
        start = end + 1) {
-    out.push_back(stored.substr(start, end - start));
+    out.emplace_back(stored.substr(start, end - start));
   }
 }
 
@@ -163,7 +166,7 @@ enum class Kind { kDaemonSet, kPod };
 
 // Adds what EncodeConverted stored to `out`: the message with its origin,
 // or the problems.
-void AddStored(Kind kind, const std::string& stored, const std::string& source,
+void AddStored(Kind kind, std::string_view stored, const std::string& source,
                client::LoadedSnapshot& out) {
   if (!IsMessage(stored)) {
     std::vector<std::string> lines;
@@ -201,6 +204,16 @@ void AppendField(std::string& out, int field, std::string_view bytes) {
   AppendVarint(out, static_cast<uint64_t>(field) << 3 | 2);
   AppendVarint(out, bytes.size());
   out.append(bytes.data(), bytes.size());
+}
+
+// The bytes AppendField adds for a field number below 16.
+int64_t FieldSize(size_t payload) {
+  int64_t size = 1 + static_cast<int64_t>(payload);
+  do {
+    ++size;
+    payload >>= 7;
+  } while (payload != 0);
+  return size;
 }
 
 // Drops the explanations of nodes without an action: the drift tracker
@@ -461,7 +474,7 @@ bool Auditor::Decide(Clock::time_point now) {
   const std::string source = "cluster " + config_.server;
   std::vector<std::string> problems;
   std::string nodes_field;
-  nodes.ForEach([&](const std::string& stored) {
+  nodes.ForEach([&](std::string_view stored) {
     if (IsMessage(stored)) {
       AppendField(nodes_field, v1::Snapshot::kNodesFieldNumber,
                   Payload(stored));
@@ -472,7 +485,7 @@ bool Auditor::Decide(Clock::time_point now) {
   std::set<std::string> namespaces;
   client::LoadedSnapshot converted;
   std::string revision_items;
-  auto add_revision = [&revision_items](const std::string& json) {
+  auto add_revision = [&revision_items](std::string_view json) {
     if (!revision_items.empty()) revision_items += ',';
     revision_items += json;
   };
@@ -507,7 +520,7 @@ bool Auditor::Decide(Clock::time_point now) {
     need_pods = true;
     // (A pod's problems are reported once, by the check below.)
     pods.ForEachIndexed("ds:" + ds.namespace_() + "/" + ds.name(),
-                        [&](const std::string& stored) {
+                        [&](std::string_view stored) {
                           if (IsMessage(stored)) {
                             AddStored(Kind::kPod, stored, source, converted);
                           }
@@ -548,13 +561,13 @@ bool Auditor::Decide(Clock::time_point now) {
     const auto it = unit_of.find(ds.namespace_() + "/" + ds.name());
     if (it == unit_of.end()) continue;
     parts[it->second].daemon_sets.push_back(i);
-    parts[it->second].bytes += static_cast<int64_t>(ds.ByteSizeLong());
+    parts[it->second].bytes += FieldSize(ds.ByteSizeLong());
   }
   for (Unit& unit : parts) {
     for (const std::string& index : unit.pod_indexes) {
-      pods.ForEachIndexed(index, [&](const std::string& stored) {
+      pods.ForEachIndexed(index, [&](std::string_view stored) {
         if (IsMessage(stored)) {
-          unit.bytes += static_cast<int64_t>(stored.size());
+          unit.bytes += FieldSize(Payload(stored).size());
         } else {
           AddProblems(stored, problems);
         }
@@ -619,6 +632,8 @@ bool Auditor::Decide(Clock::time_point now) {
          i = next.fetch_add(1)) {
       Batch& b = batches[i];
       std::string snapshot;
+      // b.bytes is exact unless a pod changed since: a string grown by
+      // doubling would hold up to twice the batch.
       snapshot.reserve(static_cast<size_t>(b.bytes) + 4096);
       snapshot = nodes_field;
       for (size_t u : b.units) {
@@ -631,7 +646,7 @@ bool Auditor::Decide(Clock::time_point now) {
         for (const std::string& index : parts[u].pod_indexes) {
           // A pod that turned unusable since the check is left out: its
           // event has marked its DaemonSet for the next round.
-          pods.ForEachIndexed(index, [&](const std::string& stored) {
+          pods.ForEachIndexed(index, [&](std::string_view stored) {
             if (IsMessage(stored)) {
               AppendField(snapshot, v1::Snapshot::kPodsFieldNumber,
                           Payload(stored));

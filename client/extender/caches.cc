@@ -132,7 +132,7 @@ void ConvertedCache::Resync() {
   }
   absl::flat_hash_map<std::string, Entry> fresh;
   uint64_t converted = 0;
-  reflector_->ForEach([&](const std::string& text) {
+  reflector_->ForEach([&](std::string_view text) {
     const Json object = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     const std::string key = KeyOf(object);
     if (key.empty()) return;

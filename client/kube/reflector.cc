@@ -1,6 +1,8 @@
 #include "client/kube/reflector.h"
 
 #include <chrono>
+#include <cstring>
+#include <new>
 #include <random>
 #include <utility>
 
@@ -13,6 +15,10 @@ std::string ResourceVersionOf(const nlohmann::json& object) {
   auto it = meta->find("resourceVersion");
   return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
 }
+
+// Debian's Abseil has its own string_view type, which its hash maps take
+// for heterogeneous lookup.
+absl::string_view AbslView(std::string_view v) { return {v.data(), v.size()}; }
 
 }  // namespace
 
@@ -48,71 +54,130 @@ std::string Reflector::last_error() const {
   return last_error_;
 }
 
-std::string Reflector::Store::Put(std::string key, std::string value,
-                                  const std::string& index) {
-  const auto it = objects_.try_emplace(std::move(key)).first;
-  it->second.value = std::move(value);
-  return Refile(it, index);
+// A stored object: the header, then the key's and the value's bytes.
+struct Reflector::Store::Record {
+  const std::string* index;  // a key of indexed_, or null
+  uint32_t key_size;
+  uint32_t value_size;
+
+  static Record* Make(std::string_view key, std::string_view value) {
+    void* memory = ::operator new(sizeof(Record) + key.size() + value.size());
+    auto* r = new (memory) Record{nullptr, static_cast<uint32_t>(key.size()),
+                                  static_cast<uint32_t>(value.size())};
+    char* data = reinterpret_cast<char*>(r + 1);
+    std::memcpy(data, key.data(), key.size());
+    std::memcpy(data + key.size(), value.data(), value.size());
+    return r;
+  }
+  static void Free(Record* r) { ::operator delete(r); }
+  std::string_view key() const {
+    return {reinterpret_cast<const char*>(this + 1), key_size};
+  }
+  std::string_view value() const {
+    return {reinterpret_cast<const char*>(this + 1) + key_size, value_size};
+  }
+};
+
+std::string_view Reflector::Store::ByKey::KeyOf(const Record* r) {
+  return r->key();
 }
 
-std::string Reflector::Store::Remove(const std::string& key) {
-  const auto it = objects_.find(key);
-  if (it == objects_.end()) return "";
-  std::string previous = Refile(it, "");
-  objects_.erase(it);
+Reflector::Store::Store(Store&& other) noexcept
+    : objects_(std::move(other.objects_)), indexed_(std::move(other.indexed_)) {
+  other.objects_.clear();
+  other.indexed_.clear();
+}
+
+Reflector::Store& Reflector::Store::operator=(Store&& other) noexcept {
+  if (this != &other) {
+    Clear();
+    objects_ = std::move(other.objects_);
+    indexed_ = std::move(other.indexed_);
+    other.objects_.clear();
+    other.indexed_.clear();
+  }
+  return *this;
+}
+
+Reflector::Store::~Store() { Clear(); }
+
+void Reflector::Store::Clear() {
+  indexed_.clear();
+  for (Record* r : objects_) Record::Free(r);
+  objects_.clear();
+}
+
+void Reflector::Store::Unfile(Record* r) {
+  if (r->index == nullptr) return;
+  const auto set = indexed_.find(*r->index);
+  set->second.erase(r);
+  if (set->second.empty()) indexed_.erase(set);
+  r->index = nullptr;
+}
+
+std::string Reflector::Store::Put(std::string_view key, std::string_view value,
+                                  std::string_view index) {
+  // Key and value share one allocation: a new value is a new record.
+  Record* fresh = Record::Make(key, value);
+  std::string previous;
+  if (const auto it = objects_.find(key); it != objects_.end()) {
+    Record* old = *it;
+    if (old->index != nullptr) previous = *old->index;
+    Unfile(old);
+    objects_.erase(it);
+    Record::Free(old);
+  }
+  objects_.insert(fresh);
+  if (!index.empty()) {
+    const auto set = indexed_.try_emplace(AbslView(index)).first;
+    set->second.insert(fresh);
+    fresh->index = &set->first;
+  }
   return previous;
 }
 
-std::string Reflector::Store::Refile(Objects::iterator it,
-                                     const std::string& index) {
-  Entry& entry = it->second;
-  std::string previous = entry.index != nullptr ? *entry.index : "";
-  if (previous == index) return previous;
-  if (entry.index != nullptr) {
-    const auto set = indexed_.find(previous);
-    set->second.erase(it->first);
-    if (set->second.empty()) indexed_.erase(set);
-    entry.index = nullptr;
-  }
-  if (!index.empty()) {
-    const auto set = indexed_.try_emplace(index).first;
-    set->second.insert(it->first);
-    entry.index = &set->first;
-  }
+std::string Reflector::Store::Remove(std::string_view key) {
+  const auto it = objects_.find(key);
+  if (it == objects_.end()) return "";
+  Record* r = *it;
+  std::string previous = r->index != nullptr ? *r->index : "";
+  Unfile(r);
+  objects_.erase(it);
+  Record::Free(r);
   return previous;
 }
 
 void Reflector::Store::ForEach(
-    const std::function<void(const std::string& key, const std::string& value)>&
-        f) const {
-  for (const auto& [key, entry] : objects_) f(key, entry.value);
+    const std::function<void(std::string_view key, std::string_view value)>& f)
+    const {
+  for (const Record* r : objects_) f(r->key(), r->value());
 }
 
-const std::string* Reflector::Store::Find(const std::string& key) const {
+bool Reflector::Store::Find(std::string_view key,
+                            std::string_view& value) const {
   const auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : &it->second.value;
+  if (it == objects_.end()) return false;
+  value = (*it)->value();
+  return true;
 }
 
 void Reflector::Store::ForEachIndexed(
-    const std::string& index,
-    const std::function<void(const std::string& value)>& f) const {
-  const auto set = indexed_.find(index);
+    std::string_view index,
+    const std::function<void(std::string_view value)>& f) const {
+  const auto set = indexed_.find(AbslView(index));
   if (set == indexed_.end()) return;
-  for (const std::string_view key : set->second) {
-    f(objects_.find(key)->second.value);
-  }
+  for (const Record* r : set->second) f(r->value());
 }
 
-size_t Reflector::Store::IndexedCount(const std::string& index) const {
-  const auto set = indexed_.find(index);
+size_t Reflector::Store::IndexedCount(std::string_view index) const {
+  const auto set = indexed_.find(AbslView(index));
   return set == indexed_.end() ? 0 : set->second.size();
 }
 
 void Reflector::ForEach(
-    const std::function<void(const std::string& json)>& f) const {
+    const std::function<void(std::string_view json)>& f) const {
   std::lock_guard<std::mutex> lock(mu_);
-  store_.ForEach(
-      [&f](const std::string&, const std::string& json) { f(json); });
+  store_.ForEach([&f](std::string_view, std::string_view json) { f(json); });
 }
 
 size_t Reflector::size() const {
@@ -124,28 +189,28 @@ std::vector<std::string> Reflector::Keys() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> keys;
   keys.reserve(store_.size());
-  store_.ForEach([&keys](const std::string& key, const std::string&) {
-    keys.push_back(key);
+  store_.ForEach([&keys](std::string_view key, std::string_view) {
+    keys.emplace_back(key);
   });
   return keys;
 }
 
-bool Reflector::Get(const std::string& key, std::string& json) const {
+bool Reflector::Get(std::string_view key, std::string& json) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string* value = store_.Find(key);
-  if (value == nullptr) return false;
-  json = *value;
+  std::string_view value;
+  if (!store_.Find(key, value)) return false;
+  json.assign(value);
   return true;
 }
 
 void Reflector::ForEachIndexed(
-    const std::string& value,
-    const std::function<void(const std::string& json)>& f) const {
+    std::string_view value,
+    const std::function<void(std::string_view json)>& f) const {
   std::lock_guard<std::mutex> lock(mu_);
   store_.ForEachIndexed(value, f);
 }
 
-size_t Reflector::IndexedCount(const std::string& value) const {
+size_t Reflector::IndexedCount(std::string_view value) const {
   std::lock_guard<std::mutex> lock(mu_);
   return store_.IndexedCount(value);
 }
@@ -313,7 +378,7 @@ std::string ListText(const std::vector<const Reflector*>& reflectors) {
   std::string text = R"({"apiVersion":"v1","kind":"List","items":[)";
   bool first = true;
   for (const Reflector* r : reflectors) {
-    r->ForEach([&](const std::string& json) {
+    r->ForEach([&](std::string_view json) {
       if (!first) text += ',';
       first = false;
       text += json;

@@ -20,14 +20,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "absl/container/btree_set.h"
+#include "absl/container/node_hash_map.h"
 #include "client/kube/client.h"
 
 namespace dsd::kube {
@@ -84,54 +84,72 @@ class Reflector {
   uint64_t relists() const { return relists_.load(); }
   // Runs `f` on each stored object's compact JSON, in key order, under the
   // lock.
-  void ForEach(const std::function<void(const std::string& json)>& f) const;
+  void ForEach(const std::function<void(std::string_view json)>& f) const;
   size_t size() const;
   // The stored keys ("ns/name", "/name" for cluster-scoped kinds), sorted.
   std::vector<std::string> Keys() const;
   // The compact JSON stored under `key`; false when there is none.
-  bool Get(const std::string& key, std::string& json) const;
+  bool Get(std::string_view key, std::string& json) const;
   // Runs `f` on each stored object filed under `value` by
   // ReflectorOptions::index, in key order, under the lock. Nothing without
   // an index function.
   void ForEachIndexed(
-      const std::string& value,
-      const std::function<void(const std::string& json)>& f) const;
+      std::string_view value,
+      const std::function<void(std::string_view json)>& f) const;
   // How many stored objects are filed under `value`.
-  size_t IndexedCount(const std::string& value) const;
+  size_t IndexedCount(std::string_view value) const;
 
  private:
-  // The objects and the index over them, each key held once: the index
-  // keeps views of the objects' keys, and each object a pointer to the
-  // index value it is filed under (std::map nodes stay put, also across
-  // a swap or move of the maps).
+  // The objects and the index over them. Each object is one allocation,
+  // its key and value side by side (a std::map of strings cost ~460 bytes
+  // a pod beside its ~230 message bytes); the ordered sets hold pointers
+  // to them, so each key is held once and iteration is in key order.
   class Store {
    public:
+    Store() = default;
+    Store(Store&& other) noexcept;
+    Store& operator=(Store&& other) noexcept;
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
     // Sets `key`'s value and files it under `index` ("" nowhere); the
     // value it was filed under before ("" none).
-    std::string Put(std::string key, std::string value,
-                    const std::string& index);
+    std::string Put(std::string_view key, std::string_view value,
+                    std::string_view index);
     // Removes `key`; the value it was filed under ("" none).
-    std::string Remove(const std::string& key);
+    std::string Remove(std::string_view key);
 
     size_t size() const { return objects_.size(); }
-    void ForEach(const std::function<void(const std::string& key,
-                                          const std::string& value)>& f) const;
-    const std::string* Find(const std::string& key) const;
+    void ForEach(const std::function<void(std::string_view key,
+                                          std::string_view value)>& f) const;
+    // The value stored under `key`; false when there is none.
+    bool Find(std::string_view key, std::string_view& value) const;
     void ForEachIndexed(
-        const std::string& index,
-        const std::function<void(const std::string& value)>& f) const;
-    size_t IndexedCount(const std::string& index) const;
+        std::string_view index,
+        const std::function<void(std::string_view value)>& f) const;
+    size_t IndexedCount(std::string_view index) const;
 
    private:
-    struct Entry {
-      std::string value;
-      const std::string* index = nullptr;  // a key of indexed_
+    struct Record;
+    struct ByKey {
+      using is_transparent = void;
+      static std::string_view KeyOf(const Record* r);
+      static std::string_view KeyOf(std::string_view key) { return key; }
+      template <typename A, typename B>
+      bool operator()(const A& a, const B& b) const {
+        return KeyOf(a) < KeyOf(b);
+      }
     };
-    using Objects = std::map<std::string, Entry, std::less<>>;
-    std::string Refile(Objects::iterator it, const std::string& index);
+    using Set = absl::btree_set<Record*, ByKey>;
+    // Takes `r` out of its index set (erasing the set when it empties).
+    void Unfile(Record* r);
+    void Clear();
 
-    Objects objects_;
-    std::map<std::string, std::set<std::string_view>, std::less<>> indexed_;
+    Set objects_;  // owns the records
+    // Index value -> its records; nodes stay put, so a record can point at
+    // its index value's key.
+    absl::node_hash_map<std::string, Set> indexed_;
   };
 
   void Run();

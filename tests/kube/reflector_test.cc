@@ -64,7 +64,7 @@ bool Eventually(F done) {
 
 std::vector<std::string> Names(const Reflector& r) {
   std::vector<std::string> names;
-  r.ForEach([&](const std::string& json) {
+  r.ForEach([&](std::string_view json) {
     names.push_back(nlohmann::json::parse(json)["metadata"]["name"]);
   });
   return names;
@@ -131,7 +131,7 @@ TEST(ReflectorTest, EncodeDecidesWhatTheStoreKeeps) {
   ASSERT_TRUE(Eventually([&] { return r.synced(); }));
   auto stored = [&r] {
     std::vector<std::string> out;
-    r.ForEach([&](const std::string& s) { out.push_back(s); });
+    r.ForEach([&](std::string_view s) { out.emplace_back(s); });
     return out;
   };
   EXPECT_EQ(stored(), (std::vector<std::string>{"slim:a", "slim:b"}));
@@ -173,7 +173,7 @@ TEST(ReflectorTest, IndexFollowsTheWatchAndReportsThePreviousValue) {
   ASSERT_TRUE(Eventually([&] { return r.synced(); }));
   auto indexed = [&](const std::string& value) {
     std::vector<std::string> names;
-    r.ForEachIndexed(value, [&](const std::string& json) {
+    r.ForEachIndexed(value, [&](std::string_view json) {
       names.push_back(nlohmann::json::parse(json)["metadata"]["name"]);
     });
     return names;
@@ -595,7 +595,7 @@ TEST_P(LiveIdentityTest, LiveObjectsGiveTheKubectlJsonSnapshot) {
   }
   ASSERT_TRUE(Eventually([&] {
     bool relabeled = false;
-    views[0]->ForEach([&](const std::string& json) {
+    views[0]->ForEach([&](std::string_view json) {
       nlohmann::json j = nlohmann::json::parse(json);  // [] may add keys
       if (j["metadata"]["name"] == live.nodes(0).name() &&
           j["metadata"]["labels"]["disk"] == "hdd") {
