@@ -602,6 +602,9 @@ bool Auditor::Decide(Clock::time_point now) {
   };
   std::vector<Batch> batches;
   const auto node_bytes = static_cast<int64_t>(nodes_field.size());
+  // Held by every request's slice until gRPC lets go of it.
+  const auto shared_nodes =
+      std::make_shared<const std::string>(std::move(nodes_field));
   for (size_t u = 0; u < units.size(); ++u) {
     const size_t count = units[u].size();
     if (batches.empty() ||
@@ -631,11 +634,11 @@ bool Auditor::Decide(Clock::time_point now) {
     for (size_t i = next.fetch_add(1); i < batches.size();
          i = next.fetch_add(1)) {
       Batch& b = batches[i];
+      // The batch's own fields; the nodes go as one slice all batches
+      // share. b.bytes is exact unless a pod changed since: a string grown
+      // by doubling would hold up to twice the batch.
       std::string snapshot;
-      // b.bytes is exact unless a pod changed since: a string grown by
-      // doubling would hold up to twice the batch.
-      snapshot.reserve(static_cast<size_t>(b.bytes) + 4096);
-      snapshot = nodes_field;
+      snapshot.reserve(static_cast<size_t>(b.bytes - node_bytes) + 4096);
       for (size_t u : b.units) {
         for (int d : parts[u].daemon_sets) {
           AppendField(snapshot, v1::Snapshot::kDaemonSetsFieldNumber,
@@ -654,21 +657,29 @@ bool Auditor::Decide(Clock::time_point now) {
           });
         }
       }
-      // The request: the snapshot field's tag and length, the snapshot's
-      // bytes (handed to gRPC, not copied), the options field.
+      // The request: the snapshot field's tag and length, the nodes and
+      // the batch's bytes (handed to gRPC, not copied), the options field.
       std::string head, tail;
       AppendVarint(head,
                    uint64_t{v1::DecideRequest::kSnapshotFieldNumber} << 3 | 2);
-      AppendVarint(head, snapshot.size());
+      AppendVarint(head, shared_nodes->size() + snapshot.size());
       AppendField(tail, v1::DecideRequest::kOptionsFieldNumber, options_bytes);
       auto* body = new std::string(std::move(snapshot));
+      auto* nodes_ref = new std::shared_ptr<const std::string>(shared_nodes);
       grpc::Slice slices[] = {
           grpc::Slice(head),
+          // (gRPC only reads the bytes it sends.)
+          grpc::Slice(
+              const_cast<char*>((*nodes_ref)->data()), (*nodes_ref)->size(),
+              [](void* p) {
+                delete static_cast<std::shared_ptr<const std::string>*>(p);
+              },
+              nodes_ref),
           grpc::Slice(
               body->data(), body->size(),
               [](void* p) { delete static_cast<std::string*>(p); }, body),
           grpc::Slice(tail)};
-      grpc::ByteBuffer request_buffer(slices, 3);
+      grpc::ByteBuffer request_buffer(slices, std::size(slices));
       grpc::ByteBuffer response_buffer;
       grpc::ClientContext context;
       client::ApplyDeadline(options_.server, context);
