@@ -610,7 +610,8 @@ bool Auditor::Decide(Clock::time_point now) {
     if (batches.empty() ||
         batches.back().keys.size() + count >
             static_cast<size_t>(std::max(1, options_.max_batch_daemon_sets)) ||
-        batches.back().bytes + parts[u].bytes > options_.max_batch_bytes) {
+        batches.back().bytes - node_bytes + parts[u].bytes >
+            options_.max_batch_bytes) {
       batches.emplace_back();
       batches.back().bytes = node_bytes;
     }

@@ -56,9 +56,11 @@ struct AuditOptions {
   // A batch (one Decide call) carries at most this many DaemonSets (a
   // namespace decided together because of orphans may exceed it, alone).
   int max_batch_daemon_sets = 8;
-  // ... and a request of at most about this many bytes (every batch
-  // carries all nodes; a single DaemonSet over it goes alone).
-  int64_t max_batch_bytes = int64_t{16} << 20;
+  // ... and at most about this many bytes of DaemonSets and pods (a
+  // single DaemonSet over it goes alone). The nodes, which every batch
+  // carries, are held once for all and not counted: a round holds about
+  // decide_parallelism times this plus the nodes.
+  int64_t max_batch_bytes = int64_t{2} << 20;
   // Decide calls in flight at once (each on its own thread).
   int decide_parallelism = 4;
 };

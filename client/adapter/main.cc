@@ -41,7 +41,7 @@ it). A change after a quiet spell is decided at once; changes that
 follow a round within --debounce are collected until they pause. The
 affected DaemonSets are decided, each request carrying all nodes and only
 their own pods, in batches of at most --max_batch_daemonsets DaemonSets and about
---max_batch_bytes bytes, --decide_parallelism calls at once. With
+--max_batch_bytes bytes of them, --decide_parallelism calls at once. With
 --server dns:///NAME:PORT (or ipv4:ADDR:PORT,ADDR:PORT) the calls are
 spread over every address the name resolves to (gRPC round_robin), so
 several dsd-server replicas share the work. Every --resync seconds all
@@ -155,9 +155,11 @@ int main(int argc, char** argv) {
       ->group("dsd-server")
       ->capture_default_str();
   app.add_option("--max_batch_bytes", options.max_batch_bytes,
-                 "Request bytes per Decide call, about, at most (every call "
-                 "carries all nodes; one DaemonSet over it goes alone). Keep "
-                 "it below dsd-server's --max_request_bytes")
+                 "Bytes of DaemonSets and pods per Decide call, about, at "
+                 "most (one DaemonSet over it goes alone). Every call also "
+                 "carries all nodes, held once: a round holds about "
+                 "--decide_parallelism times this plus the nodes. Keep it "
+                 "plus the nodes below dsd-server's --max_request_bytes")
       ->check(CLI::PositiveNumber)
       ->group("dsd-server")
       ->capture_default_str();
