@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "client/k8s/snapshot_loader.h"
 #include "httplib.h"
 #include "tests/kube/fake_apiserver.h"
 #include "tests/testing/child_process.h"
@@ -532,6 +533,9 @@ struct ChangeCase {
 // ctest lists each case by its name.
 void PrintTo(const ChangeCase& c, std::ostream* os) { *os << c.name; }
 
+// Replaced by OwnBytesAndHalfTheNodes() when the test runs.
+constexpr char kOwnBytesAndHalfTheNodes[] = "OWN_BYTES_AND_HALF_THE_NODES";
+
 const std::set<std::string> kAfterNode1 = {
     "default/ssd-monitor create k8s-node2",
     "kube-system/fluentd-elasticsearch create k8s-node3"};
@@ -614,7 +618,46 @@ const ChangeCase kChanges[] = {
      {1, 1},
      -1,
      kAfterNode1},
+    // Room for both DaemonSets and their pods, not for the nodes as well:
+    // the nodes, held once for every batch, do not count.
+    {"NodeEventBatchesCountOnlyTheirOwnBytes",
+     {"--max_batch_bytes", kOwnBytesAndHalfTheNodes},
+     RelabelNode1,
+     {2},
+     -1,
+     kAfterNode1},
 };
+
+// The bytes of the example cluster's DaemonSets and pods as request
+// fields, and half its nodes', as dsd-adapter converts them (the live and
+// the kubectl JSON conversions are the same: reflector_test).
+std::string OwnBytesAndHalfTheNodes() {
+  dsd::client::SnapshotLoader loader;
+  loader.AddFile(std::string(DSD_EXAMPLES_DIR) +
+                 "/ssd-monitor/01-cluster.yaml");
+  const dsd::client::LoadedSnapshot loaded = loader.Finish();
+  EXPECT_TRUE(loaded.problems.empty());
+  // A length-delimited field numbered below 16: tag, length, bytes.
+  auto field = [](size_t size) {
+    size_t bytes = 1 + size;
+    do {
+      ++bytes;
+      size >>= 7;
+    } while (size != 0);
+    return bytes;
+  };
+  size_t own = 0, nodes = 0;
+  for (const auto& ds : loaded.snapshot.daemon_sets()) {
+    own += field(ds.ByteSizeLong());
+  }
+  for (const auto& pod : loaded.snapshot.pods()) {
+    own += field(pod.ByteSizeLong());
+  }
+  for (const auto& node : loaded.snapshot.nodes()) {
+    nodes += field(node.ByteSizeLong());
+  }
+  return std::to_string(own + nodes / 2);
+}
 
 class AdapterChangeTest : public AdapterTest,
                           public ::testing::WithParamInterface<ChangeCase> {};
@@ -624,6 +667,9 @@ TEST_P(AdapterChangeTest, DecidesWhatTheChangeAffects) {
   StartDsdServer({"--log_level", "debug"});
   std::vector<std::string> args = {"--drift_after", "0", "--resync", "0"};
   args.insert(args.end(), c.args.begin(), c.args.end());
+  for (std::string& arg : args) {
+    if (arg == kOwnBytesAndHalfTheNodes) arg = OwnBytesAndHalfTheNodes();
+  }
   Adapter adapter(Args(args));
   const nlohmann::json before = WaitForReport(
       report_,
@@ -635,7 +681,7 @@ TEST_P(AdapterChangeTest, DecidesWhatTheChangeAffects) {
   int bound = 8;
   for (size_t i = 0; i + 1 < c.args.size(); ++i) {
     if (c.args[i] == "--max_batch_daemonsets" ||
-        c.args[i] == "--max_batch_bytes") {
+        (c.args[i] == "--max_batch_bytes" && c.args[i + 1] == "1")) {
       bound = 1;
     }
   }
