@@ -272,18 +272,31 @@ users: [{name: none, user: {}}]
 contexts: [{name: none, context: {cluster: none, user: none}}]
 EOF_KUBECONFIG
 chmod 0644 "$work/kube/config"
-# A port nobody answers on (the adapter cannot pick port 0 and say it).
-for _ in $(seq 20); do
-  adapter_port=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$adapter_port") 2>/dev/null || break
+# A port nobody answers on (the adapter cannot pick port 0 and say it),
+# below the kernel's ephemeral range, where no connection's own port can
+# be; and another one if the port was taken meanwhile ("cannot listen").
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+for attempt in 1 2 3 4 5; do
+  for _ in $(seq 20); do
+    adapter_port=$((10000 + RANDOM % (ephemeral_low - 10000)))
+    (exec 3<>"/dev/tcp/127.0.0.1/$adapter_port") 2>/dev/null || break
+  done
+  RUN_IN_TMP="$work/kube" unshare --mount --propagation private -- \
+    bash -c "$RUN_IN_SCRIPT" run_in "$adapter_root" /usr/local/bin/dsd-adapter \
+    --kubeconfig=/tmp/config --server="$addr" \
+    --health_listen="127.0.0.1:$adapter_port" >"$work/adapter.log" 2>&1 &
+  adapter_pid=$!
+  wait_for_log "$work/adapter.log" 'audit starting' "$adapter_pid" && break
+  kill "$adapter_pid" 2>/dev/null || true
+  wait "$adapter_pid" 2>/dev/null || true
+  adapter_pid=""
+  if grep -q 'cannot listen' "$work/adapter.log" && [[ $attempt -lt 5 ]]; then
+    say "dsd-adapter: port $adapter_port was taken meanwhile; another"
+    continue
+  fi
+  cat "$work/adapter.log" >&2
+  fail "dsd-adapter from $adapter_image did not start"
 done
-RUN_IN_TMP="$work/kube" unshare --mount --propagation private -- \
-  bash -c "$RUN_IN_SCRIPT" run_in "$adapter_root" /usr/local/bin/dsd-adapter \
-  --kubeconfig=/tmp/config --server="$addr" \
-  --health_listen="127.0.0.1:$adapter_port" >"$work/adapter.log" 2>&1 &
-adapter_pid=$!
-wait_for_log "$work/adapter.log" 'audit starting' "$adapter_pid" ||
-  { cat "$work/adapter.log" >&2; fail "dsd-adapter from $adapter_image did not start"; }
 for _ in $(seq 50); do
   http_get "127.0.0.1:$adapter_port" /healthz >"$work/adapter.healthz" 2>/dev/null && break
   sleep 0.1
