@@ -107,26 +107,11 @@ void Reflector::Store::Clear() {
   objects_.clear();
 }
 
-void Reflector::Store::Unfile(Record* r) {
-  if (r->index == nullptr) return;
-  const auto set = indexed_.find(*r->index);
-  set->second.erase(r);
-  if (set->second.empty()) indexed_.erase(set);
-  r->index = nullptr;
-}
-
 std::string Reflector::Store::Put(std::string_view key, std::string_view value,
                                   std::string_view index) {
   // Key and value share one allocation: a new value is a new record.
+  std::string previous = Remove(key);
   Record* fresh = Record::Make(key, value);
-  std::string previous;
-  if (const auto it = objects_.find(key); it != objects_.end()) {
-    Record* old = *it;
-    if (old->index != nullptr) previous = *old->index;
-    Unfile(old);
-    objects_.erase(it);
-    Record::Free(old);
-  }
   objects_.insert(fresh);
   if (!index.empty()) {
     const auto set = indexed_.try_emplace(AbslView(index)).first;
@@ -140,8 +125,13 @@ std::string Reflector::Store::Remove(std::string_view key) {
   const auto it = objects_.find(key);
   if (it == objects_.end()) return "";
   Record* r = *it;
-  std::string previous = r->index != nullptr ? *r->index : "";
-  Unfile(r);
+  std::string previous;
+  if (r->index != nullptr) {
+    previous = *r->index;
+    const auto set = indexed_.find(previous);
+    set->second.erase(r);
+    if (set->second.empty()) indexed_.erase(set);
+  }
   objects_.erase(it);
   Record::Free(r);
   return previous;

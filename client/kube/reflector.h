@@ -142,8 +142,6 @@ class Reflector {
       }
     };
     using Set = absl::btree_set<Record*, ByKey>;
-    // Takes `r` out of its index set (erasing the set when it empties).
-    void Unfile(Record* r);
     void Clear();
 
     Set objects_;  // owns the records
