@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/k8s/snapshot_loader.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace dsd::adapter {
 namespace {
@@ -208,12 +209,9 @@ void AppendField(std::string& out, int field, std::string_view bytes) {
 
 // The bytes AppendField adds for a field number below 16.
 int64_t FieldSize(size_t payload) {
-  int64_t size = 1 + static_cast<int64_t>(payload);
-  do {
-    ++size;
-    payload >>= 7;
-  } while (payload != 0);
-  return size;
+  return static_cast<int64_t>(
+      1 + google::protobuf::io::CodedOutputStream::VarintSize64(payload) +
+      payload);
 }
 
 // Drops the explanations of nodes without an action: the drift tracker
@@ -594,7 +592,7 @@ bool Auditor::Decide(Clock::time_point now) {
   struct Batch {
     std::vector<size_t> units;
     std::set<std::string> keys;
-    int64_t bytes = 0;
+    int64_t bytes = 0;  // its DaemonSets' and pods' fields, not the nodes
     grpc::Status status;
     v1::DecideResponse response;
     std::string request;  // kept when the call failed, to name objects
@@ -610,10 +608,8 @@ bool Auditor::Decide(Clock::time_point now) {
     if (batches.empty() ||
         batches.back().keys.size() + count >
             static_cast<size_t>(std::max(1, options_.max_batch_daemon_sets)) ||
-        batches.back().bytes - node_bytes + parts[u].bytes >
-            options_.max_batch_bytes) {
+        batches.back().bytes + parts[u].bytes > options_.max_batch_bytes) {
       batches.emplace_back();
-      batches.back().bytes = node_bytes;
     }
     Batch& b = batches.back();
     b.units.push_back(u);
@@ -639,7 +635,7 @@ bool Auditor::Decide(Clock::time_point now) {
       // share. b.bytes is exact unless a pod changed since: a string grown
       // by doubling would hold up to twice the batch.
       std::string snapshot;
-      snapshot.reserve(static_cast<size_t>(b.bytes - node_bytes) + 4096);
+      snapshot.reserve(static_cast<size_t>(b.bytes) + 4096);
       for (size_t u : b.units) {
         for (int d : parts[u].daemon_sets) {
           AppendField(snapshot, v1::Snapshot::kDaemonSetsFieldNumber,
@@ -762,7 +758,7 @@ bool Auditor::Decide(Clock::time_point now) {
     }
     ++batch_size_buckets_[bucket];
     batch_size_sum_ += static_cast<int64_t>(b.keys.size());
-    batch_bytes_sum_ += b.bytes;
+    batch_bytes_sum_ += node_bytes + b.bytes;  // the request's
     for (const auto& [key, reason] : reasons) ++decided_by_reason_[reason];
   }
   std::lock_guard<std::mutex> lock(mu_);

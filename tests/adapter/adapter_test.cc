@@ -29,6 +29,7 @@
 
 #include "absl/time/time.h"
 #include "client/k8s/snapshot_loader.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "httplib.h"
 #include "tests/kube/fake_apiserver.h"
 #include "tests/testing/child_process.h"
@@ -639,12 +640,8 @@ std::string OwnBytesAndHalfTheNodes() {
   EXPECT_TRUE(loaded.problems.empty());
   // A length-delimited field numbered below 16: tag, length, bytes.
   auto field = [](size_t size) {
-    size_t bytes = 1 + size;
-    do {
-      ++bytes;
-      size >>= 7;
-    } while (size != 0);
-    return bytes;
+    return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) +
+           size;
   };
   size_t own = 0, nodes = 0;
   for (const auto& ds : loaded.snapshot.daemon_sets()) {
