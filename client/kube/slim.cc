@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 #include "client/kube/client.h"
@@ -73,9 +74,6 @@ const Rule* ItemRule(const std::string& kind) {
   return &other;
 }
 
-using simdjson::dom::element;
-using simdjson::dom::element_type;
-
 // The bytes nlohmann's dump() escapes: below 0x20, '"' and '\\'.
 constexpr std::array<bool, 256> kEscaped = [] {
   std::array<bool, 256> table{};
@@ -85,127 +83,467 @@ constexpr std::array<bool, 256> kEscaped = [] {
   return table;
 }();
 
-// Writes compact JSON as nlohmann::json::dump() does: object keys sorted
-// by their bytes (nlohmann::json keeps objects in a std::map), a
-// duplicate key's last value (operator[] assigns), strings escaped as
-// dump's ensure_ascii=false (", \, \b \f \n \r \t, other bytes below
-// 0x20 as \u00xx), integers as their digits, doubles by nlohmann itself.
-class Writer {
+bool IsSpace(uint8_t c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// true, false or null; compared at a fixed size, which compilers inline.
+bool IsLiteral(std::string_view t) {
+  switch (t.size()) {
+    case 4:
+      return std::memcmp(t.data(), "true", 4) == 0 ||
+             std::memcmp(t.data(), "null", 4) == 0;
+    case 5:
+      return std::memcmp(t.data(), "false", 5) == 0;
+    default:
+      return false;
+  }
+}
+
+// JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsNumber(std::string_view t) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+// An integer of up to 18 digits: an int64 to nlohmann, which prints it as
+// written, but for "-0" ("0").
+bool IsShortInteger(std::string_view t) {
+  const bool minus = !t.empty() && t[0] == '-';
+  const std::string_view digits = t.substr(minus ? 1 : 0);
+  if (digits.empty() || digits.size() > 18 || (minus && digits[0] == '0') ||
+      (digits[0] == '0' && digits.size() > 1)) {
+    return false;
+  }
+  return std::all_of(digits.begin(), digits.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Whether nlohmann, the reference, takes the number: JSON's grammar, and
+// a value that is finite as a double where it is not an integer (it
+// refuses 1e400 and 400-digit integers as overflows). Other than short
+// integers, numbers are rare in Kubernetes objects (quantities are
+// strings), so nlohmann itself decides those.
+bool NlohmannTakesNumber(std::string_view t) {
+  return IsShortInteger(t) ||
+         (IsNumber(t) &&
+          !nlohmann::json::parse(t, nullptr, false).is_discarded());
+}
+
+// An output buffer whose appends are inline (std::string's are calls,
+// which showed in the profile: most appends are a byte or a short key).
+class Out {
  public:
-  struct Entry {
-    std::string_view key;
-    element value;
-    std::string_view literal;  // already JSON; used when not empty
+  Out& operator+=(char c) {
+    Reserve(1);
+    data_[size_++] = c;
+    return *this;
+  }
+  Out& operator+=(std::string_view s) {
+    append(s.data(), s.size());
+    return *this;
+  }
+  void append(const char* p, size_t n) {
+    Reserve(n);
+    std::memcpy(data_.get() + size_, p, n);
+    size_ += n;
+  }
+  void Quoted(std::string_view s) {  // "s", its bytes as they are
+    Reserve(s.size() + 2);
+    char* to = data_.get() + size_;
+    *to = '"';
+    std::memcpy(to + 1, s.data(), s.size());
+    to[s.size() + 1] = '"';
+    size_ += s.size() + 2;
+  }
+  // [,]"key": with the key's bytes as they are.
+  void Key(std::string_view key, bool comma) {
+    Reserve(key.size() + 4);
+    char* to = data_.get() + size_;
+    *to = ',';
+    to += comma ? 1 : 0;
+    *to = '"';
+    std::memcpy(to + 1, key.data(), key.size());
+    to[key.size() + 1] = '"';
+    to[key.size() + 2] = ':';
+    size_ = static_cast<size_t>(to + key.size() + 3 - data_.get());
+  }
+  size_t size() const { return size_; }
+  void resize(size_t n) { size_ = std::min(n, size_); }  // only shrinks
+  void clear() { size_ = 0; }
+  std::string_view view() const { return {data_.get(), size_}; }
+
+ private:
+  void Reserve(size_t n) {
+    if (capacity_ - size_ < n) Grow(n);
+  }
+  [[gnu::noinline]] void Grow(size_t n) {
+    capacity_ = std::max(2 * capacity_, size_ + n + 4096);
+    auto bigger = std::make_unique<char[]>(capacity_);
+    if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+  }
+
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+// The second half of a JSON parser over simdjson's first: simdjson's
+// stage 1 finds the structural characters of a page (and checks its
+// UTF-8, its strings' raw bytes and that they close); this walks them,
+// checks the grammar, escapes and literals of every value, and writes
+// the kept part of each item as compact JSON, as nlohmann::json::dump()
+// does: object keys sorted by their bytes (nlohmann::json keeps objects
+// in a std::map), a duplicate key's last value (operator[] assigns),
+// strings escaped as dump's ensure_ascii=false (", \, \b \f \n \r \t,
+// other bytes below 0x20 as \u00xx), integers as written, other numbers
+// by nlohmann itself. What is dropped is checked but never copied or
+// unescaped, which is what makes this faster than building simdjson's
+// DOM and writing from it.
+class PageParser {
+ public:
+  struct Capture {  // an item's metadata.name and .namespace, as read
+    bool is_object = false;
+    std::string name, ns;
   };
 
-  explicit Writer(size_t max_depth) : scratch_(max_depth + 2) {}
+  // Stage 1 over body[0, size); body has SIMDJSON_PADDING spaces after.
+  // false when simdjson refuses the bytes.
+  bool Start(const std::string& body, size_t size) {
+    if (size > simdjson::SIMDJSON_MAXSIZE_BYTES) return false;
+    if (impl_ == nullptr) {
+      if (simdjson::get_active_implementation()
+              ->create_dom_parser_implementation(size, kMaxDepth, impl_) !=
+          simdjson::SUCCESS) {
+        return false;
+      }
+    } else if (impl_->capacity() < size &&
+               impl_->set_capacity(size) != simdjson::SUCCESS) {
+      return false;
+    }
+    // Unescaped strings are no longer than the page; parse_string may
+    // write a block of up to 64 bytes past the end of one.
+    if (strings_size_ < size + 2 * simdjson::SIMDJSON_PADDING) {
+      strings_size_ = size + 2 * simdjson::SIMDJSON_PADDING;
+      strings_ = std::make_unique<uint8_t[]>(strings_size_);
+    }
+    buf_ = reinterpret_cast<const uint8_t*>(body.data());
+    if (impl_->stage1(buf_, size, simdjson::stage1_mode::regular) !=
+        simdjson::SUCCESS) {
+      return false;
+    }
+    size_ = size;
+    strings_used_ = 0;
+    backslash_ = 0;  // strings start after a quote: the first one searches
+    index_ = impl_->structural_indexes.get();
+    n_ = impl_->n_structural_indexes;
+    pos_ = 0;
+    return true;
+  }
 
-  std::string& out() { return out_; }
+  // The structural character at hand; past the last one, the padding's
+  // space, which no rule accepts.
+  char Peek() const { return static_cast<char>(buf_[index_[pos_]]); }
+  bool Take(char c) {
+    if (Peek() != c) return false;
+    ++pos_;
+    return true;
+  }
+  bool AtEnd() const { return pos_ == n_; }
 
-  void Value(element e, const Rule* rule, size_t depth) {
-    switch (e.type()) {
-      case element_type::OBJECT:
-        Object(e, rule, depth, {});
-        return;
-      case element_type::ARRAY: {
+  // The string at hand, unescaped; `raw` when it has no escape (its bytes
+  // then need none in the output either: stage 1 refused raw control
+  // characters). false when an escape is invalid.
+  bool String(std::string_view* s, bool* raw) {
+    if (Peek() != '"') return false;
+    const size_t begin = index_[pos_] + 1;
+    // Only whitespace lies between the closing quote and the next
+    // structural character (anything else would be one itself).
+    size_t end = index_[pos_ + 1];
+    ++pos_;
+    while (end > begin && IsSpace(buf_[end - 1])) --end;
+    if (end <= begin || buf_[end - 1] != '"') return false;
+    --end;
+    *raw = !HasBackslash(begin, end);
+    if (*raw) {
+      *s = {reinterpret_cast<const char*>(buf_ + begin), end - begin};
+      return true;
+    }
+    uint8_t* const to = strings_.get() + strings_used_;
+    const uint8_t* const to_end = impl_->parse_string(buf_ + begin, to);
+    if (to_end == nullptr) return false;
+    *s = {reinterpret_cast<const char*>(to), static_cast<size_t>(to_end - to)};
+    strings_used_ += s->size();
+    return true;
+  }
+
+  // Unescaped strings (keys among them) are kept until the next call.
+  void ForgetStrings() { strings_used_ = 0; }
+
+  // Checks the value at hand (at `depth`) and moves past it: the grammar,
+  // escapes and literals of all it holds. A loop, not recursion: most of
+  // a page is skipped.
+  bool Skip(size_t depth) {
+    size_t level = 0;  // containers open within the value; open_ says which
+    while (true) {
+      switch (Peek()) {  // a value
+        case '{':
+        case '[': {
+          const char open = Peek();
+          if (depth + level > kMaxDepth) return false;
+          ++pos_;
+          if (Take(open == '{' ? '}' : ']')) break;
+          open_[level++] = open;
+          if (open == '{' && !SkipKey()) return false;
+          continue;
+        }
+        case '"':
+          if (!SkipString()) return false;
+          break;
+        default: {
+          const std::string_view t = Scalar();
+          if (!IsLiteral(t) && !NlohmannTakesNumber(t)) return false;
+        }
+      }
+      // After a value: the containers it closes, then the next member.
+      for (;; --level) {
+        if (level == 0) return true;
+        const bool object = open_[level - 1] == '{';
+        if (Take(',')) {
+          if (object && !SkipKey()) return false;
+          break;
+        }
+        if (!Take(object ? '}' : ']')) return false;
+      }
+    }
+  }
+
+  // The members of the object at hand, each passed to `member(key, raw)`
+  // with its value at hand, which it must consume.
+  template <typename OnMember>
+  bool Members(size_t depth, OnMember&& member) {
+    if (depth > kMaxDepth || !Take('{')) return false;
+    if (Take('}')) return true;
+    do {
+      std::string_view key;
+      bool raw;
+      if (!String(&key, &raw) || !Take(':') || !member(key, raw)) {
+        return false;
+      }
+    } while (Take(','));
+    return Take('}');
+  }
+
+  template <typename OnElement>
+  bool Elements(size_t depth, OnElement&& element) {
+    if (depth > kMaxDepth || !Take('[')) return false;
+    if (Take(']')) return true;
+    do {
+      if (!element()) return false;
+    } while (Take(','));
+    return Take(']');
+  }
+
+  // Writes the value at hand, kept under `rule` (applied where the value
+  // is an object).
+  bool Write(const Rule* rule, size_t depth) {
+    switch (Peek()) {
+      case '{':
+        return WriteObject(rule, depth, {}, nullptr, nullptr);
+      case '[': {
         out_ += '[';
         bool first = true;
-        const simdjson::dom::array array = e.get_array().value_unsafe();
-        for (element child : array) {
-          if (!first) out_ += ',';
-          first = false;
-          Value(child, nullptr, depth + 1);
+        if (!Elements(depth, [&] {
+              if (!first) out_ += ',';
+              first = false;
+              return Write(nullptr, depth + 1);
+            })) {
+          return false;
         }
         out_ += ']';
-        return;
+        return true;
       }
-      case element_type::STRING:
-        String(e.get_string().value_unsafe());
-        return;
-      case element_type::INT64:
-        Integer(e.get_int64().value_unsafe());
-        return;
-      case element_type::UINT64:
-        Integer(e.get_uint64().value_unsafe());
-        return;
-      case element_type::DOUBLE:
-        out_ += nlohmann::json(e.get_double().value_unsafe()).dump();
-        return;
-      case element_type::BOOL:
-        out_ += e.get_bool().value_unsafe() ? "true" : "false";
-        return;
-      case element_type::NULL_VALUE:
-        out_ += "null";
-        return;
+      case '"': {
+        std::string_view s;
+        bool raw;
+        if (!String(&s, &raw)) return false;
+        WriteString(s, raw);
+        return true;
+      }
+      default:
+        return WriteScalar(Scalar());
     }
   }
 
   // `extra`: members to add (their values already JSON), as the item's
-  // kind and apiVersion.
-  void Object(
-      element e, const Rule* rule, size_t depth,
+  // kind and apiVersion. `item`: the object is an item, whose metadata's
+  // name and namespace go there. `names`: the object is that metadata.
+  bool WriteObject(
+      const Rule* rule, size_t depth,
       std::initializer_list<std::pair<std::string_view, std::string_view>>
-          extra) {
-    std::vector<Entry>& entries = scratch_[depth];
-    entries.clear();
-    const simdjson::dom::object object = e.get_object().value_unsafe();
-    for (const simdjson::dom::key_value_pair field : object) {
-      if (rule != nullptr && rule->Drops(field.key)) continue;
-      entries.push_back({field.key, field.value, {}});
-    }
-    for (const auto& [key, literal] : extra) {
-      entries.push_back({key, element(), literal});
-    }
-    const auto by_key = [](const Entry& a, const Entry& b) {
-      // As std::string_view's operator< (unsigned bytes), the first byte
-      // compared inline: most keys differ there.
-      if (!a.key.empty() && !b.key.empty() && a.key[0] != b.key[0]) {
-        return static_cast<unsigned char>(a.key[0]) <
-               static_cast<unsigned char>(b.key[0]);
-      }
-      return a.key < b.key;
-    };
-    // Insertion sort: stable (of equal keys the last one given stays
-    // last), no allocation, and fast on the few members of most objects.
-    for (size_t i = 1; i < entries.size(); ++i) {
-      if (!by_key(entries[i], entries[i - 1])) continue;
-      Entry moving = entries[i];
-      size_t j = i;
-      for (; j > 0 && by_key(moving, entries[j - 1]); --j) {
-        entries[j] = entries[j - 1];
-      }
-      entries[j] = moving;
-    }
+          extra,
+      Capture* item, Capture* names) {
+    const size_t open = out_.size();
     out_ += '{';
-    bool first = true;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (i + 1 < entries.size() && entries[i + 1].key == entries[i].key) {
-        continue;  // a later duplicate wins
-      }
-      if (!first) out_ += ',';
-      first = false;
-      String(entries[i].key);
-      out_ += ':';
-      if (!entries[i].literal.empty()) {
-        out_ += entries[i].literal;
+    std::vector<Member>& members = scratch_[depth];
+    members.clear();
+    bool sorted = true;
+    const auto add = [&](std::string_view key, bool raw, auto&& value) {
+      const size_t begin = out_.size() + (members.empty() ? 0 : 1);
+      if (raw) {
+        out_.Key(key, !members.empty());
       } else {
-        Value(entries[i].value,
-              rule != nullptr ? rule->Child(entries[i].key) : nullptr,
-              depth + 1);
+        if (!members.empty()) out_ += ',';
+        WriteString(key, false);
+        out_ += ':';
       }
+      if (!value()) return false;
+      if (!members.empty() && !KeyLess(members.back().key, key)) {
+        sorted = false;
+      }
+      members.push_back({key, begin, out_.size()});
+      return true;
+    };
+    for (const std::pair<std::string_view, std::string_view>& member : extra) {
+      add(member.first, true, [&] {
+        out_ += member.second;
+        return true;
+      });
     }
+    if (!Members(depth, [&](std::string_view key, bool raw) {
+          if (rule != nullptr && rule->Drops(key)) return Skip(depth + 1);
+          const Rule* child = rule != nullptr ? rule->Child(key) : nullptr;
+          if (item != nullptr && key == "metadata") {
+            *item = Capture{Peek() == '{', {}, {}};
+            if (item->is_object) {
+              return add(key, raw, [&] {
+                return WriteObject(child, depth + 1, {}, nullptr, item);
+              });
+            }
+          }
+          std::string* field = nullptr;
+          if (names != nullptr) {
+            field = key == "name"        ? &names->name
+                    : key == "namespace" ? &names->ns
+                                         : nullptr;
+          }
+          if (field == nullptr) {
+            return add(key, raw, [&] { return Write(child, depth + 1); });
+          }
+          field->clear();  // the last one counts, and only as a string
+          return add(key, raw, [&] {
+            if (Peek() != '"') return Write(child, depth + 1);
+            std::string_view s;
+            bool raw_value;
+            if (!String(&s, &raw_value)) return false;
+            field->assign(s);
+            WriteString(s, raw_value);
+            return true;
+          });
+        })) {
+      return false;
+    }
+    if (!sorted) Reorder(open + 1, members);
     out_ += '}';
+    return true;
   }
+
+  std::string_view out() const { return out_.view(); }
+  void ClearOut() { out_.clear(); }
 
  private:
-  template <typename Int>
-  void Integer(Int v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    out_.append(buf, r.ptr);
+  static constexpr size_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH;
+
+  // As std::string_view's operator< (unsigned bytes), the first byte
+  // compared inline: most keys differ there.
+  static bool KeyLess(std::string_view a, std::string_view b) {
+    if (!a.empty() && !b.empty() && a[0] != b[0]) {
+      return static_cast<unsigned char>(a[0]) <
+             static_cast<unsigned char>(b[0]);
+    }
+    return a < b;
   }
 
-  void String(std::string_view s) {
+  struct Member {
+    std::string_view key;  // unescaped
+    size_t begin, end;     // its "key":value in out_
+  };
+
+  // Whether body[begin, end) holds a backslash. Strings are asked about in
+  // the page's order, so one memchr pass finds them all.
+  bool HasBackslash(size_t begin, size_t end) {
+    if (backslash_ < begin) {
+      const void* next = std::memchr(buf_ + begin, '\\', size_ - begin);
+      backslash_ =
+          next == nullptr
+              ? size_
+              : static_cast<size_t>(static_cast<const uint8_t*>(next) - buf_);
+    }
+    return backslash_ < end;
+  }
+
+  bool SkipKey() { return Peek() == '"' && SkipString() && Take(':'); }
+
+  // The string at hand, its escapes checked when it has any. Its end is
+  // not looked for: stage 1 found it, and only whitespace follows it up
+  // to the next structural character.
+  bool SkipString() {
+    const size_t begin = index_[pos_] + 1;
+    const size_t next = index_[pos_ + 1];
+    ++pos_;
+    return !HasBackslash(begin, next) ||
+           impl_->parse_string(buf_ + begin, strings_.get() + strings_used_) !=
+               nullptr;
+  }
+
+  // The number or literal at hand, without the whitespace after it.
+  std::string_view Scalar() {
+    const uint8_t* begin = buf_ + index_[pos_];
+    const uint8_t* end = buf_ + index_[pos_ + 1];
+    ++pos_;
+    while (end > begin && IsSpace(end[-1])) --end;
+    return {reinterpret_cast<const char*>(begin),
+            static_cast<size_t>(end - begin)};
+  }
+
+  bool WriteScalar(std::string_view t) {
+    if (IsLiteral(t) || IsShortInteger(t)) {
+      out_ += t;
+      return true;
+    }
+    if (!IsNumber(t)) return false;
+    const nlohmann::json number = nlohmann::json::parse(t, nullptr, false);
+    if (number.is_discarded()) return false;  // 1e400: nlohmann's overflow
+    out_ += number.dump();
+    return true;
+  }
+
+  void WriteString(std::string_view s, bool raw) {
+    if (raw) {
+      out_.Quoted(s);
+      return;
+    }
     out_ += '"';
     size_t start = 0;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -246,39 +584,50 @@ class Writer {
     out_ += '"';
   }
 
-  std::string out_;
-  // One list of members per depth, reused from object to object.
-  std::vector<std::vector<Entry>> scratch_;
-};
-
-// The last member `key` of object `e` (nlohmann and Go keep the last of
-// duplicates), or false.
-bool LastMember(element e, std::string_view key, element* out) {
-  bool found = false;
-  const simdjson::dom::object object = e.get_object().value_unsafe();
-  for (const simdjson::dom::key_value_pair field : object) {
-    if (field.key == key) {
-      *out = field.value;
-      found = true;
+  // Puts the members written from out_[from] in key order, a duplicate
+  // key's last value alone.
+  void Reorder(size_t from, std::vector<Member>& members) {
+    // Insertion sort: stable (of equal keys the last one given stays
+    // last), no allocation, and fast on the few members of most objects.
+    for (size_t i = 1; i < members.size(); ++i) {
+      if (!KeyLess(members[i].key, members[i - 1].key)) continue;
+      const Member moving = members[i];
+      size_t j = i;
+      for (; j > 0 && KeyLess(moving.key, members[j - 1].key); --j) {
+        members[j] = members[j - 1];
+      }
+      members[j] = moving;
+    }
+    tmp_.assign(out_.view().substr(from));
+    out_.resize(from);
+    bool first = true;
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (i + 1 < members.size() && members[i + 1].key == members[i].key) {
+        continue;  // a later duplicate wins
+      }
+      if (!first) out_ += ',';
+      first = false;
+      out_.append(tmp_.data() + (members[i].begin - from),
+                  members[i].end - members[i].begin);
     }
   }
-  return found;
-}
 
-std::string LastString(element object, std::string_view key) {
-  element v;
-  if (!LastMember(object, key, &v) || !v.is_string()) return "";
-  return std::string(v.get_string().value_unsafe());
-}
-
-// ObjectKey of the item, read from the simdjson document.
-std::string KeyOf(element item) {
-  element meta;
-  if (!LastMember(item, "metadata", &meta) || !meta.is_object()) return "";
-  const std::string name = LastString(meta, "name");
-  if (name.empty()) return "";
-  return LastString(meta, "namespace") + "/" + name;
-}
+  std::unique_ptr<simdjson::internal::dom_parser_implementation> impl_;
+  const uint8_t* buf_ = nullptr;
+  size_t size_ = 0;
+  size_t backslash_ = 0;  // the next backslash at or after the last asked
+  const uint32_t* index_ = nullptr;
+  uint32_t n_ = 0;
+  uint32_t pos_ = 0;
+  std::unique_ptr<uint8_t[]> strings_;  // unescaped strings
+  size_t strings_size_ = 0;
+  size_t strings_used_ = 0;
+  Out out_;
+  std::string tmp_;
+  // One list of members per depth, reused from object to object.
+  std::vector<std::vector<Member>> scratch_{kMaxDepth + 2};
+  std::vector<char> open_ = std::vector<char>(kMaxDepth + 2);  // for Skip
+};
 
 absl::Status NotObject(const std::string& what) {
   return absl::DataLossError(what + ": the answer is not a JSON object");
@@ -388,59 +737,111 @@ absl::Status DecodeListPageNlohmann(std::string_view body,
 }  // namespace internal
 
 struct PageDecoder::Impl {
-  simdjson::dom::parser parser;
-  Writer writer{simdjson::DEFAULT_MAX_DEPTH};
+  PageParser parser;
 };
 
 PageDecoder::PageDecoder() : impl_(std::make_unique<Impl>()) {}
 PageDecoder::~PageDecoder() = default;
 
-bool PageDecoder::DecodeSimdjson(std::string& body, const Resource& resource,
-                                 const std::string& what, SlimPage* page,
-                                 absl::Status* status) {
-  simdjson::dom::parser& parser = impl_->parser;
-  const size_t size = body.size();
-  body.resize(size + simdjson::SIMDJSON_PADDING, ' ');
-  const simdjson::simdjson_result<element> doc =
-      parser.parse(body.data(), size, /*realloc_if_needed=*/false);
-  body.resize(size);
-  if (doc.error() != simdjson::SUCCESS) return false;
-  const element list = doc.value_unsafe();
-  if (!list.is_object()) {
+namespace {
+
+// DecodeSimdjson on a body with simdjson's padding after `size`.
+bool DecodePadded(PageParser& p, const std::string& body, size_t size,
+                  const Resource& resource, const std::string& what,
+                  SlimPage* page, absl::Status* status) {
+  if (!p.Start(body, size)) return false;
+  if (p.Peek() != '{') {
+    if (!p.Skip(1) || !p.AtEnd()) return false;
     *status = NotObject(what);
     return true;
   }
-  element items, meta;
-  if (!LastMember(list, "items", &items) ||
-      !(items.is_array() || items.is_null()) ||
-      !LastMember(list, "metadata", &meta) || !meta.is_object()) {
+  // Of duplicate members the last counts (nlohmann and Go keep it).
+  enum class Items { kMissing, kNotArray, kArray, kItemNotObject };
+  Items items = Items::kMissing;
+  bool meta_is_object = false;
+  const Rule* rule = ItemRule(resource.kind);
+  const std::string kind = nlohmann::json(resource.kind).dump();
+  const std::string api_version = nlohmann::json(ApiVersion(resource)).dump();
+  const auto item = [&] {
+    if (p.Peek() != '{') {
+      items = Items::kItemNotObject;
+      return p.Skip(3);
+    }
+    if (items != Items::kArray) return p.Skip(3);  // only checked now
+    PageParser::Capture meta;
+    p.ClearOut();
+    p.ForgetStrings();
+    if (!p.WriteObject(rule, 3, {{"apiVersion", api_version}, {"kind", kind}},
+                       &meta, nullptr)) {
+      return false;
+    }
+    std::string key;
+    if (meta.is_object && !meta.name.empty()) key = meta.ns + "/" + meta.name;
+    page->items.push_back({std::move(key), std::string(p.out())});
+    return true;
+  };
+  const auto metadata = [&] {
+    page->resource_version.clear();
+    page->continue_token.clear();
+    meta_is_object = p.Peek() == '{';
+    if (!meta_is_object) return p.Skip(2);
+    return p.Members(2, [&](std::string_view key, bool) {
+      std::string* field = key == "resourceVersion" ? &page->resource_version
+                           : key == "continue"      ? &page->continue_token
+                                                    : nullptr;
+      if (field == nullptr) return p.Skip(3);
+      field->clear();
+      if (p.Peek() != '"') return p.Skip(3);
+      std::string_view s;
+      bool raw;
+      if (!p.String(&s, &raw)) return false;
+      field->assign(s);
+      return true;
+    });
+  };
+  const auto list_items = [&] {
+    page->items.clear();
+    if (p.Peek() == '[') {
+      items = Items::kArray;
+      return p.Elements(2, item);
+    }
+    // null is an empty list (Skip checks the literal), all else not a List.
+    items = p.Peek() == 'n' ? Items::kArray : Items::kNotArray;
+    return p.Skip(2);
+  };
+  if (!p.Members(1,
+                 [&](std::string_view key, bool) {
+                   if (key == "metadata") return metadata();
+                   if (key == "items") return list_items();
+                   return p.Skip(2);
+                 }) ||
+      !p.AtEnd()) {
+    return false;
+  }
+  if (items == Items::kMissing || items == Items::kNotArray ||
+      !meta_is_object) {
     *status = NotList(what);
+  } else if (items == Items::kItemNotObject) {
+    *status = ItemNotObject(what);
+  } else {
+    *status = absl::OkStatus();
     return true;
   }
-  if (items.is_array()) {
-    const simdjson::dom::array array = items.get_array().value_unsafe();
-    for (element item : array) {
-      if (!item.is_object()) {
-        *status = ItemNotObject(what);
-        return true;
-      }
-    }
-    const Rule* rule = ItemRule(resource.kind);
-    const std::string kind = nlohmann::json(resource.kind).dump();
-    const std::string api_version = nlohmann::json(ApiVersion(resource)).dump();
-    Writer& writer = impl_->writer;
-    page->items.reserve(array.size());
-    for (element item : array) {
-      writer.out().clear();
-      writer.Object(item, rule, 0,
-                    {{"apiVersion", api_version}, {"kind", kind}});
-      page->items.push_back({KeyOf(item), writer.out()});
-    }
-  }
-  page->resource_version = LastString(meta, "resourceVersion");
-  page->continue_token = LastString(meta, "continue");
-  *status = absl::OkStatus();
+  page->items.clear();
   return true;
+}
+
+}  // namespace
+
+bool PageDecoder::DecodeSimdjson(std::string& body, const Resource& resource,
+                                 const std::string& what, SlimPage* page,
+                                 absl::Status* status) {
+  const size_t size = body.size();
+  body.resize(size + simdjson::SIMDJSON_PADDING, ' ');
+  const bool took =
+      DecodePadded(impl_->parser, body, size, resource, what, page, status);
+  body.resize(size);
+  return took;
 }
 
 absl::Status PageDecoder::Decode(std::string& body, const Resource& resource,

@@ -1,8 +1,9 @@
 // What the slim store keeps of an object, and the decoding of List pages
 // into it. A 5,000-node cluster's pod list is hundreds of MB, most of it
-// what dsd never reads (containers, volumes, managedFields), so a page is
-// parsed with simdjson and only the kept part is written out; the rest is
-// skipped at simdjson's speed. The text is the same, byte for byte, as the
+// what dsd never reads (containers, volumes, managedFields), so a page
+// goes through simdjson's stage 1 (structural characters, UTF-8) and our
+// own walk of its structure, which checks all of the page but writes out
+// only the kept part. The text is the same, byte for byte, as the
 // nlohmann path's SlimObject(item).dump(), so the one converter of
 // client/k8s reads live objects and kubectl's alike.
 #ifndef DSD_CLIENT_KUBE_SLIM_H_
@@ -51,15 +52,16 @@ struct SlimPage {
 // neither) and is slimmed. Duplicate keys keep the last value, as
 // nlohmann::json and Go's encoding/json do. `what` ("LIST <url>") starts
 // every error: DATA_LOSS when the body is not a JSON object, not a List
-// (items and metadata), or an item is not an object. Whatever simdjson
-// refuses (a number beyond 64 bits, nesting past 1,024 levels) goes to
-// the nlohmann path, which accepts or refuses it as before. `body` may be
+// (items and metadata), or an item is not an object. A body the fast path
+// does not take (any JSON error, nesting past 1,024 levels) goes to the
+// nlohmann path, which accepts or refuses it as before. `body` may be
 // changed (padding is appended for simdjson).
 absl::Status DecodeListPage(std::string& body, const Resource& resource,
                             const std::string& what, SlimPage* page);
 
-// DecodeListPage for the pages of one list: keeps simdjson's buffers (a
-// few times the largest page) from page to page. Not thread-safe.
+// DecodeListPage for the pages of one list: keeps its buffers (about five
+// times the largest page: simdjson's structural index, 4 bytes a byte,
+// and room for unescaped strings) from page to page. Not thread-safe.
 class PageDecoder {
  public:
   PageDecoder();
@@ -69,7 +71,7 @@ class PageDecoder {
 
   absl::Status Decode(std::string& body, const Resource& resource,
                       const std::string& what, SlimPage* page);
-  // The simdjson path alone; false when simdjson refuses the body (Decode
+  // The fast path alone; false when it does not take the body (Decode
   // then takes the nlohmann path). Exposed for tests.
   bool DecodeSimdjson(std::string& body, const Resource& resource,
                       const std::string& what, SlimPage* page,
