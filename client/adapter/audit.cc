@@ -487,10 +487,17 @@ bool Auditor::Decide(Clock::time_point now) {
     if (!revision_items.empty()) revision_items += ',';
     revision_items += json;
   };
+  // A DaemonSet's own problems and its pods' hold back its unit alone;
+  // the nodes', which every decision reads, hold back the round.
+  std::map<std::string, std::vector<std::string>> own_problems;
   for (const auto& [key, reason] : scope) {
     std::string daemon_set;
     if (daemon_sets.Get(key, daemon_set)) {
-      AddStored(Kind::kDaemonSet, daemon_set, source, converted);
+      if (IsMessage(daemon_set)) {
+        AddStored(Kind::kDaemonSet, daemon_set, source, converted);
+      } else {
+        AddProblems(daemon_set, own_problems[key]);
+      }
     }
     revisions.ForEachIndexed("ds:" + key, add_revision);
     namespaces.insert(NamespaceOf(key));
@@ -532,15 +539,20 @@ bool Auditor::Decide(Clock::time_point now) {
   for (const client::InputProblem& p : loaded.problems) {
     // An empty cluster is no problem for an audit.
     if (p.message.rfind("no objects in", 0) == 0) continue;
-    problems.push_back(p.ToString());
+    if (p.object.rfind("DaemonSet ", 0) == 0) {
+      own_problems[p.object.substr(10)].push_back(p.ToString());
+    } else {
+      problems.push_back(p.ToString());
+    }
   }
 
   // Units' DaemonSets (indices into loaded), the pod index values they
-  // read, and their bytes; problems of their pods.
+  // read, their bytes and their pods' problems.
   struct Unit {
     std::vector<int> daemon_sets;
     std::vector<std::string> pod_indexes;  // "ds:ns/name", "orphan:ns"
     int64_t bytes = 0;
+    std::vector<std::string> problems;  // its pods'
   };
   std::vector<Unit> parts(units.size());
   std::map<std::string, size_t> unit_of;  // "ns/name" -> unit
@@ -567,7 +579,7 @@ bool Auditor::Decide(Clock::time_point now) {
         if (IsMessage(stored)) {
           unit.bytes += FieldSize(Payload(stored).size());
         } else {
-          AddProblems(stored, problems);
+          AddProblems(stored, unit.problems);
         }
       });
     }
@@ -575,17 +587,43 @@ bool Auditor::Decide(Clock::time_point now) {
   auto redo = [this](const std::map<std::string, std::string>& keys) {
     for (const auto& [key, reason] : keys) MarkDaemonSet(key, reason);
   };
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    problems_ = problems;
-  }
   if (!problems.empty()) {
     for (const std::string& p : problems) Log("error", "cluster object: " + p);
     redo(scope);
     std::lock_guard<std::mutex> lock(mu_);
+    problems_ = problems;
     ++decide_errors_;
     last_decide_error_ = problems.front();
     return false;
+  }
+  std::vector<bool> held(units.size());
+  for (size_t u = 0; u < units.size(); ++u) {
+    std::string which;
+    std::map<std::string, std::string> reasons;
+    const size_t before = problems.size();
+    problems.insert(problems.end(), parts[u].problems.begin(),
+                    parts[u].problems.end());
+    for (const std::string& key : units[u]) {
+      which += (which.empty() ? "" : ",") + key;
+      reasons[key] = scope[key];
+      const auto it = own_problems.find(key);
+      if (it == own_problems.end()) continue;
+      problems.insert(problems.end(), it->second.begin(), it->second.end());
+    }
+    if (problems.size() == before) continue;
+    held[u] = true;
+    for (size_t i = before; i < problems.size(); ++i) {
+      Log("error", "cluster object: " + problems[i], {{"daemonsets", which}});
+    }
+    redo(reasons);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    problems_ = problems;
+    if (!problems.empty()) {
+      ++decide_errors_;
+      last_decide_error_ = problems.front();
+    }
   }
 
   // Pack units into batches.
@@ -604,6 +642,7 @@ bool Auditor::Decide(Clock::time_point now) {
   const auto shared_nodes =
       std::make_shared<const std::string>(std::move(nodes_field));
   for (size_t u = 0; u < units.size(); ++u) {
+    if (held[u]) continue;
     const size_t count = units[u].size();
     if (batches.empty() ||
         batches.back().keys.size() + count >
@@ -626,95 +665,122 @@ bool Auditor::Decide(Clock::time_point now) {
   static const std::string kMethod =
       std::string("/") + v1::DaemonSetScheduler::service_full_name() +
       "/Decide";
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next.fetch_add(1); i < batches.size();
-         i = next.fetch_add(1)) {
-      Batch& b = batches[i];
-      // The batch's own fields; the nodes go as one slice all batches
-      // share. b.bytes is exact unless a pod changed since: a string grown
-      // by doubling would hold up to twice the batch.
-      std::string snapshot;
-      snapshot.reserve(static_cast<size_t>(b.bytes) + 4096);
-      for (size_t u : b.units) {
-        for (int d : parts[u].daemon_sets) {
-          AppendField(snapshot, v1::Snapshot::kDaemonSetsFieldNumber,
-                      loaded.snapshot.daemon_sets(d).SerializeAsString());
-        }
+  auto call = [&](Batch& b) {
+    // The batch's own fields; the nodes go as one slice all batches
+    // share. b.bytes is exact unless a pod changed since: a string grown
+    // by doubling would hold up to twice the batch.
+    std::string snapshot;
+    snapshot.reserve(static_cast<size_t>(b.bytes) + 4096);
+    for (size_t u : b.units) {
+      for (int d : parts[u].daemon_sets) {
+        AppendField(snapshot, v1::Snapshot::kDaemonSetsFieldNumber,
+                    loaded.snapshot.daemon_sets(d).SerializeAsString());
       }
-      for (size_t u : b.units) {
-        for (const std::string& index : parts[u].pod_indexes) {
-          // A pod that turned unusable since the check is left out: its
-          // event has marked its DaemonSet for the next round.
-          pods.ForEachIndexed(index, [&](std::string_view stored) {
-            if (IsMessage(stored)) {
-              AppendField(snapshot, v1::Snapshot::kPodsFieldNumber,
-                          Payload(stored));
-            }
-          });
-        }
-      }
-      // The request: the snapshot field's tag and length, the nodes and
-      // the batch's bytes (handed to gRPC, not copied), the options field.
-      std::string head, tail;
-      AppendVarint(head,
-                   uint64_t{v1::DecideRequest::kSnapshotFieldNumber} << 3 | 2);
-      AppendVarint(head, shared_nodes->size() + snapshot.size());
-      AppendField(tail, v1::DecideRequest::kOptionsFieldNumber, options_bytes);
-      auto* body = new std::string(std::move(snapshot));
-      auto* nodes_ref = new std::shared_ptr<const std::string>(shared_nodes);
-      grpc::Slice slices[] = {
-          grpc::Slice(head),
-          // (gRPC only reads the bytes it sends.)
-          grpc::Slice(
-              const_cast<char*>((*nodes_ref)->data()), (*nodes_ref)->size(),
-              [](void* p) {
-                delete static_cast<std::shared_ptr<const std::string>*>(p);
-              },
-              nodes_ref),
-          grpc::Slice(
-              body->data(), body->size(),
-              [](void* p) { delete static_cast<std::string*>(p); }, body),
-          grpc::Slice(tail)};
-      grpc::ByteBuffer request_buffer(slices, std::size(slices));
-      grpc::ByteBuffer response_buffer;
-      grpc::ClientContext context;
-      client::ApplyDeadline(options_.server, context);
-      const auto start = std::chrono::steady_clock::now();
-      std::promise<grpc::Status> done;
-      generic_stub_->UnaryCall(
-          &context, kMethod, grpc::StubOptions(), &request_buffer,
-          &response_buffer,
-          [&done](grpc::Status status) { done.set_value(std::move(status)); });
-      b.status = done.get_future().get();
-      if (b.status.ok()) {
-        b.status = grpc::SerializationTraits<v1::DecideResponse>::Deserialize(
-            &response_buffer, &b.response);
-        KeepActionExplanations(b.response);
-      } else {
-        std::vector<grpc::Slice> sent;
-        if (request_buffer.Dump(&sent).ok()) {
-          for (const grpc::Slice& slice : sent) {
-            b.request.append(reinterpret_cast<const char*>(slice.begin()),
-                             slice.size());
-          }
-        }
-      }
-      b.seconds = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
     }
+    for (size_t u : b.units) {
+      for (const std::string& index : parts[u].pod_indexes) {
+        // A pod that turned unusable since the check is left out: its
+        // event has marked its DaemonSet for the next round.
+        pods.ForEachIndexed(index, [&](std::string_view stored) {
+          if (IsMessage(stored)) {
+            AppendField(snapshot, v1::Snapshot::kPodsFieldNumber,
+                        Payload(stored));
+          }
+        });
+      }
+    }
+    // The request: the snapshot field's tag and length, the nodes and
+    // the batch's bytes (handed to gRPC, not copied), the options field.
+    std::string head, tail;
+    AppendVarint(head,
+                 uint64_t{v1::DecideRequest::kSnapshotFieldNumber} << 3 | 2);
+    AppendVarint(head, shared_nodes->size() + snapshot.size());
+    AppendField(tail, v1::DecideRequest::kOptionsFieldNumber, options_bytes);
+    auto* body = new std::string(std::move(snapshot));
+    auto* nodes_ref = new std::shared_ptr<const std::string>(shared_nodes);
+    grpc::Slice slices[] = {
+        grpc::Slice(head),
+        // (gRPC only reads the bytes it sends.)
+        grpc::Slice(
+            const_cast<char*>((*nodes_ref)->data()), (*nodes_ref)->size(),
+            [](void* p) {
+              delete static_cast<std::shared_ptr<const std::string>*>(p);
+            },
+            nodes_ref),
+        grpc::Slice(
+            body->data(), body->size(),
+            [](void* p) { delete static_cast<std::string*>(p); }, body),
+        grpc::Slice(tail)};
+    grpc::ByteBuffer request_buffer(slices, std::size(slices));
+    grpc::ByteBuffer response_buffer;
+    grpc::ClientContext context;
+    client::ApplyDeadline(options_.server, context);
+    const auto start = std::chrono::steady_clock::now();
+    std::promise<grpc::Status> done;
+    generic_stub_->UnaryCall(
+        &context, kMethod, grpc::StubOptions(), &request_buffer,
+        &response_buffer,
+        [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    b.status = done.get_future().get();
+    if (b.status.ok()) {
+      b.status = grpc::SerializationTraits<v1::DecideResponse>::Deserialize(
+          &response_buffer, &b.response);
+      KeepActionExplanations(b.response);
+    } else {
+      std::vector<grpc::Slice> sent;
+      if (request_buffer.Dump(&sent).ok()) {
+        for (const grpc::Slice& slice : sent) {
+          b.request.append(reinterpret_cast<const char*>(slice.begin()),
+                           slice.size());
+        }
+      }
+    }
+    b.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
   };
-  const size_t threads =
-      std::min(batches.size(),
-               static_cast<size_t>(std::max(1, options_.decide_parallelism)));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
+  auto call_all = [&](std::vector<Batch>& list) {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i = next.fetch_add(1); i < list.size();
+           i = next.fetch_add(1)) {
+        call(list[i]);
+      }
+    };
+    const size_t threads =
+        std::min(list.size(),
+                 static_cast<size_t>(std::max(1, options_.decide_parallelism)));
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
+  };
+  call_all(batches);
+  // A call refused for what it holds (an object past validation or a
+  // limit) is made again one unit at a time, so that the refusal holds
+  // back only the DaemonSets it is about, as upstream's controller
+  // syncs each DaemonSet on its own.
+  std::vector<Batch> alone;
+  for (Batch& b : batches) {
+    const grpc::StatusCode code = b.status.error_code();
+    if (b.units.size() < 2 || (code != grpc::StatusCode::INVALID_ARGUMENT &&
+                               code != grpc::StatusCode::RESOURCE_EXHAUSTED)) {
+      continue;
+    }
+    for (size_t u : b.units) {
+      Batch& one = alone.emplace_back();
+      one.units = {u};
+      one.keys.insert(units[u].begin(), units[u].end());
+      one.bytes = parts[u].bytes;
+    }
+    b.keys.clear();  // replaced by its units' calls
+  }
+  call_all(alone);
+  for (Batch& b : alone) batches.push_back(std::move(b));
 
-  bool ok = true;
+  bool ok = problems.empty();
   for (const Batch& b : batches) {
+    if (b.keys.empty()) continue;  // made again unit by unit
     std::map<std::string, std::string> reasons;
     for (const std::string& key : b.keys) reasons[key] = scope[key];
     if (!b.status.ok()) {

@@ -788,6 +788,14 @@ TEST_F(AdapterTest, ServerRejectionNamesTheObjectAndIsRetried) {
                 "Pod default/ssd-monitor-k8s-node1"),
             std::string::npos)
       << report.dump(2);
+  // The refusal holds back only the DaemonSet it is about: fluentd, sent
+  // in the same call (--max_batch_daemonsets 8), is decided alone.
+  const std::string fluentd =
+      "kube-system/fluentd-elasticsearch create k8s-node3";
+  report = WaitForReport(report_, [&](const nlohmann::json& r) {
+    return DriftSet(r).count(fluentd) > 0;
+  });
+  EXPECT_EQ(DriftSet(report), std::set<std::string>{fluentd}) << report.dump(2);
   server_->Delete("Pod", "default", "ssd-monitor-k8s-node1");
   report = WaitForReport(
       report_,
@@ -799,6 +807,54 @@ TEST_F(AdapterTest, ServerRejectionNamesTheObjectAndIsRetried) {
   EXPECT_EQ(DriftSet(report), GoldenSet("01-cluster.json")) << report.dump(2);
   EXPECT_EQ(report["lastDecide"]["error"], "") << report.dump(2);
   EXPECT_TRUE(adapter.running());
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+}
+
+// A DaemonSet dsd cannot read (here an unknown selector operator) is
+// reported and holds back only itself: the cluster's other DaemonSets are
+// decided as without it. Once fixed, it is decided too.
+TEST_F(AdapterTest, AnUnreadableDaemonSetHoldsBackOnlyItself) {
+  StartDsdServer();
+  nlohmann::json bad = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "DaemonSet"},
+      {"metadata", {{"name", "bad"}, {"namespace", "team"}, {"uid", "u-bad"}}},
+      {"spec",
+       {{"selector",
+         {{"matchExpressions",
+           {{{"key", "app"}, {"operator", "Bogus"}, {"values", {"x"}}}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "x"}}}}},
+          {"spec",
+           {{"containers", {{{"name", "c"}, {"image", "i"}}}},
+            {"nodeSelector", {{"disk", "none"}}}}}}}}}};
+  server_->Apply(bad);
+  Adapter adapter(Args({"--drift_after", "0"}));
+  nlohmann::json report = WaitForReport(report_, [](const nlohmann::json& r) {
+    return !DriftSet(r).empty() && !r["problems"].empty();
+  });
+  EXPECT_EQ(DriftSet(report), GoldenSet("01-cluster.json")) << report.dump(2);
+  ASSERT_EQ(report["problems"].size(), 1u) << report.dump(2);
+  EXPECT_NE(report["problems"][0].get<std::string>().find(
+                "DaemonSet team/bad: spec.selector.matchExpressions[0]."
+                "operator"),
+            std::string::npos)
+      << report.dump(2);
+  EXPECT_NE(report["lastDecide"]["error"], "") << report.dump(2);
+  EXPECT_TRUE(adapter.WaitForOutput("cluster object: .*daemonsets=team/bad",
+                                    std::chrono::seconds(5)))
+      << adapter.Output();
+
+  bad["spec"]["selector"]["matchExpressions"][0]["operator"] = "In";
+  server_->Apply(bad);
+  report = WaitForReport(report_, [](const nlohmann::json& r) {
+    return r["problems"].empty() && r["lastDecide"]["error"] == "";
+  });
+  EXPECT_TRUE(report["problems"].empty()) << report.dump(2);
+  EXPECT_EQ(report["lastDecide"]["error"], "") << report.dump(2);
+  EXPECT_EQ(DriftSet(report), GoldenSet("01-cluster.json")) << report.dump(2);
+  ExpectReadOnly();
   adapter.Signal(SIGTERM);
   EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
 }
