@@ -811,6 +811,37 @@ TEST_F(AdapterTest, ServerRejectionNamesTheObjectAndIsRetried) {
   EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
 }
 
+// -l: a DaemonSet relabelled out of the selector leaves the audit with its
+// drift (the API server's watch says DELETED), and comes back when
+// relabelled into it (ADDED).
+TEST_F(AdapterTest, ADaemonSetRelabelledOutOfTheSelectorLeavesTheAudit) {
+  StartDsdServer();
+  nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+  ds["metadata"]["labels"]["team"] = "a";
+  server_->Apply(ds);
+  Adapter adapter(Args({"--drift_after", "0", "-l", "team=a"}));
+  const std::set<std::string> ssd = {"default/ssd-monitor create k8s-node1",
+                                     "default/ssd-monitor create k8s-node2"};
+  nlohmann::json report = WaitForReport(
+      report_, [&](const nlohmann::json& r) { return DriftSet(r) == ssd; });
+  ASSERT_EQ(DriftSet(report), ssd) << report.dump(2);
+
+  ds["metadata"]["labels"]["team"] = "b";
+  server_->Apply(ds);
+  report = WaitForReport(
+      report_, [](const nlohmann::json& r) { return DriftSet(r).empty(); });
+  EXPECT_TRUE(DriftSet(report).empty()) << report.dump(2);
+
+  ds["metadata"]["labels"]["team"] = "a";
+  server_->Apply(ds);
+  report = WaitForReport(
+      report_, [&](const nlohmann::json& r) { return DriftSet(r) == ssd; });
+  EXPECT_EQ(DriftSet(report), ssd) << report.dump(2);
+  ExpectReadOnly();
+  adapter.Signal(SIGTERM);
+  EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 0);
+}
+
 // A DaemonSet dsd cannot read (here an unknown selector operator) is
 // reported and holds back only itself: the cluster's other DaemonSets are
 // decided as without it. Once fixed, it is decided too.

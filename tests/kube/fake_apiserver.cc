@@ -185,9 +185,11 @@ nlohmann::json FakeApiServer::Apply(nlohmann::json object) {
   meta["resourceVersion"] = std::to_string(++rv_);
   auto& by_key = objects_[kind];
   const std::string key = ns + "/" + name;
-  const bool existed = by_key.count(key) > 0;
+  const auto it = by_key.find(key);
+  nlohmann::json prev = it != by_key.end() ? it->second : nullptr;
   by_key[key] = object;
-  events_.push_back({rv_, kind, ns, existed ? "MODIFIED" : "ADDED", object});
+  events_.push_back({rv_, kind, ns, prev.is_null() ? "ADDED" : "MODIFIED",
+                     object, std::move(prev)});
   changed_.notify_all();
   return object;
 }
@@ -212,7 +214,7 @@ void FakeApiServer::Delete(const std::string& kind, const std::string& ns,
   nlohmann::json object = it->second;
   by_key.erase(it);
   object["metadata"]["resourceVersion"] = std::to_string(++rv_);
-  events_.push_back({rv_, kind, ns, "DELETED", object});
+  events_.push_back({rv_, kind, ns, "DELETED", object, nullptr});
   changed_.notify_all();
 }
 
@@ -552,14 +554,24 @@ void FakeApiServer::Route() {
             for (; it != events_.end(); ++it) {
               const Event& e = *it;
               st->last_rv = e.rv;
-              if (e.kind != kind || (!ns.empty() && e.ns != ns) ||
-                  !Matches(e.object, selector)) {
-                continue;
+              if (e.kind != kind || (!ns.empty() && e.ns != ns)) continue;
+              // As the API server's watch cache: an object relabelled out
+              // of the selector is DELETED (as it was, at the event's
+              // resourceVersion), one relabelled into it ADDED.
+              const bool now = Matches(e.object, selector);
+              const bool before =
+                  !e.prev.is_null() && Matches(e.prev, selector);
+              if (!now && !before) continue;
+              std::string type = e.type;
+              nlohmann::json object = e.object;
+              if (e.type == "MODIFIED" && !before) type = "ADDED";
+              if (e.type == "MODIFIED" && !now) {
+                type = "DELETED";
+                object = e.prev;
+                object["metadata"]["resourceVersion"] = std::to_string(e.rv);
               }
-              lines.push_back(nlohmann::json{
-                  {"type", e.type},
-                  {"object",
-                   e.object}}.dump());
+              lines.push_back(
+                  nlohmann::json{{"type", type}, {"object", object}}.dump());
             }
           }
           if (cut || stopping_.load()) {

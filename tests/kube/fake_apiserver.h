@@ -104,6 +104,7 @@ class FakeApiServer {
     int64_t rv;
     std::string kind, ns, type;
     nlohmann::json object;
+    nlohmann::json prev;  // the object before a MODIFIED, else null
   };
   FakeApiServer() = default;
   void Route();
