@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/k8s/snapshot_loader.h"
@@ -598,23 +599,22 @@ bool Auditor::Decide(Clock::time_point now) {
   }
   std::vector<bool> held(units.size());
   for (size_t u = 0; u < units.size(); ++u) {
-    std::string which;
-    std::map<std::string, std::string> reasons;
     const size_t before = problems.size();
     problems.insert(problems.end(), parts[u].problems.begin(),
                     parts[u].problems.end());
     for (const std::string& key : units[u]) {
-      which += (which.empty() ? "" : ",") + key;
-      reasons[key] = scope[key];
       const auto it = own_problems.find(key);
       if (it == own_problems.end()) continue;
       problems.insert(problems.end(), it->second.begin(), it->second.end());
     }
     if (problems.size() == before) continue;
     held[u] = true;
+    const std::string which = absl::StrJoin(units[u], ",");
     for (size_t i = before; i < problems.size(); ++i) {
       Log("error", "cluster object: " + problems[i], {{"daemonsets", which}});
     }
+    std::map<std::string, std::string> reasons;
+    for (const std::string& key : units[u]) reasons[key] = scope[key];
     redo(reasons);
   }
   {
@@ -795,11 +795,8 @@ bool Auditor::Decide(Clock::time_point now) {
                                             violations[0].first) +
                  ": " + client::Printable(violations[0].second) + ")";
       }
-      std::string which;
-      for (const std::string& key : b.keys) {
-        which += (which.empty() ? "" : ",") + key;
-      }
-      Log("error", "decide failed", {{"error", error}, {"daemonsets", which}});
+      Log("error", "decide failed",
+          {{"error", error}, {"daemonsets", absl::StrJoin(b.keys, ",")}});
       redo(reasons);
       ok = false;
       std::lock_guard<std::mutex> lock(mu_);
