@@ -87,15 +87,23 @@ class DsdctlTest : public testing::LocalServerTest {
     return r;
   }
 
-  // A temporary input file holding `text`.
+  // A temporary input file holding `text`, removed after the test.
   std::string TempFile(const std::string& name, const std::string& text) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("dsdctl_e2e_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const std::string path = (dir / name).string();
+    std::filesystem::create_directories(temp_dir_);
+    const std::string path = (temp_dir_ / name).string();
     std::ofstream(path) << text;
     return path;
   }
+
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(temp_dir_, ignored);
+    testing::LocalServerTest::TearDown();
+  }
+
+  const std::filesystem::path temp_dir_ =
+      std::filesystem::temp_directory_path() /
+      ("dsdctl_e2e_" + std::to_string(::getpid()));
 };
 
 // --- Golden plans of the bundled examples --------------------------------
@@ -361,6 +369,10 @@ BinaryRun RunDsdctl(const std::vector<std::string>& args,
                                  : -1;
   r.out = ReadAll(out_path);
   r.err = ReadAll(err_path);
+  std::error_code ignored;
+  std::filesystem::remove(out_path, ignored);
+  std::filesystem::remove(err_path, ignored);
+  std::filesystem::remove_all(home, ignored);
   return r;
 }
 
@@ -546,6 +558,7 @@ TEST_F(DsdctlBinaryTest, AnyTlsFlagTurnsTlsOn) {
     EXPECT_EQ(r.out, "");
     EXPECT_NE(r.err.find(Server()), std::string::npos) << r.err;
   }
+  std::filesystem::remove_all(dir);
 }
 
 // Empty input is a mistake, as kubectl's "no objects passed to apply".
@@ -849,7 +862,9 @@ TEST_F(DsdctlBinaryTest, DecisionFlagsReachTheRequestAndAreEchoed) {
     const BinaryRun l = RunDsdctl(load);
     ASSERT_EQ(l.code, 0) << l.err;
     v1::DecideRequest sent;
-    ASSERT_TRUE(sent.ParseFromString(ReadFile(request)));
+    const std::string request_bytes = ReadFile(request);
+    std::filesystem::remove(request);
+    ASSERT_TRUE(sent.ParseFromString(request_bytes));
     std::string sent_json;
     ASSERT_TRUE(
         google::protobuf::util::MessageToJsonString(sent.options(), &sent_json)
@@ -940,6 +955,11 @@ class DsdctlLiveTest : public ::testing::Test {
     api_ = dsd::testing::FakeApiServer::Start();
     ASSERT_NE(api_, nullptr);
     kubeconfig_ = WriteKubeconfig(dir_ + "/kubeconfig", api_->url());
+  }
+
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
   }
 
   void LoadExample(const std::string& example) {
