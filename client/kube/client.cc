@@ -337,15 +337,33 @@ std::optional<ServerNameRoute> RouteForServerName(const std::string& url,
   return r;
 }
 
+// A request: GET unless `method` says otherwise; `body` (JSON) is sent
+// when not empty.
+struct Request {
+  const std::string& method;
+  const std::string& url;
+  const std::string& body;
+};
+
 Outcome Perform(const RestConfig& config, const ClientOptions& options,
-                const std::string& url, const std::string& bearer,
+                const Request& request, const std::string& bearer,
                 const std::string& cert, const std::string& key,
                 double timeout_seconds, Transfer& t) {
+  const std::string& url = request.url;
   CURL* curl = curl_easy_init();
   t.curl = curl;
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json");
+  if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (!request.body.empty()) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
   std::string auth_header;
   if (!bearer.empty()) {
     auth_header = "Authorization: Bearer " + bearer;
@@ -432,7 +450,22 @@ bool Dropped(CURLcode c) {
 
 absl::StatusOr<std::string> Client::Get(const std::string& verb,
                                         const std::string& url) {
+  absl::StatusOr<Answer> a = Send(verb, "GET", url, "");
+  if (!a.ok()) return a.status();
+  return std::move(a->body);
+}
+
+absl::StatusOr<Client::Answer> Client::Send(const std::string& verb,
+                                            const std::string& method,
+                                            const std::string& url,
+                                            const std::string& body) {
   const std::string what = verb + " " + url;
+  // What may be sent again. A GET, and a DELETE (dsd's carry a uid
+  // precondition: a second one answers 404 or 409), after a dropped
+  // connection; every verb after a 429 with Retry-After (API Priority and
+  // Fairness refused it before it ran); not a POST after a 5xx, which may
+  // have created the object (cluster-integration 4: check first).
+  const bool replayable = method == "GET" || method == "DELETE";
   bool refreshed = false;
   int dropped = 0;
   for (int attempt = 0;; ++attempt) {
@@ -442,9 +475,9 @@ absl::StatusOr<std::string> Client::Get(const std::string& verb,
     Transfer t;
     t.max_body = options_.max_body_bytes;
     t.stop = &stop_;
-    const Outcome o =
-        Perform(config_, options_, url, auth->bearer, auth->cert_pem,
-                auth->key_pem, options_.request_timeout_seconds, t);
+    const Outcome o = Perform(config_, options_, Request{method, url, body},
+                              auth->bearer, auth->cert_pem, auth->key_pem,
+                              options_.request_timeout_seconds, t);
     if (options_.on_call) options_.on_call(verb, o.http);
     if (stop_.load()) return absl::CancelledError(what + ": stopped");
     if (t.over_limit) {
@@ -454,13 +487,14 @@ absl::StatusOr<std::string> Client::Get(const std::string& verb,
           " bytes (a smaller --chunk-size/limit helps)");
     }
     if (o.curl != CURLE_OK) {
-      if (Dropped(o.curl) && dropped < 3 && attempt < options_.max_retries) {
+      if (replayable && Dropped(o.curl) && dropped < 3 &&
+          attempt < options_.max_retries) {
         std::this_thread::sleep_for(Backoff(dropped++));
         continue;
       }
       return absl::UnavailableError(what + ": " + o.curl_error);
     }
-    if (o.http == 200) return std::move(t.body);
+    if (o.http >= 200 && o.http < 300) return Answer{o.http, std::move(t.body)};
     if (o.http == 401 && config_.has_exec && !refreshed) {
       refreshed = true;  // the credential may have been revoked: re-run
       if (absl::StatusOr<Auth> a = CurrentAuth(true); !a.ok()) {
@@ -469,7 +503,7 @@ absl::StatusOr<std::string> Client::Get(const std::string& verb,
       continue;
     }
     const double after = RetryAfterSeconds(t.retry_after);
-    if ((o.http == 429 || o.http >= 500) && after >= 0 &&
+    if ((o.http == 429 || (o.http >= 500 && method != "POST")) && after >= 0 &&
         attempt < options_.max_retries) {
       const auto wait = std::chrono::duration<double>(
           std::min(after, options_.max_retry_after_seconds));
@@ -481,6 +515,32 @@ absl::StatusOr<std::string> Client::Get(const std::string& verb,
     }
     return ApiError(what, o.http, t.body);
   }
+}
+
+absl::StatusOr<nlohmann::json> Client::Create(const Resource& resource,
+                                              const std::string& ns,
+                                              const nlohmann::json& object) {
+  absl::StatusOr<Answer> a =
+      Send("CREATE", "POST", config_.server + ResourcePath(resource, ns),
+           object.dump());
+  if (!a.ok()) return a.status();
+  nlohmann::json stored = nlohmann::json::parse(a->body, nullptr, false);
+  if (!stored.is_object()) {
+    return absl::DataLossError("CREATE " + resource.plural +
+                               ": the answer is not a JSON object");
+  }
+  return stored;
+}
+
+absl::Status Client::Delete(const Resource& resource, const std::string& ns,
+                            const std::string& name, const std::string& uid) {
+  nlohmann::json options = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
+  if (!uid.empty()) options["preconditions"] = {{"uid", uid}};
+  CURL* esc = curl_easy_init();
+  const std::string url =
+      config_.server + ResourcePath(resource, ns) + "/" + Escape(esc, name);
+  curl_easy_cleanup(esc);
+  return Send("DELETE", "DELETE", url, options.dump()).status();
 }
 
 absl::Status Client::ListPages(
@@ -668,8 +728,10 @@ absl::Status Client::Watch(const Resource& resource,
     if (!on_event(std::move(e))) return absl::CancelledError("");
     return absl::OkStatus();
   };
+  static const std::string kGet = "GET", kNoBody;
   const Outcome o = Perform(
-      config_, options_, url, auth->bearer, auth->cert_pem, auth->key_pem,
+      config_, options_, Request{kGet, url, kNoBody}, auth->bearer,
+      auth->cert_pem, auth->key_pem,
       options.timeout_seconds > 0 ? options.timeout_seconds + 30.0 : 0, t);
   if (options_.on_call) options_.on_call("WATCH", o.http);
   if (t.consumer_stopped) return absl::OkStatus();

@@ -1,10 +1,12 @@
-// A Kubernetes API client for reading: list (with limit/continue) and watch
-// (resourceVersion, bookmarks, timeoutSeconds), over HTTP(S) with libcurl.
-// It decides nothing and writes nothing: GET is its only verb.
+// A Kubernetes API client: list (with limit/continue) and watch
+// (resourceVersion, bookmarks, timeoutSeconds) over HTTP(S) with libcurl,
+// and the two writes dsd-adapter's apply mode makes: create an object,
+// delete one with a uid precondition. It decides nothing.
 //
 // What it does as client-go does: one User-Agent, a QPS/burst token bucket,
-// retries only on 429 and 5xx answers that carry Retry-After (and on
-// dropped connections, for GETs), bearer tokens (static, tokenFile re-read
+// retries only on 429 and 5xx answers that carry Retry-After (never a
+// POST after a 5xx: it may have created the object) and on dropped
+// connections (GET and DELETE only), bearer tokens (static, tokenFile re-read
 // when it changes, exec plugins re-run on expiry or 401), client
 // certificates. What the API server sends is bounded: a response body
 // (list page) past max_body_bytes and a watch line past max_line_bytes end
@@ -55,8 +57,8 @@ struct ClientOptions {
   double connect_timeout_seconds = 10;
   int64_t max_body_bytes = int64_t{512} << 20;  // one list page
   int64_t max_line_bytes = int64_t{16} << 20;   // one watch event
-  // Called after every HTTP exchange: verb (LIST, WATCH), HTTP code (0: no
-  // answer). For metrics; may be empty.
+  // Called after every HTTP exchange: verb (LIST, WATCH, CREATE, DELETE),
+  // HTTP code (0: no answer). For metrics; may be empty.
   std::function<void(const std::string& verb, int code)> on_call;
 };
 
@@ -137,6 +139,19 @@ class Client {
   absl::Status Watch(const Resource& resource, const WatchOptions& options,
                      const std::function<bool(WatchEvent&&)>& on_event);
 
+  // POST the object to the resource's collection in `ns`; the object as
+  // stored (with its generated name and uid). Errors keep the HTTP code and
+  // reason (HttpCode, StatusReason).
+  absl::StatusOr<nlohmann::json> Create(const Resource& resource,
+                                        const std::string& ns,
+                                        const nlohmann::json& object);
+  // DELETE ns/name with DeleteOptions{preconditions: {uid}} (none when
+  // `uid` is empty) and no grace-period override, as upstream's
+  // controller; a 404 or 409 (the uid no longer matches) is an error for
+  // the caller to read.
+  absl::Status Delete(const Resource& resource, const std::string& ns,
+                      const std::string& name, const std::string& uid);
+
   // Makes pending and future calls return Cancelled soon.
   void Stop() { stop_.store(true); }
   const RestConfig& config() const { return config_; }
@@ -156,6 +171,14 @@ class Client {
   // One GET with retries; the whole body.
   absl::StatusOr<std::string> Get(const std::string& verb,
                                   const std::string& url);
+  // One request with retries (see the file comment): a 2xx answer.
+  struct Answer {
+    int code = 0;
+    std::string body;
+  };
+  absl::StatusOr<Answer> Send(const std::string& verb,
+                              const std::string& method, const std::string& url,
+                              const std::string& body);
 
   RestConfig config_;
   ClientOptions options_;

@@ -1,7 +1,8 @@
 // client/kube/client.h against the fake API server: lists (paging,
 // retries, every error class), watches (events, bookmarks, 410, cut
-// connections, hostile lines) and what goes on the wire (User-Agent,
-// bearer token, GET only).
+// connections, hostile lines), the writes (create, delete with a uid
+// precondition: which failures are retried, which never) and what goes
+// on the wire (User-Agent, bearer token, bodies).
 #include "client/kube/client.h"
 
 #include <gtest/gtest.h>
@@ -442,6 +443,188 @@ TEST(WatchTest, StopEndsAWatchAtOnce) {
   EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
+
+// ----------------------------------------------------------------- Writes
+
+nlohmann::json DaemonPod() {
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata",
+           {{"generateName", "agent-"}, {"labels", {{"app", "agent"}}}}},
+          {"spec", {{"containers", {{{"name", "a"}, {"image", "busybox"}}}}}}};
+}
+
+struct CreateCase {
+  std::string name;
+  std::vector<Fault> faults;
+  nlohmann::json pod = DaemonPod();
+  std::string error;  // empty: created
+  int http_code = 0;
+  std::string reason;
+  size_t requests = 1;
+};
+void PrintTo(const CreateCase& c, std::ostream* os) { *os << c.name; }
+
+const CreateCase kCreateCases[] = {
+    {.name = "Created"},
+    // API Priority and Fairness refused it before it ran: sent again.
+    {.name = "Throttled429IsSentAgain",
+     .faults = {StatusFault("POST /api/v1/namespaces/ns/pods", 429, 0)},
+     .requests = 2},
+    // It may have been created: never sent again (cluster-integration 4).
+    {.name = "ServerError503IsNotSentAgain",
+     .faults = {StatusFault("POST /api/v1/namespaces/ns/pods", 503, 0)},
+     .error = "HTTP 503 ServiceUnavailable",
+     .http_code = 503,
+     .reason = "ServiceUnavailable"},
+    {.name = "DroppedIsNotSentAgain",
+     .faults = {KindFault(Fault::Kind::kDrop,
+                          "POST /api/v1/namespaces/ns/pods")},
+     .error = "CREATE "},
+    {.name = "NoNameIsInvalid",
+     .pod = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {}}},
+     .error = "name or generateName is required",
+     .http_code = 422,
+     .reason = "Invalid"},
+    {.name = "OtherNamespaceIsBadRequest",
+     .pod = {{"apiVersion", "v1"},
+             {"kind", "Pod"},
+             {"metadata", {{"name", "p"}, {"namespace", "other"}}}},
+     .error = "does not match the namespace",
+     .http_code = 400,
+     .reason = "BadRequest"},
+    {.name = "TakenNameAlreadyExists",
+     .pod = {{"apiVersion", "v1"},
+             {"kind", "Pod"},
+             {"metadata", {{"name", "taken"}}}},
+     .error = "already exists",
+     .http_code = 409,
+     .reason = "AlreadyExists"},
+};
+
+class CreateTest : public ::testing::TestWithParam<CreateCase> {};
+
+TEST_P(CreateTest, Creates) {
+  const CreateCase& c = GetParam();
+  auto server = FakeApiServer::Start();
+  ASSERT_NE(server, nullptr);
+  server->Apply({{"apiVersion", "v1"},
+                 {"kind", "Pod"},
+                 {"metadata", {{"name", "taken"}, {"namespace", "ns"}}}});
+  for (const Fault& f : c.faults) server->AddFault(f);
+  Client client(ConfigFor(*server), FastOptions());
+  absl::StatusOr<nlohmann::json> created = client.Create(kPods, "ns", c.pod);
+  const std::vector<testing::LoggedRequest> log = server->Log();
+  ASSERT_EQ(log.size(), c.requests);
+  for (const testing::LoggedRequest& r : log) {
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.target, "/api/v1/namespaces/ns/pods");
+    EXPECT_EQ(r.content_type, "application/json");
+    EXPECT_EQ(nlohmann::json::parse(r.body), c.pod) << "sent as given";
+    EXPECT_EQ(r.user_agent, "kube_client_test/1.2.3");
+  }
+  if (c.error.empty()) {
+    ASSERT_TRUE(created.ok()) << created.status();
+    const std::string name = (*created)["metadata"]["name"];
+    // generateName: the prefix and five characters.
+    EXPECT_EQ(name.size(), 6u + 5u) << name;
+    EXPECT_EQ(name.rfind("agent-", 0), 0u) << name;
+    EXPECT_EQ((*created)["metadata"]["namespace"], "ns");
+    EXPECT_FALSE((*created)["metadata"]["uid"].get<std::string>().empty());
+    EXPECT_EQ(server->Get("Pod", "ns", name)["metadata"]["uid"],
+              (*created)["metadata"]["uid"]);
+    return;
+  }
+  ASSERT_FALSE(created.ok());
+  EXPECT_NE(created.status().message().find(c.error), std::string::npos)
+      << created.status();
+  EXPECT_EQ(HttpCode(created.status()), c.http_code);
+  EXPECT_EQ(StatusReason(created.status()), c.reason);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, CreateTest, ::testing::ValuesIn(kCreateCases),
+                         CaseName<CreateCase>);
+
+struct DeleteCase {
+  std::string name;
+  std::vector<Fault> faults;
+  std::string pod = "p";
+  std::string uid = "uid-ns-p";  // the stored pod's
+  std::string error;             // empty: deleted
+  int http_code = 0;
+  std::string reason;
+  size_t requests = 1;
+  bool still_there = false;
+};
+void PrintTo(const DeleteCase& c, std::ostream* os) { *os << c.name; }
+
+const DeleteCase kDeleteCases[] = {
+    {.name = "Deleted"},
+    {.name = "NoPreconditionWithoutUid", .uid = ""},
+    // dsd's addition: the pod decided about is gone, another took its name.
+    {.name = "OtherUidIsConflict",
+     .uid = "uid-of-an-older-pod",
+     .error = "Precondition failed: UID in precondition: uid-of-an-older-pod",
+     .http_code = 409,
+     .reason = "Conflict",
+     .still_there = true},
+    {.name = "GoneIsNotFound",
+     .pod = "q",
+     .error = "HTTP 404 NotFound",
+     .http_code = 404,
+     .reason = "NotFound",
+     .still_there = true},
+    // A second DELETE with the precondition is harmless: sent again.
+    {.name = "ServerError503WithRetryAfterIsSentAgain",
+     .faults = {StatusFault("DELETE /api/v1/namespaces/ns/pods/p", 503, 0)},
+     .requests = 2},
+    {.name = "DroppedIsSentAgain",
+     .faults = {KindFault(Fault::Kind::kDrop,
+                          "DELETE /api/v1/namespaces/ns/pods/p")},
+     .requests = 2},
+    {.name = "ServerError500WithoutRetryAfterIsAnError",
+     .faults = {StatusFault("DELETE /api/v1/namespaces/ns/pods/p", 500, -1)},
+     .error = "HTTP 500",
+     .http_code = 500,
+     .reason = "InternalError",
+     .still_there = true},
+};
+
+class DeleteTest : public ::testing::TestWithParam<DeleteCase> {};
+
+TEST_P(DeleteTest, Deletes) {
+  const DeleteCase& c = GetParam();
+  auto server = FakeApiServer::Start();
+  ASSERT_NE(server, nullptr);
+  server->Apply({{"apiVersion", "v1"},
+                 {"kind", "Pod"},
+                 {"metadata", {{"name", "p"}, {"namespace", "ns"}}}});
+  for (const Fault& f : c.faults) server->AddFault(f);
+  Client client(ConfigFor(*server), FastOptions());
+  const absl::Status s = client.Delete(kPods, "ns", c.pod, c.uid);
+  const std::vector<testing::LoggedRequest> log = server->Log();
+  ASSERT_EQ(log.size(), c.requests);
+  for (const testing::LoggedRequest& r : log) {
+    EXPECT_EQ(r.method, "DELETE");
+    EXPECT_EQ(r.target, "/api/v1/namespaces/ns/pods/" + c.pod);
+    // Upstream's empty DeleteOptions (no grace-period override), plus
+    // dsd's uid precondition.
+    nlohmann::json want = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
+    if (!c.uid.empty()) want["preconditions"] = {{"uid", c.uid}};
+    EXPECT_EQ(nlohmann::json::parse(r.body), want);
+  }
+  if (c.error.empty()) {
+    EXPECT_TRUE(s.ok()) << s;
+  } else {
+    EXPECT_NE(s.message().find(c.error), std::string::npos) << s;
+    EXPECT_EQ(HttpCode(s), c.http_code);
+    EXPECT_EQ(StatusReason(s), c.reason);
+  }
+  EXPECT_EQ(server->Get("Pod", "ns", "p").is_null(), !c.still_there);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, DeleteTest, ::testing::ValuesIn(kDeleteCases),
+                         CaseName<DeleteCase>);
 
 }  // namespace
 }  // namespace dsd::kube

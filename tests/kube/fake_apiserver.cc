@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <ctime>
 #include <utility>
 
+#include "absl/strings/str_split.h"
 #include "client/k8s/internal/document_parser.h"
 #include "httplib.h"
 
@@ -182,16 +185,160 @@ nlohmann::json FakeApiServer::Apply(nlohmann::json object) {
     meta["creationTimestamp"] = "2026-01-01T00:00:00Z";
   }
   std::lock_guard<std::mutex> lock(mu_);
-  meta["resourceVersion"] = std::to_string(++rv_);
+  StoreLocked(kind, ns, object);
+  return object;
+}
+
+void FakeApiServer::StoreLocked(const std::string& kind, const std::string& ns,
+                                nlohmann::json& object) {
+  object["metadata"]["resourceVersion"] = std::to_string(++rv_);
   auto& by_key = objects_[kind];
-  const std::string key = ns + "/" + name;
+  const std::string key = ns + "/" + Meta(object, "name");
   const auto it = by_key.find(key);
   nlohmann::json prev = it != by_key.end() ? it->second : nullptr;
   by_key[key] = object;
   events_.push_back({rv_, kind, ns, prev.is_null() ? "ADDED" : "MODIFIED",
                      object, std::move(prev)});
   changed_.notify_all();
-  return object;
+}
+
+std::pair<int, nlohmann::json> FakeApiServer::Write(const std::string& method,
+                                                    const std::string& path,
+                                                    const std::string& body) {
+  // /api/v1/namespaces/NS/PLURAL[/NAME], /apis/apps/v1/namespaces/...
+  auto status = [](int code, const std::string& reason,
+                   const std::string& message) {
+    return std::make_pair(code, StatusJson(code, reason, message));
+  };
+  std::string rest;
+  for (const char* group :
+       {"/api/v1/namespaces/", "/apis/apps/v1/namespaces/"}) {
+    if (path.rfind(group, 0) == 0) rest = path.substr(std::strlen(group));
+  }
+  const std::vector<std::string> parts = absl::StrSplit(rest, '/');
+  const auto kind_it =
+      parts.size() >= 2 ? Kinds().find(parts[1]) : Kinds().end();
+  if (kind_it == Kinds().end() || parts.size() > 3 || parts[0].empty()) {
+    return status(405, "MethodNotAllowed",
+                  "the fake API server writes only namespaced objects");
+  }
+  const std::string& ns = parts[0];
+  const std::string& plural = parts[1];
+  const KindInfo& info = kind_it->second;
+  const std::string name = parts.size() == 3 ? parts[2] : "";
+  nlohmann::json in = body.empty()
+                          ? nlohmann::json::object()
+                          : nlohmann::json::parse(body, nullptr, false);
+  if (!in.is_object()) {
+    return status(400, "BadRequest",
+                  "couldn't get version/kind; json parse error");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& by_key = objects_[info.kind];
+  if (method == "POST" && name.empty()) {
+    if (in.value("kind", info.kind) != info.kind ||
+        in.value("apiVersion", info.api_version) != info.api_version) {
+      return status(
+          400, "BadRequest",
+          "the object is not a " + info.api_version + " " + info.kind);
+    }
+    nlohmann::json& meta = in["metadata"];
+    if (!meta.is_object()) meta = nlohmann::json::object();
+    if (meta.value("namespace", ns) != ns) {
+      return status(400, "BadRequest",
+                    "the namespace of the provided object does not match "
+                    "the namespace sent on the request");
+    }
+    std::string object_name = meta.value("name", "");
+    if (object_name.empty()) {
+      const std::string prefix = meta.value("generateName", "");
+      if (prefix.empty()) {
+        return status(422, "Invalid",
+                      info.kind +
+                          " is invalid: metadata.name: Required value: name "
+                          "or generateName is required");
+      }
+      // apiserver pkg/storage/names: the prefix cut to 58, five characters
+      // from this alphabet (here from a counter, so tests can name them).
+      static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+      uint64_t n = next_uid_ + 1;
+      std::string suffix;
+      for (int i = 0; i < 5; ++i, n /= 27) suffix += kAlphabet[n % 27];
+      object_name = prefix.substr(0, 58) + suffix;
+    }
+    if (by_key.count(ns + "/" + object_name) > 0) {
+      return status(409, "AlreadyExists",
+                    plural + " \"" + object_name + "\" already exists");
+    }
+    meta["name"] = object_name;
+    meta["namespace"] = ns;
+    meta["uid"] = "uid-created-" + std::to_string(++next_uid_);
+    const std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    meta["creationTimestamp"] = stamp;
+    StoreLocked(info.kind, ns, in);
+    const nlohmann::json created = in;
+    if (options_.run_created_pods && info.kind == "Pod") {
+      // The node a DaemonSet pod is pinned to (matchFields metadata.name).
+      const nlohmann::json terms = in.value(
+          nlohmann::json::json_pointer("/spec/affinity/nodeAffinity/"
+                                       "requiredDuringSchedulingIgnoredDuring"
+                                       "Execution/nodeSelectorTerms"),
+          nlohmann::json::array());
+      std::string node;
+      for (const nlohmann::json& term : terms) {
+        for (const nlohmann::json& f :
+             term.value("matchFields", nlohmann::json::array())) {
+          if (f.value("key", "") == "metadata.name" &&
+              f.value("values", nlohmann::json::array()).size() == 1) {
+            node = f["values"][0].get<std::string>();
+          }
+        }
+      }
+      if (!node.empty()) {
+        in["spec"]["nodeName"] = node;
+        StoreLocked(info.kind, ns, in);
+        in["status"] = {{"phase", "Running"},
+                        {"conditions",
+                         {{{"type", "Ready"},
+                           {"status", "True"},
+                           {"lastTransitionTime", stamp}}}}};
+        StoreLocked(info.kind, ns, in);
+      }
+    }
+    return {201, created};
+  }
+  if (method == "DELETE" && !name.empty()) {
+    const auto it = by_key.find(ns + "/" + name);
+    if (it == by_key.end()) {
+      auto answer =
+          status(404, "NotFound", plural + " \"" + name + "\" not found");
+      answer.second["details"] = {{"name", name}, {"kind", plural}};
+      return answer;
+    }
+    const std::string uid = Meta(it->second, "uid");
+    const nlohmann::json want = in.value(
+        nlohmann::json::json_pointer("/preconditions/uid"), nlohmann::json());
+    if (want.is_string() && want != uid) {
+      return status(
+          409, "Conflict",
+          "Operation cannot be fulfilled on " + plural + " \"" + name +
+              "\": Precondition failed: UID in precondition: " +
+              want.get<std::string>() + ", UID in object meta: " + uid);
+    }
+    nlohmann::json object = it->second;
+    by_key.erase(it);
+    object["metadata"]["resourceVersion"] = std::to_string(++rv_);
+    events_.push_back({rv_, info.kind, ns, "DELETED", object, nullptr});
+    changed_.notify_all();
+    return {200, object};
+  }
+  return status(405, "MethodNotAllowed",
+                "the fake API server serves POST to a collection and DELETE "
+                "of an object");
 }
 
 void FakeApiServer::Load(const std::string& text) {
@@ -261,8 +408,9 @@ std::vector<LoggedRequest> FakeApiServer::Log() const {
 }
 
 void FakeApiServer::Route() {
-  // Every verb is served, so that a client's write would be logged (and
-  // refused): the tests assert that none comes. Each request is logged
+  // Every verb is routed, so that a write is logged whether or not it is
+  // served: read-only clients' tests assert that none comes. Each request
+  // is logged
   // before its answer goes out, so a client that has its answer finds its
   // request in the log.
   auto serve = [this](const httplib::Request& req, httplib::Response& res) {
@@ -303,8 +451,9 @@ void FakeApiServer::Route() {
       return;
     }
     if (req.method != "GET") {
-      SendStatus(res, 405, "MethodNotAllowed",
-                 "the fake API server is read-only");
+      auto [code, answer] = Write(req.method, req.path, req.body);
+      res.status = code;
+      res.set_content(answer.dump(), "application/json");
       return;
     }
     const std::string& path = req.path;
@@ -624,7 +773,8 @@ void FakeApiServer::Route() {
     log_.push_back({req.method, req.target, req.get_header_value("User-Agent"),
                     req.get_header_value("Authorization"),
                     res.status == -1 ? 200 : res.status,
-                    req.get_header_value("Accept-Encoding")});
+                    req.get_header_value("Accept-Encoding"), req.body,
+                    req.get_header_value("Content-Type")});
   };
   server_->Get(".*", handler);
   server_->Post(".*", handler);

@@ -2,6 +2,12 @@
 // DaemonSets and ControllerRevisions as the real one serves them — List
 // objects with metadata.resourceVersion and continue tokens, watch streams
 // (one JSON event a line, bookmarks, timeoutSeconds), metav1.Status errors
+// — the writes dsd-adapter's apply mode makes (POST an object, with
+// generateName; DELETE one, with a uid precondition; each as the API
+// server answers them: 201, 404 NotFound, 409 AlreadyExists/Conflict,
+// 400 for a body naming another namespace, 422 without a name), a
+// scheduler and kubelet that bind a created daemon pod to the node its
+// affinity names and make it Running and Ready (Options::run_created_pods)
 // — plus what a test scripts: faults (any status with or without
 // Retry-After, dropped connections, garbage, endless lines, a watch cut
 // after N events), compaction (410 for older resourceVersions), bearer
@@ -57,6 +63,8 @@ struct LoggedRequest {
   std::string authorization;
   int status = 0;  // what the fake answered (0: dropped)
   std::string accept_encoding;
+  std::string body;  // of a POST, PUT, PATCH or DELETE
+  std::string content_type;
 };
 
 class FakeApiServer {
@@ -66,6 +74,11 @@ class FakeApiServer {
     std::string cert_file, key_file;  // both: HTTPS
     int bookmark_interval_ms = 1000;
     int port = 0;  // 0: a free one
+    // A created pod pinned by matchFields metadata.name (as the DaemonSet
+    // controller pins it) is bound to that node and made Running and Ready
+    // at once: two MODIFIED events after its ADDED, as kube-scheduler and
+    // the kubelet would.
+    bool run_created_pods = false;
   };
   // Listens on 127.0.0.1 (on a free port unless options.port is set).
   static std::unique_ptr<FakeApiServer> Start(const Options& options);
@@ -108,6 +121,14 @@ class FakeApiServer {
   };
   FakeApiServer() = default;
   void Route();
+  // A POST to a collection or a DELETE of an object: the HTTP code and
+  // the body to answer.
+  std::pair<int, nlohmann::json> Write(const std::string& method,
+                                       const std::string& path,
+                                       const std::string& body);
+  // Stores `object` (mu_ held): resourceVersion, event.
+  void StoreLocked(const std::string& kind, const std::string& ns,
+                   nlohmann::json& object);
   struct Stored;
 
   std::unique_ptr<httplib::Server> server_;
@@ -127,6 +148,7 @@ class FakeApiServer {
   std::vector<LoggedRequest> log_;
   std::string token_;
   std::atomic<int> open_watches_{0};
+  uint64_t next_uid_ = 0;
   std::atomic<bool> stopping_{false};
 };
 

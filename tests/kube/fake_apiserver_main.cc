@@ -3,7 +3,9 @@
 //   fake-apiserver --load examples/ssd-monitor/01-cluster.yaml
 //       --kubeconfig_out /tmp/fake.kubeconfig &    (one line)
 //   dsd-adapter --kubeconfig /tmp/fake.kubeconfig --drift_after 0
-// Read-only: objects come from --load files; it runs until SIGINT/SIGTERM.
+// Objects come from --load files; clients may create and delete them
+// (--run_created_pods binds and runs created daemon pods). It runs until
+// SIGINT/SIGTERM.
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,7 +21,7 @@
 int main(int argc, char** argv) {
   CLI::App app(
       "A fake Kubernetes API server (Nodes, Pods, DaemonSets, "
-      "ControllerRevisions; list and watch) on 127.0.0.1",
+      "ControllerRevisions; list, watch, create, delete) on 127.0.0.1",
       "fake-apiserver");
   std::vector<std::string> files;
   std::string kubeconfig_out;
@@ -30,6 +32,10 @@ int main(int argc, char** argv) {
   app.add_option("--token", options.token, "Bearer token to require");
   app.add_option("--tls_cert", options.cert_file, "PEM certificate (HTTPS)");
   app.add_option("--tls_key", options.key_file, "PEM key of --tls_cert");
+  app.add_flag("--run_created_pods", options.run_created_pods,
+               "Bind a created pod to the node its matchFields affinity "
+               "names and make it Running and Ready, as a scheduler and "
+               "kubelet would");
   app.add_option("--kubeconfig_out", kubeconfig_out,
                  "Write a kubeconfig for this server here");
   try {
