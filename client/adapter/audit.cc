@@ -267,6 +267,14 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
     ++api_calls_[{verb, code}];
   };
   client_ = std::make_unique<kube::Client>(config_, kube);
+  if (options_.apply) {
+    applier_ = std::make_unique<Applier>(
+        *client_, options_.apply_options,
+        [this](const std::string& level, const std::string& message,
+               const std::vector<std::pair<std::string, std::string>>& f) {
+          Log(level, message, f);
+        });
+  }
   for (const kube::Resource* r : {&kube::kNodes, &kube::kDaemonSets,
                                   &kube::kPods, &kube::kControllerRevisions}) {
     kube::ReflectorOptions ro;
@@ -305,11 +313,16 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
       ro.on_change = [this, pod, reason](const std::string& type,
                                          const nlohmann::json& object,
                                          const std::string& previous) {
+        const std::string owner = type == "SYNC" ? "" : OwnerIndex(object, pod);
+        // Before the marks: a round that follows reads the new epoch.
+        if (pod && applier_) {
+          applier_->ObservePod(type, object, owner, previous);
+        }
         if (type == "SYNC") return MarkAll("list");
         // Both where it was filed and where it is now: a pod released by
         // one DaemonSet or turned orphan changes two plans.
         MarkOwner(previous, reason);
-        MarkOwner(OwnerIndex(object, pod), reason);
+        MarkOwner(owner, reason);
       };
     }
     reflectors_.push_back(std::make_unique<kube::Reflector>(*client_, *r, ro));
@@ -440,6 +453,13 @@ bool Auditor::Decide(Clock::time_point now) {
     }
   }
   for (const std::string& key : gone) LogChange(tracker_.Forget(key));
+
+  // Where each DaemonSet's pods stood before they are read: a plan is
+  // carried out only if none of them changed since (Applier::Epoch).
+  std::map<std::string, uint64_t> epochs;
+  if (applier_) {
+    for (const std::string& key : existing) epochs[key] = applier_->Epoch(key);
+  }
 
   // Units decided together: one DaemonSet, or a namespace with orphan pods
   // (every DaemonSet of it, so adoption sees all candidates).
@@ -805,6 +825,7 @@ bool Auditor::Decide(Clock::time_point now) {
       continue;
     }
     LogChange(tracker_.Update(b.response, b.keys, now));
+    if (applier_) Apply(b.response, loaded.snapshot, epochs);
     std::lock_guard<std::mutex> lock(mu_);
     ++decides_;
     decide_seconds_sum_ += b.seconds;
@@ -828,6 +849,29 @@ bool Auditor::Decide(Clock::time_point now) {
   if (ok) last_decide_error_.clear();
   last_decide_at_ = Rfc3339(now);
   return ok;
+}
+
+void Auditor::Apply(const v1::DecideResponse& response,
+                    const v1::Snapshot& decided,
+                    const std::map<std::string, uint64_t>& epochs) {
+  const kube::Reflector& pods = *reflectors_[2];
+  auto pod_of = [&pods](const std::string& key, v1::Pod& pod) {
+    std::string stored;
+    if (!pods.Get(key, stored) || !IsMessage(stored)) return false;
+    const std::string_view bytes = Payload(stored);
+    return pod.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  };
+  for (const v1::DaemonSetPlan& plan : response.daemon_sets()) {
+    const std::string key = plan.namespace_() + "/" + plan.name();
+    const auto epoch = epochs.find(key);
+    const auto ds = std::find_if(
+        decided.daemon_sets().begin(), decided.daemon_sets().end(),
+        [&](const v1::DaemonSet& d) {
+          return d.namespace_() == plan.namespace_() && d.name() == plan.name();
+        });
+    if (epoch == epochs.end() || ds == decided.daemon_sets().end()) continue;
+    applier_->Sync(plan, *ds, epoch->second, pod_of);
+  }
 }
 
 void Auditor::WriteReport(Clock::time_point now) {
@@ -967,6 +1011,35 @@ std::string Auditor::Metrics() const {
       "# TYPE dsd_adapter_decide_errors_total counter\n"
       "dsd_adapter_decide_errors_total " +
       std::to_string(decide_errors_) + "\n";
+  if (applier_) {
+    const Applier::Counters c = applier_->counters();
+    auto metric = [&out](const std::string& name, const std::string& type,
+                         const std::string& help, int64_t value) {
+      out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type +
+             "\n" + name + " " + std::to_string(value) + "\n";
+    };
+    metric("dsd_adapter_pods_created_total", "counter",
+           "Pods apply mode created.", c.creates);
+    metric("dsd_adapter_pod_create_failures_total", "counter",
+           "Pod creates that failed.", c.create_failures);
+    metric("dsd_adapter_pods_deleted_total", "counter",
+           "Pods apply mode deleted.", c.deletes);
+    metric("dsd_adapter_pod_delete_failures_total", "counter",
+           "Pod deletes that failed.", c.delete_failures);
+    metric("dsd_adapter_pods_not_owned_total", "counter",
+           "Planned deletes refused: the pod's controller is not the "
+           "DaemonSet.",
+           c.refused_not_owned);
+    metric("dsd_adapter_expected_creates", "gauge",
+           "Pods created and not yet seen in the watch.", c.pending_creates);
+    metric("dsd_adapter_expected_deletes", "gauge",
+           "Pods deleted and not yet seen gone in the watch.",
+           c.pending_deletes);
+    metric("dsd_adapter_deletes_halted", "gauge",
+           "1 once the deletion budget is spent: no more deletes until "
+           "restart.",
+           c.deletes_halted ? 1 : 0);
+  }
   return out;
 }
 
@@ -978,7 +1051,7 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
   }
   generic_stub_ = std::make_unique<grpc::GenericStub>(connection.channel);
   for (const std::string& w : config_.warnings) Log("warning", w);
-  Log("info", "audit starting",
+  Log("info", applier_ ? "apply starting" : "audit starting",
       {{"cluster", config_.server},
        {"source", config_.source},
        {"server", options_.server.server},
@@ -1084,7 +1157,7 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
       last_report = steady;
     }
   }
-  Log("info", "audit stopping");
+  Log("info", applier_ ? "apply stopping" : "audit stopping");
   WriteReport(Clock::now());
   return kExitOk;
 }

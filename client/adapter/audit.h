@@ -5,8 +5,8 @@
 // in batched Decide calls, several at once, spread over dsd-server's
 // replicas by the channel's round_robin policy), and reports drift:
 // planned creates and deletes the cluster has not carried out after
-// --drift_after. It never writes to the cluster (the Kubernetes client has
-// no verb but GET) and never decides on an unsynced cache.
+// --drift_after. In audit mode it never writes to the cluster; in no mode
+// does it decide on an unsynced cache.
 //
 // What a change affects ("dirty"), as the upstream controller's event
 // handlers: a Node event, every DaemonSet; a DaemonSet event, that one; a
@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "client/adapter/apply.h"
 #include "client/adapter/drift.h"
 #include "client/common/connection.h"
 #include "client/kube/client.h"
@@ -63,6 +64,9 @@ struct AuditOptions {
   int64_t max_batch_bytes = int64_t{2} << 20;
   // Decide calls in flight at once (each on its own thread).
   int decide_parallelism = 4;
+  // --mode=apply: carry out each plan (apply.h) besides reporting drift.
+  bool apply = false;
+  ApplyOptions apply_options;
 };
 
 // Exit codes of Run (and of dsd-adapter).
@@ -100,6 +104,10 @@ class Auditor {
   // (logged, recorded; its DaemonSets are dirty again).
   bool Decide(Clock::time_point now);
   void LogChange(const DriftChange& change);
+  // Apply mode: carries out each plan of `response`, decided from
+  // `decided`'s DaemonSets with their pods' `epochs`.
+  void Apply(const v1::DecideResponse& response, const v1::Snapshot& decided,
+             const std::map<std::string, uint64_t>& epochs);
   void WriteReport(Clock::time_point now);
 
   kube::RestConfig config_;
@@ -111,6 +119,7 @@ class Auditor {
   // Decide requests are built as bytes (audit.cc), so sent untyped.
   std::unique_ptr<grpc::GenericStub> generic_stub_;
   DriftTracker tracker_;
+  std::unique_ptr<Applier> applier_;  // apply mode only
   std::atomic<bool> ready_{false};
 
   struct Dirty {

@@ -26,13 +26,29 @@ void OnSignal(int) { g_stop.store(true); }
 constexpr char kDescription[] =
     R"(dsd-adapter connects dsd to a Kubernetes cluster.
 
-In audit mode (the only mode so far, and the default) it lists and watches
-the cluster's Nodes, DaemonSets, Pods and ControllerRevisions, asks
-dsd-server for the plan (dsd.v1 Decide calls; the adapter decides
-nothing itself) of the DaemonSets a change affects, and reports drift: pod
-creates and deletes the plan asks for that the cluster has not carried
-out after --drift_after seconds, with the reason and the node's
-explanation.
+In audit mode (the default) it lists and watches the cluster's Nodes,
+DaemonSets, Pods and ControllerRevisions, asks dsd-server for the plan
+(dsd.v1 Decide calls; the adapter decides nothing itself) of the
+DaemonSets a change affects, and reports drift: pod creates and deletes
+the plan asks for that the cluster has not carried out after
+--drift_after seconds, with the reason and the node's explanation.
+
+In apply mode (--mode=apply) it also carries the plans out, as the
+DaemonSet controller, for the DaemonSets --selector matches (required;
+--all-daemonsets for every one): pods created pinned to their node by
+node affinity, as upstream creates them, and deleted with a uid
+precondition. Upstream's controller must be off for those DaemonSets
+(kube-controller-manager --controllers=*,-daemonset). Safety: nothing
+is done before the cache is synced or without a plan; a plan is dropped
+if the DaemonSet or its pods changed since it was made; what a request
+should cause is awaited in the watch before that DaemonSet is acted on
+again; only the DaemonSet's own pods are deleted; creates go in
+slow-start batches (1, 2, 4, ...), at most --burst creates and deletes
+per DaemonSet at a time; past --max_deletes_per_minute it stops
+deleting until restarted. --dry-run logs each request instead of
+sending it. Not yet: DaemonSet status, ControllerRevisions (a DaemonSet
+needs one matching its template; upstream's controller has made it),
+adoption of orphans, leader election (run one replica).
 
 What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
 Pod or ControllerRevision, the DaemonSet its controller owner reference
@@ -47,8 +63,8 @@ spread over every address the name resolves to (gRPC round_robin), so
 several dsd-server replicas share the work. Every --resync seconds all
 DaemonSets are decided again.
 
-It never writes to the cluster (GET only: RBAC get/list/watch is enough)
-and never compares a plan with a cache that is not in sync.
+Audit mode never writes to the cluster (RBAC get/list/watch is enough);
+apply mode also needs create and delete on pods.
 
 Reports go to standard error (one line each, --log_format=json for JSON),
 to --report FILE (a JSON document replaced atomically every second), and
@@ -58,6 +74,7 @@ Examples:
   dsd-adapter --server dns:///dsd-server.dsd.svc:50051 --report /tmp/drift.json
   dsd-adapter --context kind-kind --namespace kube-system --drift_after 60
   dsd-adapter --once --drift_after 0 -l app=agent    # one comparison, exit code says
+  dsd-adapter --mode=apply -l dsd.io/controller=dsd --dry-run   # what it would do
 
 Exit codes: 0 stopped by SIGTERM/SIGINT (or --once: no drift); 1 cannot
 start (kubeconfig, API server unreachable at start with --once, ...);
@@ -80,8 +97,31 @@ int main(int argc, char** argv) {
   dsd::adapter::AuditOptions options;
   options.kube.user_agent = std::string("dsd-adapter/") + kVersion;
   app.set_version_flag("--version", std::string("dsd-adapter ") + kVersion);
-  app.add_option("--mode", mode, "audit: report drift, never write")
-      ->check(CLI::IsMember({"audit"}))
+  bool all_daemon_sets = false;
+  app.add_option("--mode", mode,
+                 "audit: report drift, never write; apply: also carry the "
+                 "plans out for the DaemonSets --selector matches")
+      ->check(CLI::IsMember({"audit", "apply"}))
+      ->capture_default_str();
+  app.add_flag("--all-daemonsets", all_daemon_sets,
+               "apply: act on every DaemonSet (of --namespace) instead of "
+               "those --selector matches")
+      ->group("Apply mode");
+  app.add_flag("--dry-run", options.apply_options.dry_run,
+               "apply: log each request as it would be sent; send none")
+      ->group("Apply mode");
+  app.add_option("--burst", options.apply_options.burst,
+                 "apply: creates, and deletes, per DaemonSet at a time "
+                 "(upstream's burstReplicas)")
+      ->check(CLI::Range(1, 10000))
+      ->group("Apply mode")
+      ->capture_default_str();
+  app.add_option("--max_deletes_per_minute",
+                 options.apply_options.max_deletes_per_minute,
+                 "apply: pod deletes per minute over all DaemonSets; one "
+                 "more stops deleting until dsd-adapter is restarted")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Apply mode")
       ->capture_default_str();
   app.add_option("--kubeconfig", kubeconfig,
                  "kubeconfig file (default: $KUBECONFIG, then "
@@ -186,6 +226,29 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   options.json_logs = log_format == "json";
+  options.apply = mode == "apply";
+  if (options.apply && options.selector.empty() && !all_daemon_sets) {
+    std::cerr << "error: --mode=apply needs --selector (the DaemonSets dsd "
+                 "controls), or --all-daemonsets\n";
+    return 2;
+  }
+  if (!options.apply && (all_daemon_sets || options.apply_options.dry_run)) {
+    std::cerr << "error: --all-daemonsets and --dry-run are for "
+                 "--mode=apply\n";
+    return 2;
+  }
+  if (options.apply && once) {
+    std::cerr << "error: --once is for --mode=audit\n";
+    return 2;
+  }
+  if (options.apply && all_daemon_sets) {
+    std::cerr << "WARNING: --all-daemonsets: dsd-adapter acts as the "
+                 "DaemonSet controller for EVERY DaemonSet"
+              << (options.namespace_.empty()
+                      ? std::string(" in every namespace")
+                      : " in namespace " + options.namespace_)
+              << ". Upstream's controller must be off for all of them.\n";
+  }
   if (std::string e = dsd::client::CheckTlsFlags(options.server); !e.empty()) {
     std::cerr << "error: " << e << "\n";
     return 2;

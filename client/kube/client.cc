@@ -517,6 +517,29 @@ absl::StatusOr<Client::Answer> Client::Send(const std::string& verb,
   }
 }
 
+// The object path of `name` in `resource` (escaped).
+std::string Client::ObjectUrl(const Resource& resource, const std::string& ns,
+                              const std::string& name) {
+  CURL* esc = curl_easy_init();
+  std::string url =
+      config_.server + ResourcePath(resource, ns) + "/" + Escape(esc, name);
+  curl_easy_cleanup(esc);
+  return url;
+}
+
+absl::StatusOr<nlohmann::json> Client::GetObject(const Resource& resource,
+                                                 const std::string& ns,
+                                                 const std::string& name) {
+  absl::StatusOr<std::string> body = Get("GET", ObjectUrl(resource, ns, name));
+  if (!body.ok()) return body.status();
+  nlohmann::json object = nlohmann::json::parse(*body, nullptr, false);
+  if (!object.is_object()) {
+    return absl::DataLossError("GET " + resource.plural + " " + ns + "/" +
+                               name + ": the answer is not a JSON object");
+  }
+  return object;
+}
+
 absl::StatusOr<nlohmann::json> Client::Create(const Resource& resource,
                                               const std::string& ns,
                                               const nlohmann::json& object) {
@@ -536,11 +559,8 @@ absl::Status Client::Delete(const Resource& resource, const std::string& ns,
                             const std::string& name, const std::string& uid) {
   nlohmann::json options = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
   if (!uid.empty()) options["preconditions"] = {{"uid", uid}};
-  CURL* esc = curl_easy_init();
-  const std::string url =
-      config_.server + ResourcePath(resource, ns) + "/" + Escape(esc, name);
-  curl_easy_cleanup(esc);
-  return Send("DELETE", "DELETE", url, options.dump()).status();
+  return Send("DELETE", "DELETE", ObjectUrl(resource, ns, name), options.dump())
+      .status();
 }
 
 absl::Status Client::ListPages(

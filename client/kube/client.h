@@ -57,7 +57,8 @@ struct ClientOptions {
   double connect_timeout_seconds = 10;
   int64_t max_body_bytes = int64_t{512} << 20;  // one list page
   int64_t max_line_bytes = int64_t{16} << 20;   // one watch event
-  // Called after every HTTP exchange: verb (LIST, WATCH, CREATE, DELETE),
+  // Called after every HTTP exchange: verb (LIST, WATCH, GET, CREATE,
+  // DELETE),
   // HTTP code (0: no answer). For metrics; may be empty.
   std::function<void(const std::string& verb, int code)> on_call;
 };
@@ -139,6 +140,10 @@ class Client {
   absl::Status Watch(const Resource& resource, const WatchOptions& options,
                      const std::function<bool(WatchEvent&&)>& on_event);
 
+  // GET one object (an error with HTTP 404 when there is none).
+  absl::StatusOr<nlohmann::json> GetObject(const Resource& resource,
+                                           const std::string& ns,
+                                           const std::string& name);
   // POST the object to the resource's collection in `ns`; the object as
   // stored (with its generated name and uid). Errors keep the HTTP code and
   // reason (HttpCode, StatusReason).
@@ -168,6 +173,8 @@ class Client {
       const Resource& resource, const ListOptions& options,
       const std::function<absl::StatusOr<std::string>(
           std::string& body, const std::string& what)>& on_page);
+  std::string ObjectUrl(const Resource& resource, const std::string& ns,
+                        const std::string& name);
   // One GET with retries; the whole body.
   absl::StatusOr<std::string> Get(const std::string& verb,
                                   const std::string& url);

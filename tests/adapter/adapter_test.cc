@@ -1,9 +1,13 @@
-// dsd-adapter --mode=audit end to end: the real dsd-server and dsd-adapter
-// binaries as child processes, the fake API server in the test process
-// holding the bundled ssd-monitor cluster. Drift appears as planned (the
-// live cluster gives the golden plan of the files), relabelling a node
-// shows up within 2 s, API and dsd-server faults end in a correct report,
-// and the API server's request log shows no write.
+// dsd-adapter end to end: the real dsd-server and dsd-adapter binaries as
+// child processes, the fake API server in the test process holding the
+// bundled ssd-monitor cluster.
+// --mode=audit: drift appears as planned (the live cluster gives the
+// golden plan of the files), relabelling a node shows up within 2 s, API
+// and dsd-server faults end in a correct report, and the API server's
+// request log shows no write.
+// --mode=apply (ApplyTest): the seed scenario carried out live, with the
+// fake binding and running the pods it is sent; each safety rule of
+// client/adapter/apply.h against the request log.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -138,7 +142,7 @@ class AdapterTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     report_ = dir_ + "/report.json";
     std::filesystem::remove(report_);
-    server_ = FakeApiServer::Start();
+    server_ = FakeApiServer::Start(fake_options_);
     ASSERT_NE(server_, nullptr);
     server_->Load(ReadFile(std::string(DSD_EXAMPLES_DIR) +
                            "/ssd-monitor/01-cluster.yaml"));
@@ -174,6 +178,7 @@ class AdapterTest : public ::testing::Test {
     }
   }
 
+  FakeApiServer::Options fake_options_;
   std::string dir_, report_, kubeconfig_, address_;
   std::unique_ptr<FakeApiServer> server_;
   std::unique_ptr<transport::testing::ServerProcess> dsd_server_;
@@ -995,6 +1000,265 @@ TEST(AdapterStartTest, MissingKubeconfigExits1NamingIt) {
   EXPECT_NE(adapter.Output().find("error: --kubeconfig /nonexistent/config"),
             std::string::npos)
       << adapter.Output();
+}
+
+// ------------------------------------------------------------ apply mode
+
+// --mode=apply on ssd-monitor (labelled controller=dsd, the selector);
+// fluentd-elasticsearch stays upstream's. The fake binds each created pod
+// and makes it Running and Ready.
+class ApplyTest : public AdapterTest {
+ protected:
+  void SetUp() override {
+    fake_options_.run_created_pods = true;
+    AdapterTest::SetUp();
+    if (HasFatalFailure()) return;
+    nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+    ds["metadata"]["labels"]["controller"] = "dsd";
+    server_->Apply(ds);
+    StartDsdServer();
+  }
+
+  std::vector<std::string> ApplyArgs(std::vector<std::string> extra) const {
+    std::vector<std::string> args =
+        Args({"--mode=apply", "-l", "controller=dsd", "--drift_after", "0",
+              "--resync", "1"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  // ssd-monitor's pods by node ("" while unbound).
+  std::multimap<std::string, nlohmann::json> Pods() const {
+    std::multimap<std::string, nlohmann::json> out;
+    for (const nlohmann::json& pod : server_->List("Pod")) {
+      if (pod["metadata"]["namespace"] != "default") continue;
+      out.emplace(pod["spec"].value("nodeName", ""), pod);
+    }
+    return out;
+  }
+
+  // Waits up to 15 s for Pods() to be on exactly `nodes`.
+  bool WaitForPodsOn(const std::multiset<std::string>& nodes) const {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < until) {
+      std::multiset<std::string> now;
+      for (const auto& [node, pod] : Pods()) now.insert(node);
+      if (now == nodes) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  std::vector<dsd::testing::LoggedRequest> Writes() const {
+    std::vector<dsd::testing::LoggedRequest> out;
+    for (const dsd::testing::LoggedRequest& r : server_->Log()) {
+      if (r.method != "GET") out.push_back(r);
+    }
+    return out;
+  }
+
+  void Relabel(const std::string& node, const std::string& disk) {
+    nlohmann::json n = server_->Get("Node", "", node);
+    n["metadata"]["labels"]["disk"] = disk;
+    server_->Apply(n);
+  }
+};
+
+// The seed scenario, live: the plan carried out, then each change
+// followed, until nothing is left to do.
+TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
+  Adapter adapter(ApplyArgs({}));
+  // k8s-node1 (ssd) and the cordoned k8s-node2 (ssd) get one each; not the
+  // control plane (tainted), not k8s-node3 (hdd).
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  const nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+  for (const auto& [node, pod] : Pods()) {
+    SCOPED_TRACE(node);
+    const nlohmann::json& meta = pod["metadata"];
+    EXPECT_EQ(meta["generateName"], "ssd-monitor-");
+    EXPECT_EQ(meta["labels"]["controller-revision-hash"], "6c9f8d7b5");
+    EXPECT_EQ(meta["labels"]["pod-template-generation"], "1");
+    EXPECT_EQ(meta["ownerReferences"][0]["uid"], ds["metadata"]["uid"]);
+    EXPECT_EQ(pod["spec"]["affinity"]["nodeAffinity"]
+                 ["requiredDuringSchedulingIgnoredDuringExecution"]
+                 ["nodeSelectorTerms"][0]["matchFields"][0]["values"][0],
+              node);
+  }
+  // Each write is ssd-monitor's: POSTs to its namespace only.
+  for (const auto& r : Writes()) {
+    EXPECT_EQ(r.method + " " + r.target,
+              "POST /api/v1/namespaces/default/pods");
+  }
+
+  // kubectl label node k8s-node1 disk=hdd --overwrite: its pod goes, with
+  // the uid precondition.
+  const std::string uid1 = Pods().find("k8s-node1")->second["metadata"]["uid"];
+  Relabel("k8s-node1", "hdd");
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << adapter.Output();
+  bool precondition = false;
+  for (const auto& r : Writes()) {
+    if (r.method == "DELETE") {
+      precondition =
+          nlohmann::json::parse(r.body)["preconditions"]["uid"] == uid1;
+    }
+  }
+  EXPECT_TRUE(precondition);
+
+  // kubectl delete pod: it comes back.
+  const nlohmann::json gone = Pods().find("k8s-node2")->second;
+  server_->Delete("Pod", "default", gone["metadata"]["name"]);
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node2"}));
+  EXPECT_NE(Pods().find("k8s-node2")->second["metadata"]["uid"],
+            gone["metadata"]["uid"]);
+
+  // A new ssd node joins: it gets one.
+  nlohmann::json node4 = server_->Get("Node", "", "k8s-node1");
+  node4["metadata"]["name"] = "k8s-node4";
+  node4["metadata"]["uid"] = "node4-uid";
+  node4["metadata"]["labels"]["disk"] = "ssd";
+  node4["metadata"]["labels"]["kubernetes.io/hostname"] = "k8s-node4";
+  server_->Apply(node4);
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node2", "k8s-node4"})) << adapter.Output();
+
+  // Converged: ssd-monitor's plan is empty (with --drift_after 0 any
+  // planned action would be drift); only upstream's DaemonSet has some.
+  const nlohmann::json report =
+      WaitForReport(report_, [](const nlohmann::json& r) {
+        for (const auto& d : r["daemonSets"]) {
+          if (d["name"] == "ssd-monitor") return false;
+        }
+        return r.value("pendingActions", -1) == 0;
+      });
+  for (const auto& d : report["daemonSets"]) {
+    EXPECT_NE(d["name"], "ssd-monitor") << report.dump(2);
+  }
+  // Three resyncs later, still one pod per node: nothing sent twice.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_TRUE(WaitForPodsOn({"k8s-node2", "k8s-node4"}));
+  int posts = 0, deletes = 0;
+  for (const auto& r : Writes()) (r.method == "POST" ? posts : deletes)++;
+  EXPECT_EQ(posts, 4);  // node1, node2, node2 again, node4
+  EXPECT_EQ(deletes, 1);
+}
+
+// Expectations: while the pod watch lags, plans made from the old store
+// still ask for the pods already created; none is created twice.
+TEST_F(ApplyTest, ALaggingWatchNeverCausesASecondCreate) {
+  server_->HoldWatches("Pod", true);
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  // Rounds go on (--resync 1, and node changes) while the watch holds.
+  for (int i = 0; i < 3; ++i) {
+    Relabel("k8s-node3", i % 2 == 0 ? "hdd2" : "hdd");
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  }
+  EXPECT_EQ(Writes().size(), 2u) << adapter.Output();
+  server_->HoldWatches("Pod", false);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  EXPECT_EQ(Writes().size(), 2u);
+}
+
+// --dry-run: the exact requests are logged; none reaches the API server.
+TEST_F(ApplyTest, DryRunLogsTheRequestsAndSendsNone) {
+  Adapter adapter(ApplyArgs({"--dry-run"}));
+  const auto line = adapter.WaitForOutput(
+      "dry-run: would POST /api/v1/namespaces/default/pods (\\{.*\\}) "
+      "daemonset=default/ssd-monitor node=k8s-node2",
+      std::chrono::seconds(15));
+  ASSERT_TRUE(line.has_value()) << adapter.Output();
+  const nlohmann::json body = nlohmann::json::parse(*line);
+  EXPECT_EQ(body["metadata"]["generateName"], "ssd-monitor-");
+  EXPECT_FALSE(body["metadata"].contains("namespace"));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ExpectReadOnly();
+  EXPECT_TRUE(Pods().empty());
+}
+
+// A pod the DaemonSet does not control (an orphan it would adopt) is
+// never deleted: dsd-adapter does not adopt.
+TEST_F(ApplyTest, APodTheDaemonSetDoesNotControlIsNeverDeleted) {
+  nlohmann::json orphan = SsdMonitorPod(*server_, "k8s-node3");
+  orphan["metadata"].erase("ownerReferences");
+  server_->Apply(orphan);
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(adapter
+                  .WaitForOutput("not deleting a pod the DaemonSet does not "
+                                 "control.* pod=ssd-monitor-k8s-node3",
+                                 std::chrono::seconds(15))
+                  .has_value())
+      << adapter.Output();
+  for (const auto& r : Writes()) EXPECT_NE(r.method, "DELETE") << r.target;
+  EXPECT_FALSE(
+      server_->Get("Pod", "default", "ssd-monitor-k8s-node3").is_null());
+}
+
+// Past --max_deletes_per_minute deleting stops, and stays stopped.
+TEST_F(ApplyTest, TheDeletionBudgetStopsDeletingUntilRestart) {
+  const int port = FreePort();
+  Adapter adapter(ApplyArgs({"--max_deletes_per_minute", "1", "--health_listen",
+                             "127.0.0.1:" + std::to_string(port)}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  Relabel("k8s-node1", "hdd");
+  Relabel("k8s-node2", "hdd");
+  ASSERT_TRUE(
+      adapter.WaitForOutput("deletion budget spent", std::chrono::seconds(15))
+          .has_value())
+      << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  int deletes = 0;
+  for (const auto& r : Writes()) deletes += r.method == "DELETE";
+  EXPECT_EQ(deletes, 1);
+  EXPECT_EQ(Pods().size(), 1u);
+  httplib::Client health("127.0.0.1", port);
+  const auto metrics = health.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("dsd_adapter_deletes_halted 1"),
+            std::string::npos)
+      << metrics->body;
+}
+
+// Slow start: a batch with a failure skips the rest of the sync's
+// creates; a later sync makes them.
+TEST_F(ApplyTest, AFailedBatchSkipsTheRestOfTheCreates) {
+  Fault invalid;
+  invalid.match = "POST /api/v1/namespaces/default/pods";
+  invalid.status = 422;
+  server_->AddFault(invalid);
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(adapter
+                  .WaitForOutput("creates skipped after a failed batch.* "
+                                 "skipped=1",
+                                 std::chrono::seconds(15))
+                  .has_value())
+      << adapter.Output();
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  EXPECT_EQ(Writes().size(), 3u);  // the failed one, then one per node
+}
+
+struct ApplyFlagCase {
+  std::string name;
+  std::vector<std::string> args;
+  std::string error;
+};
+
+TEST(ApplyFlagTest, ApplyNeedsASelectorAndItsFlagsNeedApply) {
+  for (const ApplyFlagCase& c : std::vector<ApplyFlagCase>{
+           {"NoSelector", {"--mode=apply"}, "--mode=apply needs --selector"},
+           {"DryRunInAudit", {"--dry-run"}, "are for --mode=apply"},
+           {"AllInAudit", {"--all-daemonsets"}, "are for --mode=apply"},
+           {"OnceInApply",
+            {"--mode=apply", "-l", "a=b", "--once"},
+            "--once is for --mode=audit"},
+           {"UnknownMode", {"--mode=act"}, "--mode"},
+       }) {
+    SCOPED_TRACE(c.name);
+    Adapter adapter(c.args);
+    EXPECT_EQ(adapter.Wait(std::chrono::seconds(10)), 2);
+    EXPECT_NE(adapter.Output().find(c.error), std::string::npos)
+        << adapter.Output();
+  }
 }
 
 }  // namespace

@@ -375,6 +375,25 @@ nlohmann::json FakeApiServer::Get(const std::string& kind,
   return it == k->second.end() ? nlohmann::json() : it->second;
 }
 
+std::vector<nlohmann::json> FakeApiServer::List(const std::string& kind) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<nlohmann::json> out;
+  if (const auto k = objects_.find(kind); k != objects_.end()) {
+    for (const auto& [key, object] : k->second) out.push_back(object);
+  }
+  return out;
+}
+
+void FakeApiServer::HoldWatches(const std::string& kind, bool hold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (hold) {
+    held_kinds_.insert(kind);
+  } else {
+    held_kinds_.erase(kind);
+  }
+  changed_.notify_all();
+}
+
 void FakeApiServer::Compact() {
   std::lock_guard<std::mutex> lock(mu_);
   compacted_rv_ = rv_;
@@ -520,6 +539,11 @@ void FakeApiServer::Route() {
       ns = rest.substr(11, slash - 11);
       rest = rest.substr(slash + 1);
     }
+    std::string object_name;  // GET of one object
+    if (const size_t slash = rest.find('/'); slash != std::string::npos) {
+      object_name = rest.substr(slash + 1);
+      rest = rest.substr(0, slash);
+    }
     auto kind_it = Kinds().find(rest);
     if (kind_it == Kinds().end() || kind_it->second.group_path != group ||
         (!ns.empty() && !kind_it->second.namespaced)) {
@@ -528,6 +552,21 @@ void FakeApiServer::Route() {
       return;
     }
     const KindInfo& info = kind_it->second;
+    if (!object_name.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto& by_key = objects_[info.kind];
+      const auto it = by_key.find(ns + "/" + object_name);
+      if (it == by_key.end() || object_name.find('/') != std::string::npos) {
+        SendStatus(res, 404, "NotFound",
+                   rest + " \"" + object_name + "\" not found");
+        return;
+      }
+      nlohmann::json object = it->second;
+      object["kind"] = info.kind;
+      object["apiVersion"] = info.api_version;
+      res.set_content(object.dump(), "application/json");
+      return;
+    }
     const std::string selector = req.get_param_value("labelSelector");
     const std::string rv_param = req.get_param_value("resourceVersion");
     const bool watch = req.get_param_value("watch") == "1" ||
@@ -692,7 +731,8 @@ void FakeApiServer::Route() {
             std::unique_lock<std::mutex> lock(mu_);
             changed_.wait_for(lock, std::chrono::milliseconds(50), [&] {
               return stopping_.load() ||
-                     (!events_.empty() && events_.back().rv > st->last_rv) ||
+                     (!events_.empty() && events_.back().rv > st->last_rv &&
+                      held_kinds_.count(kind) == 0) ||
                      cut_generation_ != st->cut_generation;
             });
             cut = cut_generation_ != st->cut_generation;
@@ -702,6 +742,7 @@ void FakeApiServer::Route() {
                 [](int64_t rv, const Event& e) { return rv < e.rv; });
             for (; it != events_.end(); ++it) {
               const Event& e = *it;
+              if (e.kind == kind && held_kinds_.count(kind) > 0) break;
               st->last_rv = e.rv;
               if (e.kind != kind || (!ns.empty() && e.ns != ns)) continue;
               // As the API server's watch cache: an object relabelled out

@@ -1,17 +1,16 @@
 // A fake Kubernetes API server for tests (cpp-httplib): Nodes, Pods,
 // DaemonSets and ControllerRevisions as the real one serves them — List
 // objects with metadata.resourceVersion and continue tokens, watch streams
-// (one JSON event a line, bookmarks, timeoutSeconds), metav1.Status errors
-// — the writes dsd-adapter's apply mode makes (POST an object, with
-// generateName; DELETE one, with a uid precondition; each as the API
-// server answers them: 201, 404 NotFound, 409 AlreadyExists/Conflict,
-// 400 for a body naming another namespace, 422 without a name), a
-// scheduler and kubelet that bind a created daemon pod to the node its
-// affinity names and make it Running and Ready (Options::run_created_pods)
-// — plus what a test scripts: faults (any status with or without
-// Retry-After, dropped connections, garbage, endless lines, a watch cut
-// after N events), compaction (410 for older resourceVersions), bearer
-// tokens, TLS, and a log of every request.
+// (one JSON event a line, bookmarks, timeoutSeconds), GET of one object,
+// metav1.Status errors — the writes dsd-adapter's apply mode makes (POST an
+// object, with generateName; DELETE one, with a uid precondition; each as the
+// API server answers them: 201, 404 NotFound, 409 AlreadyExists/Conflict, 400
+// for a body naming another namespace, 422 without a name), a scheduler and
+// kubelet that bind a created daemon pod to the node its affinity names and
+// make it Running and Ready (Options::run_created_pods) — plus what a test
+// scripts: faults (any status with or without Retry-After, dropped connections,
+// garbage, endless lines, a watch cut after N events), compaction (410 for
+// older resourceVersions), bearer tokens, TLS, and a log of every request.
 #ifndef DSD_TESTS_KUBE_FAKE_APISERVER_H_
 #define DSD_TESTS_KUBE_FAKE_APISERVER_H_
 
@@ -22,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,6 +100,11 @@ class FakeApiServer {
   // The stored object, or null.
   nlohmann::json Get(const std::string& kind, const std::string& ns,
                      const std::string& name) const;
+  // Every stored object of `kind`, by namespace and name.
+  std::vector<nlohmann::json> List(const std::string& kind) const;
+  // While held, watches of `kind` send nothing new (a watch that lags);
+  // on release they catch up in order.
+  void HoldWatches(const std::string& kind, bool hold);
   // Forgets the event history: lists, continues and watches from an older
   // resourceVersion get 410 Expired.
   void Compact();
@@ -149,6 +154,7 @@ class FakeApiServer {
   std::string token_;
   std::atomic<int> open_watches_{0};
   uint64_t next_uid_ = 0;
+  std::set<std::string> held_kinds_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -1,0 +1,414 @@
+#include "client/adapter/apply.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "client/adapter/pod_body.h"
+
+namespace dsd::adapter {
+namespace {
+
+const nlohmann::json& Member(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json kNull;
+  if (!object.is_object()) return kNull;
+  const auto it = object.find(key);
+  return it != object.end() ? *it : kNull;
+}
+
+std::string Text(const nlohmann::json& object, const char* key) {
+  const nlohmann::json& v = Member(object, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+// The node a daemon pod is for (upstream util.GetTargetNodeName): its
+// spec.nodeName, else the one value of a matchFields metadata.name In
+// requirement of its required node affinity.
+std::string TargetNode(const nlohmann::json& pod) {
+  const nlohmann::json& spec = Member(pod, "spec");
+  if (std::string bound = Text(spec, "nodeName"); !bound.empty()) return bound;
+  const nlohmann::json& terms =
+      Member(Member(Member(Member(spec, "affinity"), "nodeAffinity"),
+                    "requiredDuringSchedulingIgnoredDuringExecution"),
+             "nodeSelectorTerms");
+  if (!terms.is_array()) return "";
+  for (const nlohmann::json& term : terms) {
+    const nlohmann::json& fields = Member(term, "matchFields");
+    if (!fields.is_array()) continue;
+    for (const nlohmann::json& f : fields) {
+      const nlohmann::json& values = Member(f, "values");
+      if (Text(f, "key") == "metadata.name" && Text(f, "operator") == "In" &&
+          values.is_array() && values.size() == 1 && values[0].is_string()) {
+        return values[0].get<std::string>();
+      }
+    }
+  }
+  return "";
+}
+
+std::string NamespaceOf(const std::string& key) {
+  return key.substr(0, key.find('/'));
+}
+
+// A failed create whose pod may exist all the same: no answer, or a
+// server error after the request may have been carried out.
+bool OutcomeUnknown(const absl::Status& s) {
+  const int http = kube::HttpCode(s);
+  return http == 0 || http >= 500;
+}
+
+}  // namespace
+
+Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log)
+    : client_(client), options_(std::move(options)), log_(std::move(log)) {}
+
+uint64_t Applier::Epoch(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t sum = global_epoch_;
+  for (const std::string& index : {"ds:" + key, "orphan:" + NamespaceOf(key)}) {
+    if (const auto it = epochs_.find(index); it != epochs_.end()) {
+      sum += it->second;
+    }
+  }
+  return sum;
+}
+
+void Applier::ObservePod(const std::string& type, const nlohmann::json& pod,
+                         const std::string& owner,
+                         const std::string& previous_owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (type == "SYNC") {
+    // A relist replaced the store: every plan in flight is stale. The
+    // expectations stay until the watch or their TTL clears them.
+    ++global_epoch_;
+    return;
+  }
+  for (const std::string* index : {&owner, &previous_owner}) {
+    if (!index->empty()) ++epochs_[*index];
+  }
+  const nlohmann::json& meta = Member(pod, "metadata");
+  const bool deleting =
+      type == "DELETED" || !Member(meta, "deletionTimestamp").is_null();
+  if (deleting) {
+    deletes_.erase(Text(meta, "uid"));
+    return;
+  }
+  if (owner.rfind("ds:", 0) != 0) return;
+  const auto it = creates_.find(owner.substr(3));
+  if (it == creates_.end()) return;
+  it->second.erase(TargetNode(pod));
+  if (it->second.empty()) creates_.erase(it);
+}
+
+std::pair<int, int> Applier::PendingLocked(const std::string& key,
+                                           Steady::time_point now) {
+  int creates = 0, deletes = 0;
+  if (auto it = creates_.find(key); it != creates_.end()) {
+    for (auto n = it->second.begin(); n != it->second.end();) {
+      if (n->second > now) {
+        ++creates;
+        ++n;
+        continue;
+      }
+      log_("warning", "expected pod never showed in the watch",
+           {{"daemonset", key}, {"node", n->first}});
+      n = it->second.erase(n);
+    }
+    if (it->second.empty()) creates_.erase(it);
+  }
+  for (auto d = deletes_.begin(); d != deletes_.end();) {
+    if (d->second.first != key) {
+      ++d;
+    } else if (d->second.second > now) {
+      ++deletes;
+      ++d;
+    } else {
+      log_("warning", "expected pod deletion never showed in the watch",
+           {{"daemonset", key}, {"uid", d->first}});
+      d = deletes_.erase(d);
+    }
+  }
+  return {creates, deletes};
+}
+
+void Applier::Parallel(size_t n,
+                       const std::function<void(size_t)>& work) const {
+  std::atomic<size_t> next{0};
+  auto run = [&] {
+    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) work(i);
+  };
+  const size_t threads =
+      std::min(n, static_cast<size_t>(std::max(1, options_.parallelism)));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(run);
+  run();
+  for (std::thread& t : pool) t.join();
+}
+
+Applier::Counters Applier::counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Counters c = counters_;
+  for (const auto& [key, nodes] : creates_) {
+    c.pending_creates += static_cast<int64_t>(nodes.size());
+  }
+  c.pending_deletes = static_cast<int64_t>(deletes_.size());
+  c.deletes_halted = deletes_halted_;
+  return c;
+}
+
+SyncOutcome Applier::Sync(
+    const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided, uint64_t epoch,
+    const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of) {
+  SyncOutcome out;
+  if (plan.create().empty() && plan.delete_().empty()) return out;
+  const std::string& ns = plan.namespace_();
+  const std::string key = ns + "/" + plan.name();
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  const Steady::time_point now = Steady::now();
+  if (Epoch(key) != epoch) {
+    out.state = SyncOutcome::State::kStale;
+    return out;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (const auto [c, d] = PendingLocked(key, now); c + d > 0) {
+      out.state = SyncOutcome::State::kWaiting;
+      return out;
+    }
+  }
+  // The DaemonSet as the API server has it now: acted on only while it is
+  // the one decided, so that the pods are built from the decided template.
+  absl::StatusOr<nlohmann::json> daemon_set =
+      client_.GetObject(kube::kDaemonSets, ns, plan.name());
+  if (!daemon_set.ok()) {
+    out.state = kube::HttpCode(daemon_set.status()) == 404
+                    ? SyncOutcome::State::kStale
+                    : SyncOutcome::State::kRefused;
+    log_("error", "cannot read the DaemonSet",
+         {{"daemonset", key},
+          {"error", std::string(daemon_set.status().message())}});
+    return out;
+  }
+  const nlohmann::json& meta = Member(*daemon_set, "metadata");
+  const nlohmann::json& generation = Member(meta, "generation");
+  if (Text(meta, "uid") != decided.uid() ||
+      (generation.is_number_integer() ? generation.get<int64_t>() : 0) !=
+          decided.generation()) {
+    out.state = SyncOutcome::State::kStale;
+    log_("info", "DaemonSet changed since it was decided; deciding again",
+         {{"daemonset", key}});
+    return out;
+  }
+  out.state = SyncOutcome::State::kActed;
+
+  // Deletes: only the DaemonSet's own pods, within the budget.
+  struct Delete {
+    std::string pod, uid, node, reason;
+  };
+  std::vector<Delete> deletes;
+  for (const v1::PodDelete& d : plan.delete_()) {
+    if (static_cast<int>(deletes.size()) >= options_.burst) {
+      ++out.delete_skipped;
+      continue;
+    }
+    v1::Pod pod;
+    if (!pod_of(ns + "/" + d.pod(), pod)) {
+      ++out.delete_skipped;  // gone since: its event re-decides
+      continue;
+    }
+    if (pod.controller_uid() != decided.uid()) {
+      ++out.delete_skipped;
+      log_("warning",
+           "not deleting a pod the DaemonSet does not control (dsd-adapter "
+           "does not adopt orphans)",
+           {{"daemonset", key}, {"pod", d.pod()}});
+      std::lock_guard<std::mutex> lock(mu_);
+      ++counters_.refused_not_owned;
+      continue;
+    }
+    deletes.push_back(
+        {d.pod(), pod.uid(), d.node(), v1::DeleteReason_Name(d.reason())});
+  }
+  if (!deletes.empty() && !options_.dry_run) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (!recent_deletes_.empty() &&
+           now - recent_deletes_.front() >= std::chrono::minutes(1)) {
+      recent_deletes_.pop_front();
+    }
+    const auto allowed =
+        deletes_halted_
+            ? 0
+            : std::max<int64_t>(
+                  0, static_cast<int64_t>(options_.max_deletes_per_minute) -
+                         static_cast<int64_t>(recent_deletes_.size()));
+    if (static_cast<int64_t>(deletes.size()) > allowed) {
+      if (!deletes_halted_) {
+        log_("error",
+             "deletion budget spent: dsd-adapter stops deleting pods until "
+             "it is restarted; look at why so many deletes were planned",
+             {{"daemonset", key},
+              {"planned", std::to_string(deletes.size())},
+              {"max_deletes_per_minute",
+               std::to_string(options_.max_deletes_per_minute)}});
+      }
+      deletes_halted_ = true;
+      out.delete_skipped +=
+          static_cast<int>(deletes.size() - static_cast<size_t>(allowed));
+      deletes.resize(static_cast<size_t>(allowed));
+    }
+    for (const Delete& d : deletes) {
+      recent_deletes_.push_back(now);
+      deletes_[d.uid] = {key, now + options_.expectations_ttl};
+    }
+  }
+  std::mutex out_mu;
+  Parallel(deletes.size(), [&](size_t i) {
+    const Delete& d = deletes[i];
+    const Fields fields = {{"daemonset", key},
+                           {"pod", d.pod},
+                           {"node", d.node},
+                           {"reason", d.reason}};
+    if (options_.dry_run) {
+      log_("info",
+           "dry-run: would DELETE /api/v1/namespaces/" + ns + "/pods/" + d.pod +
+               " " +
+               nlohmann::json{{"apiVersion", "v1"},
+                              {"kind", "DeleteOptions"},
+                              {"preconditions", {{"uid", d.uid}}}}
+                   .dump(),
+           fields);
+      return;
+    }
+    const absl::Status s = client_.Delete(kube::kPods, ns, d.pod, d.uid);
+    const int http = kube::HttpCode(s);
+    std::lock_guard<std::mutex> lock(out_mu);
+    if (s.ok() || http == 404) {
+      ++out.deleted;
+      log_("info", s.ok() ? "deleted pod" : "pod already gone", fields);
+      if (http == 404) {
+        std::lock_guard<std::mutex> l(mu_);
+        deletes_.erase(d.uid);
+      }
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      deletes_.erase(d.uid);
+    }
+    if (http == 409) {
+      // dsd's uid precondition: the pod decided about is not the one
+      // there now. The next plan decides again.
+      ++out.delete_skipped;
+      log_("info", "pod changed since it was decided; not deleted", fields);
+      return;
+    }
+    ++out.delete_failures;
+    Fields f = fields;
+    f.emplace_back("error", std::string(s.message()));
+    log_("error", "cannot delete pod", f);
+  });
+
+  // Creates: slow start, the rest skipped after a batch with a failure.
+  std::vector<std::string> nodes;
+  for (const v1::PodCreate& c : plan.create()) {
+    if (static_cast<int>(nodes.size()) < options_.burst) {
+      nodes.push_back(c.node());
+    } else {
+      ++out.create_skipped;
+    }
+  }
+  if (!nodes.empty() && decided.current_revision_hash().empty()) {
+    log_("error",
+         "not creating pods: no ControllerRevision matches the DaemonSet's "
+         "template, and dsd-adapter does not create ControllerRevisions yet",
+         {{"daemonset", key}});
+    out.create_skipped += static_cast<int>(nodes.size());
+    nodes.clear();
+  }
+  std::vector<nlohmann::json> bodies;
+  for (const std::string& node : nodes) {
+    absl::StatusOr<nlohmann::json> body =
+        DaemonPod(*daemon_set, node, decided.current_revision_hash());
+    if (!body.ok()) {
+      log_("error", "cannot build the pod",
+           {{"daemonset", key},
+            {"error", std::string(body.status().message())}});
+      out.create_skipped += static_cast<int>(nodes.size());
+      nodes.clear();
+      bodies.clear();
+      break;
+    }
+    bodies.push_back(std::move(*body));
+  }
+  if (!options_.dry_run && !nodes.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& node : nodes) {
+      creates_[key][node] = now + options_.expectations_ttl;
+    }
+  }
+  auto lower = [&](const std::string& node) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = creates_.find(key);
+    if (it == creates_.end()) return;
+    it->second.erase(node);
+    if (it->second.empty()) creates_.erase(it);
+  };
+  size_t start = 0;
+  for (size_t batch = 1; start < nodes.size(); batch *= 2) {
+    const size_t size = std::min(batch, nodes.size() - start);
+    std::atomic<int> failures{0};
+    Parallel(size, [&](size_t i) {
+      const std::string& node = nodes[start + i];
+      const nlohmann::json& body = bodies[start + i];
+      const Fields fields = {{"daemonset", key}, {"node", node}};
+      if (options_.dry_run) {
+        log_("info",
+             "dry-run: would POST /api/v1/namespaces/" + ns + "/pods " +
+                 body.dump(),
+             fields);
+        return;
+      }
+      absl::StatusOr<nlohmann::json> pod =
+          client_.Create(kube::kPods, ns, body);
+      std::lock_guard<std::mutex> lock(out_mu);
+      if (pod.ok()) {
+        ++out.created;
+        Fields f = fields;
+        f.emplace_back("pod", Text(Member(*pod, "metadata"), "name"));
+        log_("info", "created pod", f);
+        return;
+      }
+      Fields f = fields;
+      f.emplace_back("error", std::string(pod.status().message()));
+      if (kube::HttpCode(pod.status()) == 403 &&
+          pod.status().message().find("being terminated") !=
+              std::string::npos) {
+        // Upstream: a namespace being deleted is no failure.
+        lower(node);
+        ++out.create_skipped;
+        return;
+      }
+      if (!OutcomeUnknown(pod.status())) lower(node);
+      ++out.create_failures;
+      ++failures;
+      log_("error", "cannot create pod", f);
+    });
+    start += size;
+    if (failures.load() > 0 && start < nodes.size()) {
+      const size_t rest = nodes.size() - start;
+      out.create_skipped += static_cast<int>(rest);
+      log_("warning", "creates skipped after a failed batch (slow start)",
+           {{"daemonset", key}, {"skipped", std::to_string(rest)}});
+      for (size_t i = start; i < nodes.size(); ++i) lower(nodes[i]);
+      break;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  counters_.creates += out.created;
+  counters_.create_failures += out.create_failures;
+  counters_.deletes += out.deleted;
+  counters_.delete_failures += out.delete_failures;
+  return out;
+}
+
+}  // namespace dsd::adapter

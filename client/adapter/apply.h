@@ -1,0 +1,139 @@
+// dsd-adapter's apply mode: carries out dsd-server's plan for a DaemonSet
+// the way upstream's DaemonSet controller would (cluster-integration 1.4,
+// 3): pods created pinned to their node (DaemonPod), deleted with a uid
+// precondition. It decides nothing: every action is one a plan named.
+//
+// What keeps it from doing harm, each rule in Sync:
+//   - Expectations: before a request goes out, what it should cause is
+//     recorded (a pod for the node; the pod's deletion) and cleared when
+//     the pod watch shows it (ObservePod), or after `expectations_ttl`.
+//     While any is pending, the DaemonSet's plans are not acted on: a
+//     plan made before the watch caught up would ask for the same pod
+//     again.
+//   - Staleness: a plan is acted on only when no event of the DaemonSet's
+//     pods (or of orphans in its namespace) arrived after its snapshot was
+//     read (Epoch), and when the DaemonSet is still the one decided (same
+//     uid and generation, read back from the API server: its template is
+//     then the one the pods are built from).
+//   - Ownership: only pods whose controller is the DaemonSet itself are
+//     deleted; dsd does not adopt orphans (yet), and never touches another
+//     controller's pod.
+//   - Blast radius: at most `burst` creates and `burst` deletes per
+//     DaemonSet per sync (upstream's burstReplicas, 250); creates in
+//     slow-start batches of 1, 2, 4, ... with the rest skipped after a
+//     batch with a failure; a deletion budget (`max_deletes_per_minute`
+//     over all DaemonSets) past which deleting stops until a person
+//     restarts dsd-adapter.
+//   - A create whose outcome is unknown (5xx, timeout, dropped) keeps its
+//     expectation: the pod may exist, and only the watch (or the TTL)
+//     tells. Upstream lowers it and may create a second pod, which a
+//     later sync then deletes as a duplicate.
+//   - dry_run: every request is logged, exactly as it would be sent, and
+//     none is sent (no expectations, no budget spent).
+#ifndef DSD_CLIENT_ADAPTER_APPLY_H_
+#define DSD_CLIENT_ADAPTER_APPLY_H_
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/kube/client.h"
+#include "dsd/v1/dsd.pb.h"
+
+namespace dsd::adapter {
+
+struct ApplyOptions {
+  bool dry_run = false;
+  int burst = 250;                     // creates, and deletes, per sync
+  double max_deletes_per_minute = 20;  // over all DaemonSets
+  std::chrono::milliseconds expectations_ttl{std::chrono::minutes(5)};
+  int parallelism = 16;  // requests in flight within one batch
+};
+
+// A log line: level, message, fields.
+using LogFn = std::function<void(
+    const std::string& level, const std::string& message,
+    const std::vector<std::pair<std::string, std::string>>& fields)>;
+
+// What a sync did.
+struct SyncOutcome {
+  enum class State {
+    kNothingToDo,
+    kActed,    // requests sent (some may have failed)
+    kWaiting,  // expectations pending
+    kStale,    // the plan predates a change; the next round decides again
+    kRefused,  // the DaemonSet cannot be acted on (logged)
+  };
+  State state = State::kNothingToDo;
+  int created = 0, create_failures = 0, create_skipped = 0;
+  int deleted = 0, delete_failures = 0, delete_skipped = 0;
+};
+
+class Applier {
+ public:
+  Applier(kube::Client& client, ApplyOptions options, LogFn log);
+
+  // A number that changes whenever an event of the DaemonSet `key`'s
+  // pods, or of an orphan pod in its namespace, or a relist, is observed.
+  // Read it before the stores are read for a plan; hand it to Sync.
+  uint64_t Epoch(const std::string& key) const;
+
+  // Every pod event, as the reflector hands it to its on_change: `owner`
+  // and `previous_owner` are the pod's index values ("ds:ns/name",
+  // "orphan:ns", "") now and before the change. Clears the expectations
+  // it fulfils. Thread-safe.
+  void ObservePod(const std::string& type, const nlohmann::json& pod,
+                  const std::string& owner, const std::string& previous_owner);
+
+  // Carries out `plan`, made for `decided` (uid, generation, current
+  // revision hash) from stores read at `epoch`. `pod_of` finds a stored
+  // pod by "ns/name".
+  SyncOutcome Sync(
+      const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided,
+      uint64_t epoch,
+      const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of);
+
+  // For /metrics and the report.
+  struct Counters {
+    int64_t creates = 0, create_failures = 0;
+    int64_t deletes = 0, delete_failures = 0;
+    int64_t refused_not_owned = 0;
+    int64_t pending_creates = 0, pending_deletes = 0;
+    bool deletes_halted = false;
+  };
+  Counters counters() const;
+
+ private:
+  using Steady = std::chrono::steady_clock;
+  // Drops expired expectations (logged); the DaemonSet's pending counts.
+  std::pair<int, int> PendingLocked(const std::string& key,
+                                    Steady::time_point now);
+  // Runs `work(i)` for i in [0, n), at most options_.parallelism at once.
+  void Parallel(size_t n, const std::function<void(size_t)>& work) const;
+
+  kube::Client& client_;
+  const ApplyOptions options_;
+  const LogFn log_;
+
+  mutable std::mutex mu_;
+  uint64_t global_epoch_ = 0;
+  std::map<std::string, uint64_t> epochs_;  // "ds:ns/name", "orphan:ns"
+  // "ns/name" -> node -> deadline.
+  std::map<std::string, std::map<std::string, Steady::time_point>> creates_;
+  // pod uid -> DaemonSet "ns/name", deadline.
+  std::map<std::string, std::pair<std::string, Steady::time_point>> deletes_;
+  std::deque<Steady::time_point> recent_deletes_;  // the budget's window
+  bool deletes_halted_ = false;
+  Counters counters_;
+};
+
+}  // namespace dsd::adapter
+
+#endif  // DSD_CLIENT_ADAPTER_APPLY_H_
