@@ -57,6 +57,17 @@ bool OutcomeUnknown(const absl::Status& s) {
   return http == 0 || http >= 500;
 }
 
+// The seven counters, as DaemonSetStatus names them in JSON.
+nlohmann::json StatusCounters(const v1::DaemonSetStatus& s) {
+  return {{"desiredNumberScheduled", s.desired_number_scheduled()},
+          {"currentNumberScheduled", s.current_number_scheduled()},
+          {"numberMisscheduled", s.number_misscheduled()},
+          {"numberReady", s.number_ready()},
+          {"updatedNumberScheduled", s.updated_number_scheduled()},
+          {"numberAvailable", s.number_available()},
+          {"numberUnavailable", s.number_unavailable()}};
+}
+
 }  // namespace
 
 Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log)
@@ -98,6 +109,86 @@ void Applier::ObservePod(const std::string& type, const nlohmann::json& pod,
   if (it == creates_.end()) return;
   it->second.erase(TargetNode(pod));
   if (it->second.empty()) creates_.erase(it);
+}
+
+void Applier::ObserveDaemonSet(const std::string& type,
+                               const nlohmann::json& daemon_set) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (type == "SYNC") {
+    statuses_.clear();  // a relist: unknown until read again
+    return;
+  }
+  const nlohmann::json& meta = Member(daemon_set, "metadata");
+  const std::string key = Text(meta, "namespace") + "/" + Text(meta, "name");
+  if (type == "DELETED") {
+    statuses_.erase(key);
+  } else {
+    statuses_[key] = Member(daemon_set, "status");
+  }
+}
+
+bool Applier::StatusDue(const std::string& key,
+                        const v1::DaemonSetStatus& status,
+                        int64_t generation) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = statuses_.find(key);
+  if (it == statuses_.end()) return true;
+  const nlohmann::json want = StatusCounters(status);
+  for (auto field = want.begin(); field != want.end(); ++field) {
+    // Go's omitempty: an absent counter is 0.
+    const nlohmann::json& now = Member(it->second, field.key().c_str());
+    if ((now.is_number_integer() ? now.get<int64_t>() : 0) !=
+        field->get<int64_t>()) {
+      return true;
+    }
+  }
+  const nlohmann::json& observed = Member(it->second, "observedGeneration");
+  return (observed.is_number_integer() ? observed.get<int64_t>() : 0) <
+         generation;
+}
+
+void Applier::WriteStatus(const std::string& key, nlohmann::json daemon_set,
+                          const v1::DaemonSetStatus& status, bool observed,
+                          int64_t generation) {
+  const std::string ns = NamespaceOf(key);
+  const std::string name = key.substr(ns.size() + 1);
+  for (int attempt = 0;; ++attempt) {
+    nlohmann::json& out = daemon_set["status"];
+    if (!out.is_object()) out = nlohmann::json::object();
+    out.update(StatusCounters(status));
+    if (observed) out["observedGeneration"] = generation;
+    if (options_.dry_run) {
+      log_("info",
+           "dry-run: would PUT /apis/apps/v1/namespaces/" + ns +
+               "/daemonsets/" + name + "/status " + daemon_set.dump(),
+           {{"daemonset", key}});
+      return;
+    }
+    absl::StatusOr<nlohmann::json> stored =
+        client_.Update(kube::kDaemonSets, ns, name, "status", daemon_set);
+    if (stored.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      statuses_[key] = Member(*stored, "status");
+      ++counters_.status_updates;
+      return;
+    }
+    absl::StatusOr<nlohmann::json> again;
+    if (attempt == 0) {
+      again = client_.GetObject(kube::kDaemonSets, ns, name);
+    }
+    if (attempt > 0 || !again.ok()) {
+      log_("error", "cannot write the DaemonSet's status",
+           {{"daemonset", key},
+            {"error", std::string((attempt > 0 || again.ok() ? stored.status()
+                                                             : again.status())
+                                      .message())}});
+      std::lock_guard<std::mutex> lock(mu_);
+      ++counters_.status_failures;
+      statuses_.erase(key);  // unknown: read again next time
+      return;
+    }
+    daemon_set = std::move(*again);
+  }
 }
 
 std::pair<int, int> Applier::PendingLocked(const std::string& key,
@@ -160,26 +251,30 @@ SyncOutcome Applier::Sync(
     const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided, uint64_t epoch,
     const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of) {
   SyncOutcome out;
-  if (plan.create().empty() && plan.delete_().empty()) return out;
-  const std::string& ns = plan.namespace_();
-  const std::string key = ns + "/" + plan.name();
-  using Fields = std::vector<std::pair<std::string, std::string>>;
-  const Steady::time_point now = Steady::now();
+  const std::string key = plan.namespace_() + "/" + plan.name();
   if (Epoch(key) != epoch) {
     out.state = SyncOutcome::State::kStale;
     return out;
   }
+  // Upstream's syncDaemonSet: with expectations pending, only the status
+  // is written (without observedGeneration); else the actions, then the
+  // status with it.
+  bool waiting = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (const auto [c, d] = PendingLocked(key, now); c + d > 0) {
-      out.state = SyncOutcome::State::kWaiting;
-      return out;
-    }
+    const auto [c, d] = PendingLocked(key, Steady::now());
+    waiting = c + d > 0;
+  }
+  const bool acting =
+      !waiting && (!plan.create().empty() || !plan.delete_().empty());
+  if (!acting && !StatusDue(key, plan.status(), decided.generation())) {
+    if (waiting) out.state = SyncOutcome::State::kWaiting;
+    return out;
   }
   // The DaemonSet as the API server has it now: acted on only while it is
   // the one decided, so that the pods are built from the decided template.
   absl::StatusOr<nlohmann::json> daemon_set =
-      client_.GetObject(kube::kDaemonSets, ns, plan.name());
+      client_.GetObject(kube::kDaemonSets, plan.namespace_(), plan.name());
   if (!daemon_set.ok()) {
     out.state = kube::HttpCode(daemon_set.status()) == 404
                     ? SyncOutcome::State::kStale
@@ -199,7 +294,32 @@ SyncOutcome Applier::Sync(
          {{"daemonset", key}});
     return out;
   }
-  out.state = SyncOutcome::State::kActed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    statuses_[key] = Member(*daemon_set, "status");
+  }
+  if (acting) {
+    out.state = SyncOutcome::State::kActed;
+    Act(plan, decided, *daemon_set, pod_of, out);
+  } else if (waiting) {
+    out.state = SyncOutcome::State::kWaiting;
+  }
+  if (StatusDue(key, plan.status(), decided.generation())) {
+    WriteStatus(key, *daemon_set, plan.status(), !waiting,
+                decided.generation());
+  }
+  return out;
+}
+
+void Applier::Act(
+    const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided,
+    const nlohmann::json& daemon_set,
+    const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of,
+    SyncOutcome& out) {
+  const std::string& ns = plan.namespace_();
+  const std::string key = ns + "/" + plan.name();
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  const Steady::time_point now = Steady::now();
 
   // Deletes: only the DaemonSet's own pods, within the budget.
   struct Delete {
@@ -328,7 +448,7 @@ SyncOutcome Applier::Sync(
   std::vector<nlohmann::json> bodies;
   for (const std::string& node : nodes) {
     absl::StatusOr<nlohmann::json> body =
-        DaemonPod(*daemon_set, node, decided.current_revision_hash());
+        DaemonPod(daemon_set, node, decided.current_revision_hash());
     if (!body.ok()) {
       log_("error", "cannot build the pod",
            {{"daemonset", key},
@@ -408,7 +528,6 @@ SyncOutcome Applier::Sync(
   counters_.create_failures += out.create_failures;
   counters_.deletes += out.deleted;
   counters_.delete_failures += out.delete_failures;
-  return out;
 }
 
 }  // namespace dsd::adapter

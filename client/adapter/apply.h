@@ -1,7 +1,10 @@
 // dsd-adapter's apply mode: carries out dsd-server's plan for a DaemonSet
 // the way upstream's DaemonSet controller would (cluster-integration 1.4,
 // 3): pods created pinned to their node (DaemonPod), deleted with a uid
-// precondition. It decides nothing: every action is one a plan named.
+// precondition, and the plan's status counters written to the DaemonSet's
+// status (with observedGeneration once no expectation is pending; skipped
+// when unchanged; one re-read and retry after a failure). It decides
+// nothing: every action is one a plan named.
 //
 // What keeps it from doing harm, each rule in Sync:
 //   - Expectations: before a request goes out, what it should cause is
@@ -92,6 +95,11 @@ class Applier {
   void ObservePod(const std::string& type, const nlohmann::json& pod,
                   const std::string& owner, const std::string& previous_owner);
 
+  // Every event of a managed DaemonSet (its on_change): the status it
+  // has, so that an unchanged one is not written. Thread-safe.
+  void ObserveDaemonSet(const std::string& type,
+                        const nlohmann::json& daemon_set);
+
   // Carries out `plan`, made for `decided` (uid, generation, current
   // revision hash) from stores read at `epoch`. `pod_of` finds a stored
   // pod by "ns/name".
@@ -104,6 +112,7 @@ class Applier {
   struct Counters {
     int64_t creates = 0, create_failures = 0;
     int64_t deletes = 0, delete_failures = 0;
+    int64_t status_updates = 0, status_failures = 0;
     int64_t refused_not_owned = 0;
     int64_t pending_creates = 0, pending_deletes = 0;
     bool deletes_halted = false;
@@ -115,6 +124,23 @@ class Applier {
   // Drops expired expectations (logged); the DaemonSet's pending counts.
   std::pair<int, int> PendingLocked(const std::string& key,
                                     Steady::time_point now);
+  // The plan's deletes and creates, on `daemon_set` as read back.
+  void Act(
+      const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided,
+      const nlohmann::json& daemon_set,
+      const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of,
+      SyncOutcome& out);
+  // Whether `status` differs from the DaemonSet's known status (unknown:
+  // yes), or the status has not observed `generation` (upstream's test in
+  // storeDaemonSetStatus).
+  bool StatusDue(const std::string& key, const v1::DaemonSetStatus& status,
+                 int64_t generation) const;
+  // PUT .../status with the counters (and observedGeneration when
+  // `observed`), re-reading and trying once more after a failure, as
+  // upstream (StatusUpdateRetries = 1).
+  void WriteStatus(const std::string& key, nlohmann::json daemon_set,
+                   const v1::DaemonSetStatus& status, bool observed,
+                   int64_t generation);
   // Runs `work(i)` for i in [0, n), at most options_.parallelism at once.
   void Parallel(size_t n, const std::function<void(size_t)>& work) const;
 
@@ -130,6 +156,8 @@ class Applier {
   // pod uid -> DaemonSet "ns/name", deadline.
   std::map<std::string, std::pair<std::string, Steady::time_point>> deletes_;
   std::deque<Steady::time_point> recent_deletes_;  // the budget's window
+  // "ns/name" -> the DaemonSet's status as last seen (absent: unknown).
+  std::map<std::string, nlohmann::json> statuses_;
   bool deletes_halted_ = false;
   Counters counters_;
 };

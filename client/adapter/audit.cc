@@ -297,6 +297,7 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
     } else if (r == &kube::kDaemonSets) {
       ro.on_change = [this](const std::string& type,
                             const nlohmann::json& object, const std::string&) {
+        if (applier_) applier_->ObserveDaemonSet(type, object);
         if (type == "SYNC") return MarkAll("list");
         const auto meta = object.find("metadata");
         if (meta == object.end() || !meta->is_object()) return;
@@ -1026,6 +1027,11 @@ std::string Auditor::Metrics() const {
            "Pods apply mode deleted.", c.deletes);
     metric("dsd_adapter_pod_delete_failures_total", "counter",
            "Pod deletes that failed.", c.delete_failures);
+    metric("dsd_adapter_status_updates_total", "counter",
+           "DaemonSet status writes.", c.status_updates);
+    metric("dsd_adapter_status_update_failures_total", "counter",
+           "DaemonSet status writes that failed after the retry.",
+           c.status_failures);
     metric("dsd_adapter_pods_not_owned_total", "counter",
            "Planned deletes refused: the pod's controller is not the "
            "DaemonSet.",

@@ -45,8 +45,9 @@ should cause is awaited in the watch before that DaemonSet is acted on
 again; only the DaemonSet's own pods are deleted; creates go in
 slow-start batches (1, 2, 4, ...), at most --burst creates and deletes
 per DaemonSet at a time; past --max_deletes_per_minute it stops
-deleting until restarted. --dry-run logs each request instead of
-sending it. Not yet: DaemonSet status, ControllerRevisions (a DaemonSet
+deleting until restarted. The plan's status counters are written to the
+DaemonSet's status when they change. --dry-run logs each request instead
+of sending it. Not yet: ControllerRevisions (a DaemonSet
 needs one matching its template; upstream's controller has made it),
 adoption of orphans, leader election (run one replica).
 
@@ -64,7 +65,8 @@ several dsd-server replicas share the work. Every --resync seconds all
 DaemonSets are decided again.
 
 Audit mode never writes to the cluster (RBAC get/list/watch is enough);
-apply mode also needs create and delete on pods.
+apply mode also needs create and delete on pods and update on
+daemonsets/status.
 
 Reports go to standard error (one line each, --log_format=json for JSON),
 to --report FILE (a JSON document replaced atomically every second), and

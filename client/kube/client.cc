@@ -460,12 +460,13 @@ absl::StatusOr<Client::Answer> Client::Send(const std::string& verb,
                                             const std::string& url,
                                             const std::string& body) {
   const std::string what = verb + " " + url;
-  // What may be sent again. A GET, and a DELETE (dsd's carry a uid
-  // precondition: a second one answers 404 or 409), after a dropped
-  // connection; every verb after a 429 with Retry-After (API Priority and
-  // Fairness refused it before it ran); not a POST after a 5xx, which may
-  // have created the object (cluster-integration 4: check first).
-  const bool replayable = method == "GET" || method == "DELETE";
+  // What may be sent again. A GET, a PUT (it carries a resourceVersion: a
+  // second one answers 409) and a DELETE (dsd's carry a uid precondition:
+  // a second one answers 404 or 409), after a dropped connection; every
+  // verb after a 429 with Retry-After (API Priority and Fairness refused
+  // it before it ran); not a POST after a 5xx, which may have created the
+  // object (cluster-integration 4: check first).
+  const bool replayable = method != "POST";
   bool refreshed = false;
   int dropped = 0;
   for (int attempt = 0;; ++attempt) {
@@ -550,6 +551,23 @@ absl::StatusOr<nlohmann::json> Client::Create(const Resource& resource,
   nlohmann::json stored = nlohmann::json::parse(a->body, nullptr, false);
   if (!stored.is_object()) {
     return absl::DataLossError("CREATE " + resource.plural +
+                               ": the answer is not a JSON object");
+  }
+  return stored;
+}
+
+absl::StatusOr<nlohmann::json> Client::Update(const Resource& resource,
+                                              const std::string& ns,
+                                              const std::string& name,
+                                              const std::string& subresource,
+                                              const nlohmann::json& object) {
+  std::string url = ObjectUrl(resource, ns, name);
+  if (!subresource.empty()) url += "/" + subresource;
+  absl::StatusOr<Answer> a = Send("UPDATE", "PUT", url, object.dump());
+  if (!a.ok()) return a.status();
+  nlohmann::json stored = nlohmann::json::parse(a->body, nullptr, false);
+  if (!stored.is_object()) {
+    return absl::DataLossError("UPDATE " + url +
                                ": the answer is not a JSON object");
   }
   return stored;

@@ -1,12 +1,13 @@
 // A Kubernetes API client: list (with limit/continue) and watch
 // (resourceVersion, bookmarks, timeoutSeconds) over HTTP(S) with libcurl,
-// and the two writes dsd-adapter's apply mode makes: create an object,
-// delete one with a uid precondition. It decides nothing.
+// and the writes dsd-adapter's apply mode makes: create an object, update
+// one (optimistically, on its resourceVersion), delete one with a uid
+// precondition. It decides nothing.
 //
 // What it does as client-go does: one User-Agent, a QPS/burst token bucket,
 // retries only on 429 and 5xx answers that carry Retry-After (never a
 // POST after a 5xx: it may have created the object) and on dropped
-// connections (GET and DELETE only), bearer tokens (static, tokenFile re-read
+// connections (not for a POST either), bearer tokens (static, tokenFile re-read
 // when it changes, exec plugins re-run on expiry or 401), client
 // certificates. What the API server sends is bounded: a response body
 // (list page) past max_body_bytes and a watch line past max_line_bytes end
@@ -58,7 +59,7 @@ struct ClientOptions {
   int64_t max_body_bytes = int64_t{512} << 20;  // one list page
   int64_t max_line_bytes = int64_t{16} << 20;   // one watch event
   // Called after every HTTP exchange: verb (LIST, WATCH, GET, CREATE,
-  // DELETE),
+  // UPDATE, DELETE),
   // HTTP code (0: no answer). For metrics; may be empty.
   std::function<void(const std::string& verb, int code)> on_call;
 };
@@ -149,6 +150,14 @@ class Client {
   // reason (HttpCode, StatusReason).
   absl::StatusOr<nlohmann::json> Create(const Resource& resource,
                                         const std::string& ns,
+                                        const nlohmann::json& object);
+  // PUT `object` to ns/name (or its `subresource`, e.g. "status"), with
+  // the metadata.resourceVersion it carries (409 Conflict when the stored
+  // object has moved on); the object as stored.
+  absl::StatusOr<nlohmann::json> Update(const Resource& resource,
+                                        const std::string& ns,
+                                        const std::string& name,
+                                        const std::string& subresource,
                                         const nlohmann::json& object);
   // DELETE ns/name with DeleteOptions{preconditions: {uid}} (none when
   // `uid` is empty) and no grace-period override, as upstream's

@@ -1050,10 +1050,11 @@ class ApplyTest : public AdapterTest {
     return false;
   }
 
+  // The pod writes (POST, DELETE) that reached the API server.
   std::vector<dsd::testing::LoggedRequest> Writes() const {
     std::vector<dsd::testing::LoggedRequest> out;
     for (const dsd::testing::LoggedRequest& r : server_->Log()) {
-      if (r.method != "GET") out.push_back(r);
+      if (r.method == "POST" || r.method == "DELETE") out.push_back(r);
     }
     return out;
   }
@@ -1133,6 +1134,21 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
   for (const auto& d : report["daemonSets"]) {
     EXPECT_NE(d["name"], "ssd-monitor") << report.dump(2);
   }
+  auto count_puts = [this] {
+    int puts = 0;
+    for (const auto& r : server_->Log()) {
+      if (r.method == "PUT") {
+        ++puts;
+        EXPECT_EQ(r.target,
+                  "/apis/apps/v1/namespaces/default/daemonsets/ssd-monitor/"
+                  "status");
+      }
+    }
+    return puts;
+  };
+  // (The last status write may trail the report by a round.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int puts = count_puts();
   // Three resyncs later, still one pod per node: nothing sent twice.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_TRUE(WaitForPodsOn({"k8s-node2", "k8s-node4"}));
@@ -1140,6 +1156,28 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
   for (const auto& r : Writes()) (r.method == "POST" ? posts : deletes)++;
   EXPECT_EQ(posts, 4);  // node1, node2, node2 again, node4
   EXPECT_EQ(deletes, 1);
+
+  // The status, through /status: two nodes should run it (k8s-node2,
+  // cordoned, and k8s-node4), each has a Ready pod of the current
+  // revision (minReadySeconds 0: available at once), none misplaced.
+  const nlohmann::json status =
+      server_->Get("DaemonSet", "default", "ssd-monitor")["status"];
+  EXPECT_EQ(status, nlohmann::json({{"desiredNumberScheduled", 2},
+                                    {"currentNumberScheduled", 2},
+                                    {"numberMisscheduled", 0},
+                                    {"numberReady", 2},
+                                    {"updatedNumberScheduled", 2},
+                                    {"numberAvailable", 2},
+                                    {"numberUnavailable", 0},
+                                    {"observedGeneration", 1}}))
+      << status.dump();
+  // Written when it changed, not every round: none in the three
+  // resyncs after convergence.
+  EXPECT_GE(puts, 3);
+  EXPECT_EQ(count_puts(), puts);
+  // fluentd-elasticsearch is upstream's: its status is untouched.
+  EXPECT_FALSE(server_->Get("DaemonSet", "kube-system", "fluentd-elasticsearch")
+                   .contains("status"));
 }
 
 // Expectations: while the pod watch lags, plans made from the old store
@@ -1235,6 +1273,43 @@ TEST_F(ApplyTest, AFailedBatchSkipsTheRestOfTheCreates) {
       << adapter.Output();
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
   EXPECT_EQ(Writes().size(), 3u);  // the failed one, then one per node
+}
+
+// A 409 on the status write: read again, written once more (upstream's
+// StatusUpdateRetries = 1).
+TEST_F(ApplyTest, AStatusConflictIsReadAgainAndWrittenOnceMore) {
+  Fault conflict;
+  conflict.match =
+      "PUT /apis/apps/v1/namespaces/default/daemonsets/"
+      "ssd-monitor/status";
+  conflict.status = 409;
+  conflict.reason = "Conflict";
+  server_->AddFault(conflict);
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  auto ready = [this] {
+    const nlohmann::json ds =
+        server_->Get("DaemonSet", "default", "ssd-monitor");
+    return ds.contains("status") ? ds["status"].value("numberReady", 0) : 0;
+  };
+  while (std::chrono::steady_clock::now() < until && ready() != 2) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::vector<std::string> sequence;
+  for (const auto& r : server_->Log()) {
+    if (r.target.find("/daemonsets/ssd-monitor") != std::string::npos &&
+        r.method != "POST") {
+      sequence.push_back(r.method + " " + std::to_string(r.status));
+    }
+  }
+  // GET (before acting), PUT 409, GET (read again), PUT 200, ...
+  ASSERT_GE(sequence.size(), 4u) << adapter.Output();
+  EXPECT_EQ(
+      std::vector<std::string>(sequence.begin(), sequence.begin() + 4),
+      (std::vector<std::string>{"GET 200", "PUT 409", "GET 200", "PUT 200"}));
+  EXPECT_EQ(ready(), 2);
 }
 
 struct ApplyFlagCase {

@@ -626,5 +626,80 @@ TEST_P(DeleteTest, Deletes) {
 INSTANTIATE_TEST_SUITE_P(Faults, DeleteTest, ::testing::ValuesIn(kDeleteCases),
                          CaseName<DeleteCase>);
 
+struct UpdateCase {
+  std::string name;
+  std::vector<Fault> faults;
+  std::string subresource;
+  bool stale = false;  // send an older resourceVersion
+  std::string error;   // empty: updated
+  int http_code = 0;
+  size_t requests = 1;
+};
+void PrintTo(const UpdateCase& c, std::ostream* os) { *os << c.name; }
+
+const UpdateCase kUpdateCases[] = {
+    {.name = "StatusUpdated", .subresource = "status"},
+    {.name = "ObjectUpdated"},
+    {.name = "StaleResourceVersionIsConflict",
+     .subresource = "status",
+     .stale = true,
+     .error = "the object has been modified",
+     .http_code = 409},
+    // It carries its resourceVersion: sent again, it cannot apply twice.
+    {.name = "ServerError503WithRetryAfterIsSentAgain",
+     .faults = {StatusFault("PUT /apis/apps/v1/namespaces/ns/daemonsets/ds",
+                            503, 0)},
+     .subresource = "status",
+     .requests = 2},
+};
+
+class UpdateTest : public ::testing::TestWithParam<UpdateCase> {};
+
+TEST_P(UpdateTest, Updates) {
+  const UpdateCase& c = GetParam();
+  auto server = FakeApiServer::Start();
+  ASSERT_NE(server, nullptr);
+  nlohmann::json ds =
+      server->Apply({{"apiVersion", "apps/v1"},
+                     {"kind", "DaemonSet"},
+                     {"metadata", {{"name", "ds"}, {"namespace", "ns"}}},
+                     {"spec", {{"minReadySeconds", 1}}},
+                     {"status", {{"numberReady", 1}}}});
+  const std::string stored_rv = ds["metadata"]["resourceVersion"];
+  if (c.stale) ds["metadata"]["resourceVersion"] = "1";
+  ds["spec"]["minReadySeconds"] = 5;
+  ds["status"]["numberReady"] = 3;
+  for (const Fault& f : c.faults) server->AddFault(f);
+  Client client(ConfigFor(*server), FastOptions());
+  absl::StatusOr<nlohmann::json> updated =
+      client.Update(kDaemonSets, "ns", "ds", c.subresource, ds);
+  const std::vector<testing::LoggedRequest> log = server->Log();
+  ASSERT_EQ(log.size(), c.requests);
+  for (const testing::LoggedRequest& r : log) {
+    EXPECT_EQ(r.method, "PUT");
+    EXPECT_EQ(r.target, "/apis/apps/v1/namespaces/ns/daemonsets/ds" +
+                            (c.subresource.empty() ? "" : "/" + c.subresource));
+    EXPECT_EQ(nlohmann::json::parse(r.body), ds);
+  }
+  const nlohmann::json now = server->Get("DaemonSet", "ns", "ds");
+  if (!c.error.empty()) {
+    ASSERT_FALSE(updated.ok());
+    EXPECT_NE(updated.status().message().find(c.error), std::string::npos)
+        << updated.status();
+    EXPECT_EQ(HttpCode(updated.status()), c.http_code);
+    EXPECT_EQ(now["metadata"]["resourceVersion"], stored_rv) << "unchanged";
+    return;
+  }
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_NE((*updated)["metadata"]["resourceVersion"], stored_rv);
+  // The status subresource takes the status only; the object all else.
+  const bool status_only = c.subresource == "status";
+  EXPECT_EQ(now["status"]["numberReady"], status_only ? 3 : 1);
+  EXPECT_EQ(now["spec"]["minReadySeconds"], status_only ? 1 : 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, UpdateTest, ::testing::ValuesIn(kUpdateCases),
+                         CaseName<UpdateCase>);
+
 }  // namespace
 }  // namespace dsd::kube

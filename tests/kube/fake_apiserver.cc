@@ -218,14 +218,16 @@ std::pair<int, nlohmann::json> FakeApiServer::Write(const std::string& method,
   const std::vector<std::string> parts = absl::StrSplit(rest, '/');
   const auto kind_it =
       parts.size() >= 2 ? Kinds().find(parts[1]) : Kinds().end();
-  if (kind_it == Kinds().end() || parts.size() > 3 || parts[0].empty()) {
+  const bool status_path = parts.size() == 4 && parts[3] == "status";
+  if (kind_it == Kinds().end() || (parts.size() > 3 && !status_path) ||
+      parts[0].empty()) {
     return status(405, "MethodNotAllowed",
                   "the fake API server writes only namespaced objects");
   }
   const std::string& ns = parts[0];
   const std::string& plural = parts[1];
   const KindInfo& info = kind_it->second;
-  const std::string name = parts.size() == 3 ? parts[2] : "";
+  const std::string name = parts.size() >= 3 ? parts[2] : "";
   nlohmann::json in = body.empty()
                           ? nlohmann::json::object()
                           : nlohmann::json::parse(body, nullptr, false);
@@ -311,7 +313,39 @@ std::pair<int, nlohmann::json> FakeApiServer::Write(const std::string& method,
     }
     return {201, created};
   }
-  if (method == "DELETE" && !name.empty()) {
+  if (method == "PUT" && !name.empty()) {
+    // Optimistic: the body's resourceVersion must be the stored one. The
+    // status subresource takes only the status; the object, all but it.
+    const auto it = by_key.find(ns + "/" + name);
+    if (it == by_key.end()) {
+      return status(404, "NotFound", plural + " \"" + name + "\" not found");
+    }
+    if (Meta(in, "name") != name) {
+      return status(400, "BadRequest",
+                    "the name of the object does not match the name on the "
+                    "URL");
+    }
+    if (Meta(in, "resourceVersion") != Meta(it->second, "resourceVersion")) {
+      return status(409, "Conflict",
+                    "Operation cannot be fulfilled on " + plural + " \"" +
+                        name +
+                        "\": the object has been modified; please apply your "
+                        "changes to the latest version and try again");
+    }
+    nlohmann::json updated = it->second;
+    if (status_path) {
+      updated["status"] = in.value("status", nlohmann::json::object());
+    } else {
+      const nlohmann::json kept = updated.value("status", nlohmann::json());
+      updated = in;
+      updated["metadata"]["uid"] = Meta(it->second, "uid");
+      updated["metadata"]["namespace"] = ns;
+      if (!kept.is_null()) updated["status"] = kept;
+    }
+    StoreLocked(info.kind, ns, updated);
+    return {200, updated};
+  }
+  if (method == "DELETE" && !name.empty() && !status_path) {
     const auto it = by_key.find(ns + "/" + name);
     if (it == by_key.end()) {
       auto answer =
@@ -337,8 +371,8 @@ std::pair<int, nlohmann::json> FakeApiServer::Write(const std::string& method,
     return {200, object};
   }
   return status(405, "MethodNotAllowed",
-                "the fake API server serves POST to a collection and DELETE "
-                "of an object");
+                "the fake API server serves POST to a collection, PUT of an "
+                "object or its status, and DELETE of an object");
 }
 
 void FakeApiServer::Load(const std::string& text) {
