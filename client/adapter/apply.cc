@@ -4,22 +4,12 @@
 #include <atomic>
 #include <thread>
 
+#include "client/adapter/history.h"
+#include "client/adapter/json_fields.h"
 #include "client/adapter/pod_body.h"
 
 namespace dsd::adapter {
 namespace {
-
-const nlohmann::json& Member(const nlohmann::json& object, const char* key) {
-  static const nlohmann::json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it != object.end() ? *it : kNull;
-}
-
-std::string Text(const nlohmann::json& object, const char* key) {
-  const nlohmann::json& v = Member(object, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
 
 // The node a daemon pod is for (upstream util.GetTargetNodeName): its
 // spec.nodeName, else the one value of a matchFields metadata.name In
@@ -136,15 +126,11 @@ bool Applier::StatusDue(const std::string& key,
   const nlohmann::json want = StatusCounters(status);
   for (auto field = want.begin(); field != want.end(); ++field) {
     // Go's omitempty: an absent counter is 0.
-    const nlohmann::json& now = Member(it->second, field.key().c_str());
-    if ((now.is_number_integer() ? now.get<int64_t>() : 0) !=
-        field->get<int64_t>()) {
+    if (Int(it->second, field.key().c_str()) != field->get<int64_t>()) {
       return true;
     }
   }
-  const nlohmann::json& observed = Member(it->second, "observedGeneration");
-  return (observed.is_number_integer() ? observed.get<int64_t>() : 0) <
-         generation;
+  return Int(it->second, "observedGeneration") < generation;
 }
 
 void Applier::WriteStatus(const std::string& key, nlohmann::json daemon_set,
@@ -189,6 +175,134 @@ void Applier::WriteStatus(const std::string& key, nlohmann::json daemon_set,
     }
     daemon_set = std::move(*again);
   }
+}
+
+absl::StatusOr<std::string> Applier::ResolveRevision(
+    const std::string& key, const nlohmann::json& daemon_set) {
+  const nlohmann::json& meta = Member(daemon_set, "metadata");
+  const std::string version =
+      Text(meta, "uid") + "/" + std::to_string(Int(meta, "generation"));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = revisions_.find(key);
+    if (it != revisions_.end() && it->second.first == version) {
+      return it->second.second;
+    }
+  }
+  const std::string ns = NamespaceOf(key);
+  kube::ListOptions list;
+  list.namespace_ = ns;
+  absl::StatusOr<kube::ListResult> all =
+      client_.List(kube::kControllerRevisions, list);
+  if (!all.ok()) return all.status();
+  // Its own revisions: those whose controller is this DaemonSet.
+  const nlohmann::json* current = nullptr;
+  int64_t max_old = 0;
+  int matching = 0;
+  for (const nlohmann::json& r : all->items) {
+    bool owned = false;
+    const nlohmann::json& refs =
+        Member(Member(r, "metadata"), "ownerReferences");
+    if (refs.is_array()) {
+      for (const nlohmann::json& ref : refs) {
+        owned = owned || (Member(ref, "controller") == true &&
+                          Text(ref, "uid") == Text(meta, "uid"));
+      }
+    }
+    if (!owned) continue;
+    if (!RevisionMatches(daemon_set, r)) {
+      max_old = std::max(max_old, Int(r, "revision"));
+      continue;
+    }
+    ++matching;
+    if (current == nullptr || Int(r, "revision") > Int(*current, "revision")) {
+      current = &r;
+    }
+  }
+  std::string hash;
+  if (current != nullptr) {
+    if (matching > 1) {
+      log_("warning",
+           "several ControllerRevisions hold the template; using the newest "
+           "(dsd-adapter does not merge them as upstream's "
+           "dedupCurHistories does)",
+           {{"daemonset", key}});
+    }
+    const nlohmann::json& labels =
+        Member(Member(*current, "metadata"), "labels");
+    hash = Text(labels, "controller-revision-hash");
+    if (hash.empty()) hash = Text(Member(*current, "metadata"), "name");
+    if (Int(*current, "revision") <= max_old) {
+      // Back to an older template: that revision goes on top again.
+      nlohmann::json renumbered = *current;
+      renumbered["revision"] = max_old + 1;
+      const std::string name = Text(Member(renumbered, "metadata"), "name");
+      if (options_.dry_run) {
+        log_("info",
+             "dry-run: would PUT /apis/apps/v1/namespaces/" + ns +
+                 "/controllerrevisions/" + name + " " + renumbered.dump(),
+             {{"daemonset", key}});
+      } else {
+        absl::StatusOr<nlohmann::json> done = client_.Update(
+            kube::kControllerRevisions, ns, name, "", renumbered);
+        if (!done.ok()) return done.status();
+        log_("info", "ControllerRevision renumbered",
+             {{"daemonset", key},
+              {"revision", name},
+              {"number", std::to_string(max_old + 1)}});
+      }
+    }
+  } else {
+    const nlohmann::json& count =
+        Member(Member(daemon_set, "status"), "collisionCount");
+    std::optional<int32_t> collisions;
+    if (count.is_number_integer()) collisions = count.get<int32_t>();
+    hash = RevisionHash(Member(Member(daemon_set, "spec"), "template"),
+                        collisions);
+    const nlohmann::json revision = NewRevision(daemon_set, hash, max_old + 1);
+    if (options_.dry_run) {
+      log_("info",
+           "dry-run: would POST /apis/apps/v1/namespaces/" + ns +
+               "/controllerrevisions " + revision.dump(),
+           {{"daemonset", key}});
+    } else {
+      absl::StatusOr<nlohmann::json> created =
+          client_.Create(kube::kControllerRevisions, ns, revision);
+      if (!created.ok() &&
+          kube::StatusReason(created.status()) == "AlreadyExists") {
+        const std::string name = Text(Member(revision, "metadata"), "name");
+        absl::StatusOr<nlohmann::json> existing =
+            client_.GetObject(kube::kControllerRevisions, ns, name);
+        if (!existing.ok()) return existing.status();
+        if (!RevisionMatches(daemon_set, *existing)) {
+          // A hash collision: upstream raises collisionCount (if nobody
+          // has since) and tries again with the next hash.
+          nlohmann::json raised = daemon_set;
+          raised["status"]["collisionCount"] =
+              (collisions ? *collisions : 0) + 1;
+          absl::StatusOr<nlohmann::json> bumped = client_.Update(
+              kube::kDaemonSets, ns, Text(meta, "name"), "status", raised);
+          return absl::AbortedError(
+              "ControllerRevision " + name +
+              " exists with another template (a hash collision); "
+              "collisionCount raised" +
+              (bumped.ok()
+                   ? ""
+                   : " failed: " + std::string(bumped.status().message())));
+        }
+      } else if (!created.ok()) {
+        return created.status();
+      } else {
+        log_("info", "ControllerRevision created",
+             {{"daemonset", key},
+              {"revision", Text(Member(*created, "metadata"), "name")},
+              {"number", std::to_string(max_old + 1)}});
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  revisions_[key] = {version, hash};
+  return hash;
 }
 
 std::pair<int, int> Applier::PendingLocked(const std::string& key,
@@ -285,10 +399,8 @@ SyncOutcome Applier::Sync(
     return out;
   }
   const nlohmann::json& meta = Member(*daemon_set, "metadata");
-  const nlohmann::json& generation = Member(meta, "generation");
   if (Text(meta, "uid") != decided.uid() ||
-      (generation.is_number_integer() ? generation.get<int64_t>() : 0) !=
-          decided.generation()) {
+      Int(meta, "generation") != decided.generation()) {
     out.state = SyncOutcome::State::kStale;
     log_("info", "DaemonSet changed since it was decided; deciding again",
          {{"daemonset", key}});
@@ -298,9 +410,26 @@ SyncOutcome Applier::Sync(
     std::lock_guard<std::mutex> lock(mu_);
     statuses_[key] = Member(*daemon_set, "status");
   }
+  // The revision of the template: the plan was made with a hash; if the
+  // template's revision has another (just created, or renumbered), the
+  // plan's "updated" pods are not, and the revision's event brings a new
+  // plan.
+  absl::StatusOr<std::string> hash = ResolveRevision(key, *daemon_set);
+  if (!hash.ok()) {
+    out.state = SyncOutcome::State::kRefused;
+    log_("error", "cannot resolve the template's ControllerRevision",
+         {{"daemonset", key}, {"error", std::string(hash.status().message())}});
+    return out;
+  }
+  if (*hash != decided.current_revision_hash() && !options_.dry_run) {
+    out.state = SyncOutcome::State::kStale;
+    log_("info", "the template's ControllerRevision is new; deciding again",
+         {{"daemonset", key}, {"revision_hash", *hash}});
+    return out;
+  }
   if (acting) {
     out.state = SyncOutcome::State::kActed;
-    Act(plan, decided, *daemon_set, pod_of, out);
+    Act(plan, decided, *daemon_set, *hash, pod_of, out);
   } else if (waiting) {
     out.state = SyncOutcome::State::kWaiting;
   }
@@ -313,7 +442,7 @@ SyncOutcome Applier::Sync(
 
 void Applier::Act(
     const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided,
-    const nlohmann::json& daemon_set,
+    const nlohmann::json& daemon_set, const std::string& hash,
     const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of,
     SyncOutcome& out) {
   const std::string& ns = plan.namespace_();
@@ -437,18 +566,9 @@ void Applier::Act(
       ++out.create_skipped;
     }
   }
-  if (!nodes.empty() && decided.current_revision_hash().empty()) {
-    log_("error",
-         "not creating pods: no ControllerRevision matches the DaemonSet's "
-         "template, and dsd-adapter does not create ControllerRevisions yet",
-         {{"daemonset", key}});
-    out.create_skipped += static_cast<int>(nodes.size());
-    nodes.clear();
-  }
   std::vector<nlohmann::json> bodies;
   for (const std::string& node : nodes) {
-    absl::StatusOr<nlohmann::json> body =
-        DaemonPod(daemon_set, node, decided.current_revision_hash());
+    absl::StatusOr<nlohmann::json> body = DaemonPod(daemon_set, node, hash);
     if (!body.ok()) {
       log_("error", "cannot build the pod",
            {{"daemonset", key},

@@ -1,7 +1,8 @@
 // dsd-adapter's apply mode: carries out dsd-server's plan for a DaemonSet
 // the way upstream's DaemonSet controller would (cluster-integration 1.4,
 // 3): pods created pinned to their node (DaemonPod), deleted with a uid
-// precondition, and the plan's status counters written to the DaemonSet's
+// precondition, the template's ControllerRevision found or created
+// (history.h), and the plan's status counters written to the DaemonSet's
 // status (with observedGeneration once no expectation is pending; skipped
 // when unchanged; one re-read and retry after a failure). It decides
 // nothing: every action is one a plan named.
@@ -43,6 +44,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -124,10 +126,18 @@ class Applier {
   // Drops expired expectations (logged); the DaemonSet's pending counts.
   std::pair<int, int> PendingLocked(const std::string& key,
                                     Steady::time_point now);
+  // The controller-revision-hash of the revision holding the DaemonSet's
+  // template (history.h), as upstream's constructHistory: a matching
+  // revision is renumbered above the others if it is not on top; with
+  // none, one is created (dsd's hash; on a name collision the status'
+  // collisionCount is raised and an error returned, to try again). Cached
+  // per uid and generation (the template changes only with the latter).
+  absl::StatusOr<std::string> ResolveRevision(const std::string& key,
+                                              const nlohmann::json& daemon_set);
   // The plan's deletes and creates, on `daemon_set` as read back.
   void Act(
       const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided,
-      const nlohmann::json& daemon_set,
+      const nlohmann::json& daemon_set, const std::string& hash,
       const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of,
       SyncOutcome& out);
   // Whether `status` differs from the DaemonSet's known status (unknown:
@@ -158,6 +168,8 @@ class Applier {
   std::deque<Steady::time_point> recent_deletes_;  // the budget's window
   // "ns/name" -> the DaemonSet's status as last seen (absent: unknown).
   std::map<std::string, nlohmann::json> statuses_;
+  // "ns/name" -> "uid/generation" and the revision hash resolved for it.
+  std::map<std::string, std::pair<std::string, std::string>> revisions_;
   bool deletes_halted_ = false;
   Counters counters_;
 };

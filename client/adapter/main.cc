@@ -47,9 +47,10 @@ slow-start batches (1, 2, 4, ...), at most --burst creates and deletes
 per DaemonSet at a time; past --max_deletes_per_minute it stops
 deleting until restarted. The plan's status counters are written to the
 DaemonSet's status when they change. --dry-run logs each request instead
-of sending it. Not yet: ControllerRevisions (a DaemonSet
-needs one matching its template; upstream's controller has made it),
-adoption of orphans, leader election (run one replica).
+of sending it. A new template gets its ControllerRevision (dsd's own
+hash: upstream's cannot be reproduced, so a DaemonSet handed back to
+upstream rolls its pods once). Not yet: trimming old revisions,
+adoption of orphans, Events, leader election (run one replica).
 
 What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
 Pod or ControllerRevision, the DaemonSet its controller owner reference
@@ -65,8 +66,8 @@ several dsd-server replicas share the work. Every --resync seconds all
 DaemonSets are decided again.
 
 Audit mode never writes to the cluster (RBAC get/list/watch is enough);
-apply mode also needs create and delete on pods and update on
-daemonsets/status.
+apply mode also needs create and delete on pods, create and update on
+controllerrevisions, and update on daemonsets/status.
 
 Reports go to standard error (one line each, --log_format=json for JSON),
 to --report FILE (a JSON document replaced atomically every second), and

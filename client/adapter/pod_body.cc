@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "client/adapter/json_fields.h"
 
 namespace dsd::adapter {
 namespace {
@@ -25,20 +26,6 @@ constexpr DefaultToleration kDefaultTolerations[] = {
 };
 constexpr DefaultToleration kHostNetworkToleration = {
     "node.kubernetes.io/network-unavailable", "NoSchedule"};
-
-// `object`'s member `key`, null when `object` is no object or has none.
-const nlohmann::json& Member(const nlohmann::json& object, const char* key) {
-  static const nlohmann::json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it != object.end() ? *it : kNull;
-}
-
-// A string field of `object`, "" when absent (Go's zero value).
-std::string Text(const nlohmann::json& object, const char* key) {
-  const nlohmann::json& v = Member(object, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
 
 // v1helper.AddOrUpdateTolerationInPodSpec: a toleration that
 // MatchToleration-s the default (same key, operator, value and effect) is

@@ -1016,6 +1016,13 @@ class ApplyTest : public AdapterTest {
     nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
     ds["metadata"]["labels"]["controller"] = "dsd";
     server_->Apply(ds);
+    // The example's revision as upstream's controller wrote it: holding
+    // the template.
+    nlohmann::json revision =
+        server_->Get("ControllerRevision", "default", "ssd-monitor-6c9f8d7b5");
+    revision["data"] = {{"spec", {{"template", ds["spec"]["template"]}}}};
+    revision["data"]["spec"]["template"]["$patch"] = "replace";
+    server_->Apply(revision);
     StartDsdServer();
   }
 
@@ -1311,6 +1318,112 @@ TEST_F(ApplyTest, AStatusConflictIsReadAgainAndWrittenOnceMore) {
       (std::vector<std::string>{"GET 200", "PUT 409", "GET 200", "PUT 200"}));
   EXPECT_EQ(ready(), 2);
 }
+
+// A template change, live: dsd-adapter creates the new template's
+// ControllerRevision (revision 2, dsd's hash) and the plan rolls the pods
+// to it as the strategy says.
+struct RolloutCase {
+  std::string name;
+  nlohmann::json strategy;
+  // The fewest nodes with a Ready pod allowed while it rolls (2 nodes).
+  int min_ready = 0;
+  bool on_delete = false;  // pods change only when deleted by hand
+};
+void PrintTo(const RolloutCase& c, std::ostream* os) { *os << c.name; }
+
+class RolloutTest : public ApplyTest,
+                    public ::testing::WithParamInterface<RolloutCase> {};
+
+TEST_P(RolloutTest, RollsToTheNewRevision) {
+  const RolloutCase& c = GetParam();
+  nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+  ds["spec"]["updateStrategy"] = c.strategy;
+  server_->Apply(ds);
+  Adapter adapter(ApplyArgs({"--max_deletes_per_minute", "100"}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+
+  // kubectl set image ds/ssd-monitor main=luksa/ssd-monitor:v2
+  ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+  ds["spec"]["template"]["spec"]["containers"][0]["image"] =
+      "luksa/ssd-monitor:v2";
+  ds["metadata"]["generation"] = 2;
+  ds["metadata"]["annotations"]["deprecated.daemonset.template.generation"] =
+      "2";
+  server_->Apply(ds);
+
+  auto hashes = [this] {
+    std::multiset<std::string> out;
+    for (const auto& [node, pod] : Pods()) {
+      out.insert(pod["metadata"]["labels"]["controller-revision-hash"]);
+    }
+    return out;
+  };
+  // The new revision: created once, on top.
+  std::string hash;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (hash.empty() && std::chrono::steady_clock::now() < until) {
+    for (const nlohmann::json& r : server_->List("ControllerRevision")) {
+      if (r["metadata"]["name"] != "ssd-monitor-6c9f8d7b5" &&
+          r["metadata"]["namespace"] == "default") {
+        EXPECT_EQ(r["revision"], 2);
+        hash = r["metadata"]["labels"]["controller-revision-hash"];
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(hash.empty()) << adapter.Output();
+  const std::multiset<std::string> rolled = {hash, hash};
+  if (c.on_delete) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    EXPECT_EQ(hashes(), (std::multiset<std::string>{"6c9f8d7b5", "6c9f8d7b5"}));
+    for (const auto& [node, pod] : Pods()) {
+      server_->Delete("Pod", "default", pod["metadata"]["name"]);
+    }
+  }
+  int fewest_ready = 2;
+  while (hashes() != rolled &&
+         std::chrono::steady_clock::now() < until + std::chrono::seconds(15)) {
+    std::set<std::string> ready;
+    for (const auto& [node, pod] : Pods()) {
+      if (pod.contains("status") && !node.empty() &&
+          !pod["metadata"].contains("deletionTimestamp")) {
+        ready.insert(node);
+      }
+    }
+    fewest_ready = std::min<int>(fewest_ready, static_cast<int>(ready.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(hashes(), rolled) << adapter.Output();
+  EXPECT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"}));
+  if (!c.on_delete) {
+    EXPECT_GE(fewest_ready, c.min_ready);
+  }
+  for (const auto& [node, pod] : Pods()) {
+    EXPECT_EQ(pod["metadata"]["labels"]["pod-template-generation"], "2");
+    EXPECT_EQ(pod["spec"]["containers"][0]["image"], "luksa/ssd-monitor:v2");
+  }
+  int revision_posts = 0;
+  for (const auto& r : server_->Log()) {
+    revision_posts += r.method == "POST" &&
+                      r.target.find("controllerrevisions") != std::string::npos;
+  }
+  EXPECT_EQ(revision_posts, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Strategies, RolloutTest,
+    ::testing::Values(RolloutCase{"MaxUnavailableOne",
+                                  {{"type", "RollingUpdate"},
+                                   {"rollingUpdate", {{"maxUnavailable", 1}}}},
+                                  1},
+                      RolloutCase{"MaxSurgeOne",
+                                  {{"type", "RollingUpdate"},
+                                   {"rollingUpdate",
+                                    {{"maxUnavailable", 0}, {"maxSurge", 1}}}},
+                                  2},
+                      RolloutCase{"OnDelete", {{"type", "OnDelete"}}, 0, true}),
+    [](const auto& p) { return p.param.name; });
 
 struct ApplyFlagCase {
   std::string name;
