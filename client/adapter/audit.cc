@@ -268,12 +268,17 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
   };
   client_ = std::make_unique<kube::Client>(config_, kube);
   if (options_.apply) {
-    applier_ = std::make_unique<Applier>(
-        *client_, options_.apply_options,
+    const LogFn log_line =
         [this](const std::string& level, const std::string& message,
                const std::vector<std::pair<std::string, std::string>>& f) {
           Log(level, message, f);
-        });
+        };
+    applier_ =
+        std::make_unique<Applier>(*client_, options_.apply_options, log_line);
+    if (options_.leader_elect) {
+      leader_ =
+          std::make_unique<LeaderElector>(*client_, options_.leader, log_line);
+    }
   }
   for (const kube::Resource* r : {&kube::kNodes, &kube::kDaemonSets,
                                   &kube::kPods, &kube::kControllerRevisions}) {
@@ -855,6 +860,7 @@ bool Auditor::Decide(Clock::time_point now) {
 void Auditor::Apply(const v1::DecideResponse& response,
                     const v1::Snapshot& decided,
                     const std::map<std::string, uint64_t>& epochs) {
+  if (leader_ && !leader_->IsLeader()) return;  // another replica acts
   const kube::Reflector& pods = *reflectors_[2];
   auto pod_of = [&pods](const std::string& key, v1::Pod& pod) {
     std::string stored;
@@ -1027,6 +1033,9 @@ std::string Auditor::Metrics() const {
            "Pods apply mode deleted.", c.deletes);
     metric("dsd_adapter_pod_delete_failures_total", "counter",
            "Pod deletes that failed.", c.delete_failures);
+    metric("dsd_adapter_leader", "gauge",
+           "1 while this replica holds the leader lease (and acts).",
+           !leader_ || leader_->IsLeader() ? 1 : 0);
     metric("dsd_adapter_status_updates_total", "counter",
            "DaemonSet status writes.", c.status_updates);
     metric("dsd_adapter_status_update_failures_total", "counter",
@@ -1065,6 +1074,7 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
         options_.namespace_.empty() ? "(all)" : options_.namespace_},
        {"selector", options_.selector}});
   for (auto& r : reflectors_) r->Start();
+  if (leader_) leader_->Start();
 
   std::mt19937_64 rng{std::random_device{}()};
   const auto resync = std::chrono::milliseconds(
@@ -1164,6 +1174,8 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
     }
   }
   Log("info", applier_ ? "apply stopping" : "audit stopping");
+  // After the last round: nothing acts once the lease is released.
+  if (leader_) leader_->Stop();
   WriteReport(Clock::now());
   return kExitOk;
 }

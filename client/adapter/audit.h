@@ -37,6 +37,7 @@
 
 #include "client/adapter/apply.h"
 #include "client/adapter/drift.h"
+#include "client/adapter/leader.h"
 #include "client/common/connection.h"
 #include "client/kube/client.h"
 #include "client/kube/reflector.h"
@@ -67,6 +68,9 @@ struct AuditOptions {
   // --mode=apply: carry out each plan (apply.h) besides reporting drift.
   bool apply = false;
   ApplyOptions apply_options;
+  // Apply mode: act only while holding this Lease (leader.h).
+  bool leader_elect = false;
+  LeaderOptions leader;
 };
 
 // Exit codes of Run (and of dsd-adapter).
@@ -119,7 +123,8 @@ class Auditor {
   // Decide requests are built as bytes (audit.cc), so sent untyped.
   std::unique_ptr<grpc::GenericStub> generic_stub_;
   DriftTracker tracker_;
-  std::unique_ptr<Applier> applier_;  // apply mode only
+  std::unique_ptr<Applier> applier_;       // apply mode only
+  std::unique_ptr<LeaderElector> leader_;  // with leader_elect
   std::atomic<bool> ready_{false};
 
   struct Dirty {

@@ -2,12 +2,16 @@
 // (CLI11); the work is in audit.{h,cc}.
 #include <malloc.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -49,8 +53,11 @@ deleting until restarted. The plan's status counters are written to the
 DaemonSet's status when they change. --dry-run logs each request instead
 of sending it. A new template gets its ControllerRevision (dsd's own
 hash: upstream's cannot be reproduced, so a DaemonSet handed back to
-upstream rolls its pods once). Not yet: trimming old revisions,
-adoption of orphans, Events, leader election (run one replica).
+upstream rolls its pods once). Of several replicas only the one holding
+the Lease --leader_elect_namespace/--leader_elect_name acts; the others
+audit, and take over when its lease lapses (or at once when it is
+released on SIGTERM). Not yet: trimming old revisions, adoption of
+orphans, Events.
 
 What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
 Pod or ControllerRevision, the DaemonSet its controller owner reference
@@ -67,7 +74,8 @@ DaemonSets are decided again.
 
 Audit mode never writes to the cluster (RBAC get/list/watch is enough);
 apply mode also needs create and delete on pods, create and update on
-controllerrevisions, and update on daemonsets/status.
+controllerrevisions, update on daemonsets/status, and get, create and
+update on leases.
 
 Reports go to standard error (one line each, --log_format=json for JSON),
 to --report FILE (a JSON document replaced atomically every second), and
@@ -117,6 +125,43 @@ int main(int argc, char** argv) {
                  "apply: creates, and deletes, per DaemonSet at a time "
                  "(upstream's burstReplicas)")
       ->check(CLI::Range(1, 10000))
+      ->group("Apply mode")
+      ->capture_default_str();
+  bool leader_elect = true;
+  double lease_seconds = 15, renew_seconds = 10, retry_seconds = 2;
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns != nullptr && *ns) {
+    options.leader.namespace_ = ns;
+  }
+  app.add_option("--leader_elect", leader_elect,
+                 "apply: act only while holding a coordination.k8s.io Lease, "
+                 "so that of several replicas one acts (the others audit); "
+                 "off with --dry-run")
+      ->group("Apply mode")
+      ->capture_default_str();
+  app.add_option("--leader_elect_namespace", options.leader.namespace_,
+                 "apply: the Lease's namespace (default: $POD_NAMESPACE, "
+                 "else default)")
+      ->group("Apply mode")
+      ->capture_default_str();
+  app.add_option("--leader_elect_name", options.leader.name,
+                 "apply: the Lease's name")
+      ->group("Apply mode")
+      ->capture_default_str();
+  app.add_option("--leader_elect_lease_duration", lease_seconds,
+                 "apply: seconds another replica waits, from when it last saw "
+                 "the Lease renewed, before taking over")
+      ->check(CLI::PositiveNumber)
+      ->group("Apply mode")
+      ->capture_default_str();
+  app.add_option("--leader_elect_renew_deadline", renew_seconds,
+                 "apply: seconds the leader may fail to renew before it "
+                 "stops acting")
+      ->check(CLI::PositiveNumber)
+      ->group("Apply mode")
+      ->capture_default_str();
+  app.add_option("--leader_elect_retry_period", retry_seconds,
+                 "apply: seconds between renewals (and tries to acquire)")
+      ->check(CLI::PositiveNumber)
       ->group("Apply mode")
       ->capture_default_str();
   app.add_option("--max_deletes_per_minute",
@@ -238,6 +283,28 @@ int main(int argc, char** argv) {
   if (!options.apply && (all_daemon_sets || options.apply_options.dry_run)) {
     std::cerr << "error: --all-daemonsets and --dry-run are for "
                  "--mode=apply\n";
+    return 2;
+  }
+  // A dry run writes nothing, the Lease included.
+  options.leader_elect =
+      options.apply && leader_elect && !options.apply_options.dry_run;
+  auto ms = [](double seconds) {
+    return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  };
+  options.leader.lease_duration = ms(lease_seconds);
+  options.leader.renew_deadline = ms(renew_seconds);
+  options.leader.retry_period = ms(retry_seconds);
+  {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    std::random_device rd;
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "%08x", rd());
+    options.leader.identity = std::string(host) + "_" + suffix;
+  }
+  if (const std::string e = dsd::adapter::CheckLeaderOptions(options.leader);
+      options.leader_elect && !e.empty()) {
+    std::cerr << "error: --leader_elect_*: " << e << "\n";
     return 2;
   }
   if (options.apply && once) {

@@ -1061,7 +1061,10 @@ class ApplyTest : public AdapterTest {
   std::vector<dsd::testing::LoggedRequest> Writes() const {
     std::vector<dsd::testing::LoggedRequest> out;
     for (const dsd::testing::LoggedRequest& r : server_->Log()) {
-      if (r.method == "POST" || r.method == "DELETE") out.push_back(r);
+      if ((r.method == "POST" || r.method == "DELETE") &&
+          r.target.find("/pods") != std::string::npos) {
+        out.push_back(r);
+      }
     }
     return out;
   }
@@ -1144,7 +1147,7 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
   auto count_puts = [this] {
     int puts = 0;
     for (const auto& r : server_->Log()) {
-      if (r.method == "PUT") {
+      if (r.method == "PUT" && r.target.find("/leases/") == std::string::npos) {
         ++puts;
         EXPECT_EQ(r.target,
                   "/apis/apps/v1/namespaces/default/daemonsets/ssd-monitor/"
@@ -1237,6 +1240,49 @@ TEST_F(ApplyTest, APodTheDaemonSetDoesNotControlIsNeverDeleted) {
   for (const auto& r : Writes()) EXPECT_NE(r.method, "DELETE") << r.target;
   EXPECT_FALSE(
       server_->Get("Pod", "default", "ssd-monitor-k8s-node3").is_null());
+}
+
+// Two replicas: only the Lease holder acts. Killed (no release), it is
+// replaced once its lease lapses; the new leader neither repeats what
+// was done nor misses what comes next.
+TEST_F(ApplyTest, OfTwoReplicasOneActsAndTheOtherTakesOverWhenItDies) {
+  const std::vector<std::string> lease = {
+      "--leader_elect_lease_duration", "2",
+      "--leader_elect_renew_deadline", "1.5",
+      "--leader_elect_retry_period",   "0.2"};
+  Adapter first(ApplyArgs(lease));
+  ASSERT_TRUE(first.WaitForOutput("became the leader", std::chrono::seconds(10))
+                  .has_value())
+      << first.Output();
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << first.Output();
+  Adapter second(ApplyArgs(lease));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(second.Output().find("became the leader"), std::string::npos);
+  EXPECT_EQ(Writes().size(), 2u);
+
+  first.Signal(SIGKILL);
+  ASSERT_TRUE(first.Wait(std::chrono::seconds(5)).has_value());
+  Relabel("k8s-node1", "hdd");
+  ASSERT_TRUE(
+      second.WaitForOutput("became the leader", std::chrono::seconds(10))
+          .has_value())
+      << second.Output();
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << second.Output();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  int posts = 0, deletes = 0;
+  for (const auto& r : Writes()) (r.method == "POST" ? posts : deletes)++;
+  EXPECT_EQ(posts, 2);
+  EXPECT_EQ(deletes, 1);
+  EXPECT_EQ(server_->Get("Lease", "default",
+                         "dsd-adapter")["spec"]["leaseTransitions"],
+            1);
+  // SIGTERM: the lease is released on the way out.
+  second.Signal(SIGTERM);
+  EXPECT_EQ(second.Wait(std::chrono::seconds(10)), 0) << second.Output();
+  const nlohmann::json released =
+      server_->Get("Lease", "default", "dsd-adapter")["spec"];
+  EXPECT_EQ(released["holderIdentity"], "");
+  EXPECT_EQ(released["leaseDurationSeconds"], 1);
 }
 
 // Past --max_deletes_per_minute deleting stops, and stays stopped.

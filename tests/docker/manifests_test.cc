@@ -551,23 +551,43 @@ struct ClientCase {
   std::string dir;        // under docker/kubernetes
   std::string program;    // the image name and binary
   std::string port_flag;  // the flag whose port the probes use
-  // ClusterRole rules: API group -> resources, each get/list/watch only.
-  std::map<std::string, std::set<std::string>> reads;
+  // RBAC rules (ClusterRole and Role together): API group -> resource ->
+  // verbs, exactly.
+  std::map<std::string, std::map<std::string, std::set<std::string>>> rules;
   bool token;  // whether the pod mounts its service account token
   std::vector<std::string> kinds;  // what the kustomization holds
 };
 
+const std::set<std::string> kRead = {"get", "list", "watch"};
+
 const ClientCase kClients[] = {
+    // Audit mode reads only.
     {"adapter",
      "dsd-adapter",
      "health_listen",
-     {{"", {"nodes", "pods"}}, {"apps", {"daemonsets", "controllerrevisions"}}},
+     {{"", {{"nodes", kRead}, {"pods", kRead}}},
+      {"apps", {{"daemonsets", kRead}, {"controllerrevisions", kRead}}}},
      true,
      {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"}},
+    // Apply mode writes what upstream's controller writes, and its Lease.
+    {"adapter-apply",
+     "dsd-adapter",
+     "health_listen",
+     {{"",
+       {{"nodes", kRead},
+        {"pods", {"get", "list", "watch", "create", "delete"}}}},
+      {"apps",
+       {{"daemonsets", kRead},
+        {"daemonsets/status", {"update"}},
+        {"controllerrevisions", {"get", "list", "watch", "create", "update"}}}},
+      {"coordination.k8s.io", {{"leases", {"create", "get", "update"}}}}},
+     true,
+     {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
+      "RoleBinding", "Deployment"}},
     {"extender",
      "dsd-extender",
      "listen",
-     {{"", {"nodes"}}, {"apps", {"daemonsets"}}},
+     {{"", {{"nodes", kRead}}}, {"apps", {{"daemonsets", kRead}}}},
      false,
      {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
       "Service"}},
@@ -642,36 +662,38 @@ void CheckClient(const ClientCase& c, const std::vector<YAML::Node>& objects) {
         << probe;
   }
 
-  // RBAC: exactly get/list/watch on the kinds it reads, bound to its
-  // account in dsd-system.
+  // RBAC: exactly the verbs it needs on each kind, bound to its account
+  // in dsd-system.
   const YAML::Node account = Find(objects, "ServiceAccount");
   ASSERT_TRUE(account.IsMap());
   EXPECT_EQ(pod["serviceAccountName"].as<std::string>(),
             account["metadata"]["name"].as<std::string>());
-  const YAML::Node role = Find(objects, "ClusterRole");
-  ASSERT_TRUE(role.IsMap());
-  std::map<std::string, std::set<std::string>> reads;
-  for (const YAML::Node& rule : role["rules"]) {
-    const auto verbs = rule["verbs"].as<std::vector<std::string>>();
-    EXPECT_EQ(std::set<std::string>(verbs.begin(), verbs.end()),
-              (std::set<std::string>{"get", "list", "watch"}));
-    for (const YAML::Node& g : rule["apiGroups"]) {
-      for (const YAML::Node& r : rule["resources"]) {
-        reads[g.as<std::string>()].insert(r.as<std::string>());
+  std::map<std::string, std::map<std::string, std::set<std::string>>> rules;
+  for (const char* kind : {"ClusterRole", "Role"}) {
+    const YAML::Node role = Find(objects, kind);
+    if (!role.IsMap()) continue;
+    for (const YAML::Node& rule : role["rules"]) {
+      const auto verbs = rule["verbs"].as<std::vector<std::string>>();
+      for (const YAML::Node& g : rule["apiGroups"]) {
+        for (const YAML::Node& r : rule["resources"]) {
+          rules[g.as<std::string>()][r.as<std::string>()].insert(verbs.begin(),
+                                                                 verbs.end());
+        }
       }
     }
+    const std::string binding_kind = std::string(kind) + "Binding";
+    const YAML::Node binding = Find(objects, binding_kind);
+    ASSERT_TRUE(binding.IsMap()) << binding_kind;
+    EXPECT_EQ(binding["roleRef"]["kind"].as<std::string>(), kind);
+    EXPECT_EQ(binding["roleRef"]["name"].as<std::string>(),
+              role["metadata"]["name"].as<std::string>());
+    ASSERT_EQ(binding["subjects"].size(), 1u);
+    EXPECT_EQ(binding["subjects"][0]["name"].as<std::string>(),
+              account["metadata"]["name"].as<std::string>());
+    EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(),
+              "dsd-system");
   }
-  EXPECT_EQ(reads, c.reads);
-  const YAML::Node binding = Find(objects, "ClusterRoleBinding");
-  ASSERT_TRUE(binding.IsMap());
-  EXPECT_EQ(binding["roleRef"]["kind"].as<std::string>(), "ClusterRole");
-  EXPECT_EQ(binding["roleRef"]["name"].as<std::string>(),
-            role["metadata"]["name"].as<std::string>());
-  ASSERT_EQ(binding["subjects"].size(), 1u);
-  EXPECT_EQ(binding["subjects"][0]["name"].as<std::string>(),
-            account["metadata"]["name"].as<std::string>());
-  EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(),
-            "dsd-system");
+  EXPECT_EQ(rules, c.rules);
 
   if (const YAML::Node svc = Find(objects, "Service"); svc.IsMap()) {
     EXPECT_TRUE(IsSubset(svc["spec"]["selector"], labels));
@@ -706,8 +728,11 @@ TEST_P(ClientManifestTest, DeploymentRbacAndImageMatchTheProgram) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Docker, ClientManifestTest,
-                         ::testing::ValuesIn(kClients),
-                         [](const auto& p) { return p.param.dir; });
+                         ::testing::ValuesIn(kClients), [](const auto& p) {
+                           std::string name = p.param.dir;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // --- kubectl kustomize renders each kustomization. --------------------------
 

@@ -25,7 +25,10 @@ const std::map<std::string, KindInfo>& Kinds() {
       {"pods", {"Pod", "v1", "/api/v1", true}},
       {"daemonsets", {"DaemonSet", "apps/v1", "/apis/apps/v1", true}},
       {"controllerrevisions",
-       {"ControllerRevision", "apps/v1", "/apis/apps/v1", true}}};
+       {"ControllerRevision", "apps/v1", "/apis/apps/v1", true}},
+      {"leases",
+       {"Lease", "coordination.k8s.io/v1", "/apis/coordination.k8s.io/v1",
+        true}}};
   return *kinds;
 }
 
@@ -211,8 +214,8 @@ std::pair<int, nlohmann::json> FakeApiServer::Write(const std::string& method,
     return std::make_pair(code, StatusJson(code, reason, message));
   };
   std::string rest;
-  for (const char* group :
-       {"/api/v1/namespaces/", "/apis/apps/v1/namespaces/"}) {
+  for (const char* group : {"/api/v1/namespaces/", "/apis/apps/v1/namespaces/",
+                            "/apis/coordination.k8s.io/v1/namespaces/"}) {
     if (path.rfind(group, 0) == 0) rest = path.substr(std::strlen(group));
   }
   const std::vector<std::string> parts = absl::StrSplit(rest, '/');
@@ -556,6 +559,8 @@ void FakeApiServer::Route() {
       group = "/api/v1";
     } else if (path.rfind("/apis/apps/v1/", 0) == 0) {
       group = "/apis/apps/v1";
+    } else if (path.rfind("/apis/coordination.k8s.io/v1/", 0) == 0) {
+      group = "/apis/coordination.k8s.io/v1";
     } else {
       SendStatus(res, 404, "NotFound",
                  "the server could not find the "

@@ -1,5 +1,5 @@
 // A fake Kubernetes API server for tests (cpp-httplib): Nodes, Pods,
-// DaemonSets and ControllerRevisions as the real one serves them — List
+// DaemonSets, ControllerRevisions and Leases as the real one serves them — List
 // objects with metadata.resourceVersion and continue tokens, watch streams
 // (one JSON event a line, bookmarks, timeoutSeconds), GET of one object,
 // metav1.Status errors — the writes dsd-adapter's apply mode makes (POST an
