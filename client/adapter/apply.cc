@@ -4,6 +4,8 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/adapter/history.h"
 #include "client/adapter/json_fields.h"
 #include "client/adapter/pod_body.h"
@@ -61,7 +63,30 @@ nlohmann::json StatusCounters(const v1::DaemonSetStatus& s) {
 }  // namespace
 
 Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log)
-    : client_(client), options_(std::move(options)), log_(std::move(log)) {}
+    : client_(client),
+      options_(std::move(options)),
+      log_(std::move(log)),
+      started_(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(),
+                                absl::UTCTimeZone())) {}
+
+void Applier::NoteCompetitorLocked(const std::string& key,
+                                   const nlohmann::json& object, bool status) {
+  const nlohmann::json& fields =
+      Member(Member(object, "metadata"), "managedFields");
+  if (!fields.is_array() || competitors_.count(key) > 0) return;
+  for (const nlohmann::json& f : fields) {
+    const std::string manager = Text(f, "manager");
+    // RFC 3339 in UTC with whole seconds: ordered as text.
+    if (Text(f, "time") < started_ || manager == options_.manager) continue;
+    const bool on_status = Text(f, "subresource") == "status";
+    if (status ? on_status
+               : !on_status && manager == "kube-controller-manager") {
+      // Reported by Sync, which sees only the DaemonSets dsd manages.
+      competitors_[key] = manager + (status ? " (status)" : " (pods)");
+      return;
+    }
+  }
+}
 
 uint64_t Applier::Epoch(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -95,6 +120,7 @@ void Applier::ObservePod(const std::string& type, const nlohmann::json& pod,
     return;
   }
   if (owner.rfind("ds:", 0) != 0) return;
+  if (type == "ADDED") NoteCompetitorLocked(owner.substr(3), pod, false);
   const auto it = creates_.find(owner.substr(3));
   if (it == creates_.end()) return;
   it->second.erase(TargetNode(pod));
@@ -114,6 +140,7 @@ void Applier::ObserveDaemonSet(const std::string& type,
     statuses_.erase(key);
   } else {
     statuses_[key] = Member(daemon_set, "status");
+    NoteCompetitorLocked(key, daemon_set, true);
   }
 }
 
@@ -369,6 +396,22 @@ SyncOutcome Applier::Sync(
   if (Epoch(key) != epoch) {
     out.state = SyncOutcome::State::kStale;
     return out;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (const auto c = competitors_.find(key); c != competitors_.end()) {
+      if (reported_.insert(key).second) {
+        ++counters_.competing_writers;
+        log_("error",
+             "another controller writes this DaemonSet; dsd-adapter stops "
+             "acting on it until restarted. Turn upstream's DaemonSet "
+             "controller off (kube-controller-manager "
+             "--controllers=*,-daemonset) or take it out of --selector",
+             {{"daemonset", key}, {"writer", c->second}});
+      }
+      out.state = SyncOutcome::State::kRefused;
+      return out;
+    }
   }
   // Upstream's syncDaemonSet: with expectations pending, only the status
   // is written (without observedGeneration); else the actions, then the

@@ -32,6 +32,11 @@
 //     expectation: the pod may exist, and only the watch (or the TTL)
 //     tells. Upstream lowers it and may create a second pod, which a
 //     later sync then deletes as a duplicate.
+//   - A competing writer: once a managed DaemonSet's status is written by
+//     another field manager, or a pod of it is created by
+//     kube-controller-manager (upstream's controller left on), after this
+//     Applier started, that DaemonSet is no longer acted on (logged, and
+//     counted in /metrics) until a person restarts dsd-adapter.
 //   - dry_run: every request is logged, exactly as it would be sent, and
 //     none is sent (no expectations, no budget spent).
 #ifndef DSD_CLIENT_ADAPTER_APPLY_H_
@@ -45,6 +50,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +62,10 @@ namespace dsd::adapter {
 
 struct ApplyOptions {
   bool dry_run = false;
+  // Our field manager on the API server (the User-Agent's program name):
+  // a status write by any other, or a pod created by upstream's
+  // controller, is a competing writer.
+  std::string manager = "dsd-adapter";
   int burst = 250;                     // creates, and deletes, per sync
   double max_deletes_per_minute = 20;  // over all DaemonSets
   std::chrono::milliseconds expectations_ttl{std::chrono::minutes(5)};
@@ -116,6 +126,7 @@ class Applier {
     int64_t deletes = 0, delete_failures = 0;
     int64_t status_updates = 0, status_failures = 0;
     int64_t refused_not_owned = 0;
+    int64_t competing_writers = 0;  // DaemonSets left alone
     int64_t pending_creates = 0, pending_deletes = 0;
     bool deletes_halted = false;
   };
@@ -151,6 +162,10 @@ class Applier {
   void WriteStatus(const std::string& key, nlohmann::json daemon_set,
                    const v1::DaemonSetStatus& status, bool observed,
                    int64_t generation);
+  // Records a competing writer of `key` seen in `object`'s managedFields
+  // (mu_ held); `status`: look at status writes, else at creates.
+  void NoteCompetitorLocked(const std::string& key,
+                            const nlohmann::json& object, bool status);
   // Runs `work(i)` for i in [0, n), at most options_.parallelism at once.
   void Parallel(size_t n, const std::function<void(size_t)>& work) const;
 
@@ -168,6 +183,12 @@ class Applier {
   std::deque<Steady::time_point> recent_deletes_;  // the budget's window
   // "ns/name" -> the DaemonSet's status as last seen (absent: unknown).
   std::map<std::string, nlohmann::json> statuses_;
+  // When this Applier started (RFC 3339, UTC): managedFields entries
+  // older than it are history.
+  const std::string started_;
+  // "ns/name" -> who else wrote it (competing writers); those reported.
+  std::map<std::string, std::string> competitors_;
+  std::set<std::string> reported_;
   // "ns/name" -> "uid/generation" and the revision hash resolved for it.
   std::map<std::string, std::pair<std::string, std::string>> revisions_;
   bool deletes_halted_ = false;

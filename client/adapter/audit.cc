@@ -1041,6 +1041,9 @@ std::string Auditor::Metrics() const {
     metric("dsd_adapter_status_update_failures_total", "counter",
            "DaemonSet status writes that failed after the retry.",
            c.status_failures);
+    metric("dsd_adapter_competing_writers", "gauge",
+           "DaemonSets left alone because another controller writes them.",
+           c.competing_writers);
     metric("dsd_adapter_pods_not_owned_total", "counter",
            "Planned deletes refused: the pod's controller is not the "
            "DaemonSet.",

@@ -65,7 +65,7 @@ std::string RevisionHash(const nlohmann::json& pod_template,
     // buffer.
     const auto count = static_cast<uint32_t>(*collision_count);
     for (int i = 0; i < 8; ++i) {
-      add(i < 4 ? static_cast<unsigned char>(count >> (8 * i)) : 0);
+      add(static_cast<unsigned char>(i < 4 ? (count >> (8 * i)) & 0xFF : 0));
     }
   }
   // rand.SafeEncodeString(fmt.Sprint(sum)).

@@ -56,8 +56,10 @@ hash: upstream's cannot be reproduced, so a DaemonSet handed back to
 upstream rolls its pods once). Of several replicas only the one holding
 the Lease --leader_elect_namespace/--leader_elect_name acts; the others
 audit, and take over when its lease lapses (or at once when it is
-released on SIGTERM). Not yet: trimming old revisions, adoption of
-orphans, Events.
+released on SIGTERM). A DaemonSet another controller also writes
+(its status, or pods kube-controller-manager creates) is left alone
+until restart. Not yet: trimming old revisions, adoption of orphans,
+Events.
 
 What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
 Pod or ControllerRevision, the DaemonSet its controller owner reference

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/k8s/snapshot_loader.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -1242,6 +1243,41 @@ TEST_F(ApplyTest, APodTheDaemonSetDoesNotControlIsNeverDeleted) {
       server_->Get("Pod", "default", "ssd-monitor-k8s-node3").is_null());
 }
 
+// Pods the scheduler never binds: each stays the one pod of the node its
+// affinity names (dsd reads the target from it), so none is created
+// twice however many rounds follow.
+TEST_F(AdapterTest, PodsTheSchedulerNeverBindsAreNotCreatedAgain) {
+  nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+  ds["metadata"]["labels"]["controller"] = "dsd";
+  server_->Apply(ds);
+  nlohmann::json revision =
+      server_->Get("ControllerRevision", "default", "ssd-monitor-6c9f8d7b5");
+  revision["data"] = {{"spec", {{"template", ds["spec"]["template"]}}}};
+  server_->Apply(revision);
+  StartDsdServer();
+  Adapter adapter(Args({"--mode=apply", "-l", "controller=dsd", "--resync",
+                        "0.3", "--drift_after", "0"}));
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  auto pods = [this] {
+    int n = 0;
+    for (const nlohmann::json& p : server_->List("Pod")) {
+      n += p["metadata"]["namespace"] == "default";
+    }
+    return n;
+  };
+  while (pods() < 2 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(pods(), 2) << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // ~10 resyncs
+  EXPECT_EQ(pods(), 2) << adapter.Output();
+  for (const nlohmann::json& p : server_->List("Pod")) {
+    if (p["metadata"]["namespace"] != "default") continue;
+    EXPECT_FALSE(p["spec"].contains("nodeName")) << "never bound";
+  }
+}
+
 // Two replicas: only the Lease holder acts. Killed (no release), it is
 // replaced once its lease lapses; the new leader neither repeats what
 // was done nor misses what comes next.
@@ -1284,6 +1320,65 @@ TEST_F(ApplyTest, OfTwoReplicasOneActsAndTheOtherTakesOverWhenItDies) {
   EXPECT_EQ(released["holderIdentity"], "");
   EXPECT_EQ(released["leaseDurationSeconds"], 1);
 }
+
+// A competing writer (upstream's controller left on): its status write,
+// or a pod it creates, after dsd-adapter started makes dsd-adapter leave
+// that DaemonSet alone.
+struct CompetitorCase {
+  std::string name;
+  bool pod;  // else a status write
+};
+
+class CompetitorTest : public ApplyTest,
+                       public ::testing::WithParamInterface<CompetitorCase> {};
+
+TEST_P(CompetitorTest, ADaemonSetAnotherControllerWritesIsLeftAlone) {
+  const int port = FreePort();
+  Adapter adapter(
+      ApplyArgs({"--health_listen", "127.0.0.1:" + std::to_string(port)}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  const std::string now =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() + absl::Seconds(1),
+                       absl::UTCTimeZone());
+  const nlohmann::json by_upstream = {
+      {{"manager", "kube-controller-manager"},
+       {"operation", "Update"},
+       {"apiVersion", GetParam().pod ? "v1" : "apps/v1"},
+       {"time", now},
+       {"subresource", GetParam().pod ? "" : "status"}}};
+  if (GetParam().pod) {
+    // Upstream's own pod for k8s-node1 (a duplicate dsd would delete).
+    nlohmann::json pod = SsdMonitorPod(*server_, "k8s-node1");
+    pod["metadata"]["managedFields"] = by_upstream;
+    server_->Apply(pod);
+  } else {
+    nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+    ds["metadata"]["managedFields"] = by_upstream;
+    ds["status"]["numberReady"] = 7;
+    server_->Apply(ds);
+  }
+  ASSERT_TRUE(adapter
+                  .WaitForOutput("another controller writes this DaemonSet.*"
+                                 "writer=kube-controller-manager",
+                                 std::chrono::seconds(10))
+                  .has_value())
+      << adapter.Output();
+  const size_t writes = Writes().size();
+  Relabel("k8s-node2", "hdd");  // would be a delete
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(Writes().size(), writes) << adapter.Output();
+  httplib::Client health("127.0.0.1", port);
+  const auto metrics = health.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("dsd_adapter_competing_writers 1"),
+            std::string::npos)
+      << metrics->body;
+}
+
+INSTANTIATE_TEST_SUITE_P(Writers, CompetitorTest,
+                         ::testing::Values(CompetitorCase{"StatusWrite", false},
+                                           CompetitorCase{"PodCreate", true}),
+                         [](const auto& p) { return p.param.name; });
 
 // Past --max_deletes_per_minute deleting stops, and stays stopped.
 TEST_F(ApplyTest, TheDeletionBudgetStopsDeletingUntilRestart) {
