@@ -212,8 +212,8 @@ absl::StatusOr<std::string> Applier::ResolveRevision(
   {
     std::lock_guard<std::mutex> lock(mu_);
     const auto it = revisions_.find(key);
-    if (it != revisions_.end() && it->second.first == version) {
-      return it->second.second;
+    if (it != revisions_.end() && it->second.version == version) {
+      return it->second.hash;
     }
   }
   const std::string ns = NamespaceOf(key);
@@ -226,6 +226,7 @@ absl::StatusOr<std::string> Applier::ResolveRevision(
   const nlohmann::json* current = nullptr;
   int64_t max_old = 0;
   int matching = 0;
+  std::vector<OldRevision> old;
   for (const nlohmann::json& r : all->items) {
     bool owned = false;
     const nlohmann::json& refs =
@@ -239,6 +240,12 @@ absl::StatusOr<std::string> Applier::ResolveRevision(
     if (!owned) continue;
     if (!RevisionMatches(daemon_set, r)) {
       max_old = std::max(max_old, Int(r, "revision"));
+      const nlohmann::json& r_meta = Member(r, "metadata");
+      std::string r_hash =
+          Text(Member(r_meta, "labels"), "controller-revision-hash");
+      old.push_back({Text(r_meta, "name"),
+                     r_hash.empty() ? Text(r_meta, "name") : r_hash,
+                     Int(r, "revision")});
       continue;
     }
     ++matching;
@@ -328,7 +335,7 @@ absl::StatusOr<std::string> Applier::ResolveRevision(
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  revisions_[key] = {version, hash};
+  revisions_[key] = {version, hash, std::move(old)};
   return hash;
 }
 
@@ -390,7 +397,8 @@ Applier::Counters Applier::counters() const {
 
 SyncOutcome Applier::Sync(
     const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided, uint64_t epoch,
-    const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of) {
+    const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of,
+    const std::function<std::set<std::string>()>& hashes) {
   SyncOutcome out;
   const std::string key = plan.namespace_() + "/" + plan.name();
   if (Epoch(key) != epoch) {
@@ -480,7 +488,59 @@ SyncOutcome Applier::Sync(
     WriteStatus(key, *daemon_set, plan.status(), !waiting,
                 decided.generation());
   }
+  if (!waiting) CleanupHistory(key, *daemon_set, hashes());
   return out;
+}
+
+void Applier::CleanupHistory(const std::string& key,
+                             const nlohmann::json& daemon_set,
+                             const std::set<std::string>& hashes_in_use) {
+  const nlohmann::json& limit =
+      Member(Member(daemon_set, "spec"), "revisionHistoryLimit");
+  const int64_t keep = limit.is_number_integer() ? limit.get<int64_t>() : 10;
+  std::vector<OldRevision> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = revisions_.find(key);
+    if (it == revisions_.end()) return;
+    old = it->second.old;
+  }
+  int64_t to_kill = static_cast<int64_t>(old.size()) - keep;
+  if (to_kill <= 0) return;
+  std::sort(old.begin(), old.end(),
+            [](const OldRevision& a, const OldRevision& b) {
+              return a.revision < b.revision;
+            });
+  const std::string ns = NamespaceOf(key);
+  for (const OldRevision& r : old) {
+    if (to_kill <= 0) break;
+    if (hashes_in_use.count(r.hash) > 0) continue;
+    --to_kill;
+    if (options_.dry_run) {
+      log_("info",
+           "dry-run: would DELETE /apis/apps/v1/namespaces/" + ns +
+               "/controllerrevisions/" + r.name,
+           {{"daemonset", key}});
+      continue;
+    }
+    const absl::Status s =
+        client_.Delete(kube::kControllerRevisions, ns, r.name, "");
+    if (!s.ok() && kube::HttpCode(s) != 404) {
+      log_("error", "cannot delete an old ControllerRevision",
+           {{"daemonset", key},
+            {"revision", r.name},
+            {"error", std::string(s.message())}});
+      continue;
+    }
+    log_("info", "old ControllerRevision deleted",
+         {{"daemonset", key}, {"revision", r.name}});
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& kept = revisions_[key].old;
+    kept.erase(
+        std::remove_if(kept.begin(), kept.end(),
+                       [&](const OldRevision& o) { return o.name == r.name; }),
+        kept.end());
+  }
 }
 
 void Applier::Act(

@@ -113,12 +113,14 @@ class Applier {
                         const nlohmann::json& daemon_set);
 
   // Carries out `plan`, made for `decided` (uid, generation, current
-  // revision hash) from stores read at `epoch`. `pod_of` finds a stored
-  // pod by "ns/name".
+  // revision hash) from stores read at `epoch`. `hashes` gives the
+  // controller-revision-hash labels its stored pods carry. `pod_of` finds a
+  // stored pod by "ns/name".
   SyncOutcome Sync(
       const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided,
       uint64_t epoch,
-      const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of);
+      const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of,
+      const std::function<std::set<std::string>()>& hashes);
 
   // For /metrics and the report.
   struct Counters {
@@ -145,6 +147,11 @@ class Applier {
   // per uid and generation (the template changes only with the latter).
   absl::StatusOr<std::string> ResolveRevision(const std::string& key,
                                               const nlohmann::json& daemon_set);
+  // Upstream's cleanupHistory: old revisions, lowest first, deleted while
+  // more than spec.revisionHistoryLimit (10) remain, never one whose hash
+  // a pod of the DaemonSet (terminating ones included) carries.
+  void CleanupHistory(const std::string& key, const nlohmann::json& daemon_set,
+                      const std::set<std::string>& hashes_in_use);
   // The plan's deletes and creates, on `daemon_set` as read back.
   void Act(
       const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided,
@@ -189,8 +196,17 @@ class Applier {
   // "ns/name" -> who else wrote it (competing writers); those reported.
   std::map<std::string, std::string> competitors_;
   std::set<std::string> reported_;
-  // "ns/name" -> "uid/generation" and the revision hash resolved for it.
-  std::map<std::string, std::pair<std::string, std::string>> revisions_;
+  // "ns/name" -> the revisions resolved for "uid/generation": the
+  // template's hash, and the DaemonSet's other revisions.
+  struct OldRevision {
+    std::string name, hash;
+    int64_t revision = 0;
+  };
+  struct Resolved {
+    std::string version, hash;
+    std::vector<OldRevision> old;
+  };
+  std::map<std::string, Resolved> revisions_;
   bool deletes_halted_ = false;
   Counters counters_;
 };

@@ -877,7 +877,22 @@ void Auditor::Apply(const v1::DecideResponse& response,
           return d.namespace_() == plan.namespace_() && d.name() == plan.name();
         });
     if (epoch == epochs.end() || ds == decided.daemon_sets().end()) continue;
-    applier_->Sync(plan, *ds, epoch->second, pod_of);
+    auto hashes = [&pods, &key] {
+      std::set<std::string> out;
+      pods.ForEachIndexed("ds:" + key, [&out](std::string_view stored) {
+        v1::Pod pod;
+        if (!IsMessage(stored)) return;
+        const std::string_view bytes = Payload(stored);
+        if (!pod.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return;
+        }
+        for (const v1::Label& l : pod.labels()) {
+          if (l.key() == "controller-revision-hash") out.insert(l.value());
+        }
+      });
+      return out;
+    };
+    applier_->Sync(plan, *ds, epoch->second, pod_of, hashes);
   }
 }
 

@@ -58,8 +58,8 @@ the Lease --leader_elect_namespace/--leader_elect_name acts; the others
 audit, and take over when its lease lapses (or at once when it is
 released on SIGTERM). A DaemonSet another controller also writes
 (its status, or pods kube-controller-manager creates) is left alone
-until restart. Not yet: trimming old revisions, adoption of orphans,
-Events.
+until restart. Old revisions are trimmed to revisionHistoryLimit. Not
+yet: adoption of orphans, Events.
 
 What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
 Pod or ControllerRevision, the DaemonSet its controller owner reference

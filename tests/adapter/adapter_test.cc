@@ -1469,6 +1469,7 @@ struct RolloutCase {
   // The fewest nodes with a Ready pod allowed while it rolls (2 nodes).
   int min_ready = 0;
   bool on_delete = false;  // pods change only when deleted by hand
+  int history_limit = -1;  // spec.revisionHistoryLimit; -1: unset (10)
 };
 void PrintTo(const RolloutCase& c, std::ostream* os) { *os << c.name; }
 
@@ -1479,6 +1480,8 @@ TEST_P(RolloutTest, RollsToTheNewRevision) {
   const RolloutCase& c = GetParam();
   nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
   ds["spec"]["updateStrategy"] = c.strategy;
+  if (c.history_limit >= 0)
+    ds["spec"]["revisionHistoryLimit"] = c.history_limit;
   server_->Apply(ds);
   Adapter adapter(ApplyArgs({"--max_deletes_per_minute", "100"}));
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
@@ -1550,6 +1553,40 @@ TEST_P(RolloutTest, RollsToTheNewRevision) {
                       r.target.find("controllerrevisions") != std::string::npos;
   }
   EXPECT_EQ(revision_posts, 1);
+
+  // History: the old revision goes only past revisionHistoryLimit, and
+  // only once no pod carries its hash (after the last old pod's delete).
+  const std::string old_revision =
+      "/apis/apps/v1/namespaces/default/controllerrevisions/"
+      "ssd-monitor-6c9f8d7b5";
+  if (c.history_limit == 0) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (
+        !server_->Get("ControllerRevision", "default", "ssd-monitor-6c9f8d7b5")
+             .is_null() &&
+        std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(
+        server_->Get("ControllerRevision", "default", "ssd-monitor-6c9f8d7b5")
+            .is_null())
+        << adapter.Output();
+    size_t last_pod_delete = 0, revision_delete = 0;
+    const auto log = server_->Log();
+    for (size_t i = 0; i < log.size(); ++i) {
+      if (log[i].method != "DELETE") continue;
+      if (log[i].target == old_revision) revision_delete = i;
+      if (log[i].target.find("/pods/") != std::string::npos)
+        last_pod_delete = i;
+    }
+    EXPECT_GT(revision_delete, last_pod_delete);
+  } else {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_FALSE(
+        server_->Get("ControllerRevision", "default", "ssd-monitor-6c9f8d7b5")
+            .is_null());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -1558,6 +1595,12 @@ INSTANTIATE_TEST_SUITE_P(
                                   {{"type", "RollingUpdate"},
                                    {"rollingUpdate", {{"maxUnavailable", 1}}}},
                                   1},
+                      RolloutCase{"MaxUnavailableOneNoHistory",
+                                  {{"type", "RollingUpdate"},
+                                   {"rollingUpdate", {{"maxUnavailable", 1}}}},
+                                  1,
+                                  false,
+                                  0},
                       RolloutCase{"MaxSurgeOne",
                                   {{"type", "RollingUpdate"},
                                    {"rollingUpdate",
