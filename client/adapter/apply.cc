@@ -67,7 +67,13 @@ Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log)
       options_(std::move(options)),
       log_(std::move(log)),
       started_(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(),
-                                absl::UTCTimeZone())) {}
+                                absl::UTCTimeZone())) {
+  if (options_.events && !options_.dry_run) {
+    EventOptions e;
+    e.instance = options_.instance;
+    events_ = std::make_unique<EventRecorder>(client_, e);
+  }
+}
 
 void Applier::NoteCompetitorLocked(const std::string& key,
                                    const nlohmann::json& object, bool status) {
@@ -392,6 +398,10 @@ Applier::Counters Applier::counters() const {
   }
   c.pending_deletes = static_cast<int64_t>(deletes_.size());
   c.deletes_halted = deletes_halted_;
+  if (events_) {
+    c.events_sent = events_->sent();
+    c.events_dropped = events_->dropped();
+  }
   return c;
 }
 
@@ -637,6 +647,10 @@ void Applier::Act(
     if (s.ok() || http == 404) {
       ++out.deleted;
       log_("info", s.ok() ? "deleted pod" : "pod already gone", fields);
+      if (s.ok() && events_) {
+        events_->Record(daemon_set, "Normal", "SuccessfulDelete",
+                        "Deleted pod: " + d.pod);
+      }
       if (http == 404) {
         std::lock_guard<std::mutex> l(mu_);
         deletes_.erase(d.uid);
@@ -658,6 +672,10 @@ void Applier::Act(
     Fields f = fields;
     f.emplace_back("error", std::string(s.message()));
     log_("error", "cannot delete pod", f);
+    if (events_) {
+      events_->Record(daemon_set, "Warning", "FailedDelete",
+                      "Error deleting: " + std::string(s.message()));
+    }
   });
 
   // Creates: slow start, the rest skipped after a batch with a failure.
@@ -717,8 +735,13 @@ void Applier::Act(
       if (pod.ok()) {
         ++out.created;
         Fields f = fields;
-        f.emplace_back("pod", Text(Member(*pod, "metadata"), "name"));
+        const std::string name = Text(Member(*pod, "metadata"), "name");
+        f.emplace_back("pod", name);
         log_("info", "created pod", f);
+        if (events_) {
+          events_->Record(daemon_set, "Normal", "SuccessfulCreate",
+                          "Created pod: " + name);
+        }
         return;
       }
       Fields f = fields;
@@ -735,6 +758,11 @@ void Applier::Act(
       ++out.create_failures;
       ++failures;
       log_("error", "cannot create pod", f);
+      if (events_) {
+        events_->Record(
+            daemon_set, "Warning", "FailedCreate",
+            "Error creating: " + std::string(pod.status().message()));
+      }
     });
     start += size;
     if (failures.load() > 0 && start < nodes.size()) {

@@ -47,6 +47,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -55,6 +56,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/adapter/events.h"
 #include "client/kube/client.h"
 #include "dsd/v1/dsd.pb.h"
 
@@ -66,6 +68,10 @@ struct ApplyOptions {
   // a status write by any other, or a pod created by upstream's
   // controller, is a competing writer.
   std::string manager = "dsd-adapter";
+  // Events (SuccessfulCreate, FailedCreate, SuccessfulDelete,
+  // FailedDelete) about the DaemonSets acted on; none in a dry run.
+  bool events = true;
+  std::string instance;                // the Events' reportingInstance
   int burst = 250;                     // creates, and deletes, per sync
   double max_deletes_per_minute = 20;  // over all DaemonSets
   std::chrono::milliseconds expectations_ttl{std::chrono::minutes(5)};
@@ -129,6 +135,7 @@ class Applier {
     int64_t status_updates = 0, status_failures = 0;
     int64_t refused_not_owned = 0;
     int64_t competing_writers = 0;  // DaemonSets left alone
+    int64_t events_sent = 0, events_dropped = 0;
     int64_t pending_creates = 0, pending_deletes = 0;
     bool deletes_halted = false;
   };
@@ -179,6 +186,7 @@ class Applier {
   kube::Client& client_;
   const ApplyOptions options_;
   const LogFn log_;
+  std::unique_ptr<EventRecorder> events_;
 
   mutable std::mutex mu_;
   uint64_t global_epoch_ = 0;

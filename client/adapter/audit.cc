@@ -1056,6 +1056,11 @@ std::string Auditor::Metrics() const {
     metric("dsd_adapter_status_update_failures_total", "counter",
            "DaemonSet status writes that failed after the retry.",
            c.status_failures);
+    metric("dsd_adapter_events_sent_total", "counter",
+           "Events recorded about the DaemonSets acted on.", c.events_sent);
+    metric("dsd_adapter_events_dropped_total", "counter",
+           "Events dropped (spam filter, full queue, API errors).",
+           c.events_dropped);
     metric("dsd_adapter_competing_writers", "gauge",
            "DaemonSets left alone because another controller writes them.",
            c.competing_writers);

@@ -58,8 +58,10 @@ the Lease --leader_elect_namespace/--leader_elect_name acts; the others
 audit, and take over when its lease lapses (or at once when it is
 released on SIGTERM). A DaemonSet another controller also writes
 (its status, or pods kube-controller-manager creates) is left alone
-until restart. Old revisions are trimmed to revisionHistoryLimit. Not
-yet: adoption of orphans, Events.
+until restart. Old revisions are trimmed to revisionHistoryLimit.
+Events (SuccessfulCreate, FailedCreate, SuccessfulDelete, FailedDelete)
+are recorded on the DaemonSet, at most 25 at once and then one per 5
+minutes each. Not yet: adoption of orphans.
 
 What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
 Pod or ControllerRevision, the DaemonSet its controller owner reference
@@ -76,8 +78,8 @@ DaemonSets are decided again.
 
 Audit mode never writes to the cluster (RBAC get/list/watch is enough);
 apply mode also needs create and delete on pods, create and update on
-controllerrevisions, update on daemonsets/status, and get, create and
-update on leases.
+controllerrevisions, update on daemonsets/status, create on events, and
+get, create and update on leases.
 
 Reports go to standard error (one line each, --log_format=json for JSON),
 to --report FILE (a JSON document replaced atomically every second), and
@@ -303,6 +305,7 @@ int main(int argc, char** argv) {
     char suffix[16];
     std::snprintf(suffix, sizeof suffix, "%08x", rd());
     options.leader.identity = std::string(host) + "_" + suffix;
+    options.apply_options.instance = options.leader.identity;
   }
   if (const std::string e = dsd::adapter::CheckLeaderOptions(options.leader);
       options.leader_elect && !e.empty()) {

@@ -45,6 +45,7 @@ inline const Resource kNodes{"/api/v1", "nodes", "Node", false};
 inline const Resource kPods{"/api/v1", "pods", "Pod", true};
 inline const Resource kDaemonSets{"/apis/apps/v1", "daemonsets", "DaemonSet",
                                   true};
+inline const Resource kEvents{"/api/v1", "events", "Event", true};
 inline const Resource kLeases{"/apis/coordination.k8s.io/v1", "leases", "Lease",
                               true};
 inline const Resource kControllerRevisions{

@@ -1186,6 +1186,26 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
   // resyncs after convergence.
   EXPECT_GE(puts, 3);
   EXPECT_EQ(count_puts(), puts);
+  // Events on the DaemonSet, as upstream's: one per pod created or
+  // deleted, naming it.
+  std::multiset<std::string> events;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (events.size() < 5 && std::chrono::steady_clock::now() < deadline) {
+    events.clear();
+    for (const nlohmann::json& e : server_->List("Event")) {
+      EXPECT_EQ(e["involvedObject"]["name"], "ssd-monitor");
+      const std::string message = e["message"];
+      events.insert(e["reason"].get<std::string>() + " " +
+                    message.substr(0, message.find(':')));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(events,
+            (std::multiset<std::string>{
+                "SuccessfulCreate Created pod", "SuccessfulCreate Created pod",
+                "SuccessfulCreate Created pod", "SuccessfulCreate Created pod",
+                "SuccessfulDelete Deleted pod"}));
   // fluentd-elasticsearch is upstream's: its status is untouched.
   EXPECT_FALSE(server_->Get("DaemonSet", "kube-system", "fluentd-elasticsearch")
                    .contains("status"));

@@ -23,6 +23,7 @@ const std::map<std::string, KindInfo>& Kinds() {
   static const auto* kinds = new std::map<std::string, KindInfo>{
       {"nodes", {"Node", "v1", "/api/v1", false}},
       {"pods", {"Pod", "v1", "/api/v1", true}},
+      {"events", {"Event", "v1", "/api/v1", true}},
       {"daemonsets", {"DaemonSet", "apps/v1", "/apis/apps/v1", true}},
       {"controllerrevisions",
        {"ControllerRevision", "apps/v1", "/apis/apps/v1", true}},
