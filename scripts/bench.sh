@@ -23,6 +23,10 @@
 #      adapter's peak RSS against the snapshot's protobuf bytes; at each
 #      NODESxDAEMONSETS of ADAPTER_SCALES (default "1000x10 5000x50", ~150,000
 #      pods at the largest; BENCH_QUICK: "200x10"). Minutes at full scale.
+#  11. dsd-adapter --mode=apply rolling a new DaemonSet out to APPLY_NODES
+#      (5,000; BENCH_QUICK: 500) nodes at --kube_api_qps 100 (bench/
+#      apply_scale): create rate against the qps, node-added-to-POST
+#      against one Decide, CPU per 1,000 pod events.
 # Every ratio is measured in one run. Only loopback traffic; all bounded.
 # BENCH_QUICK=1 shortens every run (for trying the pipeline, not for numbers).
 # BENCH_STEPS="6 7" runs only those steps (then writes the report from
@@ -39,11 +43,11 @@ DOCS=${BENCH_DOCS:-docs}  # where performance.md and the plots go
 mkdir -p "$OUT" "$DOCS"
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then MIN_TIME=0.05 DURATION=2 ROUNDS=1; else MIN_TIME=0.5 DURATION=10 ROUNDS=3; fi
-STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8 9 10}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8 9 10 11}
 step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 if step 1; then
-echo "== 1/9 engine_bench" >&2
+echo "== 1/11 engine_bench" >&2
 build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_filter=BM_Decide/ \
   --benchmark_format=json --benchmark_out="$OUT/engine.json" \
@@ -51,7 +55,7 @@ build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
 fi
 
 if step 2; then
-echo "== 2/9 service_bench" >&2
+echo "== 2/11 service_bench" >&2
 build/release/bench/service_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/service.json" \
   --benchmark_out_format=json >/dev/null
@@ -76,7 +80,7 @@ trap 'if [[ -n ${server:-} ]]; then kill -TERM "$server" 2>/dev/null || true; fi
 load() { "$BIN/dsdctl" --server "$ADDR" --timeout 120 load --output json "$@"; }
 
 if step 3; then
-echo "== 3/9 throughput (Decide vs Validate vs Health/Check)" >&2
+echo "== 3/11 throughput (Decide vs Validate vs Health/Check)" >&2
 # Decide and Validate alternate, ROUNDS times: the report takes the median
 # round's ratio (client and server share the cores; one pair is noisy).
 start_server
@@ -93,7 +97,7 @@ stop_server
 fi
 
 if step 4; then
-echo "== 4/9 latency under a fixed open-loop rate" >&2
+echo "== 4/11 latency under a fixed open-loop rate" >&2
 start_server
 # Half of the closed-loop Decide capacity at 100 nodes: a loaded, stable server.
 rate=$(python3 -c "import json;print(max(1,int(json.load(open('$OUT/load-decide-100-1.json'))['qps']*0.5)))")
@@ -103,7 +107,7 @@ stop_server
 fi
 
 if step 5; then
-echo "== 5/9 peak RSS for the 5,000-node request" >&2
+echo "== 5/11 peak RSS for the 5,000-node request" >&2
 "$BIN/dsdctl" load --nodes 5000 --daemonsets 50 --write-request "$OUT/request-5000.bin" >/dev/null
 start_server
 baseline=$(awk '/VmHWM/{print $2*1024}' /proc/$server/status)
@@ -151,14 +155,14 @@ wait_idle() {
 }
 
 if step 6; then
-echo "== 6/9 hostile requests in process (adversarial_bench)" >&2
+echo "== 6/11 hostile requests in process (adversarial_bench)" >&2
 build/release/bench/adversarial_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/adversarial.json" \
   --benchmark_out_format=json >/dev/null
 fi
 
 if step 7; then
-echo "== 7/9 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
+echo "== 7/11 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
 rm -f "$OUT"/hostile-*.json
 for shape in 1 2 3 4 5 6; do
   file="$OUT/hostile-$shape.bin"
@@ -206,7 +210,7 @@ done
 fi
 
 if step 8; then
-echo "== 8/8 dsd-extender (extender_bench)" >&2
+echo "== 8/11 dsd-extender (extender_bench)" >&2
 build/release/bench/extender_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/extender.json" \
   --benchmark_out_format=json >/dev/null
@@ -223,14 +227,14 @@ done
 fi
 
 if step 9; then
-echo "== 9/10 Kubernetes list page decoding vs simdjson (kube_json_bench)" >&2
+echo "== 9/11 Kubernetes list page decoding vs simdjson (kube_json_bench)" >&2
 build/release/bench/kube_json_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/kube-json.json" \
   --benchmark_out_format=json >/dev/null
 fi
 
 if step 10; then
-echo "== 10/10 dsd-adapter at scale (adapter_scale)" >&2
+echo "== 10/11 dsd-adapter at scale (adapter_scale)" >&2
 SCALES=${ADAPTER_SCALES:-$([[ $QUICK == 1 ]] && echo 200x10 || echo "1000x10 5000x50")}
 rm -f "$OUT"/adapter-scale-*.json
 for scale in $SCALES; do
@@ -240,6 +244,14 @@ for scale in $SCALES; do
     --daemonsets "${scale#*x}" --adds 20 --lean \
     >"$OUT/adapter-scale-$scale.json" || echo "adapter_scale $scale failed" >&2
 done
+fi
+
+if step 11; then
+echo "== 11/11 dsd-adapter --mode=apply rollout (apply_scale)" >&2
+NODES=${APPLY_NODES:-$([[ $QUICK == 1 ]] && echo 500 || echo 5000)}
+build/release/bench/apply_scale --bin "$BIN" --nodes "$NODES" --qps 100 \
+  --burst 100 --adds 20 >"$OUT/apply-scale.json" ||
+  echo "apply_scale failed" >&2
 fi
 
 python3 scripts/perf_report.py "$OUT" "$DOCS"

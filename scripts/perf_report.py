@@ -86,6 +86,7 @@ def main(measured, docs):
     kube_json_section(measured, out)
     adapter_scale_section(measured, out)
     soak_section(docs, out)
+    apply_scale_section(measured, out)
 
     with open(os.path.join(docs, "performance.md"), "w") as f:
         f.write("\n".join(lines))
@@ -637,6 +638,47 @@ def soak_section(docs, out):
         text = f.read().rstrip("\n")
     out(text.replace("## Soak (make soak)", "## 10. Soak (make soak)", 1))
     out("")
+
+def apply_scale_section(measured, out):
+    """11. dsd-adapter --mode=apply rolling a DaemonSet out (issue 15,
+    bench.sh step 11)."""
+    path = os.path.join(measured, "apply-scale.json")
+    if not os.path.exists(path):
+        return
+    try:
+        r = load(path)
+    except ValueError:
+        return
+    if r.get("pods_created", 0) <= 0:
+        return
+    out("## 11. dsd-adapter --mode=apply: a DaemonSet rolled out")
+    out("")
+    out("`bench/apply_scale`: the fake API server holding the nodes (it "
+        "binds each created pod and makes it Running and Ready), a "
+        "dsd-server, and `dsd-adapter --mode=apply --kube_api_qps Q "
+        "--kube_api_burst B` as a new DaemonSet appears, in one run: the "
+        "create rate after the first B creates (the fake's request times; "
+        "target 0.9 Q to Q); a Node added, until the POST of its pod reaches "
+        "the fake, each after a quiet second, over one Decide of the "
+        "affected scope (every node, the DaemonSet and its pods; this "
+        "program calls Decide as the adapter does; target p99 <= 1.5x); the "
+        "adapter's CPU per 1,000 pod events (three a pod: added, bound, "
+        "Ready) over the rollout.")
+    out("")
+    out("| nodes | Q / B | rollout s | creates/s after B | **rate / Q** | "
+        "one Decide ms | node to POST p50 ms | p99 ms | **p99 / Decide** | "
+        "adapter CPU s per 1,000 pod events |")
+    out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    d = r["one_decide_seconds"]
+    out(f"| {r['nodes']} | {r['kube_api_qps']} / {r['kube_api_burst']} | "
+        f"{r['rollout_seconds']:.1f} | {r['create_rate_after_burst']:.1f} | "
+        f"**{r['create_rate_over_qps']:.2f}** | {d * 1e3:.1f} | "
+        f"{r['node_added_to_post_p50_seconds'] * 1e3:.0f} | "
+        f"{r['node_added_to_post_p99_seconds'] * 1e3:.0f} | "
+        f"**{r['node_added_to_post_p99_seconds'] / d:.1f}** | "
+        f"{r['adapter_cpu_seconds_per_1000_pod_events']:.2f} |")
+    out("")
+
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])

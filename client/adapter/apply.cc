@@ -62,7 +62,8 @@ nlohmann::json StatusCounters(const v1::DaemonSetStatus& s) {
 
 }  // namespace
 
-Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log)
+Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log,
+                 kube::Client* events_client)
     : client_(client),
       options_(std::move(options)),
       log_(std::move(log)),
@@ -71,7 +72,8 @@ Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log)
   if (options_.events && !options_.dry_run) {
     EventOptions e;
     e.instance = options_.instance;
-    events_ = std::make_unique<EventRecorder>(client_, e);
+    events_ = std::make_unique<EventRecorder>(
+        events_client != nullptr ? *events_client : client_, e);
   }
 }
 

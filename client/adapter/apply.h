@@ -99,7 +99,10 @@ struct SyncOutcome {
 
 class Applier {
  public:
-  Applier(kube::Client& client, ApplyOptions options, LogFn log);
+  // Events go through `events_client` (its own rate limit, as upstream's
+  // event broadcaster has its own client); null: `client`.
+  Applier(kube::Client& client, ApplyOptions options, LogFn log,
+          kube::Client* events_client = nullptr);
 
   // A number that changes whenever an event of the DaemonSet `key`'s
   // pods, or of an orphan pod in its namespace, or a relist, is observed.

@@ -273,8 +273,11 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
                const std::vector<std::pair<std::string, std::string>>& f) {
           Log(level, message, f);
         };
-    applier_ =
-        std::make_unique<Applier>(*client_, options_.apply_options, log_line);
+    // Events have their own client, and so their own rate limit: they
+    // never slow the pods' requests.
+    events_client_ = std::make_unique<kube::Client>(config_, kube);
+    applier_ = std::make_unique<Applier>(*client_, options_.apply_options,
+                                         log_line, events_client_.get());
     if (options_.leader_elect) {
       leader_ =
           std::make_unique<LeaderElector>(*client_, options_.leader, log_line);
@@ -374,6 +377,7 @@ void Auditor::MarkOwner(const std::string& index_value,
 
 Auditor::~Auditor() {
   client_->Stop();
+  if (events_client_) events_client_->Stop();
   for (auto& r : reflectors_) r->Stop();
 }
 

@@ -119,6 +119,7 @@ class Auditor {
   std::ostream& log_;
   std::mutex log_mu_;
   std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<kube::Client> events_client_;  // apply mode
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
   // Decide requests are built as bytes (audit.cc), so sent untyped.
   std::unique_ptr<grpc::GenericStub> generic_stub_;

@@ -126,6 +126,23 @@ bool Matches(const nlohmann::json& object, const std::string& selector) {
   return true;
 }
 
+// A request as the log keeps it.
+LoggedRequest Logged(const httplib::Request& req, int status) {
+  return {req.method,
+          req.target,
+          req.get_header_value("User-Agent"),
+          req.get_header_value("Authorization"),
+          status,
+          req.get_header_value("Accept-Encoding"),
+          req.body,
+          req.get_header_value("Content-Type"),
+          std::chrono::steady_clock::now()};
+}
+
+// Set by a write, which logs itself (serve and its handler run on one
+// thread).
+thread_local bool logged_by_write = false;
+
 int64_t ParseRv(const std::string& s) {
   try {
     return s.empty() ? 0 : std::stoll(s);
@@ -239,7 +256,6 @@ std::pair<int, nlohmann::json> FakeApiServer::Write(const std::string& method,
     return status(400, "BadRequest",
                   "couldn't get version/kind; json parse error");
   }
-  std::lock_guard<std::mutex> lock(mu_);
   auto& by_key = objects_[info.kind];
   if (method == "POST" && name.empty()) {
     if (in.value("kind", info.kind) != info.kind ||
@@ -464,6 +480,12 @@ std::vector<LoggedRequest> FakeApiServer::Log() const {
   return log_;
 }
 
+std::vector<LoggedRequest> FakeApiServer::LogSince(size_t from) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (from >= log_.size()) return {};
+  return {log_.begin() + static_cast<std::ptrdiff_t>(from), log_.end()};
+}
+
 void FakeApiServer::Route() {
   // Every verb is routed, so that a write is logged whether or not it is
   // served: read-only clients' tests assert that none comes. Each request
@@ -508,9 +530,14 @@ void FakeApiServer::Route() {
       return;
     }
     if (req.method != "GET") {
+      // The change and its log entry under one lock: whoever sees the
+      // change finds the request in the log.
+      std::lock_guard<std::mutex> lock(mu_);
       auto [code, answer] = Write(req.method, req.path, req.body);
       res.status = code;
       res.set_content(answer.dump(), "application/json");
+      log_.push_back(Logged(req, code));
+      logged_by_write = true;
       return;
     }
     const std::string& path = req.path;
@@ -849,13 +876,11 @@ void FakeApiServer::Route() {
   };
   auto handler = [this, serve](const httplib::Request& req,
                                httplib::Response& res) {
+    logged_by_write = false;
     serve(req, res);
+    if (logged_by_write) return;
     std::lock_guard<std::mutex> lock(mu_);
-    log_.push_back({req.method, req.target, req.get_header_value("User-Agent"),
-                    req.get_header_value("Authorization"),
-                    res.status == -1 ? 200 : res.status,
-                    req.get_header_value("Accept-Encoding"), req.body,
-                    req.get_header_value("Content-Type")});
+    log_.push_back(Logged(req, res.status == -1 ? 200 : res.status));
   };
   server_->Get(".*", handler);
   server_->Post(".*", handler);

@@ -15,6 +15,7 @@
 #define DSD_TESTS_KUBE_FAKE_APISERVER_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -65,6 +66,7 @@ struct LoggedRequest {
   std::string accept_encoding;
   std::string body;  // of a POST, PUT, PATCH or DELETE
   std::string content_type;
+  std::chrono::steady_clock::time_point at;  // when it was answered
 };
 
 class FakeApiServer {
@@ -115,6 +117,8 @@ class FakeApiServer {
   void AddFault(const Fault& fault);
   void SetToken(const std::string& token);
   std::vector<LoggedRequest> Log() const;
+  // The requests logged from index `from` on (a poller's cursor).
+  std::vector<LoggedRequest> LogSince(size_t from) const;
   int open_watches() const { return open_watches_.load(); }
 
  private:
@@ -126,8 +130,8 @@ class FakeApiServer {
   };
   FakeApiServer() = default;
   void Route();
-  // A POST to a collection or a DELETE of an object: the HTTP code and
-  // the body to answer.
+  // A POST to a collection, a PUT or a DELETE of an object (mu_ held):
+  // the HTTP code and the body to answer.
   std::pair<int, nlohmann::json> Write(const std::string& method,
                                        const std::string& path,
                                        const std::string& body);

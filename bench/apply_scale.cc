@@ -1,0 +1,331 @@
+// Issue 15's benchmark: dsd-adapter --mode=apply rolling a new DaemonSet
+// out to every node of a cluster held by the fake API server (which binds
+// each created pod and makes it Running and Ready), with a dsd-server, all
+// measured in one run:
+//   - the create rate it achieves against --kube_api_qps Q (the target is
+//     0.9 Q to Q): POSTs per second after the first B (--kube_api_burst),
+//     from the fake's request times;
+//   - node added to POST: a Node applied until the POST of its pod reaches
+//     the fake, p50/p99 over --adds nodes, against one Decide of the
+//     affected scope (every node, the DaemonSet, its pods) made by this
+//     program (median of 3). Each add follows a quiet second;
+//   - the adapter's CPU per 1,000 pod events (each created pod is three:
+//     added, bound, Ready), from /proc over the rollout.
+// Writes one JSON object to stdout (scripts/bench.sh step 10).
+//   apply_scale --bin build/release/bin [--nodes 5000] [--qps 100]
+//               [--burst 100] [--adds 10]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/common/connection.h"
+#include "client/k8s/snapshot_loader.h"
+#include "tests/kube/fake_apiserver.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    std::vector<std::string> copy = args;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!freopen(log.c_str(), "w", stdout) ||
+        !freopen(log.c_str(), "a", stderr)) {
+      _exit(126);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+void Stop(pid_t pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// User plus system CPU seconds of `pid` (/proc/PID/stat fields 14, 15).
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const size_t close_paren = text.rfind(')');
+  if (close_paren == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close_paren + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i >= 14) ticks += std::atof(f.c_str());
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  const size_t i =
+      static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+nlohmann::json Node(const std::string& name) {
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Node"},
+      {"metadata",
+       {{"name", name},
+        {"uid", "uid-" + name},
+        {"labels", {{"kubernetes.io/hostname", name}}}}},
+      {"status", {{"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}};
+}
+
+bool IsPodCreate(const dsd::testing::LoggedRequest& r) {
+  return r.method == "POST" && r.target == "/api/v1/namespaces/bench/pods";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string bin = "build/release/bin";
+  int nodes = 5000, qps = 100, burst = 100, adds = 10;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--bin") {
+      bin = next();
+    } else if (a == "--nodes") {
+      nodes = std::atoi(next().c_str());
+    } else if (a == "--qps") {
+      qps = std::atoi(next().c_str());
+    } else if (a == "--burst") {
+      burst = std::atoi(next().c_str());
+    } else if (a == "--adds") {
+      adds = std::atoi(next().c_str());
+    } else {
+      std::cerr << "usage: apply_scale [--bin DIR] [--nodes N] [--qps Q] "
+                   "[--burst B] [--adds K]\n";
+      return 2;
+    }
+  }
+  const std::string tmp = "/tmp/dsd-apply-scale-" + std::to_string(getpid());
+  dsd::testing::FakeApiServer::Options fake_options;
+  fake_options.run_created_pods = true;
+  auto fake = dsd::testing::FakeApiServer::Start(fake_options);
+  if (fake == nullptr) {
+    std::cerr << "cannot start the fake API server\n";
+    return 1;
+  }
+  char name[32];
+  for (int n = 0; n < nodes; ++n) {
+    std::snprintf(name, sizeof name, "node-%05d", n);
+    fake->Apply(Node(name));
+  }
+  fake->Compact();
+
+  const int server_port = FreePort();
+  const std::string server_addr = "127.0.0.1:" + std::to_string(server_port);
+  const pid_t server = Spawn({bin + "/dsd-server", "--listen", server_addr,
+                              "--log_level", "warn", "--max_nodes", "100000"},
+                             tmp + "-server.log");
+  const std::string kubeconfig = tmp + ".kubeconfig";
+  std::ofstream(kubeconfig)
+      << "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+         "clusters:\n- name: fake\n  cluster:\n    server: "
+      << fake->url()
+      << "\nusers:\n- name: fake\n  user: {}\ncontexts:\n- name: fake\n"
+         "  context:\n    cluster: fake\n    user: fake\n";
+  const std::string adapter_log = tmp + "-adapter.log";
+  const pid_t adapter = Spawn(
+      {bin + "/dsd-adapter", "--mode=apply", "-l", "controller=dsd",
+       "--kubeconfig", kubeconfig, "--server", server_addr, "--timeout", "300",
+       "--log_format", "json", "--kube_api_qps", std::to_string(qps),
+       "--kube_api_burst", std::to_string(burst), "--leader_elect=false"},
+      adapter_log);
+  // The adapter is synced when its Lease-less apply loop logs the cache.
+  for (int i = 0; i < 6000; ++i) {
+    std::ifstream log(adapter_log);
+    std::string text((std::istreambuf_iterator<char>(log)),
+                     std::istreambuf_iterator<char>());
+    if (text.find("cache synced") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::cerr << "apply_scale: " << nodes << " nodes, adapter synced; "
+            << "the DaemonSet appears" << std::endl;
+
+  // A new DaemonSet dsd controls: one pod per node.
+  const double cpu_before = CpuSeconds(adapter);
+  const auto rollout_start = Clock::now();
+  fake->Apply(nlohmann::json::parse(R"({
+    "apiVersion": "apps/v1", "kind": "DaemonSet",
+    "metadata": {"name": "agent", "namespace": "bench", "uid": "uid-agent",
+                 "generation": 1, "labels": {"controller": "dsd"},
+                 "creationTimestamp": "2026-01-01T00:00:00Z"},
+    "spec": {"selector": {"matchLabels": {"app": "agent"}},
+             "updateStrategy": {"type": "RollingUpdate",
+                                "rollingUpdate": {"maxUnavailable": 1}},
+             "template": {"metadata": {"labels": {"app": "agent"}},
+                          "spec": {"containers": [{"name": "a",
+                                                   "image": "busybox"}]}}}})"));
+  std::vector<double> create_times;  // seconds since rollout_start
+  size_t cursor = 0;
+  while (static_cast<int>(create_times.size()) < nodes &&
+         Seconds(Clock::now() - rollout_start) < 3600) {
+    for (const auto& r : fake->LogSince(cursor)) {
+      ++cursor;
+      if (IsPodCreate(r) && r.status == 201) {
+        create_times.push_back(Seconds(r.at - rollout_start));
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const double rollout_seconds = Seconds(Clock::now() - rollout_start);
+  // Its pods' events reach the adapter a moment after the last POST.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const double cpu = CpuSeconds(adapter) - cpu_before;
+  std::sort(create_times.begin(), create_times.end());
+  double steady_rate = -1, overall_rate = -1;
+  const size_t b = static_cast<size_t>(std::max(1, burst));
+  if (create_times.size() > b + 1) {
+    steady_rate = static_cast<double>(create_times.size() - b) /
+                  (create_times.back() - create_times[b - 1]);
+  }
+  if (create_times.size() > 1) {
+    overall_rate = static_cast<double>(create_times.size() - 1) /
+                   (create_times.back() - create_times.front());
+  }
+  std::cerr << "apply_scale: " << create_times.size() << " pods created in "
+            << rollout_seconds << " s; " << steady_rate
+            << " creates/s after the burst (qps " << qps << ")" << std::endl;
+
+  // One Decide of the affected scope, as the adapter sends it.
+  std::string list = R"({"apiVersion":"v1","kind":"List","items":[)";
+  bool first = true;
+  for (const char* kind : {"Node", "DaemonSet", "Pod", "ControllerRevision"}) {
+    for (nlohmann::json& o : fake->List(kind)) {
+      o["kind"] = kind;
+      o["apiVersion"] =
+          std::string(kind) == "Node" || std::string(kind) == "Pod" ? "v1"
+                                                                    : "apps/v1";
+      if (!first) list += ',';
+      first = false;
+      list += o.dump();
+    }
+  }
+  list += "]}";
+  dsd::client::SnapshotLoader loader(int64_t{1} << 40);
+  loader.AddText(list, "bench");
+  const dsd::client::LoadedSnapshot loaded = loader.Finish();
+  dsd::client::ConnectionOptions conn;
+  conn.server = server_addr;
+  conn.timeout_seconds = 300;
+  dsd::client::Connection connection = dsd::client::Connect(conn);
+  dsd::v1::DecideRequest decide;
+  *decide.mutable_snapshot() = loaded.snapshot;
+  decide.mutable_options()->set_explain(true);
+  decide.mutable_options()->set_explain_action_nodes_only(true);
+  std::vector<double> decide_seconds;
+  for (int attempt = 0; attempt < 10 && decide_seconds.size() < 3; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(300));
+    dsd::v1::DecideResponse response;
+    const auto start = Clock::now();
+    if (connection.stub->Decide(&context, decide, &response).ok()) {
+      decide_seconds.push_back(Seconds(Clock::now() - start));
+    }
+  }
+  const double one_decide = Percentile(decide_seconds, 0.5);
+
+  // Nodes added one at a time, each until its pod's POST.
+  std::vector<double> reaction;
+  for (int k = 0; k < adds && !create_times.empty(); ++k) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // a quiet spell
+    cursor = fake->Log().size();
+    const std::string added = "node-added-" + std::to_string(k);
+    const auto start = Clock::now();
+    fake->Apply(Node(added));
+    bool found = false;
+    while (!found && Seconds(Clock::now() - start) < 120) {
+      for (const auto& r : fake->LogSince(cursor)) {
+        ++cursor;
+        if (IsPodCreate(r) &&
+            r.body.find("\"" + added + "\"") != std::string::npos) {
+          reaction.push_back(Seconds(r.at - start));
+          found = true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (!found) break;
+  }
+  Stop(adapter);
+  Stop(server);
+  std::remove(kubeconfig.c_str());
+  const nlohmann::json out = {
+      {"nodes", nodes},
+      {"kube_api_qps", qps},
+      {"kube_api_burst", burst},
+      {"pods_created", create_times.size()},
+      {"rollout_seconds", rollout_seconds},
+      {"create_rate_after_burst", steady_rate},
+      {"create_rate_overall", overall_rate},
+      {"create_rate_over_qps", steady_rate / qps},
+      {"adapter_cpu_seconds", cpu},
+      {"adapter_cpu_seconds_per_1000_pod_events",
+       create_times.empty()
+           ? -1
+           : cpu / (3.0 * static_cast<double>(create_times.size()) / 1000)},
+      {"one_decide_seconds", one_decide},
+      {"node_added_to_post_seconds", reaction},
+      {"node_added_to_post_p50_seconds", Percentile(reaction, 0.5)},
+      {"node_added_to_post_p99_seconds", Percentile(reaction, 0.99)},
+      {"p99_over_one_decide", Percentile(reaction, 0.99) / one_decide},
+      {"adapter_log", adapter_log}};
+  std::cout << out.dump(2) << std::endl;
+  return static_cast<int>(create_times.size()) == nodes && !reaction.empty()
+             ? 0
+             : 1;
+}
