@@ -1030,7 +1030,7 @@ class ApplyTest : public AdapterTest {
   std::vector<std::string> ApplyArgs(std::vector<std::string> extra) const {
     std::vector<std::string> args =
         Args({"--mode=apply", "-l", "controller=dsd", "--drift_after", "0",
-              "--resync", "1"});
+              "--resync", "0.5"});
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -1161,7 +1161,7 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const int puts = count_puts();
   // Three resyncs later, still one pod per node: nothing sent twice.
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_TRUE(WaitForPodsOn({"k8s-node2", "k8s-node4"}));
   int posts = 0, deletes = 0;
   for (const auto& r : Writes()) (r.method == "POST" ? posts : deletes)++;
@@ -1183,7 +1183,7 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
                                     {"observedGeneration", 1}}))
       << status.dump();
   // Written when it changed, not every round: none in the three
-  // resyncs after convergence.
+  // resyncs after convergence (--resync 0.5).
   EXPECT_GE(puts, 3);
   EXPECT_EQ(count_puts(), puts);
   // Events on the DaemonSet, as upstream's: one per pod created or
@@ -1224,7 +1224,7 @@ TEST_F(ApplyTest, ALaggingWatchNeverCausesASecondCreate) {
   }
   EXPECT_EQ(Writes().size(), 2u) << adapter.Output();
   server_->HoldWatches("Pod", false);
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
   EXPECT_EQ(Writes().size(), 2u);
 }
@@ -1290,12 +1290,73 @@ TEST_F(AdapterTest, PodsTheSchedulerNeverBindsAreNotCreatedAgain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_EQ(pods(), 2) << adapter.Output();
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // ~10 resyncs
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // ~5 resyncs
   EXPECT_EQ(pods(), 2) << adapter.Output();
   for (const nlohmann::json& p : server_->List("Pod")) {
     if (p["metadata"]["namespace"] != "default") continue;
     EXPECT_FALSE(p["spec"].contains("nodeName")) << "never bound";
   }
+}
+
+// No action without a plan: while dsd-server is down nothing is sent
+// (the round fails and is retried); once it is back, the change made
+// meanwhile is carried out.
+TEST_F(ApplyTest, NothingIsDoneWhileDsdServerIsDownAndAllOnceItIsBack) {
+  const std::string listen = "127.0.0.1:" + std::to_string(FreePort());
+  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
+      std::vector<std::string>{"--listen", listen});
+  address_ = dsd_server_->WaitForAddress(std::chrono::seconds(20));
+  ASSERT_EQ(address_, listen) << dsd_server_->Stderr();
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  dsd_server_.reset();  // SIGTERM, waited for
+  Relabel("k8s-node1", "hdd");
+  ASSERT_TRUE(adapter.WaitForOutput("decide failed", std::chrono::seconds(10))
+                  .has_value())
+      << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  for (const auto& r : Writes()) EXPECT_NE(r.method, "DELETE") << r.target;
+  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
+      std::vector<std::string>{"--listen", listen});
+  ASSERT_EQ(dsd_server_->WaitForAddress(std::chrono::seconds(20)), listen);
+  // Retried with backoff (0.5 s doubling to 30 s).
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << adapter.Output();
+  EXPECT_EQ(Writes().size(), 3u);  // two creates, then the delete
+}
+
+// No action from a cache that is not synced: while the pod list fails,
+// nodes and DaemonSets alone would read as "no pod anywhere".
+TEST_F(ApplyTest, NothingIsCreatedBeforeThePodsAreListed) {
+  Fault down;
+  down.match = "GET /api/v1/pods?";
+  down.status = 503;  // no Retry-After: the reflector backs off, relists
+  down.times = 2;
+  server_->AddFault(down);
+  Adapter adapter(ApplyArgs({}));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(Writes().empty()) << adapter.Output();
+  ASSERT_TRUE(adapter.WaitForOutput("cache synced", std::chrono::seconds(20))
+                  .has_value())
+      << adapter.Output();
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(Writes().size(), 2u);
+  // The first POST came after the pods' first successful list.
+  size_t listed = 0, first_post = 0;
+  const auto log = server_->Log();
+  for (size_t i = 0; i < log.size(); ++i) {
+    if (listed == 0 && log[i].method == "GET" && log[i].status == 200 &&
+        log[i].target.rfind("/api/v1/pods?", 0) == 0 &&
+        log[i].target.find("watch=") == std::string::npos) {
+      listed = i;
+    }
+    if (first_post == 0 && log[i].method == "POST" &&
+        log[i].target.find("/pods") != std::string::npos) {
+      first_post = i;
+    }
+  }
+  EXPECT_GT(listed, 0u);
+  EXPECT_GT(first_post, listed);
 }
 
 // Two replicas: only the Lease holder acts. Killed (no release), it is
@@ -1312,7 +1373,7 @@ TEST_F(ApplyTest, OfTwoReplicasOneActsAndTheOtherTakesOverWhenItDies) {
       << first.Output();
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << first.Output();
   Adapter second(ApplyArgs(lease));
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(second.Output().find("became the leader"), std::string::npos);
   EXPECT_EQ(Writes().size(), 2u);
 
@@ -1324,7 +1385,7 @@ TEST_F(ApplyTest, OfTwoReplicasOneActsAndTheOtherTakesOverWhenItDies) {
           .has_value())
       << second.Output();
   ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << second.Output();
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   int posts = 0, deletes = 0;
   for (const auto& r : Writes()) (r.method == "POST" ? posts : deletes)++;
   EXPECT_EQ(posts, 2);
@@ -1385,7 +1446,7 @@ TEST_P(CompetitorTest, ADaemonSetAnotherControllerWritesIsLeftAlone) {
       << adapter.Output();
   const size_t writes = Writes().size();
   Relabel("k8s-node2", "hdd");  // would be a delete
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(Writes().size(), writes) << adapter.Output();
   httplib::Client health("127.0.0.1", port);
   const auto metrics = health.Get("/metrics");
@@ -1412,7 +1473,7 @@ TEST_F(ApplyTest, TheDeletionBudgetStopsDeletingUntilRestart) {
       adapter.WaitForOutput("deletion budget spent", std::chrono::seconds(15))
           .has_value())
       << adapter.Output();
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
   int deletes = 0;
   for (const auto& r : Writes()) deletes += r.method == "DELETE";
   EXPECT_EQ(deletes, 1);
@@ -1539,7 +1600,7 @@ TEST_P(RolloutTest, RollsToTheNewRevision) {
   ASSERT_FALSE(hash.empty()) << adapter.Output();
   const std::multiset<std::string> rolled = {hash, hash};
   if (c.on_delete) {
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
     EXPECT_EQ(hashes(), (std::multiset<std::string>{"6c9f8d7b5", "6c9f8d7b5"}));
     for (const auto& [node, pod] : Pods()) {
       server_->Delete("Pod", "default", pod["metadata"]["name"]);
@@ -1602,7 +1663,7 @@ TEST_P(RolloutTest, RollsToTheNewRevision) {
     }
     EXPECT_GT(revision_delete, last_pod_delete);
   } else {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     EXPECT_FALSE(
         server_->Get("ControllerRevision", "default", "ssd-monitor-6c9f8d7b5")
             .is_null());
