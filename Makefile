@@ -104,6 +104,7 @@ soak: build
 
 bench: build
 	@bash scripts/install-deps.sh --all
+	@cmake --build --preset release -j $(JOBS) --target benchmarks
 	@bash scripts/bench.sh
 
 format:

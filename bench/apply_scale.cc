@@ -32,60 +32,19 @@
 #include <thread>
 #include <vector>
 
+#include "bench/children.h"
 #include "client/common/connection.h"
 #include "client/k8s/snapshot_loader.h"
 #include "tests/kube/fake_apiserver.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (!freopen(log.c_str(), "w", stdout) ||
-        !freopen(log.c_str(), "a", stderr)) {
-      _exit(126);
-    }
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-void Stop(pid_t pid) {
-  if (pid <= 0) return;
-  kill(pid, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
+using dsd::bench::Clock;
+using dsd::bench::FreePort;
+using dsd::bench::Percentile;
+using dsd::bench::Seconds;
+using dsd::bench::Spawn;
+using dsd::bench::Stop;
 
 // User plus system CPU seconds of `pid` (/proc/PID/stat fields 14, 15).
 double CpuSeconds(pid_t pid) {
@@ -101,14 +60,6 @@ double CpuSeconds(pid_t pid) {
     if (i >= 14) ticks += std::atof(f.c_str());
   }
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return -1;
-  std::sort(v.begin(), v.end());
-  const size_t i =
-      static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 nlohmann::json Node(const std::string& name) {

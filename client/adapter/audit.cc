@@ -836,6 +836,18 @@ bool Auditor::Decide(Clock::time_point now) {
     }
     LogChange(tracker_.Update(b.response, b.keys, now));
     if (applier_) Apply(b.response, loaded.snapshot, epochs);
+    {
+      const auto steady = std::chrono::steady_clock::now();
+      std::lock_guard<std::mutex> lock(dirty_mu_);
+      for (const v1::DaemonSetPlan& plan : b.response.daemon_sets()) {
+        if (plan.requeue_after_seconds() <= 0) continue;
+        const auto at =
+            steady + std::chrono::seconds(plan.requeue_after_seconds());
+        auto [it, fresh] =
+            requeue_.emplace(plan.namespace_() + "/" + plan.name(), at);
+        if (!fresh) it->second = std::min(it->second, at);
+      }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     ++decides_;
     decide_seconds_sum_ += b.seconds;
@@ -1153,6 +1165,20 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
       std::lock_guard<std::mutex> lock(dirty_mu_);
       if (dirty_.empty()) dirty_.first = dirty_.last = steady - debounce;
       if (dirty_.all.empty()) dirty_.all = "resync";
+    }
+    {
+      // Plans that change by themselves are decided again when they do,
+      // as upstream requeues a DaemonSet after minReadySeconds.
+      std::lock_guard<std::mutex> lock(dirty_mu_);
+      for (auto it = requeue_.begin(); it != requeue_.end();) {
+        if (it->second > steady) {
+          ++it;
+          continue;
+        }
+        if (dirty_.empty()) dirty_.first = dirty_.last = steady - debounce;
+        dirty_.daemon_sets.emplace(it->first, "requeue");
+        it = requeue_.erase(it);
+      }
     }
     bool due = false;
     {

@@ -142,6 +142,9 @@ class Auditor {
   mutable std::mutex dirty_mu_;
   std::condition_variable dirty_cv_;  // a change after a quiet spell
   Dirty dirty_;
+  // "ns/name" -> when its plan changes by itself (requeue_after_seconds,
+  // e.g. a pod turning available after minReadySeconds); dirty_mu_.
+  std::map<std::string, std::chrono::steady_clock::time_point> requeue_;
 
   mutable std::mutex mu_;  // guards what Metrics and WriteReport read
   std::map<std::pair<std::string, int>, int64_t> api_calls_;

@@ -10,6 +10,21 @@
 
 namespace dsd::adapter {
 
+namespace {
+
+// At most 1 KiB, as events.k8s.io's note (an error can be longer), cut
+// at a UTF-8 character boundary.
+std::string Capped(const std::string& message) {
+  if (message.size() <= 1024) return message;
+  size_t end = 1021;
+  while (end > 0 && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return message.substr(0, end) + "...";
+}
+
+}  // namespace
+
 EventRecorder::EventRecorder(kube::Client& client, EventOptions options)
     : client_(client), options_(std::move(options)) {
   thread_ = std::thread([this] { Run(); });
@@ -50,7 +65,8 @@ void EventRecorder::Record(const nlohmann::json& daemon_set,
         {"uid", uid},
         {"resourceVersion", Text(meta, "resourceVersion")}}},
       {"reason", reason},
-      {"message", message},
+      // As events.k8s.io's note limit: 1 KiB (an error can be longer).
+      {"message", Capped(message)},
       {"type", type},
       {"source", {{"component", options_.component}}},
       {"reportingComponent", options_.component},

@@ -80,22 +80,16 @@ std::string RevisionHash(const nlohmann::json& pod_template,
 nlohmann::json NewRevision(const nlohmann::json& daemon_set,
                            const std::string& hash, int64_t revision) {
   const nlohmann::json& meta = Member(daemon_set, "metadata");
-  const std::string name =
-      Member(meta, "name").is_string() ? meta["name"].get<std::string>() : "";
+  const std::string name = Text(meta, "name");
   nlohmann::json labels =
       Member(Member(Member(Member(daemon_set, "spec"), "template"), "metadata"),
              "labels");
   if (!labels.is_object()) labels = nlohmann::json::object();
   labels["controller-revision-hash"] = hash;
-  nlohmann::json out_meta = {{"name", name + "-" + hash},
-                             {"labels", std::move(labels)},
-                             {"ownerReferences",
-                              {{{"apiVersion", "apps/v1"},
-                                {"kind", "DaemonSet"},
-                                {"name", name},
-                                {"uid", Member(meta, "uid")},
-                                {"controller", true},
-                                {"blockOwnerDeletion", true}}}}};
+  nlohmann::json out_meta = {
+      {"name", name + "-" + hash},
+      {"labels", std::move(labels)},
+      {"ownerReferences", nlohmann::json::array({ControllerRef(daemon_set)})}};
   const nlohmann::json& annotations = Member(meta, "annotations");
   if (annotations.is_object() && !annotations.empty()) {
     out_meta["annotations"] = annotations;

@@ -1,5 +1,6 @@
 // Reading Kubernetes JSON that may be anything: a member that is absent,
-// or of another type, reads as Go's zero value; nothing throws.
+// or of another type, reads as Go's zero value; nothing throws. And the
+// controller reference dsd-adapter's objects carry.
 #ifndef DSD_CLIENT_ADAPTER_JSON_FIELDS_H_
 #define DSD_CLIENT_ADAPTER_JSON_FIELDS_H_
 
@@ -28,6 +29,15 @@ inline std::string Text(const nlohmann::json& object, const char* key) {
 inline int64_t Int(const nlohmann::json& object, const char* key) {
   const nlohmann::json& v = Member(object, key);
   return v.is_number_integer() ? v.get<int64_t>() : 0;
+}
+
+// metav1.NewControllerRef for a DaemonSet: the one owner reference of
+// the pods and ControllerRevisions its controller creates.
+inline nlohmann::json ControllerRef(const nlohmann::json& daemon_set) {
+  const nlohmann::json& meta = Member(daemon_set, "metadata");
+  return {{"apiVersion", "apps/v1"},    {"kind", "DaemonSet"},
+          {"name", Text(meta, "name")}, {"uid", Text(meta, "uid")},
+          {"controller", true},         {"blockOwnerDeletion", true}};
 }
 
 }  // namespace dsd::adapter

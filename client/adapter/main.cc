@@ -74,7 +74,9 @@ their own pods, in batches of at most --max_batch_daemonsets DaemonSets and abou
 --server dns:///NAME:PORT (or ipv4:ADDR:PORT,ADDR:PORT) the calls are
 spread over every address the name resolves to (gRPC round_robin), so
 several dsd-server replicas share the work. Every --resync seconds all
-DaemonSets are decided again.
+DaemonSets are decided again, and a plan that changes by itself
+(requeue_after_seconds: pods turning available after minReadySeconds)
+is decided again when it does.
 
 Audit mode never writes to the cluster (RBAC get/list/watch is enough);
 apply mode also needs create and delete on pods, create and update on

@@ -116,13 +116,7 @@ absl::StatusOr<nlohmann::json> DaemonPod(const nlohmann::json& daemon_set,
   nlohmann::json pod_meta = {
       {"generateName", name.size() < 253 ? name + "-" : name},
       {"labels", std::move(labels)},
-      {"ownerReferences",
-       {{{"apiVersion", "apps/v1"},
-         {"kind", "DaemonSet"},
-         {"name", name},
-         {"uid", Text(meta, "uid")},
-         {"controller", true},
-         {"blockOwnerDeletion", true}}}}};
+      {"ownerReferences", nlohmann::json::array({ControllerRef(daemon_set)})}};
   for (const char* key : {"annotations", "finalizers"}) {
     const nlohmann::json& v = Member(template_meta, key);
     if (!v.is_null() && !v.empty()) pod_meta[key] = v;

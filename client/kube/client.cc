@@ -544,9 +544,9 @@ absl::StatusOr<nlohmann::json> Client::GetObject(const Resource& resource,
 absl::StatusOr<nlohmann::json> Client::Create(const Resource& resource,
                                               const std::string& ns,
                                               const nlohmann::json& object) {
-  absl::StatusOr<Answer> a =
-      Send("CREATE", "POST", config_.server + ResourcePath(resource, ns),
-           object.dump());
+  absl::StatusOr<Answer> a = Send(
+      "CREATE", "POST", config_.server + ResourcePath(resource, ns),
+      object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!a.ok()) return a.status();
   nlohmann::json stored = nlohmann::json::parse(a->body, nullptr, false);
   if (!stored.is_object()) {
@@ -563,7 +563,9 @@ absl::StatusOr<nlohmann::json> Client::Update(const Resource& resource,
                                               const nlohmann::json& object) {
   std::string url = ObjectUrl(resource, ns, name);
   if (!subresource.empty()) url += "/" + subresource;
-  absl::StatusOr<Answer> a = Send("UPDATE", "PUT", url, object.dump());
+  absl::StatusOr<Answer> a = Send(
+      "UPDATE", "PUT", url,
+      object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!a.ok()) return a.status();
   nlohmann::json stored = nlohmann::json::parse(a->body, nullptr, false);
   if (!stored.is_object()) {
@@ -749,7 +751,10 @@ absl::Status Client::Watch(const Resource& resource,
     }
     WatchEvent e{type->get<std::string>(), std::move(*object)};
     if (e.type == "ERROR") {
-      event_error = ApiError(what, 0, e.object.dump());
+      event_error =
+          ApiError(what, 0,
+                   e.object.dump(-1, ' ', false,
+                                 nlohmann::json::error_handler_t::replace));
       return event_error;
     }
     if (e.type != "ADDED" && e.type != "MODIFIED" && e.type != "DELETED" &&
