@@ -158,21 +158,8 @@ int main(int argc, char** argv) {
   dsd::v1::DecideRequest decide;
   *decide.mutable_snapshot() = loaded.snapshot;
   decide.mutable_options()->set_explain(true);
-  std::vector<double> decide_seconds;
-  for (int attempt = 0; attempt < 100 && decide_seconds.size() < 3; ++attempt) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(300));
-    dsd::v1::DecideResponse response;
-    const auto start = Clock::now();
-    const grpc::Status status =
-        connection.stub->Decide(&context, decide, &response);
-    if (status.ok()) {
-      decide_seconds.push_back(Seconds(Clock::now() - start));
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
+  const std::vector<double> decide_seconds =
+      dsd::bench::DecideSeconds(*connection.stub, decide);
   if (decide_seconds.empty()) {
     std::cerr << "dsd-server did not answer\n";
     Stop(server);

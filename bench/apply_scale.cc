@@ -217,17 +217,8 @@ int main(int argc, char** argv) {
   *decide.mutable_snapshot() = loaded.snapshot;
   decide.mutable_options()->set_explain(true);
   decide.mutable_options()->set_explain_action_nodes_only(true);
-  std::vector<double> decide_seconds;
-  for (int attempt = 0; attempt < 10 && decide_seconds.size() < 3; ++attempt) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(300));
-    dsd::v1::DecideResponse response;
-    const auto start = Clock::now();
-    if (connection.stub->Decide(&context, decide, &response).ok()) {
-      decide_seconds.push_back(Seconds(Clock::now() - start));
-    }
-  }
+  const std::vector<double> decide_seconds =
+      dsd::bench::DecideSeconds(*connection.stub, decide);
   const double one_decide = Percentile(decide_seconds, 0.5);
 
   // Nodes added one at a time, each until its pod's POST.

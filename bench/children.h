@@ -1,6 +1,7 @@
 // What the cluster benchmarks (adapter_scale, apply_scale) share: child
 // processes started with their output in a file and stopped with SIGTERM,
-// a free loopback port, percentiles. Header-only, for two programs.
+// a free loopback port, percentiles, the time of one Decide.
+// Header-only, for two programs.
 #ifndef DSD_BENCH_CHILDREN_H_
 #define DSD_BENCH_CHILDREN_H_
 
@@ -18,13 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include "bench/timing.h"
+#include "dsd/v1/dsd.grpc.pb.h"
+
 namespace dsd::bench {
-
-using Clock = std::chrono::steady_clock;
-
-inline double Seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
 
 // Runs `args` (argv[0] a path) with stdout and stderr in `log`.
 inline pid_t Spawn(const std::vector<std::string>& args,
@@ -80,6 +78,28 @@ inline double Percentile(std::vector<double> v, double p) {
   const size_t i =
       static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
+}
+
+// Up to `runs` timings of Decide(`request`) on `stub`, in seconds; a
+// failed call (the server still starting) is retried after 100 ms, at most
+// `attempts` calls in all. Empty when none succeeded.
+inline std::vector<double> DecideSeconds(v1::DaemonSetScheduler::Stub& stub,
+                                         const v1::DecideRequest& request,
+                                         size_t runs = 3, int attempts = 100) {
+  std::vector<double> out;
+  for (int attempt = 0; attempt < attempts && out.size() < runs; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(300));
+    v1::DecideResponse response;
+    const auto start = Clock::now();
+    if (stub.Decide(&context, request, &response).ok()) {
+      out.push_back(Seconds(Clock::now() - start));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return out;
 }
 
 }  // namespace dsd::bench
