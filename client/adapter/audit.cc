@@ -278,9 +278,14 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
     events_client_ = std::make_unique<kube::Client>(config_, kube);
     applier_ = std::make_unique<Applier>(*client_, options_.apply_options,
                                          log_line, events_client_.get());
+    // The lease too, as kube-controller-manager gives leader election its
+    // own clientset: behind a queue of throttled pod requests a renewal
+    // would wait past the renew deadline and the leader would lose the
+    // lease mid-rollout.
     if (options_.leader_elect) {
-      leader_ =
-          std::make_unique<LeaderElector>(*client_, options_.leader, log_line);
+      leader_client_ = std::make_unique<kube::Client>(config_, kube);
+      leader_ = std::make_unique<LeaderElector>(*leader_client_,
+                                                options_.leader, log_line);
     }
   }
   for (const kube::Resource* r : {&kube::kNodes, &kube::kDaemonSets,
@@ -378,6 +383,7 @@ void Auditor::MarkOwner(const std::string& index_value,
 Auditor::~Auditor() {
   client_->Stop();
   if (events_client_) events_client_->Stop();
+  if (leader_client_) leader_client_->Stop();
   for (auto& r : reflectors_) r->Stop();
 }
 

@@ -120,6 +120,7 @@ class Auditor {
   std::mutex log_mu_;
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<kube::Client> events_client_;  // apply mode
+  std::unique_ptr<kube::Client> leader_client_;  // with leader election
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
   // Decide requests are built as bytes (audit.cc), so sent untyped.
   std::unique_ptr<grpc::GenericStub> generic_stub_;

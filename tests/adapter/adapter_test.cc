@@ -61,7 +61,8 @@ class Adapter : public testing::ChildProcess {
       : ChildProcess(DSD_ADAPTER_BIN, args,
                      {.env = {},
                       .unset_env = {"KUBECONFIG", "KUBERNETES_SERVICE_HOST"},
-                      .capture_stdout = true}) {}
+                      .capture_stdout = true,
+                      .stdout_path = {}}) {}
   std::optional<int> Wait(std::chrono::milliseconds timeout) {
     return WaitForExit(timeout);
   }
@@ -1077,6 +1078,132 @@ class ApplyTest : public AdapterTest {
     n["metadata"]["labels"]["disk"] = disk;
     server_->Apply(n);
   }
+
+  // A node like k8s-node1 (disk=ssd, schedulable) named `name`.
+  void AddSsdNode(const std::string& name) {
+    nlohmann::json node = server_->Get("Node", "", "k8s-node1");
+    node["metadata"]["name"] = name;
+    node["metadata"]["uid"] = name + "-uid";
+    node["metadata"]["labels"]["disk"] = "ssd";
+    node["metadata"]["labels"]["kubernetes.io/hostname"] = name;
+    server_->Apply(node);
+  }
+
+  // kubectl set image ds/ssd-monitor main=luksa/ssd-monitor:v2
+  void SetImageV2() {
+    nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+    ds["spec"]["template"]["spec"]["containers"][0]["image"] =
+        "luksa/ssd-monitor:v2";
+    ds["metadata"]["generation"] = 2;
+    ds["metadata"]["annotations"]["deprecated.daemonset.template.generation"] =
+        "2";
+    server_->Apply(ds);
+  }
+
+  // The hash of the revision dsd-adapter creates for the new template
+  // (waits up to 15 s; "" if none).
+  std::string NewRevisionHash() const {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < until) {
+      for (const nlohmann::json& r : server_->List("ControllerRevision")) {
+        if (r["metadata"]["name"] != "ssd-monitor-6c9f8d7b5" &&
+            r["metadata"]["namespace"] == "default") {
+          EXPECT_EQ(r["revision"], 2);
+          return r["metadata"]["labels"]["controller-revision-hash"];
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return "";
+  }
+
+  // The revision hashes ssd-monitor's pods carry.
+  std::multiset<std::string> Hashes() const {
+    std::multiset<std::string> out;
+    for (const auto& [node, pod] : Pods()) {
+      out.insert(pod["metadata"]["labels"]["controller-revision-hash"]);
+    }
+    return out;
+  }
+
+  // Waits up to `timeout` for Hashes() to be `want`.
+  bool WaitForHashes(const std::multiset<std::string>& want,
+                     std::chrono::milliseconds timeout) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (Hashes() != want && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return Hashes() == want;
+  }
+
+  // The POSTs and DELETEs of pods that reached the API server.
+  std::pair<int, int> PostsAndDeletes() const {
+    int posts = 0, deletes = 0;
+    for (const auto& r : Writes()) (r.method == "POST" ? posts : deletes)++;
+    return {posts, deletes};
+  }
+
+  // As the scheduler and kubelet would: binds each pending ssd-monitor
+  // pod to the node it is pinned to and makes it Running and Ready.
+  void RunPendingPods() {
+    for (const auto& [node, pod] : Pods()) {
+      if (!node.empty()) continue;
+      nlohmann::json p = pod;
+      p["spec"]["nodeName"] =
+          p["spec"]["affinity"]["nodeAffinity"]
+           ["requiredDuringSchedulingIgnoredDuringExecution"]
+           ["nodeSelectorTerms"][0]["matchFields"][0]["values"][0];
+      p["status"] = {{"phase", "Running"},
+                     {"conditions",
+                      {{{"type", "Ready"},
+                        {"status", "True"},
+                        {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}};
+      server_->Apply(p);
+    }
+  }
+
+  // Converged: `dsdctl decide` of the cluster as it is now (the real
+  // binary, reading the fake API server) has nothing left to do for
+  // ssd-monitor, and its seven counters are the status dsd-adapter wrote
+  // (waited for up to 10 s: the last write may trail the last pod).
+  void ExpectNothingLeftToDo() const {
+    const std::string out = dir_ + "/decide.json";
+    testing::ChildProcess dsdctl(
+        DSD_DSDCTL_BIN,
+        {"--server", address_, "decide", "--kubeconfig", kubeconfig_, "-n",
+         "default", "-o", "json"},
+        {.env = {},
+         .unset_env = {"KUBECONFIG", "KUBERNETES_SERVICE_HOST"},
+         .capture_stdout = false,
+         .stdout_path = out});
+    ASSERT_EQ(dsdctl.WaitForExit(std::chrono::seconds(30)), 0)
+        << dsdctl.Output();
+    const nlohmann::json decided = nlohmann::json::parse(ReadFile(out));
+    nlohmann::json plan;
+    for (const nlohmann::json& ds : decided["daemonSets"]) {
+      if (ds["name"] == "ssd-monitor") plan = ds;
+    }
+    ASSERT_FALSE(plan.is_null()) << ReadFile(out);
+    EXPECT_EQ(plan["create"], nlohmann::json::array()) << plan.dump();
+    EXPECT_EQ(plan["delete"], nlohmann::json::array()) << plan.dump();
+    auto written = [this, &plan] {
+      const nlohmann::json status =
+          server_->Get("DaemonSet", "default", "ssd-monitor")["status"];
+      for (const auto& [counter, value] : plan["status"].items()) {
+        if (status.value(counter, 0) != value) return false;
+      }
+      return true;
+    };
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!written() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(written()) << plan["status"].dump() << " against "
+                           << server_->Get("DaemonSet", "default",
+                                           "ssd-monitor")["status"];
+  }
 };
 
 // The seed scenario, live: the plan carried out, then each change
@@ -1127,12 +1254,7 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
             gone["metadata"]["uid"]);
 
   // A new ssd node joins: it gets one.
-  nlohmann::json node4 = server_->Get("Node", "", "k8s-node1");
-  node4["metadata"]["name"] = "k8s-node4";
-  node4["metadata"]["uid"] = "node4-uid";
-  node4["metadata"]["labels"]["disk"] = "ssd";
-  node4["metadata"]["labels"]["kubernetes.io/hostname"] = "k8s-node4";
-  server_->Apply(node4);
+  AddSsdNode("k8s-node4");
   ASSERT_TRUE(WaitForPodsOn({"k8s-node2", "k8s-node4"})) << adapter.Output();
 
   // Converged: ssd-monitor's plan is empty (with --drift_after 0 any
@@ -1165,10 +1287,8 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
   // Three resyncs later, still one pod per node: nothing sent twice.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_TRUE(WaitForPodsOn({"k8s-node2", "k8s-node4"}));
-  int posts = 0, deletes = 0;
-  for (const auto& r : Writes()) (r.method == "POST" ? posts : deletes)++;
-  EXPECT_EQ(posts, 4);  // node1, node2, node2 again, node4
-  EXPECT_EQ(deletes, 1);
+  // node1, node2, node2 again, node4; node1's.
+  EXPECT_EQ(PostsAndDeletes(), std::make_pair(4, 1));
 
   // The status, through /status: two nodes should run it (k8s-node2,
   // cordoned, and k8s-node4), each has a Ready pod of the current
@@ -1211,6 +1331,7 @@ TEST_F(ApplyTest, SeedScenarioConvergesAsUpstreamWould) {
   // fluentd-elasticsearch is upstream's: its status is untouched.
   EXPECT_FALSE(server_->Get("DaemonSet", "kube-system", "fluentd-elasticsearch")
                    .contains("status"));
+  ExpectNothingLeftToDo();
 }
 
 // Expectations: while the pod watch lags, plans made from the old store
@@ -1413,6 +1534,49 @@ TEST_F(ApplyTest, OfTwoReplicasOneActsAndTheOtherTakesOverWhenItDies) {
   EXPECT_EQ(released["leaseDurationSeconds"], 1);
 }
 
+// Throttled pod requests (two a second here) never hold back the lease:
+// the leader renews every retry period while it creates, and stays the
+// leader.
+TEST_F(ApplyTest, TheLeaseIsRenewedWhilePodRequestsAreThrottled) {
+  std::multiset<std::string> nodes = {"k8s-node1", "k8s-node2"};
+  for (int i = 4; i <= 7; ++i) {
+    AddSsdNode("k8s-node" + std::to_string(i));
+    nodes.insert("k8s-node" + std::to_string(i));
+  }
+  Adapter adapter(ApplyArgs({"--leader_elect_lease_duration", "2",
+                             "--leader_elect_renew_deadline", "1.5",
+                             "--leader_elect_retry_period", "0.2",
+                             "--kube_api_qps", "2", "--kube_api_burst", "1"}));
+  ASSERT_TRUE(WaitForPodsOn(nodes)) << adapter.Output();
+  // From the first pod to the last (2.5 s at two a second), the lease
+  // was renewed every retry period, not after the queue of creates.
+  std::vector<std::chrono::steady_clock::time_point> posts, renewals;
+  for (const auto& r : server_->Log()) {
+    if (r.method == "POST" && r.target.find("/pods") != std::string::npos) {
+      posts.push_back(r.at);
+    }
+    if (r.method == "PUT" && r.target.find("/leases/") != std::string::npos) {
+      renewals.push_back(r.at);
+    }
+  }
+  ASSERT_EQ(posts.size(), nodes.size());
+  EXPECT_GE(posts.back() - posts.front(), std::chrono::seconds(2));
+  auto previous = posts.front();
+  std::chrono::steady_clock::duration longest{};
+  for (const auto& at : renewals) {
+    if (at < posts.front() || at > posts.back()) continue;
+    longest = std::max(longest, at - previous);
+    previous = at;
+  }
+  longest = std::max(longest, posts.back() - previous);
+  EXPECT_LT(longest, std::chrono::seconds(1));
+  EXPECT_EQ(adapter.Output().find("lost the leader lease"), std::string::npos)
+      << adapter.Output();
+  EXPECT_EQ(server_->Get("Lease", "default",
+                         "dsd-adapter")["spec"]["leaseTransitions"],
+            0);
+}
+
 // A competing writer (upstream's controller left on): its status write,
 // or a pod it creates, after dsd-adapter started makes dsd-adapter leave
 // that DaemonSet alone.
@@ -1578,48 +1742,22 @@ TEST_P(RolloutTest, RollsToTheNewRevision) {
   Adapter adapter(ApplyArgs({"--max_deletes_per_minute", "100"}));
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
 
-  // kubectl set image ds/ssd-monitor main=luksa/ssd-monitor:v2
-  ds = server_->Get("DaemonSet", "default", "ssd-monitor");
-  ds["spec"]["template"]["spec"]["containers"][0]["image"] =
-      "luksa/ssd-monitor:v2";
-  ds["metadata"]["generation"] = 2;
-  ds["metadata"]["annotations"]["deprecated.daemonset.template.generation"] =
-      "2";
-  server_->Apply(ds);
-
-  auto hashes = [this] {
-    std::multiset<std::string> out;
-    for (const auto& [node, pod] : Pods()) {
-      out.insert(pod["metadata"]["labels"]["controller-revision-hash"]);
-    }
-    return out;
-  };
+  SetImageV2();
   // The new revision: created once, on top.
-  std::string hash;
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (hash.empty() && std::chrono::steady_clock::now() < until) {
-    for (const nlohmann::json& r : server_->List("ControllerRevision")) {
-      if (r["metadata"]["name"] != "ssd-monitor-6c9f8d7b5" &&
-          r["metadata"]["namespace"] == "default") {
-        EXPECT_EQ(r["revision"], 2);
-        hash = r["metadata"]["labels"]["controller-revision-hash"];
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string hash = NewRevisionHash();
   ASSERT_FALSE(hash.empty()) << adapter.Output();
   const std::multiset<std::string> rolled = {hash, hash};
   if (c.on_delete) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    EXPECT_EQ(hashes(), (std::multiset<std::string>{"6c9f8d7b5", "6c9f8d7b5"}));
+    EXPECT_EQ(Hashes(), (std::multiset<std::string>{"6c9f8d7b5", "6c9f8d7b5"}));
     for (const auto& [node, pod] : Pods()) {
       server_->Delete("Pod", "default", pod["metadata"]["name"]);
     }
   }
   int fewest_ready = 2;
-  while (hashes() != rolled &&
-         std::chrono::steady_clock::now() < until + std::chrono::seconds(15)) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (Hashes() != rolled && std::chrono::steady_clock::now() < until) {
     std::set<std::string> ready;
     for (const auto& [node, pod] : Pods()) {
       if (pod.contains("status") && !node.empty() &&
@@ -1630,7 +1768,7 @@ TEST_P(RolloutTest, RollsToTheNewRevision) {
     fewest_ready = std::min<int>(fewest_ready, static_cast<int>(ready.size()));
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  ASSERT_EQ(hashes(), rolled) << adapter.Output();
+  ASSERT_EQ(Hashes(), rolled) << adapter.Output();
   EXPECT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"}));
   if (!c.on_delete) {
     EXPECT_GE(fewest_ready, c.min_ready);
@@ -1679,6 +1817,122 @@ TEST_P(RolloutTest, RollsToTheNewRevision) {
         server_->Get("ControllerRevision", "default", "ssd-monitor-6c9f8d7b5")
             .is_null());
   }
+  ExpectNothingLeftToDo();
+}
+
+// dsd's rollout annotations, live: a partition keeps that many nodes on
+// the old revision, a pause replaces no old pod, and each state the
+// rollout rests in is one `dsdctl decide` has nothing to add to.
+TEST_F(ApplyTest, PartitionAndPauseHoldTheRolloutWhereTheySay) {
+  auto annotate = [this](const std::string& key, const std::string& value) {
+    nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+    if (value.empty()) {
+      ds["metadata"]["annotations"].erase(key);
+    } else {
+      ds["metadata"]["annotations"][key] = value;
+    }
+    server_->Apply(ds);
+  };
+  AddSsdNode("k8s-node4");
+  const std::multiset<std::string> nodes = {"k8s-node1", "k8s-node2",
+                                            "k8s-node4"};
+  nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+  ds["spec"]["updateStrategy"] = {{"type", "RollingUpdate"},
+                                  {"rollingUpdate", {{"maxUnavailable", 3}}}};
+  ds["metadata"]["annotations"]["dsd.dev/rollout-partition"] = "2";
+  server_->Apply(ds);
+  Adapter adapter(ApplyArgs({"--max_deletes_per_minute", "100"}));
+  ASSERT_TRUE(WaitForPodsOn(nodes)) << adapter.Output();
+
+  SetImageV2();
+  const std::string v2 = NewRevisionHash(), v1 = "6c9f8d7b5";
+  ASSERT_FALSE(v2.empty()) << adapter.Output();
+  // Partition 2 of 3: one node moves, although maxUnavailable allows 3.
+  ASSERT_TRUE(WaitForHashes({v1, v1, v2}, std::chrono::seconds(15)))
+      << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(Hashes(), (std::multiset<std::string>{v1, v1, v2}));
+  ExpectNothingLeftToDo();
+
+  // Paused, the partition gone: still no old pod replaced.
+  annotate("dsd.dev/rollout-paused", "true");
+  annotate("dsd.dev/rollout-partition", "");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(Hashes(), (std::multiset<std::string>{v1, v1, v2}))
+      << adapter.Output();
+  ExpectNothingLeftToDo();
+
+  // Resumed: the rest roll.
+  annotate("dsd.dev/rollout-paused", "");
+  ASSERT_TRUE(WaitForHashes({v2, v2, v2}, std::chrono::seconds(15)))
+      << adapter.Output();
+  EXPECT_TRUE(WaitForPodsOn(nodes));
+  EXPECT_EQ(PostsAndDeletes(), std::make_pair(6, 3));
+  ExpectNothingLeftToDo();
+}
+
+// The leader killed mid-rollout, its two replacements sent but not yet
+// Ready: the standby takes over from what the API server holds, sends
+// none of them again, and leaves none out.
+TEST_F(ApplyTest, TheLeaderKilledMidRolloutIsNeitherRepeatedNorLost) {
+  std::multiset<std::string> nodes = {"k8s-node1", "k8s-node2"};
+  for (int i = 4; i <= 9; ++i) {
+    AddSsdNode("k8s-node" + std::to_string(i));
+    nodes.insert("k8s-node" + std::to_string(i));
+  }
+  nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+  ds["spec"]["updateStrategy"] = {{"type", "RollingUpdate"},
+                                  {"rollingUpdate", {{"maxUnavailable", 2}}}};
+  server_->Apply(ds);
+  const std::vector<std::string> args = ApplyArgs(
+      {"--leader_elect_lease_duration", "2", "--leader_elect_renew_deadline",
+       "1.5", "--leader_elect_retry_period", "0.2", "--max_deletes_per_minute",
+       "100"});
+  Adapter first(args);
+  ASSERT_TRUE(first.WaitForOutput("became the leader", std::chrono::seconds(10))
+                  .has_value())
+      << first.Output();
+  ASSERT_TRUE(WaitForPodsOn(nodes)) << first.Output();
+  Adapter second(args);
+
+  // The kubelets stall: the first two replacements never become Ready, so
+  // maxUnavailable 2 holds the rollout there.
+  server_->RunCreatedPods(false);
+  SetImageV2();
+  const std::string v2 = NewRevisionHash();
+  ASSERT_FALSE(v2.empty()) << first.Output();
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (PostsAndDeletes() != std::make_pair(10, 2) &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(PostsAndDeletes(), std::make_pair(10, 2)) << first.Output();
+  first.Signal(SIGKILL);
+  ASSERT_TRUE(first.Wait(std::chrono::seconds(5)).has_value());
+  ASSERT_TRUE(
+      second.WaitForOutput("became the leader", std::chrono::seconds(10))
+          .has_value())
+      << second.Output();
+  // The new leader sees the two pending pods: nothing sent twice, and no
+  // third old pod deleted while two are unavailable.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(PostsAndDeletes(), std::make_pair(10, 2)) << second.Output();
+
+  // The kubelets catch up; the new leader finishes the rollout.
+  server_->RunCreatedPods(true);
+  RunPendingPods();
+  const std::vector<std::string> rolled(nodes.size(), v2);
+  ASSERT_TRUE(
+      WaitForHashes({rolled.begin(), rolled.end()}, std::chrono::seconds(30)))
+      << second.Output();
+  EXPECT_TRUE(WaitForPodsOn(nodes));
+  // Each of the 8 nodes: one create, then one delete and one create.
+  EXPECT_EQ(PostsAndDeletes(), std::make_pair(16, 8));
+  EXPECT_EQ(server_->Get("Lease", "default",
+                         "dsd-adapter")["spec"]["leaseTransitions"],
+            1);
+  ExpectNothingLeftToDo();
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -438,6 +438,11 @@ std::vector<nlohmann::json> FakeApiServer::List(const std::string& kind) const {
   return out;
 }
 
+void FakeApiServer::RunCreatedPods(bool run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.run_created_pods = run;
+}
+
 void FakeApiServer::HoldWatches(const std::string& kind, bool hold) {
   std::lock_guard<std::mutex> lock(mu_);
   if (hold) {

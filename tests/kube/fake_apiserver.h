@@ -104,6 +104,8 @@ class FakeApiServer {
                      const std::string& name) const;
   // Every stored object of `kind`, by namespace and name.
   std::vector<nlohmann::json> List(const std::string& kind) const;
+  // Sets Options::run_created_pods from now on (false: kubelets that stall).
+  void RunCreatedPods(bool run);
   // While held, watches of `kind` send nothing new (a watch that lags);
   // on release they catch up in order.
   void HoldWatches(const std::string& kind, bool hold);

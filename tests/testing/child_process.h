@@ -35,6 +35,9 @@ struct ChildOptions {
   // Capture standard output too, in the same file; otherwise it goes to
   // /dev/null.
   bool capture_stdout = false;
+  // Else, when set: standard output alone goes to this file (created or
+  // truncated), e.g. a JSON document to parse.
+  std::string stdout_path;
 };
 
 class ChildProcess {
@@ -55,11 +58,15 @@ class ChildProcess {
     for (std::string& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<std::string> env_storage = options.env;
+    const int out = options.stdout_path.empty()
+                        ? -1
+                        : open(options.stdout_path.c_str(),
+                               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     pid_ = fork();
     if (pid_ == 0) {
       const int null = open("/dev/null", O_RDWR);
       dup2(null, 0);
-      dup2(options.capture_stdout ? fd : null, 1);
+      dup2(options.capture_stdout ? fd : out >= 0 ? out : null, 1);
       dup2(fd, 2);
       for (const std::string& name : options.unset_env) unsetenv(name.c_str());
       for (std::string& e : env_storage) putenv(e.data());
@@ -67,6 +74,7 @@ class ChildProcess {
       _exit(127);
     }
     close(fd);
+    if (out >= 0) close(out);
     if (pid_ < 0) ADD_FAILURE() << "fork failed";
   }
 
