@@ -157,6 +157,9 @@ class AdapterTest : public ::testing::Test {
            "  context:\n    cluster: fake\n    user: fake\n";
   }
 
+  // The kubeconfig, report and outputs go with the test.
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
   void StartDsdServer(std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"--listen", "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
