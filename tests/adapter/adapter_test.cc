@@ -139,8 +139,11 @@ std::set<std::string> GoldenSet(const std::string& name) {
 class AdapterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "adapter-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    // One flat directory per test ("ExitCode/Once" -> "ExitCode-Once").
+    std::string name =
+        ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
+    dir_ = ::testing::TempDir() + "adapter-" + name;
     std::filesystem::create_directories(dir_);
     report_ = dir_ + "/report.json";
     std::filesystem::remove(report_);
