@@ -1358,6 +1358,66 @@ TEST_F(ApplyTest, ALaggingWatchNeverCausesASecondCreate) {
   EXPECT_EQ(Writes().size(), 2u);
 }
 
+// A delete decided about a pod that has since been replaced by another of
+// the same name (the pod watch lagging): the uid precondition makes the
+// API server answer 409, the action is dropped, and the replacement is
+// deleted only once a plan names it, with its own uid.
+TEST_F(ApplyTest, ADeleteOfAReplacedPodIsAConflictAndDecidedAgain) {
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  // Once the watch has shown both pods Ready (the status says so, and has
+  // no creates pending), it lags.
+  const auto seen = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  auto ready = [this] {
+    const nlohmann::json ds =
+        server_->Get("DaemonSet", "default", "ssd-monitor");
+    return ds.contains("status") && ds["status"].value("numberReady", 0) == 2 &&
+           ds["status"].value("observedGeneration", 0) == 1;
+  };
+  while (!ready() && std::chrono::steady_clock::now() < seen) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(ready()) << adapter.Output();
+  server_->HoldWatches("Pod", true);
+  nlohmann::json pod = Pods().find("k8s-node1")->second;
+  const std::string name = pod["metadata"]["name"];
+  const std::string old_uid = pod["metadata"]["uid"];
+  server_->Delete("Pod", "default", name);
+  pod["metadata"].erase("uid");
+  pod["metadata"].erase("resourceVersion");
+  const std::string new_uid = server_->Apply(pod)["metadata"]["uid"];
+  ASSERT_NE(new_uid, old_uid);
+  Relabel("k8s-node1", "hdd");  // its pod is to go: decided from the old one
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  auto deletes = [&] {
+    std::vector<std::pair<int, std::string>> out;  // status, uid sent
+    for (const auto& r : Writes()) {
+      if (r.method == "DELETE") {
+        out.emplace_back(r.status,
+                         nlohmann::json::parse(r.body)["preconditions"]["uid"]);
+      }
+    }
+    return out;
+  };
+  while (deletes().empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(deletes().empty()) << adapter.Output();
+  EXPECT_EQ(deletes().front(), std::make_pair(409, old_uid));
+  EXPECT_FALSE(server_->Get("Pod", "default", name).is_null());
+  server_->HoldWatches("Pod", false);
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << adapter.Output();
+  // Every delete sent before the watch caught up named the old pod and was
+  // refused; the one that went through named the replacement.
+  const auto sent = deletes();
+  for (size_t i = 0; i + 1 < sent.size(); ++i) {
+    EXPECT_EQ(sent[i], std::make_pair(409, old_uid));
+  }
+  EXPECT_EQ(sent.back(), std::make_pair(200, new_uid));
+  EXPECT_EQ(adapter.running(), true);
+}
+
 // --dry-run: the exact requests are logged; none reaches the API server.
 TEST_F(ApplyTest, DryRunLogsTheRequestsAndSendsNone) {
   Adapter adapter(ApplyArgs({"--dry-run"}));
