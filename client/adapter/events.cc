@@ -65,7 +65,6 @@ void EventRecorder::Record(const nlohmann::json& daemon_set,
         {"uid", uid},
         {"resourceVersion", Text(meta, "resourceVersion")}}},
       {"reason", reason},
-      // As events.k8s.io's note limit: 1 KiB (an error can be longer).
       {"message", Capped(message)},
       {"type", type},
       {"source", {{"component", options_.component}}},

@@ -19,6 +19,12 @@
 namespace dsd::kube {
 namespace {
 
+// The JSON text of an object sent or quoted in an error: a string that is
+// not UTF-8 (from a cluster's own objects) gets U+FFFD instead of a throw.
+std::string Text(const nlohmann::json& object) {
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 constexpr char kHttpPayload[] = "type.dsd.dev/kube.http";
 // How much of an error body goes into a message.
 constexpr size_t kMaxMessageBytes = 512;
@@ -544,9 +550,9 @@ absl::StatusOr<nlohmann::json> Client::GetObject(const Resource& resource,
 absl::StatusOr<nlohmann::json> Client::Create(const Resource& resource,
                                               const std::string& ns,
                                               const nlohmann::json& object) {
-  absl::StatusOr<Answer> a = Send(
-      "CREATE", "POST", config_.server + ResourcePath(resource, ns),
-      object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  absl::StatusOr<Answer> a =
+      Send("CREATE", "POST", config_.server + ResourcePath(resource, ns),
+           Text(object));
   if (!a.ok()) return a.status();
   nlohmann::json stored = nlohmann::json::parse(a->body, nullptr, false);
   if (!stored.is_object()) {
@@ -563,9 +569,7 @@ absl::StatusOr<nlohmann::json> Client::Update(const Resource& resource,
                                               const nlohmann::json& object) {
   std::string url = ObjectUrl(resource, ns, name);
   if (!subresource.empty()) url += "/" + subresource;
-  absl::StatusOr<Answer> a = Send(
-      "UPDATE", "PUT", url,
-      object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  absl::StatusOr<Answer> a = Send("UPDATE", "PUT", url, Text(object));
   if (!a.ok()) return a.status();
   nlohmann::json stored = nlohmann::json::parse(a->body, nullptr, false);
   if (!stored.is_object()) {
@@ -751,10 +755,7 @@ absl::Status Client::Watch(const Resource& resource,
     }
     WatchEvent e{type->get<std::string>(), std::move(*object)};
     if (e.type == "ERROR") {
-      event_error =
-          ApiError(what, 0,
-                   e.object.dump(-1, ' ', false,
-                                 nlohmann::json::error_handler_t::replace));
+      event_error = ApiError(what, 0, Text(e.object));
       return event_error;
     }
     if (e.type != "ADDED" && e.type != "MODIFIED" && e.type != "DELETED" &&
