@@ -38,11 +38,13 @@
 #include "httplib.h"
 #include "tests/kube/fake_apiserver.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/eventually.h"
 #include "tests/transport/server_process.h"
 
 namespace dsd::adapter {
 namespace {
 
+using dsd::testing::Eventually;
 using dsd::testing::FakeApiServer;
 using dsd::testing::Fault;
 
@@ -1109,19 +1111,21 @@ class ApplyTest : public AdapterTest {
   // The hash of the revision dsd-adapter creates for the new template
   // (waits up to 15 s; "" if none).
   std::string NewRevisionHash() const {
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (std::chrono::steady_clock::now() < until) {
-      for (const nlohmann::json& r : server_->List("ControllerRevision")) {
-        if (r["metadata"]["name"] != "ssd-monitor-6c9f8d7b5" &&
-            r["metadata"]["namespace"] == "default") {
-          EXPECT_EQ(r["revision"], 2);
-          return r["metadata"]["labels"]["controller-revision-hash"];
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return "";
+    std::string hash;
+    Eventually(
+        [&] {
+          for (const nlohmann::json& r : server_->List("ControllerRevision")) {
+            if (r["metadata"]["name"] != "ssd-monitor-6c9f8d7b5" &&
+                r["metadata"]["namespace"] == "default") {
+              EXPECT_EQ(r["revision"], 2);
+              hash = r["metadata"]["labels"]["controller-revision-hash"];
+              return true;
+            }
+          }
+          return false;
+        },
+        std::chrono::seconds(15));
+    return hash;
   }
 
   // The revision hashes ssd-monitor's pods carry.
@@ -1136,11 +1140,7 @@ class ApplyTest : public AdapterTest {
   // Waits up to `timeout` for Hashes() to be `want`.
   bool WaitForHashes(const std::multiset<std::string>& want,
                      std::chrono::milliseconds timeout) const {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (Hashes() != want && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return Hashes() == want;
+    return Eventually([&] { return Hashes() == want; }, timeout);
   }
 
   // The POSTs and DELETEs of pods that reached the API server.
@@ -1201,14 +1201,9 @@ class ApplyTest : public AdapterTest {
       }
       return true;
     };
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!written() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    EXPECT_TRUE(written()) << plan["status"].dump() << " against "
-                           << server_->Get("DaemonSet", "default",
-                                           "ssd-monitor")["status"];
+    EXPECT_TRUE(Eventually(written, std::chrono::seconds(10)))
+        << plan["status"].dump() << " against "
+        << server_->Get("DaemonSet", "default", "ssd-monitor")["status"];
   }
 };
 
@@ -1367,17 +1362,13 @@ TEST_F(ApplyTest, ADeleteOfAReplacedPodIsAConflictAndDecidedAgain) {
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
   // Once the watch has shown both pods Ready (the status says so, and has
   // no creates pending), it lags.
-  const auto seen = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   auto ready = [this] {
     const nlohmann::json ds =
         server_->Get("DaemonSet", "default", "ssd-monitor");
     return ds.contains("status") && ds["status"].value("numberReady", 0) == 2 &&
            ds["status"].value("observedGeneration", 0) == 1;
   };
-  while (!ready() && std::chrono::steady_clock::now() < seen) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(ready()) << adapter.Output();
+  ASSERT_TRUE(Eventually(ready, std::chrono::seconds(15))) << adapter.Output();
   server_->HoldWatches("Pod", true);
   nlohmann::json pod = Pods().find("k8s-node1")->second;
   const std::string name = pod["metadata"]["name"];
@@ -1388,8 +1379,6 @@ TEST_F(ApplyTest, ADeleteOfAReplacedPodIsAConflictAndDecidedAgain) {
   const std::string new_uid = server_->Apply(pod)["metadata"]["uid"];
   ASSERT_NE(new_uid, old_uid);
   Relabel("k8s-node1", "hdd");  // its pod is to go: decided from the old one
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::seconds(15);
   auto deletes = [&] {
     std::vector<std::pair<int, std::string>> out;  // status, uid sent
     for (const auto& r : Writes()) {
@@ -1400,10 +1389,9 @@ TEST_F(ApplyTest, ADeleteOfAReplacedPodIsAConflictAndDecidedAgain) {
     }
     return out;
   };
-  while (deletes().empty() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_FALSE(deletes().empty()) << adapter.Output();
+  ASSERT_TRUE(
+      Eventually([&] { return !deletes().empty(); }, std::chrono::seconds(15)))
+      << adapter.Output();
   EXPECT_EQ(deletes().front(), std::make_pair(409, old_uid));
   EXPECT_FALSE(server_->Get("Pod", "default", name).is_null());
   server_->HoldWatches("Pod", false);
@@ -1967,12 +1955,8 @@ TEST_F(ApplyTest, TheLeaderKilledMidRolloutIsNeitherRepeatedNorLost) {
   SetImageV2();
   const std::string v2 = NewRevisionHash();
   ASSERT_FALSE(v2.empty()) << first.Output();
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (PostsAndDeletes() != std::make_pair(10, 2) &&
-         std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  Eventually([this] { return PostsAndDeletes() == std::make_pair(10, 2); },
+             std::chrono::seconds(15));
   ASSERT_EQ(PostsAndDeletes(), std::make_pair(10, 2)) << first.Output();
   first.Signal(SIGKILL);
   ASSERT_TRUE(first.Wait(std::chrono::seconds(5)).has_value());

@@ -29,6 +29,7 @@
 #include "client/common/connection.h"
 #include "client/extender/caches.h"
 #include "tests/kube/fake_apiserver.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/local_server.h"
 #include "tests/testing/param_name.h"
 
@@ -388,13 +389,8 @@ class ExtenderCacheTest : public ExtenderTest {
   // Waits up to 30 s (a loaded CI machine) for `done`.
   template <typename F>
   static bool Eventually(F done) {
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < until) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return done();
+    return testing::Eventually(done, std::chrono::seconds(30),
+                               std::chrono::milliseconds(10));
   }
   static Json NodeObject(const std::string& name, const std::string& disk) {
     return {{"apiVersion", "v1"},
