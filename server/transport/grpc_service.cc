@@ -1,5 +1,6 @@
-// Every RPC goes through one Handle(): start metrics, admit its bytes, then
-// Run() on the worker pool: the service, the code its client sees
+// Every RPC arrives on the completion queue (Poll), asks for its method's
+// next call, and goes through one Handle(): start metrics, admit its bytes,
+// then Run() on the worker pool: the service, the code its client sees
 // (Outcome), the log line, metrics, and Finish(ToGrpcStatus(...)). Every
 // method is raw: Decide, Explain and Validate are read by the service (see
 // convert/wire.h), Filter is parsed here.
@@ -32,13 +33,10 @@ constexpr std::chrono::milliseconds kDeadlineSlack{250};
 // Requests above this size trim the heap once they are done.
 constexpr uint64_t kTrimAfterBytes = 8u << 20;
 
-// A raw method's request: the ByteBuffer gRPC allocated for this call (not
-// const: the method signature only promises not to replace it). Its slices
-// are taken over so that the service can free them as it reads them.
-std::shared_ptr<RequestSlices> TakeSlices(const grpc::ByteBuffer* request) {
-  return std::make_shared<RequestSlices>(
-      *const_cast<grpc::ByteBuffer*>(request));
-}
+// A service method reading a raw request's bytes.
+template <typename Response>
+using RawMethod = absl::StatusOr<Response> (service::SchedulerService::*)(
+    const service::RequestBytes&, const service::CallContext&) const;
 
 // Serializes a service result into the raw response.
 template <typename Response>
@@ -91,6 +89,54 @@ FirstViolation FindFirstViolation(const absl::Status& status) {
 
 }  // namespace
 
+struct GrpcService::Call {
+  // What a completion-queue tag is: which call, and which of its events.
+  enum class Kind { kArrived, kFinished, kDone };
+  struct Event {
+    Call* call;
+    Kind kind;
+  };
+
+  // Counts the call among the service's (AwaitCalls) from before its other
+  // members are built until after they are gone: it is declared first.
+  class Counted {
+   public:
+    explicit Counted(GrpcService& service) : service_(service) {
+      std::lock_guard<std::mutex> lock(service_.calls_mu_);
+      ++service_.calls_;
+    }
+    ~Counted() {
+      std::lock_guard<std::mutex> lock(service_.calls_mu_);
+      if (--service_.calls_ == 0) service_.calls_ended_.notify_all();
+    }
+    Counted(const Counted&) = delete;
+    Counted& operator=(const Counted&) = delete;
+
+   private:
+    GrpcService& service_;
+  };
+
+  Call(GrpcService& owner, Method called)
+      : counted(owner), service(owner), method(called) {}
+
+  Counted counted;
+  GrpcService& service;
+  const Method method;
+  grpc::ServerContext context;
+  grpc::ByteBuffer request;
+  grpc::ByteBuffer response;
+  grpc::ServerAsyncResponseWriter<grpc::ByteBuffer> responder{&context};
+  // Set by the kDone event: gRPC reports the call cancelled (its client
+  // cancelled it, its deadline passed, or the server shut it down).
+  std::atomic<bool> cancelled{false};
+  // Events still to come once the call arrived (kFinished and kDone); the
+  // last one deletes the call.
+  std::atomic<int> pending{2};
+  Event arrived{this, Kind::kArrived};
+  Event finished{this, Kind::kFinished};
+  Event done{this, Kind::kDone};
+};
+
 GrpcService::GrpcService(const service::SchedulerService& service,
                          Metrics& metrics, WorkerPool& workers,
                          uint64_t max_request_bytes_in_flight)
@@ -121,17 +167,16 @@ void GrpcService::CancelCallsAt(absl::Time deadline) {
   }
 }
 
-bool GrpcService::Cancelled(grpc::CallbackServerContext& context) const {
+bool GrpcService::Cancelled(const Call& call) const {
   const auto now = std::chrono::system_clock::now();
-  return context.IsCancelled() || now >= context.deadline() ||
+  return call.cancelled.load() || now >= call.context.deadline() ||
          absl::ToUnixNanos(absl::FromChrono(now)) >=
              cancel_at_unix_nanos_.load(std::memory_order_relaxed);
 }
 
-absl::Status GrpcService::Outcome(grpc::CallbackServerContext& context,
-                                  absl::Status status) const {
+absl::Status GrpcService::Outcome(const Call& call, absl::Status status) const {
   const auto now = std::chrono::system_clock::now();
-  if (now >= context.deadline()) {
+  if (now >= call.context.deadline()) {
     // The client's own timer has answered DEADLINE_EXCEEDED already.
     if (status.code() == absl::StatusCode::kDeadlineExceeded) return status;
     return absl::DeadlineExceededError(
@@ -143,12 +188,12 @@ absl::Status GrpcService::Outcome(grpc::CallbackServerContext& context,
         "dsd-server is shutting down and the call did not finish within its "
         "grace period; retry on another replica");
   }
-  if (context.IsCancelled()) {
+  if (call.cancelled.load()) {
     // A client whose deadline passes cancels the call (RST_STREAM) and
     // reports DEADLINE_EXCEEDED. Our deadline is a little later than the
     // client's (it runs from the request's arrival), so a cancellation
     // this close to it is the client's timer, not its user.
-    if (context.deadline() - now < kDeadlineSlack) {
+    if (call.context.deadline() - now < kDeadlineSlack) {
       return absl::DeadlineExceededError(
           "the call's deadline passed before dsd-server answered");
     }
@@ -157,17 +202,140 @@ absl::Status GrpcService::Outcome(grpc::CallbackServerContext& context,
   return status;
 }
 
-grpc::ServerUnaryReactor* GrpcService::Handle(
-    Method method, grpc::CallbackServerContext* context, uint64_t request_bytes,
-    Body body) {
+void GrpcService::Start(grpc::ServerCompletionQueue* cq) {
+  for (const Method method : {Method::kDecide, Method::kExplain,
+                              Method::kValidate, Method::kFilter}) {
+    Request(method, cq);
+  }
+}
+
+void GrpcService::Request(Method method, grpc::ServerCompletionQueue* cq) {
+  auto* call = new Call(*this, method);
+  // Asked before the call is: its kDone event comes once it has arrived.
+  call->context.AsyncNotifyWhenDone(&call->done);
+  auto* const tag = &call->arrived;
+  switch (method) {
+    case Method::kDecide:
+      RequestDecide(&call->context, &call->request, &call->responder, cq, cq,
+                    tag);
+      break;
+    case Method::kExplain:
+      RequestExplain(&call->context, &call->request, &call->responder, cq, cq,
+                     tag);
+      break;
+    case Method::kValidate:
+      RequestValidate(&call->context, &call->request, &call->responder, cq, cq,
+                      tag);
+      break;
+    case Method::kFilter:
+    default:
+      RequestFilter(&call->context, &call->request, &call->responder, cq, cq,
+                    tag);
+      break;
+  }
+}
+
+void GrpcService::StopRequesting() { requesting_.store(false); }
+
+void GrpcService::AwaitCalls() {
+  std::unique_lock<std::mutex> lock(calls_mu_);
+  calls_ended_.wait(lock, [this] { return calls_ == 0; });
+}
+
+void GrpcService::Poll(grpc::ServerCompletionQueue* cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq->Next(&tag, &ok)) {
+    const auto* event = static_cast<const Call::Event*>(tag);
+    Call* call = event->call;
+    switch (event->kind) {
+      case Call::Kind::kArrived:
+        // Not ok: the server is shutting down and no call came (nor will
+        // its other events).
+        if (!ok) {
+          delete call;
+          break;
+        }
+        if (call->service.requesting_.load()) {
+          call->service.Request(call->method, cq);
+        }
+        call->service.Accept(call);
+        break;
+      case Call::Kind::kDone:
+        call->cancelled.store(call->context.IsCancelled());
+        [[fallthrough]];
+      case Call::Kind::kFinished:  // not ok: the client had gone
+        if (call->pending.fetch_sub(1) == 1) delete call;
+        break;
+    }
+  }
+}
+
+namespace {
+
+// The body of a raw method: `handler` on the request's slices, its response
+// serialized into `response`.
+template <typename Response>
+std::function<absl::Status(const service::CallContext&)> RawBody(
+    const service::SchedulerService& service, RawMethod<Response> handler,
+    std::shared_ptr<RequestSlices> slices, grpc::ByteBuffer& response) {
+  return [&service, handler, slices = std::move(slices),
+          &response](const service::CallContext& call) {
+    return Serialize((service.*handler)(BytesOf(slices), call), response);
+  };
+}
+
+}  // namespace
+
+void GrpcService::Accept(Call* call) {
+  // The request's slices are taken over so that the service can free them
+  // as it reads them.
+  auto slices = std::make_shared<RequestSlices>(call->request);
+  const uint64_t request_bytes = slices->size();
+  Body body;
+  switch (call->method) {
+    case Method::kDecide:
+      body = RawBody(service_, &service::SchedulerService::Decide,
+                     std::move(slices), call->response);
+      break;
+    case Method::kExplain:
+      body = RawBody(service_, &service::SchedulerService::Explain,
+                     std::move(slices), call->response);
+      break;
+    case Method::kValidate:
+      body = RawBody(service_, &service::SchedulerService::Validate,
+                     std::move(slices), call->response);
+      break;
+    case Method::kFilter:
+    default:
+      body = [&service = service_, slices = std::move(slices),
+              &response = call->response](const service::CallContext& context) {
+        // Filter requests are small: parsed whole, as protobuf would.
+        v1::FilterRequest parsed;
+        if (!parsed.ParseFromZeroCopyStream(
+                slices->Open(/*release=*/false).get())) {
+          return absl::InvalidArgumentError(
+              "the request is not a dsd.v1.FilterRequest in the protobuf "
+              "wire format (truncated or corrupt bytes)");
+        }
+        slices->Clear();
+        *context.counts = {parsed.nodes_size(), 0,
+                           parsed.has_daemon_set() ? 1 : 0};
+        return Serialize(service.Filter(parsed, context), response);
+      };
+      break;
+  }
+  Handle(call, request_bytes, std::move(body));
+}
+
+void GrpcService::Handle(Call* call, uint64_t request_bytes, Body body) {
   metrics_.CallStarted();
   const auto start = std::chrono::steady_clock::now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Admit(request_bytes)) {
     // Answered here, at once: queueing it would hold its bytes too.
     const uint64_t limit = max_request_bytes_in_flight_;
     Run(
-        method, context, request_bytes,
+        call, request_bytes,
         [request_bytes, limit](const service::CallContext&) {
           return convert::LimitExceeded(
               "request_bytes_in_flight",
@@ -178,35 +346,32 @@ grpc::ServerUnaryReactor* GrpcService::Handle(
                            " leaves beside the requests being handled; "
                            "retry later or on another replica"));
         },
-        reactor, start, 0);
-    return reactor;
+        start, 0);
+    return;
   }
   // An explicit `self` rather than a captured `this`: GCC's
   // -fsanitize=vptr checks the closure instead of the captured pointer.
-  workers_.Submit([self = this, method, context, request_bytes,
-                   body = std::move(body), reactor, start] {
-    self->Run(method, context, request_bytes, body, reactor, start,
-              request_bytes);
-  });
-  return reactor;
+  workers_.Submit(
+      [self = this, call, request_bytes, body = std::move(body), start] {
+        self->Run(call, request_bytes, body, start, request_bytes);
+      });
 }
 
-void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
-                      uint64_t request_bytes, const Body& body,
-                      grpc::ServerUnaryReactor* reactor,
+void GrpcService::Run(Call* call, uint64_t request_bytes, const Body& body,
                       std::chrono::steady_clock::time_point start,
                       uint64_t held_bytes) {
+  const Method method = call->method;
   service::RequestCounts counts;
-  const service::CallContext call{
-      [self = this, context] { return self->Cancelled(*context); }, &counts};
+  const service::CallContext call_context{
+      [self = this, call] { return self->Cancelled(*call); }, &counts};
   // A call that waited in the queue past its deadline (or the drain's) is
   // answered without running: its client has given up.
   const absl::Status status = Outcome(
-      *context, Cancelled(*context)
-                    ? absl::DeadlineExceededError(
-                          "the call's deadline passed (or it was cancelled) "
-                          "before a worker took it; not started")
-                    : body(call));
+      *call, Cancelled(*call)
+                 ? absl::DeadlineExceededError(
+                       "the call's deadline passed (or it was cancelled) "
+                       "before a worker took it; not started")
+                 : body(call_context));
   grpc::Status grpc_status = ToGrpcStatus(status);
 
   const absl::Duration duration =
@@ -241,8 +406,13 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
     metrics_.RequestBytesAdmitted(-static_cast<int64_t>(held_bytes));
   }
   metrics_.CallFinished(method, code, duration, request_bytes);
-  // The last touch of request and response: gRPC frees them afterwards.
-  reactor->Finish(std::move(grpc_status));
+  // The last touch of request and response: the call may be deleted (by a
+  // polling thread) as soon as Finish has queued its answer.
+  if (grpc_status.ok()) {
+    call->responder.Finish(call->response, grpc_status, &call->finished);
+  } else {
+    call->responder.FinishWithError(grpc_status, &call->finished);
+  }
   // What a large request leaves free inside the heap goes back to the
   // system once no other call runs: otherwise the next one's peak sits on
   // top of it. Under load the next request reuses the memory instead, and
@@ -250,66 +420,6 @@ void GrpcService::Run(Method method, grpc::CallbackServerContext* context,
   if (request_bytes > kTrimAfterBytes && metrics_.InFlight() == 0) {
     malloc_trim(0);
   }
-}
-
-template <typename Response>
-grpc::ServerUnaryReactor* GrpcService::HandleRaw(
-    Method method, RawMethod<Response> handler,
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  auto slices = TakeSlices(request);
-  return Handle(
-      method, context, slices->size(),
-      // The service by reference, not through `this`: GCC's -fsanitize=vptr
-      // checks the closure for a member access through a capture (Handle).
-      [&service = service_, handler, slices,
-       response](const service::CallContext& call) {
-        return Serialize((service.*handler)(BytesOf(slices), call), *response);
-      });
-}
-
-grpc::ServerUnaryReactor* GrpcService::Decide(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  return HandleRaw(Method::kDecide, &service::SchedulerService::Decide, context,
-                   request, response);
-}
-
-grpc::ServerUnaryReactor* GrpcService::Explain(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  return HandleRaw(Method::kExplain, &service::SchedulerService::Explain,
-                   context, request, response);
-}
-
-grpc::ServerUnaryReactor* GrpcService::Validate(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  return HandleRaw(Method::kValidate, &service::SchedulerService::Validate,
-                   context, request, response);
-}
-
-grpc::ServerUnaryReactor* GrpcService::Filter(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  auto slices = TakeSlices(request);
-  return Handle(
-      Method::kFilter, context, slices->size(),
-      [&service = service_, slices,
-       response](const service::CallContext& call) {
-        // Filter requests are small: parsed whole, as protobuf would.
-        v1::FilterRequest parsed;
-        if (!parsed.ParseFromZeroCopyStream(
-                slices->Open(/*release=*/false).get())) {
-          return absl::InvalidArgumentError(
-              "the request is not a dsd.v1.FilterRequest in the protobuf "
-              "wire format (truncated or corrupt bytes)");
-        }
-        slices->Clear();
-        *call.counts = {parsed.nodes_size(), 0,
-                        parsed.has_daemon_set() ? 1 : 0};
-        return Serialize(service.Filter(parsed, call), *response);
-      });
 }
 
 namespace {

@@ -1,15 +1,25 @@
-// The gRPC adapter for dsd.v1.DaemonSetScheduler (callback API): each unary
+// The gRPC adapter for dsd.v1.DaemonSetScheduler (async API): each unary
 // method runs service::SchedulerService and finishes the call with
 // ToGrpcStatus. Also the per-request log line and metrics. No
 // decision logic lives here.
+//
+// Why the async API and not the callback API: gRPC 1.51 runs callback
+// services on its "nexting" threads (CallbackAlternativeCQ in
+// completion_queue_cc.cc), which wait 1 s for an event and, when none came,
+// sleep 100 ms without polling. After an idle second they all sleep at once,
+// and a call arriving then waits up to 100 ms before gRPC reads it: a
+// node-added-to-POST of 100 ms instead of 10 (docs/performance.md, section
+// 11). dsd's own threads poll the completion queue without an idle phase.
 #ifndef DSD_SERVER_TRANSPORT_GRPC_SERVICE_H_
 #define DSD_SERVER_TRANSPORT_GRPC_SERVICE_H_
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 #include "absl/time/time.h"
 #include "dsd/v1/dsd.grpc.pb.h"
@@ -23,9 +33,10 @@
 namespace dsd::transport {
 
 // Thread-safe; one instance serves every call. `service`, `metrics` and
-// `workers` must outlive the grpc::Server it is registered with. Each call
-// is queued to `workers`: the service never runs on gRPC's threads, which
-// stay free for health checks and new calls.
+// `workers` must outlive the grpc::Server it is registered with. Calls
+// arrive on the completion queue given to Start, which Poll threads serve;
+// each is queued to `workers`: the service never runs on a polling thread,
+// which stays free to read new calls.
 //
 // Every call's service::CallContext reports cancelled once the client
 // cancelled, the call's deadline passed or the drain's deadline
@@ -45,10 +56,10 @@ namespace dsd::transport {
 // parsed whole. Filter: parsed here, so that bytes that are no
 // FilterRequest get INVALID_ARGUMENT with a message (a typed method leaves
 // them to gRPC, which answers UNIMPLEMENTED with none, and never calls us).
-using ServiceBase = v1::DaemonSetScheduler::WithRawCallbackMethod_Decide<
-    v1::DaemonSetScheduler::WithRawCallbackMethod_Explain<
-        v1::DaemonSetScheduler::WithRawCallbackMethod_Validate<
-            v1::DaemonSetScheduler::WithRawCallbackMethod_Filter<
+using ServiceBase = v1::DaemonSetScheduler::WithRawMethod_Decide<
+    v1::DaemonSetScheduler::WithRawMethod_Explain<
+        v1::DaemonSetScheduler::WithRawMethod_Validate<
+            v1::DaemonSetScheduler::WithRawMethod_Filter<
                 v1::DaemonSetScheduler::Service>>>>;
 
 class GrpcService final : public ServiceBase {
@@ -66,60 +77,55 @@ class GrpcService final : public ServiceBase {
   // period). Only the earliest deadline given counts.
   void CancelCallsAt(absl::Time deadline);
 
-  grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* context,
-                                   const grpc::ByteBuffer* request,
-                                   grpc::ByteBuffer* response) override;
-  grpc::ServerUnaryReactor* Explain(grpc::CallbackServerContext* context,
-                                    const grpc::ByteBuffer* request,
-                                    grpc::ByteBuffer* response) override;
-  grpc::ServerUnaryReactor* Validate(grpc::CallbackServerContext* context,
-                                     const grpc::ByteBuffer* request,
-                                     grpc::ByteBuffer* response) override;
-  grpc::ServerUnaryReactor* Filter(grpc::CallbackServerContext* context,
-                                   const grpc::ByteBuffer* request,
-                                   grpc::ByteBuffer* response) override;
+  // Asks gRPC for the first call of each method on `cq`, a completion queue
+  // of the server this service is registered with; every call that arrives
+  // asks for the next one. Call once, after the server started.
+  void Start(grpc::ServerCompletionQueue* cq);
+
+  // Serves `cq`'s events (calls arriving, finishing, ending) until it is
+  // shut down and drained. Runs on each of the server's polling threads.
+  static void Poll(grpc::ServerCompletionQueue* cq);
+
+  // The drain, around the server's Shutdown: StopRequesting before it (a
+  // call arriving then asks for no next one), AwaitCalls after it. gRPC's
+  // Shutdown does not wait for async calls, and fails the requests no call
+  // came for; AwaitCalls returns once each call asked for has had its last
+  // event, after which the completion queue may be shut down.
+  void StopRequesting();
+  void AwaitCalls();
 
  private:
   // A call's work: fills the response, returns the call's status.
   using Body = std::function<absl::Status(const service::CallContext&)>;
 
-  // A service method reading a raw request's bytes.
-  template <typename Response>
-  using RawMethod = absl::StatusOr<Response> (service::SchedulerService::*)(
-      const service::RequestBytes&, const service::CallContext&) const;
+  // One call of one method, from the request for it to its last event.
+  struct Call;
 
-  // Handle for a raw method: takes the request's slices over, runs
-  // `handler` on them, serializes its response into `response`.
-  template <typename Response>
-  grpc::ServerUnaryReactor* HandleRaw(Method method,
-                                      RawMethod<Response> handler,
-                                      grpc::CallbackServerContext* context,
-                                      const grpc::ByteBuffer* request,
-                                      grpc::ByteBuffer* response);
+  // Requests the next call of `method` on `cq`.
+  void Request(Method method, grpc::ServerCompletionQueue* cq);
+
+  // A call that arrived: its method's body, then Handle.
+  void Accept(Call* call);
 
   // Starts metrics, admits the call's bytes, then queues `body` to the
   // worker pool (or answers RESOURCE_EXHAUSTED at once).
-  grpc::ServerUnaryReactor* Handle(Method method,
-                                   grpc::CallbackServerContext* context,
-                                   uint64_t request_bytes, Body body);
+  void Handle(Call* call, uint64_t request_bytes, Body body);
 
   // The body of a call after Handle accepted it; ends with Finish and
-  // gives `held_bytes` of the budget back.
-  void Run(Method method, grpc::CallbackServerContext* context,
-           uint64_t request_bytes, const Body& body,
-           grpc::ServerUnaryReactor* reactor,
+  // gives `held_bytes` of the budget back. `call` may be gone once it
+  // returns.
+  void Run(Call* call, uint64_t request_bytes, const Body& body,
            std::chrono::steady_clock::time_point start, uint64_t held_bytes);
 
   // Takes `bytes` of the budget if they fit (see the constructor).
   bool Admit(uint64_t bytes);
 
   // True once the call was cancelled, its deadline passed, or the drain's.
-  bool Cancelled(grpc::CallbackServerContext& context) const;
+  bool Cancelled(const Call& call) const;
 
   // The status the call's client sees in place of `status` (see the class
   // comment).
-  absl::Status Outcome(grpc::CallbackServerContext& context,
-                       absl::Status status) const;
+  absl::Status Outcome(const Call& call, absl::Status status) const;
 
   const service::SchedulerService& service_;
   Metrics& metrics_;
@@ -128,6 +134,10 @@ class GrpcService final : public ServiceBase {
   std::atomic<int64_t> cancel_at_unix_nanos_;
   const uint64_t max_request_bytes_in_flight_;
   std::atomic<uint64_t> request_bytes_in_flight_{0};
+  std::atomic<bool> requesting_{true};
+  std::mutex calls_mu_;
+  std::condition_variable calls_ended_;
+  int64_t calls_ = 0;  // Call objects alive; guarded by calls_mu_
   std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -177,6 +177,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                              Millis(http2.max_connection_age_grace));
   builder.RegisterService(&server->grpc_service_);
   builder.RegisterCallbackGenericService(&server->unknown_methods_);
+  server->cq_ = builder.AddCompletionQueue();
   server->server_ = builder.BuildAndStart();
   // On the error paths below, ~Server shuts down what did start.
   if (server->server_ == nullptr || selected_port == 0) {
@@ -187,6 +188,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   server->port_ = selected_port;
   server->address_ = WithPort(options.listen, selected_port);
+  server->grpc_service_.Start(server->cq_.get());
+  for (int i = 0; i < kPollingThreads; ++i) {
+    server->polling_threads_.emplace_back(
+        [cq = server->cq_.get()] { GrpcService::Poll(cq); });
+  }
 
   server->trim_thread_ =
       std::thread([raw = server.get()] { raw->TrimWhenIdle(); });
@@ -263,13 +269,31 @@ void Server::Drain(absl::Time deadline) {
   if (server_ != nullptr) {
     // Refuses new calls, waits up to the deadline, then cancels what is
     // left and waits for every call to finish.
+    grpc_service_.StopRequesting();
     server_->Shutdown(absl::ToChronoTime(deadline));
+    grpc_service_.AwaitCalls();
   }
+  StopPolling();
   if (metrics_server_ != nullptr) metrics_server_->Stop();
   StopTrimming();
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   drained_ = true;
   drained_cv_.notify_all();
+}
+
+void Server::StopPolling() {
+  if (cq_ == nullptr) return;
+  // After the server's Shutdown and the calls' last events, as gRPC
+  // requires.
+  cq_->Shutdown();
+  if (polling_threads_.empty()) {
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_->Next(&tag, &ok)) {
+    }
+  }
+  for (std::thread& thread : polling_threads_) thread.join();
+  polling_threads_.clear();
 }
 
 void Server::TrimWhenIdle() {

@@ -1,7 +1,8 @@
 // Builds, starts and drains the dsd gRPC server: the DaemonSetScheduler
-// service (callback API), the standard grpc.health.v1 health service,
-// server reflection, TLS or mutual TLS, and the optional /metrics endpoint.
-// ServerOptions is the plain configuration main builds from flags.
+// service (async API, see grpc_service.h), the standard grpc.health.v1
+// health service, server reflection, TLS or mutual TLS, and the optional
+// /metrics endpoint. ServerOptions is the plain configuration main builds
+// from flags.
 #ifndef DSD_SERVER_TRANSPORT_SERVER_H_
 #define DSD_SERVER_TRANSPORT_SERVER_H_
 
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -57,10 +59,10 @@ struct ServerOptions {
   // "0.0.0.0:50051", "[::]:50051"). Port 0 picks a free port; see
   // Server::Port().
   std::string listen = "127.0.0.1:50051";
-  // Threads that run requests (receiving them is on gRPC's threads).
-  // 0: one per CPU core. Requests never run on gRPC's own threads, so
-  // health checks are answered and new calls queued while every worker is
-  // busy.
+  // Threads that run requests (two more receive them). 0: one per CPU
+  // core. Requests never run on the receiving threads nor on gRPC's own,
+  // so health checks are answered and new calls queued while every worker
+  // is busy.
   int threads = 0;
   // Largest request message accepted, in bytes; gRPC answers a larger one
   // with RESOURCE_EXHAUSTED before dsd sees it. Must be > 0.
@@ -160,6 +162,9 @@ class Server {
   // Runs on drain_thread_: gRPC's Shutdown (refuse, wait until `deadline`,
   // cancel, wait for every call), then the metrics endpoint.
   void Drain(absl::Time deadline);
+  // Shuts the completion queue down once the server has, and joins the
+  // polling threads once they have drained it.
+  void StopPolling();
   // Runs on trim_thread_ until StopTrimming: see kTrimAfterIdle.
   void TrimWhenIdle();
   void StopTrimming();
@@ -169,7 +174,13 @@ class Server {
   std::unique_ptr<WorkerPool> workers_;
   GrpcService grpc_service_;
   UnknownMethodService unknown_methods_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<grpc::Server> server_;
+  // Threads serving cq_ (GrpcService::Poll): they read calls and hand them
+  // to the workers. Two, so that one reading a large request does not hold
+  // up the others.
+  static constexpr int kPollingThreads = 2;
+  std::vector<std::thread> polling_threads_;
   std::unique_ptr<MetricsServer> metrics_server_;
   int port_ = 0;
   std::string address_;

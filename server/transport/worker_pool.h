@@ -1,6 +1,5 @@
 // A fixed number of threads running submitted tasks in FIFO order: bounds
-// how many requests run the engine at once when --threads is set (0 keeps
-// the work on gRPC's own callback threads and needs no pool).
+// how many requests run the engine at once (--threads; 0: one per core).
 #ifndef DSD_SERVER_TRANSPORT_WORKER_POOL_H_
 #define DSD_SERVER_TRANSPORT_WORKER_POOL_H_
 
