@@ -8,7 +8,9 @@
 //   - node added to POST: a Node applied until the POST of its pod reaches
 //     the fake, p50/p99 over --adds nodes, against one Decide of the
 //     affected scope (every node, the DaemonSet, its pods) made by this
-//     program (median of 3). Each add follows a quiet second;
+//     program. Each add follows a quiet second, and so does each of those
+//     Decides: one before every add, so that both see the same machine
+//     (on a busy 2-core VM one Decide's time drifts by 2x over minutes);
 //   - the adapter's CPU per 1,000 pod events (each created pod is three:
 //     added, bound, Ready), from /proc over the rollout.
 // Writes one JSON object to stdout (scripts/bench.sh step 10).
@@ -217,14 +219,18 @@ int main(int argc, char** argv) {
   *decide.mutable_snapshot() = loaded.snapshot;
   decide.mutable_options()->set_explain(true);
   decide.mutable_options()->set_explain_action_nodes_only(true);
-  const std::vector<double> decide_seconds =
-      dsd::bench::DecideSeconds(*connection.stub, decide);
-  const double one_decide = Percentile(decide_seconds, 0.5);
+  std::vector<double> decide_seconds =
+      dsd::bench::DecideSeconds(*connection.stub, decide, 1);  // warm-up
 
   // Nodes added one at a time, each until its pod's POST.
   std::vector<double> reaction;
+  decide_seconds.clear();
   for (int k = 0; k < adds && !create_times.empty(); ++k) {
     std::this_thread::sleep_for(std::chrono::seconds(1));  // a quiet spell
+    for (double d : dsd::bench::DecideSeconds(*connection.stub, decide, 1)) {
+      decide_seconds.push_back(d);
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
     cursor = fake->Log().size();
     const std::string added = "node-added-" + std::to_string(k);
     const auto start = Clock::now();
@@ -243,6 +249,7 @@ int main(int argc, char** argv) {
     }
     if (!found) break;
   }
+  const double one_decide = Percentile(decide_seconds, 0.5);
   Stop(adapter);
   Stop(server);
   std::remove(kubeconfig.c_str());
@@ -261,10 +268,15 @@ int main(int argc, char** argv) {
            ? -1
            : cpu / (3.0 * static_cast<double>(create_times.size()) / 1000)},
       {"one_decide_seconds", one_decide},
+      {"decide_p99_seconds", Percentile(decide_seconds, 0.99)},
+      {"decide_seconds", decide_seconds},
       {"node_added_to_post_seconds", reaction},
       {"node_added_to_post_p50_seconds", Percentile(reaction, 0.5)},
       {"node_added_to_post_p99_seconds", Percentile(reaction, 0.99)},
       {"p99_over_one_decide", Percentile(reaction, 0.99) / one_decide},
+      {"p50_over_one_decide", Percentile(reaction, 0.5) / one_decide},
+      {"p99_over_decide_p99",
+       Percentile(reaction, 0.99) / Percentile(decide_seconds, 0.99)},
       {"adapter_log", adapter_log}};
   std::cout << out.dump(2) << std::endl;
   return static_cast<int>(create_times.size()) == nodes && !reaction.empty()

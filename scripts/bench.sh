@@ -250,7 +250,7 @@ if step 11; then
 echo "== 11/11 dsd-adapter --mode=apply rollout (apply_scale)" >&2
 NODES=${APPLY_NODES:-$([[ $QUICK == 1 ]] && echo 500 || echo 5000)}
 build/release/bench/apply_scale --bin "$BIN" --nodes "$NODES" --qps 100 \
-  --burst 100 --adds 20 >"$OUT/apply-scale.json" ||
+  --burst 100 --adds 40 >"$OUT/apply-scale.json" ||
   echo "apply_scale failed" >&2
 fi
 

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -219,6 +218,34 @@ int64_t FieldSize(size_t payload) {
 // reads no other. dsd-server sends only those when asked
 // (explain_action_nodes_only); one older than that option sends one per
 // node and DaemonSet (250,000 at 5,000 nodes and 50 DaemonSets).
+// One unary call through `stub`, waited for on a completion queue of its
+// own, as a blocking stub does. Not the generic stub's callback UnaryCall:
+// gRPC 1.51 delivers that on its callback threads, which sleep 100 ms
+// after each idle second without polling, so an answer arriving then
+// waited up to 100 ms (see server/transport/grpc_service.h).
+grpc::Status CallAndWait(grpc::GenericStub& stub, grpc::ClientContext& context,
+                         const std::string& method,
+                         const grpc::ByteBuffer& request,
+                         grpc::ByteBuffer& response) {
+  grpc::CompletionQueue queue;
+  const std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      stub.PrepareUnaryCall(&context, method, request, &queue);
+  call->StartCall();
+  grpc::Status status;
+  call->Finish(&response, &status, &status);
+  void* tag = nullptr;
+  bool ok = false;
+  const bool got = queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  if (!got) {
+    return grpc::Status(grpc::StatusCode::INTERNAL,
+                        "the call's completion queue ended without an answer");
+  }
+  return status;
+}
+
 void KeepActionExplanations(v1::DecideResponse& response) {
   for (v1::DaemonSetPlan& plan : *response.mutable_daemon_sets()) {
     std::set<std::string_view> nodes;
@@ -752,12 +779,8 @@ bool Auditor::Decide(Clock::time_point now) {
     grpc::ClientContext context;
     client::ApplyDeadline(options_.server, context);
     const auto start = std::chrono::steady_clock::now();
-    std::promise<grpc::Status> done;
-    generic_stub_->UnaryCall(
-        &context, kMethod, grpc::StubOptions(), &request_buffer,
-        &response_buffer,
-        [&done](grpc::Status status) { done.set_value(std::move(status)); });
-    b.status = done.get_future().get();
+    b.status = CallAndWait(*generic_stub_, context, kMethod, request_buffer,
+                           response_buffer);
     if (b.status.ok()) {
       b.status = grpc::SerializationTraits<v1::DecideResponse>::Deserialize(
           &response_buffer, &b.response);
