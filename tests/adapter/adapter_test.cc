@@ -1985,6 +1985,64 @@ TEST_F(ApplyTest, TheLeaderKilledMidRolloutIsNeitherRepeatedNorLost) {
   ExpectNothingLeftToDo();
 }
 
+// dsd-server killed mid-rollout and started again on its address: while
+// it is down the adapter sends nothing (replacements that became Ready do
+// not release the next deletes without a decision); once it is back, the
+// rollout finishes with nothing sent twice and nothing left to do.
+TEST_F(ApplyTest, DsdServerKilledMidRolloutHoldsItUntilItIsBack) {
+  const std::string listen = "127.0.0.1:" + std::to_string(FreePort());
+  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
+      std::vector<std::string>{"--listen", listen});
+  address_ = dsd_server_->WaitForAddress(std::chrono::seconds(20));
+  ASSERT_EQ(address_, listen) << dsd_server_->Stderr();
+  std::multiset<std::string> nodes = {"k8s-node1", "k8s-node2"};
+  for (int i = 4; i <= 9; ++i) {
+    AddSsdNode("k8s-node" + std::to_string(i));
+    nodes.insert("k8s-node" + std::to_string(i));
+  }
+  nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+  ds["spec"]["updateStrategy"] = {{"type", "RollingUpdate"},
+                                  {"rollingUpdate", {{"maxUnavailable", 2}}}};
+  server_->Apply(ds);
+  Adapter adapter(ApplyArgs({"--max_deletes_per_minute", "100"}));
+  ASSERT_TRUE(WaitForPodsOn(nodes)) << adapter.Output();
+
+  // Two old pods replaced by two that never become Ready: maxUnavailable
+  // 2 holds the rollout there.
+  server_->RunCreatedPods(false);
+  SetImageV2();
+  const std::string v2 = NewRevisionHash();
+  ASSERT_FALSE(v2.empty()) << adapter.Output();
+  Eventually([this] { return PostsAndDeletes() == std::make_pair(10, 2); },
+             std::chrono::seconds(15));
+  ASSERT_EQ(PostsAndDeletes(), std::make_pair(10, 2)) << adapter.Output();
+
+  dsd_server_->Signal(SIGKILL);
+  ASSERT_TRUE(dsd_server_->WaitForExit(std::chrono::seconds(5)).has_value());
+  // The replacements become Ready: the next deletes are due, and no
+  // decision can be had.
+  server_->RunCreatedPods(true);
+  RunPendingPods();
+  ASSERT_TRUE(adapter.WaitForOutput("decide failed", std::chrono::seconds(10))
+                  .has_value())
+      << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(PostsAndDeletes(), std::make_pair(10, 2)) << adapter.Output();
+
+  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
+      std::vector<std::string>{"--listen", listen});
+  ASSERT_EQ(dsd_server_->WaitForAddress(std::chrono::seconds(20)), listen)
+      << dsd_server_->Stderr();
+  const std::vector<std::string> rolled(nodes.size(), v2);
+  ASSERT_TRUE(
+      WaitForHashes({rolled.begin(), rolled.end()}, std::chrono::seconds(40)))
+      << adapter.Output();
+  EXPECT_TRUE(WaitForPodsOn(nodes));
+  // Each of the 8 nodes: one create, then one delete and one create.
+  EXPECT_EQ(PostsAndDeletes(), std::make_pair(16, 8));
+  ExpectNothingLeftToDo();
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Strategies, RolloutTest,
     ::testing::Values(RolloutCase{"MaxUnavailableOneNoHistory",
