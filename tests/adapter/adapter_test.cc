@@ -1150,6 +1150,59 @@ class ApplyTest : public AdapterTest {
     return {posts, deletes};
   }
 
+  // Starts dsd-server (again) on `listen`, a fixed "127.0.0.1:port", so
+  // that the adapter finds it where it was.
+  void StartDsdServerOn(const std::string& listen) {
+    dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
+        std::vector<std::string>{"--listen", listen});
+    address_ = dsd_server_->WaitForAddress(std::chrono::seconds(20));
+    ASSERT_EQ(address_, listen) << dsd_server_->Stderr();
+  }
+
+  // Six more nodes like k8s-node1 (k8s-node4 to 9), and ssd-monitor
+  // rolling with maxUnavailable 2; returns the eight nodes it runs on.
+  std::multiset<std::string> EightNodesAtMaxUnavailableTwo() {
+    std::multiset<std::string> nodes = {"k8s-node1", "k8s-node2"};
+    for (int i = 4; i <= 9; ++i) {
+      AddSsdNode("k8s-node" + std::to_string(i));
+      nodes.insert("k8s-node" + std::to_string(i));
+    }
+    nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
+    ds["spec"]["updateStrategy"] = {{"type", "RollingUpdate"},
+                                    {"rollingUpdate", {{"maxUnavailable", 2}}}};
+    server_->Apply(ds);
+    return nodes;
+  }
+
+  // After EightNodesAtMaxUnavailableTwo, converged: the kubelets stall and
+  // the image changes, so the first two replacements never become Ready
+  // and maxUnavailable 2 holds the rollout at 10 POSTs and 2 DELETEs.
+  // Returns the new revision's hash; "" when the rollout did not get there.
+  std::string StallAtTwoUnreadyReplacements() {
+    server_->RunCreatedPods(false);
+    SetImageV2();
+    const std::string hash = NewRevisionHash();
+    const bool held = Eventually(
+        [this] { return PostsAndDeletes() == std::make_pair(10, 2); },
+        std::chrono::seconds(15));
+    return held ? hash : "";
+  }
+
+  // After StallAtTwoUnreadyReplacements: every pod on `nodes` carries
+  // `hash` (waited for up to 40 s), and each node had one create, then
+  // one delete and one create. `adapter`'s output explains a failure.
+  void ExpectRolledOnce(const std::multiset<std::string>& nodes,
+                        const std::string& hash, const Adapter& adapter) {
+    const std::vector<std::string> rolled(nodes.size(), hash);
+    ASSERT_TRUE(
+        WaitForHashes({rolled.begin(), rolled.end()}, std::chrono::seconds(40)))
+        << adapter.Output();
+    EXPECT_TRUE(WaitForPodsOn(nodes));
+    EXPECT_EQ(PostsAndDeletes(),
+              std::make_pair(2 * static_cast<int>(nodes.size()),
+                             static_cast<int>(nodes.size())));
+  }
+
   // As the scheduler and kubelet would: binds each pending ssd-monitor
   // pod to the node it is pinned to and makes it Running and Ready.
   void RunPendingPods() {
@@ -1489,10 +1542,8 @@ TEST_F(ApplyTest, APlanIsDecidedAgainWhenItChangesByItself) {
 // meanwhile is carried out.
 TEST_F(ApplyTest, NothingIsDoneWhileDsdServerIsDownAndAllOnceItIsBack) {
   const std::string listen = "127.0.0.1:" + std::to_string(FreePort());
-  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
-      std::vector<std::string>{"--listen", listen});
-  address_ = dsd_server_->WaitForAddress(std::chrono::seconds(20));
-  ASSERT_EQ(address_, listen) << dsd_server_->Stderr();
+  StartDsdServerOn(listen);
+  ASSERT_FALSE(HasFatalFailure());
   Adapter adapter(ApplyArgs({}));
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
   dsd_server_.reset();  // SIGTERM, waited for
@@ -1502,9 +1553,8 @@ TEST_F(ApplyTest, NothingIsDoneWhileDsdServerIsDownAndAllOnceItIsBack) {
       << adapter.Output();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   for (const auto& r : Writes()) EXPECT_NE(r.method, "DELETE") << r.target;
-  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
-      std::vector<std::string>{"--listen", listen});
-  ASSERT_EQ(dsd_server_->WaitForAddress(std::chrono::seconds(20)), listen);
+  StartDsdServerOn(listen);
+  ASSERT_FALSE(HasFatalFailure());
   // Retried with backoff (0.5 s doubling to 30 s).
   ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << adapter.Output();
   EXPECT_EQ(Writes().size(), 3u);  // two creates, then the delete
@@ -1929,15 +1979,7 @@ TEST_F(ApplyTest, PartitionAndPauseHoldTheRolloutWhereTheySay) {
 // Ready: the standby takes over from what the API server holds, sends
 // none of them again, and leaves none out.
 TEST_F(ApplyTest, TheLeaderKilledMidRolloutIsNeitherRepeatedNorLost) {
-  std::multiset<std::string> nodes = {"k8s-node1", "k8s-node2"};
-  for (int i = 4; i <= 9; ++i) {
-    AddSsdNode("k8s-node" + std::to_string(i));
-    nodes.insert("k8s-node" + std::to_string(i));
-  }
-  nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
-  ds["spec"]["updateStrategy"] = {{"type", "RollingUpdate"},
-                                  {"rollingUpdate", {{"maxUnavailable", 2}}}};
-  server_->Apply(ds);
+  const std::multiset<std::string> nodes = EightNodesAtMaxUnavailableTwo();
   const std::vector<std::string> args = ApplyArgs(
       {"--leader_elect_lease_duration", "2", "--leader_elect_renew_deadline",
        "1.5", "--leader_elect_retry_period", "0.2", "--max_deletes_per_minute",
@@ -1949,15 +1991,8 @@ TEST_F(ApplyTest, TheLeaderKilledMidRolloutIsNeitherRepeatedNorLost) {
   ASSERT_TRUE(WaitForPodsOn(nodes)) << first.Output();
   Adapter second(args);
 
-  // The kubelets stall: the first two replacements never become Ready, so
-  // maxUnavailable 2 holds the rollout there.
-  server_->RunCreatedPods(false);
-  SetImageV2();
-  const std::string v2 = NewRevisionHash();
+  const std::string v2 = StallAtTwoUnreadyReplacements();
   ASSERT_FALSE(v2.empty()) << first.Output();
-  Eventually([this] { return PostsAndDeletes() == std::make_pair(10, 2); },
-             std::chrono::seconds(15));
-  ASSERT_EQ(PostsAndDeletes(), std::make_pair(10, 2)) << first.Output();
   first.Signal(SIGKILL);
   ASSERT_TRUE(first.Wait(std::chrono::seconds(5)).has_value());
   ASSERT_TRUE(
@@ -1972,13 +2007,7 @@ TEST_F(ApplyTest, TheLeaderKilledMidRolloutIsNeitherRepeatedNorLost) {
   // The kubelets catch up; the new leader finishes the rollout.
   server_->RunCreatedPods(true);
   RunPendingPods();
-  const std::vector<std::string> rolled(nodes.size(), v2);
-  ASSERT_TRUE(
-      WaitForHashes({rolled.begin(), rolled.end()}, std::chrono::seconds(30)))
-      << second.Output();
-  EXPECT_TRUE(WaitForPodsOn(nodes));
-  // Each of the 8 nodes: one create, then one delete and one create.
-  EXPECT_EQ(PostsAndDeletes(), std::make_pair(16, 8));
+  ExpectRolledOnce(nodes, v2, second);
   EXPECT_EQ(server_->Get("Lease", "default",
                          "dsd-adapter")["spec"]["leaseTransitions"],
             1);
@@ -1991,31 +2020,14 @@ TEST_F(ApplyTest, TheLeaderKilledMidRolloutIsNeitherRepeatedNorLost) {
 // rollout finishes with nothing sent twice and nothing left to do.
 TEST_F(ApplyTest, DsdServerKilledMidRolloutHoldsItUntilItIsBack) {
   const std::string listen = "127.0.0.1:" + std::to_string(FreePort());
-  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
-      std::vector<std::string>{"--listen", listen});
-  address_ = dsd_server_->WaitForAddress(std::chrono::seconds(20));
-  ASSERT_EQ(address_, listen) << dsd_server_->Stderr();
-  std::multiset<std::string> nodes = {"k8s-node1", "k8s-node2"};
-  for (int i = 4; i <= 9; ++i) {
-    AddSsdNode("k8s-node" + std::to_string(i));
-    nodes.insert("k8s-node" + std::to_string(i));
-  }
-  nlohmann::json ds = server_->Get("DaemonSet", "default", "ssd-monitor");
-  ds["spec"]["updateStrategy"] = {{"type", "RollingUpdate"},
-                                  {"rollingUpdate", {{"maxUnavailable", 2}}}};
-  server_->Apply(ds);
+  StartDsdServerOn(listen);
+  ASSERT_FALSE(HasFatalFailure());
+  const std::multiset<std::string> nodes = EightNodesAtMaxUnavailableTwo();
   Adapter adapter(ApplyArgs({"--max_deletes_per_minute", "100"}));
   ASSERT_TRUE(WaitForPodsOn(nodes)) << adapter.Output();
 
-  // Two old pods replaced by two that never become Ready: maxUnavailable
-  // 2 holds the rollout there.
-  server_->RunCreatedPods(false);
-  SetImageV2();
-  const std::string v2 = NewRevisionHash();
+  const std::string v2 = StallAtTwoUnreadyReplacements();
   ASSERT_FALSE(v2.empty()) << adapter.Output();
-  Eventually([this] { return PostsAndDeletes() == std::make_pair(10, 2); },
-             std::chrono::seconds(15));
-  ASSERT_EQ(PostsAndDeletes(), std::make_pair(10, 2)) << adapter.Output();
 
   dsd_server_->Signal(SIGKILL);
   ASSERT_TRUE(dsd_server_->WaitForExit(std::chrono::seconds(5)).has_value());
@@ -2029,17 +2041,9 @@ TEST_F(ApplyTest, DsdServerKilledMidRolloutHoldsItUntilItIsBack) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(PostsAndDeletes(), std::make_pair(10, 2)) << adapter.Output();
 
-  dsd_server_ = std::make_unique<transport::testing::ServerProcess>(
-      std::vector<std::string>{"--listen", listen});
-  ASSERT_EQ(dsd_server_->WaitForAddress(std::chrono::seconds(20)), listen)
-      << dsd_server_->Stderr();
-  const std::vector<std::string> rolled(nodes.size(), v2);
-  ASSERT_TRUE(
-      WaitForHashes({rolled.begin(), rolled.end()}, std::chrono::seconds(40)))
-      << adapter.Output();
-  EXPECT_TRUE(WaitForPodsOn(nodes));
-  // Each of the 8 nodes: one create, then one delete and one create.
-  EXPECT_EQ(PostsAndDeletes(), std::make_pair(16, 8));
+  StartDsdServerOn(listen);
+  ASSERT_FALSE(HasFatalFailure());
+  ExpectRolledOnce(nodes, v2, adapter);
   ExpectNothingLeftToDo();
 }
 
