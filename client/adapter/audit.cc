@@ -214,10 +214,6 @@ int64_t FieldSize(size_t payload) {
       payload);
 }
 
-// Drops the explanations of nodes without an action: the drift tracker
-// reads no other. dsd-server sends only those when asked
-// (explain_action_nodes_only); one older than that option sends one per
-// node and DaemonSet (250,000 at 5,000 nodes and 50 DaemonSets).
 // One unary call through `stub`, waited for on a completion queue of its
 // own, as a blocking stub does. Not the generic stub's callback UnaryCall:
 // gRPC 1.51 delivers that on its callback threads, which sleep 100 ms
@@ -246,6 +242,10 @@ grpc::Status CallAndWait(grpc::GenericStub& stub, grpc::ClientContext& context,
   return status;
 }
 
+// Drops the explanations of nodes without an action: the drift tracker
+// reads no other. dsd-server sends only those when asked
+// (explain_action_nodes_only); one older than that option sends one per
+// node and DaemonSet (250,000 at 5,000 nodes and 50 DaemonSets).
 void KeepActionExplanations(v1::DecideResponse& response) {
   for (v1::DaemonSetPlan& plan : *response.mutable_daemon_sets()) {
     std::set<std::string_view> nodes;
