@@ -1189,13 +1189,13 @@ class ApplyTest : public AdapterTest {
   }
 
   // After StallAtTwoUnreadyReplacements: every pod on `nodes` carries
-  // `hash` (waited for up to 40 s), and each node had one create, then
-  // one delete and one create. `adapter`'s output explains a failure.
+  // `hash` (waited for up to `timeout`), and each node had one create,
+  // then one delete and one create. `adapter`'s output explains a failure.
   void ExpectRolledOnce(const std::multiset<std::string>& nodes,
-                        const std::string& hash, const Adapter& adapter) {
+                        const std::string& hash, const Adapter& adapter,
+                        std::chrono::seconds timeout) {
     const std::vector<std::string> rolled(nodes.size(), hash);
-    ASSERT_TRUE(
-        WaitForHashes({rolled.begin(), rolled.end()}, std::chrono::seconds(40)))
+    ASSERT_TRUE(WaitForHashes({rolled.begin(), rolled.end()}, timeout))
         << adapter.Output();
     EXPECT_TRUE(WaitForPodsOn(nodes));
     EXPECT_EQ(PostsAndDeletes(),
@@ -2007,7 +2007,7 @@ TEST_F(ApplyTest, TheLeaderKilledMidRolloutIsNeitherRepeatedNorLost) {
   // The kubelets catch up; the new leader finishes the rollout.
   server_->RunCreatedPods(true);
   RunPendingPods();
-  ExpectRolledOnce(nodes, v2, second);
+  ExpectRolledOnce(nodes, v2, second, std::chrono::seconds(30));
   EXPECT_EQ(server_->Get("Lease", "default",
                          "dsd-adapter")["spec"]["leaseTransitions"],
             1);
@@ -2043,7 +2043,8 @@ TEST_F(ApplyTest, DsdServerKilledMidRolloutHoldsItUntilItIsBack) {
 
   StartDsdServerOn(listen);
   ASSERT_FALSE(HasFatalFailure());
-  ExpectRolledOnce(nodes, v2, adapter);
+  // Up to 40 s: the failed decides have backed off (0.5 s doubling).
+  ExpectRolledOnce(nodes, v2, adapter, std::chrono::seconds(40));
   ExpectNothingLeftToDo();
 }
 
