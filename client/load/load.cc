@@ -97,7 +97,8 @@ class LoadRun {
   // it is measured (consuming the request budget).
   bool ClaimNext(Clock::time_point now, bool& measured);
   void Issue(Clock::time_point intended, bool measured);
-  void OnDone(Call* call, const grpc::Status& status);
+  // The call's completion (its status in call->status); deletes it.
+  void OnDone(Call* call);
   void SendClosedLoop();
   void SendOpenLoop();
   void SenderDone();
@@ -191,7 +192,8 @@ void LoadRun::Issue(Clock::time_point intended, bool measured) {
   call->reader->Finish(&call->response, &call->status, call);
 }
 
-void LoadRun::OnDone(Call* call, const grpc::Status& status) {
+void LoadRun::OnDone(Call* call) {
+  const grpc::Status& status = call->status;
   const Clock::time_point now = Clock::now();
   const bool ok = status.ok();
   completed_.fetch_add(1, std::memory_order_relaxed);
@@ -393,8 +395,7 @@ LoadResult LoadRun::Run(std::ostream* progress) {
       void* tag = nullptr;
       bool ok = false;
       while (queue_.Next(&tag, &ok)) {
-        auto* call = static_cast<Call*>(tag);
-        OnDone(call, call->status);
+        OnDone(static_cast<Call*>(tag));
       }
     });
   }
