@@ -1160,6 +1160,8 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
   auto next_attempt = std::chrono::steady_clock::time_point();
   auto last_report = std::chrono::steady_clock::time_point();
   int failures = 0;
+  // After a failed round: whether the channel has been seen down since.
+  bool reconnecting = false;
   bool was_ready = false;
   const auto started = std::chrono::steady_clock::now();
   while (!stop.load()) {
@@ -1217,6 +1219,27 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
                                 steady - dirty_.first >= max_wait);
       if (due && !dirty_.all.empty()) last_full = steady;
     }
+    if (failures > 0) {
+      // A round that failed because dsd-server was unreachable is made
+      // again as soon as the channel is connected, not when the backoff
+      // ends (the backoff is for a dsd-server that answers with errors).
+      // Between calls nothing polls the channel but gRPC's backup poller,
+      // every 5 s, so a connect's outcome could wait that long unseen:
+      // waiting here for its state to change polls it.
+      grpc_connectivity_state state = connection.channel->GetState(true);
+      if (state != GRPC_CHANNEL_READY) {
+        reconnecting = true;
+        connection.channel->WaitForStateChange(
+            state,
+            std::chrono::system_clock::now() + std::chrono::milliseconds(20));
+        state = connection.channel->GetState(false);
+      }
+      if (state == GRPC_CHANNEL_READY && reconnecting) {
+        reconnecting = false;
+        next_attempt = steady;
+        Log("info", "dsd-server is reachable again");
+      }
+    }
     // Never on an unsynced cache: a missing pod would read as a create.
     if (synced && due && steady >= next_attempt) {
       const bool decided = Decide(now);
@@ -1227,6 +1250,7 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
       last_round_end = std::chrono::steady_clock::now();
       if (decided) {
         failures = 0;
+        reconnecting = false;
         next_attempt = steady;
       } else {
         // Backoff with jitter, 0.5 s doubling to 30 s.

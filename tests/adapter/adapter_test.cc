@@ -1057,9 +1057,10 @@ class ApplyTest : public AdapterTest {
   }
 
   // Waits up to 15 s for Pods() to be on exactly `nodes`.
-  bool WaitForPodsOn(const std::multiset<std::string>& nodes) const {
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  bool WaitForPodsOn(
+      const std::multiset<std::string>& nodes,
+      std::chrono::seconds timeout = std::chrono::seconds(15)) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
       std::multiset<std::string> now;
       for (const auto& [node, pod] : Pods()) now.insert(node);
@@ -1551,12 +1552,19 @@ TEST_F(ApplyTest, NothingIsDoneWhileDsdServerIsDownAndAllOnceItIsBack) {
   ASSERT_TRUE(adapter.WaitForOutput("decide failed", std::chrono::seconds(10))
                   .has_value())
       << adapter.Output();
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // Down for 10 s: long enough for the adapter's backoff (0.5 s doubling)
+  // to wait 8 s or more, and gRPC's default reconnect backoff (1 s, x1.6)
+  // about 6 s.
+  std::this_thread::sleep_for(std::chrono::seconds(10));
   for (const auto& r : Writes()) EXPECT_NE(r.method, "DELETE") << r.target;
   StartDsdServerOn(listen);
   ASSERT_FALSE(HasFatalFailure());
-  // Retried with backoff (0.5 s doubling to 30 s).
-  ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << adapter.Output();
+  // Done within seconds of the return: the channel tries again at least
+  // every 2 s, and the round is made again once it is connected. (Before,
+  // the round waited out both backoffs: a retry that found the channel
+  // still backing off failed at once and doubled the adapter's wait.)
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node2"}, std::chrono::seconds(4)))
+      << adapter.Output();
   EXPECT_EQ(Writes().size(), 3u);  // two creates, then the delete
 }
 
