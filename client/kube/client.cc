@@ -254,11 +254,48 @@ std::string ResourcePath(const Resource& resource, const std::string& ns) {
   return resource.api_path + "/" + resource.plural;
 }
 
+// libcurl's share interface: one cache of open connections, TLS sessions
+// and DNS answers for all of a Client's requests (each its own easy
+// handle, on any thread), so a request reuses an idle keep-alive
+// connection rather than connecting (and, for https, handshaking) again.
+class Client::ConnectionPool {
+ public:
+  ConnectionPool() : share_(curl_share_init()) {
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, Lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, Unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  }
+  ~ConnectionPool() { curl_share_cleanup(share_); }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  CURLSH* share() const { return share_; }
+
+ private:
+  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    static_cast<ConnectionPool*>(self)->mu_[Slot(data)].lock();
+  }
+  static void Unlock(CURL*, curl_lock_data data, void* self) {
+    static_cast<ConnectionPool*>(self)->mu_[Slot(data)].unlock();
+  }
+  static size_t Slot(curl_lock_data data) {
+    return std::min(static_cast<size_t>(data), kSlots - 1);
+  }
+
+  static constexpr size_t kSlots = CURL_LOCK_DATA_LAST;
+  CURLSH* const share_;
+  std::mutex mu_[kSlots];  // one per kind of data, as libcurl asks
+};
+
 Client::Client(RestConfig config, ClientOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
       limiter_(options_.qps, options_.burst) {
   GlobalInit();
+  pool_ = std::make_unique<ConnectionPool>();
 }
 
 Client::~Client() = default;
@@ -351,13 +388,24 @@ struct Request {
   const std::string& body;
 };
 
-Outcome Perform(const RestConfig& config, const ClientOptions& options,
-                const Request& request, const std::string& bearer,
-                const std::string& cert, const std::string& key,
-                double timeout_seconds, Transfer& t) {
+Outcome Perform(CURLSH* pool, const RestConfig& config,
+                const ClientOptions& options, const Request& request,
+                const std::string& bearer, const std::string& cert,
+                const std::string& key, double timeout_seconds, Transfer& t) {
   const std::string& url = request.url;
   CURL* curl = curl_easy_init();
   t.curl = curl;
+  curl_easy_setopt(curl, CURLOPT_SHARE, pool);
+  // libcurl sends a request again, unasked, when a reused connection
+  // closes before any answer. The server may have carried it out: a POST
+  // (a pod by generateName) would then be made twice. A POST gets a
+  // connection of its own (left in the pool for the other verbs).
+  if (request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+  }
+  // Idle connections kept (the oldest is closed past it): enough for the
+  // requests one Client has in flight (watches, a batch of writes).
+  curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, 64L);
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json");
@@ -482,9 +530,10 @@ absl::StatusOr<Client::Answer> Client::Send(const std::string& verb,
     Transfer t;
     t.max_body = options_.max_body_bytes;
     t.stop = &stop_;
-    const Outcome o = Perform(config_, options_, Request{method, url, body},
-                              auth->bearer, auth->cert_pem, auth->key_pem,
-                              options_.request_timeout_seconds, t);
+    const Outcome o =
+        Perform(pool_->share(), config_, options_, Request{method, url, body},
+                auth->bearer, auth->cert_pem, auth->key_pem,
+                options_.request_timeout_seconds, t);
     if (options_.on_call) options_.on_call(verb, o.http);
     if (stop_.load()) return absl::CancelledError(what + ": stopped");
     if (t.over_limit) {
@@ -774,8 +823,8 @@ absl::Status Client::Watch(const Resource& resource,
   };
   static const std::string kGet = "GET", kNoBody;
   const Outcome o = Perform(
-      config_, options_, Request{kGet, url, kNoBody}, auth->bearer,
-      auth->cert_pem, auth->key_pem,
+      pool_->share(), config_, options_, Request{kGet, url, kNoBody},
+      auth->bearer, auth->cert_pem, auth->key_pem,
       options.timeout_seconds > 0 ? options.timeout_seconds + 30.0 : 0, t);
   if (options_.on_call) options_.on_call("WATCH", o.http);
   if (t.consumer_stopped) return absl::OkStatus();

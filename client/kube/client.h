@@ -201,6 +201,9 @@ class Client {
 
   RestConfig config_;
   ClientOptions options_;
+  // The connections (and TLS sessions) this client's requests share.
+  class ConnectionPool;
+  std::unique_ptr<ConnectionPool> pool_;
   RateLimiter limiter_;
   std::atomic<bool> stop_{false};
   std::mutex auth_mu_;

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/kube/fake_apiserver.h"
@@ -700,6 +702,86 @@ TEST_P(UpdateTest, Updates) {
 
 INSTANTIATE_TEST_SUITE_P(Faults, UpdateTest, ::testing::ValuesIn(kUpdateCases),
                          CaseName<UpdateCase>);
+
+// ----------------------------------------------------------- Connections
+
+// The calls of one Client, in order, and the connections the server saw
+// them on (told apart by the client's port).
+struct ConnectionCase {
+  std::string name;
+  // "list", "delete" (pod p, once), "create" (a pod by generateName),
+  // "idle" (1.5 s: past the fake's 1 s keep-alive, it closes the idle
+  // connection).
+  std::vector<std::string> calls;
+  size_t connections;  // distinct ones
+  // Requests (by index) that went on a connection no earlier one used.
+  std::vector<size_t> fresh;
+};
+void PrintTo(const ConnectionCase& c, std::ostream* os) { *os << c.name; }
+
+const ConnectionCase kConnectionCases[] = {
+    {.name = "ListsShareOne",
+     .calls = {"list", "list", "list", "list"},
+     .connections = 1,
+     .fresh = {0}},
+    {.name = "ADeleteSharesTheListsOne",
+     .calls = {"list", "delete", "list"},
+     .connections = 1,
+     .fresh = {0}},
+    {.name = "OneClosedWhileIdleIsReplaced",
+     .calls = {"list", "idle", "list"},
+     .connections = 2,
+     .fresh = {0, 1}},
+    // libcurl sends a request again when a reused connection closes
+    // before any answer; the server may have created the pod already.
+    {.name = "EachCreateHasOneOfItsOwn",
+     .calls = {"list", "create", "create", "list"},
+     .connections = 3,
+     .fresh = {0, 1, 2}},
+};
+
+class ConnectionTest : public ::testing::TestWithParam<ConnectionCase> {};
+
+TEST_P(ConnectionTest, Reuses) {
+  const ConnectionCase& c = GetParam();
+  auto server = FakeApiServer::Start();
+  ASSERT_NE(server, nullptr);
+  server->Apply(Node("a"));
+  server->Apply({{"apiVersion", "v1"},
+                 {"kind", "Pod"},
+                 {"metadata", {{"name", "p"}, {"namespace", "ns"}}}});
+  Client client(ConfigFor(*server), FastOptions());
+  for (const std::string& call : c.calls) {
+    if (call == "list") {
+      ASSERT_TRUE(client.List(kNodes, {}).ok());
+    } else if (call == "delete") {
+      ASSERT_TRUE(client.Delete(kPods, "ns", "p", "uid-ns-p").ok());
+    } else if (call == "create") {
+      const absl::StatusOr<nlohmann::json> created =
+          client.Create(kPods, "ns",
+                        {{"apiVersion", "v1"},
+                         {"kind", "Pod"},
+                         {"metadata", {{"generateName", "agent-"}}}});
+      ASSERT_TRUE(created.ok()) << created.status();
+    } else {
+      ASSERT_EQ(call, "idle");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    }
+  }
+  const std::vector<testing::LoggedRequest> log = server->Log();
+  std::set<int> ports;
+  std::vector<size_t> fresh;
+  for (size_t i = 0; i < log.size(); ++i) {
+    ASSERT_NE(log[i].remote_port, 0);
+    if (ports.insert(log[i].remote_port).second) fresh.push_back(i);
+  }
+  EXPECT_EQ(ports.size(), c.connections);
+  EXPECT_EQ(fresh, c.fresh);
+}
+
+INSTANTIATE_TEST_SUITE_P(Calls, ConnectionTest,
+                         ::testing::ValuesIn(kConnectionCases),
+                         CaseName<ConnectionCase>);
 
 }  // namespace
 }  // namespace dsd::kube

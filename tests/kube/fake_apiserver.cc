@@ -136,7 +136,8 @@ LoggedRequest Logged(const httplib::Request& req, int status) {
           req.get_header_value("Accept-Encoding"),
           req.body,
           req.get_header_value("Content-Type"),
-          std::chrono::steady_clock::now()};
+          std::chrono::steady_clock::now(),
+          req.remote_port};
 }
 
 // Set by a write, which logs itself (serve and its handler run on one
@@ -166,6 +167,9 @@ std::unique_ptr<FakeApiServer> FakeApiServer::Start(const Options& options) {
   }
   s->server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
   s->server_->set_keep_alive_timeout(1);
+  // As Go's net/http (kube-apiserver): without it an answer's second write
+  // on a kept-alive connection waits for the client's delayed ACK (40 ms).
+  s->server_->set_tcp_nodelay(true);
   s->Route();
   if (options.port > 0) {
     s->port_ =

@@ -67,6 +67,7 @@ struct LoggedRequest {
   std::string body;  // of a POST, PUT, PATCH or DELETE
   std::string content_type;
   std::chrono::steady_clock::time_point at;  // when it was answered
+  int remote_port = 0;                       // the client's: one per connection
 };
 
 class FakeApiServer {
