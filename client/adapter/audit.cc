@@ -1133,6 +1133,7 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
     return kExitCannotStart;
   }
   generic_stub_ = std::make_unique<grpc::GenericStub>(connection.channel);
+  const client::ChannelKeeper keeper(connection.channel);
   for (const std::string& w : config_.warnings) Log("warning", w);
   Log("info", applier_ ? "apply starting" : "audit starting",
       {{"cluster", config_.server},
@@ -1221,20 +1222,12 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
     }
     if (failures > 0) {
       // A round that failed because dsd-server was unreachable is made
-      // again as soon as the channel is connected, not when the backoff
-      // ends (the backoff is for a dsd-server that answers with errors).
-      // Between calls nothing polls the channel but gRPC's backup poller,
-      // every 5 s, so a connect's outcome could wait that long unseen:
-      // waiting here for its state to change polls it.
-      grpc_connectivity_state state = connection.channel->GetState(true);
-      if (state != GRPC_CHANNEL_READY) {
+      // again as soon as the channel is connected (the keeper polls it),
+      // not when the backoff ends: the backoff is for a dsd-server that
+      // answers with errors.
+      if (connection.channel->GetState(false) != GRPC_CHANNEL_READY) {
         reconnecting = true;
-        connection.channel->WaitForStateChange(
-            state,
-            std::chrono::system_clock::now() + std::chrono::milliseconds(20));
-        state = connection.channel->GetState(false);
-      }
-      if (state == GRPC_CHANNEL_READY && reconnecting) {
+      } else if (reconnecting) {
         reconnecting = false;
         next_attempt = steady;
         Log("info", "dsd-server is reachable again");

@@ -147,6 +147,22 @@ Connection Connect(const ConnectionOptions& options) {
   return c;
 }
 
+ChannelKeeper::ChannelKeeper(std::shared_ptr<grpc::Channel> channel)
+    : channel_(std::move(channel)), thread_([this] {
+        while (!stop_.load()) {
+          // Waiting for a change polls the channel; true: an idle channel
+          // connects.
+          channel_->WaitForStateChange(channel_->GetState(true),
+                                       std::chrono::system_clock::now() +
+                                           std::chrono::milliseconds(100));
+        }
+      }) {}
+
+ChannelKeeper::~ChannelKeeper() {
+  stop_.store(true);
+  thread_.join();
+}
+
 void ApplyDeadline(const ConnectionOptions& options,
                    grpc::ClientContext& context) {
   if (options.timeout_seconds <= 0) return;

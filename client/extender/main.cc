@@ -223,6 +223,7 @@ int main(int argc, char** argv) {
     std::cerr << "dsd-extender: " << connection.error << "\n";
     return 2;
   }
+  const dsd::client::ChannelKeeper keeper(connection.channel);
   // The caches, when there is API access. Only "no kubeconfig anywhere"
   // means none: a kubeconfig that does not load is an error, not a reason
   // to filter silently with pods' own specs.

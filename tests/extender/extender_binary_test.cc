@@ -26,8 +26,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "dsd/v1/dsd.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "server/transport/server.h"
 #include "tests/kube/fake_apiserver.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/local_server.h"
@@ -267,6 +269,45 @@ TEST(ExtenderSlowServerTest, AnswersErrorWithinTheDecideTimeout) {
   EXPECT_GE(took, milliseconds(500));
   EXPECT_LT(took, milliseconds(1500));
   slow->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+// dsd-server stopped, and started again on its address: the first Filter
+// a while after its return is decided. Between calls nothing but gRPC's
+// backup poller (every 5 s) would look at the channel's reconnection, and
+// a call made while it is still in TRANSIENT_FAILURE fails at once.
+TEST(ExtenderServerRestartTest, TheFirstFilterAfterDsdServerIsBackIsDecided) {
+  transport::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<transport::Server>> server =
+      transport::Server::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  options.listen = "127.0.0.1:" + std::to_string((*server)->Port());
+  ExtenderProcess extender({"--listen=127.0.0.1:0",
+                            "--server=" + options.listen,
+                            "--decide_timeout=5"});
+  const int port = extender.WaitForPort(kStartTimeout);
+  ASSERT_NE(port, 0) << extender.Stderr();
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(std::chrono::seconds(30));
+  const std::string body =
+      Testdata("nodes_go_keys_daemon_pod_nodeselector/request.json");
+  auto error = [&] {
+    const auto res = client.Post("/filter", body, "application/json");
+    if (!res) return httplib::to_string(res.error());
+    return Json::parse(res->body).value("Error", "");
+  };
+  ASSERT_EQ(error(), "");
+  (*server)->Shutdown(absl::Seconds(1));
+  server->reset();
+  EXPECT_NE(error().find("UNAVAILABLE"), std::string::npos);
+  // Down long enough for the channel's reconnect attempts to fail twice.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  server = transport::Server::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  // The channel tries again at least every 2 s (2.4 s with jitter).
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(error(), "") << extender.Stderr();
+  (*server)->Shutdown(absl::Seconds(1));
 }
 
 TEST_F(ExtenderBinaryTest, WithoutApiAccessRunsWithoutCachesAndSaysSo) {
