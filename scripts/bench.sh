@@ -27,6 +27,8 @@
 #      (5,000; BENCH_QUICK: 500) nodes at --kube_api_qps 100 (bench/
 #      apply_scale): create rate against the qps, node-added-to-POST
 #      against one Decide, CPU per 1,000 pod events.
+#  12. the Kubernetes client's kept connections (bench/kube_client_bench):
+#      one GET on a kept client against a new one each time, http and https.
 # Every ratio is measured in one run. Only loopback traffic; all bounded.
 # BENCH_QUICK=1 shortens every run (for trying the pipeline, not for numbers).
 # BENCH_STEPS="6 7" runs only those steps (then writes the report from
@@ -43,11 +45,11 @@ DOCS=${BENCH_DOCS:-docs}  # where performance.md and the plots go
 mkdir -p "$OUT" "$DOCS"
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then MIN_TIME=0.05 DURATION=2 ROUNDS=1; else MIN_TIME=0.5 DURATION=10 ROUNDS=3; fi
-STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8 9 10 11}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8 9 10 11 12}
 step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 if step 1; then
-echo "== 1/11 engine_bench" >&2
+echo "== 1/12 engine_bench" >&2
 build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_filter=BM_Decide/ \
   --benchmark_format=json --benchmark_out="$OUT/engine.json" \
@@ -55,7 +57,7 @@ build/release/bench/engine_bench --benchmark_min_time=$MIN_TIME \
 fi
 
 if step 2; then
-echo "== 2/11 service_bench" >&2
+echo "== 2/12 service_bench" >&2
 build/release/bench/service_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/service.json" \
   --benchmark_out_format=json >/dev/null
@@ -80,7 +82,7 @@ trap 'if [[ -n ${server:-} ]]; then kill -TERM "$server" 2>/dev/null || true; fi
 load() { "$BIN/dsdctl" --server "$ADDR" --timeout 120 load --output json "$@"; }
 
 if step 3; then
-echo "== 3/11 throughput (Decide vs Validate vs Health/Check)" >&2
+echo "== 3/12 throughput (Decide vs Validate vs Health/Check)" >&2
 # Decide and Validate alternate, ROUNDS times: the report takes the median
 # round's ratio (client and server share the cores; one pair is noisy).
 start_server
@@ -97,7 +99,7 @@ stop_server
 fi
 
 if step 4; then
-echo "== 4/11 latency under a fixed open-loop rate" >&2
+echo "== 4/12 latency under a fixed open-loop rate" >&2
 start_server
 # Half of the closed-loop Decide capacity at 100 nodes: a loaded, stable server.
 rate=$(python3 -c "import json;print(max(1,int(json.load(open('$OUT/load-decide-100-1.json'))['qps']*0.5)))")
@@ -107,7 +109,7 @@ stop_server
 fi
 
 if step 5; then
-echo "== 5/11 peak RSS for the 5,000-node request" >&2
+echo "== 5/12 peak RSS for the 5,000-node request" >&2
 "$BIN/dsdctl" load --nodes 5000 --daemonsets 50 --write-request "$OUT/request-5000.bin" >/dev/null
 start_server
 baseline=$(awk '/VmHWM/{print $2*1024}' /proc/$server/status)
@@ -155,14 +157,14 @@ wait_idle() {
 }
 
 if step 6; then
-echo "== 6/11 hostile requests in process (adversarial_bench)" >&2
+echo "== 6/12 hostile requests in process (adversarial_bench)" >&2
 build/release/bench/adversarial_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/adversarial.json" \
   --benchmark_out_format=json >/dev/null
 fi
 
 if step 7; then
-echo "== 7/11 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
+echo "== 7/12 hostile requests to dsd-server ($HOSTILE_SCALE sizes)" >&2
 rm -f "$OUT"/hostile-*.json
 for shape in 1 2 3 4 5 6; do
   file="$OUT/hostile-$shape.bin"
@@ -210,7 +212,7 @@ done
 fi
 
 if step 8; then
-echo "== 8/11 dsd-extender (extender_bench)" >&2
+echo "== 8/12 dsd-extender (extender_bench)" >&2
 build/release/bench/extender_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/extender.json" \
   --benchmark_out_format=json >/dev/null
@@ -227,14 +229,14 @@ done
 fi
 
 if step 9; then
-echo "== 9/11 Kubernetes list page decoding vs simdjson (kube_json_bench)" >&2
+echo "== 9/12 Kubernetes list page decoding vs simdjson (kube_json_bench)" >&2
 build/release/bench/kube_json_bench --benchmark_min_time=$MIN_TIME \
   --benchmark_format=json --benchmark_out="$OUT/kube-json.json" \
   --benchmark_out_format=json >/dev/null
 fi
 
 if step 10; then
-echo "== 10/11 dsd-adapter at scale (adapter_scale)" >&2
+echo "== 10/12 dsd-adapter at scale (adapter_scale)" >&2
 SCALES=${ADAPTER_SCALES:-$([[ $QUICK == 1 ]] && echo 200x10 || echo "1000x10 5000x50")}
 rm -f "$OUT"/adapter-scale-*.json
 for scale in $SCALES; do
@@ -247,11 +249,18 @@ done
 fi
 
 if step 11; then
-echo "== 11/11 dsd-adapter --mode=apply rollout (apply_scale)" >&2
+echo "== 11/12 dsd-adapter --mode=apply rollout (apply_scale)" >&2
 NODES=${APPLY_NODES:-$([[ $QUICK == 1 ]] && echo 500 || echo 5000)}
 build/release/bench/apply_scale --bin "$BIN" --nodes "$NODES" --qps 100 \
   --burst 100 --adds 40 >"$OUT/apply-scale.json" ||
   echo "apply_scale failed" >&2
+fi
+
+if step 12; then
+echo "== 12/12 the Kubernetes client's kept connections (kube_client_bench)" >&2
+build/release/bench/kube_client_bench --benchmark_min_time=$MIN_TIME \
+  --benchmark_format=json --benchmark_out="$OUT/kube-client.json" \
+  --benchmark_out_format=json >/dev/null
 fi
 
 python3 scripts/perf_report.py "$OUT" "$DOCS"

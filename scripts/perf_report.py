@@ -25,7 +25,9 @@ def bench_rows(path, prefix):
     for b in load(path)["benchmarks"]:
         if not b["name"].startswith(prefix) or b.get("run_type") == "aggregate":
             continue
-        args = dict(part.split(":") for part in b["name"].split("/")[1:])
+        # ("real_time" is a suffix, not an argument.)
+        args = dict(part.split(":") for part in b["name"].split("/")[1:]
+                    if ":" in part)
         rows.append({**{k: int(v) for k, v in args.items()}, **b})
     return rows
 
@@ -87,6 +89,7 @@ def main(measured, docs):
     adapter_scale_section(measured, out)
     soak_section(docs, out)
     apply_scale_section(measured, out)
+    kube_client_section(measured, out)
 
     with open(os.path.join(docs, "performance.md"), "w") as f:
         f.write("\n".join(lines))
@@ -681,6 +684,40 @@ def apply_scale_section(measured, out):
         f"**{r['node_added_to_post_p99_seconds'] / d:.2f}** | "
         f"{r['node_added_to_post_p99_seconds'] / d99:.2f} | "
         f"{r['adapter_cpu_seconds_per_1000_pod_events']:.2f} |")
+    out("")
+
+
+
+def kube_client_section(measured, out):
+    """12. One GET on a kept kube Client against a new one each time
+    (issue 15, bench.sh step 12)."""
+    path = os.path.join(measured, "kube-client.json")
+    if not os.path.exists(path):
+        return
+    rows = {(r["https"], r["reuse"]): r
+            for r in bench_rows(path, "BM_Get/") if "error_occurred" not in r}
+    out("## 12. The Kubernetes client's kept connections")
+    out("")
+    out("`bench/kube_client_bench`: one GET of a Node from the fake API "
+        "server (in process; https with a self-signed RSA-2048 "
+        "certificate), on one kube Client for every request (kept-alive "
+        "connections and TLS sessions, as dsd-adapter and dsd-extender "
+        "make them now) against a new Client for each (a new connection, "
+        "and handshake, every time, as before), in one run. CPU is the "
+        "client thread's. POSTs still get a connection of their own "
+        "(README, the Kubernetes API client).")
+    out("")
+    out("| scheme | new connection: us / GET (CPU us) | kept: us / GET "
+        "(CPU us) | **time new / kept** | CPU new / kept |")
+    out("|---|---:|---:|---:|---:|")
+    for https, scheme in ((0, "http"), (1, "https")):
+        new, kept = rows.get((https, 0)), rows.get((https, 1))
+        if new is None or kept is None:
+            continue
+        out(f"| {scheme} | {new['real_time']:.0f} ({new['cpu_time']:.0f}) | "
+            f"{kept['real_time']:.0f} ({kept['cpu_time']:.0f}) | "
+            f"**{new['real_time'] / kept['real_time']:.1f}** | "
+            f"{new['cpu_time'] / kept['cpu_time']:.1f} |")
     out("")
 
 

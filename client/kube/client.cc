@@ -398,10 +398,12 @@ Outcome Perform(CURLSH* pool, const RestConfig& config,
   curl_easy_setopt(curl, CURLOPT_SHARE, pool);
   // libcurl sends a request again, unasked, when a reused connection
   // closes before any answer. The server may have carried it out: a POST
-  // (a pod by generateName) would then be made twice. A POST gets a
-  // connection of its own (left in the pool for the other verbs).
+  // (a pod by generateName) would then be made twice. A POST has a
+  // connection of its own, closed after it (kept, one a create, they
+  // would only sit idle).
   if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
   }
   // Idle connections kept (the oldest is closed past it): enough for the
   // requests one Client has in flight (watches, a batch of writes).
