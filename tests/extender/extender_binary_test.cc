@@ -79,6 +79,20 @@ class ExtenderProcess : public testing::ChildProcess {
 
 constexpr milliseconds kStartTimeout{30000};  // a loaded CI machine
 
+// A client for `extender` once it listens; null if it did not start.
+std::unique_ptr<httplib::Client> ClientOf(ExtenderProcess& extender) {
+  const int port = extender.WaitForPort(kStartTimeout);
+  if (port == 0) return nullptr;
+  auto client = std::make_unique<httplib::Client>("127.0.0.1", port);
+  client->set_read_timeout(std::chrono::seconds(30));
+  return client;
+}
+
+// A Filter request (a golden case's) that dsd-server decides.
+std::string GoldenRequest() {
+  return Testdata("nodes_go_keys_daemon_pod_nodeselector/request.json");
+}
+
 class ExtenderBinaryTest : public testing::LocalServerTest {
  protected:
   std::vector<std::string> Flags(std::vector<std::string> more = {}) {
@@ -246,14 +260,10 @@ TEST(ExtenderSlowServerTest, AnswersErrorWithinTheDecideTimeout) {
   ExtenderProcess extender({"--listen=127.0.0.1:0",
                             "--server=127.0.0.1:" + std::to_string(slow_port),
                             "--decide_timeout=0.5"});
-  const int port = extender.WaitForPort(kStartTimeout);
-  ASSERT_NE(port, 0) << extender.Stderr();
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(std::chrono::seconds(30));
-  const std::string body =
-      Testdata("nodes_go_keys_daemon_pod_nodeselector/request.json");
+  const std::unique_ptr<httplib::Client> client = ClientOf(extender);
+  ASSERT_NE(client, nullptr) << extender.Stderr();
   const auto start = std::chrono::steady_clock::now();
-  const auto res = client.Post("/filter", body, "application/json");
+  const auto res = client->Post("/filter", GoldenRequest(), "application/json");
   const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   // 200: the scheduler reads Error only from a 200 (cluster-integration.md
@@ -285,14 +295,11 @@ TEST(ExtenderServerRestartTest, TheFirstFilterAfterDsdServerIsBackIsDecided) {
   ExtenderProcess extender({"--listen=127.0.0.1:0",
                             "--server=" + options.listen,
                             "--decide_timeout=5"});
-  const int port = extender.WaitForPort(kStartTimeout);
-  ASSERT_NE(port, 0) << extender.Stderr();
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(std::chrono::seconds(30));
-  const std::string body =
-      Testdata("nodes_go_keys_daemon_pod_nodeselector/request.json");
+  const std::unique_ptr<httplib::Client> client = ClientOf(extender);
+  ASSERT_NE(client, nullptr) << extender.Stderr();
   auto error = [&] {
-    const auto res = client.Post("/filter", body, "application/json");
+    const auto res =
+        client->Post("/filter", GoldenRequest(), "application/json");
     if (!res) return httplib::to_string(res.error());
     return Json::parse(res->body).value("Error", "");
   };
