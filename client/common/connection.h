@@ -54,8 +54,8 @@ struct Connection {
 };
 Connection Connect(const ConnectionOptions& options);
 
-// Polls `channel` from a thread of its own while it lives, so that its
-// reconnections happen when they are due. Between calls nothing else
+// Polls `channel` from a thread of its own while it lives, so that a
+// reconnection is seen when it happens. Between calls nothing else
 // polls a gRPC 1.51 channel but its backup poller, every 5 s: a connect
 // attempt's outcome went unseen that long, and calls made meanwhile fail
 // at once (UNAVAILABLE) without waiting. For programs that run for long

@@ -399,8 +399,8 @@ Outcome Perform(CURLSH* pool, const RestConfig& config,
   // libcurl sends a request again, unasked, when a reused connection
   // closes before any answer. The server may have carried it out: a POST
   // (a pod by generateName) would then be made twice. A POST has a
-  // connection of its own, closed after it (kept, one a create, they
-  // would only sit idle).
+  // connection of its own, closed after it (no POST would reuse it: kept,
+  // it would only sit idle).
   if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);

@@ -4,14 +4,16 @@
 // one (optimistically, on its resourceVersion), delete one with a uid
 // precondition. It decides nothing.
 //
-// What it does as client-go does: one User-Agent, a QPS/burst token bucket,
-// retries only on 429 and 5xx answers that carry Retry-After (never a
-// POST after a 5xx: it may have created the object) and on dropped
-// connections (not for a POST either), bearer tokens (static, tokenFile re-read
-// when it changes, exec plugins re-run on expiry or 401), client
-// certificates. What the API server sends is bounded: a response body
-// (list page) past max_body_bytes and a watch line past max_line_bytes end
-// the request with an error naming the limit; nothing it sends can crash it.
+// What it does as client-go does: kept-alive connections shared by its
+// requests (a POST excepted: see Perform in client.cc), one User-Agent, a
+// QPS/burst token bucket, retries only on 429 and 5xx answers that carry
+// Retry-After (never a POST after a 5xx: it may have created the object)
+// and on dropped connections (not for a POST either), bearer tokens
+// (static, tokenFile re-read when it changes, exec plugins re-run on
+// expiry or 401), client certificates. What the API server sends is bounded: a
+// response body (list page) past max_body_bytes and a watch line past
+// max_line_bytes end the request with an error naming the limit; nothing it
+// sends can crash it.
 #ifndef DSD_CLIENT_KUBE_CLIENT_H_
 #define DSD_CLIENT_KUBE_CLIENT_H_
 
