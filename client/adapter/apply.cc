@@ -60,6 +60,21 @@ nlohmann::json StatusCounters(const v1::DaemonSetStatus& s) {
           {"numberUnavailable", s.number_unavailable()}};
 }
 
+// TargetNode for a pod as the store holds it.
+std::string TargetNodeOf(const v1::Pod& pod) {
+  if (!pod.node_name().empty()) return pod.node_name();
+  for (const v1::NodeSelectorTerm& term :
+       pod.required_node_affinity().node_selector_terms()) {
+    for (const v1::SelectorRequirement& f : term.match_fields()) {
+      if (f.key() == "metadata.name" &&
+          f.operator_() == v1::SELECTOR_OPERATOR_IN && f.values_size() == 1) {
+        return f.values(0);
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log,
@@ -133,6 +148,36 @@ void Applier::ObservePod(const std::string& type, const nlohmann::json& pod,
   if (it == creates_.end()) return;
   it->second.erase(TargetNode(pod));
   if (it->second.empty()) creates_.erase(it);
+}
+
+void Applier::Relisted(
+    const std::function<std::vector<v1::Pod>(const std::string& key)>&
+        pods_of) {
+  std::set<std::string> keys;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, nodes] : creates_) keys.insert(key);
+    for (const auto& [uid, pending] : deletes_) keys.insert(pending.first);
+  }
+  for (const std::string& key : keys) {
+    // Read outside mu_ (the store has its own lock). An expectation added
+    // meanwhile is met all the same by a pod on its node.
+    std::set<std::string> nodes, live;  // pods' target nodes; uids not going
+    for (const v1::Pod& pod : pods_of(key)) {
+      if (pod.has_deletion_timestamp()) continue;
+      nodes.insert(TargetNodeOf(pod));
+      live.insert(pod.uid());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = creates_.find(key); it != creates_.end()) {
+      for (const std::string& node : nodes) it->second.erase(node);
+      if (it->second.empty()) creates_.erase(it);
+    }
+    for (auto d = deletes_.begin(); d != deletes_.end();) {
+      const bool met = d->second.first == key && live.count(d->first) == 0;
+      d = met ? deletes_.erase(d) : std::next(d);
+    }
+  }
 }
 
 void Applier::ObserveDaemonSet(const std::string& type,

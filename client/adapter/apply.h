@@ -116,6 +116,14 @@ class Applier {
   void ObservePod(const std::string& type, const nlohmann::json& pod,
                   const std::string& owner, const std::string& previous_owner);
 
+  // After a relist of the pods (the store replaced; events may have been
+  // missed): clears the expectations the new store fulfils, as upstream's
+  // informer calls its handlers for what a relist brings. `pods_of(key)`
+  // gives the stored pods the DaemonSet `key` controls. Thread-safe.
+  void Relisted(
+      const std::function<std::vector<v1::Pod>(const std::string& key)>&
+          pods_of);
+
   // Every event of a managed DaemonSet (its on_change): the status it
   // has, so that an unchanged one is not written. Thread-safe.
   void ObserveDaemonSet(const std::string& type,

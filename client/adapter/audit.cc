@@ -242,6 +242,24 @@ grpc::Status CallAndWait(grpc::GenericStub& stub, grpc::ClientContext& context,
   return status;
 }
 
+// The pods a DaemonSet ("ns/name") controls, as `pods` stores them (those
+// its converter refused left out).
+std::function<std::vector<v1::Pod>(const std::string&)> StoredPods(
+    const kube::Reflector& pods) {
+  return [&pods](const std::string& key) {
+    std::vector<v1::Pod> out;
+    pods.ForEachIndexed("ds:" + key, [&out](std::string_view stored) {
+      const std::string_view bytes = Payload(stored);
+      if (IsMessage(stored) &&
+          !out.emplace_back().ParseFromArray(bytes.data(),
+                                             static_cast<int>(bytes.size()))) {
+        out.pop_back();
+      }
+    });
+    return out;
+  };
+}
+
 // Drops the explanations of nodes without an action: the drift tracker
 // reads no other. dsd-server sends only those when asked
 // (explain_action_nodes_only); one older than that option sends one per
@@ -358,6 +376,7 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
         // Before the marks: a round that follows reads the new epoch.
         if (pod && applier_) {
           applier_->ObservePod(type, object, owner, previous);
+          if (type == "SYNC") applier_->Relisted(StoredPods(*reflectors_[2]));
         }
         if (type == "SYNC") return MarkAll("list");
         // Both where it was filed and where it is now: a pod released by

@@ -1407,6 +1407,29 @@ TEST_F(ApplyTest, ALaggingWatchNeverCausesASecondCreate) {
   EXPECT_EQ(Writes().size(), 2u);
 }
 
+// A relist (the watch expired) brings a pod whose events were missed: the
+// expectation it meets is cleared, as upstream's informer hands a relist's
+// pods to its handlers, and the DaemonSet is not held until the
+// expectations' 5-minute TTL.
+TEST_F(ApplyTest, ARelistMeetsTheExpectationsOfThePodsItBrings) {
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  server_->HoldWatches("Pod", true);
+  Relabel("k8s-node3", "ssd");
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2", "k8s-node3"}))
+      << adapter.Output();
+  // The new pod's events are held, then lost: history compacted, every
+  // watch cut. Watching again from before them answers 410: a relist.
+  server_->Compact();
+  server_->CutWatches();
+  server_->HoldWatches("Pod", false);
+  AddSsdNode("k8s-node4");
+  ASSERT_TRUE(
+      WaitForPodsOn({"k8s-node1", "k8s-node2", "k8s-node3", "k8s-node4"}))
+      << adapter.Output();
+  EXPECT_EQ(Writes().size(), 4u);  // one create a node, none twice
+}
+
 // A delete decided about a pod that has since been replaced by another of
 // the same name (the pod watch lagging): the uid precondition makes the
 // API server answer 409, the action is dropped, and the replacement is
