@@ -1056,7 +1056,7 @@ class ApplyTest : public AdapterTest {
     return out;
   }
 
-  // Waits up to 15 s for Pods() to be on exactly `nodes`.
+  // Waits up to `timeout` for Pods() to be on exactly `nodes`.
   bool WaitForPodsOn(
       const std::multiset<std::string>& nodes,
       std::chrono::seconds timeout = std::chrono::seconds(15)) const {
@@ -1086,6 +1086,15 @@ class ApplyTest : public AdapterTest {
     nlohmann::json n = server_->Get("Node", "", node);
     n["metadata"]["labels"]["disk"] = disk;
     server_->Apply(n);
+  }
+
+  // Loses the Pod events held since HoldWatches("Pod", true): the history
+  // is compacted and every watch cut, so that watching again from before
+  // them answers 410 Expired, and the adapter relists.
+  void LoseHeldPodEvents() {
+    server_->Compact();
+    server_->CutWatches();
+    server_->HoldWatches("Pod", false);
   }
 
   // A node like k8s-node1 (disk=ssd, schedulable) named `name`.
@@ -1418,16 +1427,26 @@ TEST_F(ApplyTest, ARelistMeetsTheExpectationsOfThePodsItBrings) {
   Relabel("k8s-node3", "ssd");
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2", "k8s-node3"}))
       << adapter.Output();
-  // The new pod's events are held, then lost: history compacted, every
-  // watch cut. Watching again from before them answers 410: a relist.
-  server_->Compact();
-  server_->CutWatches();
-  server_->HoldWatches("Pod", false);
+  LoseHeldPodEvents();  // the new pod's
   AddSsdNode("k8s-node4");
   ASSERT_TRUE(
       WaitForPodsOn({"k8s-node1", "k8s-node2", "k8s-node3", "k8s-node4"}))
       << adapter.Output();
   EXPECT_EQ(Writes().size(), 4u);  // one create a node, none twice
+}
+
+// The same for a deletion whose event was missed: the relist no longer
+// holds the pod.
+TEST_F(ApplyTest, ARelistMeetsTheExpectationsOfThePodsItNoLongerHolds) {
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  server_->HoldWatches("Pod", true);
+  Relabel("k8s-node1", "hdd");
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << adapter.Output();
+  LoseHeldPodEvents();  // the deleted pod's
+  Relabel("k8s-node2", "hdd");
+  ASSERT_TRUE(WaitForPodsOn({})) << adapter.Output();
+  EXPECT_EQ(Writes().size(), 4u);  // two creates, two deletes
 }
 
 // A delete decided about a pod that has since been replaced by another of
