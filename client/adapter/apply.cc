@@ -128,7 +128,7 @@ void Applier::ObservePod(const std::string& type, const nlohmann::json& pod,
   std::lock_guard<std::mutex> lock(mu_);
   if (type == "SYNC") {
     // A relist replaced the store: every plan in flight is stale. The
-    // expectations stay until the watch or their TTL clears them.
+    // expectations it meets are cleared by Relisted.
     ++global_epoch_;
     return;
   }

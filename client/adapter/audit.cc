@@ -153,6 +153,13 @@ bool IsMessage(std::string_view stored) {
 
 std::string_view Payload(std::string_view stored) { return stored.substr(1); }
 
+// The message a stored object holds; false for one its converter refused.
+bool ParseStored(std::string_view stored, google::protobuf::MessageLite& m) {
+  if (!IsMessage(stored)) return false;
+  const std::string_view bytes = Payload(stored);
+  return m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
 // The problems EncodeConverted stored ('!'), one line each.
 void AddProblems(std::string_view stored, std::vector<std::string>& out) {
   if (stored.empty() || stored[0] != '!') return;
@@ -249,12 +256,7 @@ std::function<std::vector<v1::Pod>(const std::string&)> StoredPods(
   return [&pods](const std::string& key) {
     std::vector<v1::Pod> out;
     pods.ForEachIndexed("ds:" + key, [&out](std::string_view stored) {
-      const std::string_view bytes = Payload(stored);
-      if (IsMessage(stored) &&
-          !out.emplace_back().ParseFromArray(bytes.data(),
-                                             static_cast<int>(bytes.size()))) {
-        out.pop_back();
-      }
+      if (!ParseStored(stored, out.emplace_back())) out.pop_back();
     });
     return out;
   };
@@ -928,10 +930,9 @@ void Auditor::Apply(const v1::DecideResponse& response,
   const kube::Reflector& pods = *reflectors_[2];
   auto pod_of = [&pods](const std::string& key, v1::Pod& pod) {
     std::string stored;
-    if (!pods.Get(key, stored) || !IsMessage(stored)) return false;
-    const std::string_view bytes = Payload(stored);
-    return pod.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    return pods.Get(key, stored) && ParseStored(stored, pod);
   };
+  const auto pods_of = StoredPods(pods);
   for (const v1::DaemonSetPlan& plan : response.daemon_sets()) {
     const std::string key = plan.namespace_() + "/" + plan.name();
     const auto epoch = epochs.find(key);
@@ -941,19 +942,13 @@ void Auditor::Apply(const v1::DecideResponse& response,
           return d.namespace_() == plan.namespace_() && d.name() == plan.name();
         });
     if (epoch == epochs.end() || ds == decided.daemon_sets().end()) continue;
-    auto hashes = [&pods, &key] {
+    auto hashes = [&pods_of, &key] {
       std::set<std::string> out;
-      pods.ForEachIndexed("ds:" + key, [&out](std::string_view stored) {
-        v1::Pod pod;
-        if (!IsMessage(stored)) return;
-        const std::string_view bytes = Payload(stored);
-        if (!pod.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-          return;
-        }
+      for (const v1::Pod& pod : pods_of(key)) {
         for (const v1::Label& l : pod.labels()) {
           if (l.key() == "controller-revision-hash") out.insert(l.value());
         }
-      });
+      }
       return out;
     };
     applier_->Sync(plan, *ds, epoch->second, pod_of, hashes);
