@@ -24,14 +24,9 @@ namespace {
 
 using dsd::testing::FakeApiServer;
 
-// One server per scheme, for the whole run; null when https cannot be set
-// up (no openssl program).
-FakeApiServer* Server(bool https) {
-  static FakeApiServer* servers[2] = {nullptr, nullptr};
-  static bool made[2] = {false, false};
-  FakeApiServer*& server = servers[https ? 1 : 0];
-  if (made[https ? 1 : 0]) return server;
-  made[https ? 1 : 0] = true;
+// A fake API server holding one Node; null when https cannot be set up
+// (no openssl program).
+FakeApiServer* Start(bool https) {
   FakeApiServer::Options options;
   if (https) {
     const std::string dir = std::filesystem::temp_directory_path() /
@@ -47,13 +42,20 @@ FakeApiServer* Server(bool https) {
     options.cert_file = dir + "/cert.pem";
     options.key_file = dir + "/key.pem";
   }
-  server = FakeApiServer::Start(options).release();
+  FakeApiServer* server = FakeApiServer::Start(options).release();
   if (server != nullptr) {
     server->Apply({{"apiVersion", "v1"},
                    {"kind", "Node"},
                    {"metadata", {{"name", "n1"}}}});
   }
   return server;
+}
+
+// One server per scheme, for the whole run.
+FakeApiServer* Server(bool https) {
+  static FakeApiServer* const http = Start(false);
+  static FakeApiServer* const tls = Start(true);
+  return https ? tls : http;
 }
 
 kube::RestConfig ConfigFor(const FakeApiServer& server) {

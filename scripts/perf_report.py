@@ -687,7 +687,6 @@ def apply_scale_section(measured, out):
     out("")
 
 
-
 def kube_client_section(measured, out):
     """12. One GET on a kept kube Client against a new one each time
     (issue 15, bench.sh step 12)."""
