@@ -60,7 +60,8 @@ nlohmann::json StatusCounters(const v1::DaemonSetStatus& s) {
           {"numberUnavailable", s.number_unavailable()}};
 }
 
-// TargetNode for a pod as the store holds it.
+}  // namespace
+
 std::string TargetNodeOf(const v1::Pod& pod) {
   if (!pod.node_name().empty()) return pod.node_name();
   for (const v1::NodeSelectorTerm& term :
@@ -74,8 +75,6 @@ std::string TargetNodeOf(const v1::Pod& pod) {
   }
   return "";
 }
-
-}  // namespace
 
 Applier::Applier(kube::Client& client, ApplyOptions options, LogFn log,
                  kube::Client* events_client)
@@ -455,9 +454,10 @@ Applier::Counters Applier::counters() const {
 SyncOutcome Applier::Sync(
     const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided, uint64_t epoch,
     const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of,
-    const std::function<std::set<std::string>()>& hashes) {
+    const std::function<std::set<std::string>()>& hashes, PlanScope scope) {
   SyncOutcome out;
   const std::string key = plan.namespace_() + "/" + plan.name();
+  const bool whole = scope == PlanScope::kWhole;
   if (Epoch(key) != epoch) {
     out.state = SyncOutcome::State::kStale;
     return out;
@@ -487,9 +487,10 @@ SyncOutcome Applier::Sync(
     const auto [c, d] = PendingLocked(key, Steady::now());
     waiting = c + d > 0;
   }
-  const bool acting =
-      !waiting && (!plan.create().empty() || !plan.delete_().empty());
-  if (!acting && !StatusDue(key, plan.status(), decided.generation())) {
+  const bool acting = !waiting && (!plan.create().empty() ||
+                                   (whole && !plan.delete_().empty()));
+  if (!acting &&
+      (!whole || !StatusDue(key, plan.status(), decided.generation()))) {
     if (waiting) out.state = SyncOutcome::State::kWaiting;
     return out;
   }
@@ -537,10 +538,19 @@ SyncOutcome Applier::Sync(
   }
   if (acting) {
     out.state = SyncOutcome::State::kActed;
-    Act(plan, decided, *daemon_set, *hash, pod_of, out);
+    if (whole) {
+      Act(plan, decided, *daemon_set, *hash, pod_of, out);
+    } else {
+      v1::DaemonSetPlan creates;
+      creates.set_namespace_(plan.namespace_());
+      creates.set_name(plan.name());
+      *creates.mutable_create() = plan.create();
+      Act(creates, decided, *daemon_set, *hash, pod_of, out);
+    }
   } else if (waiting) {
     out.state = SyncOutcome::State::kWaiting;
   }
+  if (!whole) return out;
   if (StatusDue(key, plan.status(), decided.generation())) {
     WriteStatus(key, *daemon_set, plan.status(), !waiting,
                 decided.generation());

@@ -78,6 +78,19 @@ struct ApplyOptions {
   int parallelism = 16;  // requests in flight within one batch
 };
 
+// What of a plan Sync carries out.
+enum class PlanScope {
+  kWhole,  // its deletes and creates, then its status and the history
+  // A plan made for a few new nodes alone (their pods, every DaemonSet):
+  // only its creates. Its status counters and anything it would delete
+  // are the whole plan's, which the round that follows makes.
+  kNewNodesCreates,
+};
+
+// The node a pod is bound to, else the one its required node affinity
+// pins it to (upstream's util.GetTargetNodeName); "" for neither.
+std::string TargetNodeOf(const v1::Pod& pod);
+
 // A log line: level, message, fields.
 using LogFn = std::function<void(
     const std::string& level, const std::string& message,
@@ -137,7 +150,8 @@ class Applier {
       const v1::DaemonSetPlan& plan, const v1::DaemonSet& decided,
       uint64_t epoch,
       const std::function<bool(const std::string& key, v1::Pod& pod)>& pod_of,
-      const std::function<std::set<std::string>()>& hashes);
+      const std::function<std::set<std::string>()>& hashes,
+      PlanScope scope = PlanScope::kWhole);
 
   // For /metrics and the report.
   struct Counters {

@@ -350,8 +350,21 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
       Log("warning", "kubernetes api: " + line);
     };
     if (r == &kube::kNodes) {
-      ro.on_change = [this](const std::string& type, const nlohmann::json&,
-                            const std::string&) {
+      ro.on_change = [this](const std::string& type,
+                            const nlohmann::json& object, const std::string&) {
+        if (type == "ADDED" && applier_) {
+          const auto meta = object.find("metadata");
+          const std::string name = meta != object.end() && meta->is_object()
+                                       ? meta->value("name", "")
+                                       : "";
+          if (!name.empty()) {
+            {
+              std::lock_guard<std::mutex> lock(dirty_mu_);
+              added_nodes_.insert(name);
+            }
+            added_cv_.notify_all();
+          }
+        }
         MarkAll(type == "SYNC" ? "list" : "node");
       };
     } else if (r == &kube::kDaemonSets) {
@@ -487,6 +500,33 @@ bool Auditor::Decide(Clock::time_point now) {
     std::lock_guard<std::mutex> lock(dirty_mu_);
     std::swap(dirty, dirty_);
   }
+  return DecideRound(dirty, nullptr, now);
+}
+
+void Auditor::DecideAddedNodes(const std::set<std::string>& added,
+                               Clock::time_point now) {
+  // Past a few, new nodes are a cluster growing: the full round is the
+  // cheaper decision.
+  constexpr size_t kMaxAddedNodes = 64;
+  if (added.empty() || added.size() > kMaxAddedNodes || !applier_ ||
+      (leader_ && !leader_->IsLeader())) {
+    return;
+  }
+  Dirty every;
+  every.all = "node-added";
+  // A plan made stale while it was made (a pod of the DaemonSet changed)
+  // is made again, twice at most; past that, the full round has them.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (DecideRound(every, &added, now)) return;
+  }
+}
+
+bool Auditor::DecideRound(const Dirty& dirty,
+                          const std::set<std::string>* only_nodes,
+                          Clock::time_point now) {
+  // Ahead of the full round, for added nodes (DecideAddedNodes).
+  const bool ahead = only_nodes != nullptr;
   const kube::Reflector& nodes = *reflectors_[0];
   const kube::Reflector& daemon_sets = *reflectors_[1];
   const kube::Reflector& pods = *reflectors_[2];
@@ -516,7 +556,9 @@ bool Auditor::Decide(Clock::time_point now) {
       if (exists.count(key) == 0) gone.insert(key);
     }
   }
-  for (const std::string& key : gone) LogChange(tracker_.Forget(key));
+  if (!ahead) {
+    for (const std::string& key : gone) LogChange(tracker_.Forget(key));
+  }
 
   // Where each DaemonSet's pods stood before they are read: a plan is
   // carried out only if none of them changed since (Applier::Epoch).
@@ -557,14 +599,40 @@ bool Auditor::Decide(Clock::time_point now) {
   const std::string source = "cluster " + config_.server;
   std::vector<std::string> problems;
   std::string nodes_field;
-  nodes.ForEach([&](std::string_view stored) {
+  auto add_node = [&](std::string_view stored) {
     if (IsMessage(stored)) {
       AppendField(nodes_field, v1::Snapshot::kNodesFieldNumber,
                   Payload(stored));
     } else {
       AddProblems(stored, problems);
     }
-  });
+  };
+  // The pods a round reads under a pod index value: all of them, or those
+  // on (or pinned to) `only_nodes`. A pod whose bytes name none of those
+  // nodes is on none of them; the others are parsed to make sure.
+  auto for_pods = [&](const std::string& index,
+                      const std::function<void(std::string_view)>& each) {
+    if (!ahead) return pods.ForEachIndexed(index, each);
+    pods.ForEachIndexed(index, [&](std::string_view stored) {
+      v1::Pod pod;
+      for (const std::string& node : *only_nodes) {
+        if (stored.find(node) == std::string_view::npos) continue;
+        if (!IsMessage(stored)) return each(stored);
+        if (ParseStored(stored, pod) && only_nodes->count(TargetNodeOf(pod))) {
+          return each(stored);
+        }
+        return;
+      }
+    });
+  };
+  if (!ahead) {
+    nodes.ForEach(add_node);
+  } else {
+    for (const std::string& name : *only_nodes) {
+      std::string stored;
+      if (nodes.Get("/" + name, stored)) add_node(stored);
+    }
+  }
   std::set<std::string> namespaces;
   client::LoadedSnapshot converted;
   std::string revision_items;
@@ -660,7 +728,7 @@ bool Auditor::Decide(Clock::time_point now) {
   }
   for (Unit& unit : parts) {
     for (const std::string& index : unit.pod_indexes) {
-      pods.ForEachIndexed(index, [&](std::string_view stored) {
+      for_pods(index, [&](std::string_view stored) {
         if (IsMessage(stored)) {
           unit.bytes += FieldSize(Payload(stored).size());
         } else {
@@ -672,7 +740,10 @@ bool Auditor::Decide(Clock::time_point now) {
   auto redo = [this](const std::map<std::string, std::string>& keys) {
     for (const auto& [key, reason] : keys) MarkDaemonSet(key, reason);
   };
+  // A round for added nodes leaves problems to the full round that
+  // follows it, which reports them.
   if (!problems.empty()) {
+    if (ahead) return false;
     for (const std::string& p : problems) Log("error", "cluster object: " + p);
     redo(scope);
     std::lock_guard<std::mutex> lock(mu_);
@@ -693,6 +764,7 @@ bool Auditor::Decide(Clock::time_point now) {
     }
     if (problems.size() == before) continue;
     held[u] = true;
+    if (ahead) continue;
     const std::string which = absl::StrJoin(units[u], ",");
     for (size_t i = before; i < problems.size(); ++i) {
       Log("error", "cluster object: " + problems[i], {{"daemonsets", which}});
@@ -701,7 +773,7 @@ bool Auditor::Decide(Clock::time_point now) {
     for (const std::string& key : units[u]) reasons[key] = scope[key];
     redo(reasons);
   }
-  {
+  if (!ahead) {
     std::lock_guard<std::mutex> lock(mu_);
     problems_ = problems;
     if (!problems.empty()) {
@@ -765,7 +837,7 @@ bool Auditor::Decide(Clock::time_point now) {
       for (const std::string& index : parts[u].pod_indexes) {
         // A pod that turned unusable since the check is left out: its
         // event has marked its DaemonSet for the next round.
-        pods.ForEachIndexed(index, [&](std::string_view stored) {
+        for_pods(index, [&](std::string_view stored) {
           if (IsMessage(stored)) {
             AppendField(snapshot, v1::Snapshot::kPodsFieldNumber,
                         Payload(stored));
@@ -875,18 +947,29 @@ bool Auditor::Decide(Clock::time_point now) {
                                             violations[0].first) +
                  ": " + client::Printable(violations[0].second) + ")";
       }
+      ok = false;
+      if (ahead) {
+        Log("warning", "decide for added nodes failed; the full round follows",
+            {{"error", error}, {"nodes", absl::StrJoin(*only_nodes, ",")}});
+        continue;
+      }
       Log("error", "decide failed",
           {{"error", error}, {"daemonsets", absl::StrJoin(b.keys, ",")}});
       redo(reasons);
-      ok = false;
       std::lock_guard<std::mutex> lock(mu_);
       ++decide_errors_;
       last_decide_error_ = error;
       continue;
     }
-    LogChange(tracker_.Update(b.response, b.keys, now));
-    if (applier_) Apply(b.response, loaded.snapshot, epochs);
-    {
+    if (ahead) {
+      ok = Apply(b.response, loaded.snapshot, epochs,
+                 PlanScope::kNewNodesCreates) &&
+           ok;
+    } else {
+      LogChange(tracker_.Update(b.response, b.keys, now));
+      if (applier_) {
+        Apply(b.response, loaded.snapshot, epochs, PlanScope::kWhole);
+      }
       const auto steady = std::chrono::steady_clock::now();
       std::lock_guard<std::mutex> lock(dirty_mu_);
       for (const v1::DaemonSetPlan& plan : b.response.daemon_sets()) {
@@ -917,22 +1000,26 @@ bool Auditor::Decide(Clock::time_point now) {
     batch_bytes_sum_ += node_bytes + b.bytes;  // the request's
     for (const auto& [key, reason] : reasons) ++decided_by_reason_[reason];
   }
+  if (ahead) return ok;
   std::lock_guard<std::mutex> lock(mu_);
   if (ok) last_decide_error_.clear();
   last_decide_at_ = Rfc3339(now);
   return ok;
 }
 
-void Auditor::Apply(const v1::DecideResponse& response,
+bool Auditor::Apply(const v1::DecideResponse& response,
                     const v1::Snapshot& decided,
-                    const std::map<std::string, uint64_t>& epochs) {
-  if (leader_ && !leader_->IsLeader()) return;  // another replica acts
+                    const std::map<std::string, uint64_t>& epochs,
+                    PlanScope scope) {
+  if (leader_ && !leader_->IsLeader()) return true;  // another replica acts
+  std::lock_guard<std::mutex> acting(apply_mu_);
   const kube::Reflector& pods = *reflectors_[2];
   auto pod_of = [&pods](const std::string& key, v1::Pod& pod) {
     std::string stored;
     return pods.Get(key, stored) && ParseStored(stored, pod);
   };
   const auto pods_of = StoredPods(pods);
+  bool current = true;
   for (const v1::DaemonSetPlan& plan : response.daemon_sets()) {
     const std::string key = plan.namespace_() + "/" + plan.name();
     const auto epoch = epochs.find(key);
@@ -951,8 +1038,12 @@ void Auditor::Apply(const v1::DecideResponse& response,
       }
       return out;
     };
-    applier_->Sync(plan, *ds, epoch->second, pod_of, hashes);
+    current =
+        applier_->Sync(plan, *ds, epoch->second, pod_of, hashes, scope).state !=
+            SyncOutcome::State::kStale &&
+        current;
   }
+  return current;
 }
 
 void Auditor::WriteReport(Clock::time_point now) {
@@ -1158,6 +1249,37 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
        {"selector", options_.selector}});
   for (auto& r : reflectors_) r->Start();
   if (leader_) leader_->Start();
+  auto is_synced = [this] {
+    for (const auto& r : reflectors_) {
+      if (!r->synced()) return false;
+    }
+    return true;
+  };
+  // Added nodes are decided on a thread of their own: a new node's pods
+  // never wait for a round over the whole cluster that is under way.
+  std::jthread ahead;
+  if (applier_) {
+    ahead = std::jthread([this, &stop, &is_synced](std::stop_token done) {
+      while (!done.stop_requested() && !stop.load()) {
+        std::set<std::string> added;
+        {
+          std::unique_lock<std::mutex> lock(dirty_mu_);
+          added_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                             [this] { return !added_nodes_.empty(); });
+          if (added_nodes_.empty()) continue;
+          std::swap(added, added_nodes_);
+          deciding_added_ = true;
+        }
+        // Never on an unsynced cache: the first round decides them.
+        if (is_synced()) DecideAddedNodes(added, Clock::now());
+        {
+          std::lock_guard<std::mutex> lock(dirty_mu_);
+          deciding_added_ = false;
+        }
+        added_cv_.notify_all();
+      }
+    });
+  }
 
   std::mt19937_64 rng{std::random_device{}()};
   const auto resync = std::chrono::milliseconds(
@@ -1186,8 +1308,7 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
     }
     const auto steady = std::chrono::steady_clock::now();
     const Clock::time_point now = Clock::now();
-    bool synced = true;
-    for (const auto& r : reflectors_) synced = synced && r->synced();
+    const bool synced = is_synced();
     ready_.store(synced && was_ready);
     if (synced && !was_ready) {
       was_ready = true;
@@ -1249,6 +1370,14 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
     }
     // Never on an unsynced cache: a missing pod would read as a create.
     if (synced && due && steady >= next_attempt) {
+      {
+        // Nodes just added are decided first (a second at most): theirs
+        // is a small decision, which a round started beside it would slow.
+        std::unique_lock<std::mutex> lock(dirty_mu_);
+        added_cv_.wait_for(lock, std::chrono::seconds(1), [this] {
+          return added_nodes_.empty() && !deciding_added_;
+        });
+      }
       const bool decided = Decide(now);
       // A round's requests and answers are megabytes, freed in the arenas
       // of threads that are gone: hand the pages back (without this the
@@ -1288,6 +1417,7 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
   }
   Log("info", applier_ ? "apply stopping" : "audit stopping");
   // After the last round: nothing acts once the lease is released.
+  ahead = {};
   if (leader_) leader_->Stop();
   WriteReport(Clock::now());
   return kExitOk;

@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,11 +108,23 @@ class Auditor {
   // Decides the dirty DaemonSets in batches; false when a batch failed
   // (logged, recorded; its DaemonSets are dirty again).
   bool Decide(Clock::time_point now);
+  // Apply mode, on a thread of its own as nodes are added: every
+  // DaemonSet decided for the `added` nodes alone (the
+  // snapshot holds those nodes and the pods on them), and only the plans'
+  // creates carried out (PlanScope::kNewNodesCreates). Whether a
+  // DaemonSet's pod belongs on a node depends on that node alone
+  // (upstream's nodeShouldRunDaemonPod), so a new node's pods need not
+  // wait for a decision over the whole cluster, nor for one under way.
+  // The rest of each plan (status, deletes, drift), and any failure, is
+  // the full round's, which the node's event brings as well.
+  void DecideAddedNodes(const std::set<std::string>& added,
+                        Clock::time_point now);
   void LogChange(const DriftChange& change);
   // Apply mode: carries out each plan of `response`, decided from
-  // `decided`'s DaemonSets with their pods' `epochs`.
-  void Apply(const v1::DecideResponse& response, const v1::Snapshot& decided,
-             const std::map<std::string, uint64_t>& epochs);
+  // `decided`'s DaemonSets with their pods' `epochs`; false when one was
+  // stale (Applier::Sync), to be decided again.
+  bool Apply(const v1::DecideResponse& response, const v1::Snapshot& decided,
+             const std::map<std::string, uint64_t>& epochs, PlanScope scope);
   void WriteReport(Clock::time_point now);
 
   kube::RestConfig config_;
@@ -140,9 +153,22 @@ class Auditor {
   };
   // Records a change: `add` says what it makes dirty.
   void Mark(const std::function<void(Dirty&)>& add);
+  // Decide and DecideAddedNodes: decides `dirty`'s DaemonSets over every
+  // node, or over `only_nodes` alone when not null (then false also when
+  // a plan was stale).
+  bool DecideRound(const Dirty& dirty, const std::set<std::string>* only_nodes,
+                   Clock::time_point now);
   mutable std::mutex dirty_mu_;
   std::condition_variable dirty_cv_;  // a change after a quiet spell
   Dirty dirty_;
+  // Nodes ADDED and not yet decided (DecideAddedNodes), and whether some
+  // are being decided; dirty_mu_.
+  std::set<std::string> added_nodes_;
+  bool deciding_added_ = false;
+  std::condition_variable added_cv_;  // either changed
+  // Held while plans are carried out: the rounds and the decisions of
+  // added nodes (on their own thread) act one at a time.
+  std::mutex apply_mu_;
   // "ns/name" -> when its plan changes by itself (requeue_after_seconds,
   // e.g. a pod turning available after minReadySeconds); dirty_mu_.
   std::map<std::string, std::chrono::steady_clock::time_point> requeue_;

@@ -1098,14 +1098,15 @@ class ApplyTest : public AdapterTest {
   }
 
   // A node like k8s-node1 (disk=ssd, schedulable) named `name`.
-  void AddSsdNode(const std::string& name) {
+  nlohmann::json SsdNode(const std::string& name) const {
     nlohmann::json node = server_->Get("Node", "", "k8s-node1");
     node["metadata"]["name"] = name;
     node["metadata"]["uid"] = name + "-uid";
     node["metadata"]["labels"]["disk"] = "ssd";
     node["metadata"]["labels"]["kubernetes.io/hostname"] = name;
-    server_->Apply(node);
+    return node;
   }
+  void AddSsdNode(const std::string& name) { server_->Apply(SsdNode(name)); }
 
   // kubectl set image ds/ssd-monitor main=luksa/ssd-monitor:v2
   void SetImageV2() {
@@ -1535,6 +1536,74 @@ TEST_F(ApplyTest, APodTheDaemonSetDoesNotControlIsNeverDeleted) {
   EXPECT_FALSE(
       server_->Get("Pod", "default", "ssd-monitor-k8s-node3").is_null());
 }
+
+// A node added is decided alone (that node, every DaemonSet, the pods on
+// it) ahead of the round over the whole cluster, and only that plan's
+// creates are carried out. dsd-server here takes at most 2 nodes, so every
+// full round (4 nodes) is refused: whatever is created came from the
+// decision of the added nodes, and no status is written from it. Each row
+// adds k8s-node4 as it says, then k8s-node5 (disk=ssd), whose pod shows
+// that the added nodes were decided.
+struct AddedNodeCase {
+  std::string name;
+  std::string disk;  // k8s-node4's disk label (ssd-monitor wants ssd)
+  bool tainted;      // with a NoSchedule taint ssd-monitor does not tolerate
+  bool pod_there;    // an ssd-monitor pod on k8s-node4 before it is added
+  bool created;      // ssd-monitor's pod created on k8s-node4
+};
+
+void PrintTo(const AddedNodeCase& c, std::ostream* os) { *os << c.name; }
+
+class AddedNodeTest : public ApplyTest,
+                      public ::testing::WithParamInterface<AddedNodeCase> {};
+
+TEST_P(AddedNodeTest, IsDecidedAloneAndOnlyItsCreatesAreCarriedOut) {
+  const AddedNodeCase& c = GetParam();
+  StartDsdServer({"--max_nodes", "2"});
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(adapter.WaitForOutput("cache synced", std::chrono::seconds(15))
+                  .has_value())
+      << adapter.Output();
+  std::multiset<std::string> want = {"k8s-node5"};
+  if (c.pod_there) {
+    server_->Apply(SsdMonitorPod(*server_, "k8s-node4"));
+    want.insert("k8s-node4");
+  }
+  if (c.created) want.insert("k8s-node4");
+  nlohmann::json node = SsdNode("k8s-node4");
+  node["metadata"]["labels"]["disk"] = c.disk;
+  if (c.tainted) {
+    node["spec"]["taints"] = {
+        {{"key", "dedicated"}, {"value", "db"}, {"effect", "NoSchedule"}}};
+  }
+  server_->Apply(node);
+  AddSsdNode("k8s-node5");
+  ASSERT_TRUE(Eventually([this] { return Pods().count("k8s-node5") > 0; },
+                         std::chrono::seconds(15)))
+      << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(WaitForPodsOn(want, std::chrono::seconds(1))) << adapter.Output();
+  EXPECT_EQ(PostsAndDeletes(), std::make_pair(c.created ? 2 : 1, 0));
+  for (const dsd::testing::LoggedRequest& r : server_->Log()) {
+    EXPECT_EQ(r.target.find("/status"), std::string::npos)
+        << r.method << " " << r.target;
+  }
+  EXPECT_TRUE(adapter
+                  .WaitForOutput("decide failed.*RESOURCE_EXHAUSTED",
+                                 std::chrono::seconds(1))
+                  .has_value())
+      << "the full rounds were decided: " << adapter.Output();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Nodes, AddedNodeTest,
+    ::testing::Values(AddedNodeCase{"SsdGetsAPod", "ssd", false, false, true},
+                      AddedNodeCase{"HddGetsNone", "hdd", false, false, false},
+                      AddedNodeCase{"TaintedGetsNone", "ssd", true, false,
+                                    false},
+                      AddedNodeCase{"WithItsPodAlreadyThereGetsNoSecond", "ssd",
+                                    false, true, false}),
+    [](const auto& p) { return p.param.name; });
 
 // Pods the scheduler never binds: each stays the one pod of the node its
 // affinity names (dsd reads the target from it), so none is created
