@@ -121,15 +121,16 @@ uint64_t Applier::Epoch(const std::string& key) const {
   return sum;
 }
 
-void Applier::ObservePod(const std::string& type, const nlohmann::json& pod,
-                         const std::string& owner,
-                         const std::string& previous_owner) {
+std::string Applier::ObservePod(const std::string& type,
+                                const nlohmann::json& pod,
+                                const std::string& owner,
+                                const std::string& previous_owner) {
   std::lock_guard<std::mutex> lock(mu_);
   if (type == "SYNC") {
     // A relist replaced the store: every plan in flight is stale. The
     // expectations it meets are cleared by Relisted.
     ++global_epoch_;
-    return;
+    return "";
   }
   for (const std::string* index : {&owner, &previous_owner}) {
     if (!index->empty()) ++epochs_[*index];
@@ -138,15 +139,29 @@ void Applier::ObservePod(const std::string& type, const nlohmann::json& pod,
   const bool deleting =
       type == "DELETED" || !Member(meta, "deletionTimestamp").is_null();
   if (deleting) {
-    deletes_.erase(Text(meta, "uid"));
-    return;
+    const auto d = deletes_.find(Text(meta, "uid"));
+    if (d == deletes_.end()) return "";
+    const std::string key = d->second.first;
+    deletes_.erase(d);
+    return NothingPendingLocked(key) ? key : "";
   }
-  if (owner.rfind("ds:", 0) != 0) return;
-  if (type == "ADDED") NoteCompetitorLocked(owner.substr(3), pod, false);
-  const auto it = creates_.find(owner.substr(3));
-  if (it == creates_.end()) return;
-  it->second.erase(TargetNode(pod));
+  if (owner.rfind("ds:", 0) != 0) return "";
+  const std::string key = owner.substr(3);
+  if (type == "ADDED") NoteCompetitorLocked(key, pod, false);
+  const auto it = creates_.find(key);
+  if (it == creates_.end() || it->second.erase(TargetNode(pod)) == 0) {
+    return "";
+  }
   if (it->second.empty()) creates_.erase(it);
+  return NothingPendingLocked(key) ? key : "";
+}
+
+bool Applier::NothingPendingLocked(const std::string& key) const {
+  if (creates_.count(key) > 0) return false;
+  for (const auto& [uid, pending] : deletes_) {
+    if (pending.first == key) return false;
+  }
+  return true;
 }
 
 void Applier::Relisted(

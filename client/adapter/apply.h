@@ -125,9 +125,12 @@ class Applier {
   // Every pod event, as the reflector hands it to its on_change: `owner`
   // and `previous_owner` are the pod's index values ("ds:ns/name",
   // "orphan:ns", "") now and before the change. Clears the expectations
-  // it fulfils. Thread-safe.
-  void ObservePod(const std::string& type, const nlohmann::json& pod,
-                  const std::string& owner, const std::string& previous_owner);
+  // it fulfils; returns the DaemonSet ("ns/name") whose last pending
+  // expectation it met, else "": that one is due at once, as upstream's
+  // pod handlers enqueue it. Thread-safe.
+  std::string ObservePod(const std::string& type, const nlohmann::json& pod,
+                         const std::string& owner,
+                         const std::string& previous_owner);
 
   // After a relist of the pods (the store replaced; events may have been
   // missed): clears the expectations the new store fulfils, as upstream's
@@ -168,6 +171,8 @@ class Applier {
 
  private:
   using Steady = std::chrono::steady_clock;
+  // Whether the DaemonSet `key` expects nothing (mu_ held).
+  bool NothingPendingLocked(const std::string& key) const;
   // Drops expired expectations (logged); the DaemonSet's pending counts.
   std::pair<int, int> PendingLocked(const std::string& key,
                                     Steady::time_point now);

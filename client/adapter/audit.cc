@@ -389,8 +389,9 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
                                          const std::string& previous) {
         const std::string owner = type == "SYNC" ? "" : OwnerIndex(object, pod);
         // Before the marks: a round that follows reads the new epoch.
+        std::string met;
         if (pod && applier_) {
-          applier_->ObservePod(type, object, owner, previous);
+          met = applier_->ObservePod(type, object, owner, previous);
           if (type == "SYNC") applier_->Relisted(StoredPods(*reflectors_[2]));
         }
         if (type == "SYNC") return MarkAll("list");
@@ -398,6 +399,12 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
         // one DaemonSet or turned orphan changes two plans.
         MarkOwner(previous, reason);
         MarkOwner(owner, reason);
+        if (!met.empty()) {
+          Mark([&](Dirty& d) {
+            d.daemon_sets.emplace(met, reason);
+            d.now = true;
+          });
+        }
       };
     }
     reflectors_.push_back(std::make_unique<kube::Reflector>(*client_, *r, ro));
@@ -407,17 +414,19 @@ Auditor::Auditor(kube::RestConfig config, AuditOptions options,
 }
 
 void Auditor::Mark(const std::function<void(Dirty&)>& add) {
-  bool was_clean = false;
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(dirty_mu_);
     const auto now = std::chrono::steady_clock::now();
-    was_clean = dirty_.empty();
+    const bool was_clean = dirty_.empty();
+    const bool was_now = dirty_.now;
     if (was_clean) dirty_.first = now;
     dirty_.last = now;
     add(dirty_);
+    wake = was_clean || (dirty_.now && !was_now);
   }
-  // Wakes Run at once for a change after a quiet spell.
-  if (was_clean) dirty_cv_.notify_one();
+  // Wakes Run at once for a change after a quiet spell, or one due now.
+  if (wake) dirty_cv_.notify_one();
 }
 
 void Auditor::MarkAll(const std::string& reason) {
@@ -1350,9 +1359,10 @@ int Auditor::Run(const std::atomic<bool>& stop, bool once) {
     bool due = false;
     {
       std::lock_guard<std::mutex> lock(dirty_mu_);
-      due = !dirty_.empty() && (dirty_.first - last_round_end >= debounce ||
-                                steady - dirty_.last >= debounce ||
-                                steady - dirty_.first >= max_wait);
+      due = !dirty_.empty() &&
+            (dirty_.now || dirty_.first - last_round_end >= debounce ||
+             steady - dirty_.last >= debounce ||
+             steady - dirty_.first >= max_wait);
       if (due && !dirty_.all.empty()) last_full = steady;
     }
     if (failures > 0) {

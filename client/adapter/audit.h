@@ -147,6 +147,9 @@ class Auditor {
     std::map<std::string, std::string> daemon_sets;     // "ns/name" -> reason
     std::map<std::string, std::string> namespaces;      // orphans: ns -> reason
     std::chrono::steady_clock::time_point first, last;  // marks
+    // Due at once, without the debounce: a DaemonSet's last expectation
+    // was met (its next plan is waited for; upstream's handlers enqueue it).
+    bool now = false;
     bool empty() const {
       return all.empty() && daemon_sets.empty() && namespaces.empty();
     }

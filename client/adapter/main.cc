@@ -46,7 +46,8 @@ precondition. Upstream's controller must be off for those DaemonSets
 is done before the cache is synced or without a plan; a plan is dropped
 if the DaemonSet or its pods changed since it was made; what a request
 should cause is awaited in the watch before that DaemonSet is acted on
-again; only the DaemonSet's own pods are deleted; creates go in
+again (and once it is seen, the DaemonSet is decided at once); only the
+DaemonSet's own pods are deleted; creates go in
 slow-start batches (1, 2, 4, ...), at most --burst creates and deletes
 per DaemonSet at a time; past --max_deletes_per_minute it stops
 deleting until restarted. The plan's status counters are written to the
@@ -61,7 +62,8 @@ released on SIGTERM). A DaemonSet another controller also writes
 until restart. Old revisions are trimmed to revisionHistoryLimit.
 Events (SuccessfulCreate, FailedCreate, SuccessfulDelete, FailedDelete)
 are recorded on the DaemonSet, at most 25 at once and then one per 5
-minutes each. Not yet: adoption of orphans.
+minutes each. A node added is decided alone at once (its creates only;
+a round over every node follows). Not yet: adoption of orphans.
 
 What a change affects: a Node, every DaemonSet; a DaemonSet, itself; a
 Pod or ControllerRevision, the DaemonSet its controller owner reference

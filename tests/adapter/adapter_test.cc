@@ -1649,6 +1649,22 @@ TEST_F(ApplyTest, APlanIsDecidedAgainWhenItChangesByItself) {
   EXPECT_EQ(available(), 2) << adapter.Output();
 }
 
+// A DaemonSet whose last expectation the watch meets is decided again at
+// once, as upstream's pod handlers enqueue it, not after the debounce:
+// with one create per sync (--burst 1), the second pod follows the first
+// within a second although the events of the first gather for 3 s.
+TEST_F(ApplyTest, AMetExpectationIsDecidedAtOnceNotAfterTheDebounce) {
+  Adapter adapter({"--kubeconfig", kubeconfig_, "--server", address_,
+                   "--report", report_, "--debounce", "3", "--mode=apply", "-l",
+                   "controller=dsd", "--drift_after", "0", "--resync", "0",
+                   "--burst", "1"});
+  ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  const std::vector<dsd::testing::LoggedRequest> writes = Writes();
+  ASSERT_EQ(writes.size(), 2u);
+  EXPECT_LT(writes[1].at - writes[0].at, std::chrono::seconds(1))
+      << adapter.Output();
+}
+
 // No action without a plan: while dsd-server is down nothing is sent
 // (the round fails and is retried); once it is back, the change made
 // meanwhile is carried out.
