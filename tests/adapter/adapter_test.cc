@@ -1088,6 +1088,22 @@ class ApplyTest : public AdapterTest {
     server_->Apply(n);
   }
 
+  // Whether, within 15 s, the adapter's watch has shown ssd-monitor's two
+  // pods Ready: the status it wrote says so, with observedGeneration (no
+  // expectation pending). A test that holds the pod watch waits for it
+  // first: the pods' own events may still be on their way.
+  bool BothPodsSeenReady() const {
+    return Eventually(
+        [this] {
+          const nlohmann::json ds =
+              server_->Get("DaemonSet", "default", "ssd-monitor");
+          return ds.contains("status") &&
+                 ds["status"].value("numberReady", 0) == 2 &&
+                 ds["status"].value("observedGeneration", 0) == 1;
+        },
+        std::chrono::seconds(15));
+  }
+
   // Loses the Pod events held since HoldWatches("Pod", true): the history
   // is compacted and every watch cut, so that watching again from before
   // them answers 410 Expired, and the adapter relists.
@@ -1424,6 +1440,7 @@ TEST_F(ApplyTest, ALaggingWatchNeverCausesASecondCreate) {
 TEST_F(ApplyTest, ARelistMeetsTheExpectationsOfThePodsItBrings) {
   Adapter adapter(ApplyArgs({}));
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  ASSERT_TRUE(BothPodsSeenReady()) << adapter.Output();
   server_->HoldWatches("Pod", true);
   Relabel("k8s-node3", "ssd");
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2", "k8s-node3"}))
@@ -1441,6 +1458,7 @@ TEST_F(ApplyTest, ARelistMeetsTheExpectationsOfThePodsItBrings) {
 TEST_F(ApplyTest, ARelistMeetsTheExpectationsOfThePodsItNoLongerHolds) {
   Adapter adapter(ApplyArgs({}));
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
+  ASSERT_TRUE(BothPodsSeenReady()) << adapter.Output();
   server_->HoldWatches("Pod", true);
   Relabel("k8s-node1", "hdd");
   ASSERT_TRUE(WaitForPodsOn({"k8s-node2"})) << adapter.Output();
@@ -1457,15 +1475,7 @@ TEST_F(ApplyTest, ARelistMeetsTheExpectationsOfThePodsItNoLongerHolds) {
 TEST_F(ApplyTest, ADeleteOfAReplacedPodIsAConflictAndDecidedAgain) {
   Adapter adapter(ApplyArgs({}));
   ASSERT_TRUE(WaitForPodsOn({"k8s-node1", "k8s-node2"})) << adapter.Output();
-  // Once the watch has shown both pods Ready (the status says so, and has
-  // no creates pending), it lags.
-  auto ready = [this] {
-    const nlohmann::json ds =
-        server_->Get("DaemonSet", "default", "ssd-monitor");
-    return ds.contains("status") && ds["status"].value("numberReady", 0) == 2 &&
-           ds["status"].value("observedGeneration", 0) == 1;
-  };
-  ASSERT_TRUE(Eventually(ready, std::chrono::seconds(15))) << adapter.Output();
+  ASSERT_TRUE(BothPodsSeenReady()) << adapter.Output();
   server_->HoldWatches("Pod", true);
   nlohmann::json pod = Pods().find("k8s-node1")->second;
   const std::string name = pod["metadata"]["name"];
