@@ -523,8 +523,9 @@ void Auditor::DecideAddedNodes(const std::set<std::string>& added,
   }
   Dirty every;
   every.all = "node-added";
-  // A plan made stale while it was made (a pod of the DaemonSet changed)
-  // is made again, twice at most; past that, the full round has them.
+  // A plan made stale while it was made (a pod of the DaemonSet changed),
+  // or a round that failed, is made again, twice at most; past that, the
+  // full round has them.
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (DecideRound(every, &added, now)) return;
@@ -623,10 +624,10 @@ bool Auditor::DecideRound(const Dirty& dirty,
                       const std::function<void(std::string_view)>& each) {
     if (!ahead) return pods.ForEachIndexed(index, each);
     pods.ForEachIndexed(index, [&](std::string_view stored) {
-      v1::Pod pod;
       for (const std::string& node : *only_nodes) {
         if (stored.find(node) == std::string_view::npos) continue;
         if (!IsMessage(stored)) return each(stored);
+        v1::Pod pod;
         if (ParseStored(stored, pod) && only_nodes->count(TargetNodeOf(pod))) {
           return each(stored);
         }
