@@ -524,10 +524,12 @@ void Auditor::DecideAddedNodes(const std::set<std::string>& added,
   Dirty every;
   every.all = "node-added";
   // A plan made stale while it was made (a pod of the DaemonSet changed),
-  // or a round that failed, is made again, twice at most; past that, the
-  // full round has them.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // one waiting on an expectation, or a round that failed, is made again
+  // after 50, 100 and 200 ms; past that, the full round has them.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
+    }
     if (DecideRound(every, &added, now)) return;
   }
 }
@@ -1048,10 +1050,15 @@ bool Auditor::Apply(const v1::DecideResponse& response,
       }
       return out;
     };
-    current =
-        applier_->Sync(plan, *ds, epoch->second, pod_of, hashes, scope).state !=
-            SyncOutcome::State::kStale &&
-        current;
+    const SyncOutcome::State state =
+        applier_->Sync(plan, *ds, epoch->second, pod_of, hashes, scope).state;
+    // An added node's plan waiting on another node's expectation is worth
+    // another try too: the watch usually meets it within milliseconds.
+    if (state == SyncOutcome::State::kStale ||
+        (scope == PlanScope::kNewNodesCreates &&
+         state == SyncOutcome::State::kWaiting)) {
+      current = false;
+    }
   }
   return current;
 }

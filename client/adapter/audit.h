@@ -122,7 +122,8 @@ class Auditor {
   void LogChange(const DriftChange& change);
   // Apply mode: carries out each plan of `response`, decided from
   // `decided`'s DaemonSets with their pods' `epochs`; false when one was
-  // stale (Applier::Sync), to be decided again.
+  // stale (Applier::Sync), or for added nodes waiting on an expectation,
+  // to be decided again.
   bool Apply(const v1::DecideResponse& response, const v1::Snapshot& decided,
              const std::map<std::string, uint64_t>& epochs, PlanScope scope);
   void WriteReport(Clock::time_point now);
