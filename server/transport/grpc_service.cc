@@ -220,9 +220,11 @@ void GrpcService::Start(grpc::ServerCompletionQueue* cq) {
 
 void GrpcService::Request(Method method, grpc::ServerCompletionQueue* cq) {
   auto* call = new Call(*this, method);
-  HandOff();
   // Asked before the call is: its kDone event comes once it has arrived.
   call->context.AsyncNotifyWhenDone(&call->done);
+  // After the last write before gRPC has the call: at shutdown another
+  // polling thread may delete it as soon as it is requested.
+  HandOff();
   auto* const tag = &call->arrived;
   switch (method) {
     case Method::kDecide:

@@ -444,6 +444,10 @@ class GrpcLimitsTest : public ::testing::Test {
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown(absl::Seconds(30));
   }
+  // Declared before the server, so it outlives it: a worker may still be
+  // inside the clock when the client has its answer, and ThreadSanitizer
+  // cannot see the order the network gives.
+  HoldingClock clock_;
   std::unique_ptr<Server> server_;
 };
 
@@ -472,11 +476,10 @@ TEST_F(GrpcLimitsTest, RequestOverMaxRequestBytesIsResourceExhausted) {
 // first is done, calls fit again, and one larger than the whole budget
 // runs when it is alone.
 TEST_F(GrpcLimitsTest, RequestBytesInFlightOverTheBudgetAreResourceExhausted) {
-  HoldingClock clock;
   const size_t size = ValidDecideRequest().ByteSizeLong();
   ServerOptions options = LocalOptions();
   options.max_request_bytes_in_flight = static_cast<int64_t>(size + size / 2);
-  server_ = StartServer(options, clock.Clock());
+  server_ = StartServer(options, clock_.Clock());
   ASSERT_NE(server_, nullptr);
   auto stub = v1::DaemonSetScheduler::NewStub(Connect(*server_));
   const auto decide = [&stub](const v1::DecideRequest& request) {
@@ -486,14 +489,14 @@ TEST_F(GrpcLimitsTest, RequestBytesInFlightOverTheBudgetAreResourceExhausted) {
     return stub->Decide(&context, request, &response);
   };
 
-  clock.Hold();
+  clock_.Hold();
   std::future<grpc::Status> first = std::async(
       std::launch::async, [&] { return decide(ValidDecideRequest()); });
-  ASSERT_TRUE(clock.AwaitWaiting(1));
+  ASSERT_TRUE(clock_.AwaitWaiting(1));
   const grpc::Status rejected = decide(ValidDecideRequest());
   EXPECT_THAT(rejected, GrpcStatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   EXPECT_THAT(rejected.error_message(), HasSubstr("request_bytes_in_flight"));
-  clock.Release();
+  clock_.Release();
   EXPECT_TRUE(first.get().ok());
 
   EXPECT_TRUE(decide(ValidDecideRequest()).ok());
@@ -509,20 +512,19 @@ TEST_F(GrpcLimitsTest, RequestBytesInFlightOverTheBudgetAreResourceExhausted) {
 // One connection may have Http2Options::max_concurrent_streams calls open;
 // the client queues the next one, which never reaches the service.
 TEST_F(GrpcLimitsTest, StreamsPerConnectionAreLimited) {
-  HoldingClock clock;
   ServerOptions options = LocalOptions();
   options.http2.max_concurrent_streams = 1;
-  server_ = StartServer(options, clock.Clock());
+  server_ = StartServer(options, clock_.Clock());
   ASSERT_NE(server_, nullptr);
   auto stub = v1::DaemonSetScheduler::NewStub(Connect(*server_));
-  clock.Hold();
+  clock_.Hold();
   std::future<grpc::Status> first = std::async(std::launch::async, [&stub] {
     grpc::ClientContext context;
     SetDeadline(context);
     v1::DecideResponse response;
     return stub->Decide(&context, ValidDecideRequest(), &response);
   });
-  ASSERT_TRUE(clock.AwaitWaiting(1));
+  ASSERT_TRUE(clock_.AwaitWaiting(1));
 
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
@@ -531,8 +533,8 @@ TEST_F(GrpcLimitsTest, StreamsPerConnectionAreLimited) {
   EXPECT_THAT(stub->Decide(&context, ValidDecideRequest(), &response),
               GrpcStatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
   AwaitServerSide();
-  EXPECT_EQ(clock.reads(), 1);  // the second call never reached dsd
-  clock.Release();
+  EXPECT_EQ(clock_.reads(), 1);  // the second call never reached dsd
+  clock_.Release();
   EXPECT_TRUE(first.get().ok());
 }
 

@@ -295,19 +295,21 @@ TEST(MainTest, SigtermUnderLoadCompletesOrRefusesEveryCall) {
       << std::chrono::duration<double>(took).count() << " s";
 
   int client_ok = 0;
-  int client_unavailable = 0;
+  int client_refused = 0;
   for (const std::vector<grpc::StatusCode>& client : codes) {
     for (const grpc::StatusCode c : client) {
       if (c == grpc::StatusCode::OK) ++client_ok;
-      if (c == grpc::StatusCode::UNAVAILABLE) ++client_unavailable;
-      EXPECT_TRUE(c == grpc::StatusCode::OK ||
-                  c == grpc::StatusCode::UNAVAILABLE ||
-                  c == grpc::StatusCode::CANCELLED)
+      const bool refused = c == grpc::StatusCode::UNAVAILABLE ||
+                           c == grpc::StatusCode::CANCELLED;
+      if (refused) ++client_refused;
+      EXPECT_TRUE(c == grpc::StatusCode::OK || refused)
           << "a call answered " << c;
     }
   }
-  // The clients kept sending after the drain began, so some were refused.
-  EXPECT_GT(client_unavailable, 0);
+  // The clients kept sending after the drain began, so some were refused
+  // (under ThreadSanitizer's slowness, now and then all of them across the
+  // GOAWAY: CANCELLED).
+  EXPECT_GT(client_refused, 0);
 
   int server_ok = 0;
   std::istringstream lines(server.Stderr());
