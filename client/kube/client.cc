@@ -15,6 +15,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "client/kube/slim.h"
 
 namespace dsd::kube {
 namespace {
@@ -789,8 +790,14 @@ absl::Status Client::Watch(const Resource& resource,
   int64_t line_number = 0;
   t.on_line = [&](std::string_view line) -> absl::Status {
     ++line_number;
-    nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
     const std::string where = what + ": event " + std::to_string(line_number);
+    if (NestedDeeperThan(line, kMaxJsonNesting)) {
+      event_error =
+          absl::DataLossError(where + ": JSON nested deeper than " +
+                              std::to_string(kMaxJsonNesting) + " levels");
+      return event_error;
+    }
+    nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
     if (!event.is_object()) {
       event_error = absl::DataLossError(
           where + ": not a JSON object: " + Cut(line.substr(0, 80)));

@@ -639,8 +639,36 @@ absl::Status NotList(const std::string& what) {
 absl::Status ItemNotObject(const std::string& what) {
   return absl::DataLossError(what + ": an item is not an object");
 }
+absl::Status TooDeep(const std::string& what) {
+  return absl::DataLossError(what + ": JSON nested deeper than " +
+                             std::to_string(kMaxJsonNesting) + " levels");
+}
 
 }  // namespace
+
+bool NestedDeeperThan(std::string_view json, size_t limit) {
+  size_t depth = 0;
+  for (size_t i = 0; i < json.size(); ++i) {
+    switch (json[i]) {
+      case '"':  // to the closing quote, past escaped characters
+        for (++i; i < json.size() && json[i] != '"'; ++i) {
+          if (json[i] == '\\') ++i;
+        }
+        break;
+      case '[':
+      case '{':
+        if (++depth > limit) return true;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
 
 nlohmann::json SlimObject(const nlohmann::json& object) {
   nlohmann::json slim = object;
@@ -704,6 +732,7 @@ namespace internal {
 absl::Status DecodeListPageNlohmann(std::string_view body,
                                     const Resource& resource,
                                     const std::string& what, SlimPage* page) {
+  if (NestedDeeperThan(body, kMaxJsonNesting)) return TooDeep(what);
   nlohmann::json list = nlohmann::json::parse(body, nullptr, false);
   if (!list.is_object()) return NotObject(what);
   auto items = list.find("items");

@@ -31,6 +31,15 @@ struct Resource;
 // object itself is left as it was.
 nlohmann::json SlimObject(const nlohmann::json& object);
 
+// Go's encoding/json, and so the API server, refuses JSON nested deeper
+// than this; dsd too, before nlohmann's copy and dump, which recurse once
+// a level (about 0.8 KB of stack each in Release).
+inline constexpr size_t kMaxJsonNesting = 10'000;
+
+// Whether `json` nests arrays and objects deeper than `limit`; strings are
+// skipped, nothing else is checked. One pass, no recursion.
+bool NestedDeeperThan(std::string_view json, size_t limit);
+
 // The store's key of an object: "namespace/name" from its metadata ("/name"
 // for a cluster-scoped one), "" when it has no name.
 std::string ObjectKey(const nlohmann::json& object);

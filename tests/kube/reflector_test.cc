@@ -469,6 +469,11 @@ INSTANTIATE_TEST_SUITE_P(
     Pages, BadPageTest,
     ::testing::ValuesIn(std::vector<BadPageRow>{
         {"Empty", "", "the answer is not a JSON object"},
+        // Go's encoding/json allows 10,000 levels; nlohmann would recurse.
+        {"DeeperThanGoAllows",
+         Page(R"({"metadata":{"name":"p"},"spec":{"deep":)" +
+              std::string(9'998, '[') + std::string(9'998, ']') + "}}"),
+         "JSON nested deeper than 10000 levels"},
         {"Truncated", Page(R"({"metadata":{"name":"p"})").substr(0, 60),
          "the answer is not a JSON object"},
         {"Array", "[1,2]", "the answer is not a JSON object"},
@@ -557,6 +562,35 @@ INSTANTIATE_TEST_SUITE_P(
 // continue token, 4,000 escapes in 24 KB) must not pile up from page to
 // page. It did, and the seventh page wrote past the buffer (ASan; the
 // fuzzer found it).
+// Nesting is counted over arrays and objects, never inside strings.
+struct NestingRow {
+  const char* name;
+  std::string json;
+  size_t limit;
+  bool deeper;
+};
+
+class NestingTest : public ::testing::TestWithParam<NestingRow> {};
+
+TEST_P(NestingTest, CountsArraysAndObjectsOutsideStrings) {
+  const NestingRow& row = GetParam();
+  EXPECT_EQ(NestedDeeperThan(row.json, row.limit), row.deeper);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Json, NestingTest,
+    ::testing::ValuesIn(std::vector<NestingRow>{
+        {"Scalar", "7", 0, false},
+        {"AtTheLimit", R"({"a":[{}]})", 3, false},
+        {"OneOver", R"({"a":[{}]})", 2, true},
+        {"SiblingsDoNotAdd", "[[],[],[]]", 2, false},
+        {"BracketsInAString", R"(["[[[[{{{{"])", 1, false},
+        {"EscapedQuoteKeepsTheString", R"(["\"[[[["])", 1, false},
+        {"EscapedBackslashEndsIt", R"(["\\",[[]]])", 2, true},
+        {"Unbalanced", "]]]][[", 2, false},
+    }),
+    testing::ParamName<NestingRow>);
+
 TEST(SlimPageTest, DecoderReusedAcrossPages) {
   std::string token;
   for (int i = 0; i < 4000; ++i) token += "\\u0061";
