@@ -85,8 +85,7 @@ std::string Metrics::RenderText() const {
       if (n == 0) continue;
       absl::StrAppend(&out, "dsd_requests_total{method=\"",
                       Abs(kMethodNames[mi]), "\",code=\"",
-                      Abs(CodeName(static_cast<grpc::StatusCode>(ci))), "\"} ",
-                      n, "\n");
+                      Abs(CodeName(static_cast<int>(ci))), "\"} ", n, "\n");
     }
   }
 

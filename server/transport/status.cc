@@ -61,7 +61,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code, message, details.SerializeAsString());
 }
 
-std::string CodeName(grpc::StatusCode code) {
+std::string CodeName(int code) {
   // grpc::StatusCode and absl::StatusCode both number google.rpc.Code.
   std::string name =
       absl::StatusCodeToString(static_cast<absl::StatusCode>(code));

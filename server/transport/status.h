@@ -33,9 +33,11 @@ inline constexpr size_t kMaxStatusDetailsBytes = 4096;
 // would exceed kMaxStatusDetailsBytes (then none).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// The canonical name of `code` ("OK", "INVALID_ARGUMENT", ...), as used in
-// logs and metric labels; "UNKNOWN" for a value outside the enum.
-std::string CodeName(grpc::StatusCode code);
+// The canonical name of the google.rpc.Code numbered `code` ("OK",
+// "INVALID_ARGUMENT", ...; a grpc::StatusCode converts), as used in logs
+// and metric labels; "UNKNOWN" for any other number. An int, not the enum:
+// a grpc::StatusCode holding such a number would be undefined behaviour.
+std::string CodeName(int code);
 
 }  // namespace dsd::transport
 

@@ -30,6 +30,7 @@
 #include "tests/kube/fake_apiserver.h"
 #include "tests/testing/local_server.h"
 #include "tests/testing/param_name.h"
+#include "tests/testing/sanitizers.h"
 #include "tests/transport/server_process.h"
 
 namespace dsd::client {
@@ -376,17 +377,6 @@ BinaryRun RunDsdctl(const std::vector<std::string>& args,
   return r;
 }
 
-bool UnderAddressSanitizer() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
-
 // Whether `text` holds a control byte other than the newline ending a line.
 bool HasControlByte(const std::string& text) {
   for (char c : text) {
@@ -613,7 +603,7 @@ TEST_F(DsdctlBinaryTest, InputOverMaxInputBytesIsTooLarge) {
 // Under a memory limit, endless input or aliases multiplying a large scalar
 // end in an input error, never std::bad_alloc's abort (exit 134).
 TEST_F(DsdctlBinaryTest, OutOfMemoryIsAnInputErrorNotAnAbort) {
-  if (UnderAddressSanitizer()) {
+  if (::dsd::testing::UnderAddressSanitizer()) {
     GTEST_SKIP() << "RLIMIT_AS and AddressSanitizer's shadow memory clash";
   }
   std::string aliases =

@@ -9,14 +9,24 @@
 
 namespace dsd::testing {
 
+// True under AddressSanitizer: GCC defines __SANITIZE_ADDRESS__, clang 14
+// only answers __has_feature.
+inline bool UnderAddressSanitizer() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#endif
+#endif
+  return false;
+}
+
 // True under AddressSanitizer or ThreadSanitizer, whose allocators are
 // not glibc's (mallinfo2 reads 0; freed memory is kept by design).
 inline bool UnderSanitizerAllocator() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#else
-  return dlsym(RTLD_DEFAULT, "__tsan_init") != nullptr;
-#endif
+  return UnderAddressSanitizer() ||
+         dlsym(RTLD_DEFAULT, "__tsan_init") != nullptr;
 }
 
 }  // namespace dsd::testing

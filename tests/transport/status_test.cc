@@ -86,7 +86,8 @@ TEST(ToGrpcStatusTest, OutOfRangeCodeBecomesUnknown) {
   // absl::Status keeps codes it does not know; gRPC has no such code.
   const absl::Status odd(static_cast<absl::StatusCode>(42), "odd");
   EXPECT_THAT(ToGrpcStatus(odd), GrpcStatusIs(grpc::StatusCode::UNKNOWN));
-  EXPECT_EQ(CodeName(static_cast<grpc::StatusCode>(42)), "UNKNOWN");
+  EXPECT_EQ(CodeName(42), "UNKNOWN");
+  EXPECT_EQ(CodeName(-1), "UNKNOWN");
 }
 
 TEST(ToGrpcStatusTest, PayloadsRoundTripAsDetails) {
