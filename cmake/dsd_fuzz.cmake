@@ -1,16 +1,19 @@
-# DSD_FUZZ=ON (the `fuzz` preset, clang only) builds every target with
-# libFuzzer's coverage instrumentation plus AddressSanitizer and
-# UndefinedBehaviorSanitizer; fuzz/ then adds the libFuzzer programs. Debian's
-# gRPC, protobuf, yaml-cpp and Abseil are not instrumented: the fuzzer is
-# guided by dsd's code, which is where the parsers under test live.
+# DSD_FUZZ=ON (clang only, with DSD_SANITIZE) adds libFuzzer's coverage
+# instrumentation to every target, and fuzz/ adds the libFuzzer programs.
+# Two presets use it: `asan` (-O0; make test builds the tests and the
+# fuzzers in one tree and runs each fuzzer briefly) and `fuzz` (-O1, only
+# the fuzzers: make fuzz's long runs). Debian's gRPC, protobuf, yaml-cpp
+# and Abseil are not instrumented: the fuzzer is guided by dsd's code,
+# which is where the parsers under test live.
 option(DSD_FUZZ "Build the libFuzzer targets (clang; fuzz/)" OFF)
 if(DSD_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-    message(FATAL_ERROR "DSD_FUZZ needs clang (cmake --preset fuzz)")
+    message(FATAL_ERROR "DSD_FUZZ needs clang (cmake --preset asan or fuzz)")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
-                      -fno-omit-frame-pointer -fno-sanitize-recover=all)
-  add_link_options(-fsanitize=address,undefined)
+  if(NOT DSD_SANITIZE)
+    message(FATAL_ERROR "DSD_FUZZ needs DSD_SANITIZE (ASan + UBSan)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
 # DSD_TSAN=ON (the `tsan` preset): ThreadSanitizer on every target.

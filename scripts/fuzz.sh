@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs each libFuzzer target (build/fuzz/bin/<target>_fuzzer, `make fuzz`)
-# for FUZZ_SECONDS (default 60), the targets side by side (FUZZ_JOBS=1 runs
-# them one after the other). Each starts from the checked-in corpus
+# Runs each libFuzzer target (FUZZ_BUILD/bin/<target>_fuzzer; FUZZ_BUILD is
+# build/fuzz for `make fuzz`, build/asan for make test's brief runs) for
+# FUZZ_SECONDS (default 60), all side by side (FUZZ_JOBS=1 runs them one
+# after the other). Each starts from the checked-in corpus
 # (fuzz/corpus/<target>/, read only) plus what earlier runs found
-# (build/fuzz/corpus/<target>/, where new inputs go). One line a target:
+# (FUZZ_BUILD/corpus/<target>/, where new inputs go). One line a target:
 # executions, executions per second, coverage. A crash or a failed check
 # exits 1, printing the fuzzer's report and how to replay the input; add
 # that input to fuzz/corpus/<target>/ with the fix (fuzz/README.md).
@@ -12,10 +13,11 @@ cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-2}
-bin=build/fuzz/bin
-work=build/fuzz/corpus
-artifacts=build/fuzz/artifacts
-logs=build/fuzz/logs
+build=${FUZZ_BUILD:-build/fuzz}
+bin=$build/bin
+work=$build/corpus
+artifacts=$build/artifacts
+logs=$build/logs
 targets=(${FUZZ_TARGETS:-request k8s_load kube_list extender})
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}
@@ -24,6 +26,10 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_supp
 
 run() {
   local t=$1
+  # JSON may nest 10,000 levels (client/kube/slim.h, as Go allows), and
+  # nlohmann recurses once a level: at -O0 under ASan (build/asan) that
+  # needs more than the usual 8 MB of stack.
+  ulimit -s 262144 2>/dev/null || true
   mkdir -p "$work/$t" "$artifacts/$t" "$logs"
   # -timeout: an input taking 10 s is a hang; -rss_limit_mb: one that
   # needs 2 GB is a memory bomb. Both are failures.
@@ -45,7 +51,7 @@ summary() {
 
 for t in "${targets[@]}"; do
   if [[ ! -x "$bin/${t}_fuzzer" ]]; then
-    echo "fuzz: $bin/${t}_fuzzer is missing: make fuzz builds it" >&2
+    echo "fuzz: $bin/${t}_fuzzer is missing: make fuzz-build (build/fuzz) or make asan (build/asan) builds it" >&2
     exit 2
   fi
 done

@@ -12,9 +12,10 @@ PACKAGES=(
   libcurl4-openssl-dev libsimdjson-dev
   openssl clang-format
 )
-# Only for the fuzz targets (the `fuzz` preset, fuzz/; `make fuzz`,
-# `make test-fuzz`): Debian 12's clang (14) and its libFuzzer.
-# ThreadSanitizer (the `tsan` preset) is GCC's own, part of build-essential.
+# For the clang builds (the `asan` and `fuzz` presets; make test, make
+# asan, make fuzz): Debian 12's clang (14) and its libFuzzer. Not needed
+# for `make build` or `make run`. ThreadSanitizer (the `tsan` preset) is
+# GCC's own, part of build-essential.
 FUZZ_PACKAGES=(clang libfuzzer-14-dev)
 # Only for `make lint` and `make bench`; not needed to build or test.
 OPTIONAL_PACKAGES=(clang-tidy gnuplot-nox python3)
