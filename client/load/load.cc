@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "client/load/latency_histogram.h"
+#include "server/common/handoff.h"
 
 namespace dsd::client {
 namespace {
@@ -189,6 +190,7 @@ void LoadRun::Issue(Clock::time_point intended, bool measured) {
   call->reader =
       stub.PrepareUnaryCall(&call->context, method_, call->request, &queue_);
   call->reader->StartCall();
+  ::dsd::common::HandOff();  // the poller that takes its event reads the call
   call->reader->Finish(&call->response, &call->status, call);
 }
 
@@ -395,6 +397,7 @@ LoadResult LoadRun::Run(std::ostream* progress) {
       void* tag = nullptr;
       bool ok = false;
       while (queue_.Next(&tag, &ok)) {
+        ::dsd::common::TakeOver();
         OnDone(static_cast<Call*>(tag));
       }
     });

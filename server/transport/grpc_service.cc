@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/common/handoff.h"
 #include "server/common/logging.h"
 #include "server/convert/errors.h"
 #include "server/transport/request_bytes.h"
@@ -25,6 +26,9 @@
 
 namespace dsd::transport {
 namespace {
+
+using ::dsd::common::HandOff;
+using ::dsd::common::TakeOver;
 
 // How close to its deadline a cancelled call counts as DEADLINE_EXCEEDED
 // (see Outcome): the request's one-way latency, generously.
@@ -86,15 +90,6 @@ FirstViolation FindFirstViolation(const absl::Status& status) {
   }
   return out;
 }
-
-// Calls pass between threads through the completion queue, whose
-// synchronisation ThreadSanitizer cannot see in Debian's uninstrumented
-// libgrpc. Each hand-off to gRPC also releases this atomic (HandOff) and
-// each event taken from a queue acquires it (TakeOver), so that TSan sees
-// the order too: two atomic operations a call.
-std::atomic<uint64_t> handoffs{0};
-void HandOff() { handoffs.fetch_add(1, std::memory_order_release); }
-void TakeOver() { (void)handoffs.load(std::memory_order_acquire); }
 
 }  // namespace
 
