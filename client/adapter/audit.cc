@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/common/connection.h"
 #include "client/k8s/snapshot_loader.h"
 #include "google/protobuf/io/coded_stream.h"
 
@@ -51,28 +52,6 @@ nlohmann::json ActionJson(const Action& a) {
                         {"failedPredicates", a.failed_predicates}};
   }
   return j;
-}
-
-const char* GrpcCodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
 
 // Upper bounds of the per-batch histograms.
@@ -949,7 +928,7 @@ bool Auditor::DecideRound(const Dirty& dirty,
     for (const std::string& key : b.keys) reasons[key] = scope[key];
     if (!b.status.ok()) {
       std::string error = "dsd-server " + options_.server.server + ": " +
-                          GrpcCodeName(b.status.error_code()) + ": " +
+                          client::StatusCodeName(b.status.error_code()) + ": " +
                           client::Printable(b.status.error_message());
       const auto violations = client::FieldViolations(b.status);
       if (!violations.empty()) {
