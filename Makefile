@@ -6,19 +6,6 @@ FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 30
 # make soak: minutes of mixed load before the drain.
 SOAK_MINUTES ?= 10
-# The programs the ThreadSanitizer build needs: the transport, service,
-# load-client, Kubernetes client, adapter and extender tests (and the
-# binaries they run). Only these are built under TSan; ctest skips the
-# rest (_NOT_BUILT).
-TSAN_TARGETS := dsd-server common_logging_test scheduler_service_test \
-  transport_status_test transport_metrics_test transport_flags_test \
-  transport_grpc_service_test transport_server_test \
-  transport_request_bytes_test transport_hostile_request_test \
-  transport_main_test transport_worker_pool_test client_synthetic_cluster_test \
-  load_latency_histogram_test load_command_test \
-  kube_client_test reflector_test adapter_test drift_test \
-  extender_verdicts_test extender_filter_test extender_binary_test
-FUZZ_TARGETS := request_fuzzer k8s_load_fuzzer kube_list_fuzzer extender_fuzzer
 SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
 
 .PHONY: help deps build asan fuzz-build fuzz tsan soak test test-release test-asan test-fuzz test-tsan image image-test run bench format format-check lint clean
@@ -58,7 +45,7 @@ asan:
 fuzz-build:
 	@bash scripts/install-deps.sh --fuzz
 	@cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@cmake --build --preset fuzz -j $(JOBS) --target fuzzers
 
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
@@ -70,7 +57,7 @@ test-fuzz: asan
 
 tsan: deps
 	@cmake --preset tsan >/dev/null
-	@cmake --build --preset tsan -j $(JOBS) --target $(TSAN_TARGETS)
+	@cmake --build --preset tsan -j $(JOBS) --target tsan_targets
 
 test-tsan: tsan
 	ctest --preset tsan -E _NOT_BUILT
@@ -87,7 +74,7 @@ test-asan: asan
 # The image smoke test runs after the Release tests (it packs their binaries)
 # and before the ASan build. Formatting last: a format slip should not
 # hide test results.
-test: test-release image-test test-asan test-fuzz format-check
+test: test-release image-test test-asan test-fuzz test-tsan format-check
 
 # Full multi-stage build (compiles inside the builder stage).
 image:
