@@ -504,8 +504,10 @@ void Auditor::DecideAddedNodes(const std::set<std::string>& added,
   every.all = "node-added";
   // A plan made stale while it was made (a pod of the DaemonSet changed),
   // one waiting on an expectation, or a round that failed, is made again
-  // after 50, 100 and 200 ms; past that, the full round has them.
-  for (int attempt = 0; attempt < 4; ++attempt) {
+  // after 50 ms, doubling up to 1.6 s (3.15 s in all: on a loaded machine
+  // a pod's events can keep coming for that long); past that, the full
+  // round has them.
+  for (int attempt = 0; attempt < 7; ++attempt) {
     if (attempt > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
     }
