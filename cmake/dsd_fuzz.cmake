@@ -1,16 +1,13 @@
-# DSD_FUZZ=ON (clang only, with DSD_SANITIZE) builds the libFuzzer programs
-# (fuzz/). DSD_FUZZ_COVERAGE (on by default) adds libFuzzer's coverage
-# instrumentation to every target, which guides the fuzzer. Two presets:
-#  - `fuzz` (-O1, coverage, only the fuzzers): make fuzz's long runs;
-#  - `asan` (-O0, every test too, no coverage): make test runs each fuzzer
-#    30 s to keep it building and running. Coverage would cost a quarter
-#    more compile time there, which CI's 30 minutes cannot spare; without
-#    it libFuzzer still mutates the corpus through every check, blindly.
+# DSD_FUZZ=ON (clang only, with DSD_SANITIZE) adds libFuzzer's coverage
+# instrumentation to every target, and fuzz/ adds the libFuzzer programs.
+# Two presets use it: `asan` (-O0; make test builds the tests and the
+# fuzzers in one tree and runs each fuzzer briefly) and `fuzz` (-O1, only
+# the fuzzers: make fuzz's long runs). The coverage is not optional:
+# without it libFuzzer finds no interesting input and exits with an error.
 # Debian's gRPC, protobuf, yaml-cpp and Abseil are not instrumented: the
 # fuzzer is guided by dsd's code, which is where the parsers under test
 # live.
 option(DSD_FUZZ "Build the libFuzzer targets (clang; fuzz/)" OFF)
-option(DSD_FUZZ_COVERAGE "Coverage instrumentation for DSD_FUZZ" ON)
 if(DSD_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "DSD_FUZZ needs clang (cmake --preset asan or fuzz)")
@@ -18,9 +15,7 @@ if(DSD_FUZZ)
   if(NOT DSD_SANITIZE)
     message(FATAL_ERROR "DSD_FUZZ needs DSD_SANITIZE (ASan + UBSan)")
   endif()
-  if(DSD_FUZZ_COVERAGE)
-    add_compile_options(-fsanitize=fuzzer-no-link)
-  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
 # DSD_TSAN=ON (the `tsan` preset): ThreadSanitizer on every target.
