@@ -77,8 +77,8 @@ test-asan: asan
 # The image smoke test runs after the Release tests (it packs their binaries)
 # and before the ASan build. Formatting last: a format slip should not
 # hide test results. The ThreadSanitizer tests (make test-tsan) are not
-# part of it: with them a clean run took 1,903 s and about 1,900 s of CI's
-# 1,800 on 2 cores (its build about 300 s, its tests 230-310 s).
+# part of it: with them a clean run took 1,903 s of CI's 1,800 on 2 cores
+# (the TSan build 300-360 s, its tests 230-310 s).
 test: test-release image-test test-asan test-fuzz format-check
 
 # Full multi-stage build (compiles inside the builder stage).
