@@ -242,13 +242,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
         res.set_content(JsonError(message), kJson);
       });
   // Known paths only, so that a scan of random paths cannot grow the
-  // metrics without bound.
-  s.set_logger([&metrics, filter_path](const httplib::Request& req,
-                                       const httplib::Response& res) {
-    const bool known = req.path == filter_path || req.path == "/healthz" ||
-                       req.path == "/readyz" || req.path == "/metrics";
-    metrics.Count(known ? req.path : "other", res.status);
-  });
+  // metrics without bound. Counted before the answer is written (httplib's
+  // logger runs after it), so that a client that has its answer finds it
+  // counted.
+  s.set_post_routing_handler(
+      [&metrics, filter_path](const httplib::Request& req,
+                              const httplib::Response& res) {
+        const bool known = req.path == filter_path || req.path == "/healthz" ||
+                           req.path == "/readyz" || req.path == "/metrics";
+        metrics.Count(known ? req.path : "other", res.status);
+      });
 
   if (port == 0) {
     port = s.bind_to_any_port(host);

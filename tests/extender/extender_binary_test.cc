@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "dsd/v1/dsd.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -165,6 +166,29 @@ TEST_F(ExtenderBinaryTest, AnswersFilterAndServesItsEndpoints) {
 
   extender.Signal(SIGTERM);
   EXPECT_EQ(extender.WaitForExit(kStartTimeout), 0) << extender.Stderr();
+}
+
+// A request is counted before its answer is written: a scrape that follows
+// an answer on another connection always finds it. httplib's logger, which
+// counted before, runs after the answer is sent.
+TEST_F(ExtenderBinaryTest, AnAnsweredRequestIsAlreadyCounted) {
+  ExtenderProcess extender(Flags());
+  const auto client = ClientOf(extender);
+  ASSERT_TRUE(client) << extender.Stderr();
+  for (int i = 1; i <= 200; ++i) {
+    const auto miss = client->Get("/no-such-path");  // a new connection
+    ASSERT_TRUE(miss);
+    ASSERT_EQ(miss->status, 404);
+    const auto metrics = client->Get("/metrics");
+    ASSERT_TRUE(metrics);
+    ASSERT_NE(
+        metrics->body.find(absl::StrCat(
+            "dsd_extender_http_requests_total{path=\"other\",code=\"404\"} ", i,
+            "\n")),
+        std::string::npos)
+        << "request " << i << ":\n"
+        << metrics->body;
+  }
 }
 
 TEST_F(ExtenderBinaryTest, BodyOverTheCapGets413) {
