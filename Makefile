@@ -12,13 +12,13 @@ SOURCES := $(shell git ls-files '*.h' '*.cc' '*.proto' 2>/dev/null)
 
 help:
 	@echo "make run     build, start dsd-server on 127.0.0.1:50051, replay examples/ through dsdctl"
-	@echo "make test    build Release and ASan+UBSan, run every test in both (ctest), each fuzzer TEST_FUZZ_SECONDS (30),"
-	@echo "             check formatting"
+	@echo "make test    build Release, ASan+UBSan and TSan; run every test in the first two, the threaded ones"
+	@echo "             under TSan, each fuzzer TEST_FUZZ_SECONDS (30); check formatting"
 	@echo "make build   Release build only (build/release)"
 	@echo "make asan    ASan+UBSan build (clang, build/asan): every test and the fuzzers"
 	@echo "make fuzz    build the libFuzzer targets optimised (clang, build/fuzz) and run each FUZZ_SECONDS (60)"
 	@echo "make test-fuzz  each fuzzer of build/asan for TEST_FUZZ_SECONDS (30), as make test does"
-	@echo "make test-tsan  ThreadSanitizer build (build/tsan) of the threaded tests, run with ctest; not in make test (CI's time)"
+	@echo "make test-tsan  ThreadSanitizer build (clang, build/tsan) of the threaded tests, run with ctest"
 	@echo "make soak    dsd-server under mixed load for SOAK_MINUTES (10), RSS sampled, then SIGTERM under load"
 	@echo "make bench   measure and write docs/performance.md (tables, PNG plots)"
 	@echo "make format  clang-format the tree in place; make format-check only checks"
@@ -36,14 +36,14 @@ build: deps
 # clang: its ASan build compiles in about half GCC's time, and the same
 # tree builds the fuzzers.
 asan:
-	@bash scripts/install-deps.sh --fuzz
+	@bash scripts/install-deps.sh --clang
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 
 # libFuzzer targets (clang, ASan+UBSan, -O1 for long runs): only the
 # fuzzers and what they link.
 fuzz-build:
-	@bash scripts/install-deps.sh --fuzz
+	@bash scripts/install-deps.sh --clang
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS) --target fuzzers
 
@@ -55,13 +55,14 @@ fuzz: fuzz-build
 test-fuzz: asan
 	@FUZZ_BUILD=build/asan FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) bash scripts/fuzz.sh
 
-tsan: deps
+# clang: the threaded tests (dsd_test THREADED) and the programs they run.
+tsan:
+	@bash scripts/install-deps.sh --clang
 	@cmake --preset tsan >/dev/null
-	@cmake --build --preset tsan -j $(JOBS) --target tsan_targets
+	@cmake --build --preset tsan -j $(JOBS)
 
-# ctest skips the tests not built under TSan (_NOT_BUILT).
 test-tsan: tsan
-	ctest --preset tsan -E _NOT_BUILT
+	ctest --preset tsan
 
 test-release: build
 	ctest --preset release
@@ -76,10 +77,8 @@ test-asan: asan
 
 # The image smoke test runs after the Release tests (it packs their binaries)
 # and before the ASan build. Formatting last: a format slip should not
-# hide test results. The ThreadSanitizer tests (make test-tsan) are not
-# part of it: with them a clean run took 1,903 s of CI's 1,800 on 2 cores
-# (the TSan build 300-360 s, its tests 230-310 s).
-test: test-release image-test test-asan test-fuzz format-check
+# hide test results.
+test: test-release image-test test-asan test-fuzz test-tsan format-check
 
 # Full multi-stage build (compiles inside the builder stage).
 image:

@@ -18,13 +18,14 @@ if(DSD_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
-# DSD_TSAN=ON (the `tsan` preset): ThreadSanitizer on every target.
+# DSD_TSAN=ON (the `tsan` preset, clang): ThreadSanitizer on every target.
 # Debian's protobuf and Abseil were built without it, and their headers
 # change class layouts under it (protobuf's MapFieldBase gains two
 # counters when __SANITIZE_THREAD__ is defined): code compiled with the
 # macro then disagrees with the libraries and crashes in protobuf maps.
-# Undefining it keeps the headers as the libraries were built; our code is
-# instrumented all the same.
+# clang does not define it (only __has_feature, which that header does not
+# ask); GCC does, and undefining it keeps the headers as the libraries
+# were built. Our code is instrumented all the same.
 option(DSD_TSAN "Build with -fsanitize=thread" OFF)
 if(DSD_TSAN)
   add_compile_options(-fsanitize=thread -U__SANITIZE_THREAD__

@@ -12,11 +12,11 @@ PACKAGES=(
   libcurl4-openssl-dev libsimdjson-dev
   openssl clang-format
 )
-# For the clang builds (the `asan` and `fuzz` presets; make test, make
-# asan, make fuzz): Debian 12's clang (14) and its libFuzzer. Not needed
-# for `make build` or `make run`. ThreadSanitizer (the `tsan` preset) is
-# GCC's own, part of build-essential.
-FUZZ_PACKAGES=(clang libfuzzer-14-dev)
+# For the clang builds (the `asan`, `fuzz` and `tsan` presets; make test,
+# make asan, make fuzz, make tsan): Debian 12's clang (14), its sanitizer
+# runtimes (only a Recommends of clang, which apt-get below skips) and
+# libFuzzer. Not needed for `make build` or `make run`.
+CLANG_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev)
 # Only for `make lint` and `make bench`; not needed to build or test.
 OPTIONAL_PACKAGES=(clang-tidy gnuplot-nox python3)
 # Only for `make image` and its smoke test (docker/README.md): podman builds
@@ -30,8 +30,8 @@ for arg in "$@"; do
   case "$arg" in
     --all) want+=("${OPTIONAL_PACKAGES[@]}") ;;
     --image) want+=("${IMAGE_PACKAGES[@]}") ;;
-    --fuzz) want+=("${FUZZ_PACKAGES[@]}") ;;
-    *) echo "usage: install-deps.sh [--all] [--image] [--fuzz]" >&2; exit 2 ;;
+    --clang) want+=("${CLANG_PACKAGES[@]}") ;;
+    *) echo "usage: install-deps.sh [--all] [--image] [--clang]" >&2; exit 2 ;;
   esac
 done
 for p in "${want[@]}"; do
