@@ -14,9 +14,11 @@ PACKAGES=(
 )
 # For the clang builds (the `asan`, `fuzz` and `tsan` presets; make test,
 # make asan, make fuzz, make tsan): Debian 12's clang (14), its sanitizer
-# runtimes (only a Recommends of clang, which apt-get below skips) and
-# libFuzzer. Not needed for `make build` or `make run`.
-CLANG_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev)
+# runtimes (only a Recommends of clang, which apt-get below skips),
+# libFuzzer, and llvm for llvm-symbolizer: without it a sanitizer's report
+# names no function, and tests/tsan.supp, which names them, matches
+# nothing. Not needed for `make build` or `make run`.
+CLANG_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev llvm)
 # Only for `make lint` and `make bench`; not needed to build or test.
 OPTIONAL_PACKAGES=(clang-tidy gnuplot-nox python3)
 # Only for `make image` and its smoke test (docker/README.md): podman builds
