@@ -792,9 +792,7 @@ absl::Status Client::Watch(const Resource& resource,
     ++line_number;
     const std::string where = what + ": event " + std::to_string(line_number);
     if (NestedDeeperThan(line, kMaxJsonNesting)) {
-      event_error =
-          absl::DataLossError(where + ": JSON nested deeper than " +
-                              std::to_string(kMaxJsonNesting) + " levels");
+      event_error = TooDeep(where);
       return event_error;
     }
     nlohmann::json event = nlohmann::json::parse(line, nullptr, false);

@@ -639,12 +639,12 @@ absl::Status NotList(const std::string& what) {
 absl::Status ItemNotObject(const std::string& what) {
   return absl::DataLossError(what + ": an item is not an object");
 }
+}  // namespace
+
 absl::Status TooDeep(const std::string& what) {
   return absl::DataLossError(what + ": JSON nested deeper than " +
                              std::to_string(kMaxJsonNesting) + " levels");
 }
-
-}  // namespace
 
 bool NestedDeeperThan(std::string_view json, size_t limit) {
   size_t depth = 0;

@@ -40,6 +40,10 @@ inline constexpr size_t kMaxJsonNesting = 10'000;
 // skipped, nothing else is checked. One pass, no recursion.
 bool NestedDeeperThan(std::string_view json, size_t limit);
 
+// DATA_LOSS for `what` (a List page, a watch event) nested deeper than
+// kMaxJsonNesting.
+absl::Status TooDeep(const std::string& what);
+
 // The store's key of an object: "namespace/name" from its metadata ("/name"
 // for a cluster-scoped one), "" when it has no name.
 std::string ObjectKey(const nlohmann::json& object);
