@@ -389,6 +389,51 @@ void CheckKubeListPage(const uint8_t* data, size_t size) {
         Both(PageSummary(status, decoded), want));
 }
 
+void CheckKubeWatchLines(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const kube::Resource* const kResources[] = {&kube::kPods, &kube::kNodes,
+                                              &kube::kDaemonSets,
+                                              &kube::kControllerRevisions};
+  const kube::Resource& resource = *kResources[data[0] % 4];
+  const std::string_view stream(reinterpret_cast<const char*>(data) + 1,
+                                size - 1);
+  const std::string what = "WATCH x";
+  size_t start = 0;
+  for (int n = 1; start < stream.size(); ++n) {
+    const size_t end = std::min(stream.find('\n', start), stream.size());
+    const std::string_view line = stream.substr(start, end - start);
+    start = end + 1;
+    const std::string where = what + ": event " + std::to_string(n);
+    absl::StatusOr<kube::WatchEvent> e =
+        kube::DecodeWatchEvent(line, resource, what, where);
+    if (!e.ok()) {
+      const std::string message(e.status().message());
+      Check(message.rfind(what, 0) == 0,
+            "watch: an error that does not name the request", message);
+      Check(e.status().code() != absl::StatusCode::kDataLoss ||
+                message.rfind(where, 0) == 0,
+            "watch: a DATA_LOSS that does not name the line", message);
+      continue;
+    }
+    Check(e->type == "ADDED" || e->type == "MODIFIED" || e->type == "DELETED" ||
+              e->type == "BOOKMARK",
+          "watch: an event of another type", e->type);
+    Check(e->object.is_object(), "watch: an event without an object");
+    if (e->type == "BOOKMARK") continue;
+    Check(e->object.value("kind", "") == resource.kind,
+          "watch: the object lacks the resource's kind", e->object.dump());
+    // The reflector's store: the key of the whole object, the slim text.
+    const std::string key = kube::ObjectKey(e->object);
+    const std::string stored = kube::SlimObject(e->object).dump();
+    const nlohmann::json back = nlohmann::json::parse(stored, nullptr, false);
+    Check(back.is_object(), "watch: the stored text is not a JSON object",
+          stored);
+    Check(kube::ObjectKey(back) == key,
+          "watch: the stored object has another key",
+          Both(kube::ObjectKey(back), key));
+  }
+}
+
 void CheckExtenderFilter(const uint8_t* data, size_t size) {
   // A daemon pod's Filter call fails at once: nothing listens there.
   static const std::unique_ptr<v1::DaemonSetScheduler::Stub> stub =

@@ -48,6 +48,16 @@ void CheckK8sLoad(const uint8_t* data, size_t size);
 // body is given back as it came.
 void CheckKubeListPage(const uint8_t* data, size_t size);
 
+// Watch stream lines as the API server sends them (the first byte picks
+// the resource, as for List pages; the rest is split at newlines) through
+// client/kube's event decoder and the reflector's store path: never
+// throws; an accepted event has one of the four types and an object, with
+// the resource's kind and apiVersion unless a BOOKMARK; a refused line is
+// DATA_LOSS naming its line, or the API error an ERROR event carries,
+// naming the request; and the slim text the store keeps is JSON that gives
+// back the same key, so that readers of the store find what was put.
+void CheckKubeWatchLines(const uint8_t* data, size_t size);
+
 // A kube-scheduler extender request body through dsd-extender's filter
 // (client/extender/filter.h), its dsd-server unreachable: never crashes;
 // answers 200 or 400 with a JSON object body; a 400 carries Error; a 200

@@ -30,6 +30,7 @@ const Case kCases[] = {
     {"Request", "request", &CheckServiceRequest, 10},
     {"K8sLoad", "k8s_load", &CheckK8sLoad, 10},
     {"KubeList", "kube_list", &CheckKubeListPage, 10},
+    {"KubeWatch", "kube_watch", &CheckKubeWatchLines, 10},
     {"Extender", "extender", &CheckExtenderFilter, 10},
 };
 

@@ -18,7 +18,7 @@ bin=$build/bin
 work=$build/corpus
 artifacts=$build/artifacts
 logs=$build/logs
-targets=(${FUZZ_TARGETS:-request k8s_load kube_list extender})
+targets=(${FUZZ_TARGETS:-request k8s_load kube_list kube_watch extender})
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -74,7 +74,8 @@ std::string OwnerIndex(const nlohmann::json& object, bool pod) {
   const auto refs = meta->find("ownerReferences");
   if (refs != meta->end() && refs->is_array()) {
     for (const nlohmann::json& ref : *refs) {
-      if (!ref.is_object() || ref.value("controller", false) != true) continue;
+      if (!ref.is_object() || ref.value("controller", nlohmann::json()) != true)
+        continue;
       const auto kind = ref.find("kind");
       const auto name = ref.find("name");
       if (kind != ref.end() && *kind == "DaemonSet" && name != ref.end() &&

@@ -80,7 +80,8 @@ absl::Status ApiError(const std::string& what, int http,
                       std::string_view body) {
   std::string reason, message, cause;
   const nlohmann::json status = nlohmann::json::parse(body, nullptr, false);
-  if (status.is_object() && status.value("kind", "") == "Status") {
+  if (status.is_object() &&
+      status.value("kind", nlohmann::json()) == "Status") {
     if (auto it = status.find("reason"); it != status.end() && it->is_string())
       reason = it->get<std::string>();
     if (auto it = status.find("message"); it != status.end() && it->is_string())
@@ -763,6 +764,37 @@ absl::StatusOr<SlimListResult> Client::ListSlim(
   return result;
 }
 
+absl::StatusOr<WatchEvent> DecodeWatchEvent(std::string_view line,
+                                            const Resource& resource,
+                                            const std::string& what,
+                                            const std::string& where) {
+  if (NestedDeeperThan(line, kMaxJsonNesting)) return TooDeep(where);
+  nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
+  if (!event.is_object()) {
+    return absl::DataLossError(
+        where + ": not a JSON object: " + Cut(line.substr(0, 80)));
+  }
+  auto type = event.find("type");
+  auto object = event.find("object");
+  if (type == event.end() || !type->is_string() || object == event.end() ||
+      !object->is_object()) {
+    return absl::DataLossError(where +
+                               ": needs a string \"type\" and an \"object\"");
+  }
+  WatchEvent e{type->get<std::string>(), std::move(*object)};
+  if (e.type == "ERROR") return ApiError(what, 0, Text(e.object));
+  if (e.type != "ADDED" && e.type != "MODIFIED" && e.type != "DELETED" &&
+      e.type != "BOOKMARK") {
+    return absl::DataLossError(where + ": unknown type \"" + Cut(e.type) +
+                               "\"");
+  }
+  if (e.type != "BOOKMARK") {
+    e.object["kind"] = resource.kind;
+    e.object["apiVersion"] = resource.api_path == "/api/v1" ? "v1" : "apps/v1";
+  }
+  return e;
+}
+
 absl::Status Client::Watch(const Resource& resource,
                            const WatchOptions& options,
                            const std::function<bool(WatchEvent&&)>& on_event) {
@@ -790,42 +822,13 @@ absl::Status Client::Watch(const Resource& resource,
   int64_t line_number = 0;
   t.on_line = [&](std::string_view line) -> absl::Status {
     ++line_number;
-    const std::string where = what + ": event " + std::to_string(line_number);
-    if (NestedDeeperThan(line, kMaxJsonNesting)) {
-      event_error = TooDeep(where);
+    absl::StatusOr<WatchEvent> e = DecodeWatchEvent(
+        line, resource, what, what + ": event " + std::to_string(line_number));
+    if (!e.ok()) {
+      event_error = e.status();
       return event_error;
     }
-    nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
-    if (!event.is_object()) {
-      event_error = absl::DataLossError(
-          where + ": not a JSON object: " + Cut(line.substr(0, 80)));
-      return event_error;
-    }
-    auto type = event.find("type");
-    auto object = event.find("object");
-    if (type == event.end() || !type->is_string() || object == event.end() ||
-        !object->is_object()) {
-      event_error = absl::DataLossError(
-          where + ": needs a string \"type\" and an \"object\"");
-      return event_error;
-    }
-    WatchEvent e{type->get<std::string>(), std::move(*object)};
-    if (e.type == "ERROR") {
-      event_error = ApiError(what, 0, Text(e.object));
-      return event_error;
-    }
-    if (e.type != "ADDED" && e.type != "MODIFIED" && e.type != "DELETED" &&
-        e.type != "BOOKMARK") {
-      event_error =
-          absl::DataLossError(where + ": unknown type \"" + Cut(e.type) + "\"");
-      return event_error;
-    }
-    if (e.type != "BOOKMARK") {
-      e.object["kind"] = resource.kind;
-      e.object["apiVersion"] =
-          resource.api_path == "/api/v1" ? "v1" : "apps/v1";
-    }
-    if (!on_event(std::move(e))) return absl::CancelledError("");
+    if (!on_event(*std::move(e))) return absl::CancelledError("");
     return absl::OkStatus();
   };
   static const std::string kGet = "GET", kNoBody;

@@ -119,6 +119,17 @@ struct WatchEvent {
   nlohmann::json object;
 };
 
+// One line of a watch stream of `resource` as the API server sends it
+// ({"type": ..., "object": {...}}). An ERROR event is the API error it
+// carries (a 410 is IsGone); a line that is not such an event is
+// DATA_LOSS. `what` names the watch request, `where` the line. Objects of
+// ADDED, MODIFIED and DELETED events get the resource's kind and
+// apiVersion, which the API server leaves out.
+absl::StatusOr<WatchEvent> DecodeWatchEvent(std::string_view line,
+                                            const Resource& resource,
+                                            const std::string& what,
+                                            const std::string& where);
+
 class Client {
  public:
   Client(RestConfig config, ClientOptions options);

@@ -122,8 +122,9 @@ absl::StatusOr<ExecCredential> RunExecPlugin(const ExecConfig& exec,
     return absl::UnauthenticatedError(what +
                                       ": its output is not a JSON object");
   }
-  if (cred.value("apiVersion", "") != "client.authentication.k8s.io/v1" ||
-      cred.value("kind", "") != "ExecCredential") {
+  if (cred.value("apiVersion", nlohmann::json()) !=
+          "client.authentication.k8s.io/v1" ||
+      cred.value("kind", nlohmann::json()) != "ExecCredential") {
     return absl::UnauthenticatedError(
         what +
         ": its output is not a client.authentication.k8s.io/v1 "

@@ -679,7 +679,9 @@ nlohmann::json SlimObject(const nlohmann::json& object) {
       a->erase(kLastApplied);
     }
   }
-  const std::string kind = slim.value("kind", "");
+  // Any JSON: value() with a string default throws on a kind of another
+  // type, and so would the comparisons of a string.
+  const nlohmann::json kind = slim.value("kind", nlohmann::json());
   auto strip_pod_spec = [](nlohmann::json& spec) {
     for (const char* k :
          {"containers", "initContainers", "ephemeralContainers", "volumes"}) {

@@ -352,6 +352,12 @@ const WatchCase kWatchCases[] = {
      .faults = {KindFault(Fault::Kind::kGarbage, "watch=1", 1,
                           "{\"type\":\"EXPLODED\",\"object\":{}}\n")},
      .error = "unknown type \"EXPLODED\""},
+    // Found by kube_watch_fuzzer: a kind of another type threw out of
+    // the error's decoding and ended the program.
+    {.name = "ErrorEventWithAKindOfAnotherType",
+     .faults = {KindFault(Fault::Kind::kGarbage, "watch=1", 1,
+                          "{\"type\":\"ERROR\",\"object\":{\"kind\":5}}\n")},
+     .error = "HTTP 0: {\"kind\":5}"},
     {.name = "StreamEndsInsideAnEvent",
      .faults = {KindFault(Fault::Kind::kGarbage, "watch=1", 1,
                           "{\"type\":\"ADDED\",")},

@@ -362,6 +362,18 @@ TEST(ExecPluginTest, TokenFromPluginRerunOn401AndErrorsNamed) {
   EXPECT_NE(bad.status().message().find("bad.sh: its output is not a JSON"),
             std::string::npos)
       << bad.status();
+  // An ExecCredential whose kind is not a string (value() with a string
+  // default threw on it).
+  broken.exec.command = dir.Write(
+      "odd.sh",
+      "#!/bin/sh\necho '{\"apiVersion\":1,\"kind\":[],\"status\":{}}'\n");
+  chmod(broken.exec.command.c_str(), 0755);
+  bad = Client(broken, Fast()).List(kNodes, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("odd.sh: its output is not a "
+                                        "client.authentication.k8s.io/v1"),
+            std::string::npos)
+      << bad.status();
   broken.exec.command = dir.path() + "/missing-plugin";
   bad = Client(broken, Fast()).List(kNodes, {});
   ASSERT_FALSE(bad.ok());
