@@ -356,14 +356,19 @@ std::string PageSummary(const absl::Status& status, const kube::SlimPage& p) {
   return out;
 }
 
+// The resource an input's first byte picks (% 4).
+const kube::Resource& ResourceOf(uint8_t byte) {
+  const kube::Resource* const kResources[] = {&kube::kPods, &kube::kNodes,
+                                              &kube::kDaemonSets,
+                                              &kube::kControllerRevisions};
+  return *kResources[byte % 4];
+}
+
 }  // namespace
 
 void CheckKubeListPage(const uint8_t* data, size_t size) {
   if (size == 0) return;
-  const kube::Resource* const kResources[] = {&kube::kPods, &kube::kNodes,
-                                              &kube::kDaemonSets,
-                                              &kube::kControllerRevisions};
-  const kube::Resource& resource = *kResources[data[0] % 4];
+  const kube::Resource& resource = ResourceOf(data[0]);
   const std::string page(reinterpret_cast<const char*>(data) + 1, size - 1);
 
   kube::SlimPage expected;
@@ -391,10 +396,7 @@ void CheckKubeListPage(const uint8_t* data, size_t size) {
 
 void CheckKubeWatchLines(const uint8_t* data, size_t size) {
   if (size == 0) return;
-  const kube::Resource* const kResources[] = {&kube::kPods, &kube::kNodes,
-                                              &kube::kDaemonSets,
-                                              &kube::kControllerRevisions};
-  const kube::Resource& resource = *kResources[data[0] % 4];
+  const kube::Resource& resource = ResourceOf(data[0]);
   const std::string_view stream(reinterpret_cast<const char*>(data) + 1,
                                 size - 1);
   const std::string what = "WATCH x";
