@@ -639,6 +639,7 @@ absl::Status NotList(const std::string& what) {
 absl::Status ItemNotObject(const std::string& what) {
   return absl::DataLossError(what + ": an item is not an object");
 }
+
 }  // namespace
 
 absl::Status TooDeep(const std::string& what) {
@@ -679,8 +680,8 @@ nlohmann::json SlimObject(const nlohmann::json& object) {
       a->erase(kLastApplied);
     }
   }
-  // Any JSON: value() with a string default throws on a kind of another
-  // type, and so would the comparisons of a string.
+  // Kept as JSON: value() with a string default throws on a kind that is
+  // not a string.
   const nlohmann::json kind = slim.value("kind", nlohmann::json());
   auto strip_pod_spec = [](nlohmann::json& spec) {
     for (const char* k :
