@@ -422,7 +422,7 @@ void CheckKubeWatchLines(const uint8_t* data, size_t size) {
           "watch: an event of another type", e->type);
     Check(e->object.is_object(), "watch: an event without an object");
     if (e->type == "BOOKMARK") continue;
-    Check(e->object.value("kind", "") == resource.kind,
+    Check(e->object.value("kind", nlohmann::json()) == resource.kind,
           "watch: the object lacks the resource's kind", e->object.dump());
     // The reflector's store: the key of the whole object, the slim text.
     const std::string key = kube::ObjectKey(e->object);
