@@ -304,15 +304,20 @@ TEST(MainTest, SigtermUnderLoadCompletesOrRefusesEveryCall) {
       << std::chrono::duration<double>(took).count() << " s";
 
   int client_ok = 0;
+  int client_refused = 0;
   for (const std::vector<grpc::StatusCode>& client : codes) {
     for (const grpc::StatusCode c : client) {
       if (c == grpc::StatusCode::OK) ++client_ok;
       const bool refused = c == grpc::StatusCode::UNAVAILABLE ||
                            c == grpc::StatusCode::CANCELLED;
+      if (refused) ++client_refused;
       EXPECT_TRUE(c == grpc::StatusCode::OK || refused)
           << "a call answered " << c;
     }
   }
+  // Each client sent until it was refused (under ThreadSanitizer's
+  // slowness, now and then across the GOAWAY: CANCELLED).
+  EXPECT_GE(client_refused, kClients);
 
   int server_ok = 0;
   std::istringstream lines(server.Stderr());
