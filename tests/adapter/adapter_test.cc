@@ -1578,6 +1578,15 @@ TEST_P(AddedNodeTest, IsDecidedAloneAndOnlyItsCreatesAreCarriedOut) {
   if (c.pod_there) {
     server_->Apply(SsdMonitorPod(*server_, "k8s-node4"));
     want.insert("k8s-node4");
+    // "Already there" for the adapter too: the pod and node watches are
+    // separate streams with no order between them (as an informer's are),
+    // so the node's event could otherwise come first and find no pod.
+    const size_t pods = server_->List("Pod").size();
+    const nlohmann::json report =
+        WaitForReport(report_, [pods](const nlohmann::json& r) {
+          return r["watches"]["pods"]["objects"] == pods;
+        });
+    ASSERT_EQ(report["watches"]["pods"]["objects"], pods) << adapter.Output();
   }
   if (c.created) want.insert("k8s-node4");
   nlohmann::json node = SsdNode("k8s-node4");
