@@ -33,9 +33,11 @@ std::string_view OperatorName(SelectorOperator op) {
   return "?";
 }
 
+const std::optional<std::vector<NodeSelectorTerm>> kNoAffinity;
+
 // labels.NewRequirement's checks for a node-label requirement.
 CompiledRequirement CompileLabelRequirement(const Requirement& r) {
-  CompiledRequirement c{r, false, 0, nullptr};
+  CompiledRequirement c{&r, false, 0, nullptr};
   if (!IsLabelKey(r.key)) return c;
   for (std::string_view v : r.values) {
     if (!IsLabelValue(v)) return c;
@@ -45,8 +47,7 @@ CompiledRequirement CompileLabelRequirement(const Requirement& r) {
     case SelectorOperator::kNotIn:
       c.valid = !r.values.empty();
       if (r.values.size() > CompiledRequirement::kHashValuesAbove) {
-        c.value_set =
-            std::make_shared<const ValueSet>(r.values.begin(), r.values.end());
+        c.value_set = std::make_shared<const ValueSet>(r.values);
       }
       break;
     case SelectorOperator::kExists:
@@ -68,7 +69,7 @@ CompiledRequirement CompileLabelRequirement(const Requirement& r) {
 
 // nodeSelectorRequirementsAsFieldSelector: In/NotIn with exactly one value.
 CompiledRequirement CompileFieldRequirement(const Requirement& r) {
-  CompiledRequirement c{r, false, 0, nullptr};
+  CompiledRequirement c{&r, false, 0, nullptr};
   c.valid =
       (r.op == SelectorOperator::kIn || r.op == SelectorOperator::kNotIn) &&
       r.values.size() == 1;
@@ -78,16 +79,23 @@ CompiledRequirement CompileFieldRequirement(const Requirement& r) {
 bool FieldMatches(const CompiledRequirement& c, const Node& node) {
   // Nodes expose only metadata.name; any other field reads as "".
   const std::string_view value =
-      c.requirement.key == kNodeNameField ? node.name : std::string_view();
-  const bool equal = value == c.requirement.values[0];
-  return c.requirement.op == SelectorOperator::kIn ? equal : !equal;
+      c.requirement->key == kNodeNameField ? node.name : std::string_view();
+  const bool equal = value == c.requirement->values[0];
+  return c.requirement->op == SelectorOperator::kIn ? equal : !equal;
 }
 
 }  // namespace
 
+ValueSet::ValueSet(const std::vector<std::string_view>& values)
+    : set_(values.size(), Hash{&values}, Eq{&values}) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    set_.insert(static_cast<uint32_t>(i));
+  }
+}
+
 bool CompiledRequirement::HasValue(std::string_view value) const {
   if (value_set) return value_set->contains(value);
-  for (std::string_view v : requirement.values) {
+  for (std::string_view v : requirement->values) {
     if (common::Equal(v, value)) return true;
   }
   return false;
@@ -99,7 +107,7 @@ bool IsEmptySelector(const LabelSelector& selector) {
 
 bool RequirementMatchesLabels(const CompiledRequirement& c,
                               const Labels& labels) {
-  const Requirement& r = c.requirement;
+  const Requirement& r = *c.requirement;
   const std::optional<std::string_view> value = FindLabel(labels, r.key);
   switch (r.op) {
     case SelectorOperator::kIn:
@@ -149,6 +157,9 @@ bool LabelSelectorMatcher::Matches(const Labels& labels) const {
 bool SelectorMatches(const LabelSelector& selector, const Labels& labels) {
   return LabelSelectorMatcher(selector).Matches(labels);
 }
+
+NodeSelection::NodeSelection(const Labels& node_selector, std::nullopt_t)
+    : NodeSelection(node_selector, kNoAffinity) {}
 
 NodeSelection::NodeSelection(
     const Labels& node_selector,
@@ -226,26 +237,26 @@ bool NodeSelection::Matches(const Node& node,
       std::vector<std::string> parts;
       for (const CompiledRequirement& c : term.expressions) {
         if (!c.valid) {
-          parts.push_back(internal::Cat(DescribeRequirement(c.requirement),
+          parts.push_back(internal::Cat(DescribeRequirement(*c.requirement),
                                         " is not a valid requirement"));
         } else if (!RequirementMatchesLabels(c, node.labels)) {
-          const auto have = FindLabel(node.labels, c.requirement.key);
+          const auto have = FindLabel(node.labels, c.requirement->key);
           parts.push_back(internal::Cat(
               "node label ",
-              have ? internal::Cat(c.requirement.key, "=", *have)
-                   : internal::Cat(c.requirement.key, " (absent)"),
-              " does not satisfy ", DescribeRequirement(c.requirement)));
+              have ? internal::Cat(c.requirement->key, "=", *have)
+                   : internal::Cat(c.requirement->key, " (absent)"),
+              " does not satisfy ", DescribeRequirement(*c.requirement)));
         }
       }
       for (const CompiledRequirement& c : term.fields) {
         if (!c.valid) {
           parts.push_back(internal::Cat("field ",
-                                        DescribeRequirement(c.requirement),
+                                        DescribeRequirement(*c.requirement),
                                         " is not a valid requirement"));
         } else if (!FieldMatches(c, node)) {
           parts.push_back(internal::Cat("node name ", node.name,
                                         " does not satisfy field ",
-                                        DescribeRequirement(c.requirement)));
+                                        DescribeRequirement(*c.requirement)));
         }
       }
       why->push_back(internal::Cat(

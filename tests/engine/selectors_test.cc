@@ -842,9 +842,10 @@ TEST(RequirementValuesTest, ManyValuesMatchAsTheSetDefinition) {
     std::vector<std::string> values;
     for (size_t i = 0; i < n; ++i) values.push_back("v" + std::to_string(i));
     for (const SelectorOperator op : {kIn, kNotIn}) {
-      const Requirement r = MakeRequirement(snap, "k", op, values);
-      const NodeSelection selection(
-          {}, std::vector<NodeSelectorTerm>{NodeSelectorTerm{{r}, {}}});
+      const std::optional<std::vector<NodeSelectorTerm>> terms =
+          std::vector<NodeSelectorTerm>{
+              NodeSelectorTerm{{MakeRequirement(snap, "k", op, values)}, {}}};
+      const NodeSelection selection({}, terms);
       for (size_t i = 0; i <= n; ++i) {
         // v0 .. v(n-1) are listed; v(n) is not.
         const std::string value = "v" + std::to_string(i);
@@ -857,6 +858,26 @@ TEST(RequirementValuesTest, ManyValuesMatchAsTheSetDefinition) {
       const Node without = NodeBuilder(snap, "n").Label("other", "v0").Build();
       EXPECT_EQ(selection.Matches(without, nullptr), op == kNotIn) << n;
     }
+  }
+}
+
+// A hashed list may repeat a value (API validation allows it), and values
+// may share a prefix: the set still answers by value, not by position.
+TEST(RequirementValuesTest, RepeatedAndSimilarValuesInAHashedList) {
+  Snapshot snap;
+  const std::vector<std::string> values = {"a", "a",  "ab", "abc", "a", "b",
+                                           "b", "ba", "a",  "abc", "c"};
+  const std::optional<std::vector<NodeSelectorTerm>> terms =
+      std::vector<NodeSelectorTerm>{
+          NodeSelectorTerm{{MakeRequirement(snap, "k", kIn, values)}, {}}};
+  const NodeSelection selection({}, terms);
+  for (const std::string value : {"a", "ab", "abc", "b", "ba", "c"}) {
+    const Node node = NodeBuilder(snap, "n").Label("k", value).Build();
+    EXPECT_TRUE(selection.Matches(node, nullptr)) << value;
+  }
+  for (const std::string value : {"", "abcd", "bb", "d", "A"}) {
+    const Node node = NodeBuilder(snap, "n").Label("k", value).Build();
+    EXPECT_FALSE(selection.Matches(node, nullptr)) << value;
   }
 }
 
