@@ -132,6 +132,19 @@ class SnapshotPass {
     return true;
   }
 
+  // Sized for the objects to come (ObjectSink::Reserve).
+  void Reserve(int nodes, int daemon_sets) {
+    if (converted_ != nullptr) {
+      converted_->nodes.reserve(static_cast<size_t>(nodes));
+      converted_->daemon_sets.reserve(static_cast<size_t>(daemon_sets));
+    }
+    node_name_views_.reserve(static_cast<size_t>(nodes));
+    node_names_.Reserve(nodes);
+    ds_keys_.reserve(static_cast<size_t>(daemon_sets));
+    ds_uids_.Reserve(daemon_sets);
+    ds_names_.Reserve(daemon_sets);
+  }
+
   bool DaemonSet(const v1::DaemonSet& ds) {
     if (cancel_.Check()) return false;
     const int i = daemon_sets_++;
@@ -246,6 +259,10 @@ SnapshotConverter::~SnapshotConverter() = default;
 absl::Status SnapshotConverter::Node(v1::Node& node, int /*index*/) {
   if (state_->Node(node)) return absl::OkStatus();
   return absl::DeadlineExceededError("cancelled while reading the nodes");
+}
+
+void SnapshotConverter::Reserve(int nodes, int daemon_sets) {
+  state_->Reserve(nodes, daemon_sets);
 }
 
 absl::Status SnapshotConverter::DaemonSet(v1::DaemonSet& ds, int /*index*/) {

@@ -46,6 +46,10 @@ class ObjectSink {
   // the reading, which then returns it.
   virtual absl::Status Node(v1::Node& node, int index) = 0;
   virtual absl::Status DaemonSet(v1::DaemonSet& ds, int index) = 0;
+  // Before the first object, when the reader has counted them: how many
+  // nodes and DaemonSets will come (at most; within the count limits), for
+  // the sink to size its storage once rather than grow it.
+  virtual void Reserve(int /*nodes*/, int /*daemon_sets*/) {}
 };
 
 // ValidateAndConvertSnapshot fed one object at a time: the nodes and
@@ -72,6 +76,7 @@ class SnapshotConverter final : public ObjectSink {
   // objects); else OK, whatever the object's violations.
   absl::Status Node(v1::Node& node, int index) override;
   absl::Status DaemonSet(v1::DaemonSet& ds, int index) override;
+  void Reserve(int nodes, int daemon_sets) override;
 
   // The pods; then appends every violation (the nodes', the DaemonSets',
   // the pods') to `out`, at most kMaxViolations + 1 in all, as a

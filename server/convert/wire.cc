@@ -252,12 +252,36 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
   return absl::OkStatus();
 }
 
+// Counts the nodes and DaemonSets of one `snapshot` occurrence (its length
+// pushed as the limit) by their tags, skipping each by its length, and
+// moves to the occurrence's end. The counts are a hint (ObjectSink::
+// Reserve): past bytes that are not wire format, or a count past its
+// limit (pass 1 stops there), it stops counting. False where a skip of
+// the whole occurrence is: the bytes end before it does.
+bool CountObjects(CodedInputStream& in, const WireLimits& limits, int& nodes,
+                  int& daemon_sets) {
+  bool bad = false;
+  while (const uint32_t tag = ReadTag(in, bad)) {
+    nodes += tag == kNodeTag ? 1 : 0;
+    daemon_sets += tag == kDaemonSetTag ? 1 : 0;
+    if (Over(nodes, limits.max_nodes) ||
+        Over(daemon_sets, limits.max_daemon_sets) ||
+        !SkipField(in, tag, nullptr)) {
+      break;
+    }
+  }
+  return in.Skip(in.BytesUntilLimit());
+}
+
 // Reads the request's fields but its snapshot into `request` (they are
-// re-encoded as they came for protobuf to parse). False when they do not
-// parse, or the bytes are not wire format at the top level. `size` is set
-// to the bytes read.
+// re-encoded as they came for protobuf to parse), and counts the
+// snapshot's nodes and DaemonSets. False when the fields do not parse, or
+// the bytes are not wire format at the top level. `size` is set to the
+// bytes read.
 bool ReadAllButSnapshot(const OpenBytes& open,
-                        google::protobuf::MessageLite& request, int64_t& size) {
+                        google::protobuf::MessageLite& request,
+                        const WireLimits& limits, int64_t& size, int& nodes,
+                        int& daemon_sets) {
   std::string rest;
   {
     const auto stream = open(/*last=*/false);
@@ -267,8 +291,12 @@ bool ReadAllButSnapshot(const OpenBytes& open,
     bool bad = false;
     while (const uint32_t tag = ReadTag(in, bad)) {
       if (tag == kSnapshotTag) {
-        int length = 0;
-        if (!ReadLength(in, length) || !in.Skip(length)) return false;
+        CodedInputStream::Limit limit;
+        if (!PushLength(in, limit) ||
+            !CountObjects(in, limits, nodes, daemon_sets)) {
+          return false;
+        }
+        in.PopLimit(limit);
       } else if (!SkipField(in, tag, &copy)) {
         return false;
       }
@@ -309,9 +337,20 @@ absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
   // nothing but their checks: a limit passed or a malformed object earlier
   // in the bytes is reported first, as one pass over the bytes would.
   int64_t bytes_read = 0;
-  const bool head_ok = ReadAllButSnapshot(open, request, bytes_read);
+  int nodes = 0;
+  int daemon_sets = 0;
+  const bool head_ok =
+      ReadAllButSnapshot(open, request, limits, bytes_read, nodes, daemon_sets);
   ObjectReader reader;
   reader.sink = head_ok ? &objects : nullptr;
+  if (head_ok) {
+    // No more than a limit: past it the read stops with an error.
+    const auto within = [](int count, size_t limit) {
+      return Over(count, limit) ? static_cast<int>(limit) : count;
+    };
+    objects.Reserve(within(nodes, limits.max_nodes),
+                    within(daemon_sets, limits.max_daemon_sets));
+  }
   {
     const auto stream = open(/*last=*/false);
     CodedInputStream in(stream.get());

@@ -236,6 +236,77 @@ std::vector<Malformed> MalformedCases() {
   };
 }
 
+// A sink that records the Reserve hint and the objects that follow it.
+class CountingSink final : public ObjectSink {
+ public:
+  absl::Status Node(v1::Node&, int) override {
+    EXPECT_TRUE(reserved_) << "an object before Reserve";
+    ++nodes;
+    return absl::OkStatus();
+  }
+  absl::Status DaemonSet(v1::DaemonSet&, int) override {
+    EXPECT_TRUE(reserved_) << "an object before Reserve";
+    ++daemon_sets;
+    return absl::OkStatus();
+  }
+  void Reserve(int n, int d) override {
+    EXPECT_FALSE(reserved_) << "Reserve twice";
+    reserved_ = true;
+    reserved_nodes = n;
+    reserved_daemon_sets = d;
+  }
+  int nodes = 0, daemon_sets = 0;
+  int reserved_nodes = -1, reserved_daemon_sets = -1;
+
+ private:
+  bool reserved_ = false;
+};
+
+// The sink is told how many nodes and DaemonSets come before the first:
+// exactly as many as protobuf parses, wherever they sit in the bytes and
+// however many snapshot fields hold them.
+TEST(WireTest, TheSinkReservesForTheObjectsThatCome) {
+  for (const WellFormed& c : WellFormedCases()) {
+    v1::DecideRequest parsed;
+    ASSERT_TRUE(parsed.ParseFromString(c.bytes)) << c.name;
+    v1::DecideRequest request;
+    CountingSink sink;
+    ASSERT_THAT(ReadRequestHead(Open(c.bytes), request, sink).status(), IsOk())
+        << c.name;
+    EXPECT_EQ(sink.nodes, parsed.snapshot().nodes_size()) << c.name;
+    EXPECT_EQ(sink.daemon_sets, parsed.snapshot().daemon_sets_size()) << c.name;
+    EXPECT_EQ(sink.reserved_nodes, sink.nodes) << c.name;
+    EXPECT_EQ(sink.reserved_daemon_sets, sink.daemon_sets) << c.name;
+  }
+}
+
+// Past a count limit the hint stops at the limit: a request of millions of
+// empty nodes does not make the sink reserve for them before the read
+// stops at the limit. Counting stops there too (the DaemonSets come after
+// the nodes here, and the read never reaches them).
+TEST(WireTest, TheReserveHintStopsAtTheLimits) {
+  const v1::DecideRequest r = SmallRequest();  // 12 nodes, 3 DaemonSets
+  const std::string bytes = r.SerializeAsString();
+  struct Row {
+    const char* name;
+    WireLimits limits;
+    int want_nodes, want_daemon_sets;
+    bool ok;
+  };
+  for (const Row& row :
+       {Row{"none", {}, 12, 3, true}, Row{"nodes", {5, 0, 0}, 5, 0, false},
+        Row{"daemon sets", {0, 2, 0}, 12, 2, false},
+        Row{"both at their counts", {12, 3, 0}, 12, 3, true}}) {
+    v1::DecideRequest request;
+    CountingSink sink;
+    const absl::StatusOr<int> read =
+        ReadRequestHead(Open(bytes), request, sink, row.limits);
+    EXPECT_EQ(sink.reserved_nodes, row.want_nodes) << row.name;
+    EXPECT_EQ(sink.reserved_daemon_sets, row.want_daemon_sets) << row.name;
+    EXPECT_EQ(read.ok(), row.ok) << row.name << ": " << read.status();
+  }
+}
+
 TEST(WireTest, RejectsWhatProtobufRejects) {
   for (const Malformed& c : MalformedCases()) {
     SCOPED_TRACE(c.name);

@@ -65,6 +65,12 @@ class UniqueIndex {
     }
   }
 
+  // Room for `n` objects in all, so that inserting them never doubles the
+  // table on the way (for a count that becomes known before the objects).
+  void Reserve(int n) {
+    while (slots_.size() < 2 * static_cast<size_t>(n)) Grow();
+  }
+
   // False when an earlier object had the same key.
   bool Insert(int index) { return Insert(index, Announce(index)); }
   bool Insert(int index, uint64_t hash) {
