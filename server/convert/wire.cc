@@ -256,17 +256,19 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
 // pushed as the limit) by their tags, skipping each by its length, and
 // moves to the occurrence's end. The counts are a hint (ObjectSink::
 // Reserve): past bytes that are not wire format, or a count past its
-// limit (pass 1 stops there), it stops counting. False where a skip of
-// the whole occurrence is: the bytes end before it does.
+// limit (pass 1 stops there, and so no more work is done here than pass 1
+// does before it stops), it stops counting. False where a skip of the
+// whole occurrence is: the bytes end before it does.
 bool CountObjects(CodedInputStream& in, const WireLimits& limits, int& nodes,
-                  int& daemon_sets) {
+                  int& daemon_sets, int& pods) {
   bool bad = false;
   while (const uint32_t tag = ReadTag(in, bad)) {
     nodes += tag == kNodeTag ? 1 : 0;
     daemon_sets += tag == kDaemonSetTag ? 1 : 0;
+    pods += tag == kPodTag ? 1 : 0;
     if (Over(nodes, limits.max_nodes) ||
         Over(daemon_sets, limits.max_daemon_sets) ||
-        !SkipField(in, tag, nullptr)) {
+        Over(pods, limits.max_pods) || !SkipField(in, tag, nullptr)) {
       break;
     }
   }
@@ -283,6 +285,7 @@ bool ReadAllButSnapshot(const OpenBytes& open,
                         const WireLimits& limits, int64_t& size, int& nodes,
                         int& daemon_sets) {
   std::string rest;
+  int pods = 0;
   {
     const auto stream = open(/*last=*/false);
     CodedInputStream in(stream.get());
@@ -293,7 +296,7 @@ bool ReadAllButSnapshot(const OpenBytes& open,
       if (tag == kSnapshotTag) {
         CodedInputStream::Limit limit;
         if (!PushLength(in, limit) ||
-            !CountObjects(in, limits, nodes, daemon_sets)) {
+            !CountObjects(in, limits, nodes, daemon_sets, pods)) {
           return false;
         }
         in.PopLimit(limit);

@@ -305,6 +305,17 @@ TEST(WireTest, TheReserveHintStopsAtTheLimits) {
     EXPECT_EQ(sink.reserved_daemon_sets, row.want_daemon_sets) << row.name;
     EXPECT_EQ(read.ok(), row.ok) << row.name << ": " << read.status();
   }
+  // Pods past their limit end the count too (pass 1 stops at them): with
+  // the pods first, nothing after them is counted.
+  const std::string pods_first =
+      Field(1, PodsOnly(r) + ObjectsOnly(r)) + AllButSnapshot(r);
+  v1::DecideRequest request;
+  CountingSink sink;
+  EXPECT_THAT(
+      ReadRequestHead(Open(pods_first), request, sink, {0, 0, 1}).status(),
+      StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(sink.reserved_nodes, 0);
+  EXPECT_EQ(sink.reserved_daemon_sets, 0);
 }
 
 TEST(WireTest, RejectsWhatProtobufRejects) {
