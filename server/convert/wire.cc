@@ -252,40 +252,48 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
   return absl::OkStatus();
 }
 
-// Counts the nodes and DaemonSets of one `snapshot` occurrence (its length
-// pushed as the limit) by their tags, skipping each by its length, and
-// moves to the occurrence's end. The counts are a hint (ObjectSink::
-// Reserve): past bytes that are not wire format, or a count past its
-// limit (pass 1 stops there, and so no more work is done here than pass 1
-// does before it stops), it stops counting. False where a skip of the
-// whole occurrence is: the bytes end before it does.
-bool CountObjects(CodedInputStream& in, const WireLimits& limits, int& nodes,
-                  int& daemon_sets, int& pods) {
+// The snapshot's objects as the quick pass counts them by their tags.
+struct ObjectCount {
+  int nodes = 0;
+  int daemon_sets = 0;
+  int pods = 0;
+  // Every object was counted: the count did not stop early.
+  bool complete = true;
+};
+
+// Counts the objects of one `snapshot` occurrence (its length pushed as
+// the limit), skipping each by its length, and moves to the occurrence's
+// end. Past bytes that are not wire format, or a count past its limit
+// (pass 1 stops there, so no more work is done here than pass 1 does
+// before it stops), it stops counting; pass 1 reports either. False where
+// a skip of the whole occurrence is: the bytes end before it does.
+bool CountObjects(CodedInputStream& in, const WireLimits& limits,
+                  ObjectCount& count) {
   bool bad = false;
   while (const uint32_t tag = ReadTag(in, bad)) {
-    nodes += tag == kNodeTag ? 1 : 0;
-    daemon_sets += tag == kDaemonSetTag ? 1 : 0;
-    pods += tag == kPodTag ? 1 : 0;
-    if (Over(nodes, limits.max_nodes) ||
-        Over(daemon_sets, limits.max_daemon_sets) ||
-        Over(pods, limits.max_pods) || !SkipField(in, tag, nullptr)) {
+    count.nodes += tag == kNodeTag ? 1 : 0;
+    count.daemon_sets += tag == kDaemonSetTag ? 1 : 0;
+    count.pods += tag == kPodTag ? 1 : 0;
+    if (Over(count.nodes, limits.max_nodes) ||
+        Over(count.daemon_sets, limits.max_daemon_sets) ||
+        Over(count.pods, limits.max_pods) || !SkipField(in, tag, nullptr)) {
+      count.complete = false;
       break;
     }
   }
+  count.complete = count.complete && !bad;
   return in.Skip(in.BytesUntilLimit());
 }
 
 // Reads the request's fields but its snapshot into `request` (they are
 // re-encoded as they came for protobuf to parse), and counts the
-// snapshot's nodes and DaemonSets. False when the fields do not parse, or
-// the bytes are not wire format at the top level. `size` is set to the
-// bytes read.
+// snapshot's objects. False when the fields do not parse, or the bytes are
+// not wire format at the top level. `size` is set to the bytes read.
 bool ReadAllButSnapshot(const OpenBytes& open,
                         google::protobuf::MessageLite& request,
-                        const WireLimits& limits, int64_t& size, int& nodes,
-                        int& daemon_sets) {
+                        const WireLimits& limits, int64_t& size,
+                        ObjectCount& count) {
   std::string rest;
-  int pods = 0;
   {
     const auto stream = open(/*last=*/false);
     CodedInputStream in(stream.get());
@@ -295,8 +303,7 @@ bool ReadAllButSnapshot(const OpenBytes& open,
     while (const uint32_t tag = ReadTag(in, bad)) {
       if (tag == kSnapshotTag) {
         CodedInputStream::Limit limit;
-        if (!PushLength(in, limit) ||
-            !CountObjects(in, limits, nodes, daemon_sets, pods)) {
+        if (!PushLength(in, limit) || !CountObjects(in, limits, count)) {
           return false;
         }
         in.PopLimit(limit);
@@ -340,22 +347,24 @@ absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
   // nothing but their checks: a limit passed or a malformed object earlier
   // in the bytes is reported first, as one pass over the bytes would.
   int64_t bytes_read = 0;
-  int nodes = 0;
-  int daemon_sets = 0;
+  ObjectCount count;
   const bool head_ok =
-      ReadAllButSnapshot(open, request, limits, bytes_read, nodes, daemon_sets);
+      ReadAllButSnapshot(open, request, limits, bytes_read, count);
   ObjectReader reader;
   reader.sink = head_ok ? &objects : nullptr;
   if (head_ok) {
     // No more than a limit: past it the read stops with an error.
-    const auto within = [](int count, size_t limit) {
-      return Over(count, limit) ? static_cast<int>(limit) : count;
+    const auto within = [](int n, size_t limit) {
+      return Over(n, limit) ? static_cast<int>(limit) : n;
     };
-    objects.Reserve(within(nodes, limits.max_nodes),
-                    within(daemon_sets, limits.max_daemon_sets));
+    objects.Reserve(within(count.nodes, limits.max_nodes),
+                    within(count.daemon_sets, limits.max_daemon_sets));
   }
+  // Without pods there is no pass 2: this pass is the last, and may free
+  // the bytes behind it (a request of nodes alone shrinks as it converts).
+  const bool last = head_ok && count.complete && count.pods == 0;
   {
-    const auto stream = open(/*last=*/false);
+    const auto stream = open(last);
     CodedInputStream in(stream.get());
     bool bad = false;
     while (const uint32_t tag = ReadTag(in, bad)) {

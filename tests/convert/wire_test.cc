@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -67,20 +68,21 @@ std::optional<Split> ByProtobuf(const std::string& bytes) {
   return out;
 }
 
-// What the reader makes of `bytes`; nullopt when it rejects them (then
-// `error` says why).
+// What the reader makes of `bytes` (read through `open` when given);
+// nullopt when it rejects them (then `error` says why).
 std::optional<Split> ByReader(const std::string& bytes,
-                              absl::Status* error = nullptr) {
+                              absl::Status* error = nullptr,
+                              OpenBytes open = {}) {
+  if (!open) open = Open(bytes);
   v1::DecideRequest request;
   v1::Snapshot objects;
-  const absl::StatusOr<int> count =
-      ReadRequestHead(Open(bytes), request, objects);
+  const absl::StatusOr<int> count = ReadRequestHead(open, request, objects);
   if (!count.ok()) {
     if (error != nullptr) *error = count.status();
     return std::nullopt;
   }
   Split out;
-  WirePods pods(Open(bytes), *count);
+  WirePods pods(open, *count);
   EXPECT_EQ(pods.size(), *count);
   while (const v1::Pod* pod = pods.Next()) {
     v1::Pod copy = *pod;
@@ -190,6 +192,77 @@ TEST(WireTest, ReadsWhatProtobufParses) {
     EXPECT_EQ(actual->head, expected->head);
     EXPECT_EQ(actual->objects, expected->objects);
     EXPECT_EQ(actual->pods, expected->pods);
+  }
+}
+
+// A stream over `bytes` in small chunks that, opened for the last pass,
+// overwrites each chunk once it has moved past it, as dsd-server frees
+// the request's slices: a pass that read bytes a last pass had passed
+// would read garbage.
+class ReleasingStream final : public google::protobuf::io::ZeroCopyInputStream {
+ public:
+  ReleasingStream(std::string& bytes, bool release)
+      : bytes_(bytes), release_(release) {}
+  bool Next(const void** data, int* size) override {
+    if (backed_up_ > 0) {
+      *data = bytes_.data() + end_ - backed_up_;
+      *size = backed_up_;
+      backed_up_ = 0;
+      return true;
+    }
+    if (release_) std::fill(&bytes_[start_], &bytes_[end_], '\xff');
+    if (end_ >= bytes_.size()) return false;
+    start_ = end_;
+    end_ = std::min(bytes_.size(), start_ + 61);
+    *data = bytes_.data() + start_;
+    *size = static_cast<int>(end_ - start_);
+    return true;
+  }
+  void BackUp(int count) override { backed_up_ = count; }
+  bool Skip(int count) override {
+    const void* data = nullptr;
+    int size = 0;
+    while (count > 0) {
+      if (!Next(&data, &size)) return false;
+      if (size > count) BackUp(size - count);
+      count -= std::min(size, count);
+    }
+    return true;
+  }
+  int64_t ByteCount() const override {
+    return static_cast<int64_t>(end_) - backed_up_;
+  }
+
+ private:
+  std::string& bytes_;
+  const bool release_;
+  size_t start_ = 0, end_ = 0;
+  int backed_up_ = 0;
+};
+
+// The passes free the bytes only when nothing reads them again: a request
+// without pods frees them in pass 1 (there is no pass 2 to read), one with
+// pods in pass 2. Whatever the encoding, the reader reads what protobuf
+// parses through streams that destroy what a last pass has passed.
+TEST(WireTest, BytesAreFreedOnlyByThePassThatReadsThemLast) {
+  v1::DecideRequest no_pods = SmallRequest();
+  no_pods.mutable_snapshot()->clear_pods();
+  std::vector<WellFormed> cases = WellFormedCases();
+  cases.push_back({"no pods", no_pods.SerializeAsString(), 0});
+  for (const WellFormed& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string bytes = c.bytes;  // overwritten as the passes free it
+    std::vector<bool> lasts;
+    const OpenBytes open = [&bytes, &lasts](bool last) {
+      lasts.push_back(last);
+      return std::make_unique<ReleasingStream>(bytes, last);
+    };
+    absl::Status error;
+    const std::optional<Split> actual = ByReader(c.bytes, &error, open);
+    ASSERT_TRUE(actual.has_value()) << error;
+    EXPECT_EQ(actual, ByProtobuf(c.bytes));
+    // The head, pass 1 (the last without pods), pass 2 (the pods).
+    EXPECT_EQ(lasts, (std::vector<bool>{false, c.pods == 0, true}));
   }
 }
 
