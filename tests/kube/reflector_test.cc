@@ -307,6 +307,25 @@ TEST(SlimObjectTest, DropsOnlyWhatDsdNeverReads) {
            {"status", {{"phase", "Running"}}}}));
 }
 
+// A kind that is not a string (no API server sends one; a broken proxy or
+// a hostile one might) is no Pod: nothing is stripped as from a pod, and
+// nothing throws (a string read of it once ended the program).
+TEST(SlimObjectTest, AKindOfAnotherTypeIsKeptAsItIs) {
+  for (const nlohmann::json& kind :
+       {nlohmann::json(5), nlohmann::json::array({"Pod"}),
+        nlohmann::json::object({{"Pod", true}}), nlohmann::json(nullptr)}) {
+    const nlohmann::json object = {
+        {"kind", kind},
+        {"metadata", {{"name", "p"}, {"managedFields", {{{"m", "k"}}}}}},
+        {"spec", {{"containers", {{{"name", "c"}}}}}}};
+    nlohmann::json slim;
+    ASSERT_NO_THROW(slim = SlimObject(object)) << kind;
+    EXPECT_EQ(slim["kind"], kind);
+    EXPECT_EQ(slim["spec"], object["spec"]) << "stripped as a pod: " << kind;
+    EXPECT_FALSE(slim["metadata"].contains("managedFields")) << kind;
+  }
+}
+
 // ------------------------------------------------ list page decoding
 
 // A List page of `resource` holding `items` (JSON text) as the API server
