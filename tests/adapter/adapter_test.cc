@@ -1547,6 +1547,31 @@ TEST_F(ApplyTest, APodTheDaemonSetDoesNotControlIsNeverDeleted) {
       server_->Get("Pod", "default", "ssd-monitor-k8s-node3").is_null());
 }
 
+// An ownerReference whose `controller` is not a boolean (the API server's
+// schema refuses one; a proxy or a fake may not) is reported with its
+// field path, and its DaemonSet is held back; reading it never ends the
+// adapter (a typed read of it once threw) and nothing is deleted.
+TEST_F(ApplyTest, AControllerFlagOfAnotherTypeIsReportedAndHoldsItsDaemonSet) {
+  nlohmann::json pod = SsdMonitorPod(*server_, "k8s-node3");
+  pod["metadata"]["ownerReferences"][0]["controller"] = "true";
+  server_->Apply(pod);
+  Adapter adapter(ApplyArgs({}));
+  ASSERT_TRUE(adapter
+                  .WaitForOutput("error cluster object: .*Pod "
+                                 "default/ssd-monitor-k8s-node3: "
+                                 "metadata.ownerReferences\\[0\\].controller: "
+                                 "must be true or false.* "
+                                 "daemonsets=default/ssd-monitor",
+                                 std::chrono::seconds(15))
+                  .has_value())
+      << adapter.Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(adapter.running()) << adapter.Output();
+  for (const auto& r : Writes()) EXPECT_NE(r.method, "DELETE") << r.target;
+  EXPECT_FALSE(
+      server_->Get("Pod", "default", "ssd-monitor-k8s-node3").is_null());
+}
+
 // A node added is decided alone (that node, every DaemonSet, the pods on
 // it) ahead of the round over the whole cluster, and only that plan's
 // creates are carried out. dsd-server here takes at most 2 nodes, so every
