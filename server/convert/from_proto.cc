@@ -143,12 +143,10 @@ void FillNode(const v1::Node& n, eng::Node& node) {
   node.name = n.name();
   node.taints.reserve(static_cast<size_t>(n.taints_size()));
   for (const v1::Taint& t : n.taints()) {
-    eng::Taint taint{
+    eng::Taint& taint = node.taints.emplace_back(
         t.key(), t.value(),
-        ToEffect(t.effect()).value_or(eng::TaintEffect::kNoSchedule),
-        std::nullopt};
-    if (t.has_time_added()) taint.time_added = TimeFromProto(t.time_added());
-    node.taints.push_back(taint);
+        ToEffect(t.effect()).value_or(eng::TaintEffect::kNoSchedule));
+    if (t.has_time_added()) taint.set_time_added(TimeFromProto(t.time_added()));
   }
 }
 

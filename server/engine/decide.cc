@@ -588,7 +588,7 @@ void DaemonSetDecider::PlanTaintEviction(const Node& node,
         &predicates_.tolerations()[static_cast<size_t>(index)];
     if (!first->toleration_seconds) continue;
     const absl::Time at =
-        taint.time_added.value_or(now_) +
+        taint.time_added().value_or(now_) +
         absl::Seconds(std::max<int64_t>(0, *first->toleration_seconds));
     if (!evict_at || at < *evict_at) evict_at = at;
   }

@@ -1265,11 +1265,11 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   EXPECT_EQ(n1.taints[0].key, "dedicated");
   EXPECT_EQ(n1.taints[0].value, "infra");
   EXPECT_EQ(n1.taints[0].effect, engine::TaintEffect::kNoExecute);
-  EXPECT_EQ(n1.taints[0].time_added, Utc(2026, 1, 2, 3, 0, 0));
+  EXPECT_EQ(n1.taints[0].time_added(), Utc(2026, 1, 2, 3, 0, 0));
   EXPECT_EQ(n1.taints[1].key, "spot");
   EXPECT_EQ(n1.taints[1].value, "");
   EXPECT_EQ(n1.taints[1].effect, engine::TaintEffect::kPreferNoSchedule);
-  EXPECT_EQ(n1.taints[1].time_added, std::nullopt);
+  EXPECT_EQ(n1.taints[1].time_added(), std::nullopt);
   EXPECT_EQ(s.nodes[1].name, "n2");
   EXPECT_THAT(s.nodes[1].labels, SizeIs(0));
   EXPECT_THAT(s.nodes[1].taints, SizeIs(0));

@@ -25,6 +25,32 @@ namespace {
 using ::dsd::testing::DaemonSetBuilder;
 using ::dsd::testing::MakeToleration;
 
+// A taint's timeAdded is kept to the nanosecond for every timestamp
+// validation accepts (years 1 to 9999, before and after 1970), in a Taint
+// of 48 bytes: a node may carry 1,000 taints.
+TEST(TaintTest, TimeAddedKeepsEveryNanosecondInAFewBytes) {
+  EXPECT_EQ(sizeof(Taint), 48u);
+  const absl::Time epoch = absl::UnixEpoch();
+  for (const absl::Time t :
+       {epoch, epoch + absl::Nanoseconds(1), epoch - absl::Nanoseconds(1),
+        epoch - absl::Milliseconds(500),
+        epoch + absl::Seconds(1) - absl::Nanoseconds(1),
+        absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0),
+                        absl::UTCTimeZone()),
+        absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
+                        absl::UTCTimeZone()) +
+            absl::Nanoseconds(999999999),
+        absl::FromUnixNanos(1767322800123456789)}) {
+    const Taint taint("k", "v", TaintEffect::kNoExecute, t);
+    EXPECT_EQ(taint.time_added(), t) << t;
+    EXPECT_EQ(taint.key, "k");
+    EXPECT_EQ(taint.effect, TaintEffect::kNoExecute);
+  }
+  EXPECT_EQ(Taint("k", "", TaintEffect::kNoSchedule).time_added(),
+            std::nullopt);
+  EXPECT_EQ(Taint().time_added(), std::nullopt);
+}
+
 constexpr TaintEffect kNoSchedule = TaintEffect::kNoSchedule;
 constexpr TaintEffect kPreferNoSchedule = TaintEffect::kPreferNoSchedule;
 constexpr TaintEffect kNoExecute = TaintEffect::kNoExecute;
