@@ -118,6 +118,8 @@ class SnapshotPass {
   bool Node(const v1::Node& node) {
     if (cancel_.Tick()) return false;
     const int i = nodes_++;
+    // Its slot in the name index is fetched while the node is checked.
+    const uint64_t name_hash = node_names_.AnnounceKey(node.name());
     v_.set_out(node_violations_);
     auto scope = v_.path().Index("nodes", static_cast<size_t>(i));
     v_.Node(node);
@@ -128,7 +130,7 @@ class SnapshotPass {
     // stays in the cache: no prefetching needed.
     node_name_views_.push_back(v_.converting() ? converted_->nodes.back().name
                                                : v_.Keep(node.name()));
-    Unique(node_names_, i, v_, "name", "node name");
+    Unique(node_names_, i, name_hash, v_, "name", "node name");
     return true;
   }
 
