@@ -176,7 +176,8 @@ struct ObjectReader {
   int nodes = 0;
   int daemon_sets = 0;
   int pods = 0;
-  v1::Node node;
+  v1::Node node;  // cleared and reused: its strings keep their memory
+  // Emptied rather than cleared after each one (see below).
   v1::DaemonSet daemon_set;
   std::string bytes;  // the object being read
   std::string path;   // its field path
@@ -192,6 +193,7 @@ struct ObjectReader {
 absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
                                  const WireLimits& limits, bool& bad) {
   constexpr int kScanPodsAbove = 2048;
+  constexpr size_t kKeepBufferBytes = 64 << 10;
   while (const uint32_t tag = ReadTag(in, bad)) {
     if (tag == kNodeTag || tag == kDaemonSetTag) {
       const bool node = tag == kNodeTag;
@@ -225,6 +227,12 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
             node ? r.sink->Node(r.node, i) : r.sink->DaemonSet(r.daemon_set, i);
         if (!st.ok()) return st;
       }
+      // A DaemonSet's strings go once the sink has it (a cleared message
+      // would keep them for the next one: a required affinity may list
+      // 100,000 values), and a buffer grown for one large object is not
+      // kept for the rest.
+      if (!node) v1::DaemonSet().Swap(&r.daemon_set);
+      if (r.bytes.capacity() > kKeepBufferBytes) std::string().swap(r.bytes);
     } else if (tag == kPodTag) {
       if (Over(r.pods + 1, limits.max_pods)) {
         return OverLimit("snapshot.pods", limits.max_pods);
