@@ -404,8 +404,9 @@ absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
   return ReadRequestHead(open, request, sink, limits, size);
 }
 
-WirePods::WirePods(const OpenBytes& open, int count)
-    : stream_(open(/*last=*/true)), count_(count) {
+WirePods::WirePods(const OpenBytes& open, int count) : count_(count) {
+  if (count == 0) return;  // then pass 1 was the last (ReadRequestHead)
+  stream_ = open(/*last=*/true);
   in_.emplace(stream_.get());
 }
 

@@ -4,10 +4,11 @@
 // node with one label, 25 bytes on the wire, about 300. So Decide, Explain
 // and Validate read their request in two passes over the bytes:
 //   1. ReadRequestHead parses every field of the request except the
-//      snapshot (a few small ones), then hands the snapshot's nodes and
-//      DaemonSets one by one to an ObjectSink (snapshot.h), each parsed
-//      into the same message (with protobuf's own parser, so merging and
-//      UTF-8 checks are protobuf's), and counts the pods;
+//      snapshot (a few small ones) and counts the snapshot's objects by
+//      their tags, for the sink to size its storage; then it hands the
+//      nodes and DaemonSets one by one to an ObjectSink (snapshot.h),
+//      each parsed into the same message (with protobuf's own parser, so
+//      merging and UTF-8 checks are protobuf's), and counts the pods;
 //   2. WirePods returns the pods one by one, each parsed into the same
 //      message, for convert to check and copy what it keeps.
 // Field 1 of every such request (DecideRequest, ExplainRequest,
@@ -33,8 +34,9 @@ namespace dsd::convert {
 
 // Opens a fresh stream over the same request bytes, once per pass (pass 1
 // opens two: the request's other fields, then the snapshot's). `last`
-// is set for the last pass: that stream may free the bytes it has passed
-// (the converted snapshot then grows while the request shrinks).
+// is set for the last pass (pass 2, or pass 1's second stream when there
+// are no pods): that stream may free the bytes it has passed (the
+// converted snapshot then grows while the request shrinks).
 using OpenBytes =
     std::function<std::unique_ptr<google::protobuf::io::ZeroCopyInputStream>(
         bool last)>;
