@@ -360,13 +360,10 @@ absl::StatusOr<int> ReadRequestHead(const OpenBytes& open,
       ReadAllButSnapshot(open, request, limits, bytes_read, count);
   ObjectReader reader;
   reader.sink = head_ok ? &objects : nullptr;
-  if (head_ok) {
-    // No more than a limit: past it the read stops with an error.
-    const auto within = [](int n, size_t limit) {
-      return Over(n, limit) ? static_cast<int>(limit) : n;
-    };
-    objects.Reserve(within(count.nodes, limits.max_nodes),
-                    within(count.daemon_sets, limits.max_daemon_sets));
+  // A count cut short (a limit passed, bytes that are not wire format)
+  // comes before a read that fails: no room is made for it.
+  if (head_ok && count.complete) {
+    objects.Reserve(count.nodes, count.daemon_sets);
   }
   // Without pods there is no pass 2: this pass is the last, and may free
   // the bytes behind it (a request of nodes alone shrinks as it converts).
