@@ -3,8 +3,9 @@
 
 Reads Google Benchmark JSON (engine, service) and `dsdctl load --output json`
 reports from the measurement folder, fits the engine's cost curve, draws the
-plots with gnuplot (PNG) and writes the Markdown report. Standard library
-only.
+plots with gnuplot (PNG) and writes the Markdown report. Prose people
+wrote into the earlier report between `<!-- kept -->` lines is carried over
+(with_kept). Standard library only.
 """
 import json
 import math
@@ -91,8 +92,72 @@ def main(measured, docs):
     apply_scale_section(measured, out)
     kube_client_section(measured, out)
 
-    with open(os.path.join(docs, "performance.md"), "w") as f:
+    page = os.path.join(docs, "performance.md")
+    lines = with_kept(lines, kept_blocks(page))
+    with open(page, "w") as f:
         f.write("\n".join(lines))
+
+
+# Prose people write into the page (a change's before and after, what a
+# target still lacks) sits between these two lines; a new `make bench`
+# carries it over rather than dropping it.
+KEEP_BEGIN = "<!-- kept -->"
+KEEP_END = "<!-- /kept -->"
+
+
+def section_key(heading):
+    """'## 6. Hostile requests' -> '6.'; '' before the first section."""
+    return heading[3:].split(" ", 1)[0] if heading else ""
+
+
+def kept_blocks(path):
+    """The kept blocks of the page at `path`: (section heading, lines)."""
+    if not os.path.exists(path):
+        return []
+    blocks, heading, block = [], "", None
+    with open(path) as f:
+        for line in f.read().split("\n"):
+            if block is not None:
+                block.append(line)
+                if line.strip() == KEEP_END:
+                    blocks.append((heading, block))
+                    block = None
+            elif line.strip() == KEEP_BEGIN:
+                block = [line]
+            elif line.startswith("## "):
+                heading = line
+    if block is not None:
+        print(f"perf_report: {path}: a {KEEP_BEGIN} without its end; "
+              "kept to the end of the page", file=sys.stderr)
+        blocks.append((heading, block + [KEEP_END]))
+    return blocks
+
+
+def with_kept(lines, blocks):
+    """`lines` with each kept block at the end of its section (by number),
+    or, for a section not measured this time, under its old heading at the
+    end of the page."""
+    pending = {}
+    for heading, block in blocks:
+        pending.setdefault(section_key(heading), (heading, []))[1].append(block)
+    out = []
+
+    def flush(key):
+        for block in pending.pop(key, ("", []))[1]:
+            out.extend(block + [""])
+
+    current = ""
+    for line in lines:
+        if line.startswith("## "):
+            flush(current)
+            current = section_key(line)
+        out.append(line)
+    flush(current)
+    for heading, rest in pending.values():
+        out.extend(["", heading, ""])
+        for block in rest:
+            out.extend(block + [""])
+    return out
 
 
 def engine_section(engine, measured, docs, out):
