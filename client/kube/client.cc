@@ -707,8 +707,7 @@ absl::StatusOr<ListResult> Client::List(const Resource& resource,
             }
             // Items of a List have no kind; the converter needs it.
             item["kind"] = resource.kind;
-            item["apiVersion"] =
-                resource.api_path == "/api/v1" ? "v1" : "apps/v1";
+            item["apiVersion"] = ApiVersion(resource);
             ++items_seen;
             if (options.on_item) {
               options.on_item(std::move(item));
@@ -790,7 +789,7 @@ absl::StatusOr<WatchEvent> DecodeWatchEvent(std::string_view line,
   }
   if (e.type != "BOOKMARK") {
     e.object["kind"] = resource.kind;
-    e.object["apiVersion"] = resource.api_path == "/api/v1" ? "v1" : "apps/v1";
+    e.object["apiVersion"] = ApiVersion(resource);
   }
   return e;
 }

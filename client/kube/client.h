@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -43,6 +44,15 @@ struct Resource {
   std::string kind;      // "Node"
   bool namespaced = true;
 };
+// The apiVersion of the resource's objects, which the API server leaves
+// out of List items and watch events: "v1" for the core group
+// ("/api/v1"), else the group and version ("/apis/apps/v1": "apps/v1").
+inline std::string ApiVersion(const Resource& resource) {
+  constexpr std::string_view kGroups = "/apis/";
+  return resource.api_path.rfind(kGroups, 0) == 0
+             ? resource.api_path.substr(kGroups.size())
+             : "v1";
+}
 inline const Resource kNodes{"/api/v1", "nodes", "Node", false};
 inline const Resource kPods{"/api/v1", "pods", "Pod", true};
 inline const Resource kDaemonSets{"/apis/apps/v1", "daemonsets", "DaemonSet",

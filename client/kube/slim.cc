@@ -20,10 +20,6 @@ void Erase(nlohmann::json& object, const char* key) {
   if (object.is_object()) object.erase(key);
 }
 
-std::string ApiVersion(const Resource& resource) {
-  return resource.api_path == "/api/v1" ? "v1" : "apps/v1";
-}
-
 // What SlimObject drops, as a tree of rules the simdjson writer follows:
 // at an object, the keys to leave out and the rules of its children. A
 // rule applies only where the value is an object, as SlimObject's erase.

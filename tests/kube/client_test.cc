@@ -211,6 +211,17 @@ TEST_P(ListTest, Lists) {
 INSTANTIATE_TEST_SUITE_P(Faults, ListTest, ::testing::ValuesIn(kListCases),
                          CaseName<ListCase>);
 
+// The apiVersion set on List items and watch events, from each resource's
+// path: the core group is "v1", any other group is its path's group/version.
+TEST(ResourceTest, ApiVersionFollowsThePath) {
+  EXPECT_EQ(ApiVersion(kNodes), "v1");
+  EXPECT_EQ(ApiVersion(kPods), "v1");
+  EXPECT_EQ(ApiVersion(kEvents), "v1");
+  EXPECT_EQ(ApiVersion(kDaemonSets), "apps/v1");
+  EXPECT_EQ(ApiVersion(kControllerRevisions), "apps/v1");
+  EXPECT_EQ(ApiVersion(kLeases), "coordination.k8s.io/v1");
+}
+
 TEST(ListTest, RetryAfterIsWaited) {
   auto server = FakeApiServer::Start();
   server->Apply(Node("a"));
