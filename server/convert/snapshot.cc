@@ -291,11 +291,7 @@ bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
       [&options]() -> const v1::DecideOptions& { return options; }, root,
       converted, cancelled, /*objects_outlive=*/true);
   const auto& nodes = snapshot.nodes();
-  if (converted != nullptr) {
-    converted->nodes.reserve(static_cast<size_t>(nodes.size()));
-    converted->daemon_sets.reserve(
-        static_cast<size_t>(snapshot.daemon_sets_size()));
-  }
+  pass.Reserve(nodes.size(), snapshot.daemon_sets_size());
   for (int i = 0; i < nodes.size(); ++i) {
     // As for pods (PrefetchPodStrings): node label keys are long strings.
     if (i + 2 < nodes.size()) {
