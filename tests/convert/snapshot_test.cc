@@ -1088,6 +1088,41 @@ TEST(ValidateSnapshotTest, ThreeIndependentErrorsAreAllReported) {
   EXPECT_EQ(details.field_violations(2).field(), "snapshot.pods[0].uid");
 }
 
+// A node name repeats one of a node checked before the first violation
+// (converting, its name is the converted node's) or after it (kept apart):
+// both are found, by ValidateSnapshot and by the converting pass alike.
+TEST(ValidateSnapshotTest, DuplicateNodeNamesEitherSideOfAViolation) {
+  const auto named = [](const char* name) {
+    return BaseNode().Set("name", Quoted(name));
+  };
+  const v1::DecideRequest request =
+      Parse(Request({named("a"), named("b"), named("Bad_Name"), named("c"),
+                     named("a"), named("c"), named("b")}));
+  const std::vector<std::string> expected = {
+      "snapshot.nodes[2].name", "snapshot.nodes[4].name",
+      "snapshot.nodes[5].name", "snapshot.nodes[6].name"};
+  const auto fields = [](const std::vector<Violation>& violations) {
+    std::vector<std::string> out;
+    for (const Violation& v : violations) out.push_back(v.field);
+    return out;
+  };
+
+  const Validation v = Validate(request);
+  EXPECT_EQ(fields(v.violations), expected);
+  const absl::StatusOr<engine::Snapshot> converted =
+      SnapshotFromProto(request.snapshot(), request.options());
+  ASSERT_THAT(converted.status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  const google::rpc::BadRequest details = BadRequestPayload(converted.status());
+  std::vector<std::string> reported;
+  for (const auto& f : details.field_violations()) {
+    reported.push_back(f.field());
+    if (f.field() != "snapshot.nodes[2].name") {
+      EXPECT_EQ(f.description(), "duplicate node name") << f.field();
+    }
+  }
+  EXPECT_EQ(reported, expected);
+}
+
 TEST(ValidateSnapshotTest, ManyViolationsAreCappedInThePayload) {
   std::vector<Obj> nodes;
   for (int i = 0; i < 150; ++i) {
