@@ -1,13 +1,13 @@
 #include "server/convert/wire.h"
 
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <utility>
 
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "server/convert/errors.h"
+#include "server/convert/internal/wire_format.h"
 #include "server/convert/limits.h"
 
 namespace dsd::convert {
@@ -17,109 +17,21 @@ using google::protobuf::internal::WireFormatLite;
 using google::protobuf::io::CodedInputStream;
 using google::protobuf::io::CodedOutputStream;
 using google::protobuf::io::StringOutputStream;
+using internal::LengthDelimited;
+using internal::PushLength;
+using internal::ReadLength;
+using internal::ReadTag;
+using internal::SkipField;
 
-constexpr uint32_t kSnapshotTag =
-    WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kNodeTag =
-    WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kDaemonSetTag =
-    WireFormatLite::MakeTag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kPodTag =
-    WireFormatLite::MakeTag(3, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-
-// protobuf's parser (ReadSize) rejects a length of more than 5 bytes or
-// above INT_MAX less its 16 slop bytes; and a tag of more than 5 bytes.
-constexpr uint64_t kMaxLength = std::numeric_limits<int32_t>::max() - 16;
-constexpr int kMaxVarint32Bytes = 5;
-// protobuf's default recursion limit, for groups in unknown fields.
-constexpr int kMaxGroupDepth = 100;
+constexpr uint32_t kSnapshotTag = LengthDelimited(1);
+constexpr uint32_t kNodeTag = LengthDelimited(1);
+constexpr uint32_t kDaemonSetTag = LengthDelimited(2);
+constexpr uint32_t kPodTag = LengthDelimited(3);
 
 absl::Status NotWireFormat(const google::protobuf::MessageLite& request) {
   return absl::InvalidArgumentError(
       "the request is not a " + request.GetTypeName() +
       " in the protobuf wire format (truncated or corrupt bytes)");
-}
-
-// Reads a tag as protobuf's parser does: 0 at the end (or a limit), and
-// for bytes protobuf rejects (a tag of more than 5 bytes, field number 0;
-// `bad` is then set).
-uint32_t ReadTag(CodedInputStream& in, bool& bad) {
-  const int before = in.CurrentPosition();
-  const uint32_t tag = in.ReadTag();
-  if (tag == 0) return 0;
-  if (in.CurrentPosition() - before > kMaxVarint32Bytes ||
-      WireFormatLite::GetTagFieldNumber(tag) == 0) {
-    bad = true;
-    return 0;
-  }
-  return tag;
-}
-
-// Reads a length-delimited field's length (its tag read) as protobuf's
-// parser does: at most 5 bytes, at most kMaxLength, and within the
-// enclosing field and the bytes.
-bool ReadLength(CodedInputStream& in, int& length) {
-  const int before = in.CurrentPosition();
-  uint64_t value = 0;
-  if (!in.ReadVarint64(&value) ||
-      in.CurrentPosition() - before > kMaxVarint32Bytes || value > kMaxLength) {
-    return false;
-  }
-  length = static_cast<int>(value);
-  const int room = in.BytesUntilLimit();  // -1: no enclosing limit
-  return room < 0 || length <= room;
-}
-
-// Pushes a length-delimited field's length (its tag read) as the limit.
-// False where ReadLength is (PushLimit would silently keep an enclosing
-// limit shorter than the length).
-bool PushLength(CodedInputStream& in, CodedInputStream::Limit& limit) {
-  int length = 0;
-  if (!ReadLength(in, length)) return false;
-  limit = in.PushLimit(length);
-  return true;
-}
-
-// Skips a field (its tag read) as protobuf's parser reads an unknown field,
-// copying it to `copy` when given. False for bytes protobuf rejects.
-bool SkipField(CodedInputStream& in, uint32_t tag, CodedOutputStream* copy,
-               int depth = 0) {
-  switch (WireFormatLite::GetTagWireType(tag)) {
-    case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
-      int length = 0;
-      if (!ReadLength(in, length)) return false;
-      if (copy == nullptr) return in.Skip(length);
-      std::string bytes;
-      if (!in.ReadString(&bytes, length)) return false;
-      copy->WriteTag(tag);
-      copy->WriteVarint32(static_cast<uint32_t>(length));
-      copy->WriteString(bytes);
-      return true;
-    }
-    case WireFormatLite::WIRETYPE_START_GROUP: {
-      if (depth >= kMaxGroupDepth) return false;
-      if (copy != nullptr) copy->WriteTag(tag);
-      bool bad = false;
-      while (const uint32_t inner = ReadTag(in, bad)) {
-        if (WireFormatLite::GetTagWireType(inner) ==
-            WireFormatLite::WIRETYPE_END_GROUP) {
-          if (WireFormatLite::GetTagFieldNumber(inner) !=
-              WireFormatLite::GetTagFieldNumber(tag)) {
-            return false;
-          }
-          if (copy != nullptr) copy->WriteTag(inner);
-          return true;
-        }
-        if (!SkipField(in, inner, copy, depth + 1)) return false;
-      }
-      return false;  // the end before the group's end
-    }
-    case WireFormatLite::WIRETYPE_END_GROUP:
-      return false;
-    default:  // varint, fixed32, fixed64: as protobuf reads them
-      return copy != nullptr ? WireFormatLite::SkipField(&in, tag, copy)
-                             : WireFormatLite::SkipField(&in, tag);
-  }
 }
 
 // Over a count limit: RESOURCE_EXHAUSTED while reading, before the
