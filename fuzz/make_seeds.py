@@ -93,6 +93,39 @@ def filter_request(req, options=b""):
     return out
 
 
+def requirement(key, operator, values):
+    """A SelectorRequirement: operator 1 is In, 2 NotIn."""
+    return field(1, key) + varint(2 << 3) + varint(operator) + b"".join(
+        field(3, v) for v in values)
+
+
+def with_selector_values(req, bad=False):
+    """`req` with requirement values in every list of its first DaemonSet:
+    fields appended to its bytes, which protobuf merges into the message
+    (the reader takes values out of a DaemonSet's bytes itself)."""
+    zones = [b"zone-a", b"zone-b"] + ([b"not a value!"] if bad else [])
+    extra = field(10, field(4, field(1, field(
+        1, requirement(b"topology.kubernetes.io/zone", 1, zones)) + field(
+        2, requirement(b"metadata.name", 2, [b"node-00001"]))))) + field(
+        9, field(2, requirement(b"app", 2, [b"nothing", b"none"]))) + field(
+        11, field(12, field(2, requirement(
+            b"topology.kubernetes.io/zone", 1, [b"zone-b"]))))
+    out = b""
+    done = False
+    for number, wire, payload in fields(req):
+        if number == 1 and wire == 2 and not done:
+            snap = b""
+            for n, w, p in fields(payload):
+                if n == 2 and not done:
+                    p += extra
+                    done = True
+                snap += field(n, p)
+            payload = snap
+        out += field(number, payload) if wire == 2 else varint(
+            number << 3 | wire) + payload
+    return out
+
+
 def main():
     dsdctl = sys.argv[1]
     os.makedirs(OUT, exist_ok=True)
@@ -139,6 +172,14 @@ def main():
         seeds["validate-synthetic-" + name] = bytes([VALIDATE, 0]) + request(
             dsdctl, synthetic + extra + ["--method", "validate"])
         seeds["filter-synthetic-" + name] = bytes([FILTER, 0]) + filter_request(req)
+    # Requirement values in every list of a DaemonSet, valid and not.
+    plain = request(dsdctl, synthetic)
+    seeds["decide-selector-values"] = bytes([DECIDE, 5]) + with_selector_values(
+        plain)
+    seeds["validate-selector-values-bad"] = bytes(
+        [VALIDATE, 0]) + with_selector_values(plain, bad=True)
+    seeds["filter-selector-values"] = bytes([FILTER, 0]) + filter_request(
+        with_selector_values(plain))
     # Malformed and invalid: truncated, a lying length, an unknown group,
     # an invalid label, two snapshot fields (merged by protobuf).
     seeds["decide-truncated"] = bytes([DECIDE, 0]) + relabel[:len(relabel) // 2]

@@ -34,33 +34,43 @@ eng::SelectorOperator ToOperator(v1::SelectorOperator op) {
   }
 }
 
+// With `values`, the values are read there and kept as they are (views
+// that live as long as `values`, or as the storage it moved them into).
 std::vector<eng::Requirement> ToRequirements(
     const google::protobuf::RepeatedPtrField<v1::SelectorRequirement>& rs,
-    KeepString keep) {
+    KeepString keep, const SelectorValues* values) {
   std::vector<eng::Requirement> out;
   out.reserve(static_cast<size_t>(rs.size()));
   for (const v1::SelectorRequirement& r : rs) {
     eng::Requirement req{keep(r.key()), ToOperator(r.operator_()), {}};
-    req.values.reserve(static_cast<size_t>(r.values_size()));
-    for (const std::string& v : r.values()) req.values.push_back(keep(v));
+    if (values != nullptr) {
+      const SelectorValues::List list = values->Of(r);
+      req.values.reserve(static_cast<size_t>(list.size()));
+      for (int i = 0; i < list.size(); ++i) req.values.push_back(list[i]);
+    } else {
+      req.values.reserve(static_cast<size_t>(r.values_size()));
+      for (const std::string& v : r.values()) req.values.push_back(keep(v));
+    }
     out.push_back(std::move(req));
   }
   return out;
 }
 
 eng::LabelSelector ToSelector(const v1::LabelSelector& s,
-                              eng::Snapshot& storage, KeepString keep) {
+                              eng::Snapshot& storage, KeepString keep,
+                              const SelectorValues* values) {
   return {LabelsFromProto(s.match_labels(), storage, keep),
-          ToRequirements(s.match_expressions(), keep)};
+          ToRequirements(s.match_expressions(), keep, values)};
 }
 
 std::vector<eng::NodeSelectorTerm> ToTerms(const v1::RequiredNodeAffinity& a,
-                                           KeepString keep = SameView) {
+                                           KeepString keep,
+                                           const SelectorValues* values) {
   std::vector<eng::NodeSelectorTerm> out;
   out.reserve(static_cast<size_t>(a.node_selector_terms_size()));
   for (const v1::NodeSelectorTerm& t : a.node_selector_terms()) {
-    out.push_back({ToRequirements(t.match_expressions(), keep),
-                   ToRequirements(t.match_fields(), keep)});
+    out.push_back({ToRequirements(t.match_expressions(), keep, values),
+                   ToRequirements(t.match_fields(), keep, values)});
   }
   return out;
 }
@@ -162,7 +172,8 @@ void FillPod(const v1::Pod& p, eng::Pod& pod) {
   pod.node_name = p.node_name();
   // Only unscheduled pods are targeted through their affinity.
   if (p.node_name().empty() && p.has_required_node_affinity()) {
-    pod.required_node_affinity = ToTerms(p.required_node_affinity());
+    pod.required_node_affinity =
+        ToTerms(p.required_node_affinity(), SameView, nullptr);
   }
   pod.phase = ToPhase(p.phase());
   pod.ready = p.ready();
@@ -179,8 +190,8 @@ engine::Node NodeFromProto(const v1::Node& n, engine::Snapshot& storage) {
 }
 
 engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
-                                     engine::Snapshot& storage,
-                                     KeepString keep) {
+                                     engine::Snapshot& storage, KeepString keep,
+                                     const SelectorValues* values) {
   eng::DaemonSet ds;
   ds.namespace_name = keep(d.namespace_());
   ds.name = keep(d.name());
@@ -194,13 +205,14 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
     ds.template_generation = d.template_generation();
   }
   ds.current_revision_hash = keep(d.current_revision_hash());
-  ds.selector = ToSelector(d.selector(), storage, keep);
+  ds.selector = ToSelector(d.selector(), storage, keep, values);
   const v1::PodTemplate& t = d.template_();
   ds.template_labels = LabelsFromProto(t.labels(), storage, keep);
   ds.node_name = keep(t.node_name());
   ds.node_selector = LabelsFromProto(t.node_selector(), storage, keep);
   if (t.has_required_node_affinity()) {
-    ds.required_node_affinity = ToTerms(t.required_node_affinity(), keep);
+    ds.required_node_affinity =
+        ToTerms(t.required_node_affinity(), keep, values);
   }
   ds.tolerations.reserve(static_cast<size_t>(t.tolerations_size()));
   for (const v1::Toleration& tol : t.tolerations()) {
@@ -227,7 +239,7 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
   strategy.paused = s.paused();
   if (s.has_rollout_node_selector()) {
     strategy.node_selector =
-        ToSelector(s.rollout_node_selector(), storage, keep);
+        ToSelector(s.rollout_node_selector(), storage, keep, values);
   }
   ds.min_ready_seconds = d.min_ready_seconds();
   ds.failed_pod_backoffs.reserve(

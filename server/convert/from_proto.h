@@ -9,6 +9,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "dsd/v1/dsd.pb.h"
+#include "server/convert/selector_values.h"
 #include "server/engine/types.h"
 
 namespace dsd::convert {
@@ -24,10 +25,13 @@ inline std::string_view SameView(std::string_view s) { return s; }
 // the selector check). Their label lists are stored in `storage`, which
 // must outlive them.
 engine::Node NodeFromProto(const v1::Node& node, engine::Snapshot& storage);
-// Its strings go through `keep`.
+// Its strings go through `keep`; with `values`, its requirements' values
+// are read there (SelectorValues::Of) and are its views as they are: move
+// them into `storage` first when the result outlives `values`.
 engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& ds,
                                      engine::Snapshot& storage,
-                                     KeepString keep = SameView);
+                                     KeepString keep = SameView,
+                                     const SelectorValues* values = nullptr);
 
 engine::Options OptionsFromProto(const v1::DecideOptions& options);
 

@@ -191,29 +191,30 @@ void Validator::Requirement(const v1::SelectorRequirement& r, bool node_rules) {
   if (!eng::IsLabelKey(r.key())) {
     Add("key", std::string(kLabelKeyRule) + ", got " + Quote(r.key()));
   }
-  for (int i = 0; i < r.values_size(); ++i) {
-    auto scope = path_.Index("values", static_cast<size_t>(i));
-    if (!eng::IsLabelValue(r.values(i))) {
-      Add("", std::string(kLabelValueRule) + ", got " + Quote(r.values(i)));
+  const SelectorValues::List values = Values(r);
+  for (int i = 0; i < values.size(); ++i) {
+    if (!eng::IsLabelValue(values[i])) {
+      auto scope = path_.Index("values", static_cast<size_t>(i));
+      Add("", std::string(kLabelValueRule) + ", got " + Quote(values[i]));
     }
   }
   switch (r.operator_()) {
     case v1::SELECTOR_OPERATOR_IN:
     case v1::SELECTOR_OPERATOR_NOT_IN:
-      if (r.values().empty()) {
+      if (values.empty()) {
         Add("values", "must have at least one value for In and NotIn");
       }
       return;
     case v1::SELECTOR_OPERATOR_EXISTS:
     case v1::SELECTOR_OPERATOR_DOES_NOT_EXIST:
-      if (!r.values().empty()) {
+      if (!values.empty()) {
         Add("values", "must be empty for Exists and DoesNotExist");
       }
       return;
     case v1::SELECTOR_OPERATOR_GT:
     case v1::SELECTOR_OPERATOR_LT:
       if (!node_rules) break;
-      if (r.values_size() != 1 || !eng::ParseInt64(r.values(0))) {
+      if (values.size() != 1 || !eng::ParseInt64(values[0])) {
         Add("values", "must be exactly one integer for Gt and Lt");
       }
       return;
@@ -256,10 +257,11 @@ void Validator::Affinity(const v1::RequiredNodeAffinity& a) {
           r.operator_() != v1::SELECTOR_OPERATOR_NOT_IN) {
         Add("operator", "must be In or NotIn");
       }
-      if (r.values_size() != 1) {
+      const SelectorValues::List values = Values(r);
+      if (values.size() != 1) {
         Add("values", "must have exactly one value");
       } else {
-        Subdomain("values[0]", r.values(0), /*required=*/true);
+        Subdomain("values[0]", values[0], /*required=*/true);
       }
     }
   }
@@ -436,6 +438,9 @@ void Validator::Node(const v1::Node& n) {
 }
 
 void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
+  // The values taken out of its bytes go where the converted DaemonSet
+  // goes (views into them are kept as they are).
+  if (values_ != nullptr && converting()) values_->MoveInto(*snap_);
   std::string_view ns = ds.namespace_();
   Namespace("namespace", ns);
   Subdomain("name", ds.name(), /*required=*/true);
@@ -480,7 +485,7 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
         ds.selector().match_expressions().empty()) {
       Add("selector", "empty selector is invalid for daemonset");
     } else if (found_ == before) {
-      converted = DaemonSetFromProto(ds, Storage(), Keeper{this});
+      converted = DaemonSetFromProto(ds, Storage(), Keeper{this}, values_);
       if (!eng::SelectorMatches(converted->selector,
                                 converted->template_labels)) {
         Add("selector", "does not match template labels");
@@ -500,7 +505,9 @@ void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
     FailedPodBackoff(ds.failed_pod_backoffs(i), backoff_nodes);
   }
   if (!converting()) return;
-  if (!converted) converted = DaemonSetFromProto(ds, *snap_, Keeper{this});
+  if (!converted) {
+    converted = DaemonSetFromProto(ds, *snap_, Keeper{this}, values_);
+  }
   converted->namespace_name = ns;
   snap_->daemon_sets.push_back(std::move(*converted));
 }

@@ -22,6 +22,7 @@
 #include "server/convert/field_path.h"
 #include "server/convert/internal/seen_keys.h"
 #include "server/convert/internal/string_cache.h"
+#include "server/convert/selector_values.h"
 #include "server/convert/time.h"
 #include "server/engine/types.h"
 
@@ -67,6 +68,10 @@ class Validator {
   }
 
   bool converting() const { return snap_ != nullptr && found_ == 0; }
+
+  // Where the next DaemonSet's requirement values are, when the wire
+  // reader took them out of its bytes (null: in the message).
+  void set_values(SelectorValues* values) { values_ = values; }
   engine::Snapshot* snapshot() { return snap_; }
 
   void Add(std::string_view leaf, std::string description) {
@@ -155,11 +160,17 @@ class Validator {
   // Where label lists of objects converted only for a check go.
   engine::Snapshot& Storage();
 
+  SelectorValues::List Values(const v1::SelectorRequirement& r) const {
+    return values_ != nullptr ? values_->Of(r)
+                              : SelectorValues::List(r.values());
+  }
+
   FieldPath path_;
   std::vector<Violation>* out_;
   size_t found_ = 0;  // violations found, including those past the cap
   engine::Snapshot* const snap_;
   std::optional<engine::Snapshot> scratch_;
+  SelectorValues* values_ = nullptr;
   bool transient_ = false;
   internal::StringCache label_keys_;
   internal::StringCache label_values_;

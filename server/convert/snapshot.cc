@@ -182,12 +182,15 @@ class SnapshotPass {
     ds_names_.Reserve(daemon_sets);
   }
 
-  bool DaemonSet(const v1::DaemonSet& ds) {
+  // `values`: where its requirement values are, when not in `ds`.
+  bool DaemonSet(const v1::DaemonSet& ds, SelectorValues* values) {
     if (cancel_.Check()) return false;
     const int i = daemon_sets_++;
     v_.set_out(ds_violations_);
     auto scope = v_.path().Index("daemon_sets", static_cast<size_t>(i));
+    v_.set_values(values);
     v_.DaemonSet(ds, options_().toleration_comparison_operators());
+    v_.set_values(nullptr);
     ds_keys_.push_back(
         {v_.Keep(ds.namespace_()), v_.Keep(ds.name()), v_.Keep(ds.uid())});
     if (!ds.uid().empty()) Unique(ds_uids_, i, v_, "uid", "DaemonSet uid");
@@ -302,8 +305,9 @@ void SnapshotConverter::Reserve(int nodes, int daemon_sets) {
   state_->Reserve(nodes, daemon_sets);
 }
 
-absl::Status SnapshotConverter::DaemonSet(v1::DaemonSet& ds, int /*index*/) {
-  if (state_->DaemonSet(ds)) return absl::OkStatus();
+absl::Status SnapshotConverter::DaemonSet(v1::DaemonSet& ds, int /*index*/,
+                                          SelectorValues& values) {
+  if (state_->DaemonSet(ds, &values)) return absl::OkStatus();
   return absl::DeadlineExceededError("cancelled while reading the DaemonSets");
 }
 
@@ -337,7 +341,7 @@ bool CheckSnapshot(const v1::Snapshot& snapshot, PodSource& pods,
     if (!pass.Node(nodes[i])) return false;
   }
   for (const v1::DaemonSet& ds : snapshot.daemon_sets()) {
-    if (!pass.DaemonSet(ds)) return false;
+    if (!pass.DaemonSet(ds, nullptr)) return false;
   }
   return pass.Finish(pods, out);
 }

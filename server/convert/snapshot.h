@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "dsd/v1/dsd.pb.h"
 #include "server/convert/errors.h"
+#include "server/convert/selector_values.h"
 #include "server/engine/types.h"
 
 namespace dsd::convert {
@@ -43,9 +44,12 @@ class ObjectSink {
  public:
   virtual ~ObjectSink() = default;
   // The object may be taken (swapped out). A status other than OK stops
-  // the reading, which then returns it.
+  // the reading, which then returns it. A DaemonSet's requirement values
+  // are not in the message but in `values` (selector_values.h), bound to
+  // it.
   virtual absl::Status Node(v1::Node& node, int index) = 0;
-  virtual absl::Status DaemonSet(v1::DaemonSet& ds, int index) = 0;
+  virtual absl::Status DaemonSet(v1::DaemonSet& ds, int index,
+                                 SelectorValues& values) = 0;
   // Before the first object, when the reader has counted them: how many
   // nodes and DaemonSets will come (at most; within the count limits), for
   // the sink to size its storage once rather than grow it.
@@ -75,7 +79,8 @@ class SnapshotConverter final : public ObjectSink {
   // DEADLINE_EXCEEDED once `cancelled` said so (polled every few dozen
   // objects); else OK, whatever the object's violations.
   absl::Status Node(v1::Node& node, int index) override;
-  absl::Status DaemonSet(v1::DaemonSet& ds, int index) override;
+  absl::Status DaemonSet(v1::DaemonSet& ds, int index,
+                         SelectorValues& values) override;
   void Reserve(int nodes, int daemon_sets) override;
 
   // The pods; then appends every violation (the nodes', the DaemonSets',

@@ -126,17 +126,26 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
       google::protobuf::MessageLite& object =
           node ? static_cast<google::protobuf::MessageLite&>(r.node)
                : r.daemon_set;
-      if (!object.ParsePartialFromString(r.bytes)) {
+      // A DaemonSet's requirement values are taken out of its bytes first
+      // (selector_values.h); protobuf parses the rest.
+      SelectorValues values;
+      if ((!node && !values.Take(r.bytes)) ||
+          !object.ParsePartialFromString(r.bytes)) {
         // Its structure passed the scan: a string that is not UTF-8.
         return absl::InvalidArgumentError(
             Indexed(field, i) + " is not a " + object.GetTypeName() +
             " in the protobuf wire format (a string that is not UTF-8, or "
             "corrupt bytes)");
       }
+      if (!node && !values.Bind(r.daemon_set)) {
+        return absl::InternalError(Indexed(field, i) +
+                                   ": its selector values could not be "
+                                   "placed; nothing was decided");
+      }
       ++count;
       if (r.sink != nullptr) {
-        absl::Status st =
-            node ? r.sink->Node(r.node, i) : r.sink->DaemonSet(r.daemon_set, i);
+        absl::Status st = node ? r.sink->Node(r.node, i)
+                               : r.sink->DaemonSet(r.daemon_set, i, values);
         if (!st.ok()) return st;
       }
       // A DaemonSet's strings go once the sink has it (a cleared message
@@ -245,7 +254,9 @@ class CollectObjects final : public ObjectSink {
     snapshot_.add_nodes()->Swap(&node);
     return absl::OkStatus();
   }
-  absl::Status DaemonSet(v1::DaemonSet& ds, int /*index*/) override {
+  absl::Status DaemonSet(v1::DaemonSet& ds, int /*index*/,
+                         SelectorValues& values) override {
+    values.Restore(ds);
     snapshot_.add_daemon_sets()->Swap(&ds);
     return absl::OkStatus();
   }

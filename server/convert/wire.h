@@ -8,7 +8,9 @@
 //      their tags, for the sink to size its storage; then it hands the
 //      nodes and DaemonSets one by one to an ObjectSink (snapshot.h),
 //      each parsed into the same message (with protobuf's own parser, so
-//      merging and UTF-8 checks are protobuf's), and counts the pods;
+//      merging and UTF-8 checks are protobuf's; a DaemonSet's requirement
+//      values are taken out of its bytes first, selector_values.h), and
+//      counts the pods;
 //   2. WirePods returns the pods one by one, each parsed into the same
 //      message, for convert to check and copy what it keeps.
 // Field 1 of every such request (DecideRequest, ExplainRequest,

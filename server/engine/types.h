@@ -249,6 +249,8 @@ struct Snapshot {
   std::string_view Intern(std::string s) {
     return strings.emplace_back(std::move(s));
   }
+  // Whole strings the snapshot owns: Intern's, and the selector values the
+  // wire reader took out of each DaemonSet's bytes (views point into them).
   std::deque<std::string> strings;
 
   // Room for `n` labels (value-initialized) owned by the snapshot, for the

@@ -319,7 +319,7 @@ class CountingSink final : public ObjectSink {
     ++nodes;
     return absl::OkStatus();
   }
-  absl::Status DaemonSet(v1::DaemonSet&, int) override {
+  absl::Status DaemonSet(v1::DaemonSet&, int, SelectorValues&) override {
     ++daemon_sets;
     return absl::OkStatus();
   }
@@ -734,6 +734,106 @@ Outcome DecideStreamed(const std::string& bytes) {
   return OutcomeOf(head, violations, snapshot);
 }
 
+// Requirement values in every list a DaemonSet has (the reader takes
+// them out of its bytes: selector_values.h): the decisions depend on
+// them (zones b and c only, not node-00002, the rollout in zone c).
+void WithValues(v1::DecideRequest& r) {
+  v1::Snapshot& s = *r.mutable_snapshot();
+  const auto requirement =
+      [](google::protobuf::RepeatedPtrField<v1::SelectorRequirement>& list,
+         const char* key, v1::SelectorOperator op,
+         std::initializer_list<const char*> values) {
+        v1::SelectorRequirement& req = *list.Add();
+        req.set_key(key);
+        req.set_operator_(op);
+        for (const char* v : values) req.add_values(v);
+      };
+  v1::NodeSelectorTerm& term = *s.mutable_daemon_sets(0)
+                                    ->mutable_template_()
+                                    ->mutable_required_node_affinity()
+                                    ->add_node_selector_terms();
+  requirement(*term.mutable_match_expressions(), "topology.kubernetes.io/zone",
+              v1::SELECTOR_OPERATOR_IN, {"zone-b", "zone-c"});
+  requirement(*term.mutable_match_fields(), "metadata.name",
+              v1::SELECTOR_OPERATOR_NOT_IN, {"node-00002"});
+  requirement(*s.mutable_daemon_sets(1)
+                   ->mutable_selector()
+                   ->mutable_match_expressions(),
+              "app", v1::SELECTOR_OPERATOR_NOT_IN, {"nothing", "none"});
+  requirement(*s.mutable_daemon_sets(2)
+                   ->mutable_update_strategy()
+                   ->mutable_rollout_node_selector()
+                   ->mutable_match_expressions(),
+              "topology.kubernetes.io/zone", v1::SELECTOR_OPERATOR_IN,
+              {"zone-c"});
+}
+
+// The same, with bad values: where each is reported.
+void BadValues(v1::DecideRequest& r) {
+  WithValues(r);
+  v1::Snapshot& s = *r.mutable_snapshot();
+  v1::NodeSelectorTerm& term = *s.mutable_daemon_sets(0)
+                                    ->mutable_template_()
+                                    ->mutable_required_node_affinity()
+                                    ->mutable_node_selector_terms(0);
+  term.mutable_match_expressions(0)->add_values("not a value!");
+  term.mutable_match_fields(0)->add_values("node-00003");
+  s.mutable_daemon_sets(1)
+      ->mutable_selector()
+      ->mutable_match_expressions(0)
+      ->set_operator_(v1::SELECTOR_OPERATOR_EXISTS);
+}
+
+// The values the reader takes out of a DaemonSet's bytes reach the
+// engine's requirements, each list's its own, whatever order the objects
+// come in.
+TEST(WireTest, RequirementValuesReachTheEngine) {
+  v1::DecideRequest request = SmallRequest();
+  WithValues(request);
+  // As it is, and with the DaemonSets in a snapshot occurrence before the
+  // request's other fields and the nodes and pods.
+  v1::Snapshot dss;
+  *dss.mutable_daemon_sets() = request.snapshot().daemon_sets();
+  v1::Snapshot rest = request.snapshot();
+  rest.clear_daemon_sets();
+  const std::string encodings[] = {
+      request.SerializeAsString(),
+      Field(1, dss.SerializeAsString()) + AllButSnapshot(request) +
+          Field(1, rest.SerializeAsString()),
+  };
+  using Values = std::vector<std::string_view>;
+  for (const std::string& bytes : encodings) {
+    v1::DecideRequest head;
+    engine::Snapshot snapshot;
+    std::vector<Violation> violations;
+    SnapshotConverter converter(
+        [&head]() -> const v1::DecideOptions& { return head.options(); },
+        "snapshot", &snapshot, {});
+    const absl::StatusOr<int> count =
+        ReadRequestHead(Open(bytes), head, converter);
+    ASSERT_THAT(count, IsOk()) << count.status();
+    WirePods pods(Open(bytes), *count);
+    ASSERT_TRUE(converter.Finish(pods, violations))
+        << violations.front().field << ": " << violations.front().description;
+    ASSERT_EQ(snapshot.daemon_sets.size(), 3u);
+    const engine::DaemonSet& ds0 = snapshot.daemon_sets[0];
+    ASSERT_TRUE(ds0.required_node_affinity.has_value());
+    ASSERT_EQ(ds0.required_node_affinity->size(), 1u);
+    const engine::NodeSelectorTerm& term = ds0.required_node_affinity->front();
+    ASSERT_EQ(term.match_expressions.size(), 1u);
+    EXPECT_EQ(term.match_expressions[0].values, (Values{"zone-b", "zone-c"}));
+    ASSERT_EQ(term.match_fields.size(), 1u);
+    EXPECT_EQ(term.match_fields[0].values, (Values{"node-00002"}));
+    const auto& selector = snapshot.daemon_sets[1].selector.match_expressions;
+    ASSERT_EQ(selector.size(), 1u);
+    EXPECT_EQ(selector[0].values, (Values{"nothing", "none"}));
+    const auto& rollout = snapshot.daemon_sets[2].update_strategy.node_selector;
+    ASSERT_TRUE(rollout.has_value());
+    ASSERT_EQ(rollout->match_expressions.size(), 1u);
+    EXPECT_EQ(rollout->match_expressions[0].values, (Values{"zone-c"}));
+  }
+}
+
 TEST(WireTest, StreamedObjectsDecideAsParsedObjects) {
   // The snapshot's DaemonSets, nodes and pods as separate occurrences of
   // the snapshot field, in the order given (protobuf merges them).
@@ -788,6 +888,10 @@ TEST(WireTest, StreamedObjectsDecideAsParsedObjects) {
   };
   const Case cases[] = {
       {"valid", [](v1::DecideRequest&) {}, canonical, true},
+      {"values in every list", WithValues, canonical, true},
+      {"values in every list, DaemonSets first", WithValues, reordered, true},
+      {"bad values", BadValues, canonical, false},
+      {"bad values, interleaved", BadValues, interleaved, false},
       {"valid, DaemonSets first", [](v1::DecideRequest&) {}, reordered, true},
       {"valid, interleaved", [](v1::DecideRequest&) {}, interleaved, true},
       {"bad objects", bad_objects, canonical, false},
@@ -822,6 +926,23 @@ TEST(WireTest, StreamedObjectsDecideAsParsedObjects) {
     const Outcome actual = DecideStreamed(bytes);
     EXPECT_EQ(actual.violations, expected.violations);
     EXPECT_EQ(actual.plan, expected.plan);
+    if (std::string_view(c.name).starts_with("bad values")) {
+      // Checked against the rules (semantics doc, section 10), not copied
+      // from the output: a value that is no label value, a second node
+      // name, values with Exists.
+      const std::string term =
+          "snapshot.daemon_sets[0].template.required_node_affinity."
+          "node_selector_terms[0].";
+      EXPECT_THAT(
+          actual.violations,
+          ::testing::ElementsAre(
+              ::testing::StartsWith(term + "match_expressions[0].values[2]: "),
+              ::testing::StartsWith(term + "match_fields[0].values: must "
+                                           "have exactly one value"),
+              ::testing::StartsWith(
+                  "snapshot.daemon_sets[1].selector.match_expressions[0]."
+                  "values: must be empty for Exists")));
+    }
   }
 }
 

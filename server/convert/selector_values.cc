@@ -1,0 +1,306 @@
+#include "server/convert/selector_values.h"
+
+#include "google/protobuf/stubs/common.h"
+#include "server/convert/internal/wire_format.h"
+
+namespace dsd::convert {
+
+using google::protobuf::io::CodedInputStream;
+using internal::PushLength;
+using internal::ReadLength;
+using internal::ReadTag;
+using internal::SkipField;
+using internal::WireFormatLite;
+
+// The messages on the way from a DaemonSet to its requirements' values.
+enum class SelectorValues::Kind : uint8_t {
+  kDaemonSet,
+  kLabelSelector,
+  kTemplate,
+  kAffinity,
+  kTerm,
+  kStrategy,
+  kRequirement,
+  kOther,  // a field on no such way
+};
+
+struct SelectorValues::Child {
+  Kind kind;
+  ListId list;
+};
+
+// The message a length-delimited field `number` of a `parent` message (on
+// the way to requirements of `list`) holds.
+SelectorValues::Child SelectorValues::ChildOf(Kind parent, int number,
+                                              ListId list) {
+  switch (parent) {
+    case Kind::kDaemonSet:
+      if (number == v1::DaemonSet::kSelectorFieldNumber) {
+        return {Kind::kLabelSelector, kSelector};
+      }
+      if (number == v1::DaemonSet::kTemplateFieldNumber) {
+        return {Kind::kTemplate, list};
+      }
+      if (number == v1::DaemonSet::kUpdateStrategyFieldNumber) {
+        return {Kind::kStrategy, list};
+      }
+      break;
+    case Kind::kLabelSelector:
+      if (number == v1::LabelSelector::kMatchExpressionsFieldNumber) {
+        return {Kind::kRequirement, list};
+      }
+      break;
+    case Kind::kTemplate:
+      if (number == v1::PodTemplate::kRequiredNodeAffinityFieldNumber) {
+        return {Kind::kAffinity, list};
+      }
+      break;
+    case Kind::kAffinity:
+      if (number == v1::RequiredNodeAffinity::kNodeSelectorTermsFieldNumber) {
+        return {Kind::kTerm, list};
+      }
+      break;
+    case Kind::kTerm:
+      if (number == v1::NodeSelectorTerm::kMatchExpressionsFieldNumber) {
+        return {Kind::kRequirement, kTermExpressions};
+      }
+      if (number == v1::NodeSelectorTerm::kMatchFieldsFieldNumber) {
+        return {Kind::kRequirement, kTermFields};
+      }
+      break;
+    case Kind::kStrategy:
+      if (number == v1::UpdateStrategy::kRolloutNodeSelectorFieldNumber) {
+        return {Kind::kLabelSelector, kRollout};
+      }
+      break;
+    case Kind::kRequirement:
+    case Kind::kOther:
+      break;
+  }
+  return {Kind::kOther, list};
+}
+
+template <typename F>
+void SelectorValues::ForEachRequirement(const v1::DaemonSet& ds, F&& f) {
+  for (const v1::SelectorRequirement& r : ds.selector().match_expressions()) {
+    f(kSelector, r);
+  }
+  for (const v1::NodeSelectorTerm& t :
+       ds.template_().required_node_affinity().node_selector_terms()) {
+    for (const v1::SelectorRequirement& r : t.match_expressions()) {
+      f(kTermExpressions, r);
+    }
+    for (const v1::SelectorRequirement& r : t.match_fields()) {
+      f(kTermFields, r);
+    }
+  }
+  for (const v1::SelectorRequirement& r :
+       ds.update_strategy().rollout_node_selector().match_expressions()) {
+    f(kRollout, r);
+  }
+}
+
+namespace {
+
+constexpr int kValuesField = v1::SelectorRequirement::kValuesFieldNumber;
+
+bool Delimited(uint32_t tag) {
+  return WireFormatLite::GetTagWireType(tag) ==
+         WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+}
+
+// At the message's end: its limit, or the bytes' end (not a 0 tag).
+bool Ended(CodedInputStream& in) {
+  return in.ConsumedEntireMessage() && in.BytesUntilLimit() <= 0;
+}
+
+size_t VarintSize(uint32_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void AppendVarint(std::string& out, uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+}  // namespace
+
+bool SelectorValues::Scan(CodedInputStream& in, std::string_view bytes,
+                          Kind kind, ListId list, uint32_t& size) {
+  uint64_t kept = 0;
+  bool bad = false;
+  while (true) {
+    const int start = in.CurrentPosition();
+    const uint32_t tag = ReadTag(in, bad);
+    if (tag == 0) break;
+    const int number = WireFormatLite::GetTagFieldNumber(tag);
+    if (kind == Kind::kRequirement && number == kValuesField &&
+        Delimited(tag)) {
+      int length = 0;
+      const bool read = ReadLength(in, length);
+      const int at = in.CurrentPosition();
+      if (!read || !in.Skip(length) ||
+          !google::protobuf::internal::IsStructurallyValidUTF8(
+              bytes.data() + at, length)) {
+        return false;
+      }
+      ++value_count_;
+      value_bytes_ += static_cast<size_t>(length);
+      continue;
+    }
+    const Child child = Delimited(tag) ? ChildOf(kind, number, list)
+                                       : Child{Kind::kOther, list};
+    if (child.kind == Kind::kOther) {
+      if (!SkipField(in, tag, nullptr)) return false;
+      kept += static_cast<uint64_t>(in.CurrentPosition() - start);
+      continue;
+    }
+    const int tag_bytes = in.CurrentPosition() - start;
+    CodedInputStream::Limit limit;
+    if (!PushLength(in, limit)) return false;
+    const size_t slot = sizes_.size();
+    sizes_.push_back(0);
+    uint32_t child_size = 0;
+    if (!Scan(in, bytes, child.kind, child.list, child_size) || !Ended(in)) {
+      return false;
+    }
+    in.PopLimit(limit);
+    sizes_[slot] = child_size;
+    kept +=
+        static_cast<uint64_t>(tag_bytes) + VarintSize(child_size) + child_size;
+  }
+  if (bad) return false;
+  // Without its values a message is never longer than with them.
+  size = static_cast<uint32_t>(kept);
+  return true;
+}
+
+void SelectorValues::Write(CodedInputStream& in, std::string_view bytes,
+                           Kind kind, ListId list, std::string& out,
+                           size_t& next_size) {
+  // Scan read these bytes: they are well formed.
+  const auto first = static_cast<uint32_t>(refs_.size());
+  bool bad = false;
+  while (true) {
+    const int start = in.CurrentPosition();
+    const uint32_t tag = ReadTag(in, bad);
+    if (tag == 0) break;
+    const int number = WireFormatLite::GetTagFieldNumber(tag);
+    if (kind == Kind::kRequirement && number == kValuesField &&
+        Delimited(tag)) {
+      int length = 0;
+      ReadLength(in, length);
+      const int at = in.CurrentPosition();
+      in.Skip(length);
+      refs_.push_back({static_cast<uint32_t>(buffer_.size()),
+                       static_cast<uint32_t>(length)});
+      buffer_.append(
+          bytes.substr(static_cast<size_t>(at), static_cast<size_t>(length)));
+      continue;
+    }
+    const Child child = Delimited(tag) ? ChildOf(kind, number, list)
+                                       : Child{Kind::kOther, list};
+    if (child.kind == Kind::kOther) {
+      SkipField(in, tag, nullptr);
+      out.append(
+          bytes.substr(static_cast<size_t>(start),
+                       static_cast<size_t>(in.CurrentPosition() - start)));
+      continue;
+    }
+    // The tag as it came (protobuf accepts a padded one), the new length.
+    out.append(bytes.substr(static_cast<size_t>(start),
+                            static_cast<size_t>(in.CurrentPosition() - start)));
+    CodedInputStream::Limit limit;
+    PushLength(in, limit);
+    AppendVarint(out, sizes_[next_size++]);
+    Write(in, bytes, child.kind, child.list, out, next_size);
+    in.PopLimit(limit);
+  }
+  if (kind == Kind::kRequirement) {
+    ranges_[list].emplace_back(first, static_cast<uint32_t>(refs_.size()));
+  }
+}
+
+bool SelectorValues::Take(std::string& bytes) {
+  *this = SelectorValues();
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  const int length = static_cast<int>(bytes.size());
+  uint32_t size = 0;
+  {
+    CodedInputStream in(data, length);
+    if (!Scan(in, bytes, Kind::kDaemonSet, kSelector, size) || !Ended(in)) {
+      return false;
+    }
+  }
+  if (value_count_ == 0) return true;
+  buffer_.reserve(value_bytes_);
+  refs_.reserve(value_count_);
+  std::string stripped;
+  stripped.reserve(size);
+  CodedInputStream in(data, length);
+  size_t next_size = 0;
+  Write(in, bytes, Kind::kDaemonSet, kSelector, stripped, next_size);
+  base_ = buffer_.data();
+  bytes.swap(stripped);
+  sizes_ = {};
+  return true;
+}
+
+bool SelectorValues::Bind(const v1::DaemonSet& ds) {
+  bound_.clear();
+  std::array<size_t, kLists> next{};
+  bool same = true;
+  ForEachRequirement(ds, [&](ListId list, const v1::SelectorRequirement& r) {
+    const auto& ranges = ranges_[list];
+    if (next[list] >= ranges.size()) {
+      same = same && ranges.empty();
+      return;
+    }
+    const auto range = ranges[next[list]++];
+    if (range.first != range.second) bound_.emplace(&r, range);
+  });
+  for (size_t list = 0; list < kLists; ++list) {
+    same =
+        same && (ranges_[list].empty() || next[list] == ranges_[list].size());
+  }
+  return same;
+}
+
+SelectorValues::List SelectorValues::Of(
+    const v1::SelectorRequirement& r) const {
+  const auto it = bound_.find(&r);
+  if (it == bound_.end()) return List(base_, {});
+  const auto [first, end] = it->second;
+  return List(base_, std::span<const Ref>(refs_).subspan(first, end - first));
+}
+
+void SelectorValues::MoveInto(engine::Snapshot& storage) {
+  if (buffer_.empty()) return;
+  base_ = storage.strings.emplace_back(std::move(buffer_)).data();
+  buffer_ = {};
+}
+
+void SelectorValues::Restore(v1::DaemonSet& ds) const {
+  std::array<size_t, kLists> next{};
+  // `ds` is not const: its requirements may be changed through the
+  // const walk's references.
+  ForEachRequirement(ds, [&](ListId list, const v1::SelectorRequirement& r) {
+    const auto& ranges = ranges_[list];
+    if (next[list] >= ranges.size()) return;
+    const auto [first, end] = ranges[next[list]++];
+    auto& values = *const_cast<v1::SelectorRequirement&>(r).mutable_values();
+    for (uint32_t i = first; i < end; ++i) {
+      values.Add(std::string(base_ + refs_[i].offset, refs_[i].size));
+    }
+  });
+}
+
+}  // namespace dsd::convert

@@ -1,0 +1,127 @@
+// The values of a DaemonSet's selector requirements, kept apart from the
+// parsed message. A required node affinity may list 100,000 values: parsed
+// by protobuf, each is a 32-byte string in a heap block of its own behind
+// an 8-byte pointer, about 5 MB for 0.8 MB on the wire. The wire reader
+// (wire.h) takes them out of the DaemonSet's bytes before protobuf parses
+// the rest, into one buffer and 8 bytes per value; the rules (rules.h) and
+// the converter (from_proto.h) read them here. Uses generated protobuf code
+// and Abseil; no gRPC.
+#ifndef DSD_SERVER_CONVERT_SELECTOR_VALUES_H_
+#define DSD_SERVER_CONVERT_SELECTOR_VALUES_H_
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "dsd/v1/dsd.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "server/engine/types.h"
+
+namespace dsd::convert {
+
+// One DaemonSet's values, as the wire reader takes them; one per
+// DaemonSet read.
+class SelectorValues {
+ public:
+  // Where a value's bytes are in the buffer.
+  struct Ref {
+    uint32_t offset;
+    uint32_t size;
+  };
+
+  // The values of one requirement: read from the message itself, or from
+  // the values taken out of its bytes.
+  class List {
+   public:
+    explicit List(const google::protobuf::RepeatedPtrField<std::string>& parsed)
+        : parsed_(&parsed), size_(parsed.size()) {}
+    List(const char* base, std::span<const Ref> refs)
+        : base_(base), refs_(refs), size_(static_cast<int>(refs.size())) {}
+
+    int size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    std::string_view operator[](int i) const {
+      if (parsed_ != nullptr) return (*parsed_)[i];
+      const Ref& r = refs_[static_cast<size_t>(i)];
+      return {base_ + r.offset, r.size};
+    }
+
+   private:
+    const google::protobuf::RepeatedPtrField<std::string>* parsed_ = nullptr;
+    const char* base_ = nullptr;
+    std::span<const Ref> refs_;
+    int size_ = 0;
+  };
+
+  // Takes every SelectorRequirement's `values` out of `bytes`, a
+  // DaemonSet's encoding, which is rewritten without them (for protobuf to
+  // parse; untouched when there are none); the values' bytes are copied
+  // here. False where protobuf's parser would reject the bytes on the way
+  // to a value, or a value (one that is not UTF-8). What else protobuf
+  // rejects it still rejects: the rest is left to it.
+  bool Take(std::string& bytes);
+
+  // Ties the requirements of `ds`, parsed from the bytes Take rewrote, to
+  // their values. Protobuf merges repeated occurrences of a singular
+  // message and appends repeated ones, so the requirements of each list
+  // come in the order their bytes came. False if the message's lists
+  // disagree with the bytes (which would be a bug: no value is then read).
+  bool Bind(const v1::DaemonSet& ds);
+
+  // The values of `r`, a requirement of the bound DaemonSet.
+  List Of(const v1::SelectorRequirement& r) const;
+
+  // Moves the values' bytes into `storage`: the views Of returns then live
+  // as long as it does.
+  void MoveInto(engine::Snapshot& storage);
+
+  // Puts the values back into `ds`, the bound message (for readers that
+  // hand out whole messages).
+  void Restore(v1::DaemonSet& ds) const;
+
+ private:
+  // The lists of requirements a DaemonSet has, by path.
+  enum ListId : uint8_t {
+    kSelector,         // selector.match_expressions
+    kTermExpressions,  // template.required_node_affinity...match_expressions
+    kTermFields,       // template.required_node_affinity...match_fields
+    kRollout,          // update_strategy.rollout_node_selector...
+    kLists,
+  };
+  enum class Kind : uint8_t;
+  struct Child;
+  static Child ChildOf(Kind parent, int number, ListId list);
+  template <typename F>
+  static void ForEachRequirement(const v1::DaemonSet& ds, F&& f);
+
+  // Take's passes: Scan checks the bytes, collects the values and sizes
+  // each message on the way without them; Write writes those messages.
+  bool Scan(google::protobuf::io::CodedInputStream& in, std::string_view bytes,
+            Kind kind, ListId list, uint32_t& size);
+  void Write(google::protobuf::io::CodedInputStream& in, std::string_view bytes,
+             Kind kind, ListId list, std::string& out, size_t& next_size);
+
+  size_t value_count_ = 0;  // Scan's count, for Write to reserve
+  size_t value_bytes_ = 0;
+  std::string buffer_;          // the values' bytes, one after another
+  const char* base_ = nullptr;  // buffer_'s bytes, or where they moved
+  std::vector<Ref> refs_;
+  // Per list, each requirement's values in refs_ (first, end), in the
+  // order the requirements came.
+  std::array<std::vector<std::pair<uint32_t, uint32_t>>, kLists> ranges_;
+  // The stripped size of each message on a requirement's way, in the
+  // order Scan met them.
+  std::vector<uint32_t> sizes_;
+  absl::flat_hash_map<const v1::SelectorRequirement*,
+                      std::pair<uint32_t, uint32_t>>
+      bound_;
+};
+
+}  // namespace dsd::convert
+
+#endif  // DSD_SERVER_CONVERT_SELECTOR_VALUES_H_
