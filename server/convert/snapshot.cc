@@ -245,13 +245,18 @@ class SnapshotPass {
       // name equal to a node's is valid without a second scan.
       std::string_view node_name = pod->node_name();
       bool node_name_valid = false;
+      int32_t node_index = eng::Pod::kNodeNotLooked;
       if (v_.converting() && !node_name.empty()) {
+        node_index = eng::Pod::kNoSuchNode;
         if (const int n = node_names_.Find(node_name); n >= 0) {
           node_name = node_name_list_[static_cast<uint32_t>(n)];
           node_name_valid = true;
+          node_index = n;
         }
       }
       const PodKey key = v_.Pod(*pod, node_name, node_name_valid);
+      // Every node is in, and valid: the engine need not look it up again.
+      if (v_.converting()) converted_->pods.back().node_index = node_index;
       if (converted_ == nullptr) pod_keys.push_back(key);
       if (!pod->uid().empty()) {
         Unique(pod_uids, i, uid_hash, v_, "uid", "pod uid");

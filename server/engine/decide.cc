@@ -35,9 +35,40 @@ using StringMap =
                         common::StringViewEq>;
 
 // Lookups shared by every DaemonSet of one Decide call.
-struct ClusterIndex {
-  StringMap<int32_t> node_by_name;
-  std::vector<int32_t> nodes_by_name;  // node indices in name order
+class ClusterIndex {
+ public:
+  explicit ClusterIndex(const Snapshot& snap);
+
+  // Node indices in name order.
+  const std::vector<int32_t>& nodes_by_name() const { return nodes_by_name_; }
+
+  // The index of the node named `name`, or -1. `hint` is what the pod
+  // carries (Pod::node_index) when `name` is its node_name: a converted
+  // snapshot's pods come with their node looked up, and then no map of
+  // node names is built at all (at 50,000 nodes it would take 1.6 MB).
+  int32_t NodeNamed(std::string_view name, int32_t hint) const {
+    if (hint == Pod::kNoSuchNode) return -1;
+    if (hint >= 0 && static_cast<size_t>(hint) < snap_.nodes.size() &&
+        snap_.nodes[static_cast<size_t>(hint)].name == name) {
+      return hint;
+    }
+    if (!node_by_name_) {
+      node_by_name_.emplace();
+      node_by_name_->reserve(snap_.nodes.size());
+      for (size_t i = 0; i < snap_.nodes.size(); ++i) {
+        node_by_name_->emplace(snap_.nodes[i].name, static_cast<int32_t>(i));
+      }
+    }
+    const auto it = node_by_name_->find(name);
+    return it == node_by_name_->end() ? -1 : it->second;
+  }
+
+ private:
+  const Snapshot& snap_;
+  std::vector<int32_t> nodes_by_name_;
+  // Built on the first lookup without a hint (DaemonSets are decided one
+  // after another: no lock).
+  mutable std::optional<StringMap<int32_t>> node_by_name_;
 };
 
 // Per-call working memory the DaemonSets use one after another, so that
@@ -98,9 +129,7 @@ uint64_t NamePrefix(std::string_view s) {
   return v;
 }
 
-ClusterIndex IndexNodes(const Snapshot& snap) {
-  ClusterIndex index;
-  index.node_by_name.reserve(snap.nodes.size());
+ClusterIndex::ClusterIndex(const Snapshot& snap) : snap_(snap) {
   // Sorted by name through each name's first 8 bytes as an integer: most
   // comparisons are then one integer compare rather than a memcmp call
   // through two names in memory (sorting 50,000 names was about a tenth
@@ -111,7 +140,6 @@ ClusterIndex IndexNodes(const Snapshot& snap) {
   };
   std::vector<Key> keys(snap.nodes.size());
   for (size_t i = 0; i < snap.nodes.size(); ++i) {
-    index.node_by_name.emplace(snap.nodes[i].name, static_cast<int32_t>(i));
     keys[i] = {NamePrefix(snap.nodes[i].name), static_cast<int32_t>(i)};
   }
   std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
@@ -119,11 +147,8 @@ ClusterIndex IndexNodes(const Snapshot& snap) {
     return snap.nodes[static_cast<size_t>(a.node)].name <
            snap.nodes[static_cast<size_t>(b.node)].name;
   });
-  index.nodes_by_name.resize(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    index.nodes_by_name[i] = keys[i].node;
-  }
-  return index;
+  nodes_by_name_.resize(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) nodes_by_name_[i] = keys[i].node;
 }
 
 bool AdoptsBefore(const DaemonSet& a, const DaemonSet& b) {
@@ -370,13 +395,15 @@ void DaemonSetDecider::GroupPods() {
     if (target.empty()) continue;  // upstream skips such pods entirely
     scratch_.updated[static_cast<size_t>(&pod - snap_.pods.data())] =
         IsPodUpdated(pod, revision_) ? 1 : 0;
-    const auto it = index_.node_by_name.find(target);
-    if (it == index_.node_by_name.end()) {
+    // The target is the pod's node_name when it has one.
+    const int32_t node = index_.NodeNamed(
+        target, pod.node_name.empty() ? Pod::kNodeNotLooked : pod.node_index);
+    if (node < 0) {
       missing_.emplace_back(target, &pod);
       continue;
     }
-    node_of[i] = it->second;
-    ++start_[static_cast<size_t>(it->second) + 1];
+    node_of[i] = node;
+    ++start_[static_cast<size_t>(node) + 1];
   }
   for (size_t i = 1; i <= n; ++i) start_[i] += start_[i - 1];
   by_node_.assign(start_[n], nullptr);
@@ -636,7 +663,7 @@ void DaemonSetDecider::RollingUpdate(
   state.availability = availability_;
   state.now = now_;
   state.desired = plan_.status.desired_number_scheduled;
-  state.nodes_by_name = index_.nodes_by_name;
+  state.nodes_by_name = index_.nodes_by_name();
   state.eligibility = eligibility;
   state.start = start_;
   state.by_node = by_node_;
@@ -758,7 +785,7 @@ DaemonSetPlan DaemonSetDecider::RunRules() {
   if (explaining) scratch_.eligibility.resize(snap_.nodes.size());
   const std::vector<Eligibility>& eligibility =
       explaining ? scratch_.eligibility : EvaluateNodes();
-  for (int32_t idx : index_.nodes_by_name) {
+  for (int32_t idx : index_.nodes_by_name()) {
     if (scratch_.cancel.Tick()) return std::move(plan_);
     const Node& node = snap_.nodes[static_cast<size_t>(idx)];
     Eligibility e;
@@ -814,7 +841,7 @@ DaemonSetPlan DaemonSetDecider::RunRules() {
 
 Plan Decide(const Snapshot& snap, absl::Time now, const Options& options,
             const std::function<bool()>& cancelled) {
-  const ClusterIndex index = IndexNodes(snap);
+  const ClusterIndex index(snap);
   std::vector<LabelSelectorMatcher> matchers;
   matchers.reserve(snap.daemon_sets.size());
   for (const DaemonSet& ds : snap.daemon_sets)

@@ -226,6 +226,12 @@ struct Pod {
   bool terminating = false;  // metadata.deletionTimestamp is set
   PodPhase phase = PodPhase::kUnset;
   bool ready = false;  // condition Ready has status True
+  // The node named node_name, when whoever built the snapshot looked it up
+  // (the converter does, while checking the pod): its index in
+  // Snapshot::nodes, or kNoSuchNode. kNodeNotLooked: Decide looks it up.
+  static constexpr int32_t kNodeNotLooked = -1;
+  static constexpr int32_t kNoSuchNode = -2;
+  int32_t node_index = kNodeNotLooked;
   // lastTransitionTime of the Ready condition, if set.
   std::optional<absl::Time> ready_since;
 };

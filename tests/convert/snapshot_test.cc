@@ -1433,6 +1433,30 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
             request.snapshot().nodes(0).labels(0).key().data());
 }
 
+// Each pod's node is looked up while converting (engine::Pod::node_index),
+// so that Decide need not: the node's index, no such node, or not looked
+// up for a pod without a node name.
+TEST(SnapshotFromProtoTest, PodsComeWithTheirNodeLookedUp) {
+  const auto node = [](const char* name) {
+    return BaseNode().Set("name", Quoted(name));
+  };
+  const auto pod = [](const char* uid, const char* node_name) {
+    Obj p = BasePod().Set("uid", Quoted(uid)).Set("name", Quoted(uid));
+    return node_name == nullptr ? p.Without("nodeName")
+                                : p.Set("nodeName", Quoted(node_name));
+  };
+  const v1::DecideRequest request = Parse(Request(
+      {node("a"), node("b"), node("c")}, {BaseDs()},
+      {pod("p1", "c"), pod("p2", "a"), pod("p3", "gone"), pod("p4", nullptr)}));
+  const absl::StatusOr<engine::Snapshot> converted =
+      SnapshotFromProto(request.snapshot(), request.options());
+  ASSERT_THAT(converted.status(), IsOk());
+  std::vector<int32_t> indices;
+  for (const engine::Pod& p : converted->pods) indices.push_back(p.node_index);
+  EXPECT_THAT(indices, ::testing::ElementsAre(2, 0, engine::Pod::kNoSuchNode,
+                                              engine::Pod::kNodeNotLooked));
+}
+
 TEST(SnapshotFromProtoTest, PodPhasesMapByName) {
   const struct {
     const char* json;

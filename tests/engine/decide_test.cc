@@ -1949,6 +1949,50 @@ INSTANTIATE_TEST_SUITE_P(Order, DecideTest,
                          ::testing::ValuesIn(Expand(OrderCases())),
                          ::dsd::testing::ParamName<Row>);
 
+// A converted snapshot's pods carry their node's index (Pod::node_index,
+// looked up by the converter); Decide then builds no map of node names.
+// For every row: the plan is the same with each pod's node looked up, and
+// with wrong indices (a node of another name: Decide must not trust it).
+TEST(DecideNodeLookupTest, PodsWithTheirNodeLookedUpDecideTheSame) {
+  int rows = 0;
+  int looked_up = 0;
+  for (const std::vector<DecideCase>& cases :
+       {SeedCases(), PlacementCases(), ExistingPodCases(), BackoffCases(),
+        TaintCases(), NoActionCases(), StatusCases(), SurgeCases(),
+        OwnershipCases(), ReasonCases(), DerivedCases(), OrderCases()}) {
+    for (const Row& row : Expand(cases)) {
+      SCOPED_TRACE(row.name);
+      ++rows;
+      const Snapshot plain = BuildSnapshot(row);
+      const std::string want =
+          PlanString(Decide(plain, row.c.now, row.c.options));
+      Snapshot hinted = BuildSnapshot(row);
+      Snapshot wrong = BuildSnapshot(row);
+      for (size_t p = 0; p < hinted.pods.size(); ++p) {
+        Pod& pod = hinted.pods[p];
+        if (pod.node_name.empty()) continue;
+        pod.node_index = Pod::kNoSuchNode;
+        for (size_t n = 0; n < hinted.nodes.size(); ++n) {
+          if (hinted.nodes[n].name == pod.node_name) {
+            pod.node_index = static_cast<int32_t>(n);
+            ++looked_up;
+          }
+        }
+        if (pod.node_index >= 0 && hinted.nodes.size() > 1) {
+          wrong.pods[p].node_index = static_cast<int32_t>(
+              (static_cast<size_t>(pod.node_index) + 1) % hinted.nodes.size());
+        }
+      }
+      EXPECT_EQ(PlanString(Decide(hinted, row.c.now, row.c.options)), want)
+          << "nodes looked up";
+      EXPECT_EQ(PlanString(Decide(wrong, row.c.now, row.c.options)), want)
+          << "wrong indices";
+    }
+  }
+  EXPECT_GT(rows, 100);
+  EXPECT_GT(looked_up, 100);
+}
+
 // The contract's reason names (semantics section 12).
 TEST(DeleteReasonNameTest, SpellsEveryReasonAsTheContract) {
   for (DeleteReason reason :
