@@ -431,8 +431,8 @@ void Validator::Node(const v1::Node& n) {
     FillNode(n, *out);
     out->name = snap_->CopyString(out->name);
     for (eng::Taint& t : out->taints) {
-      t.key = Keep(t.key);
-      t.value = Keep(t.value);
+      t.set_key(Keep(t.key()));
+      t.set_value(Keep(t.value()));
     }
   }
 }

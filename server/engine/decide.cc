@@ -608,7 +608,7 @@ void DaemonSetDecider::PlanTaintEviction(const Node& node,
                                          const PodList& pods) {
   std::optional<absl::Time> evict_at;
   for (const Taint& taint : node.taints) {
-    if (taint.effect != TaintEffect::kNoExecute) continue;
+    if (taint.effect() != TaintEffect::kNoExecute) continue;
     const int index = predicates_.toleration_matcher().FirstTolerating(taint);
     if (index < 0) continue;
     const Toleration* first =

@@ -82,9 +82,9 @@ Eligibility DaemonSetPredicates::Evaluate(const Node& node,
   bool no_execute_ok = true;
   size_t untold = 0;  // reasons past kMaxReasons
   for (const Taint& taint : node.taints) {
-    if (taint.effect == TaintEffect::kPreferNoSchedule) continue;
+    if (taint.effect() == TaintEffect::kPreferNoSchedule) continue;
     if (tolerations_.Tolerated(taint)) continue;
-    if (taint.effect == TaintEffect::kNoExecute) {
+    if (taint.effect() == TaintEffect::kNoExecute) {
       no_execute_ok = false;
     } else {
       no_schedule_ok = false;
@@ -94,7 +94,7 @@ Eligibility DaemonSetPredicates::Evaluate(const Node& node,
     } else if (why != nullptr) {
       why->push_back(internal::Cat(
           "taint ", DescribeTaint(taint), " is not tolerated",
-          taint.effect == TaintEffect::kNoExecute
+          taint.effect() == TaintEffect::kNoExecute
               ? " (NoExecute: running daemon pods are deleted)"
               : " (NoSchedule: no new pod; a running one may stay)"));
     } else if (!no_execute_ok) {

@@ -42,18 +42,18 @@ std::span<const DefaultToleration> DefaultDaemonTolerations() {
 
 bool Tolerates(const Toleration& toleration, const Taint& taint,
                bool comparison_operators) {
-  if (toleration.effect && *toleration.effect != taint.effect) return false;
-  if (!toleration.key.empty() && toleration.key != taint.key) return false;
+  if (toleration.effect && *toleration.effect != taint.effect()) return false;
+  if (!toleration.key.empty() && toleration.key != taint.key()) return false;
   switch (toleration.op) {
     case TolerationOperator::kEqual:
-      return toleration.value == taint.value;
+      return toleration.value == taint.value();
     case TolerationOperator::kExists:
       return true;
     case TolerationOperator::kLt:
     case TolerationOperator::kGt: {
       if (!comparison_operators) return false;
       const auto want = ParseCanonicalInt64(toleration.value);
-      const auto have = ParseCanonicalInt64(taint.value);
+      const auto have = ParseCanonicalInt64(taint.value());
       if (!want || !have) return false;
       return toleration.op == TolerationOperator::kLt ? *have < *want
                                                       : *have > *want;
@@ -106,12 +106,12 @@ int TolerationMatcher::FirstTolerating(const Taint& taint) const {
     }
     return -1;
   }
-  const auto effect = static_cast<size_t>(taint.effect);
+  const auto effect = static_cast<size_t>(taint.effect());
   int32_t best = any_key_[effect];
-  if (const auto it = exists_.find(taint.key); it != exists_.end()) {
+  if (const auto it = exists_.find(taint.key()); it != exists_.end()) {
     best = std::min(best, it->second[effect]);
   }
-  if (const auto it = equal_.find(std::pair(taint.key, taint.value));
+  if (const auto it = equal_.find(std::pair(taint.key(), taint.value()));
       it != equal_.end()) {
     best = std::min(best, it->second[effect]);
   }
@@ -165,11 +165,11 @@ std::string_view TaintEffectName(TaintEffect effect) {
 }
 
 std::string DescribeTaint(const Taint& taint) {
-  if (taint.value.empty()) {
-    return internal::Cat(taint.key, ":", TaintEffectName(taint.effect));
+  if (taint.value().empty()) {
+    return internal::Cat(taint.key(), ":", TaintEffectName(taint.effect()));
   }
-  return internal::Cat(taint.key, "=", taint.value, ":",
-                       TaintEffectName(taint.effect));
+  return internal::Cat(taint.key(), "=", taint.value(), ":",
+                       TaintEffectName(taint.effect()));
 }
 
 }  // namespace dsd::engine

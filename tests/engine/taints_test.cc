@@ -27,9 +27,9 @@ using ::dsd::testing::MakeToleration;
 
 // A taint's timeAdded is kept to the nanosecond for every timestamp
 // validation accepts (years 1 to 9999, before and after 1970), in a Taint
-// of 48 bytes: a node may carry 1,000 taints.
+// of 32 bytes: a node may carry 1,000 taints.
 TEST(TaintTest, TimeAddedKeepsEveryNanosecondInAFewBytes) {
-  EXPECT_EQ(sizeof(Taint), 48u);
+  EXPECT_EQ(sizeof(Taint), 32u);
   const absl::Time epoch = absl::UnixEpoch();
   for (const absl::Time t :
        {epoch, epoch + absl::Nanoseconds(1), epoch - absl::Nanoseconds(1),
@@ -43,12 +43,53 @@ TEST(TaintTest, TimeAddedKeepsEveryNanosecondInAFewBytes) {
         absl::FromUnixNanos(1767322800123456789)}) {
     const Taint taint("k", "v", TaintEffect::kNoExecute, t);
     EXPECT_EQ(taint.time_added(), t) << t;
-    EXPECT_EQ(taint.key, "k");
-    EXPECT_EQ(taint.effect, TaintEffect::kNoExecute);
+    EXPECT_EQ(taint.key(), "k");
+    EXPECT_EQ(taint.value(), "v");
+    EXPECT_EQ(taint.effect(), TaintEffect::kNoExecute);
   }
   EXPECT_EQ(Taint("k", "", TaintEffect::kNoSchedule).time_added(),
             std::nullopt);
   EXPECT_EQ(Taint().time_added(), std::nullopt);
+}
+
+// The sizes, the effect and the time share one word: each field keeps
+// its whole range beside the others' largest values. A key or value longer
+// than a Taint holds is a caller's bug (validation caps keys at 317 bytes
+// and values at 63): it aborts rather than being cut.
+TEST(TaintTest, EveryFieldKeepsItsRangeInTheSharedWord) {
+  const std::string long_key(Taint::kMaxKeySize, 'k');
+  const std::string long_value(Taint::kMaxValueSize, 'v');
+  const absl::Time late =
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
+                      absl::UTCTimeZone()) +
+      absl::Nanoseconds(999999999);
+  for (const TaintEffect effect :
+       {TaintEffect::kNoSchedule, TaintEffect::kPreferNoSchedule,
+        TaintEffect::kNoExecute}) {
+    for (const auto& [key, value] :
+         {std::pair<std::string_view, std::string_view>{long_key, long_value},
+          {"", ""},
+          {long_key, ""},
+          {"k", long_value}}) {
+      Taint taint(key, value, effect, late);
+      EXPECT_EQ(taint.key(), key);
+      EXPECT_EQ(taint.value(), value);
+      EXPECT_EQ(taint.effect(), effect);
+      EXPECT_EQ(taint.time_added(), late);
+      taint.set_key("other");
+      taint.set_value("x");
+      EXPECT_EQ(taint.key(), "other");
+      EXPECT_EQ(taint.value(), "x");
+      EXPECT_EQ(taint.effect(), effect);
+      EXPECT_EQ(taint.time_added(), late);
+    }
+  }
+  const std::string too_long_key(Taint::kMaxKeySize + 1, 'k');
+  const std::string too_long_value(Taint::kMaxValueSize + 1, 'v');
+  EXPECT_DEATH(Taint(too_long_key, "", TaintEffect::kNoSchedule),
+               "a key of 131072 bytes is longer than a Taint holds");
+  EXPECT_DEATH(Taint("k", too_long_value, TaintEffect::kNoSchedule),
+               "a value of 16384 bytes is longer than a Taint holds");
 }
 
 constexpr TaintEffect kNoSchedule = TaintEffect::kNoSchedule;
