@@ -86,38 +86,14 @@ std::string_view DeleteReasonName(DeleteReason reason) {
   return "Unknown";
 }
 
-namespace {
-
-// A Taint's key or value longer than it holds: a caller's bug (validation
+// A key or value longer than a Taint holds: a caller's bug (validation
 // lets no such string through), not an input to cut silently.
-[[noreturn]] void TooLong(const char* what, size_t size) {
+void Taint::TooLong(const char* what, size_t size) {
   std::fprintf(stderr,
-               "engine::Taint: a %s of %zu bytes is longer than a "
-               "Taint holds\n",
+               "engine::Taint: a %s of %zu bytes is longer than a Taint "
+               "holds\n",
                what, size);
   std::abort();
-}
-
-}  // namespace
-
-Taint::Taint(std::string_view key, std::string_view value, TaintEffect effect,
-             std::optional<absl::Time> added) {
-  set_key(key);
-  set_value(value);
-  effect_ = static_cast<uint8_t>(effect) & 3u;
-  if (added) set_time_added(*added);
-}
-
-void Taint::set_key(std::string_view key) {
-  if (key.size() > kMaxKeySize) TooLong("key", key.size());
-  key_ = key.data();
-  key_size_ = key.size() & kMaxKeySize;  // checked above
-}
-
-void Taint::set_value(std::string_view value) {
-  if (value.size() > kMaxValueSize) TooLong("value", value.size());
-  value_ = value.data();
-  value_size_ = value.size() & kMaxValueSize;
 }
 
 void Taint::set_time_added(absl::Time t) {

@@ -88,14 +88,28 @@ class Taint {
 
   Taint() = default;
   Taint(std::string_view key, std::string_view value, TaintEffect effect,
-        std::optional<absl::Time> added = std::nullopt);
+        std::optional<absl::Time> added = std::nullopt)
+      : effect_(static_cast<uint8_t>(effect) & 3u) {
+    set_key(key);
+    set_value(value);
+    if (added) set_time_added(*added);
+  }
 
   std::string_view key() const { return {key_, key_size_}; }
   std::string_view value() const { return {value_, value_size_}; }
   TaintEffect effect() const { return static_cast<TaintEffect>(effect_); }
-  // The same bytes elsewhere (a copy the snapshot keeps).
-  void set_key(std::string_view key);
-  void set_value(std::string_view value);
+  // The same bytes elsewhere (a copy the snapshot keeps). Inline: a
+  // request may convert 200,000 taints.
+  void set_key(std::string_view key) {
+    if (key.size() > kMaxKeySize) TooLong("key", key.size());
+    key_ = key.data();
+    key_size_ = key.size() & kMaxKeySize;
+  }
+  void set_value(std::string_view value) {
+    if (value.size() > kMaxValueSize) TooLong("value", value.size());
+    value_ = value.data();
+    value_size_ = value.size() & kMaxValueSize;
+  }
 
   // Set by the node lifecycle controller on NoExecute taints; only the
   // optional taint-eviction model reads it. Kept to the nanosecond, as a
@@ -109,6 +123,8 @@ class Taint {
   void set_time_added(absl::Time t);
 
  private:
+  [[noreturn]] static void TooLong(const char* what, size_t size);
+
   const char* key_ = "";
   const char* value_ = "";
   int64_t added_seconds_ = 0;
