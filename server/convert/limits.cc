@@ -59,21 +59,29 @@ struct CapIndex {
   // fields by number (numbers up to kMaxFieldNumber; larger ones are
   // unknown to every dsd.v1 message).
   absl::flat_hash_map<const Descriptor*, std::vector<FieldInfo>> types;
+  // The smallest cap anywhere below each of those types.
+  absl::flat_hash_map<const Descriptor*, int> smallest_cap;
 };
 
 constexpr int kMaxFieldNumber = 64;
 
-bool HasCapsBelow(const Descriptor& type, const CapIndex& index, int depth) {
-  if (depth > 16) return false;
+// The smallest cap of a field of `type` or anywhere below it; 0 for none.
+int SmallestCapBelow(const Descriptor& type, const CapIndex& index, int depth) {
+  if (depth > 16) return 0;
+  int smallest = 0;
+  const auto keep = [&smallest](int cap) {
+    if (cap > 0 && (smallest == 0 || cap < smallest)) smallest = cap;
+  };
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor& f = *type.field(i);
-    if (index.caps.contains(&f)) return true;
-    if (f.type() == FieldDescriptor::TYPE_MESSAGE &&
-        HasCapsBelow(*f.message_type(), index, depth + 1)) {
-      return true;
+    if (const auto it = index.caps.find(&f); it != index.caps.end()) {
+      keep(it->second);
+    }
+    if (f.type() == FieldDescriptor::TYPE_MESSAGE) {
+      keep(SmallestCapBelow(*f.message_type(), index, depth + 1));
     }
   }
-  return false;
+  return smallest;
 }
 
 const CapIndex& Index() {
@@ -91,7 +99,10 @@ const CapIndex& Index() {
     std::vector<const Descriptor*> with_caps;
     for (int i = 0; file != nullptr && i < file->message_type_count(); ++i) {
       const Descriptor* type = file->message_type(i);
-      if (HasCapsBelow(*type, *out, 0)) with_caps.push_back(type);
+      if (const int cap = SmallestCapBelow(*type, *out, 0); cap > 0) {
+        with_caps.push_back(type);
+        out->smallest_cap.emplace(type, cap);
+      }
     }
     for (const Descriptor* type : with_caps) {
       std::vector<FieldInfo>& fields = out->types[type];
@@ -204,6 +215,12 @@ absl::Status Scan(const std::vector<FieldInfo>& fields, CodedInputStream& in,
 }
 
 }  // namespace
+
+size_t SmallestOverACap(const Descriptor& type) {
+  const auto it = Index().smallest_cap.find(&type);
+  if (it == Index().smallest_cap.end()) return SIZE_MAX;
+  return 2 * (static_cast<size_t>(it->second) + 1);
+}
 
 int RepeatedFieldCap(const FieldDescriptor& field) {
   const CapIndex& index = Index();

@@ -8,6 +8,7 @@
 #ifndef DSD_SERVER_CONVERT_LIMITS_H_
 #define DSD_SERVER_CONVERT_LIMITS_H_
 
+#include <cstddef>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -20,6 +21,13 @@ namespace dsd::convert {
 // The cap on one repeated field's elements in one object (the field's full
 // name, e.g. "dsd.v1.Node.taints"); 0 for a field without a cap.
 int RepeatedFieldCap(const google::protobuf::FieldDescriptor& field);
+
+// The fewest bytes a `type` message needs to pass a cap: each element of
+// a repeated field takes at least 2 (a tag and a length or a value; no
+// capped field is a packed scalar), so a message of fewer bytes than twice
+// its smallest cap plus one passes none, and ScanRepeatedCaps need not
+// read it (SIZE_MAX: no cap below `type`).
+size_t SmallestOverACap(const google::protobuf::Descriptor& type);
 
 // Counts the repeated fields of the `type` message whose bytes `in` holds
 // (up to its current limit; the stream is then at that limit), recursing

@@ -53,21 +53,25 @@ bool Over(int count, size_t limit) {
   return limit != 0 && static_cast<size_t>(count) > limit;
 }
 
+std::string Indexed(const char* field, int index);
+
 // Reads the object whose length-delimited value (its tag read) comes next
 // into `bytes`, and checks it against the per-object caps (limits.h): an
-// object is scanned before protobuf parses it. `bad` is set for bytes that
-// are not wire format.
+// object large enough to pass one is scanned before protobuf parses it
+// (`scan_from`: SmallestOverACap of its type). Its path is `field`[`index`].
+// `bad` is set for bytes that are not wire format.
 absl::Status ReadObject(CodedInputStream& in,
                         const google::protobuf::Descriptor& type,
-                        const std::string& path, std::string& bytes,
-                        bool& bad) {
+                        size_t scan_from, const char* field, int index,
+                        std::string& bytes, bool& bad) {
   int length = 0;
   if (!ReadLength(in, length) || !in.ReadString(&bytes, length)) {
     bad = true;
     return absl::OkStatus();
   }
+  if (static_cast<size_t>(length) < scan_from) return absl::OkStatus();
   CodedInputStream scan(reinterpret_cast<const uint8_t*>(bytes.data()), length);
-  absl::Status st = ScanRepeatedCaps(type, scan, path);
+  absl::Status st = ScanRepeatedCaps(type, scan, Indexed(field, index));
   if (absl::IsInvalidArgument(st)) {
     bad = true;
     return absl::OkStatus();
@@ -92,20 +96,22 @@ struct ObjectReader {
   // Emptied rather than cleared after each one (see below).
   v1::DaemonSet daemon_set;
   std::string bytes;  // the object being read
-  std::string path;   // its field path
 };
 
 // Reads one `snapshot` occurrence (its length already read and pushed as
 // the limit), handing its nodes and DaemonSets to the sink and skipping and
-// counting the pods. Unknown fields are dropped. Each node and DaemonSet
-// is checked against the per-object caps before it is parsed, and so is
-// each pod of more than kScanPodsAbove bytes (a smaller one cannot amplify
-// much, and pods are parsed one at a time); a count limit holds as soon as
-// it is passed. `bad` is set for bytes that are not wire format.
+// counting the pods. Unknown fields are dropped. Each object large enough
+// to pass a per-object cap is checked against the caps before it is parsed
+// (a smaller one is left to protobuf's parse, which rejects what the scan
+// would); a count limit holds as soon as it is passed. `bad` is set for
+// bytes that are not wire format.
 absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
                                  const WireLimits& limits, bool& bad) {
-  constexpr int kScanPodsAbove = 2048;
   constexpr size_t kKeepBufferBytes = 64 << 10;
+  static const size_t scan_nodes = SmallestOverACap(*v1::Node::descriptor());
+  static const size_t scan_daemon_sets =
+      SmallestOverACap(*v1::DaemonSet::descriptor());
+  static const size_t scan_pods = SmallestOverACap(*v1::Pod::descriptor());
   while (const uint32_t tag = ReadTag(in, bad)) {
     if (tag == kNodeTag || tag == kDaemonSetTag) {
       const bool node = tag == kNodeTag;
@@ -116,10 +122,8 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
       if (Over(i + 1, limit)) return OverLimit(field, limit);
       const google::protobuf::Descriptor& type =
           node ? *v1::Node::descriptor() : *v1::DaemonSet::descriptor();
-      // The path a cap's error names, in a buffer the objects share (no
-      // allocation per object).
-      r.path.assign(field).append("[").append(std::to_string(i)).append("]");
-      if (auto st = ReadObject(in, type, r.path, r.bytes, bad);
+      if (auto st = ReadObject(in, type, node ? scan_nodes : scan_daemon_sets,
+                               field, i, r.bytes, bad);
           !st.ok() || bad) {
         return st;
       }
@@ -160,7 +164,7 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
       }
       int length = 0;
       if (!ReadLength(in, length)) return Bad(bad);
-      if (length <= kScanPodsAbove) {
+      if (static_cast<size_t>(length) < scan_pods) {
         if (!in.Skip(length)) return Bad(bad);
       } else {
         if (!in.ReadString(&r.bytes, length)) return Bad(bad);

@@ -21,6 +21,7 @@
 #include "client/synthetic/synthetic_cluster.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/convert/from_proto.h"
+#include "server/convert/limits.h"
 #include "server/convert/plan.h"
 #include "server/convert/snapshot.h"
 #include "server/convert/time.h"
@@ -461,6 +462,51 @@ TEST(WireTest, AgreesWithProtobufOnEdgeEncodings) {
 // The count limits and the per-object caps (server/convert/limits.h) hold
 // while the head is read: RESOURCE_EXHAUSTED naming the field path, before
 // what is past the limit is parsed; at the limit, the request reads.
+// An object too small to pass a per-object cap is not scanned (protobuf's
+// parse checks it): SmallestOverACap must be a true lower bound. The
+// smallest objects that pass a cap, 1,001 empty elements of a field capped
+// at 1,000 (2 bytes each), are at least that long and are caught.
+TEST(WireTest, TheSmallestObjectOverACapIsScanned) {
+  const std::string empty_labels = [] {
+    std::string out;
+    for (int i = 0; i < 1001; ++i) out += Field(2, "");  // Node.labels
+    return out;
+  }();
+  std::string pod_labels;
+  for (int i = 0; i < 1001; ++i) pod_labels += Field(4, "");  // Pod.labels
+  // DaemonSet.template.labels.
+  const std::string template_labels = [] {
+    std::string out;
+    for (int i = 0; i < 1001; ++i) out += Field(1, "");
+    return Field(10, out);
+  }();
+  struct Case {
+    const char* name;
+    const google::protobuf::Descriptor* type;
+    int snapshot_field;
+    std::string object;
+    const char* path;
+  };
+  const Case cases[] = {
+      {"node", v1::Node::descriptor(), 1, empty_labels,
+       "snapshot.nodes[0].labels"},
+      {"pod", v1::Pod::descriptor(), 3, pod_labels, "snapshot.pods[0].labels"},
+      {"DaemonSet", v1::DaemonSet::descriptor(), 2, template_labels,
+       "snapshot.daemon_sets[0].template.labels"},
+  };
+  ASSERT_EQ(v1::Pod::kLabelsFieldNumber, 4);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(SmallestOverACap(*c.type), 2002u);
+    EXPECT_GE(c.object.size(), SmallestOverACap(*c.type));
+    const std::string bytes = Field(1, Field(c.snapshot_field, c.object));
+    absl::Status error;
+    EXPECT_FALSE(ByReader(bytes, &error).has_value());
+    EXPECT_THAT(error, StatusIs(absl::StatusCode::kResourceExhausted));
+    EXPECT_THAT(std::string(error.message()), HasSubstr(c.path));
+  }
+}
+
 TEST(WireTest, LimitsAndCapsHoldWhileReading) {
   const auto taints = [](int n) {
     v1::DecideRequest r;
