@@ -133,7 +133,10 @@ ClusterIndex::ClusterIndex(const Snapshot& snap) : snap_(snap) {
   // Sorted by name through each name's first 8 bytes as an integer: most
   // comparisons are then one integer compare rather than a memcmp call
   // through two names in memory (sorting 50,000 names was about a tenth
-  // of a Decide of one DaemonSet on them).
+  // of a Decide of one DaemonSet on them). A merge sort: names numbered in
+  // numeric order (n0, n1, ..., n9999) made introsort's pivots bad enough
+  // to fall back to heapsort, which took 7% of such a request; the merge
+  // buffer (8 bytes a node) comes after conversion's peak.
   struct Key {
     uint64_t prefix;
     int32_t node;
@@ -142,7 +145,7 @@ ClusterIndex::ClusterIndex(const Snapshot& snap) : snap_(snap) {
   for (size_t i = 0; i < snap.nodes.size(); ++i) {
     keys[i] = {NamePrefix(snap.nodes[i].name), static_cast<int32_t>(i)};
   }
-  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+  std::stable_sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
     return snap.nodes[static_cast<size_t>(a.node)].name <
            snap.nodes[static_cast<size_t>(b.node)].name;
