@@ -44,9 +44,7 @@ std::vector<eng::Requirement> ToRequirements(
   for (const v1::SelectorRequirement& r : rs) {
     eng::Requirement req{keep(r.key()), ToOperator(r.operator_()), {}};
     if (values != nullptr) {
-      const SelectorValues::List list = values->Of(r);
-      req.values.reserve(static_cast<size_t>(list.size()));
-      for (int i = 0; i < list.size(); ++i) req.values.push_back(list[i]);
+      req.values = values->EngineValues(r);
     } else {
       req.values.reserve(static_cast<size_t>(r.values_size()));
       for (const std::string& v : r.values()) req.values.push_back(keep(v));

@@ -588,7 +588,8 @@ PodKey Validator::Pod(const v1::Pod& p, std::string_view node_name,
     for (auto* reqs : {&term.match_expressions, &term.match_fields}) {
       for (eng::Requirement& r : *reqs) {
         r.key = Keep(r.key);
-        for (std::string_view& value : r.values) value = Keep(value);
+        // A pod's values are views (FillPod): the pod's own strings.
+        for (std::string_view& value : r.values.views()) value = Keep(value);
       }
     }
   }

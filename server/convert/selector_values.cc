@@ -249,6 +249,7 @@ bool SelectorValues::Take(std::string& bytes) {
   size_t next_size = 0;
   Write(in, bytes, Kind::kDaemonSet, kSelector, stripped, next_size);
   base_ = buffer_.data();
+  refs_data_ = refs_.data();
   bytes.swap(stripped);
   sizes_ = {};
   return true;
@@ -274,18 +275,31 @@ bool SelectorValues::Bind(const v1::DaemonSet& ds) {
   return same;
 }
 
-SelectorValues::List SelectorValues::Of(
+std::pair<uint32_t, uint32_t> SelectorValues::RangeOf(
     const v1::SelectorRequirement& r) const {
   const auto it = bound_.find(&r);
-  if (it == bound_.end()) return List(base_, {});
-  const auto [first, end] = it->second;
-  return List(base_, std::span<const Ref>(refs_).subspan(first, end - first));
+  return it == bound_.end() ? std::pair<uint32_t, uint32_t>{0, 0} : it->second;
+}
+
+SelectorValues::List SelectorValues::Of(
+    const v1::SelectorRequirement& r) const {
+  const auto [first, end] = RangeOf(r);
+  return List(base_, std::span<const Ref>(refs_data_ + first, end - first));
+}
+
+engine::RequirementValues SelectorValues::EngineValues(
+    const v1::SelectorRequirement& r) const {
+  const auto [first, end] = RangeOf(r);
+  if (first == end) return {};
+  return {base_, std::span<const Ref>(refs_data_ + first, end - first)};
 }
 
 void SelectorValues::MoveInto(engine::Snapshot& storage) {
-  if (buffer_.empty()) return;
+  if (refs_.empty()) return;
   base_ = storage.strings.emplace_back(std::move(buffer_)).data();
+  refs_data_ = storage.value_refs.emplace_back(std::move(refs_)).data();
   buffer_ = {};
+  refs_ = {};
 }
 
 void SelectorValues::Restore(v1::DaemonSet& ds) const {
@@ -298,7 +312,7 @@ void SelectorValues::Restore(v1::DaemonSet& ds) const {
     const auto [first, end] = ranges[next[list]++];
     auto& values = *const_cast<v1::SelectorRequirement&>(r).mutable_values();
     for (uint32_t i = first; i < end; ++i) {
-      values.Add(std::string(base_ + refs_[i].offset, refs_[i].size));
+      values.Add(std::string(base_ + refs_data_[i].offset, refs_data_[i].size));
     }
   });
 }

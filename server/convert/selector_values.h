@@ -29,10 +29,7 @@ namespace dsd::convert {
 class SelectorValues {
  public:
   // Where a value's bytes are in the buffer.
-  struct Ref {
-    uint32_t offset;
-    uint32_t size;
-  };
+  using Ref = engine::ValueRef;
 
   // The values of one requirement: read from the message itself, or from
   // the values taken out of its bytes.
@@ -75,9 +72,12 @@ class SelectorValues {
 
   // The values of `r`, a requirement of the bound DaemonSet.
   List Of(const v1::SelectorRequirement& r) const;
+  // The same, as the engine keeps them (references, no copy per value).
+  engine::RequirementValues EngineValues(
+      const v1::SelectorRequirement& r) const;
 
-  // Moves the values' bytes into `storage`: the views Of returns then live
-  // as long as it does.
+  // Moves the values' bytes and references into `storage`: the views Of
+  // and EngineValues return then live as long as it does.
   void MoveInto(engine::Snapshot& storage);
 
   // Puts the values back into `ds`, the bound message (for readers that
@@ -111,6 +111,7 @@ class SelectorValues {
   std::string buffer_;          // the values' bytes, one after another
   const char* base_ = nullptr;  // buffer_'s bytes, or where they moved
   std::vector<Ref> refs_;
+  const Ref* refs_data_ = nullptr;  // refs_'s, or where they moved
   // Per list, each requirement's values in refs_ (first, end), in the
   // order the requirements came.
   std::array<std::vector<std::pair<uint32_t, uint32_t>>, kLists> ranges_;
@@ -120,6 +121,9 @@ class SelectorValues {
   absl::flat_hash_map<const v1::SelectorRequirement*,
                       std::pair<uint32_t, uint32_t>>
       bound_;
+
+  // The bound range of `r`: (first, end) in the references.
+  std::pair<uint32_t, uint32_t> RangeOf(const v1::SelectorRequirement& r) const;
 };
 
 }  // namespace dsd::convert

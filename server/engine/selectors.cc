@@ -86,7 +86,7 @@ bool FieldMatches(const CompiledRequirement& c, const Node& node) {
 
 }  // namespace
 
-ValueSet::ValueSet(const std::vector<std::string_view>& values)
+ValueSet::ValueSet(const RequirementValues& values)
     : set_(values.size(), Hash{&values}, Eq{&values}) {
   for (size_t i = 0; i < values.size(); ++i) {
     set_.insert(static_cast<uint32_t>(i));
@@ -292,9 +292,11 @@ std::string DescribeRequirement(const Requirement& r) {
     return internal::Cat(r.key, " ", OperatorName(r.op), " [",
                          internal::Join(r.values, ", "), "]");
   }
+  std::vector<std::string_view> shown;
+  for (size_t i = 0; i < kShown; ++i) shown.push_back(r.values[i]);
   return internal::Cat(r.key, " ", OperatorName(r.op), " [",
-                       internal::Join(std::span(r.values.data(), kShown), ", "),
-                       ", ... (", r.values.size(), " values)]");
+                       internal::Join(shown, ", "), ", ... (", r.values.size(),
+                       " values)]");
 }
 
 }  // namespace dsd::engine

@@ -27,14 +27,14 @@ bool IsEmptySelector(const LabelSelector& selector);
 class ValueSet {
  public:
   // `values` must outlive the set.
-  explicit ValueSet(const std::vector<std::string_view>& values);
+  explicit ValueSet(const RequirementValues& values);
   bool contains(std::string_view value) const { return set_.contains(value); }
 
  private:
   // Hash and equality over indices, and with a value for lookups.
   struct Hash {
     using is_transparent = void;
-    const std::vector<std::string_view>* values;
+    const RequirementValues* values;
     size_t operator()(uint32_t i) const { return (*this)((*values)[i]); }
     size_t operator()(std::string_view s) const {
       return common::StringViewHash()(s);
@@ -42,7 +42,7 @@ class ValueSet {
   };
   struct Eq {
     using is_transparent = void;
-    const std::vector<std::string_view>* values;
+    const RequirementValues* values;
     std::string_view Of(uint32_t i) const { return (*values)[i]; }
     std::string_view Of(std::string_view s) const { return s; }
     template <typename A, typename B>

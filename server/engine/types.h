@@ -10,9 +10,11 @@
 #ifndef DSD_SERVER_ENGINE_TYPES_H_
 #define DSD_SERVER_ENGINE_TYPES_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,11 +52,93 @@ enum class SelectorOperator : uint8_t {
   kLt,
 };
 
+// Where a value is in a buffer that outlives it.
+struct ValueRef {
+  uint32_t offset;
+  uint32_t size;
+};
+
+// A requirement's values: views, or references into one buffer when the
+// converter took a DaemonSet's values out of the request together (8
+// bytes a value rather than 16, and nothing made per value: a required
+// affinity may list 100,000).
+class RequirementValues {
+ public:
+  RequirementValues() = default;
+  RequirementValues(std::initializer_list<std::string_view> values)
+      : views_(values) {}
+  // Views of `refs` into `base`, which both outlive this.
+  RequirementValues(const char* base, std::span<const ValueRef> refs)
+      : base_(base), refs_(refs) {}
+
+  size_t size() const {
+    return base_ != nullptr ? refs_.size() : views_.size();
+  }
+  bool empty() const { return size() == 0; }
+  std::string_view operator[](size_t i) const {
+    if (base_ == nullptr) return views_[i];
+    return {base_ + refs_[i].offset, refs_[i].size};
+  }
+
+  // Views only (not for references into a buffer).
+  void reserve(size_t n) { views_.reserve(n); }
+  void push_back(std::string_view value) { views_.push_back(value); }
+  std::vector<std::string_view>& views() { return views_; }
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = std::string_view;
+    const_iterator() = default;
+    const_iterator(const RequirementValues* values, size_t i)
+        : values_(values), i_(i) {}
+    std::string_view operator*() const { return (*values_)[i_]; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator before = *this;
+      ++i_;
+      return before;
+    }
+    bool operator==(const const_iterator& other) const {
+      return i_ == other.i_;
+    }
+
+   private:
+    const RequirementValues* values_ = nullptr;
+    size_t i_ = 0;
+  };
+  using value_type = std::string_view;
+  using iterator = const_iterator;
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, size()}; }
+
+  // The same values in the same order, however each is kept.
+  friend bool operator==(const RequirementValues& a,
+                         const RequirementValues& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::vector<std::string_view> views_;
+  const char* base_ = nullptr;
+  std::span<const ValueRef> refs_;
+};
+
 // A LabelSelectorRequirement or NodeSelectorRequirement.
 struct Requirement {
   std::string_view key;
   SelectorOperator op = SelectorOperator::kIn;
-  std::vector<std::string_view> values;
+  RequirementValues values;
 };
 
 // metav1.LabelSelector: matchLabels AND matchExpressions.
@@ -283,6 +367,8 @@ struct Snapshot {
   // Whole strings the snapshot owns: Intern's, and the selector values the
   // wire reader took out of each DaemonSet's bytes (views point into them).
   std::deque<std::string> strings;
+  // Where those values are in them (RequirementValues' references).
+  std::deque<std::vector<ValueRef>> value_refs;
 
   // Room for `n` labels (value-initialized) owned by the snapshot, for the
   // caller to fill: label lists are carved out of blocks of a few thousand

@@ -332,6 +332,7 @@ TEST(SelectorValuesTest, ValuesMovedIntoASnapshotLiveThere) {
       DaemonSet(Term({Requirement(Values({"first-value", "second-value"}))}));
   engine::Snapshot storage;
   v1::DaemonSet ds;
+  engine::RequirementValues kept_values;
   {
     SelectorValues values;
     ASSERT_TRUE(values.Take(bytes));
@@ -350,8 +351,22 @@ TEST(SelectorValuesTest, ValuesMovedIntoASnapshotLiveThere) {
     EXPECT_EQ(list[0].data(), kept.data());
     EXPECT_EQ(list[1].data(), kept.data() + 11);
     EXPECT_EQ(list[1], "second-value");
+    // The engine's form: references kept in the snapshot too.
+    kept_values = values.EngineValues(r);
+    ASSERT_EQ(kept_values.size(), 2u);
+    ASSERT_EQ(storage.value_refs.size(), 1u);
+    EXPECT_EQ(kept_values[0].data(), kept.data());
+    EXPECT_EQ(kept_values[1], "second-value");
+    EXPECT_EQ(kept_values,
+              (engine::RequirementValues{"first-value", "second-value"}));
   }
   EXPECT_EQ(storage.strings.front(), "first-valuesecond-value");
+  // They outlive the SelectorValues (under ASan, a reference left in it is
+  // a use after free here).
+  EXPECT_EQ(kept_values,
+            (engine::RequirementValues{"first-value", "second-value"}));
+  ASSERT_EQ(storage.value_refs.front().size(), 2u);
+  EXPECT_EQ(storage.value_refs.front()[1].offset, 11u);
 }
 
 }  // namespace

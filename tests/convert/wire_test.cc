@@ -847,7 +847,7 @@ TEST(WireTest, RequirementValuesReachTheEngine) {
       Field(1, dss.SerializeAsString()) + AllButSnapshot(request) +
           Field(1, rest.SerializeAsString()),
   };
-  using Values = std::vector<std::string_view>;
+  using Values = engine::RequirementValues;
   for (const std::string& bytes : encodings) {
     v1::DecideRequest head;
     engine::Snapshot snapshot;

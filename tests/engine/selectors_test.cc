@@ -881,6 +881,57 @@ TEST(RequirementValuesTest, RepeatedAndSimilarValuesInAHashedList) {
   }
 }
 
+// Values kept as references into one buffer (how the converter keeps a
+// DaemonSet's: RequirementValues) read, compare, describe and match as the
+// same values kept as views, below and above the hashing threshold.
+TEST(RequirementValuesTest, ReferencesIntoABufferActAsViews) {
+  Snapshot snap;
+  for (const size_t n :
+       {size_t{1}, size_t{6}, size_t{7}, size_t{9}, size_t{40}}) {
+    std::vector<std::string> values;
+    std::string buffer;
+    std::vector<ValueRef> refs;
+    for (size_t i = 0; i < n; ++i) {
+      values.push_back("v" + std::to_string(i * 7));
+      refs.push_back({static_cast<uint32_t>(buffer.size()),
+                      static_cast<uint32_t>(values.back().size())});
+      buffer += values.back();
+    }
+    for (const SelectorOperator op : {kIn, kNotIn}) {
+      const Requirement as_views = MakeRequirement(snap, "k", op, values);
+      const Requirement as_refs{"k", op,
+                                RequirementValues(buffer.data(), refs)};
+      ASSERT_EQ(as_refs.values.size(), n);
+      EXPECT_EQ(as_refs.values, as_views.values);
+      EXPECT_TRUE(std::equal(as_refs.values.begin(), as_refs.values.end(),
+                             values.begin(), values.end()));
+      EXPECT_EQ(DescribeRequirement(as_refs), DescribeRequirement(as_views));
+      const std::optional<std::vector<NodeSelectorTerm>> by_views =
+          std::vector<NodeSelectorTerm>{NodeSelectorTerm{{as_views}, {}}};
+      const std::optional<std::vector<NodeSelectorTerm>> by_refs =
+          std::vector<NodeSelectorTerm>{NodeSelectorTerm{{as_refs}, {}}};
+      const NodeSelection views_selection({}, by_views);
+      const NodeSelection refs_selection({}, by_refs);
+      int matched = 0;
+      for (size_t i = 0; i <= 7 * n; ++i) {
+        const Node node =
+            NodeBuilder(snap, "n").Label("k", "v" + std::to_string(i)).Build();
+        const bool want = views_selection.Matches(node, nullptr);
+        EXPECT_EQ(refs_selection.Matches(node, nullptr), want) << n << " " << i;
+        matched += want ? 1 : 0;
+      }
+      EXPECT_EQ(static_cast<size_t>(matched), op == kIn ? n : 7 * n + 1 - n);
+    }
+  }
+  // Equal by value, whatever the form; a different value or count is not.
+  const std::string buffer = "ab";
+  const std::vector<ValueRef> refs = {{0, 1}, {1, 1}};
+  const RequirementValues as_refs(buffer.data(), refs);
+  EXPECT_EQ(as_refs, (RequirementValues{"a", "b"}));
+  EXPECT_FALSE(as_refs == (RequirementValues{"a", "c"}));
+  EXPECT_FALSE(as_refs == (RequirementValues{"a"}));
+}
+
 // ---------------------------------------------------------------------------
 // TargetNodeName (section 5.2, catalogue C.4).
 // ---------------------------------------------------------------------------
