@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "bench/cluster.h"
 #include "dsd/v1/dsd.pb.h"
@@ -110,6 +111,33 @@ std::string TaintsTolerations(int64_t nodes, int64_t n) {
   return request.SerializeAsString();
 }
 
+// Node names and `m` distinct short label keys for each of `nodes` nodes:
+// 2-character keys, then 3-character ones, each node's list rotated by 7
+// from the previous node's (so that no two lists are alike).
+template <typename Add>
+void ShortKeyNodes(v1::Snapshot& s, int64_t nodes, int64_t m, Add add) {
+  std::vector<std::string> pool;
+  const std::string first = "abcdefghijklmnopqrstuvwxyz";
+  const std::string rest = first + "0123456789";
+  for (char a : first) {
+    for (char b : rest) pool.push_back({a, b});
+  }
+  for (char a : first) {
+    for (char b : rest) {
+      for (char c : rest) pool.push_back({a, b, c});
+    }
+  }
+  const auto count = static_cast<int64_t>(pool.size());
+  s.mutable_nodes()->Reserve(static_cast<int>(nodes));
+  for (int64_t i = 0; i < nodes; ++i) {
+    v1::Node& node = *s.add_nodes();
+    node.set_name("n" + std::to_string(i));
+    for (int64_t j = 0; j < std::min(m, count); ++j) {
+      add(node, pool[static_cast<size_t>((i * 7 + j) % count)]);
+    }
+  }
+}
+
 }  // namespace
 
 ShapeSize DefaultSize(HostileShape shape, Scale scale) {
@@ -126,6 +154,10 @@ ShapeSize DefaultSize(HostileShape shape, Scale scale) {
       return issue ? ShapeSize{1'000, 100'000} : ShapeSize{200, 20'000};
     case HostileShape::kTaintsTolerationsAtCaps:
       return issue ? ShapeSize{200, 1'000} : ShapeSize{40, 1'000};
+    case HostileShape::kShortLabels:
+      return issue ? ShapeSize{300, 1'000} : ShapeSize{60, 1'000};
+    case HostileShape::kShortTaints:
+      return issue ? ShapeSize{250, 1'000} : ShapeSize{50, 1'000};
   }
   return {};
 }
@@ -144,6 +176,10 @@ const char* ShapeName(HostileShape shape) {
       return "explain_in_values";
     case HostileShape::kTaintsTolerationsAtCaps:
       return "taints_tolerations_at_caps";
+    case HostileShape::kShortLabels:
+      return "short_labels";
+    case HostileShape::kShortTaints:
+      return "short_taints";
   }
   return "unknown";
 }
@@ -180,6 +216,24 @@ std::string HostileRequestBytes(HostileShape shape, ShapeSize size) {
       snapshot.reserve(2 * static_cast<size_t>(size.n));
       for (int64_t i = 0; i < size.n; ++i) snapshot.append("\x0a\x00", 2);
       return WrapSnapshot(snapshot) + NowField();
+    }
+    case HostileShape::kShortLabels: {
+      v1::DecideRequest request = OneDaemonSet();
+      ShortKeyNodes(*request.mutable_snapshot(), size.n, size.m,
+                    [](v1::Node& node, const std::string& key) {
+                      node.add_labels()->set_key(key);
+                    });
+      return request.SerializeAsString();
+    }
+    case HostileShape::kShortTaints: {
+      v1::DecideRequest request = OneDaemonSet();
+      ShortKeyNodes(*request.mutable_snapshot(), size.n, size.m,
+                    [](v1::Node& node, const std::string& key) {
+                      v1::Taint& t = *node.add_taints();
+                      t.set_key(key);
+                      t.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
+                    });
+      return request.SerializeAsString();
     }
     case HostileShape::kExplainManyInValues: {
       v1::DecideRequest decide = OneDaemonSet();

@@ -35,8 +35,16 @@ enum class HostileShape {
   // `m` tolerations, none of which matches: shape 2 within the per-object
   // caps (m = 1,000), the worst a valid request can do with them.
   kTaintsTolerationsAtCaps = 6,
+  // Decide: `n` nodes, each with `m` labels of distinct 2- and 3-character
+  // keys and empty values (about 7 bytes a label, near the fewest a valid
+  // label takes), no two nodes' lists alike; one DaemonSet. Every label is
+  // kept: the engine's per-string cost against the wire's smallest.
+  kShortLabels = 7,
+  // Decide: the same with `m` NoSchedule taints of such keys a node (about
+  // 9 bytes a taint); one DaemonSet tolerating none.
+  kShortTaints = 8,
 };
-inline constexpr int kHostileShapes = 6;
+inline constexpr int kHostileShapes = 8;
 
 struct ShapeSize {
   int64_t n = 0;

@@ -349,6 +349,11 @@ SHAPES = {
     5: "Explain: nodes that do not match one DaemonSet with many `In` values",
     6: "Decide: nodes with 1,000 NoSchedule taints each x a DaemonSet with "
        "1,000 non-matching tolerations (shape 2 within the per-object caps)",
+    7: "Decide: nodes with 1,000 labels each, of distinct 2- and "
+       "3-character keys and empty values (about 7 bytes a label), no two "
+       "nodes alike",
+    8: "Decide: nodes with 1,000 NoSchedule taints each, of such keys "
+       "(about 9 bytes a taint)",
 }
 
 
