@@ -29,53 +29,50 @@ struct SelectorValues::Child {
   ListId list;
 };
 
+struct SelectorValues::Next {
+  int start;     // where the field's tag is
+  uint32_t tag;  // 0: the message's end
+  bool value;    // a SelectorRequirement's value
+  Child child;   // else a message on the way, or kOther
+};
+
 // The message a length-delimited field `number` of a `parent` message (on
-// the way to requirements of `list`) holds.
+// the way to requirements of `list`) holds: the ways from a DaemonSet to
+// its requirements, one row each.
 SelectorValues::Child SelectorValues::ChildOf(Kind parent, int number,
                                               ListId list) {
-  switch (parent) {
-    case Kind::kDaemonSet:
-      if (number == v1::DaemonSet::kSelectorFieldNumber) {
-        return {Kind::kLabelSelector, kSelector};
-      }
-      if (number == v1::DaemonSet::kTemplateFieldNumber) {
-        return {Kind::kTemplate, list};
-      }
-      if (number == v1::DaemonSet::kUpdateStrategyFieldNumber) {
-        return {Kind::kStrategy, list};
-      }
-      break;
-    case Kind::kLabelSelector:
-      if (number == v1::LabelSelector::kMatchExpressionsFieldNumber) {
-        return {Kind::kRequirement, list};
-      }
-      break;
-    case Kind::kTemplate:
-      if (number == v1::PodTemplate::kRequiredNodeAffinityFieldNumber) {
-        return {Kind::kAffinity, list};
-      }
-      break;
-    case Kind::kAffinity:
-      if (number == v1::RequiredNodeAffinity::kNodeSelectorTermsFieldNumber) {
-        return {Kind::kTerm, list};
-      }
-      break;
-    case Kind::kTerm:
-      if (number == v1::NodeSelectorTerm::kMatchExpressionsFieldNumber) {
-        return {Kind::kRequirement, kTermExpressions};
-      }
-      if (number == v1::NodeSelectorTerm::kMatchFieldsFieldNumber) {
-        return {Kind::kRequirement, kTermFields};
-      }
-      break;
-    case Kind::kStrategy:
-      if (number == v1::UpdateStrategy::kRolloutNodeSelectorFieldNumber) {
-        return {Kind::kLabelSelector, kRollout};
-      }
-      break;
-    case Kind::kRequirement:
-    case Kind::kOther:
-      break;
+  constexpr int kSameList = -1;  // the parent's list
+  struct Way {
+    Kind parent;
+    int number;
+    Kind child;
+    int list;
+  };
+  static constexpr Way kWays[] = {
+      {Kind::kDaemonSet, v1::DaemonSet::kSelectorFieldNumber,
+       Kind::kLabelSelector, kSelector},
+      {Kind::kDaemonSet, v1::DaemonSet::kTemplateFieldNumber, Kind::kTemplate,
+       kSameList},
+      {Kind::kDaemonSet, v1::DaemonSet::kUpdateStrategyFieldNumber,
+       Kind::kStrategy, kSameList},
+      {Kind::kLabelSelector, v1::LabelSelector::kMatchExpressionsFieldNumber,
+       Kind::kRequirement, kSameList},
+      {Kind::kTemplate, v1::PodTemplate::kRequiredNodeAffinityFieldNumber,
+       Kind::kAffinity, kSameList},
+      {Kind::kAffinity, v1::RequiredNodeAffinity::kNodeSelectorTermsFieldNumber,
+       Kind::kTerm, kSameList},
+      {Kind::kTerm, v1::NodeSelectorTerm::kMatchExpressionsFieldNumber,
+       Kind::kRequirement, kTermExpressions},
+      {Kind::kTerm, v1::NodeSelectorTerm::kMatchFieldsFieldNumber,
+       Kind::kRequirement, kTermFields},
+      {Kind::kStrategy, v1::UpdateStrategy::kRolloutNodeSelectorFieldNumber,
+       Kind::kLabelSelector, kRollout},
+  };
+  for (const Way& way : kWays) {
+    if (way.parent == parent && way.number == number) {
+      return {way.child,
+              way.list == kSameList ? list : static_cast<ListId>(way.list)};
+    }
   }
   return {Kind::kOther, list};
 }
@@ -133,17 +130,28 @@ void AppendVarint(std::string& out, uint32_t v) {
 
 }  // namespace
 
+// The next field of a `kind` message on the way to requirements of
+// `list`: where it starts, its tag (0 at the message's end, or for bytes
+// protobuf rejects: `bad` is then set), and whether it is a value or a
+// message on the way (else kOther).
+SelectorValues::Next SelectorValues::NextField(CodedInputStream& in, Kind kind,
+                                               ListId list, bool& bad) {
+  Next next{
+      in.CurrentPosition(), ReadTag(in, bad), false, {Kind::kOther, list}};
+  if (next.tag == 0 || !Delimited(next.tag)) return next;
+  const int number = WireFormatLite::GetTagFieldNumber(next.tag);
+  next.value = kind == Kind::kRequirement && number == kValuesField;
+  if (!next.value) next.child = ChildOf(kind, number, list);
+  return next;
+}
+
 bool SelectorValues::Scan(CodedInputStream& in, std::string_view bytes,
                           Kind kind, ListId list, uint32_t& size) {
   uint64_t kept = 0;
   bool bad = false;
-  while (true) {
-    const int start = in.CurrentPosition();
-    const uint32_t tag = ReadTag(in, bad);
-    if (tag == 0) break;
-    const int number = WireFormatLite::GetTagFieldNumber(tag);
-    if (kind == Kind::kRequirement && number == kValuesField &&
-        Delimited(tag)) {
+  for (Next f = NextField(in, kind, list, bad); f.tag != 0;
+       f = NextField(in, kind, list, bad)) {
+    if (f.value) {
       int length = 0;
       const bool read = ReadLength(in, length);
       const int at = in.CurrentPosition();
@@ -154,28 +162,25 @@ bool SelectorValues::Scan(CodedInputStream& in, std::string_view bytes,
       }
       ++value_count_;
       value_bytes_ += static_cast<size_t>(length);
-      continue;
+    } else if (f.child.kind == Kind::kOther) {
+      if (!SkipField(in, f.tag, nullptr)) return false;
+      kept += static_cast<uint64_t>(in.CurrentPosition() - f.start);
+    } else {
+      const int tag_bytes = in.CurrentPosition() - f.start;
+      CodedInputStream::Limit limit;
+      if (!PushLength(in, limit)) return false;
+      const size_t slot = sizes_.size();
+      sizes_.push_back(0);
+      uint32_t child_size = 0;
+      if (!Scan(in, bytes, f.child.kind, f.child.list, child_size) ||
+          !Ended(in)) {
+        return false;
+      }
+      in.PopLimit(limit);
+      sizes_[slot] = child_size;
+      kept += static_cast<uint64_t>(tag_bytes) + VarintSize(child_size) +
+              child_size;
     }
-    const Child child = Delimited(tag) ? ChildOf(kind, number, list)
-                                       : Child{Kind::kOther, list};
-    if (child.kind == Kind::kOther) {
-      if (!SkipField(in, tag, nullptr)) return false;
-      kept += static_cast<uint64_t>(in.CurrentPosition() - start);
-      continue;
-    }
-    const int tag_bytes = in.CurrentPosition() - start;
-    CodedInputStream::Limit limit;
-    if (!PushLength(in, limit)) return false;
-    const size_t slot = sizes_.size();
-    sizes_.push_back(0);
-    uint32_t child_size = 0;
-    if (!Scan(in, bytes, child.kind, child.list, child_size) || !Ended(in)) {
-      return false;
-    }
-    in.PopLimit(limit);
-    sizes_[slot] = child_size;
-    kept +=
-        static_cast<uint64_t>(tag_bytes) + VarintSize(child_size) + child_size;
   }
   if (bad) return false;
   // Without its values a message is never longer than with them.
@@ -188,41 +193,33 @@ void SelectorValues::Write(CodedInputStream& in, std::string_view bytes,
                            size_t& next_size) {
   // Scan read these bytes: they are well formed.
   const auto first = static_cast<uint32_t>(refs_.size());
+  const auto since = [&](int start) {
+    return bytes.substr(static_cast<size_t>(start),
+                        static_cast<size_t>(in.CurrentPosition() - start));
+  };
   bool bad = false;
-  while (true) {
-    const int start = in.CurrentPosition();
-    const uint32_t tag = ReadTag(in, bad);
-    if (tag == 0) break;
-    const int number = WireFormatLite::GetTagFieldNumber(tag);
-    if (kind == Kind::kRequirement && number == kValuesField &&
-        Delimited(tag)) {
+  for (Next f = NextField(in, kind, list, bad); f.tag != 0;
+       f = NextField(in, kind, list, bad)) {
+    if (f.value) {
       int length = 0;
       ReadLength(in, length);
       const int at = in.CurrentPosition();
       in.Skip(length);
       refs_.push_back({static_cast<uint32_t>(buffer_.size()),
                        static_cast<uint32_t>(length)});
-      buffer_.append(
-          bytes.substr(static_cast<size_t>(at), static_cast<size_t>(length)));
-      continue;
+      buffer_.append(since(at));
+    } else if (f.child.kind == Kind::kOther) {
+      SkipField(in, f.tag, nullptr);
+      out.append(since(f.start));
+    } else {
+      // The tag as it came (protobuf accepts a padded one), the new length.
+      out.append(since(f.start));
+      CodedInputStream::Limit limit;
+      PushLength(in, limit);
+      AppendVarint(out, sizes_[next_size++]);
+      Write(in, bytes, f.child.kind, f.child.list, out, next_size);
+      in.PopLimit(limit);
     }
-    const Child child = Delimited(tag) ? ChildOf(kind, number, list)
-                                       : Child{Kind::kOther, list};
-    if (child.kind == Kind::kOther) {
-      SkipField(in, tag, nullptr);
-      out.append(
-          bytes.substr(static_cast<size_t>(start),
-                       static_cast<size_t>(in.CurrentPosition() - start)));
-      continue;
-    }
-    // The tag as it came (protobuf accepts a padded one), the new length.
-    out.append(bytes.substr(static_cast<size_t>(start),
-                            static_cast<size_t>(in.CurrentPosition() - start)));
-    CodedInputStream::Limit limit;
-    PushLength(in, limit);
-    AppendVarint(out, sizes_[next_size++]);
-    Write(in, bytes, child.kind, child.list, out, next_size);
-    in.PopLimit(limit);
   }
   if (kind == Kind::kRequirement) {
     ranges_[list].emplace_back(first, static_cast<uint32_t>(refs_.size()));

@@ -96,6 +96,9 @@ class SelectorValues {
   enum class Kind : uint8_t;
   struct Child;
   static Child ChildOf(Kind parent, int number, ListId list);
+  struct Next;
+  static Next NextField(google::protobuf::io::CodedInputStream& in, Kind kind,
+                        ListId list, bool& bad);
   template <typename F>
   static void ForEachRequirement(const v1::DaemonSet& ds, F&& f);
 

@@ -19,27 +19,21 @@
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/testing/mutate.h"
+#include "tests/testing/wire_bytes.h"
 
 namespace dsd::convert {
 namespace {
 
+using ::dsd::testing::Field;
+using ::dsd::testing::Tag;
+using ::dsd::testing::Varint;
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 using google::protobuf::util::MessageDifferencer;
-using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-  return out;
-}
 // `v` as a varint of `bytes` bytes (protobuf accepts up to 5 for a tag or
 // a length).
 std::string Padded(uint64_t v, int bytes) {
@@ -50,12 +44,6 @@ std::string Padded(uint64_t v, int bytes) {
   }
   out += static_cast<char>(v);
   return out;
-}
-std::string Tag(int number, int wire_type) {
-  return Varint(static_cast<uint64_t>(number) << 3 | wire_type);
-}
-std::string Field(int number, const std::string& payload) {
-  return Tag(number, 2) + Varint(payload.size()) + payload;
 }
 std::string Values(std::initializer_list<std::string_view> values) {
   std::string out;

@@ -28,6 +28,7 @@
 #include "server/engine/decide.h"
 #include "tests/testing/mutate.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wire_bytes.h"
 
 namespace dsd::convert {
 namespace {
@@ -109,20 +110,8 @@ v1::DecideRequest SmallRequest() {
   return client::MakeSyntheticDecideRequest(spec);
 }
 
-// Wire-format pieces for hand-made encodings.
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-  return out;
-}
-std::string Field(int number, const std::string& payload) {
-  return Varint(static_cast<uint64_t>(number) << 3 | 2) +
-         Varint(payload.size()) + payload;
-}
+using testing::Field;
+using testing::Varint;
 std::string VarintField(int number, uint64_t value) {
   return Varint(static_cast<uint64_t>(number) << 3) + Varint(value);
 }
@@ -762,22 +751,36 @@ TEST(WireTest, StreamedPodsDecideAsParsedPods) {
 // (as dsd-server reads a request) against the parsed request: same
 // violations in the same order (every node's, then every DaemonSet's, then
 // the pods'), same plan, whatever order the objects come in on the wire.
-Outcome DecideStreamed(const std::string& bytes) {
+struct Streamed {
   v1::DecideRequest head;
   engine::Snapshot snapshot;
   std::vector<Violation> violations;
+  bool read = false;  // the bytes were read (violations or not)
+};
+
+// The request read and converted as dsd-server does.
+Streamed ConvertStreamed(const std::string& bytes) {
+  Streamed out;
   SnapshotConverter converter(
-      [&head]() -> const v1::DecideOptions& { return head.options(); },
-      "snapshot", &snapshot, {});
+      [&out]() -> const v1::DecideOptions& { return out.head.options(); },
+      "snapshot", &out.snapshot, {});
   const absl::StatusOr<int> count =
-      ReadRequestHead(Open(bytes), head, converter);
+      ReadRequestHead(Open(bytes), out.head, converter);
   EXPECT_THAT(count, IsOk()) << count.status();
-  if (!count.ok()) return {};
-  EXPECT_EQ(head.snapshot().nodes_size(), 0);  // they went to the converter
+  if (!count.ok()) return out;
+  // The objects went to the converter.
+  EXPECT_EQ(out.head.snapshot().nodes_size(), 0);
   WirePods pods(Open(bytes), *count);
-  converter.Finish(pods, violations);
+  converter.Finish(pods, out.violations);
   EXPECT_THAT(pods.error(), IsOk()) << pods.error();
-  return OutcomeOf(head, violations, snapshot);
+  out.read = pods.error().ok();
+  return out;
+}
+
+Outcome DecideStreamed(const std::string& bytes) {
+  const Streamed streamed = ConvertStreamed(bytes);
+  if (!streamed.read) return {};
+  return OutcomeOf(streamed.head, streamed.violations, streamed.snapshot);
 }
 
 // Requirement values in every list a DaemonSet has (the reader takes
@@ -849,18 +852,10 @@ TEST(WireTest, RequirementValuesReachTheEngine) {
   };
   using Values = engine::RequirementValues;
   for (const std::string& bytes : encodings) {
-    v1::DecideRequest head;
-    engine::Snapshot snapshot;
-    std::vector<Violation> violations;
-    SnapshotConverter converter(
-        [&head]() -> const v1::DecideOptions& { return head.options(); },
-        "snapshot", &snapshot, {});
-    const absl::StatusOr<int> count =
-        ReadRequestHead(Open(bytes), head, converter);
-    ASSERT_THAT(count, IsOk()) << count.status();
-    WirePods pods(Open(bytes), *count);
-    ASSERT_TRUE(converter.Finish(pods, violations))
-        << violations.front().field << ": " << violations.front().description;
+    const Streamed streamed = ConvertStreamed(bytes);
+    ASSERT_TRUE(streamed.read);
+    ASSERT_THAT(streamed.violations, ::testing::IsEmpty());
+    const engine::Snapshot& snapshot = streamed.snapshot;
     ASSERT_EQ(snapshot.daemon_sets.size(), 3u);
     const engine::DaemonSet& ds0 = snapshot.daemon_sets[0];
     ASSERT_TRUE(ds0.required_node_affinity.has_value());
