@@ -113,7 +113,10 @@ std::optional<bool> WireAgreesWithProtobuf(const Bytes& bytes,
     Check(pods.size() == *pod_count, "WirePods: size() is not the count");
     std::vector<std::string> read;
     while (const v1::Pod* pod = pods.Next()) {
-      read.push_back(pod->SerializeAsString());
+      // A large pod's values were taken out of it (selector_values.h).
+      v1::Pod copy = *pod;
+      if (pods.values() != nullptr) pods.values()->Restore(copy);
+      read.push_back(copy.SerializeAsString());
     }
     if (!pods.error().ok()) {
       Check(absl::IsInvalidArgument(pods.error()),

@@ -180,6 +180,16 @@ def main():
         [VALIDATE, 0]) + with_selector_values(plain, bad=True)
     seeds["filter-selector-values"] = bytes([FILTER, 0]) + filter_request(
         with_selector_values(plain))
+    # An unscheduled pod of over 2,002 bytes targeted through matchFields:
+    # the reader takes its values out of its bytes too. Appended as a
+    # snapshot occurrence of its own (protobuf merges them).
+    large_pod = field(1, b"default") + field(2, b"large-pod") + field(
+        3, b"large-pod-uid") + field(9, field(1, field(1, requirement(
+            b"topology.kubernetes.io/zone", 1,
+            [b"zone-%d" % i for i in range(500)])) + field(2, requirement(
+                b"metadata.name", 1, [b"node-00001"]))))
+    seeds["decide-large-pod-values"] = bytes([DECIDE, 3]) + plain + field(
+        1, field(3, large_pod))
     # Malformed and invalid: truncated, a lying length, an unknown group,
     # an invalid label, two snapshot fields (merged by protobuf).
     seeds["decide-truncated"] = bytes([DECIDE, 0]) + relabel[:len(relabel) // 2]

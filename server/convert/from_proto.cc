@@ -158,7 +158,7 @@ void FillNode(const v1::Node& n, eng::Node& node) {
   }
 }
 
-void FillPod(const v1::Pod& p, eng::Pod& pod) {
+void FillPod(const v1::Pod& p, eng::Pod& pod, const SelectorValues* values) {
   pod.namespace_name = p.namespace_();
   pod.name = p.name();
   pod.uid = p.uid();
@@ -171,7 +171,7 @@ void FillPod(const v1::Pod& p, eng::Pod& pod) {
   // Only unscheduled pods are targeted through their affinity.
   if (p.node_name().empty() && p.has_required_node_affinity()) {
     pod.required_node_affinity =
-        ToTerms(p.required_node_affinity(), SameView, nullptr);
+        ToTerms(p.required_node_affinity(), SameView, values);
   }
   pod.phase = ToPhase(p.phase());
   pod.ready = p.ready();

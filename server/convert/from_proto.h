@@ -42,7 +42,10 @@ engine::Labels LabelsFromProto(
     const google::protobuf::RepeatedPtrField<v1::Label>& labels,
     engine::Snapshot& storage, KeepString keep = SameView);
 void FillNode(const v1::Node& n, engine::Node& node);
-void FillPod(const v1::Pod& p, engine::Pod& pod);
+// With `values`, the pod's requirement values are read there (views of
+// them as they are; see DaemonSetFromProto).
+void FillPod(const v1::Pod& p, engine::Pod& pod,
+             const SelectorValues* values = nullptr);
 
 }  // namespace dsd::convert
 

@@ -545,6 +545,8 @@ void Validator::FailedPodBackoff(const v1::FailedPodBackoff& b,
 // validation). Returns the pod's identity.
 PodKey Validator::Pod(const v1::Pod& p, std::string_view node_name,
                       bool node_name_valid) {
+  // As for a DaemonSet: values taken out of its bytes go where it goes.
+  if (values_ != nullptr && converting()) values_->MoveInto(*snap_);
   eng::Pod* const added =
       snap_ != nullptr ? &snap_->pods.emplace_back() : nullptr;
   eng::Pod* const out = converting() ? added : nullptr;
@@ -579,7 +581,7 @@ PodKey Validator::Pod(const v1::Pod& p, std::string_view node_name,
     added->uid = key.uid;
   }
   if (out == nullptr || !converting()) return key;
-  FillPod(p, *out);
+  FillPod(p, *out, values_);
   out->namespace_name = key.namespace_name;
   out->name = key.name;
   out->uid = key.uid;
@@ -588,7 +590,8 @@ PodKey Validator::Pod(const v1::Pod& p, std::string_view node_name,
     for (auto* reqs : {&term.match_expressions, &term.match_fields}) {
       for (eng::Requirement& r : *reqs) {
         r.key = Keep(r.key);
-        // A pod's values are views (FillPod): the pod's own strings.
+        // Values that are views (FillPod) are the pod's own strings;
+        // those taken out of its bytes are kept already (MoveInto).
         for (std::string_view& value : r.values.views()) value = Keep(value);
       }
     }

@@ -15,6 +15,7 @@ using internal::WireFormatLite;
 // The messages on the way from a DaemonSet to its requirements' values.
 enum class SelectorValues::Kind : uint8_t {
   kDaemonSet,
+  kPod,
   kLabelSelector,
   kTemplate,
   kAffinity,
@@ -55,6 +56,8 @@ SelectorValues::Child SelectorValues::ChildOf(Kind parent, int number,
        kSameList},
       {Kind::kDaemonSet, v1::DaemonSet::kUpdateStrategyFieldNumber,
        Kind::kStrategy, kSameList},
+      {Kind::kPod, v1::Pod::kRequiredNodeAffinityFieldNumber, Kind::kAffinity,
+       kSameList},
       {Kind::kLabelSelector, v1::LabelSelector::kMatchExpressionsFieldNumber,
        Kind::kRequirement, kSameList},
       {Kind::kTemplate, v1::PodTemplate::kRequiredNodeAffinityFieldNumber,
@@ -78,12 +81,9 @@ SelectorValues::Child SelectorValues::ChildOf(Kind parent, int number,
 }
 
 template <typename F>
-void SelectorValues::ForEachRequirement(const v1::DaemonSet& ds, F&& f) {
-  for (const v1::SelectorRequirement& r : ds.selector().match_expressions()) {
-    f(kSelector, r);
-  }
-  for (const v1::NodeSelectorTerm& t :
-       ds.template_().required_node_affinity().node_selector_terms()) {
+void SelectorValues::ForEachRequirement(
+    const v1::RequiredNodeAffinity& affinity, F&& f) {
+  for (const v1::NodeSelectorTerm& t : affinity.node_selector_terms()) {
     for (const v1::SelectorRequirement& r : t.match_expressions()) {
       f(kTermExpressions, r);
     }
@@ -91,6 +91,14 @@ void SelectorValues::ForEachRequirement(const v1::DaemonSet& ds, F&& f) {
       f(kTermFields, r);
     }
   }
+}
+
+template <typename F>
+void SelectorValues::ForEachRequirement(const v1::DaemonSet& ds, F&& f) {
+  for (const v1::SelectorRequirement& r : ds.selector().match_expressions()) {
+    f(kSelector, r);
+  }
+  ForEachRequirement(ds.template_().required_node_affinity(), f);
   for (const v1::SelectorRequirement& r :
        ds.update_strategy().rollout_node_selector().match_expressions()) {
     f(kRollout, r);
@@ -227,13 +235,21 @@ void SelectorValues::Write(CodedInputStream& in, std::string_view bytes,
 }
 
 bool SelectorValues::Take(std::string& bytes) {
+  return Take(bytes, Kind::kDaemonSet);
+}
+
+bool SelectorValues::TakeFromPod(std::string& bytes) {
+  return Take(bytes, Kind::kPod);
+}
+
+bool SelectorValues::Take(std::string& bytes, Kind root) {
   *this = SelectorValues();
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
   uint32_t size = 0;
   {
     CodedInputStream in(data, length);
-    if (!Scan(in, bytes, Kind::kDaemonSet, kSelector, size) || !Ended(in)) {
+    if (!Scan(in, bytes, root, kSelector, size) || !Ended(in)) {
       return false;
     }
   }
@@ -244,7 +260,7 @@ bool SelectorValues::Take(std::string& bytes) {
   stripped.reserve(size);
   CodedInputStream in(data, length);
   size_t next_size = 0;
-  Write(in, bytes, Kind::kDaemonSet, kSelector, stripped, next_size);
+  Write(in, bytes, root, kSelector, stripped, next_size);
   base_ = buffer_.data();
   refs_data_ = refs_.data();
   bytes.swap(stripped);
@@ -252,19 +268,28 @@ bool SelectorValues::Take(std::string& bytes) {
   return true;
 }
 
-bool SelectorValues::Bind(const v1::DaemonSet& ds) {
+bool SelectorValues::Bind(const v1::DaemonSet& ds) { return BindTo(ds); }
+
+bool SelectorValues::Bind(const v1::Pod& pod) {
+  return BindTo(pod.required_node_affinity());
+}
+
+template <typename Message>
+bool SelectorValues::BindTo(const Message& message) {
   bound_.clear();
   std::array<size_t, kLists> next{};
   bool same = true;
-  ForEachRequirement(ds, [&](ListId list, const v1::SelectorRequirement& r) {
-    const auto& ranges = ranges_[list];
-    if (next[list] >= ranges.size()) {
-      same = same && ranges.empty();
-      return;
-    }
-    const auto range = ranges[next[list]++];
-    if (range.first != range.second) bound_.emplace(&r, range);
-  });
+  ForEachRequirement(message,
+                     [&](ListId list, const v1::SelectorRequirement& r) {
+                       const auto& ranges = ranges_[list];
+                       if (next[list] >= ranges.size()) {
+                         same = same && ranges.empty();
+                         return;
+                       }
+                       const auto range = ranges[next[list]++];
+                       if (range.first != range.second)
+                         bound_.emplace(&r, range);
+                     });
   for (size_t list = 0; list < kLists; ++list) {
     same =
         same && (ranges_[list].empty() || next[list] == ranges_[list].size());
@@ -299,11 +324,21 @@ void SelectorValues::MoveInto(engine::Snapshot& storage) {
   refs_ = {};
 }
 
-void SelectorValues::Restore(v1::DaemonSet& ds) const {
+void SelectorValues::Restore(v1::DaemonSet& ds) const { RestoreTo(ds); }
+
+void SelectorValues::Restore(v1::Pod& pod) const {
+  if (pod.has_required_node_affinity()) {
+    RestoreTo(*pod.mutable_required_node_affinity());
+  }
+}
+
+template <typename Message>
+void SelectorValues::RestoreTo(Message& message) const {
   std::array<size_t, kLists> next{};
-  // `ds` is not const: its requirements may be changed through the
+  // `message` is not const: its requirements may be changed through the
   // const walk's references.
-  ForEachRequirement(ds, [&](ListId list, const v1::SelectorRequirement& r) {
+  ForEachRequirement(message, [&](ListId list,
+                                  const v1::SelectorRequirement& r) {
     const auto& ranges = ranges_[list];
     if (next[list] >= ranges.size()) return;
     const auto [first, end] = ranges[next[list]++];

@@ -24,8 +24,8 @@
 
 namespace dsd::convert {
 
-// One DaemonSet's values, as the wire reader takes them; one per
-// DaemonSet read.
+// One DaemonSet's values, or one Pod's, as the wire reader takes them;
+// one per object read.
 class SelectorValues {
  public:
   // Where a value's bytes are in the buffer.
@@ -62,6 +62,8 @@ class SelectorValues {
   // to a value, or a value (one that is not UTF-8). What else protobuf
   // rejects it still rejects: the rest is left to it.
   bool Take(std::string& bytes);
+  // The same for a Pod's encoding (its required node affinity).
+  bool TakeFromPod(std::string& bytes);
 
   // Ties the requirements of `ds`, parsed from the bytes Take rewrote, to
   // their values. Protobuf merges repeated occurrences of a singular
@@ -69,6 +71,7 @@ class SelectorValues {
   // come in the order their bytes came. False if the message's lists
   // disagree with the bytes (which would be a bug: no value is then read).
   bool Bind(const v1::DaemonSet& ds);
+  bool Bind(const v1::Pod& pod);
 
   // The values of `r`, a requirement of the bound DaemonSet.
   List Of(const v1::SelectorRequirement& r) const;
@@ -83,6 +86,7 @@ class SelectorValues {
   // Puts the values back into `ds`, the bound message (for readers that
   // hand out whole messages).
   void Restore(v1::DaemonSet& ds) const;
+  void Restore(v1::Pod& pod) const;
 
  private:
   // The lists of requirements a DaemonSet has, by path.
@@ -101,6 +105,14 @@ class SelectorValues {
                         ListId list, bool& bad);
   template <typename F>
   static void ForEachRequirement(const v1::DaemonSet& ds, F&& f);
+  template <typename F>
+  static void ForEachRequirement(const v1::RequiredNodeAffinity& affinity,
+                                 F&& f);
+  bool Take(std::string& bytes, Kind root);
+  template <typename Message>
+  bool BindTo(const Message& message);
+  template <typename Message>
+  void RestoreTo(Message& message) const;
 
   // Take's passes: Scan checks the bytes, collects the values and sizes
   // each message on the way without them; Write writes those messages.

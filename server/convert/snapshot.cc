@@ -254,7 +254,9 @@ class SnapshotPass {
           node_index = n;
         }
       }
+      v_.set_values(pods.values());
       const PodKey key = v_.Pod(*pod, node_name, node_name_valid);
+      v_.set_values(nullptr);
       // Every node is in, and valid: the engine need not look it up again.
       if (v_.converting()) converted_->pods.back().node_index = node_index;
       if (converted_ == nullptr) pod_keys.push_back(key);

@@ -33,6 +33,10 @@ class PodSource {
   virtual const v1::Pod* Next() = 0;
   // Whether Next overwrites the pod it returned before.
   virtual bool reuses_pods() const = 0;
+  // Where the requirement values of the pod Next returned last are, when
+  // the source took them out of its bytes (selector_values.h); null when
+  // they are in the message.
+  virtual SelectorValues* values() { return nullptr; }
 };
 
 // The nodes and DaemonSets of a snapshot, handed over one at a time as the

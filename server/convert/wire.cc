@@ -352,12 +352,29 @@ const v1::Pod* WirePods::Next() {
       }
       uint32_t length = 0;
       in.ReadVarint32(&length);
-      const CodedInputStream::Limit limit =
-          in.PushLimit(static_cast<int>(length));
+      static const size_t take_values_from =
+          SmallestOverACap(*v1::Pod::descriptor());
       pod_.Clear();
-      const bool ok =
-          pod_.MergePartialFromCodedStream(&in) && in.ConsumedEntireMessage();
-      in.PopLimit(limit);
+      bool ok = false;
+      took_ = length >= take_values_from;
+      if (took_) {
+        ok = in.ReadString(&bytes_, static_cast<int>(length)) &&
+             values_.TakeFromPod(bytes_) && pod_.ParsePartialFromString(bytes_);
+        if (ok && !values_.Bind(pod_)) {
+          error_ = absl::InternalError(
+              "snapshot.pods[" + std::to_string(next_) +
+              "]: its selector values could not be placed; nothing was "
+              "decided");
+          return nullptr;
+        }
+        if (bytes_.capacity() > (64 << 10)) std::string().swap(bytes_);
+      } else {
+        const CodedInputStream::Limit limit =
+            in.PushLimit(static_cast<int>(length));
+        ok =
+            pod_.MergePartialFromCodedStream(&in) && in.ConsumedEntireMessage();
+        in.PopLimit(limit);
+      }
       if (!ok) {
         error_ = absl::InvalidArgumentError(
             "snapshot.pods[" + std::to_string(next_) +

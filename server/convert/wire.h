@@ -85,6 +85,10 @@ class WirePods final : public PodSource {
   int size() const override { return count_; }
   const v1::Pod* Next() override;
   bool reuses_pods() const override { return true; }
+  // A pod large enough to pass a per-object cap (limits.h) is read into a
+  // buffer and its requirement values taken out (selector_values.h): an
+  // unscheduled pod's affinity may list 100,000.
+  SelectorValues* values() override { return took_ ? &values_ : nullptr; }
 
   // OK, or INVALID_ARGUMENT naming the pod that did not parse.
   absl::Status error() const { return error_; }
@@ -97,6 +101,9 @@ class WirePods final : public PodSource {
   // Inside a `snapshot` field: the limit to pop at its end.
   std::optional<google::protobuf::io::CodedInputStream::Limit> snapshot_;
   v1::Pod pod_;
+  std::string bytes_;  // a large pod's
+  SelectorValues values_;
+  bool took_ = false;  // values_ holds pod_'s values
   absl::Status error_;
 };
 

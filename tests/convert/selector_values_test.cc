@@ -251,6 +251,88 @@ TEST(SelectorValuesTest, AgreesWithProtobufOnCorruptedBytes) {
   EXPECT_GT(rejected, 200);
 }
 
+// What taking a Pod's values out and parsing the rest makes of `bytes`,
+// values put back (nullopt when it rejects them); each requirement's
+// values are read through Of, not left in the message.
+std::optional<v1::Pod> PodByTaking(const std::string& bytes) {
+  std::string taken = bytes;
+  SelectorValues values;
+  v1::Pod pod;
+  if (!values.TakeFromPod(taken) || !pod.ParsePartialFromString(taken)) {
+    return std::nullopt;
+  }
+  EXPECT_TRUE(values.Bind(pod));
+  v1::Pod restored = pod;
+  values.Restore(restored);
+  const auto& terms = pod.required_node_affinity().node_selector_terms();
+  for (int t = 0; t < terms.size(); ++t) {
+    const v1::NodeSelectorTerm& whole =
+        restored.required_node_affinity().node_selector_terms(t);
+    for (const auto* lists :
+         {&terms[t].match_expressions(), &terms[t].match_fields()}) {
+      const bool fields = lists == &terms[t].match_fields();
+      for (int i = 0; i < lists->size(); ++i) {
+        const v1::SelectorRequirement& r = (*lists)[i];
+        EXPECT_THAT(r.values(), IsEmpty());
+        const SelectorValues::List list = values.Of(r);
+        std::vector<std::string> read;
+        for (int j = 0; j < list.size(); ++j) read.emplace_back(list[j]);
+        EXPECT_THAT(read, ::testing::ElementsAreArray(
+                              (fields ? whole.match_fields(i)
+                                      : whole.match_expressions(i))
+                                  .values()));
+      }
+    }
+  }
+  return restored;
+}
+
+// A Pod's required node affinity is taken out as a DaemonSet's is: the
+// same verdict as protobuf's and the same message, on merged occurrences,
+// every prefix and corrupted bytes.
+TEST(SelectorValuesTest, APodsValuesAgreeWithProtobuf) {
+  const google::protobuf::LogSilencer quiet;
+  const auto affinity = [](const std::string& terms) {
+    return Field(v1::Pod::kRequiredNodeAffinityFieldNumber, terms);
+  };
+  const std::string good =
+      Field(2, "p") +
+      affinity(Field(
+          1, Field(1, Requirement(Values({"a", "b"}))) +
+                 Field(2, Field(1, "metadata.name") + Values({"node-1"})))) +
+      Field(8, "") + affinity(Field(1, Field(1, Requirement(Values({"c"})))));
+  int accepted = 0;
+  int rejected = 0;
+  const auto check = [&](const std::string& bytes) {
+    v1::Pod expected;
+    const bool by_protobuf = expected.ParsePartialFromString(bytes);
+    const std::optional<v1::Pod> actual = PodByTaking(bytes);
+    ASSERT_EQ(actual.has_value(), by_protobuf);
+    (by_protobuf ? accepted : rejected) += 1;
+    if (by_protobuf) {
+      EXPECT_TRUE(MessageDifferencer::Equals(*actual, expected));
+      EXPECT_EQ(actual->SerializeAsString(), expected.SerializeAsString());
+    }
+  };
+  check(good);
+  ASSERT_EQ(accepted, 1);
+  check(Field(2, "p") +
+        affinity(Field(
+            1, Field(1, Requirement(Values({std::string("\xc3\x28", 2)}))))));
+  EXPECT_EQ(rejected, 1);  // a value that is not UTF-8
+  for (size_t n = 0; n < good.size(); ++n) {
+    SCOPED_TRACE("prefix of " + std::to_string(n) + " bytes");
+    check(good.substr(0, n));
+  }
+  std::mt19937 random(20261206);
+  for (int i = 0; i < 2000; ++i) {
+    SCOPED_TRACE("mutation " + std::to_string(i));
+    check(testing::Mutate(good, random));
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 100);
+}
+
 // Every SelectorRequirement a DaemonSet can hold, found through the
 // descriptors: each gets two values, and each has them taken out. A field
 // added to dsd.proto on a new way to a requirement fails here until

@@ -26,6 +26,7 @@
 #include "server/convert/snapshot.h"
 #include "server/convert/time.h"
 #include "server/engine/decide.h"
+#include "server/engine/selectors.h"
 #include "tests/testing/mutate.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/wire_bytes.h"
@@ -88,6 +89,8 @@ std::optional<Split> ByReader(const std::string& bytes,
   EXPECT_EQ(pods.size(), *count);
   while (const v1::Pod* pod = pods.Next()) {
     v1::Pod copy = *pod;
+    // A large pod's values were taken out of it (selector_values.h).
+    if (pods.values() != nullptr) pods.values()->Restore(copy);
     copy.DiscardUnknownFields();
     out.pods.push_back(copy.SerializeAsString());
   }
@@ -673,6 +676,24 @@ class ParsedPods final : public PodSource {
   int next_ = 0;
 };
 
+// Pod 4 unscheduled, targeted at its node through matchFields, with a
+// matchExpressions requirement of 500 zone values: over 2,002 bytes.
+void LargeAffinityPod(v1::DecideRequest& r) {
+  v1::Pod& p = *r.mutable_snapshot()->mutable_pods(4);
+  const std::string node = p.node_name();
+  p.clear_node_name();
+  v1::NodeSelectorTerm& term =
+      *p.mutable_required_node_affinity()->add_node_selector_terms();
+  v1::SelectorRequirement& e = *term.add_match_expressions();
+  e.set_key("topology.kubernetes.io/zone");
+  e.set_operator_(v1::SELECTOR_OPERATOR_IN);
+  for (int i = 0; i < 500; ++i) e.add_values("zone-" + std::to_string(i));
+  v1::SelectorRequirement& f = *term.add_match_fields();
+  f.set_key("metadata.name");
+  f.set_operator_(v1::SELECTOR_OPERATOR_IN);
+  f.add_values(node);
+}
+
 TEST(WireTest, StreamedPodsDecideAsParsedPods) {
   struct Case {
     const char* name;
@@ -718,6 +739,19 @@ TEST(WireTest, StreamedPodsDecideAsParsedPods) {
        [](v1::DecideRequest& r) {
          r.mutable_snapshot()->mutable_pods(6)->set_node_name("gone-node");
        }},
+      // Over 2,002 bytes: the reader takes the values out of the pod's
+      // bytes (WirePods::values).
+      {"large unscheduled pod with affinity", LargeAffinityPod},
+      {"large pod with a bad value",
+       [](v1::DecideRequest& r) {
+         LargeAffinityPod(r);
+         r.mutable_snapshot()
+             ->mutable_pods(4)
+             ->mutable_required_node_affinity()
+             ->mutable_node_selector_terms(0)
+             ->mutable_match_expressions(0)
+             ->set_values(250, "not a value!");
+       }},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -740,10 +774,12 @@ TEST(WireTest, StreamedPodsDecideAsParsedPods) {
     EXPECT_EQ(actual.violations, expected.violations);
     EXPECT_EQ(actual.plan, expected.plan);
     // The cases that should fail do.
-    EXPECT_EQ(expected.violations.empty(),
-              std::string(c.name) == "valid" ||
-                  std::string(c.name) == "unscheduled pod with affinity" ||
-                  std::string(c.name) == "pod on an unknown node");
+    EXPECT_EQ(
+        expected.violations.empty(),
+        std::string(c.name) == "valid" ||
+            std::string(c.name) == "unscheduled pod with affinity" ||
+            std::string(c.name) == "large unscheduled pod with affinity" ||
+            std::string(c.name) == "pod on an unknown node");
   }
 }
 
@@ -831,6 +867,30 @@ void BadValues(v1::DecideRequest& r) {
       ->mutable_selector()
       ->mutable_match_expressions(0)
       ->set_operator_(v1::SELECTOR_OPERATOR_EXISTS);
+}
+
+// The values taken out of a large pod's bytes reach the engine's pod.
+TEST(WireTest, ALargePodsValuesReachTheEngine) {
+  v1::DecideRequest request = SmallRequest();
+  LargeAffinityPod(request);
+  ASSERT_GE(request.snapshot().pods(4).ByteSizeLong(), 2002u);
+  const Streamed streamed = ConvertStreamed(request.SerializeAsString());
+  ASSERT_TRUE(streamed.read);
+  ASSERT_THAT(streamed.violations, ::testing::IsEmpty());
+  const engine::Pod& pod = streamed.snapshot.pods[4];
+  ASSERT_EQ(pod.required_node_affinity.size(), 1u);
+  const engine::NodeSelectorTerm& term = pod.required_node_affinity[0];
+  ASSERT_EQ(term.match_expressions.size(), 1u);
+  const engine::RequirementValues& values = term.match_expressions[0].values;
+  ASSERT_EQ(values.size(), 500u);
+  EXPECT_EQ(values[0], "zone-0");
+  EXPECT_EQ(values[499], "zone-499");
+  // The node it targets, through the matchFields value.
+  const std::string node = SmallRequest().snapshot().pods(4).node_name();
+  ASSERT_EQ(term.match_fields.size(), 1u);
+  ASSERT_EQ(term.match_fields[0].values.size(), 1u);
+  EXPECT_EQ(term.match_fields[0].values[0], node);
+  EXPECT_EQ(engine::TargetNodeName(pod), node);
 }
 
 // The values the reader takes out of a DaemonSet's bytes reach the
