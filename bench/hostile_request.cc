@@ -44,7 +44,7 @@ constexpr int kMaxResponseBytes = 64 << 20;
 
 int Usage(const char* why) {
   std::cerr << "hostile_request: " << why
-            << "\nusage: hostile_request write --shape 1..8 "
+            << "\nusage: hostile_request write --shape 1..9 "
                "[--scale issue|bench] [--n N] [--m M] FILE\n"
                "       hostile_request send --server 127.0.0.1:PORT "
                "--method decide|explain [--timeout S] [--repeat_seconds W] "
@@ -102,7 +102,7 @@ std::string JsonString(std::string_view s) {
 
 int Write(const Args& a) {
   const int k = std::atoi(Flag(a, "shape", "0").c_str());
-  if (k < 1 || k > dsd::bench::kHostileShapes) return Usage("--shape 1..8");
+  if (k < 1 || k > dsd::bench::kHostileShapes) return Usage("--shape 1..9");
   const auto shape = static_cast<dsd::bench::HostileShape>(k);
   const std::string scale = Flag(a, "scale", "issue");
   if (scale != "issue" && scale != "bench") return Usage("--scale");

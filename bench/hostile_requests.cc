@@ -158,6 +158,8 @@ ShapeSize DefaultSize(HostileShape shape, Scale scale) {
       return issue ? ShapeSize{300, 1'000} : ShapeSize{60, 1'000};
     case HostileShape::kShortTaints:
       return issue ? ShapeSize{250, 1'000} : ShapeSize{50, 1'000};
+    case HostileShape::kPodManyInValues:
+      return issue ? ShapeSize{1, 100'000} : ShapeSize{1, 20'000};
   }
   return {};
 }
@@ -180,6 +182,8 @@ const char* ShapeName(HostileShape shape) {
       return "short_labels";
     case HostileShape::kShortTaints:
       return "short_taints";
+    case HostileShape::kPodManyInValues:
+      return "pod_in_values";
   }
   return "unknown";
 }
@@ -233,6 +237,27 @@ std::string HostileRequestBytes(HostileShape shape, ShapeSize size) {
                       t.set_key(key);
                       t.set_effect(v1::TAINT_EFFECT_NO_SCHEDULE);
                     });
+      return request.SerializeAsString();
+    }
+    case HostileShape::kPodManyInValues: {
+      v1::DecideRequest request = OneDaemonSet();
+      v1::Snapshot& s = *request.mutable_snapshot();
+      for (int64_t i = 0; i < size.n; ++i) {
+        s.add_nodes()->set_name("n" + std::to_string(i));
+      }
+      v1::Pod& pod = *s.add_pods();
+      pod.set_namespace_("default");
+      pod.set_name("p");
+      pod.set_uid("p-uid");
+      v1::SelectorRequirement& r = *pod.mutable_required_node_affinity()
+                                        ->add_node_selector_terms()
+                                        ->add_match_expressions();
+      r.set_key(kAffinityKey);
+      r.set_operator_(v1::SELECTOR_OPERATOR_IN);
+      const size_t width =
+          std::to_string(std::max<int64_t>(size.m - 1, 0)).size();
+      r.mutable_values()->Reserve(static_cast<int>(size.m));
+      for (int64_t i = 0; i < size.m; ++i) r.add_values("v" + Padded(i, width));
       return request.SerializeAsString();
     }
     case HostileShape::kExplainManyInValues: {

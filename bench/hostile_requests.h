@@ -43,8 +43,11 @@ enum class HostileShape {
   // Decide: the same with `m` NoSchedule taints of such keys a node (about
   // 9 bytes a taint); one DaemonSet tolerating none.
   kShortTaints = 8,
+  // Decide: one unscheduled pod whose required node affinity has one
+  // requirement with `m` In values (and `n` nodes, none targeted).
+  kPodManyInValues = 9,
 };
-inline constexpr int kHostileShapes = 8;
+inline constexpr int kHostileShapes = 9;
 
 struct ShapeSize {
   int64_t n = 0;

@@ -172,7 +172,7 @@ rm -f "$OUT"/hostile-*.json
 # the allocator's first-call state made, the freed memory trimmed).
 "$BIN/dsdctl" load --nodes 100 --daemonsets 10 \
   --write-request "$OUT/hostile-warmup.bin" >/dev/null
-for shape in 1 2 3 4 5 6 7 8; do
+for shape in 1 2 3 4 5 6 7 8 9; do
   file="$OUT/hostile-$shape.bin"
   "$HOSTILE" write --shape $shape --scale "$HOSTILE_SCALE" "$file" \
     >"$OUT/hostile-$shape-request.json"

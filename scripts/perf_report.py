@@ -354,6 +354,8 @@ SHAPES = {
        "nodes alike",
     8: "Decide: nodes with 1,000 NoSchedule taints each, of such keys "
        "(about 9 bytes a taint)",
+    9: "Decide: one unscheduled pod whose required affinity has one `In` "
+       "requirement of many values",
 }
 
 
