@@ -167,13 +167,17 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
       if (static_cast<size_t>(length) < scan_pods) {
         if (!in.Skip(length)) return Bad(bad);
       } else {
-        if (!in.ReadString(&r.bytes, length)) return Bad(bad);
-        CodedInputStream scan(reinterpret_cast<const uint8_t*>(r.bytes.data()),
-                              length);
-        absl::Status st = ScanRepeatedCaps(*v1::Pod::descriptor(), scan,
+        // Scanned where it is: pass 1 needs no copy of a pod's bytes.
+        const CodedInputStream::Limit pod = in.PushLimit(length);
+        absl::Status st = ScanRepeatedCaps(*v1::Pod::descriptor(), in,
                                            Indexed("snapshot.pods", r.pods));
         if (absl::IsInvalidArgument(st)) return Bad(bad);
         if (!st.ok()) return st;
+        // The bytes may end before the pod's length does.
+        if (!in.ConsumedEntireMessage() || in.BytesUntilLimit() != 0) {
+          return Bad(bad);
+        }
+        in.PopLimit(pod);
       }
       ++r.pods;
     } else if (!SkipField(in, tag, nullptr)) {

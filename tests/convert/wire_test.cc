@@ -627,6 +627,61 @@ TEST(WireTest, AgreesWithProtobufOnCorruptedBytes) {
   EXPECT_GT(rejected, 100);
 }
 
+// Pod 4 unscheduled, targeted at its node through matchFields, with a
+// matchExpressions requirement of 500 zone values: over 2,002 bytes.
+void LargeAffinityPod(v1::DecideRequest& r) {
+  v1::Pod& p = *r.mutable_snapshot()->mutable_pods(4);
+  const std::string node = p.node_name();
+  p.clear_node_name();
+  v1::NodeSelectorTerm& term =
+      *p.mutable_required_node_affinity()->add_node_selector_terms();
+  v1::SelectorRequirement& e = *term.add_match_expressions();
+  e.set_key("topology.kubernetes.io/zone");
+  e.set_operator_(v1::SELECTOR_OPERATOR_IN);
+  for (int i = 0; i < 500; ++i) e.add_values("zone-" + std::to_string(i));
+  v1::SelectorRequirement& f = *term.add_match_fields();
+  f.set_key("metadata.name");
+  f.set_operator_(v1::SELECTOR_OPERATOR_IN);
+  f.add_values(node);
+}
+
+// The same for a request with a pod over 2,002 bytes, which pass 1 scans
+// for caps where it is and pass 2 reads into a buffer to take its values
+// out: every prefix (truncated inside the pod too) and 1,000 corruptions.
+TEST(WireTest, AgreesWithProtobufOnALargePodsBytes) {
+  v1::DecideRequest r = SmallRequest();
+  LargeAffinityPod(r);
+  r.mutable_snapshot()->mutable_pods()->DeleteSubrange(
+      6, r.snapshot().pods_size() - 6);
+  r.mutable_snapshot()->mutable_nodes()->DeleteSubrange(
+      3, r.snapshot().nodes_size() - 3);
+  const std::string good = r.SerializeAsString();
+  int accepted = 0;
+  int rejected = 0;
+  const auto check = [&](const std::string& bytes) {
+    const std::optional<Split> expected = ByProtobuf(bytes);
+    const std::optional<Split> actual = ByReader(bytes);
+    ASSERT_EQ(actual.has_value(), expected.has_value());
+    if (expected) {
+      ++accepted;
+      EXPECT_EQ(*actual, *expected);
+    } else {
+      ++rejected;
+    }
+  };
+  for (size_t n = 0; n < good.size(); n += 13) {
+    SCOPED_TRACE("prefix of " + std::to_string(n) + " bytes");
+    check(good.substr(0, n));
+  }
+  std::mt19937 random(20261207);
+  for (int i = 0; i < 1000; ++i) {
+    SCOPED_TRACE("mutation " + std::to_string(i));
+    check(testing::Mutate(good, random));
+  }
+  EXPECT_GT(accepted, 50);
+  EXPECT_GT(rejected, 50);
+}
+
 // The violations and, for a valid request, the plan, from a parsed
 // request's pods or from pods streamed off its bytes (which the converter
 // copies: the streamed message is reused).
@@ -675,24 +730,6 @@ class ParsedPods final : public PodSource {
   const google::protobuf::RepeatedPtrField<v1::Pod>& pods_;
   int next_ = 0;
 };
-
-// Pod 4 unscheduled, targeted at its node through matchFields, with a
-// matchExpressions requirement of 500 zone values: over 2,002 bytes.
-void LargeAffinityPod(v1::DecideRequest& r) {
-  v1::Pod& p = *r.mutable_snapshot()->mutable_pods(4);
-  const std::string node = p.node_name();
-  p.clear_node_name();
-  v1::NodeSelectorTerm& term =
-      *p.mutable_required_node_affinity()->add_node_selector_terms();
-  v1::SelectorRequirement& e = *term.add_match_expressions();
-  e.set_key("topology.kubernetes.io/zone");
-  e.set_operator_(v1::SELECTOR_OPERATOR_IN);
-  for (int i = 0; i < 500; ++i) e.add_values("zone-" + std::to_string(i));
-  v1::SelectorRequirement& f = *term.add_match_fields();
-  f.set_key("metadata.name");
-  f.set_operator_(v1::SELECTOR_OPERATOR_IN);
-  f.add_values(node);
-}
 
 TEST(WireTest, StreamedPodsDecideAsParsedPods) {
   struct Case {
