@@ -238,15 +238,7 @@ TEST(SelectorValuesTest, AgreesWithProtobufOnCorruptedBytes) {
     ExpectAgreement(bytes);
     (ByProtobuf(bytes) ? accepted : rejected) += 1;
   };
-  for (size_t n = 0; n < good.size(); ++n) {
-    SCOPED_TRACE("prefix of " + std::to_string(n) + " bytes");
-    check(good.substr(0, n));
-  }
-  std::mt19937 random(20261205);
-  for (int i = 0; i < 4000; ++i) {
-    SCOPED_TRACE("mutation " + std::to_string(i));
-    check(testing::Mutate(good, random));
-  }
+  testing::ForPrefixesAndMutations(good, 1, 4000, 20261205, check);
   EXPECT_GT(accepted, 200);
   EXPECT_GT(rejected, 200);
 }
@@ -320,15 +312,7 @@ TEST(SelectorValuesTest, APodsValuesAgreeWithProtobuf) {
         affinity(Field(
             1, Field(1, Requirement(Values({std::string("\xc3\x28", 2)}))))));
   EXPECT_EQ(rejected, 1);  // a value that is not UTF-8
-  for (size_t n = 0; n < good.size(); ++n) {
-    SCOPED_TRACE("prefix of " + std::to_string(n) + " bytes");
-    check(good.substr(0, n));
-  }
-  std::mt19937 random(20261206);
-  for (int i = 0; i < 2000; ++i) {
-    SCOPED_TRACE("mutation " + std::to_string(i));
-    check(testing::Mutate(good, random));
-  }
+  testing::ForPrefixesAndMutations(good, 1, 2000, 20261206, check);
   EXPECT_GT(accepted, 100);
   EXPECT_GT(rejected, 100);
 }

@@ -590,41 +590,43 @@ TEST(WireTest, LimitsAndCapsHoldWhileReading) {
   }
 }
 
-// Every prefix of a request, and random byte changes: the reader and
-// protobuf agree on acceptance and, when accepted, on the content.
-TEST(WireTest, AgreesWithProtobufOnCorruptedBytes) {
+// SmallRequest cut to 3 nodes and 6 pods (after `change`), serialized.
+std::string TrimmedRequest(void (*change)(v1::DecideRequest&)) {
   v1::DecideRequest r = SmallRequest();
+  change(r);
   r.mutable_snapshot()->mutable_pods()->DeleteSubrange(
       6, r.snapshot().pods_size() - 6);
   r.mutable_snapshot()->mutable_nodes()->DeleteSubrange(
       3, r.snapshot().nodes_size() - 3);
-  const std::string good = r.SerializeAsString();
+  return r.SerializeAsString();
+}
+
+// Every `step`-th prefix of `good`, and `mutations` random byte changes:
+// the reader and protobuf agree on acceptance and, when accepted, on the
+// content; each outcome comes at least `each` times.
+void ExpectAgreementOnCorruptions(const std::string& good, size_t step,
+                                  int mutations, uint32_t seed, int each) {
   int accepted = 0;
   int rejected = 0;
-  const auto check = [&](const std::string& bytes) {
-    const std::optional<Split> expected = ByProtobuf(bytes);
-    const std::optional<Split> actual = ByReader(bytes);
-    ASSERT_EQ(actual.has_value(), expected.has_value());
-    if (expected) {
-      ++accepted;
-      EXPECT_EQ(*actual, *expected);
-    } else {
-      ++rejected;
-    }
-  };
-  for (size_t n = 0; n < good.size(); n += 7) {
-    SCOPED_TRACE("prefix of " + std::to_string(n) + " bytes");
-    check(good.substr(0, n));
-  }
-  std::mt19937 random(20261129);
-  for (int i = 0; i < 3000; ++i) {
-    const std::string bytes = testing::Mutate(good, random);
-    SCOPED_TRACE("mutation " + std::to_string(i));
-    check(bytes);
-  }
-  // Both outcomes were exercised.
-  EXPECT_GT(accepted, 100);
-  EXPECT_GT(rejected, 100);
+  testing::ForPrefixesAndMutations(
+      good, step, mutations, seed, [&](const std::string& bytes) {
+        const std::optional<Split> expected = ByProtobuf(bytes);
+        const std::optional<Split> actual = ByReader(bytes);
+        ASSERT_EQ(actual.has_value(), expected.has_value());
+        if (expected) {
+          ++accepted;
+          EXPECT_EQ(*actual, *expected);
+        } else {
+          ++rejected;
+        }
+      });
+  EXPECT_GT(accepted, each);
+  EXPECT_GT(rejected, each);
+}
+
+TEST(WireTest, AgreesWithProtobufOnCorruptedBytes) {
+  ExpectAgreementOnCorruptions(TrimmedRequest([](v1::DecideRequest&) {}), 7,
+                               3000, 20261129, 100);
 }
 
 // Pod 4 unscheduled, targeted at its node through matchFields, with a
@@ -645,41 +647,12 @@ void LargeAffinityPod(v1::DecideRequest& r) {
   f.add_values(node);
 }
 
-// The same for a request with a pod over 2,002 bytes, which pass 1 scans
-// for caps where it is and pass 2 reads into a buffer to take its values
-// out: every prefix (truncated inside the pod too) and 1,000 corruptions.
+// The same with a pod over 2,002 bytes, which pass 1 scans for caps where
+// it is and pass 2 reads into a buffer to take its values out (truncated
+// inside the pod too).
 TEST(WireTest, AgreesWithProtobufOnALargePodsBytes) {
-  v1::DecideRequest r = SmallRequest();
-  LargeAffinityPod(r);
-  r.mutable_snapshot()->mutable_pods()->DeleteSubrange(
-      6, r.snapshot().pods_size() - 6);
-  r.mutable_snapshot()->mutable_nodes()->DeleteSubrange(
-      3, r.snapshot().nodes_size() - 3);
-  const std::string good = r.SerializeAsString();
-  int accepted = 0;
-  int rejected = 0;
-  const auto check = [&](const std::string& bytes) {
-    const std::optional<Split> expected = ByProtobuf(bytes);
-    const std::optional<Split> actual = ByReader(bytes);
-    ASSERT_EQ(actual.has_value(), expected.has_value());
-    if (expected) {
-      ++accepted;
-      EXPECT_EQ(*actual, *expected);
-    } else {
-      ++rejected;
-    }
-  };
-  for (size_t n = 0; n < good.size(); n += 13) {
-    SCOPED_TRACE("prefix of " + std::to_string(n) + " bytes");
-    check(good.substr(0, n));
-  }
-  std::mt19937 random(20261207);
-  for (int i = 0; i < 1000; ++i) {
-    SCOPED_TRACE("mutation " + std::to_string(i));
-    check(testing::Mutate(good, random));
-  }
-  EXPECT_GT(accepted, 50);
-  EXPECT_GT(rejected, 50);
+  ExpectAgreementOnCorruptions(TrimmedRequest(LargeAffinityPod), 13, 1000,
+                               20261207, 50);
 }
 
 // The violations and, for a valid request, the plan, from a parsed

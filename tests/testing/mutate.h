@@ -1,8 +1,12 @@
 // Random corruption of serialized requests, for the tests that check what
-// the server makes of bytes that are not quite a request. Header-only.
+// the server makes of bytes that are not quite a request. Header-only;
+// for GoogleTest tests.
 #ifndef DSD_TESTS_TESTING_MUTATE_H_
 #define DSD_TESTS_TESTING_MUTATE_H_
 
+#include <gtest/gtest.h>
+
+#include <cstdint>
 #include <random>
 #include <string>
 
@@ -15,6 +19,23 @@ inline std::string Mutate(std::string bytes, std::mt19937& random) {
     bytes[random() % bytes.size()] = static_cast<char>(random() % 256);
   }
   return bytes;
+}
+
+// Calls `check` on every `step`-th prefix of `good` (truncated bytes) and
+// on `mutations` corruptions of it (Mutate, seeded with `seed`), each under
+// a trace naming it.
+template <typename Check>
+void ForPrefixesAndMutations(const std::string& good, size_t step,
+                             int mutations, uint32_t seed, Check check) {
+  for (size_t n = 0; n < good.size(); n += step) {
+    SCOPED_TRACE("prefix of " + std::to_string(n) + " bytes");
+    check(good.substr(0, n));
+  }
+  std::mt19937 random(seed);
+  for (int i = 0; i < mutations; ++i) {
+    SCOPED_TRACE("mutation " + std::to_string(i));
+    check(Mutate(good, random));
+  }
 }
 
 }  // namespace dsd::testing
