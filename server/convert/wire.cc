@@ -135,7 +135,8 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
       SelectorValues values;
       if ((!node && !values.Take(r.bytes)) ||
           !object.ParsePartialFromString(r.bytes)) {
-        // Its structure passed the scan: a string that is not UTF-8.
+        // A string that is not UTF-8, or (an object too small to scan for
+        // caps) corrupt bytes.
         return absl::InvalidArgumentError(
             Indexed(field, i) + " is not a " + object.GetTypeName() +
             " in the protobuf wire format (a string that is not UTF-8, or "

@@ -328,7 +328,8 @@ struct Pod {
   absl::Time creation_timestamp = absl::InfinitePast();  // unset: oldest
   std::string_view node_name;  // spec.nodeName; empty while unscheduled
   // Required node affinity terms. Only read for pods without node_name (the
-  // DaemonSet controller targets unscheduled pods through matchFields).
+  // DaemonSet controller targets unscheduled pods through matchFields); the
+  // converter keeps only their match_fields.
   std::vector<NodeSelectorTerm> required_node_affinity;
   // (The small fields together: no padding between them. A request holds
   // up to hundreds of thousands of pods.)

@@ -35,6 +35,7 @@
 #include "server/convert/from_proto.h"
 #include "server/convert/plan.h"
 #include "server/convert/time.h"
+#include "server/engine/selectors.h"
 #include "server/engine/types.h"
 #include "tests/testing/param_name.h"
 #include "tests/testing/status_matchers.h"
@@ -1455,6 +1456,47 @@ TEST(SnapshotFromProtoTest, PodsComeWithTheirNodeLookedUp) {
   for (const engine::Pod& p : converted->pods) indices.push_back(p.node_index);
   EXPECT_THAT(indices, ::testing::ElementsAre(2, 0, engine::Pod::kNoSuchNode,
                                               engine::Pod::kNodeNotLooked));
+}
+
+// Of an unscheduled pod's required affinity the converted pod keeps the
+// matchFields (GetTargetNodeName reads only those); its matchExpressions
+// are validated and dropped. A scheduled pod keeps neither.
+TEST(SnapshotFromProtoTest, APodKeepsOnlyItsMatchFields) {
+  const std::string affinity = R"({"nodeSelectorTerms": [{
+      "matchExpressions": [{"key": "zone", "operator": "SELECTOR_OPERATOR_IN",
+                            "values": ["a", "b", "c"]}],
+      "matchFields": [{"key": "metadata.name",
+                       "operator": "SELECTOR_OPERATOR_IN",
+                       "values": ["n1"]}]}]})";
+  const v1::DecideRequest request = Parse(Request(
+      {BaseNode()}, {BaseDs()},
+      {BasePod().Without("nodeName").Set("requiredNodeAffinity", affinity),
+       BasePod()
+           .Set("uid", Quoted("p2"))
+           .Set("name", Quoted("ds-def"))
+           .Set("requiredNodeAffinity", affinity)}));
+  const absl::StatusOr<engine::Snapshot> converted =
+      SnapshotFromProto(request.snapshot(), request.options());
+  ASSERT_THAT(converted.status(), IsOk());
+  const engine::Pod& unscheduled = converted->pods[0];
+  ASSERT_EQ(unscheduled.required_node_affinity.size(), 1u);
+  const engine::NodeSelectorTerm& term = unscheduled.required_node_affinity[0];
+  EXPECT_THAT(term.match_expressions, ::testing::IsEmpty());
+  ASSERT_EQ(term.match_fields.size(), 1u);
+  EXPECT_EQ(term.match_fields[0].key, "metadata.name");
+  EXPECT_EQ(term.match_fields[0].values, (engine::RequirementValues{"n1"}));
+  EXPECT_EQ(engine::TargetNodeName(unscheduled), "n1");
+  EXPECT_THAT(converted->pods[1].required_node_affinity, ::testing::IsEmpty());
+  // The dropped values were still checked.
+  v1::DecideRequest bad = request;
+  bad.mutable_snapshot()
+      ->mutable_pods(0)
+      ->mutable_required_node_affinity()
+      ->mutable_node_selector_terms(0)
+      ->mutable_match_expressions(0)
+      ->set_values(1, "not a value!");
+  EXPECT_THAT(SnapshotFromProto(bad.snapshot(), bad.options()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(SnapshotFromProtoTest, PodPhasesMapByName) {
