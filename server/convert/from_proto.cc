@@ -44,7 +44,7 @@ std::vector<eng::Requirement> ToRequirements(
   for (const v1::SelectorRequirement& r : rs) {
     eng::Requirement req{keep(r.key()), ToOperator(r.operator_()), {}};
     if (values != nullptr) {
-      req.values = values->EngineValues(r);
+      req.values = values->Of(r);
     } else {
       req.values.reserve(static_cast<size_t>(r.values_size()));
       for (const std::string& v : r.values()) req.values.push_back(keep(v));

@@ -191,10 +191,10 @@ void Validator::Requirement(const v1::SelectorRequirement& r, bool node_rules) {
   if (!eng::IsLabelKey(r.key())) {
     Add("key", std::string(kLabelKeyRule) + ", got " + Quote(r.key()));
   }
-  const SelectorValues::List values = Values(r);
-  for (int i = 0; i < values.size(); ++i) {
+  const eng::RequirementValues values = Values(r);
+  for (size_t i = 0; i < values.size(); ++i) {
     if (!eng::IsLabelValue(values[i])) {
-      auto scope = path_.Index("values", static_cast<size_t>(i));
+      auto scope = path_.Index("values", i);
       Add("", std::string(kLabelValueRule) + ", got " + Quote(values[i]));
     }
   }
@@ -257,7 +257,7 @@ void Validator::Affinity(const v1::RequiredNodeAffinity& a) {
           r.operator_() != v1::SELECTOR_OPERATOR_NOT_IN) {
         Add("operator", "must be In or NotIn");
       }
-      const SelectorValues::List values = Values(r);
+      const eng::RequirementValues values = Values(r);
       if (values.size() != 1) {
         Add("values", "must have exactly one value");
       } else {

@@ -160,9 +160,12 @@ class Validator {
   // Where label lists of objects converted only for a check go.
   engine::Snapshot& Storage();
 
-  SelectorValues::List Values(const v1::SelectorRequirement& r) const {
-    return values_ != nullptr ? values_->Of(r)
-                              : SelectorValues::List(r.values());
+  // The values of `r`: where the wire reader took them, or views of the
+  // message's own.
+  engine::RequirementValues Values(const v1::SelectorRequirement& r) const {
+    if (values_ != nullptr) return values_->Of(r);
+    return engine::RequirementValues(
+        std::vector<std::string_view>(r.values().begin(), r.values().end()));
   }
 
   FieldPath path_;

@@ -303,13 +303,7 @@ std::pair<uint32_t, uint32_t> SelectorValues::RangeOf(
   return it == bound_.end() ? std::pair<uint32_t, uint32_t>{0, 0} : it->second;
 }
 
-SelectorValues::List SelectorValues::Of(
-    const v1::SelectorRequirement& r) const {
-  const auto [first, end] = RangeOf(r);
-  return List(base_, std::span<const Ref>(refs_data_ + first, end - first));
-}
-
-engine::RequirementValues SelectorValues::EngineValues(
+engine::RequirementValues SelectorValues::Of(
     const v1::SelectorRequirement& r) const {
   const auto [first, end] = RangeOf(r);
   if (first == end) return {};

@@ -31,30 +31,6 @@ class SelectorValues {
   // Where a value's bytes are in the buffer.
   using Ref = engine::ValueRef;
 
-  // The values of one requirement: read from the message itself, or from
-  // the values taken out of its bytes.
-  class List {
-   public:
-    explicit List(const google::protobuf::RepeatedPtrField<std::string>& parsed)
-        : parsed_(&parsed), size_(parsed.size()) {}
-    List(const char* base, std::span<const Ref> refs)
-        : base_(base), refs_(refs), size_(static_cast<int>(refs.size())) {}
-
-    int size() const { return size_; }
-    bool empty() const { return size_ == 0; }
-    std::string_view operator[](int i) const {
-      if (parsed_ != nullptr) return (*parsed_)[i];
-      const Ref& r = refs_[static_cast<size_t>(i)];
-      return {base_ + r.offset, r.size};
-    }
-
-   private:
-    const google::protobuf::RepeatedPtrField<std::string>* parsed_ = nullptr;
-    const char* base_ = nullptr;
-    std::span<const Ref> refs_;
-    int size_ = 0;
-  };
-
   // Takes every SelectorRequirement's `values` out of `bytes`, a
   // DaemonSet's encoding, which is rewritten without them (for protobuf to
   // parse; untouched when there are none); the values' bytes are copied
@@ -73,14 +49,12 @@ class SelectorValues {
   bool Bind(const v1::DaemonSet& ds);
   bool Bind(const v1::Pod& pod);
 
-  // The values of `r`, a requirement of the bound DaemonSet.
-  List Of(const v1::SelectorRequirement& r) const;
-  // The same, as the engine keeps them (references, no copy per value).
-  engine::RequirementValues EngineValues(
-      const v1::SelectorRequirement& r) const;
+  // The values of `r`, a requirement of the bound message, as the engine
+  // keeps them (references into the buffer, no copy per value).
+  engine::RequirementValues Of(const v1::SelectorRequirement& r) const;
 
-  // Moves the values' bytes and references into `storage`: the views Of
-  // and EngineValues return then live as long as it does.
+  // Moves the values' bytes and references into `storage`: the values Of
+  // returns then live as long as it does.
   void MoveInto(engine::Snapshot& storage);
 
   // Puts the values back into `ds`, the bound message (for readers that

@@ -67,6 +67,8 @@ class RequirementValues {
   RequirementValues() = default;
   RequirementValues(std::initializer_list<std::string_view> values)
       : views_(values) {}
+  explicit RequirementValues(std::vector<std::string_view> views)
+      : views_(std::move(views)) {}
   // Views of `refs` into `base`, which both outlive this.
   RequirementValues(const char* base, std::span<const ValueRef> refs)
       : base_(base), refs_(refs) {}

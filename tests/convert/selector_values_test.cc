@@ -85,9 +85,9 @@ std::optional<v1::DaemonSet> ByTaking(const std::string& bytes) {
   const auto check = [&](const v1::SelectorRequirement& r,
                          const v1::SelectorRequirement& whole) {
     EXPECT_THAT(r.values(), IsEmpty());
-    const SelectorValues::List list = values.Of(r);
+    const engine::RequirementValues list = values.Of(r);
     std::vector<std::string> read;
-    for (int i = 0; i < list.size(); ++i) read.emplace_back(list[i]);
+    for (size_t i = 0; i < list.size(); ++i) read.emplace_back(list[i]);
     EXPECT_THAT(read, ::testing::ElementsAreArray(whole.values()));
   };
   for (int i = 0; i < ds.selector().match_expressions_size(); ++i) {
@@ -266,9 +266,9 @@ std::optional<v1::Pod> PodByTaking(const std::string& bytes) {
       for (int i = 0; i < lists->size(); ++i) {
         const v1::SelectorRequirement& r = (*lists)[i];
         EXPECT_THAT(r.values(), IsEmpty());
-        const SelectorValues::List list = values.Of(r);
+        const engine::RequirementValues list = values.Of(r);
         std::vector<std::string> read;
-        for (int j = 0; j < list.size(); ++j) read.emplace_back(list[j]);
+        for (size_t j = 0; j < list.size(); ++j) read.emplace_back(list[j]);
         EXPECT_THAT(read, ::testing::ElementsAreArray(
                               (fields ? whole.match_fields(i)
                                       : whole.match_expressions(i))
@@ -356,8 +356,8 @@ TEST(SelectorValuesTest, EveryWayToARequirementIsTaken) {
   std::function<void(const Message&)> walk = [&](const Message& m) {
     if (const auto* r = dynamic_cast<const v1::SelectorRequirement*>(&m)) {
       EXPECT_THAT(r->values(), IsEmpty());
-      const SelectorValues::List list = values.Of(*r);
-      ASSERT_EQ(list.size(), 2);
+      const engine::RequirementValues list = values.Of(*r);
+      ASSERT_EQ(list.size(), 2u);
       EXPECT_EQ(list[0], "v" + std::to_string(seen));
       EXPECT_EQ(list[1], "w");
       ++seen;
@@ -397,8 +397,8 @@ TEST(SelectorValuesTest, ValuesMovedIntoASnapshotLiveThere) {
                                            .required_node_affinity()
                                            .node_selector_terms(0)
                                            .match_expressions(0);
-    const SelectorValues::List list = values.Of(r);
-    ASSERT_EQ(list.size(), 2);
+    const engine::RequirementValues list = values.Of(r);
+    ASSERT_EQ(list.size(), 2u);
     ASSERT_EQ(storage.strings.size(), 1u);
     const std::string& kept = storage.strings.front();
     EXPECT_EQ(kept, "first-valuesecond-value");
@@ -406,7 +406,7 @@ TEST(SelectorValuesTest, ValuesMovedIntoASnapshotLiveThere) {
     EXPECT_EQ(list[1].data(), kept.data() + 11);
     EXPECT_EQ(list[1], "second-value");
     // The engine's form: references kept in the snapshot too.
-    kept_values = values.EngineValues(r);
+    kept_values = values.Of(r);
     ASSERT_EQ(kept_values.size(), 2u);
     ASSERT_EQ(storage.value_refs.size(), 1u);
     EXPECT_EQ(kept_values[0].data(), kept.data());
