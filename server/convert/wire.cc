@@ -55,6 +55,17 @@ bool Over(int count, size_t limit) {
 
 std::string Indexed(const char* field, int index);
 
+// A read buffer grown past this for one large object is not kept for the
+// rest.
+constexpr size_t kKeepBufferBytes = 64 << 10;
+
+// A pod this large may pass a per-object cap (limits.h): pass 1 scans it,
+// and pass 2 takes its requirement values out (selector_values.h).
+size_t LargePodBytes() {
+  static const size_t bytes = SmallestOverACap(*v1::Pod::descriptor());
+  return bytes;
+}
+
 // Reads the object whose length-delimited value (its tag read) comes next
 // into `bytes`, and checks it against the per-object caps (limits.h): an
 // object large enough to pass one is scanned before protobuf parses it
@@ -107,11 +118,10 @@ struct ObjectReader {
 // bytes that are not wire format.
 absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
                                  const WireLimits& limits, bool& bad) {
-  constexpr size_t kKeepBufferBytes = 64 << 10;
   static const size_t scan_nodes = SmallestOverACap(*v1::Node::descriptor());
   static const size_t scan_daemon_sets =
       SmallestOverACap(*v1::DaemonSet::descriptor());
-  static const size_t scan_pods = SmallestOverACap(*v1::Pod::descriptor());
+  const size_t scan_pods = LargePodBytes();
   while (const uint32_t tag = ReadTag(in, bad)) {
     if (tag == kNodeTag || tag == kDaemonSetTag) {
       const bool node = tag == kNodeTag;
@@ -357,11 +367,9 @@ const v1::Pod* WirePods::Next() {
       }
       uint32_t length = 0;
       in.ReadVarint32(&length);
-      static const size_t take_values_from =
-          SmallestOverACap(*v1::Pod::descriptor());
       pod_.Clear();
       bool ok = false;
-      took_ = length >= take_values_from;
+      took_ = length >= LargePodBytes();
       if (took_) {
         ok = in.ReadString(&bytes_, static_cast<int>(length)) &&
              values_.TakeFromPod(bytes_) && pod_.ParsePartialFromString(bytes_);
@@ -372,7 +380,7 @@ const v1::Pod* WirePods::Next() {
               "decided");
           return nullptr;
         }
-        if (bytes_.capacity() > (64 << 10)) std::string().swap(bytes_);
+        if (bytes_.capacity() > kKeepBufferBytes) std::string().swap(bytes_);
       } else {
         const CodedInputStream::Limit limit =
             in.PushLimit(static_cast<int>(length));
