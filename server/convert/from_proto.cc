@@ -57,7 +57,7 @@ std::vector<eng::Requirement> ToRequirements(
 eng::LabelSelector ToSelector(const v1::LabelSelector& s,
                               eng::Snapshot& storage, KeepString keep,
                               const SelectorValues* values) {
-  return {LabelsFromProto(s.match_labels(), storage, keep),
+  return {LabelsFromProto(s.match_labels(), storage),
           ToRequirements(s.match_expressions(), keep, values)};
 }
 
@@ -138,27 +138,30 @@ eng::PodPhase ToPhase(v1::PodPhase phase) {
 
 }  // namespace
 
-// Label lists go into the snapshot's blocks (no allocation per object).
+// Label lists go into the snapshot's blocks (no allocation per object),
+// their strings into its character blocks.
 eng::Labels LabelsFromProto(
     const google::protobuf::RepeatedPtrField<v1::Label>& labels,
-    eng::Snapshot& storage, KeepString keep) {
+    eng::Snapshot& storage) {
   const std::span<eng::Label> out =
       storage.AllocateLabels(static_cast<size_t>(labels.size()));
   for (size_t i = 0; i < out.size(); ++i) {
     const v1::Label& l = labels[static_cast<int>(i)];
-    out[i] = {keep(l.key()), keep(l.value())};
+    out[i] = storage.MakeLabel(l.key(), l.value());
   }
   return out;
 }
 
-void FillNode(const v1::Node& n, eng::Node& node) {
+void FillNode(const v1::Node& n, eng::Node& node, eng::Snapshot& storage) {
   node.name = n.name();
   node.taints.reserve(static_cast<size_t>(n.taints_size()));
   for (const v1::Taint& t : n.taints()) {
-    eng::Taint& taint = node.taints.emplace_back(
+    node.taints.push_back(storage.MakeTaint(
         t.key(), t.value(),
-        ToEffect(t.effect()).value_or(eng::TaintEffect::kNoSchedule));
-    if (t.has_time_added()) taint.set_time_added(TimeFromProto(t.time_added()));
+        ToEffect(t.effect()).value_or(eng::TaintEffect::kNoSchedule),
+        t.has_time_added()
+            ? std::optional<absl::Time>(TimeFromProto(t.time_added()))
+            : std::nullopt));
   }
 }
 
@@ -190,7 +193,7 @@ void FillPod(const v1::Pod& p, eng::Pod& pod, const SelectorValues* values) {
 
 engine::Node NodeFromProto(const v1::Node& n, engine::Snapshot& storage) {
   eng::Node node;
-  FillNode(n, node);
+  FillNode(n, node, storage);
   node.labels = LabelsFromProto(n.labels(), storage);
   return node;
 }
@@ -213,9 +216,9 @@ engine::DaemonSet DaemonSetFromProto(const v1::DaemonSet& d,
   ds.current_revision_hash = keep(d.current_revision_hash());
   ds.selector = ToSelector(d.selector(), storage, keep, values);
   const v1::PodTemplate& t = d.template_();
-  ds.template_labels = LabelsFromProto(t.labels(), storage, keep);
+  ds.template_labels = LabelsFromProto(t.labels(), storage);
   ds.node_name = keep(t.node_name());
-  ds.node_selector = LabelsFromProto(t.node_selector(), storage, keep);
+  ds.node_selector = LabelsFromProto(t.node_selector(), storage);
   if (t.has_required_node_affinity()) {
     ds.required_node_affinity =
         ToTerms(t.required_node_affinity(), keep, values);

@@ -37,11 +37,12 @@ engine::Options OptionsFromProto(const v1::DecideOptions& options);
 
 // The pieces the one-pass validate-and-convert (snapshot.h) assembles:
 // a label list into `storage`, and a node's or pod's fields but their
-// labels (which that pass takes canonical from its string cache).
+// labels (which that pass takes canonical from its string cache). Label
+// and taint strings are copied into `storage` (engine::Label, Taint).
 engine::Labels LabelsFromProto(
     const google::protobuf::RepeatedPtrField<v1::Label>& labels,
-    engine::Snapshot& storage, KeepString keep = SameView);
-void FillNode(const v1::Node& n, engine::Node& node);
+    engine::Snapshot& storage);
+void FillNode(const v1::Node& n, engine::Node& node, engine::Snapshot& storage);
 // With `values`, the pod's requirement values are read there (views of
 // them as they are; see DaemonSetFromProto).
 void FillPod(const v1::Pod& p, engine::Pod& pod,

@@ -145,28 +145,34 @@ void Validator::Labels(
     std::string_view value = l.value();
     const bool recent = i < recent_.size();
     bool key_ok = true;
-    if (recent && common::Equal(recent_[i].key, key)) {
-      key = recent_[i].key;
+    if (recent && common::Equal(recent_[i].key(), key)) {
+      key = recent_[i].key();
     } else {
       same_keys = false;
-      key_ok = label_keys_.Valid(key, eng::IsLabelKey, Keeper{this});
+      key_ok = label_keys_.Valid(key, eng::IsLabelKey, CountedKeeper{this});
     }
     bool duplicate = false;
     if (seen) {
       duplicate = !seen->insert(key).second;
     } else if (!same_keys) {
       for (size_t j = 0; j < i && !duplicate; ++j) {
-        duplicate = common::Equal(dst[j].key, key);
+        duplicate = common::Equal(dst[j].key(), key);
       }
     }
     bool value_ok = true;
-    if (recent && common::Equal(recent_[i].value, value)) {
-      value = recent_[i].value;
+    if (recent && common::Equal(recent_[i].value(), value)) {
+      value = recent_[i].value();
     } else {
-      value_ok = label_values_.Valid(value, eng::IsLabelValue, Keeper{this});
+      value_ok =
+          label_values_.Valid(value, eng::IsLabelValue, CountedKeeper{this});
     }
-    dst[i] = {key, value};
-    if (key_ok && value_ok && !duplicate) continue;
+    if (key_ok && value_ok && !duplicate) {
+      // Both are the snapshot's counted copies now (or empty).
+      dst[i] = eng::Label(eng::CountedString::Of(key),
+                          eng::CountedString::Of(value));
+      continue;
+    }
+    dst[i] = {};  // an invalid key is never a valid one's duplicate
     all_ok = false;
     // The keyed path segment is pushed only to report.
     auto scope = path_.Key(leaf, key);
@@ -428,12 +434,8 @@ void Validator::Node(const v1::Node& n) {
     Taint(n.taints(i), taint_keys);
   }
   if (out != nullptr && converting()) {
-    FillNode(n, *out);
+    FillNode(n, *out, *snap_);
     out->name = snap_->CopyString(out->name);
-    for (eng::Taint& t : out->taints) {
-      t.set_key(Keep(t.key()));
-      t.set_value(Keep(t.value()));
-    }
   }
 }
 
@@ -613,8 +615,8 @@ bool Validator::SameAsRecent(
     const google::protobuf::RepeatedPtrField<v1::Label>& labels) const {
   for (size_t i = 0; i < recent_.size(); ++i) {
     const v1::Label& l = labels[static_cast<int>(i)];
-    if (!common::Equal(recent_[i].key, l.key()) ||
-        !common::Equal(recent_[i].value, l.value())) {
+    if (!common::Equal(recent_[i].key(), l.key()) ||
+        !common::Equal(recent_[i].value(), l.value())) {
       return false;
     }
   }

@@ -148,6 +148,14 @@ class Validator {
       return self->Keep(s);
     }
   };
+  // A StringCache argument that keeps a label's strings: always copied,
+  // counted (engine::Label), whether the object is transient or not.
+  struct CountedKeeper {
+    Validator* self;
+    std::string_view operator()(std::string_view s) const {
+      return self->Storage().CopyCounted(s);
+    }
+  };
 
   // Whether `labels` equal recent_ key for key and value for value.
   bool SameAsRecent(

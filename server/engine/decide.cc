@@ -192,7 +192,7 @@ struct Adopters {
       if (ml.empty()) {
         without_labels.push_back(static_cast<uint32_t>(i));
       } else {
-        by_first_label[{ml[0].key, ml[0].value}].push_back(
+        by_first_label[{ml[0].key(), ml[0].value()}].push_back(
             static_cast<uint32_t>(i));
       }
     }
@@ -216,7 +216,7 @@ struct Adopters {
     }
     candidates.assign(without_labels.begin(), without_labels.end());
     for (const Label& l : labels) {
-      const auto it = by_first_label.find(std::pair(l.key, l.value));
+      const auto it = by_first_label.find(std::pair(l.key(), l.value()));
       if (it != by_first_label.end()) {
         candidates.insert(candidates.end(), it->second.begin(),
                           it->second.end());

@@ -14,10 +14,7 @@ namespace dsd::engine {
 namespace {
 
 bool SameLabels(const Labels& a, const Labels& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const Label& x, const Label& y) {
-                      return x.key == y.key && x.value == y.value;
-                    });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 bool SameRequirements(const std::vector<Requirement>& a,

@@ -250,16 +250,30 @@ RollingUpdateResult PlanRollingUpdateAfterManage(
   if (ds.update_strategy.node_selector)
     scope.emplace(*ds.update_strategy.node_selector);
 
-  // Every virtual pod carries the same revision labels: one list for all.
+  // Every virtual pod carries the same revision labels: one list for all,
+  // its strings counted copies (engine::Label) in `label_bytes`.
+  std::string label_bytes;
+  label_bytes.reserve(kRevisionHashLabel.size() + revision.hash.size() +
+                      kTemplateGenerationLabel.size() +
+                      revision.generation.size() +
+                      4 * 10);  // four sizes, at most 10 bytes each
+  const auto counted = [&](std::string_view s) {
+    const size_t at = label_bytes.size() + CountedString::PrefixSize(s.size());
+    label_bytes.resize(at);  // within the reserved capacity
+    CountedString::WritePrefix(s.size(), label_bytes.data() + at);
+    label_bytes.append(s);
+    return CountedString::Of(
+        std::string_view(label_bytes.data() + at, s.size()));
+  };
   std::array<Label, 2> revision_labels;
   size_t revision_label_count = 0;
   if (!revision.hash.empty()) {
-    revision_labels[revision_label_count++] = {kRevisionHashLabel,
-                                               revision.hash};
+    revision_labels[revision_label_count++] =
+        Label(counted(kRevisionHashLabel), counted(revision.hash));
   }
   if (!revision.generation.empty()) {
-    revision_labels[revision_label_count++] = {kTemplateGenerationLabel,
-                                               revision.generation};
+    revision_labels[revision_label_count++] =
+        Label(counted(kTemplateGenerationLabel), counted(revision.generation));
   }
   std::deque<Pod> virtual_pods;
   const auto new_pod = [&]() -> const Pod* {

@@ -145,8 +145,8 @@ LabelSelectorMatcher::LabelSelectorMatcher(const LabelSelector& selector)
 bool LabelSelectorMatcher::Matches(const Labels& labels) const {
   if (never_) return false;
   for (const Label& want : match_labels_) {
-    const std::optional<std::string_view> have = FindLabel(labels, want.key);
-    if (!have || !common::Equal(*have, want.value)) return false;
+    const std::optional<std::string_view> have = FindLabel(labels, want.key());
+    if (!have || !common::Equal(*have, want.value())) return false;
   }
   for (const CompiledRequirement& c : expressions_) {
     if (!RequirementMatchesLabels(c, labels)) return false;
@@ -201,18 +201,18 @@ bool NodeSelection::Matches(const Node& node,
   bool selector_ok = true;
   for (const Label& want : node_selector_) {
     const std::optional<std::string_view> have =
-        FindLabel(node.labels, want.key);
-    if (have && common::Equal(*have, want.value)) continue;
+        FindLabel(node.labels, want.key());
+    if (have && common::Equal(*have, want.value())) continue;
     selector_ok = false;
     if (why == nullptr) return false;
     if (have) {
-      why->push_back(internal::Cat("node label ", want.key, "=", *have,
-                                   " does not match nodeSelector ", want.key,
-                                   "=", want.value));
+      why->push_back(internal::Cat("node label ", want.key(), "=", *have,
+                                   " does not match nodeSelector ", want.key(),
+                                   "=", want.value()));
     } else {
-      why->push_back(internal::Cat("node has no label ", want.key,
-                                   " required by nodeSelector ", want.key, "=",
-                                   want.value));
+      why->push_back(internal::Cat("node has no label ", want.key(),
+                                   " required by nodeSelector ", want.key(),
+                                   "=", want.value()));
     }
   }
   if (!has_required_) return selector_ok;

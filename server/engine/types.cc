@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "server/common/hash.h"
 
@@ -39,6 +40,48 @@ std::string_view Snapshot::CopyString(std::string_view s) {
   return std::string_view(out.data(), out.size());
 }
 
+std::string_view Snapshot::CopyCounted(std::string_view s) {
+  const size_t prefix = CountedString::PrefixSize(s.size());
+  const std::span<char> out = Carve(char_blocks, prefix + s.size());
+  CountedString::WritePrefix(s.size(), out.data() + prefix);
+  std::copy(s.begin(), s.end(), out.begin() + static_cast<ptrdiff_t>(prefix));
+  return std::string_view(out.data() + prefix, s.size());
+}
+
+Taint Snapshot::MakeTaint(std::string_view key, std::string_view value,
+                          TaintEffect effect, std::optional<absl::Time> added) {
+  if (value.size() > Taint::kMaxValueSize) {
+    std::fprintf(stderr,
+                 "engine::Taint: a value of %zu bytes is longer than a Taint "
+                 "holds\n",
+                 value.size());
+    std::abort();
+  }
+  Taint taint;
+  int64_t seconds = 0;
+  if (added) {
+    seconds = absl::ToUnixSeconds(*added);  // floor
+    taint.added_nanos_ = static_cast<uint64_t>(absl::ToInt64Nanoseconds(
+                             *added - absl::FromUnixSeconds(seconds))) &
+                         ((uint64_t{1} << 30) - 1);  // [0, 1e9): 30 bits
+    taint.has_time_ = 1;
+  }
+  // [size of key][key][value][seconds, when there is a time]
+  const size_t prefix = CountedString::PrefixSize(key.size());
+  const size_t time = added ? sizeof seconds : 0;
+  const std::span<char> out =
+      Carve(char_blocks, prefix + key.size() + value.size() + time);
+  char* p = out.data() + prefix;
+  CountedString::WritePrefix(key.size(), p);
+  taint.key_ = CountedString(p);
+  p = std::copy(key.begin(), key.end(), p);
+  p = std::copy(value.begin(), value.end(), p);
+  if (added) std::memcpy(p, &seconds, sizeof seconds);
+  taint.value_size_ = value.size() & Taint::kMaxValueSize;
+  taint.effect_ = static_cast<uint8_t>(effect) & 3u;
+  return taint;
+}
+
 Labels Snapshot::InternLabels(std::span<const Label> labels) {
   const std::span<Label> out = AllocateLabels(labels.size());
   std::copy(labels.begin(), labels.end(), out.begin());
@@ -49,7 +92,7 @@ std::optional<std::string_view> FindLabel(const Labels& labels,
                                           std::string_view key) {
   // Called per (pod or node) x DaemonSet: the inline compare matters.
   for (const Label& l : labels) {
-    if (common::Equal(l.key, key)) return l.value;
+    if (common::Equal(l.key(), key)) return l.value();
   }
   return std::nullopt;
 }
@@ -86,22 +129,40 @@ std::string_view DeleteReasonName(DeleteReason reason) {
   return "Unknown";
 }
 
-// A key or value longer than a Taint holds: a caller's bug (validation
-// lets no such string through), not an input to cut silently.
-void Taint::TooLong(const char* what, size_t size) {
-  std::fprintf(stderr,
-               "engine::Taint: a %s of %zu bytes is longer than a Taint "
-               "holds\n",
-               what, size);
-  std::abort();
+size_t CountedString::PrefixSize(size_t size) {
+  size_t n = 1;
+  while (size >= 0x80) {
+    size >>= 7;
+    ++n;
+  }
+  return n;
 }
 
-void Taint::set_time_added(absl::Time t) {
-  added_seconds_ = absl::ToUnixSeconds(t);  // floor
-  added_nanos_ = static_cast<uint64_t>(absl::ToInt64Nanoseconds(
-                     t - absl::FromUnixSeconds(added_seconds_))) &
-                 ((uint64_t{1} << 30) - 1);  // [0, 1e9): 30 bits
-  has_time_ = 1;
+void CountedString::WritePrefix(size_t size, char* end) {
+  // The nearest byte first, each with "more" set but the farthest.
+  for (char* p = end - 1;; --p) {
+    const auto low = static_cast<unsigned char>(size & 0x7f);
+    size >>= 7;
+    *p = static_cast<char>(size != 0 ? (low | 0x80) : low);
+    if (size == 0) return;
+  }
+}
+
+size_t CountedString::LongSize(const unsigned char* p) {
+  size_t size = 0;
+  for (int shift = 0;; shift += 7) {
+    const unsigned char b = *--p;
+    size |= static_cast<size_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return size;
+  }
+}
+
+std::optional<absl::Time> Taint::time_added() const {
+  if (has_time_ == 0) return std::nullopt;
+  int64_t seconds;
+  std::memcpy(&seconds, value().data() + value_size_, sizeof seconds);
+  return absl::FromUnixSeconds(seconds) +
+         absl::Nanoseconds(static_cast<int64_t>(added_nanos_));
 }
 
 }  // namespace dsd::engine

@@ -1293,10 +1293,10 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   const engine::Node& n1 = s.nodes[0];
   EXPECT_EQ(n1.name, "n1");
   ASSERT_THAT(n1.labels, SizeIs(2));
-  EXPECT_EQ(n1.labels[0].key, "kubernetes.io/os");
-  EXPECT_EQ(n1.labels[0].value, "linux");
-  EXPECT_EQ(n1.labels[1].key, "disk");
-  EXPECT_EQ(n1.labels[1].value, "ssd");
+  EXPECT_EQ(n1.labels[0].key(), "kubernetes.io/os");
+  EXPECT_EQ(n1.labels[0].value(), "linux");
+  EXPECT_EQ(n1.labels[1].key(), "disk");
+  EXPECT_EQ(n1.labels[1].value(), "ssd");
   ASSERT_THAT(n1.taints, SizeIs(2));
   EXPECT_EQ(n1.taints[0].key(), "dedicated");
   EXPECT_EQ(n1.taints[0].value(), "infra");
@@ -1322,19 +1322,19 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   EXPECT_EQ(ds.template_generation, 2);
   EXPECT_EQ(ds.current_revision_hash, "abc123");
   ASSERT_THAT(ds.selector.match_labels, SizeIs(1));
-  EXPECT_EQ(ds.selector.match_labels[0].key, "app");
-  EXPECT_EQ(ds.selector.match_labels[0].value, "x");
+  EXPECT_EQ(ds.selector.match_labels[0].key(), "app");
+  EXPECT_EQ(ds.selector.match_labels[0].value(), "x");
   ASSERT_THAT(ds.selector.match_expressions, SizeIs(1));
   EXPECT_EQ(ds.selector.match_expressions[0].key, "tier");
   EXPECT_EQ(ds.selector.match_expressions[0].op,
             engine::SelectorOperator::kNotIn);
   EXPECT_THAT(ds.selector.match_expressions[0].values, ElementsAre("db"));
   ASSERT_THAT(ds.template_labels, SizeIs(1));
-  EXPECT_EQ(ds.template_labels[0].key, "app");
+  EXPECT_EQ(ds.template_labels[0].key(), "app");
   EXPECT_EQ(ds.node_name, "");
   ASSERT_THAT(ds.node_selector, SizeIs(1));
-  EXPECT_EQ(ds.node_selector[0].key, "disk");
-  EXPECT_EQ(ds.node_selector[0].value, "ssd");
+  EXPECT_EQ(ds.node_selector[0].key(), "disk");
+  EXPECT_EQ(ds.node_selector[0].value(), "ssd");
   ASSERT_TRUE(ds.required_node_affinity.has_value());
   ASSERT_THAT(*ds.required_node_affinity, SizeIs(1));
   const engine::NodeSelectorTerm& term = (*ds.required_node_affinity)[0];
@@ -1390,7 +1390,7 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   EXPECT_EQ(bound.name, "ds-a");
   EXPECT_EQ(bound.uid, "p1");
   ASSERT_THAT(bound.labels, SizeIs(1));
-  EXPECT_EQ(bound.labels[0].key, "app");
+  EXPECT_EQ(bound.labels[0].key(), "app");
   EXPECT_EQ(bound.controller_uid, "u1");
   EXPECT_EQ(bound.creation_timestamp, Utc(2026, 1, 1, 1, 0, 0));
   EXPECT_FALSE(bound.terminating);
@@ -1424,13 +1424,13 @@ TEST(SnapshotFromProtoTest, CopiesEveryField) {
   EXPECT_EQ(orphan.phase, engine::PodPhase::kFailed);
   EXPECT_FALSE(orphan.terminating);
 
-  // Strings are views into the request, not copies.
   // Node names are copied together into the snapshot, and a bound pod's
   // node name is a view of its node's copy (the engine looks nodes up by
-  // name for every pod); label strings are views into the request.
+  // name for every pod); label strings are the snapshot's counted copies
+  // (engine::Label), one per distinct string.
   EXPECT_NE(n1.name.data(), request.snapshot().nodes(0).name().data());
   EXPECT_EQ(bound.node_name.data(), n1.name.data());
-  EXPECT_EQ(n1.labels[0].key.data(),
+  EXPECT_NE(n1.labels[0].key().data(),
             request.snapshot().nodes(0).labels(0).key().data());
 }
 

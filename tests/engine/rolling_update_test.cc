@@ -203,8 +203,7 @@ UpdateStrategy Paused(UpdateStrategy s) {
 // The update node selector canary=true (interned into `s`).
 LabelSelector CanarySelector(Snapshot& s) {
   LabelSelector selector;
-  selector.match_labels =
-      s.InternLabels({{s.CopyString("canary"), s.CopyString("true")}});
+  selector.match_labels = s.InternLabels({s.MakeLabel("canary", "true")});
   return selector;
 }
 
@@ -287,13 +286,12 @@ void SetRevision(Snapshot& s, Pod& pod, const std::string& hash,
                  int64_t generation) {
   std::vector<Label> labels(pod.labels.begin(), pod.labels.end());
   std::erase_if(labels, [](const Label& l) {
-    return l.key == "controller-revision-hash" ||
-           l.key == "pod-template-generation";
+    return l.key() == "controller-revision-hash" ||
+           l.key() == "pod-template-generation";
   });
+  labels.push_back(s.MakeLabel("controller-revision-hash", hash));
   labels.push_back(
-      {s.CopyString("controller-revision-hash"), s.CopyString(hash)});
-  labels.push_back({s.CopyString("pod-template-generation"),
-                    s.CopyString(std::to_string(generation))});
+      s.MakeLabel("pod-template-generation", std::to_string(generation)));
   pod.labels = s.InternLabels(labels);
 }
 

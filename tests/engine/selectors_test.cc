@@ -50,7 +50,7 @@ struct TermSpec {
 Labels ToLabels(Snapshot& snap, const StringPairs& pairs) {
   std::vector<Label> labels;
   for (const auto& [k, v] : pairs) {
-    labels.push_back({snap.CopyString(k), snap.CopyString(v)});
+    labels.push_back(snap.MakeLabel(k, v));
   }
   return snap.InternLabels(labels);
 }

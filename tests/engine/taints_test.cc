@@ -27,9 +27,10 @@ using ::dsd::testing::MakeToleration;
 
 // A taint's timeAdded is kept to the nanosecond for every timestamp
 // validation accepts (years 1 to 9999, before and after 1970), in a Taint
-// of 32 bytes: a node may carry 1,000 taints.
+// of 16 bytes: a node may carry 1,000 taints.
 TEST(TaintTest, TimeAddedKeepsEveryNanosecondInAFewBytes) {
-  EXPECT_EQ(sizeof(Taint), 32u);
+  EXPECT_EQ(sizeof(Taint), 16u);
+  Snapshot snap;
   const absl::Time epoch = absl::UnixEpoch();
   for (const absl::Time t :
        {epoch, epoch + absl::Nanoseconds(1), epoch - absl::Nanoseconds(1),
@@ -41,28 +42,42 @@ TEST(TaintTest, TimeAddedKeepsEveryNanosecondInAFewBytes) {
                         absl::UTCTimeZone()) +
             absl::Nanoseconds(999999999),
         absl::FromUnixNanos(1767322800123456789)}) {
-    const Taint taint("k", "v", TaintEffect::kNoExecute, t);
+    const Taint taint = snap.MakeTaint("k", "v", TaintEffect::kNoExecute, t);
     EXPECT_EQ(taint.time_added(), t) << t;
     EXPECT_EQ(taint.key(), "k");
     EXPECT_EQ(taint.value(), "v");
     EXPECT_EQ(taint.effect(), TaintEffect::kNoExecute);
   }
-  EXPECT_EQ(Taint("k", "", TaintEffect::kNoSchedule).time_added(),
+  EXPECT_EQ(snap.MakeTaint("k", "", TaintEffect::kNoSchedule).time_added(),
             std::nullopt);
   EXPECT_EQ(Taint().time_added(), std::nullopt);
+  EXPECT_EQ(Taint().key(), "");
+  EXPECT_EQ(Taint().value(), "");
 }
 
-// The sizes, the effect and the time share one word: each field keeps
-// its whole range beside the others' largest values. A key or value longer
-// than a Taint holds is a caller's bug (validation caps keys at 317 bytes
-// and values at 63): it aborts rather than being cut.
-TEST(TaintTest, EveryFieldKeepsItsRangeInTheSharedWord) {
-  const std::string long_key(Taint::kMaxKeySize, 'k');
+// The key is counted in the bytes before it, the value and the time's
+// seconds follow it; the value's size, the effect and the nanoseconds
+// share one word. Each keeps its whole range beside the others' largest,
+// and taints made one after another do not overlap. A value longer than a
+// Taint holds is a caller's bug (validation caps values at 63 bytes): it
+// aborts rather than being cut. Keys have no such limit.
+TEST(TaintTest, EveryFieldKeepsItsRange) {
+  const std::string long_key((size_t{1} << 21) + 1, 'k');  // a 4-byte count
   const std::string long_value(Taint::kMaxValueSize, 'v');
   const absl::Time late =
       absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
                       absl::UTCTimeZone()) +
       absl::Nanoseconds(999999999);
+  const absl::Time early =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  Snapshot snap;
+  struct Made {
+    Taint taint;
+    std::string_view key, value;
+    TaintEffect effect;
+    std::optional<absl::Time> time;
+  };
+  std::vector<Made> made;
   for (const TaintEffect effect :
        {TaintEffect::kNoSchedule, TaintEffect::kPreferNoSchedule,
         TaintEffect::kNoExecute}) {
@@ -70,26 +85,55 @@ TEST(TaintTest, EveryFieldKeepsItsRangeInTheSharedWord) {
          {std::pair<std::string_view, std::string_view>{long_key, long_value},
           {"", ""},
           {long_key, ""},
-          {"k", long_value}}) {
-      Taint taint(key, value, effect, late);
-      EXPECT_EQ(taint.key(), key);
-      EXPECT_EQ(taint.value(), value);
-      EXPECT_EQ(taint.effect(), effect);
-      EXPECT_EQ(taint.time_added(), late);
-      taint.set_key("other");
-      taint.set_value("x");
-      EXPECT_EQ(taint.key(), "other");
-      EXPECT_EQ(taint.value(), "x");
-      EXPECT_EQ(taint.effect(), effect);
-      EXPECT_EQ(taint.time_added(), late);
+          {"k", long_value},
+          {std::string_view(long_key).substr(0, 127), "v"},
+          {std::string_view(long_key).substr(0, 128), "v"}}) {
+      for (const std::optional<absl::Time> time :
+           {std::optional<absl::Time>(late), std::optional<absl::Time>(early),
+            std::optional<absl::Time>()}) {
+        made.push_back({snap.MakeTaint(key, value, effect, time), key, value,
+                        effect, time});
+      }
     }
   }
-  const std::string too_long_key(Taint::kMaxKeySize + 1, 'k');
+  for (const Made& m : made) {
+    SCOPED_TRACE(::testing::Message() << m.key.size() << " " << m.value.size());
+    EXPECT_EQ(m.taint.key(), m.key);
+    EXPECT_EQ(m.taint.value(), m.value);
+    EXPECT_EQ(m.taint.effect(), m.effect);
+    EXPECT_EQ(m.taint.time_added(), m.time);
+  }
   const std::string too_long_value(Taint::kMaxValueSize + 1, 'v');
-  EXPECT_DEATH(Taint(too_long_key, "", TaintEffect::kNoSchedule),
-               "a key of 131072 bytes is longer than a Taint holds");
-  EXPECT_DEATH(Taint("k", too_long_value, TaintEffect::kNoSchedule),
+  EXPECT_DEATH(snap.MakeTaint("k", too_long_value, TaintEffect::kNoSchedule),
                "a value of 16384 bytes is longer than a Taint holds");
+}
+
+// A counted string's size is in the bytes before it, 7 bits a byte: sizes
+// on each side of a byte boundary read back, and strings copied one after
+// another keep their own.
+TEST(CountedStringTest, SizesAcrossByteBoundaries) {
+  Snapshot snap;
+  std::vector<std::pair<CountedString, std::string>> copies;
+  for (const size_t size :
+       {size_t{0}, size_t{1}, size_t{127}, size_t{128}, size_t{129},
+        size_t{16383}, size_t{16384}, size_t{1} << 21, (size_t{1} << 21) + 1,
+        size_t{5}}) {
+    std::string s(size, 'a');
+    for (size_t i = 0; i < size; ++i) s[i] = static_cast<char>('a' + i % 26);
+    copies.emplace_back(CountedString::Of(snap.CopyCounted(s)), std::move(s));
+  }
+  for (const auto& [counted, s] : copies) {
+    EXPECT_EQ(counted.size(), s.size());
+    EXPECT_EQ(counted.view(), s);
+  }
+  EXPECT_EQ(CountedString().view(), "");
+  EXPECT_EQ(CountedString::PrefixSize(127), 1u);
+  EXPECT_EQ(CountedString::PrefixSize(128), 2u);
+  EXPECT_EQ(CountedString::PrefixSize(16384), 3u);
+  const Label label = snap.MakeLabel("kubernetes.io/hostname", "node-1");
+  EXPECT_EQ(label.key(), "kubernetes.io/hostname");
+  EXPECT_EQ(label.value(), "node-1");
+  EXPECT_EQ(sizeof(Label), 16u);
 }
 
 constexpr TaintEffect kNoSchedule = TaintEffect::kNoSchedule;
@@ -472,9 +516,8 @@ TEST_P(ToleratesTest, FollowsToleratesTaint) {
   const ToleratesCase& c = GetParam();
   Snapshot snap;
   const Toleration toleration = ToToleration(snap, c.toleration);
-  const Taint taint{snap.CopyString(c.taint.key),
-                    snap.CopyString(c.taint.value), c.taint.effect,
-                    std::nullopt};
+  const Taint taint =
+      snap.MakeTaint(c.taint.key, c.taint.value, c.taint.effect);
   EXPECT_EQ(Tolerates(toleration, taint, c.comparison_operators), c.want)
       << Describe(toleration) << " vs " << DescribeTaint(taint);
 }
@@ -492,9 +535,8 @@ class TolerationMatcherTest : public ::testing::TestWithParam<ToleratesCase> {};
 TEST_P(TolerationMatcherTest, AgreesWithToleratesTaint) {
   const ToleratesCase& c = GetParam();
   Snapshot snap;
-  const Taint taint{snap.CopyString(c.taint.key),
-                    snap.CopyString(c.taint.value), c.taint.effect,
-                    std::nullopt};
+  const Taint taint =
+      snap.MakeTaint(c.taint.key, c.taint.value, c.taint.effect);
   for (const size_t padding : {size_t{0}, TolerationMatcher::kIndexAbove}) {
     SCOPED_TRACE("padding " + std::to_string(padding));
     std::vector<Toleration> tolerations;
@@ -541,11 +583,10 @@ TEST(TolerationMatcherTest, FirstMatchAsAScanOnRandomLists) {
     const bool gate = round % 2 == 0;
     const TolerationMatcher matcher(tolerations, gate);
     for (int t = 0; t < 20; ++t) {
-      const Taint taint{snap.CopyString(pick(keys)),
-                        snap.CopyString(pick(values)),
-                        *pick(std::vector<std::optional<TaintEffect>>(
-                            effects.begin() + 1, effects.end())),
-                        std::nullopt};
+      const Taint taint =
+          snap.MakeTaint(pick(keys), pick(values),
+                         *pick(std::vector<std::optional<TaintEffect>>(
+                             effects.begin() + 1, effects.end())));
       int want = -1;
       for (size_t i = 0; i < tolerations.size(); ++i) {
         if (Tolerates(tolerations[i], taint, gate)) {
@@ -602,9 +643,9 @@ TEST(DefaultDaemonTolerationsTest, OnlyTheSectionFourTaints) {
     EXPECT_EQ(tolerations.size(), host_network ? 7u : 6u);
     // Not a default: other node.kubernetes.io taints, other effects.
     for (const Taint& taint :
-         {Taint{"node.kubernetes.io/out-of-service", "", kNoExecute, {}},
-          Taint{kNotReady, "", kNoSchedule, {}},
-          Taint{kDiskPressure, "", kNoExecute, {}}}) {
+         {snap.MakeTaint("node.kubernetes.io/out-of-service", "", kNoExecute),
+          snap.MakeTaint(kNotReady, "", kNoSchedule),
+          snap.MakeTaint(kDiskPressure, "", kNoExecute)}) {
       for (const Toleration& t : tolerations) {
         EXPECT_FALSE(Tolerates(t, taint, false)) << DescribeTaint(taint);
       }
@@ -619,8 +660,7 @@ TEST_P(DefaultDaemonTolerationsRowTest, ToleratedFromItsVersion) {
   const DefaultRowCase& row = DefaultRows()[GetParam()];
   Snapshot snap;
   // Any value: the defaults are Exists.
-  const Taint taint{
-      snap.CopyString(row.key), snap.CopyString("any"), row.effect, {}};
+  const Taint taint = snap.MakeTaint(row.key, "any", row.effect);
   for (const bool host_network : {false, true}) {
     const DaemonSet ds =
         DaemonSetBuilder(snap, "ds").HostNetwork(host_network).Build();
@@ -884,20 +924,14 @@ TEST(DescribeTaintTest, KeyValueEffect) {
     const char* want;
   };
   const Row rows[] = {
-      {"WithValue",
-       {snap.CopyString("dedicated"), snap.CopyString("gpu"), kNoSchedule, {}},
+      {"WithValue", snap.MakeTaint("dedicated", "gpu", kNoSchedule),
        "dedicated=gpu:NoSchedule"},
       {"EmptyValue",
-       {snap.CopyString("node-role.kubernetes.io/control-plane"),
-        {},
-        kNoSchedule,
-        {}},
+       snap.MakeTaint("node-role.kubernetes.io/control-plane", "", kNoSchedule),
        "node-role.kubernetes.io/control-plane:NoSchedule"},
-      {"PreferNoSchedule",
-       {snap.CopyString("k"), snap.CopyString("v"), kPreferNoSchedule, {}},
+      {"PreferNoSchedule", snap.MakeTaint("k", "v", kPreferNoSchedule),
        "k=v:PreferNoSchedule"},
-      {"NoExecute",
-       {snap.CopyString(kNotReady), {}, kNoExecute, {}},
+      {"NoExecute", snap.MakeTaint(kNotReady, "", kNoExecute),
        "node.kubernetes.io/not-ready:NoExecute"},
   };
   for (const Row& row : rows) {

@@ -52,16 +52,13 @@ class NodeBuilder {
     node_.name = snap_.Intern(std::move(name));
   }
   NodeBuilder& Label(std::string key, std::string value) {
-    labels_.push_back(
-        {snap_.Intern(std::move(key)), snap_.Intern(std::move(value))});
+    labels_.push_back(snap_.MakeLabel(key, value));
     return *this;
   }
   NodeBuilder& Taint(std::string key, std::string value,
                      engine::TaintEffect effect,
                      std::optional<absl::Time> time_added = std::nullopt) {
-    node_.taints.push_back({snap_.Intern(std::move(key)),
-                            snap_.Intern(std::move(value)), effect,
-                            time_added});
+    node_.taints.push_back(snap_.MakeTaint(key, value, effect, time_added));
     return *this;
   }
   // kubeadm's control-plane node: node-role label and NoSchedule taint.
@@ -111,7 +108,7 @@ class DaemonSetBuilder {
     ds_.current_revision_hash = snap_.Intern("rev-2");
     ds_.template_generation = 2;
     ds_.creation_timestamp = T0();
-    engine::Label app{snap_.Intern("app"), ds_.name};
+    const engine::Label app = snap_.MakeLabel("app", ds_.name);
     match_labels_ = {app};
     template_labels_ = {app};
   }
@@ -133,7 +130,7 @@ class DaemonSetBuilder {
     match_labels_.clear();
     template_labels_.clear();
     for (const auto& [k, v] : labels) {
-      engine::Label l{snap_.Intern(k), snap_.Intern(v)};
+      const engine::Label l = snap_.MakeLabel(k, v);
       match_labels_.push_back(l);
       template_labels_.push_back(l);
     }
@@ -144,13 +141,11 @@ class DaemonSetBuilder {
     return *this;
   }
   DaemonSetBuilder& TemplateLabel(std::string key, std::string value) {
-    template_labels_.push_back(
-        {snap_.Intern(std::move(key)), snap_.Intern(std::move(value))});
+    template_labels_.push_back(snap_.MakeLabel(key, value));
     return *this;
   }
   DaemonSetBuilder& NodeSelector(std::string key, std::string value) {
-    node_selector_.push_back(
-        {snap_.Intern(std::move(key)), snap_.Intern(std::move(value))});
+    node_selector_.push_back(snap_.MakeLabel(key, value));
     return *this;
   }
   DaemonSetBuilder& NodeName(std::string node) {
@@ -263,13 +258,12 @@ class PodBuilder {
     pod_.controller_uid = ds.uid;
     labels_.assign(ds.template_labels.begin(), ds.template_labels.end());
     if (!ds.current_revision_hash.empty()) {
-      labels_.push_back(
-          {snap_.Intern("controller-revision-hash"), ds.current_revision_hash});
+      labels_.push_back(snap_.MakeLabel("controller-revision-hash",
+                                        ds.current_revision_hash));
     }
     if (ds.template_generation) {
-      labels_.push_back(
-          {snap_.Intern("pod-template-generation"),
-           snap_.Intern(std::to_string(*ds.template_generation))});
+      labels_.push_back(snap_.MakeLabel(
+          "pod-template-generation", std::to_string(*ds.template_generation)));
     }
     return *this;
   }
@@ -292,13 +286,12 @@ class PodBuilder {
   }
   PodBuilder& SetLabel(std::string key, std::string value) {
     RemoveLabel(key);
-    labels_.push_back(
-        {snap_.Intern(std::move(key)), snap_.Intern(std::move(value))});
+    labels_.push_back(snap_.MakeLabel(key, value));
     return *this;
   }
   PodBuilder& RemoveLabel(const std::string& key) {
     std::erase_if(labels_,
-                  [&](const engine::Label& l) { return l.key == key; });
+                  [&](const engine::Label& l) { return l.key() == key; });
     return *this;
   }
   PodBuilder& ControllerUid(std::string uid) {
