@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/convert/time.h"
+#include "server/convert/wire_node.h"
 #include "server/engine/k8s_names.h"
 
 namespace dsd::convert {
@@ -152,10 +153,11 @@ eng::Labels LabelsFromProto(
   return out;
 }
 
-void FillNode(const v1::Node& n, eng::Node& node, eng::Snapshot& storage) {
+template <typename NodeT>
+void FillNode(const NodeT& n, eng::Node& node, eng::Snapshot& storage) {
   node.name = n.name();
   node.taints.reserve(static_cast<size_t>(n.taints_size()));
-  for (const v1::Taint& t : n.taints()) {
+  for (const auto& t : n.taints()) {
     node.taints.push_back(storage.MakeTaint(
         t.key(), t.value(),
         ToEffect(t.effect()).value_or(eng::TaintEffect::kNoSchedule),
@@ -164,6 +166,10 @@ void FillNode(const v1::Node& n, eng::Node& node, eng::Snapshot& storage) {
             : std::nullopt));
   }
 }
+template void FillNode(const v1::Node& n, eng::Node& node,
+                       eng::Snapshot& storage);
+template void FillNode(const WireNode& n, eng::Node& node,
+                       eng::Snapshot& storage);
 
 void FillPod(const v1::Pod& p, eng::Pod& pod, const SelectorValues* values) {
   pod.namespace_name = p.namespace_();

@@ -42,7 +42,8 @@ engine::Options OptionsFromProto(const v1::DecideOptions& options);
 engine::Labels LabelsFromProto(
     const google::protobuf::RepeatedPtrField<v1::Label>& labels,
     engine::Snapshot& storage);
-void FillNode(const v1::Node& n, engine::Node& node, engine::Snapshot& storage);
+template <typename NodeT>  // v1::Node or WireNode
+void FillNode(const NodeT& n, engine::Node& node, engine::Snapshot& storage);
 // With `values`, the pod's requirement values are read there (views of
 // them as they are; see DaemonSetFromProto).
 void FillPod(const v1::Pod& p, engine::Pod& pod,

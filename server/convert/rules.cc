@@ -11,12 +11,23 @@
 #include "absl/container/flat_hash_set.h"
 #include "server/common/hash.h"
 #include "server/convert/from_proto.h"
+#include "server/convert/wire_node.h"
 #include "server/engine/k8s_names.h"
 #include "server/engine/selectors.h"
 #include "server/engine/taints.h"
 
 namespace dsd::convert {
 namespace {
+
+// The i-th label of a message's list or of a WireNode's.
+const v1::Label& LabelAt(
+    const google::protobuf::RepeatedPtrField<v1::Label>& labels, size_t i) {
+  return labels[static_cast<int>(i)];
+}
+const WireNode::Label& LabelAt(const std::vector<WireNode::Label>& labels,
+                               size_t i) {
+  return labels[i];
+}
 
 namespace eng = ::dsd::engine;
 
@@ -97,10 +108,9 @@ void Validator::Namespace(std::string_view leaf, std::string_view& value) {
 
 // Validates a label list; when converting, also fills `converted` with
 // canonical views.
-void Validator::Labels(
-    std::string_view leaf,
-    const google::protobuf::RepeatedPtrField<v1::Label>& labels,
-    eng::Labels* converted) {
+template <typename List>
+void Validator::Labels(std::string_view leaf, const List& labels,
+                       eng::Labels* converted) {
   if (labels.empty()) return;
   const auto n = static_cast<size_t>(labels.size());
   // The same list as the last valid one (the pods of a DaemonSet at one
@@ -140,7 +150,7 @@ void Validator::Labels(
   bool same_keys = true;
   bool all_ok = true;
   for (size_t i = 0; i < n; ++i) {
-    const v1::Label& l = labels[static_cast<int>(i)];
+    const auto& l = LabelAt(labels, i);
     std::string_view key = l.key();
     std::string_view value = l.value();
     const bool recent = i < recent_.size();
@@ -402,8 +412,9 @@ void Validator::Strategy(const v1::UpdateStrategy& s) {
 
 // As ValidateNodeTaints (pkg/apis/core/validation): a label key, a label
 // value, a known effect, and key and effect unique per node.
+template <typename TaintT>
 void Validator::Taint(
-    const v1::Taint& t,
+    const TaintT& t,
     internal::SeenKeys<std::pair<std::string_view, int>>& keys) {
   if (t.key().empty()) {
     Add("key", "is required");
@@ -423,7 +434,8 @@ void Validator::Taint(
   if (t.has_time_added()) Timestamp("time_added", t.time_added());
 }
 
-void Validator::Node(const v1::Node& n) {
+template <typename NodeT>
+void Validator::Node(const NodeT& n) {
   eng::Node* out = converting() ? &snap_->nodes.emplace_back() : nullptr;
   Subdomain("name", n.name(), /*required=*/true);
   Labels("labels", n.labels(), out != nullptr ? &out->labels : nullptr);
@@ -438,6 +450,8 @@ void Validator::Node(const v1::Node& n) {
     out->name = snap_->CopyString(out->name);
   }
 }
+template void Validator::Node(const v1::Node& n);
+template void Validator::Node(const WireNode& n);
 
 void Validator::DaemonSet(const v1::DaemonSet& ds, bool comparison_operators) {
   // The values taken out of its bytes go where the converted DaemonSet
@@ -611,10 +625,10 @@ PodKey Validator::Pod(const v1::Pod& p, std::string_view node_name,
 }
 
 // Whether `labels` equal recent_ key for key and value for value.
-bool Validator::SameAsRecent(
-    const google::protobuf::RepeatedPtrField<v1::Label>& labels) const {
+template <typename List>
+bool Validator::SameAsRecent(const List& labels) const {
   for (size_t i = 0; i < recent_.size(); ++i) {
-    const v1::Label& l = labels[static_cast<int>(i)];
+    const auto& l = LabelAt(labels, i);
     if (!common::Equal(recent_[i].key(), l.key()) ||
         !common::Equal(recent_[i].value(), l.value())) {
       return false;

@@ -85,14 +85,17 @@ class Validator {
   // Replaces a valid `value` by its canonical view.
   void Namespace(std::string_view leaf, std::string_view& value);
 
-  void Timestamp(std::string_view leaf, const google::protobuf::Timestamp& t) {
+  // A google.protobuf.Timestamp, or one WireNode read.
+  template <typename TimestampT>
+  void Timestamp(std::string_view leaf, const TimestampT& t) {
     if (!IsValidTimestamp(t)) Add(leaf, "is not a valid timestamp");
   }
 
   // Validates a label list; when converting, also fills `converted` with
   // canonical views.
-  void Labels(std::string_view leaf,
-              const google::protobuf::RepeatedPtrField<v1::Label>& labels,
+  // `List`: a message's labels, or a WireNode's.
+  template <typename List>
+  void Labels(std::string_view leaf, const List& labels,
               engine::Labels* converted = nullptr);
 
   // A LabelSelectorRequirement (set operators only) or, with `node_rules`,
@@ -114,11 +117,13 @@ class Validator {
 
   // One of a node's taints; `keys` holds the earlier taints' key and
   // effect.
-  void Taint(const v1::Taint& t,
+  template <typename TaintT>  // v1::Taint or WireNode::Taint
+  void Taint(const TaintT& t,
              internal::SeenKeys<std::pair<std::string_view, int>>& keys);
 
   // A node, appended to the snapshot while converting.
-  void Node(const v1::Node& n);
+  template <typename NodeT>  // v1::Node or WireNode
+  void Node(const NodeT& n);
 
   // A DaemonSet (Lt/Gt tolerations only with `comparison_operators`),
   // appended to the snapshot while converting.
@@ -158,8 +163,8 @@ class Validator {
   };
 
   // Whether `labels` equal recent_ key for key and value for value.
-  bool SameAsRecent(
-      const google::protobuf::RepeatedPtrField<v1::Label>& labels) const;
+  template <typename List>
+  bool SameAsRecent(const List& labels) const;
 
   // Room for `n` labels in the snapshot, carved from large allocations:
   // one call into the snapshot per few thousand labels, not per list.

@@ -6,6 +6,7 @@
 namespace dsd::convert {
 
 using google::protobuf::io::CodedInputStream;
+using internal::Ended;
 using internal::PushLength;
 using internal::ReadLength;
 using internal::ReadTag;
@@ -112,11 +113,6 @@ constexpr int kValuesField = v1::SelectorRequirement::kValuesFieldNumber;
 bool Delimited(uint32_t tag) {
   return WireFormatLite::GetTagWireType(tag) ==
          WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
-}
-
-// At the message's end: its limit, or the bytes' end (not a 0 tag).
-bool Ended(CodedInputStream& in) {
-  return in.ConsumedEntireMessage() && in.BytesUntilLimit() <= 0;
 }
 
 size_t VarintSize(uint32_t v) {

@@ -149,8 +149,9 @@ class SnapshotPass {
     v_.set_transient(!objects_outlive);
   }
 
-  // False once cancelled.
-  bool Node(const v1::Node& node) {
+  // False once cancelled. `NodeT`: v1::Node or WireNode.
+  template <typename NodeT>
+  bool Node(const NodeT& node) {
     if (cancel_.Tick()) return false;
     const int i = nodes_++;
     // Its slot in the name index is fetched while the node is checked.
@@ -303,7 +304,7 @@ SnapshotConverter::SnapshotConverter(OptionsOf options, std::string_view root,
 
 SnapshotConverter::~SnapshotConverter() = default;
 
-absl::Status SnapshotConverter::Node(v1::Node& node, int /*index*/) {
+absl::Status SnapshotConverter::Node(const WireNode& node, int /*index*/) {
   if (state_->Node(node)) return absl::OkStatus();
   return absl::DeadlineExceededError("cancelled while reading the nodes");
 }

@@ -15,6 +15,7 @@
 #include "dsd/v1/dsd.pb.h"
 #include "server/convert/errors.h"
 #include "server/convert/selector_values.h"
+#include "server/convert/wire_node.h"
 #include "server/engine/types.h"
 
 namespace dsd::convert {
@@ -47,11 +48,12 @@ class PodSource {
 class ObjectSink {
  public:
   virtual ~ObjectSink() = default;
-  // The object may be taken (swapped out). A status other than OK stops
-  // the reading, which then returns it. A DaemonSet's requirement values
-  // are not in the message but in `values` (selector_values.h), bound to
-  // it.
-  virtual absl::Status Node(v1::Node& node, int index) = 0;
+  // A DaemonSet may be taken (swapped out); a node is read as views into
+  // bytes that live until the next object (wire_node.h). A status other
+  // than OK stops the reading, which then returns it. A DaemonSet's
+  // requirement values are not in the message but in `values`
+  // (selector_values.h), bound to it.
+  virtual absl::Status Node(const WireNode& node, int index) = 0;
   virtual absl::Status DaemonSet(v1::DaemonSet& ds, int index,
                                  SelectorValues& values) = 0;
   // Before the first object, when the reader has counted them: how many
@@ -82,7 +84,7 @@ class SnapshotConverter final : public ObjectSink {
 
   // DEADLINE_EXCEEDED once `cancelled` said so (polled every few dozen
   // objects); else OK, whatever the object's violations.
-  absl::Status Node(v1::Node& node, int index) override;
+  absl::Status Node(const WireNode& node, int index) override;
   absl::Status DaemonSet(v1::DaemonSet& ds, int index,
                          SelectorValues& values) override;
   void Reserve(int nodes, int daemon_sets) override;

@@ -15,7 +15,9 @@ namespace dsd::convert {
 // Whether `t` is in google.protobuf.Timestamp's range, 0001-01-01T00:00:00Z
 // to 9999-12-31T23:59:59.999999999Z with nanos in [0, 1e9): the times RFC
 // 3339 can print, so that a response built from them prints too.
-inline bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
+// (`Timestamp`: google.protobuf.Timestamp, or any type of its accessors.)
+template <typename Timestamp>
+inline bool IsValidTimestamp(const Timestamp& t) {
   return t.seconds() >= -62135596800 && t.seconds() <= 253402300799 &&
          t.nanos() >= 0 && t.nanos() <= 999999999;
 }
@@ -26,7 +28,8 @@ inline bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
 // nanoseconds since the epoch fit an int64 up to the year 2262 and
 // FromUnixNanos floors like the sum does. Other values take the sum.
 // Inline: it runs for every pod's timestamps.
-inline absl::Time TimeFromProto(const google::protobuf::Timestamp& t) {
+template <typename Timestamp>
+inline absl::Time TimeFromProto(const Timestamp& t) {
   constexpr int64_t kNanosPerSecond = 1'000'000'000;
   constexpr int64_t kFastSeconds =
       std::numeric_limits<int64_t>::max() / kNanosPerSecond - 1;

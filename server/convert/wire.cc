@@ -103,7 +103,7 @@ struct ObjectReader {
   int nodes = 0;
   int daemon_sets = 0;
   int pods = 0;
-  v1::Node node;  // cleared and reused: its strings keep their memory
+  WireNode node;  // reused: its lists keep their memory
   // Emptied rather than cleared after each one (see below).
   v1::DaemonSet daemon_set;
   std::string bytes;  // the object being read
@@ -137,18 +137,17 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
           !st.ok() || bad) {
         return st;
       }
-      google::protobuf::MessageLite& object =
-          node ? static_cast<google::protobuf::MessageLite&>(r.node)
-               : r.daemon_set;
-      // A DaemonSet's requirement values are taken out of its bytes first
+      // A node is read without protobuf (wire_node.h). A DaemonSet's
+      // requirement values are taken out of its bytes first
       // (selector_values.h); protobuf parses the rest.
       SelectorValues values;
-      if ((!node && !values.Take(r.bytes)) ||
-          !object.ParsePartialFromString(r.bytes)) {
+      if (node ? !r.node.Read(r.bytes)
+               : !values.Take(r.bytes) ||
+                     !r.daemon_set.ParsePartialFromString(r.bytes)) {
         // A string that is not UTF-8, or (an object too small to scan for
         // caps) corrupt bytes.
         return absl::InvalidArgumentError(
-            Indexed(field, i) + " is not a " + object.GetTypeName() +
+            Indexed(field, i) + " is not a " + type.full_name() +
             " in the protobuf wire format (a string that is not UTF-8, or "
             "corrupt bytes)");
       }
@@ -269,8 +268,8 @@ bool ReadAllButSnapshot(const OpenBytes& open,
 class CollectObjects final : public ObjectSink {
  public:
   explicit CollectObjects(v1::Snapshot& snapshot) : snapshot_(snapshot) {}
-  absl::Status Node(v1::Node& node, int /*index*/) override {
-    snapshot_.add_nodes()->Swap(&node);
+  absl::Status Node(const WireNode& node, int /*index*/) override {
+    node.CopyTo(*snapshot_.add_nodes());
     return absl::OkStatus();
   }
   absl::Status DaemonSet(v1::DaemonSet& ds, int /*index*/,

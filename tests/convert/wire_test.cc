@@ -308,7 +308,7 @@ std::vector<Malformed> MalformedCases() {
 // A sink that records the Reserve hint and the objects around it.
 class CountingSink final : public ObjectSink {
  public:
-  absl::Status Node(v1::Node&, int) override {
+  absl::Status Node(const WireNode&, int) override {
     ++nodes;
     return absl::OkStatus();
   }

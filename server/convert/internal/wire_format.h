@@ -46,6 +46,12 @@ bool PushLength(google::protobuf::io::CodedInputStream& in,
 bool SkipField(google::protobuf::io::CodedInputStream& in, uint32_t tag,
                google::protobuf::io::CodedOutputStream* copy, int depth = 0);
 
+// Whether a message read up to a 0 tag ended where it should: at its
+// limit, or the bytes' end (not at a 0 byte, which protobuf rejects).
+inline bool Ended(google::protobuf::io::CodedInputStream& in) {
+  return in.ConsumedEntireMessage() && in.BytesUntilLimit() <= 0;
+}
+
 }  // namespace dsd::convert::internal
 
 #endif  // DSD_SERVER_CONVERT_INTERNAL_WIRE_FORMAT_H_
