@@ -156,14 +156,17 @@ eng::Labels LabelsFromProto(
 template <typename NodeT>
 void FillNode(const NodeT& n, eng::Node& node, eng::Snapshot& storage) {
   node.name = n.name();
-  node.taints.reserve(static_cast<size_t>(n.taints_size()));
-  for (const auto& t : n.taints()) {
-    node.taints.push_back(storage.MakeTaint(
+  const std::span<eng::Taint> taints =
+      storage.AllocateTaints(static_cast<size_t>(n.taints_size()));
+  node.taints = taints;
+  for (size_t i = 0; i < taints.size(); ++i) {
+    const auto& t = n.taints(static_cast<int>(i));
+    taints[i] = storage.MakeTaint(
         t.key(), t.value(),
         ToEffect(t.effect()).value_or(eng::TaintEffect::kNoSchedule),
         t.has_time_added()
             ? std::optional<absl::Time>(TimeFromProto(t.time_added()))
-            : std::nullopt));
+            : std::nullopt);
   }
 }
 template void FillNode(const v1::Node& n, eng::Node& node,

@@ -34,6 +34,16 @@ std::span<Label> Snapshot::AllocateLabels(size_t n) {
   return Carve(label_blocks, n);
 }
 
+std::span<Taint> Snapshot::AllocateTaints(size_t n) {
+  return Carve(taint_blocks, n);
+}
+
+Taints Snapshot::InternTaints(std::span<const Taint> taints) {
+  const std::span<Taint> out = AllocateTaints(taints.size());
+  std::copy(taints.begin(), taints.end(), out.begin());
+  return out;
+}
+
 std::string_view Snapshot::CopyString(std::string_view s) {
   const std::span<char> out = Carve(char_blocks, s.size());
   std::copy(s.begin(), s.end(), out.begin());

@@ -262,10 +262,15 @@ struct Toleration {
   std::optional<int64_t> toleration_seconds;
 };
 
+// Like Labels: a view of a list the snapshot holds (AllocateTaints,
+// InternTaints) rather than a vector per node, so that a Node is 48 bytes,
+// not 56, and its taints cost no allocation of their own.
+using Taints = std::span<const Taint>;
+
 struct Node {
   std::string_view name;  // unique within the snapshot, non-empty
   Labels labels;
-  std::vector<Taint> taints;
+  Taints taints;
 };
 
 // intstr.IntOrString as used by maxUnavailable / maxSurge: an integer or a
@@ -409,6 +414,10 @@ struct Snapshot {
   Labels InternLabels(std::initializer_list<Label> labels) {
     return InternLabels(std::span<const Label>(labels.begin(), labels.size()));
   }
+  // The same for taints.
+  std::span<Taint> AllocateTaints(size_t n);
+  Taints InternTaints(std::span<const Taint> taints);
+
   // Copies `s` into character blocks owned by the snapshot (like labels:
   // no allocation per string); returns a view. Converters copy hot strings
   // (node names) so that they sit together in memory.
@@ -428,6 +437,7 @@ struct Snapshot {
   // The blocks. Each vector only grows within its reserved capacity, so the
   // views into it stay valid; moving the snapshot moves the blocks' buffers.
   std::deque<std::vector<Label>> label_blocks;
+  std::deque<std::vector<Taint>> taint_blocks;
   std::deque<std::vector<char>> char_blocks;
 };
 

@@ -58,7 +58,7 @@ class NodeBuilder {
   NodeBuilder& Taint(std::string key, std::string value,
                      engine::TaintEffect effect,
                      std::optional<absl::Time> time_added = std::nullopt) {
-    node_.taints.push_back(snap_.MakeTaint(key, value, effect, time_added));
+    taints_.push_back(snap_.MakeTaint(key, value, effect, time_added));
     return *this;
   }
   // kubeadm's control-plane node: node-role label and NoSchedule taint.
@@ -80,6 +80,7 @@ class NodeBuilder {
   engine::Node Build() const {
     engine::Node node = node_;
     node.labels = snap_.InternLabels(labels_);
+    node.taints = snap_.InternTaints(taints_);
     return node;
   }
   // Appends to the snapshot and returns a copy (references into the
@@ -94,6 +95,7 @@ class NodeBuilder {
   engine::Snapshot& snap_;
   engine::Node node_;
   std::vector<engine::Label> labels_;
+  std::vector<engine::Taint> taints_;
 };
 
 // Defaults: namespace "default", uid "uid-<name>", selector and template
