@@ -25,6 +25,7 @@ namespace dsd::convert {
 namespace {
 
 using ::dsd::testing::Field;
+using ::dsd::testing::Padded;
 using ::dsd::testing::Tag;
 using ::dsd::testing::Varint;
 using google::protobuf::Descriptor;
@@ -34,17 +35,6 @@ using google::protobuf::Reflection;
 using google::protobuf::util::MessageDifferencer;
 using ::testing::IsEmpty;
 
-// `v` as a varint of `bytes` bytes (protobuf accepts up to 5 for a tag or
-// a length).
-std::string Padded(uint64_t v, int bytes) {
-  std::string out;
-  for (int i = 0; i + 1 < bytes; ++i) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-  return out;
-}
 std::string Values(std::initializer_list<std::string_view> values) {
   std::string out;
   for (std::string_view v : values) out += Field(3, std::string(v));
@@ -120,6 +110,7 @@ std::optional<v1::DaemonSet> ByProtobuf(const std::string& bytes) {
   if (!ds.ParsePartialFromString(bytes)) return std::nullopt;
   return ds;
 }
+bool Accepts(const std::string& bytes) { return ByProtobuf(bytes).has_value(); }
 
 // Both agree: the same verdict, and the same message (unknown fields too).
 void ExpectAgreement(const std::string& bytes) {
@@ -221,26 +212,15 @@ TEST(SelectorValuesTest, AgreesWithProtobufOnEncodings) {
                  Field(1, not_utf8)),
        false},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    ASSERT_EQ(ByProtobuf(c.bytes).has_value(), c.protobuf_accepts)
-        << "protobuf's verdict differs from the table";
-    ExpectAgreement(c.bytes);
-  }
+  testing::ForEachEncoding(cases, Accepts, ExpectAgreement);
 }
 
 TEST(SelectorValuesTest, AgreesWithProtobufOnCorruptedBytes) {
   const google::protobuf::LogSilencer quiet;
-  const std::string good = EveryList();
-  int accepted = 0;
-  int rejected = 0;
-  const auto check = [&](const std::string& bytes) {
-    ExpectAgreement(bytes);
-    (ByProtobuf(bytes) ? accepted : rejected) += 1;
-  };
-  testing::ForPrefixesAndMutations(good, 1, 4000, 20261205, check);
-  EXPECT_GT(accepted, 200);
-  EXPECT_GT(rejected, 200);
+  const testing::Verdicts verdicts = testing::AgreementOnPrefixesAndMutations(
+      EveryList(), 4000, 20261205, Accepts, ExpectAgreement);
+  EXPECT_GT(verdicts.accepted, 200);
+  EXPECT_GT(verdicts.rejected, 200);
 }
 
 // What taking a Pod's values out and parsing the rest makes of `bytes`,

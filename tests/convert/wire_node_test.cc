@@ -19,6 +19,7 @@ namespace dsd::convert {
 namespace {
 
 using ::dsd::testing::Field;
+using ::dsd::testing::Padded;
 using ::dsd::testing::Tag;
 using ::dsd::testing::Varint;
 using google::protobuf::util::MessageDifferencer;
@@ -29,6 +30,7 @@ std::optional<v1::Node> ByProtobuf(const std::string& bytes) {
   node.DiscardUnknownFields();
   return node;
 }
+bool Accepts(const std::string& bytes) { return ByProtobuf(bytes).has_value(); }
 
 // The reader and protobuf agree on `bytes`: both reject them, or both
 // accept them and read the same node.
@@ -49,18 +51,6 @@ void ExpectAgreement(const std::string& bytes) {
     EXPECT_EQ(node.labels()[static_cast<size_t>(i)].key(),
               want->labels(i).key());
   }
-}
-
-// `v` as a varint of `bytes` bytes (protobuf accepts up to 5 for a tag or
-// a length, 10 for a number).
-std::string Padded(uint64_t v, int bytes) {
-  std::string out;
-  for (int i = 0; i + 1 < bytes; ++i) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-  return out;
 }
 
 std::string Label(const std::string& key, const std::string& value) {
@@ -149,26 +139,15 @@ TEST(WireNodeTest, AgreesWithProtobufOnEncodings) {
       {"a group left open in a label", Field(2, Tag(9, 3) + Field(1, "k")),
        false},
   };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    ASSERT_EQ(ByProtobuf(c.bytes).has_value(), c.protobuf_accepts)
-        << "protobuf's verdict differs from the table";
-    ExpectAgreement(c.bytes);
-  }
+  testing::ForEachEncoding(cases, Accepts, ExpectAgreement);
 }
 
 TEST(WireNodeTest, AgreesWithProtobufOnCorruptedBytes) {
   const google::protobuf::LogSilencer quiet;
-  const std::string good = EveryField();
-  int accepted = 0;
-  int rejected = 0;
-  const auto check = [&](const std::string& bytes) {
-    ExpectAgreement(bytes);
-    (ByProtobuf(bytes) ? accepted : rejected) += 1;
-  };
-  testing::ForPrefixesAndMutations(good, 1, 6000, 20261206, check);
-  EXPECT_GT(accepted, 300);
-  EXPECT_GT(rejected, 300);
+  const testing::Verdicts verdicts = testing::AgreementOnPrefixesAndMutations(
+      EveryField(), 6000, 20261206, Accepts, ExpectAgreement);
+  EXPECT_GT(verdicts.accepted, 300);
+  EXPECT_GT(verdicts.rejected, 300);
 }
 
 // A reader is reused node after node: nothing of the one before is left.

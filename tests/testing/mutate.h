@@ -38,6 +38,42 @@ void ForPrefixesAndMutations(const std::string& good, size_t step,
   }
 }
 
+// For readers checked against protobuf's parser: calls `expect_agreement`
+// on every prefix of `good` and on `mutations` corruptions of it (as
+// ForPrefixesAndMutations), and counts how many of those inputs protobuf
+// accepts (`accepts`) and rejects, so that a test can ask for enough of
+// both.
+struct Verdicts {
+  int accepted = 0;
+  int rejected = 0;
+};
+template <typename Accepts, typename ExpectAgreement>
+Verdicts AgreementOnPrefixesAndMutations(const std::string& good, int mutations,
+                                         uint32_t seed, Accepts accepts,
+                                         ExpectAgreement expect_agreement) {
+  Verdicts verdicts;
+  ForPrefixesAndMutations(
+      good, 1, mutations, seed, [&](const std::string& bytes) {
+        expect_agreement(bytes);
+        (accepts(bytes) ? verdicts.accepted : verdicts.rejected) += 1;
+      });
+  return verdicts;
+}
+
+// Each row of an encoding table ({name, bytes, protobuf_accepts}) under a
+// trace of its name: protobuf's verdict first (the table must be right
+// about it), then `expect_agreement`.
+template <typename Rows, typename Accepts, typename ExpectAgreement>
+void ForEachEncoding(const Rows& rows, Accepts accepts,
+                     ExpectAgreement expect_agreement) {
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    ASSERT_EQ(accepts(row.bytes), row.protobuf_accepts)
+        << "protobuf's verdict differs from the table";
+    expect_agreement(row.bytes);
+  }
+}
+
 }  // namespace dsd::testing
 
 #endif  // DSD_TESTS_TESTING_MUTATE_H_

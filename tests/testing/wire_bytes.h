@@ -19,6 +19,18 @@ inline std::string Varint(uint64_t v) {
   return out;
 }
 
+// `v` as a varint of exactly `bytes` bytes, padded with continuation
+// bytes (protobuf accepts up to 5 for a tag or a length, 10 for a number).
+inline std::string Padded(uint64_t v, int bytes) {
+  std::string out;
+  for (int i = 0; i + 1 < bytes; ++i) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+  return out;
+}
+
 // A tag of field `number` with `wire_type` (0 varint, 1 fixed64, 2
 // length-delimited, 3 and 4 group start and end, 5 fixed32).
 inline std::string Tag(int number, int wire_type) {
