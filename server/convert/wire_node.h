@@ -9,6 +9,7 @@
 #define DSD_SERVER_CONVERT_WIRE_NODE_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -50,6 +51,7 @@ class WireNode {
   // point into `bytes`, which must outlive their use; the next Read
   // replaces them (the lists keep their memory).
   bool Read(std::string_view bytes);
+  bool Read(std::string&& bytes) = delete;  // the views would dangle
 
   std::string_view name() const { return name_; }
   const std::vector<Label>& labels() const { return labels_; }

@@ -153,7 +153,8 @@ TEST(WireNodeTest, AgreesWithProtobufOnCorruptedBytes) {
 // A reader is reused node after node: nothing of the one before is left.
 TEST(WireNodeTest, TheNextReadForgetsTheNodeBefore) {
   WireNode node;
-  ASSERT_TRUE(node.Read(EveryField()));
+  const std::string first = EveryField();  // the views point into it
+  ASSERT_TRUE(node.Read(first));
   EXPECT_EQ(node.name(), "node-1");
   EXPECT_EQ(node.labels().size(), 3u);
   EXPECT_EQ(node.taints_size(), 3);
@@ -164,7 +165,7 @@ TEST(WireNodeTest, TheNextReadForgetsTheNodeBefore) {
   EXPECT_TRUE(node.labels().empty());
   ASSERT_EQ(node.taints_size(), 1);
   EXPECT_FALSE(node.taints(0).has_time_added());
-  ASSERT_TRUE(node.Read(""));
+  ASSERT_TRUE(node.Read(std::string_view()));
   EXPECT_EQ(node.name(), "");
 }
 
