@@ -6,6 +6,7 @@
 namespace dsd::convert {
 
 using google::protobuf::io::CodedInputStream;
+using google::protobuf::io::CodedOutputStream;
 using internal::Ended;
 using internal::PushLength;
 using internal::ReadLength;
@@ -115,21 +116,11 @@ bool Delimited(uint32_t tag) {
          WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
 }
 
-size_t VarintSize(uint32_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
 void AppendVarint(std::string& out, uint32_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
+  uint8_t bytes[internal::kMaxVarint32Bytes];
+  const uint8_t* end = CodedOutputStream::WriteVarint32ToArray(v, bytes);
+  out.append(reinterpret_cast<const char*>(bytes),
+             static_cast<size_t>(end - bytes));
 }
 
 }  // namespace
@@ -182,8 +173,8 @@ bool SelectorValues::Scan(CodedInputStream& in, std::string_view bytes,
       }
       in.PopLimit(limit);
       sizes_[slot] = child_size;
-      kept += static_cast<uint64_t>(tag_bytes) + VarintSize(child_size) +
-              child_size;
+      kept += static_cast<uint64_t>(tag_bytes) +
+              CodedOutputStream::VarintSize32(child_size) + child_size;
     }
   }
   if (bad) return false;

@@ -55,6 +55,14 @@ bool Over(int count, size_t limit) {
 
 std::string Indexed(const char* field, int index);
 
+// An object whose selector values SelectorValues took but could not bind
+// back to its parsed message: a bug of ours, not of the request's.
+absl::Status ValuesNotPlaced(const char* field, int index) {
+  return absl::InternalError(Indexed(field, index) +
+                             ": its selector values could not be placed; "
+                             "nothing was decided");
+}
+
 // A read buffer grown past this for one large object is not kept for the
 // rest.
 constexpr size_t kKeepBufferBytes = 64 << 10;
@@ -152,9 +160,7 @@ absl::Status ReadSnapshotButPods(CodedInputStream& in, ObjectReader& r,
             "corrupt bytes)");
       }
       if (!node && !values.Bind(r.daemon_set)) {
-        return absl::InternalError(Indexed(field, i) +
-                                   ": its selector values could not be "
-                                   "placed; nothing was decided");
+        return ValuesNotPlaced(field, i);
       }
       ++count;
       if (r.sink != nullptr) {
@@ -373,10 +379,7 @@ const v1::Pod* WirePods::Next() {
         ok = in.ReadString(&bytes_, static_cast<int>(length)) &&
              values_.TakeFromPod(bytes_) && pod_.ParsePartialFromString(bytes_);
         if (ok && !values_.Bind(pod_)) {
-          error_ = absl::InternalError(
-              "snapshot.pods[" + std::to_string(next_) +
-              "]: its selector values could not be placed; nothing was "
-              "decided");
+          error_ = ValuesNotPlaced("snapshot.pods", next_);
           return nullptr;
         }
         if (bytes_.capacity() > kKeepBufferBytes) std::string().swap(bytes_);
@@ -389,8 +392,8 @@ const v1::Pod* WirePods::Next() {
       }
       if (!ok) {
         error_ = absl::InvalidArgumentError(
-            "snapshot.pods[" + std::to_string(next_) +
-            "] is not a dsd.v1.Pod in the protobuf wire format (a string "
+            Indexed("snapshot.pods", next_) +
+            " is not a dsd.v1.Pod in the protobuf wire format (a string "
             "that is not UTF-8, or corrupt bytes)");
         return nullptr;
       }

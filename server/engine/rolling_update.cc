@@ -253,17 +253,15 @@ RollingUpdateResult PlanRollingUpdateAfterManage(
   // Every virtual pod carries the same revision labels: one list for all,
   // its strings counted copies (engine::Label) in `label_bytes`.
   std::string label_bytes;
-  label_bytes.reserve(kRevisionHashLabel.size() + revision.hash.size() +
-                      kTemplateGenerationLabel.size() +
-                      revision.generation.size() +
-                      4 * 10);  // four sizes, at most 10 bytes each
+  label_bytes.reserve(
+      CountedString::Footprint(kRevisionHashLabel.size()) +
+      CountedString::Footprint(revision.hash.size()) +
+      CountedString::Footprint(kTemplateGenerationLabel.size()) +
+      CountedString::Footprint(revision.generation.size()));
   const auto counted = [&](std::string_view s) {
-    const size_t at = label_bytes.size() + CountedString::PrefixSize(s.size());
-    label_bytes.resize(at);  // within the reserved capacity
-    CountedString::WritePrefix(s.size(), label_bytes.data() + at);
-    label_bytes.append(s);
-    return CountedString::Of(
-        std::string_view(label_bytes.data() + at, s.size()));
+    const size_t at = label_bytes.size();
+    label_bytes.resize(at + CountedString::Footprint(s.size()));  // reserved
+    return CountedString::Write(s, label_bytes.data() + at);
   };
   std::array<Label, 2> revision_labels;
   size_t revision_label_count = 0;

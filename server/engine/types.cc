@@ -51,11 +51,9 @@ std::string_view Snapshot::CopyString(std::string_view s) {
 }
 
 std::string_view Snapshot::CopyCounted(std::string_view s) {
-  const size_t prefix = CountedString::PrefixSize(s.size());
-  const std::span<char> out = Carve(char_blocks, prefix + s.size());
-  CountedString::WritePrefix(s.size(), out.data() + prefix);
-  std::copy(s.begin(), s.end(), out.begin() + static_cast<ptrdiff_t>(prefix));
-  return std::string_view(out.data() + prefix, s.size());
+  return CountedString::Write(
+             s, Carve(char_blocks, CountedString::Footprint(s.size())).data())
+      .view();
 }
 
 Taint Snapshot::MakeTaint(std::string_view key, std::string_view value,
@@ -77,15 +75,12 @@ Taint Snapshot::MakeTaint(std::string_view key, std::string_view value,
     taint.has_time_ = 1;
   }
   // [size of key][key][value][seconds, when there is a time]
-  const size_t prefix = CountedString::PrefixSize(key.size());
+  const size_t key_bytes = CountedString::Footprint(key.size());
   const size_t time = added ? sizeof seconds : 0;
   const std::span<char> out =
-      Carve(char_blocks, prefix + key.size() + value.size() + time);
-  char* p = out.data() + prefix;
-  CountedString::WritePrefix(key.size(), p);
-  taint.key_ = CountedString(p);
-  p = std::copy(key.begin(), key.end(), p);
-  p = std::copy(value.begin(), value.end(), p);
+      Carve(char_blocks, key_bytes + value.size() + time);
+  taint.key_ = CountedString::Write(key, out.data());
+  char* p = std::copy(value.begin(), value.end(), out.data() + key_bytes);
   if (added) std::memcpy(p, &seconds, sizeof seconds);
   taint.value_size_ = value.size() & Taint::kMaxValueSize;
   taint.effect_ = static_cast<uint8_t>(effect) & 3u;
@@ -148,14 +143,18 @@ size_t CountedString::PrefixSize(size_t size) {
   return n;
 }
 
-void CountedString::WritePrefix(size_t size, char* end) {
-  // The nearest byte first, each with "more" set but the farthest.
-  for (char* p = end - 1;; --p) {
+CountedString CountedString::Write(std::string_view s, char* out) {
+  char* const data = out + PrefixSize(s.size());
+  // The size's nearest byte first, each with "more" set but the farthest.
+  size_t size = s.size();
+  for (char* p = data - 1;; --p) {
     const auto low = static_cast<unsigned char>(size & 0x7f);
     size >>= 7;
     *p = static_cast<char>(size != 0 ? (low | 0x80) : low);
-    if (size == 0) return;
+    if (size == 0) break;
   }
+  std::copy(s.begin(), s.end(), data);
+  return CountedString(data);
 }
 
 size_t CountedString::LongSize(const unsigned char* p) {

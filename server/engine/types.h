@@ -51,10 +51,13 @@ class CountedString {
   // How the size is written: 7 bits a byte, the nearest byte holding the
   // lowest bits, its high bit set when a farther byte follows.
   static size_t PrefixSize(size_t size);
-  static void WritePrefix(size_t size, char* end);
+  // The bytes a string of `size` bytes takes counted.
+  static size_t Footprint(size_t size) { return PrefixSize(size) + size; }
+  // Writes `s` counted at `out`, which has room for Footprint(s.size())
+  // bytes, and returns it there (empty or not).
+  static CountedString Write(std::string_view s, char* out);
 
  private:
-  friend struct Snapshot;  // a taint's key, empty or not, heads its bytes
   explicit CountedString(const char* data) : data_(data) {}
   static size_t LongSize(const unsigned char* p);
 
